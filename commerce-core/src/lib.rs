@@ -1,0 +1,21 @@
+//! The commerce domain: money, catalog, inventory, carts and their pricing engine, orders,
+//! payments and accounts, the ports adapters plug into, and the services that embedders and
+//! the HTTP layer call. No I/O dependency: storage, payment providers, mail and HTTP live in
+//! adapter crates.
+
+pub mod ids;
+pub mod limits;
+pub mod money;
+pub mod pricing;
+pub mod promotion;
+pub mod shipping;
+pub mod tax;
+pub mod validation;
+
+pub use ids::*;
+pub use money::{Currency, Money, MoneyError, Rounding};
+pub use pricing::{
+    price, PricedCart, PricingContext, PricingError, PricingLine, PricingRequest, RejectionReason,
+};
+pub use promotion::{Promotion, PromotionClass, PromotionKind};
+pub use validation::{FieldError, ValidationErrors};

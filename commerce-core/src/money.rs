@@ -1,0 +1,617 @@
+//! Money: an exact decimal amount in one ISO 4217 currency.
+//!
+//! Amounts are `rust_decimal::Decimal`, never floats. Every amount that is stored, shown or
+//! charged is at its currency's minor-unit scale (USD 2, JPY 0, KWD 3). Rounding happens only
+//! at named points with a stated [`Rounding`] rule, and [`allocate`] splits an amount over
+//! weights so that the parts always sum back to the whole.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why an amount or currency was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("unknown currency code `{0}`")]
+    UnknownCurrency(String),
+    #[error("`{0}` is not a decimal amount")]
+    NotADecimal(String),
+    #[error("{currency} allows {scale} decimal places, `{amount}` has more")]
+    TooManyDecimals {
+        amount: String,
+        currency: Currency,
+        scale: u32,
+    },
+    #[error("cannot combine {left} with {right}: amounts in different currencies")]
+    CurrencyMismatch { left: Currency, right: Currency },
+    #[error("amount out of range")]
+    Overflow,
+}
+
+/// An ISO 4217 currency and its minor-unit scale. `Copy`, two bytes of payload.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 3],
+    scale: u8,
+}
+
+/// ISO 4217 codes this engine knows, with their minor-unit scale.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AUD", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PHP", 2),
+    ("PLN", 2),
+    ("RON", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
+];
+
+impl Currency {
+    pub const USD: Currency = Currency::known(*b"USD", 2);
+    pub const EUR: Currency = Currency::known(*b"EUR", 2);
+    pub const GBP: Currency = Currency::known(*b"GBP", 2);
+    pub const JPY: Currency = Currency::known(*b"JPY", 0);
+    pub const KWD: Currency = Currency::known(*b"KWD", 3);
+
+    const fn known(code: [u8; 3], scale: u8) -> Currency {
+        Currency { code, scale }
+    }
+
+    /// Looks a code up case-insensitively (`"usd"` is USD).
+    pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
+        let upper = code.trim().to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == upper)
+            .map(|(c, scale)| {
+                let b = c.as_bytes();
+                Currency {
+                    code: [b[0], b[1], b[2]],
+                    scale: *scale,
+                }
+            })
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
+    }
+
+    pub fn code(&self) -> &str {
+        // The code bytes always come from the ASCII table above.
+        std::str::from_utf8(&self.code).unwrap_or("XXX")
+    }
+
+    /// Digits after the decimal point of the minor unit.
+    pub fn scale(&self) -> u32 {
+        u32::from(self.scale)
+    }
+
+    /// The smallest amount: 0.01 for USD, 1 for JPY.
+    pub fn minor_unit(&self) -> Decimal {
+        Decimal::new(1, self.scale())
+    }
+
+    /// Rounds to this currency's scale with the given rule.
+    pub fn round(&self, amount: Decimal, rule: Rounding) -> Decimal {
+        let mut r = amount.round_dp_with_strategy(self.scale(), rule.strategy());
+        // Fix the representation so that "5" prints "5.00" for USD.
+        r.rescale(self.scale());
+        r
+    }
+
+    /// Parses an amount exactly; more decimals than the currency allows is an error,
+    /// never a silent rounding.
+    pub fn parse_amount(&self, text: &str) -> Result<Decimal, MoneyError> {
+        let trimmed = text.trim();
+        let value = Decimal::from_str_exact(trimmed)
+            .or_else(|_| Decimal::from_scientific(trimmed))
+            .map_err(|_| MoneyError::NotADecimal(text.to_string()))?;
+        self.at_scale(value)
+            .map_err(|_| MoneyError::TooManyDecimals {
+                amount: text.to_string(),
+                currency: *self,
+                scale: self.scale(),
+            })
+    }
+
+    /// The amount rescaled to the currency's scale if that loses nothing.
+    pub fn at_scale(&self, amount: Decimal) -> Result<Decimal, MoneyError> {
+        let mut normalized = amount.normalize();
+        if normalized.scale() > self.scale() {
+            return Err(MoneyError::TooManyDecimals {
+                amount: amount.to_string(),
+                currency: *self,
+                scale: self.scale(),
+            });
+        }
+        normalized.rescale(self.scale());
+        Ok(normalized)
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::from_code(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Currency::from_code(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a midpoint is rounded. Half-even (banker's) is the default at every rounding point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    #[default]
+    HalfEven,
+    HalfUp,
+}
+
+impl Rounding {
+    fn strategy(self) -> RoundingStrategy {
+        match self {
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        }
+    }
+}
+
+/// An amount at its currency's scale.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl Money {
+    /// Money from an amount that must already be at the currency's scale.
+    pub fn new(amount: Decimal, currency: Currency) -> Result<Money, MoneyError> {
+        Ok(Money {
+            amount: currency.at_scale(amount)?,
+            currency,
+        })
+    }
+
+    /// Money from any amount, rounded to scale by `rule`.
+    pub fn rounded(amount: Decimal, currency: Currency, rule: Rounding) -> Money {
+        Money {
+            amount: currency.round(amount, rule),
+            currency,
+        }
+    }
+
+    /// Parses `"19.99"` exactly in `currency`.
+    pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        Ok(Money {
+            amount: currency.parse_amount(text)?,
+            currency,
+        })
+    }
+
+    pub fn zero(currency: Currency) -> Money {
+        Money::rounded(Decimal::ZERO, currency, Rounding::HalfEven)
+    }
+
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.amount.is_sign_negative() && !self.amount.is_zero()
+    }
+
+    /// The amount in minor units (cents), as a payment provider expects it.
+    pub fn minor_units(&self) -> Result<i64, MoneyError> {
+        let scaled = self
+            .amount
+            .checked_mul(Decimal::from(10_i64.pow(self.currency.scale())))
+            .ok_or(MoneyError::Overflow)?;
+        i64::try_from(scaled).map_err(|_| MoneyError::Overflow)
+    }
+
+    fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
+        }
+    }
+
+    pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            amount,
+            currency: self.currency,
+        })
+    }
+
+    pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            amount,
+            currency: self.currency,
+        })
+    }
+
+    /// Multiplies by a whole quantity; stays at scale.
+    pub fn times(&self, quantity: u32) -> Result<Money, MoneyError> {
+        let amount = self
+            .amount
+            .checked_mul(Decimal::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            amount,
+            currency: self.currency,
+        })
+    }
+
+    /// Splits this amount over `weights` by largest remainder; see [`allocate`].
+    pub fn allocate(&self, weights: &[Decimal]) -> Result<Vec<Money>, MoneyError> {
+        Ok(allocate(self.amount, weights, self.currency.scale())?
+            .into_iter()
+            .map(|amount| Money {
+                amount,
+                currency: self.currency,
+            })
+            .collect())
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+fn pow10(exp: u32) -> Option<i128> {
+    10_i128.checked_pow(exp)
+}
+
+/// An amount as an integer count of `10^-scale` units, if it is exactly representable.
+fn to_units(value: Decimal, scale: u32) -> Option<i128> {
+    if value.scale() > scale {
+        return None;
+    }
+    value.mantissa().checked_mul(pow10(scale - value.scale())?)
+}
+
+/// Splits `total` (at `scale`) over `weights` in proportion, by largest remainder.
+///
+/// Each part gets the floor of its exact share at `scale`; the units left over go one each
+/// to the largest remainders, ties to the earlier weight. The parts always sum to `total`.
+/// Weights must be non-negative; if they are all zero, every part is zero (PRICING.md's edge
+/// case: allocation over lines that all weigh zero gives zeros). A negative `total` is split
+/// as the negation of the split of its absolute value.
+pub fn allocate(
+    total: Decimal,
+    weights: &[Decimal],
+    scale: u32,
+) -> Result<Vec<Decimal>, MoneyError> {
+    if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+        return Err(MoneyError::Overflow);
+    }
+    let negative = total.is_sign_negative();
+    let total_units =
+        to_units(total.abs().normalize(), scale).ok_or(MoneyError::TooManyDecimals {
+            amount: total.to_string(),
+            currency: Currency::known(*b"XXX", scale as u8),
+            scale,
+        })?;
+    let weight_scale = weights
+        .iter()
+        .map(|w| w.normalize().scale())
+        .max()
+        .unwrap_or(0);
+    let weight_units: Vec<i128> = weights
+        .iter()
+        .map(|w| to_units(w.normalize(), weight_scale).ok_or(MoneyError::Overflow))
+        .collect::<Result<_, _>>()?;
+    let weight_sum = weight_units
+        .iter()
+        .try_fold(0_i128, |acc, w| acc.checked_add(*w))
+        .ok_or(MoneyError::Overflow)?;
+    let mut parts = vec![0_i128; weights.len()];
+    if weight_sum > 0 {
+        let mut remainders = Vec::with_capacity(weights.len());
+        let mut given = 0_i128;
+        for (i, w) in weight_units.iter().enumerate() {
+            let numerator = total_units.checked_mul(*w).ok_or(MoneyError::Overflow)?;
+            parts[i] = numerator / weight_sum;
+            given += parts[i];
+            remainders.push((numerator % weight_sum, i));
+        }
+        // Largest remainder first; at equal remainders the earlier line wins.
+        remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let left = (total_units - given) as usize;
+        for (_, i) in remainders.into_iter().take(left) {
+            parts[i] += 1;
+        }
+    }
+    Ok(parts
+        .into_iter()
+        .map(|units| {
+            let mut d = Decimal::from_i128_with_scale(units, scale);
+            if negative {
+                d.set_sign_negative(units != 0);
+            }
+            d
+        })
+        .collect())
+}
+
+/// Rounds `total` of unrounded `parts` once, then hands each part its floor at `scale` plus
+/// one unit each for the largest fractional parts (ties to the earlier part), so the rounded
+/// parts sum exactly to the rounded total. Used for `tax_rounding = order`. Parts must be
+/// non-negative.
+pub fn round_total_and_distribute(
+    parts: &[Decimal],
+    scale: u32,
+    rule: Rounding,
+) -> (Decimal, Vec<Decimal>) {
+    let sum: Decimal = parts.iter().copied().sum();
+    let mut total = sum.round_dp_with_strategy(scale, rule.strategy());
+    total.rescale(scale);
+    let mut floors: Vec<Decimal> = parts
+        .iter()
+        .map(|p| {
+            let mut f = p.round_dp_with_strategy(scale, RoundingStrategy::ToZero);
+            f.rescale(scale);
+            f
+        })
+        .collect();
+    let floor_sum: Decimal = floors.iter().copied().sum();
+    let unit = Decimal::new(1, scale);
+    let left = ((total - floor_sum) / unit).trunc();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| {
+        let ra = parts[*a] - floors[*a];
+        let rb = parts[*b] - floors[*b];
+        rb.cmp(&ra).then(a.cmp(b))
+    });
+    let left = usize::try_from(i64::try_from(left).unwrap_or(0)).unwrap_or(0);
+    for i in order.into_iter().take(left) {
+        floors[i] += unit;
+    }
+    (total, floors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn parses_exactly_at_the_currency_scale() {
+        assert_eq!(
+            Money::parse("19.99", Currency::USD).unwrap().amount(),
+            dec!(19.99)
+        );
+        assert_eq!(
+            Money::parse("5", Currency::USD)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "5.00"
+        );
+        assert_eq!(
+            Money::parse("1.500", Currency::KWD)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "1.500"
+        );
+        assert_eq!(
+            Money::parse("1200", Currency::JPY)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "1200"
+        );
+        // Trailing zeros beyond the scale lose nothing, so they are accepted.
+        assert_eq!(
+            Money::parse("2.50000", Currency::USD)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "2.50"
+        );
+    }
+
+    #[test]
+    fn refuses_more_decimals_than_the_currency_has() {
+        assert!(matches!(
+            Money::parse("19.999", Currency::USD),
+            Err(MoneyError::TooManyDecimals { scale: 2, .. })
+        ));
+        assert!(matches!(
+            Money::parse("100.5", Currency::JPY),
+            Err(MoneyError::TooManyDecimals { scale: 0, .. })
+        ));
+        assert!(matches!(
+            Money::parse("abc", Currency::USD),
+            Err(MoneyError::NotADecimal(_))
+        ));
+    }
+
+    #[test]
+    fn currencies_are_looked_up_case_insensitively() {
+        assert_eq!(Currency::from_code("eur").unwrap(), Currency::EUR);
+        assert_eq!(Currency::from_code("KWD").unwrap().scale(), 3);
+        assert!(Currency::from_code("XYZ").is_err());
+    }
+
+    #[test]
+    fn arithmetic_across_currencies_is_an_error() {
+        let usd = Money::parse("1.00", Currency::USD).unwrap();
+        let eur = Money::parse("1.00", Currency::EUR).unwrap();
+        assert!(matches!(
+            usd.checked_add(&eur),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
+        assert_eq!(usd.checked_add(&usd).unwrap().amount(), dec!(2.00));
+    }
+
+    #[test]
+    fn rounds_half_even_by_default_and_half_up_on_request() {
+        assert_eq!(
+            Currency::USD.round(dec!(0.125), Rounding::HalfEven),
+            dec!(0.12)
+        );
+        assert_eq!(
+            Currency::USD.round(dec!(0.135), Rounding::HalfEven),
+            dec!(0.14)
+        );
+        assert_eq!(
+            Currency::USD.round(dec!(0.125), Rounding::HalfUp),
+            dec!(0.13)
+        );
+        assert_eq!(Currency::JPY.round(dec!(2.5), Rounding::HalfEven), dec!(2));
+        assert_eq!(
+            Currency::KWD.round(dec!(1.2345), Rounding::HalfEven),
+            dec!(1.234)
+        );
+    }
+
+    #[test]
+    fn minor_units_are_what_a_provider_charges() {
+        assert_eq!(
+            Money::parse("63.29", Currency::USD)
+                .unwrap()
+                .minor_units()
+                .unwrap(),
+            6329
+        );
+        assert_eq!(
+            Money::parse("500", Currency::JPY)
+                .unwrap()
+                .minor_units()
+                .unwrap(),
+            500
+        );
+        assert_eq!(
+            Money::parse("1.005", Currency::KWD)
+                .unwrap()
+                .minor_units()
+                .unwrap(),
+            1005
+        );
+    }
+
+    #[test]
+    fn allocation_follows_the_worked_example() {
+        // PRICING.md: 6.50 over 59.97 : 5.00 gives 6.00 and 0.50.
+        let parts = allocate(dec!(6.50), &[dec!(59.97), dec!(5.00)], 2).unwrap();
+        assert_eq!(parts, vec![dec!(6.00), dec!(0.50)]);
+    }
+
+    #[test]
+    fn allocation_ties_go_to_the_earlier_line_and_sum_exactly() {
+        let parts = allocate(dec!(0.01), &[dec!(1), dec!(1), dec!(1)], 2).unwrap();
+        assert_eq!(parts, vec![dec!(0.01), dec!(0), dec!(0)]);
+        let parts = allocate(dec!(100), &[dec!(1), dec!(1), dec!(1)], 2).unwrap();
+        assert_eq!(parts, vec![dec!(33.34), dec!(33.33), dec!(33.33)]);
+        assert_eq!(parts.iter().copied().sum::<Decimal>(), dec!(100));
+    }
+
+    #[test]
+    fn allocation_over_zero_weights_gives_zeros() {
+        let parts = allocate(dec!(0), &[dec!(0), dec!(0)], 2).unwrap();
+        assert_eq!(parts, vec![dec!(0), dec!(0)]);
+    }
+
+    #[test]
+    fn order_level_rounding_distributes_the_single_rounding() {
+        let (total, parts) =
+            round_total_and_distribute(&[dec!(4.452525), dec!(0.37125)], 2, Rounding::HalfEven);
+        assert_eq!(total, dec!(4.82));
+        assert_eq!(parts, vec![dec!(4.45), dec!(0.37)]);
+        let (total, parts) = round_total_and_distribute(
+            &[dec!(0.005), dec!(0.005), dec!(0.005)],
+            2,
+            Rounding::HalfEven,
+        );
+        assert_eq!(total, dec!(0.02));
+        assert_eq!(parts, vec![dec!(0.01), dec!(0.01), dec!(0.00)]);
+    }
+}

@@ -1,0 +1,68 @@
+//! Shipping methods: a flat price, free above an optional threshold.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ShippingMethodId;
+use crate::money::Currency;
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingMethod {
+    pub id: ShippingMethodId,
+    pub name: String,
+    /// In the shop currency, at its scale.
+    pub price: Decimal,
+    /// Shipping is free when the discounted subtotal reaches this (`≥`).
+    pub free_above: Option<Decimal>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ShippingMethod {
+    pub fn new(
+        id: ShippingMethodId,
+        name: &str,
+        price: Decimal,
+        free_above: Option<Decimal>,
+        active: bool,
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<ShippingMethod, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errors.add("name", "must be 1 to 200 characters");
+        }
+        let mut check = |field: &str, v: Decimal| match currency.at_scale(v) {
+            Ok(v) if !v.is_sign_negative() && v <= crate::limits::MAX_AMOUNT => v,
+            Ok(_) => {
+                errors.add(field, "must be between 0 and 1,000,000,000,000");
+                v
+            }
+            Err(_) => {
+                errors.add(
+                    field,
+                    format!(
+                        "{currency} amounts have at most {} decimals",
+                        currency.scale()
+                    ),
+                );
+                v
+            }
+        };
+        let price = check("price", price);
+        let free_above = free_above.map(|f| check("free_above", f));
+        errors.into_result(ShippingMethod {
+            id,
+            name: name.to_string(),
+            price,
+            free_above,
+            active,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}

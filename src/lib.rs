@@ -1,0 +1,1 @@
+pub use commerce_core::*;
