@@ -3,6 +3,7 @@
 //! the HTTP layer call. No I/O dependency: storage, payment providers, mail and HTTP live in
 //! adapter crates.
 
+pub mod catalog;
 pub mod ids;
 pub mod limits;
 pub mod money;

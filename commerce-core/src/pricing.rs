@@ -207,6 +207,9 @@ pub enum PricingError {
     Shipping(String),
 }
 
+/// One percent, as a multiplier: exact, and much cheaper than dividing by 100.
+const PERCENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
 /// A promotion that passed the checks of step 2, with its stand-alone value.
 struct Candidate<'a> {
     promotion: &'a Promotion,
@@ -311,11 +314,8 @@ pub fn price(
     }
 
     let zero = Money::zero(currency);
-    let money = |d: Decimal| {
-        let mut d = d;
-        d.rescale(scale);
-        Money::rounded(d, currency, rounding)
-    };
+    // Every amount below is computed from at-scale amounts or already rounded.
+    let money = |d: Decimal| Money::from_computed(d, currency);
     let mut applied = Vec::with_capacity(taken.len());
 
     // Step 3: product discounts, in selection order, each capped by what the line has left.
@@ -361,7 +361,7 @@ pub fn price(
             continue;
         }
         let amount = match p.kind {
-            PromotionKind::Percent { value } => round(base * value / Decimal::ONE_HUNDRED),
+            PromotionKind::Percent { value } => round(base * value * PERCENT),
             PromotionKind::Fixed { value } => value.min(base),
             // Refused when saved: buy-X-get-Y and free shipping are never order class.
             PromotionKind::BuyXGetY { .. } | PromotionKind::FreeShipping => Decimal::ZERO,
@@ -609,9 +609,7 @@ fn standalone_value(
             .map(|(i, a)| a.min(line_subtotals[i]))
             .sum(),
         PromotionClass::Order => match p.kind {
-            PromotionKind::Percent { value } => {
-                round(subtotal * value / Decimal::ONE_HUNDRED).min(subtotal)
-            }
+            PromotionKind::Percent { value } => round(subtotal * value * PERCENT).min(subtotal),
             PromotionKind::Fixed { value } => value.min(subtotal),
             PromotionKind::BuyXGetY { .. } | PromotionKind::FreeShipping => Decimal::ZERO,
         },
@@ -633,7 +631,7 @@ fn product_amounts(
             .map(|i| {
                 (
                     i,
-                    round(line_subtotals[i] * value / Decimal::ONE_HUNDRED).min(line_subtotals[i]),
+                    round(line_subtotals[i] * value * PERCENT).min(line_subtotals[i]),
                 )
             })
             .collect(),
@@ -682,7 +680,7 @@ fn product_amounts(
 /// A shipping-class promotion's amount off `price`, capped by it.
 fn shipping_amount(p: &Promotion, price: Decimal, round: &impl Fn(Decimal) -> Decimal) -> Decimal {
     match p.kind {
-        PromotionKind::Percent { value } => round(price * value / Decimal::ONE_HUNDRED),
+        PromotionKind::Percent { value } => round(price * value * PERCENT),
         PromotionKind::Fixed { value } => value,
         PromotionKind::FreeShipping => price,
         PromotionKind::BuyXGetY { .. } => Decimal::ZERO,

@@ -1,0 +1,872 @@
+//! The catalog: products with variants, the category tree, images and reviews.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CategoryId, ImageId, ProductId, ReviewId, UserId, VariantId};
+use crate::limits::{MAX_AMOUNT, MAX_LINE_QUANTITY};
+use crate::money::Currency;
+use crate::validation::ValidationErrors;
+
+/// The most units one product or variant may hold in stock.
+pub const MAX_STOCK: u32 = 1_000_000_000;
+
+/// A product's life: a vendor's product waits for approval; only `active` ones are sold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    Draft,
+    PendingApproval,
+    Active,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::PendingApproval => "pending_approval",
+            ProductStatus::Active => "active",
+            ProductStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProductStatus> {
+        match s {
+            "draft" => Some(ProductStatus::Draft),
+            "pending_approval" => Some(ProductStatus::PendingApproval),
+            "active" => Some(ProductStatus::Active),
+            "archived" => Some(ProductStatus::Archived),
+            _ => None,
+        }
+    }
+
+    /// The moves the catalog allows: `draft → pending_approval → active → archived`, plus
+    /// sending a pending product back to draft and bringing an archived one back.
+    pub fn can_become(&self, next: ProductStatus) -> bool {
+        use ProductStatus::*;
+        matches!(
+            (self, next),
+            (Draft, PendingApproval)
+                | (PendingApproval, Active)
+                | (PendingApproval, Draft)
+                | (Active, Archived)
+                | (Archived, Active)
+                | (Draft, Archived)
+                | (PendingApproval, Archived)
+        ) || *self == next
+    }
+}
+
+/// A sellable variation of a product, with its own SKU, optional price and own stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub id: VariantId,
+    pub sku: String,
+    /// Option values such as `{"size": "M", "colour": "red"}`, sorted by name.
+    pub options: BTreeMap<String, String>,
+    /// Overrides the product price when set.
+    pub price: Option<Decimal>,
+    /// Units available to sell.
+    pub inventory_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductImage {
+    pub id: ImageId,
+    pub url: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub alt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Rating {
+    /// The mean of approved reviews, two decimals, 0 with none.
+    pub average: Decimal,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    /// In the shop currency, at its scale.
+    pub price: Decimal,
+    pub category_id: Option<CategoryId>,
+    /// The vendor (or admin) who owns it.
+    pub vendor_id: UserId,
+    pub status: ProductStatus,
+    /// Units available when the product has no variants; with variants, their sum.
+    pub inventory_count: u32,
+    /// Available units at or below this emit `LowStock`.
+    pub low_stock_threshold: u32,
+    pub images: Vec<ProductImage>,
+    pub variants: Vec<Variant>,
+    pub rating: Rating,
+    /// Bumped on every write; a stale `If-Match` is refused.
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a vendor or admin sends to create a product.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NewProduct {
+    pub name: String,
+    pub slug: Option<String>,
+    pub description: String,
+    pub price: Decimal,
+    pub category_id: Option<CategoryId>,
+    pub inventory_count: u32,
+    pub low_stock_threshold: Option<u32>,
+    pub variants: Vec<NewVariant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NewVariant {
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    pub price: Option<Decimal>,
+    pub inventory_count: u32,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<Decimal>,
+    pub category_id: Option<Option<CategoryId>>,
+    pub inventory_count: Option<u32>,
+    pub low_stock_threshold: Option<u32>,
+    pub status: Option<ProductStatus>,
+    /// Replaces the variants; existing ones are matched by SKU and keep their ids.
+    pub variants: Option<Vec<NewVariant>>,
+}
+
+/// A URL-safe slug: lower-case letters and digits separated by single dashes.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    let mut dash = false;
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        if ch.is_ascii_alphanumeric() {
+            if dash && !slug.is_empty() {
+                slug.push('-');
+            }
+            dash = false;
+            slug.push(ch);
+        } else {
+            dash = true;
+        }
+    }
+    slug.truncate(120);
+    slug.trim_end_matches('-').to_string()
+}
+
+fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty() && slug.len() <= 120 && slugify(slug) == slug
+}
+
+fn check_price(errors: &mut ValidationErrors, field: &str, price: Decimal, currency: Currency) {
+    if price.is_sign_negative() && !price.is_zero() {
+        errors.add(field, "must not be negative");
+    } else if price > MAX_AMOUNT {
+        errors.add(field, "is too large");
+    } else if currency.at_scale(price).is_err() {
+        errors.add(
+            field,
+            format!(
+                "{currency} prices have at most {} decimals",
+                currency.scale()
+            ),
+        );
+    }
+}
+
+fn check_name(errors: &mut ValidationErrors, name: &str) {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 200 {
+        errors.add("name", "must be 1 to 200 characters");
+    }
+}
+
+fn build_variants(
+    errors: &mut ValidationErrors,
+    drafts: Vec<NewVariant>,
+    existing: &[Variant],
+    currency: Currency,
+) -> Vec<Variant> {
+    let mut seen = HashSet::new();
+    let mut variants = Vec::with_capacity(drafts.len());
+    for (i, v) in drafts.into_iter().enumerate() {
+        let field = |name: &str| format!("variants.{i}.{name}");
+        let sku = v.sku.trim().to_string();
+        if sku.is_empty() || sku.len() > 64 {
+            errors.add(field("sku"), "must be 1 to 64 characters");
+        } else if !seen.insert(sku.to_ascii_uppercase()) {
+            errors.add(field("sku"), "is used by another variant of this product");
+        }
+        if v.options.len() > 10
+            || v.options
+                .iter()
+                .any(|(k, val)| k.trim().is_empty() || k.len() > 50 || val.len() > 100)
+        {
+            errors.add(
+                field("options"),
+                "up to 10 named options of up to 100 characters",
+            );
+        }
+        if let Some(p) = v.price {
+            check_price(errors, &field("price"), p, currency);
+        }
+        if v.inventory_count > MAX_STOCK {
+            errors.add(field("inventory_count"), "is too large");
+        }
+        let id = existing
+            .iter()
+            .find(|e| e.sku.eq_ignore_ascii_case(&sku))
+            .map_or_else(VariantId::random, |e| e.id);
+        variants.push(Variant {
+            id,
+            sku,
+            options: v.options,
+            price: v.price.and_then(|p| currency.at_scale(p).ok()),
+            inventory_count: v.inventory_count,
+        });
+    }
+    if variants.len() > 100 {
+        errors.add("variants", "at most 100 variants");
+    }
+    variants
+}
+
+impl Product {
+    /// Builds a product from what its owner sent; every field error at once.
+    pub fn create(
+        id: ProductId,
+        draft: NewProduct,
+        vendor_id: UserId,
+        status: ProductStatus,
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<Product, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_name(&mut errors, &draft.name);
+        check_price(&mut errors, "price", draft.price, currency);
+        if draft.description.len() > 20_000 {
+            errors.add("description", "at most 20,000 characters");
+        }
+        let slug = match draft.slug {
+            Some(s) if !valid_slug(&s) => {
+                errors.add("slug", "lower-case letters, digits and single dashes");
+                s
+            }
+            Some(s) => s,
+            None => slugify(&draft.name),
+        };
+        if draft.inventory_count > MAX_STOCK {
+            errors.add("inventory_count", "is too large");
+        }
+        let variants = build_variants(&mut errors, draft.variants, &[], currency);
+        let mut product = Product {
+            id,
+            name: draft.name.trim().to_string(),
+            slug,
+            description: draft.description,
+            price: currency.at_scale(draft.price).unwrap_or(draft.price),
+            category_id: draft.category_id,
+            vendor_id,
+            status,
+            inventory_count: draft.inventory_count,
+            low_stock_threshold: draft.low_stock_threshold.unwrap_or(5),
+            images: Vec::new(),
+            variants,
+            rating: Rating::default(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        product.sync_inventory_count();
+        errors.into_result(product)
+    }
+
+    /// Applies a partial update. The version is bumped by the store when it writes.
+    pub fn apply(
+        &mut self,
+        changes: ProductChanges,
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let mut next = self.clone();
+        if let Some(name) = changes.name {
+            check_name(&mut errors, &name);
+            next.name = name.trim().to_string();
+        }
+        if let Some(slug) = changes.slug {
+            if !valid_slug(&slug) {
+                errors.add("slug", "lower-case letters, digits and single dashes");
+            }
+            next.slug = slug;
+        }
+        if let Some(d) = changes.description {
+            if d.len() > 20_000 {
+                errors.add("description", "at most 20,000 characters");
+            }
+            next.description = d;
+        }
+        if let Some(price) = changes.price {
+            check_price(&mut errors, "price", price, currency);
+            next.price = currency.at_scale(price).unwrap_or(price);
+        }
+        if let Some(category) = changes.category_id {
+            next.category_id = category;
+        }
+        if let Some(count) = changes.inventory_count {
+            if count > MAX_STOCK {
+                errors.add("inventory_count", "is too large");
+            }
+            next.inventory_count = count;
+        }
+        if let Some(t) = changes.low_stock_threshold {
+            next.low_stock_threshold = t;
+        }
+        if let Some(status) = changes.status {
+            if !self.status.can_become(status) {
+                errors.add(
+                    "status",
+                    format!(
+                        "a {} product cannot become {}",
+                        self.status.as_str(),
+                        status.as_str()
+                    ),
+                );
+            }
+            next.status = status;
+        }
+        if let Some(variants) = changes.variants {
+            next.variants = build_variants(&mut errors, variants, &self.variants, currency);
+        }
+        next.sync_inventory_count();
+        next.updated_at = now;
+        errors.into_result(())?;
+        *self = next;
+        Ok(())
+    }
+
+    /// With variants, the product's count is their sum (what a listing shows).
+    pub fn sync_inventory_count(&mut self) {
+        if !self.variants.is_empty() {
+            let sum: u64 = self
+                .variants
+                .iter()
+                .map(|v| u64::from(v.inventory_count))
+                .sum();
+            self.inventory_count = u32::try_from(sum).unwrap_or(u32::MAX);
+        }
+    }
+
+    pub fn variant(&self, id: VariantId) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.id == id)
+    }
+
+    /// The price the engine charges for one unit: the variant's when set, else the product's.
+    pub fn unit_price(&self, variant: Option<VariantId>) -> Option<Decimal> {
+        match variant {
+            None => Some(self.price),
+            Some(id) => self.variant(id).map(|v| v.price.unwrap_or(self.price)),
+        }
+    }
+
+    /// Units available to sell of the product or of one variant.
+    pub fn available(&self, variant: Option<VariantId>) -> Option<u32> {
+        match variant {
+            None if self.variants.is_empty() => Some(self.inventory_count),
+            None => None,
+            Some(id) => self.variant(id).map(|v| v.inventory_count),
+        }
+    }
+
+    /// The SKU of a variant, or a synthetic one from the product slug.
+    pub fn sku(&self, variant: Option<VariantId>) -> String {
+        variant
+            .and_then(|id| self.variant(id))
+            .map_or_else(|| self.slug.to_ascii_uppercase(), |v| v.sku.clone())
+    }
+
+    /// The name shown on a line: the product name with the variant's option values.
+    pub fn line_name(&self, variant: Option<VariantId>) -> String {
+        match variant.and_then(|id| self.variant(id)) {
+            Some(v) if !v.options.is_empty() => {
+                let opts: Vec<&str> = v.options.values().map(String::as_str).collect();
+                format!("{} ({})", self.name, opts.join(", "))
+            }
+            _ => self.name.clone(),
+        }
+    }
+
+    pub fn is_sellable(&self) -> bool {
+        self.status == ProductStatus::Active
+    }
+}
+
+/// A node of the category tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub slug: String,
+    pub parent_id: Option<CategoryId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A category with its children, for the nested listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryNode {
+    pub category: Category,
+    pub children: Vec<CategoryNode>,
+}
+
+/// Why a change to the tree was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CategoryTreeError {
+    #[error("parent category {0} does not exist")]
+    UnknownParent(CategoryId),
+    #[error("a category cannot be moved under itself or one of its descendants")]
+    Cycle,
+    #[error("the slug `{0}` is used by another category")]
+    SlugTaken(String),
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+}
+
+/// The whole tree, loaded at once (shops have hundreds of categories, not millions).
+#[derive(Debug, Clone, Default)]
+pub struct CategoryTree {
+    by_id: HashMap<CategoryId, Category>,
+}
+
+impl CategoryTree {
+    pub fn new(categories: impl IntoIterator<Item = Category>) -> Self {
+        Self {
+            by_id: categories.into_iter().map(|c| (c.id, c)).collect(),
+        }
+    }
+
+    pub fn get(&self, id: CategoryId) -> Option<&Category> {
+        self.by_id.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The category and its ancestors up to the root, nearest first.
+    pub fn ancestry(&self, id: CategoryId) -> Vec<CategoryId> {
+        let mut out = Vec::new();
+        let mut current = Some(id);
+        while let Some(c) = current {
+            if out.contains(&c) || out.len() > self.by_id.len() {
+                break; // a cycle in stored data must not hang a request
+            }
+            out.push(c);
+            current = self.by_id.get(&c).and_then(|cat| cat.parent_id);
+        }
+        out
+    }
+
+    /// The category and all its descendants.
+    pub fn with_descendants(&self, id: CategoryId) -> Vec<CategoryId> {
+        let mut children: HashMap<CategoryId, Vec<CategoryId>> = HashMap::new();
+        for c in self.by_id.values() {
+            if let Some(p) = c.parent_id {
+                children.entry(p).or_default().push(c.id);
+            }
+        }
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(kids) = children.get(&out[i]) {
+                for k in kids {
+                    if !out.contains(k) {
+                        out.push(*k);
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Checks a new or moved category: the parent exists, no cycle, slug unique.
+    pub fn check(&self, category: &Category) -> Result<(), CategoryTreeError> {
+        let mut errors = ValidationErrors::new();
+        let len = category.name.trim().chars().count();
+        if len == 0 || len > 200 {
+            errors.add("name", "must be 1 to 200 characters");
+        }
+        if !valid_slug(&category.slug) {
+            errors.add("slug", "lower-case letters, digits and single dashes");
+        }
+        if !errors.is_empty() {
+            return Err(CategoryTreeError::Invalid(errors));
+        }
+        if let Some(parent) = category.parent_id {
+            if !self.by_id.contains_key(&parent) && parent != category.id {
+                return Err(CategoryTreeError::UnknownParent(parent));
+            }
+            if parent == category.id || self.ancestry(parent).contains(&category.id) {
+                return Err(CategoryTreeError::Cycle);
+            }
+        }
+        if self
+            .by_id
+            .values()
+            .any(|c| c.id != category.id && c.slug == category.slug)
+        {
+            return Err(CategoryTreeError::SlugTaken(category.slug.clone()));
+        }
+        Ok(())
+    }
+
+    /// Root categories with their children nested to any depth, each level by name.
+    pub fn nested(&self) -> Vec<CategoryNode> {
+        let mut children: HashMap<Option<CategoryId>, Vec<&Category>> = HashMap::new();
+        for c in self.by_id.values() {
+            // A parent that no longer exists makes its child a root rather than hiding it.
+            let parent = c.parent_id.filter(|p| self.by_id.contains_key(p));
+            children.entry(parent).or_default().push(c);
+        }
+        for list in children.values_mut() {
+            list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        }
+        fn build(
+            parent: Option<CategoryId>,
+            children: &HashMap<Option<CategoryId>, Vec<&Category>>,
+            depth: usize,
+        ) -> Vec<CategoryNode> {
+            if depth > 64 {
+                return Vec::new();
+            }
+            children
+                .get(&parent)
+                .map(|list| {
+                    list.iter()
+                        .map(|c| CategoryNode {
+                            category: (*c).clone(),
+                            children: build(Some(c.id), children, depth + 1),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        build(None, &children, 0)
+    }
+}
+
+/// A customer's review; shown once approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: ReviewId,
+    pub product_id: ProductId,
+    pub user_id: UserId,
+    pub rating: u8,
+    pub title: String,
+    pub body: String,
+    pub status: ReviewStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// What a customer sends to review a product.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NewReview {
+    pub rating: u8,
+    pub title: String,
+    pub body: String,
+}
+
+impl Review {
+    pub fn new(
+        id: ReviewId,
+        product_id: ProductId,
+        user_id: UserId,
+        draft: NewReview,
+        status: ReviewStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Review, ValidationErrors> {
+        let NewReview {
+            rating,
+            title,
+            body,
+        } = draft;
+        let (title, body) = (title.as_str(), body.as_str());
+        let mut errors = ValidationErrors::new();
+        if !(1..=5).contains(&rating) {
+            errors.add("rating", "must be 1 to 5");
+        }
+        if title.trim().chars().count() > 200 {
+            errors.add("title", "at most 200 characters");
+        }
+        if body.chars().count() > 10_000 {
+            errors.add("body", "at most 10,000 characters");
+        }
+        errors.into_result(Review {
+            id,
+            product_id,
+            user_id,
+            rating,
+            title: title.trim().to_string(),
+            body: body.to_string(),
+            status,
+            created_at: now,
+        })
+    }
+}
+
+/// The average of approved reviews, rounded half-even to two decimals.
+pub fn rating_of(reviews: &[Review]) -> Rating {
+    let approved: Vec<u32> = reviews
+        .iter()
+        .filter(|r| r.status == ReviewStatus::Approved)
+        .map(|r| u32::from(r.rating))
+        .collect();
+    if approved.is_empty() {
+        return Rating::default();
+    }
+    let sum: u32 = approved.iter().sum();
+    let count = approved.len() as u32;
+    Rating {
+        average: (Decimal::from(sum) / Decimal::from(count)).round_dp(2),
+        count,
+    }
+}
+
+/// The most units a cart line may ask for, whatever the stock.
+pub const MAX_QUANTITY: u32 = MAX_LINE_QUANTITY;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    fn draft() -> NewProduct {
+        NewProduct {
+            name: "Linen Shirt".into(),
+            description: "Breathable.".into(),
+            price: dec!(49.00),
+            inventory_count: 10,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_product_gets_a_slug_and_its_variants_prices() {
+        let mut d = draft();
+        d.variants = vec![
+            NewVariant {
+                sku: "SHIRT-M".into(),
+                options: [("size".to_string(), "M".to_string())].into(),
+                price: None,
+                inventory_count: 3,
+            },
+            NewVariant {
+                sku: "SHIRT-XL".into(),
+                options: [("size".to_string(), "XL".to_string())].into(),
+                price: Some(dec!(55.00)),
+                inventory_count: 2,
+            },
+        ];
+        let p = Product::create(
+            ProductId::random(),
+            d,
+            UserId::random(),
+            ProductStatus::Active,
+            Currency::USD,
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(p.slug, "linen-shirt");
+        assert_eq!(p.inventory_count, 5);
+        let (m, xl) = (p.variants[0].id, p.variants[1].id);
+        assert_eq!(p.unit_price(Some(m)), Some(dec!(49.00)));
+        assert_eq!(p.unit_price(Some(xl)), Some(dec!(55.00)));
+        assert_eq!(p.available(Some(xl)), Some(2));
+        assert_eq!(p.line_name(Some(xl)), "Linen Shirt (XL)");
+        assert_eq!(p.unit_price(Some(VariantId::random())), None);
+    }
+
+    #[test]
+    fn refuses_bad_products_field_by_field() {
+        let mut d = draft();
+        d.name = " ".into();
+        d.price = dec!(1.999);
+        d.variants = vec![
+            NewVariant {
+                sku: "A".into(),
+                ..Default::default()
+            },
+            NewVariant {
+                sku: "a".into(),
+                ..Default::default()
+            },
+        ];
+        let err = Product::create(
+            ProductId::random(),
+            d,
+            UserId::random(),
+            ProductStatus::Active,
+            Currency::USD,
+            Utc::now(),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.fields().collect();
+        assert_eq!(fields, vec!["name", "price", "variants.1.sku"]);
+    }
+
+    #[test]
+    fn status_follows_the_catalog_lifecycle() {
+        use ProductStatus::*;
+        assert!(Draft.can_become(PendingApproval));
+        assert!(PendingApproval.can_become(Active));
+        assert!(Active.can_become(Archived));
+        assert!(!Draft.can_become(Active));
+        assert!(!Archived.can_become(PendingApproval));
+        let mut p = Product::create(
+            ProductId::random(),
+            draft(),
+            UserId::random(),
+            Draft,
+            Currency::USD,
+            Utc::now(),
+        )
+        .unwrap();
+        let err = p
+            .apply(
+                ProductChanges {
+                    status: Some(Active),
+                    ..Default::default()
+                },
+                Currency::USD,
+                Utc::now(),
+            )
+            .unwrap_err();
+        assert_eq!(err.fields().collect::<Vec<_>>(), vec!["status"]);
+        assert_eq!(
+            p.status, Draft,
+            "a refused change leaves the product as it was"
+        );
+    }
+
+    fn cat(name: &str, parent: Option<CategoryId>) -> Category {
+        Category {
+            id: CategoryId::random(),
+            name: name.into(),
+            slug: slugify(name),
+            parent_id: parent,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_category_tree_nests_and_refuses_cycles() {
+        let clothing = cat("Clothing", None);
+        let shirts = cat("Shirts", Some(clothing.id));
+        let linen = cat("Linen", Some(shirts.id));
+        let tree = CategoryTree::new([clothing.clone(), shirts.clone(), linen.clone()]);
+        assert_eq!(
+            tree.ancestry(linen.id),
+            vec![linen.id, shirts.id, clothing.id]
+        );
+        let mut below = tree.with_descendants(clothing.id);
+        below.sort();
+        let mut expected = vec![clothing.id, shirts.id, linen.id];
+        expected.sort();
+        assert_eq!(below, expected);
+        let nested = tree.nested();
+        assert_eq!(nested.len(), 1);
+        assert_eq!(nested[0].children[0].children[0].category.id, linen.id);
+        // Moving Clothing under Linen would make a cycle.
+        let mut moved = clothing.clone();
+        moved.parent_id = Some(linen.id);
+        assert_eq!(tree.check(&moved), Err(CategoryTreeError::Cycle));
+        let mut dup = cat("Shirts", None);
+        dup.slug = "shirts".into();
+        assert!(matches!(
+            tree.check(&dup),
+            Err(CategoryTreeError::SlugTaken(_))
+        ));
+    }
+
+    #[test]
+    fn ratings_average_approved_reviews() {
+        let p = ProductId::random();
+        let r = |rating, status| {
+            let draft = NewReview {
+                rating,
+                ..Default::default()
+            };
+            Review::new(
+                ReviewId::random(),
+                p,
+                UserId::random(),
+                draft,
+                status,
+                Utc::now(),
+            )
+            .unwrap()
+        };
+        let reviews = vec![
+            r(5, ReviewStatus::Approved),
+            r(4, ReviewStatus::Approved),
+            r(4, ReviewStatus::Approved),
+            r(1, ReviewStatus::Pending),
+        ];
+        assert_eq!(
+            rating_of(&reviews),
+            Rating {
+                average: dec!(4.33),
+                count: 3
+            }
+        );
+        let six = NewReview {
+            rating: 6,
+            ..Default::default()
+        };
+        assert!(Review::new(
+            ReviewId::random(),
+            p,
+            UserId::random(),
+            six,
+            ReviewStatus::Pending,
+            Utc::now()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(slugify("  Crème Brûlée & Co. "), "cr-me-br-l-e-co");
+        assert_eq!(slugify("T-Shirt  XL"), "t-shirt-xl");
+    }
+}
