@@ -2,11 +2,23 @@
 //! payments and accounts, the ports adapters plug into, and the services that embedders and
 //! the HTTP layer call. No I/O dependency: storage, payment providers, mail and HTTP live in
 //! adapter crates.
+//!
+//! A map of the crate:
+//! - [`money`]: exact amounts in one currency, named rounding, largest-remainder allocation.
+//! - [`pricing`]: the pure pricing engine of PRICING.md, and its explanation.
+//! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
+//! - [`catalog`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
+//! - [`events`]: what services publish after a change.
 
+pub mod account;
+pub mod cart;
 pub mod catalog;
+pub mod events;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod order;
+pub mod payment;
 pub mod pricing;
 pub mod promotion;
 pub mod shipping;

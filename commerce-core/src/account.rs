@@ -1,0 +1,303 @@
+//! Customer accounts: users with a role, addresses, password rules, and the one-time and
+//! refresh tokens of sign-in. Secrets are stored only as hashes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ids::{AddressId, TokenFamilyId, UserId};
+use crate::tax::{normalize_country, normalize_region};
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Vendor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Vendor => "vendor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "customer" => Some(Role::Customer),
+            "vendor" => Some(Role::Vendor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    /// Normalised: trimmed and lower-case.
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub is_active: bool,
+    pub email_verified: bool,
+    /// A PHC string (argon2id); never shown.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    /// Bumped when the user is deactivated, changes role or resets the password, so that
+    /// access tokens carrying an older version stop working at once.
+    pub token_version: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Trims and lower-cases an address and checks its shape; `None` when it is not an email.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let e = email.trim().to_lowercase();
+    let (local, domain) = e.split_once('@')?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && e.len() <= 254
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(e)
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Password rules: 8 to 128 characters (counted as characters, not bytes).
+pub fn check_password(password: &str, field: &str) -> Result<(), ValidationErrors> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS || n > MAX_PASSWORD_CHARS {
+        return Err(ValidationErrors::single(
+            field,
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_full_name(name: &str) -> Result<String, ValidationErrors> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 200 {
+        return Err(ValidationErrors::single(
+            "full_name",
+            "must be 1 to 200 characters",
+        ));
+    }
+    Ok(n.to_string())
+}
+
+/// A postal address, saved or given inline at checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Address {
+    pub full_name: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, upper-case.
+    pub country: String,
+    pub phone: Option<String>,
+}
+
+impl Address {
+    /// Checks and normalises. `full` asks for what a parcel needs (line1, city, postal code);
+    /// without it only what tax needs (country, region, postal code) is required, as for
+    /// `PUT /api/cart/delivery`.
+    pub fn validated(mut self, full: bool) -> Result<Address, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        match normalize_country(&self.country) {
+            Some(c) => self.country = c,
+            None => errors.add("country", "must be an ISO 3166-1 alpha-2 code such as US"),
+        }
+        self.region = normalize_region(self.region.as_deref());
+        let trim = |v: &mut Option<String>| {
+            *v = v
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+        };
+        for field in [
+            &mut self.full_name,
+            &mut self.line1,
+            &mut self.line2,
+            &mut self.city,
+            &mut self.postal_code,
+            &mut self.phone,
+        ] {
+            trim(field);
+        }
+        for (name, value) in [
+            ("full_name", &self.full_name),
+            ("line1", &self.line1),
+            ("line2", &self.line2),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("postal_code", &self.postal_code),
+            ("phone", &self.phone),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
+                errors.add(name, "at most 200 characters");
+            }
+        }
+        if self.postal_code.is_none() {
+            errors.add("postal_code", "is required");
+        }
+        if full {
+            if self.line1.is_none() {
+                errors.add("line1", "is required");
+            }
+            if self.city.is_none() {
+                errors.add("city", "is required");
+            }
+        }
+        errors.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedAddress {
+    pub id: AddressId,
+    pub user_id: UserId,
+    pub label: Option<String>,
+    pub address: Address,
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// 32 random bytes as 64 hex characters: tokens sent by mail or kept by clients.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex(&bytes))
+}
+
+/// What is stored of a token: its SHA-256, so a leaked table grants nothing.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+/// A mailed token: random, stored hashed, expiring, single use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimeToken {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A refresh token of one sign-in's family. Using it rotates it (it is revoked and replaced);
+/// presenting a revoked one means it was stolen or replayed, and revokes the whole family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: TokenFamilyId,
+    pub user_id: UserId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_8_to_128_characters() {
+        assert!(check_password("1234567", "password").is_err());
+        assert!(check_password("12345678", "password").is_ok());
+        assert!(check_password(&"é".repeat(128), "password").is_ok());
+        assert!(check_password(&"x".repeat(129), "password").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = random_token().unwrap();
+        let b = random_token().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_ne!(hash_token(&a), a);
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn addresses_need_what_their_use_needs() {
+        let delivery = Address {
+            country: "us".into(),
+            region: Some("tx".into()),
+            postal_code: Some("73301".into()),
+            ..Default::default()
+        };
+        let ok = delivery.clone().validated(false).unwrap();
+        assert_eq!(
+            (ok.country.as_str(), ok.region.as_deref()),
+            ("US", Some("TX"))
+        );
+        let err = delivery.validated(true).unwrap_err();
+        assert_eq!(err.fields().collect::<Vec<_>>(), vec!["line1", "city"]);
+        let err = Address {
+            country: "USA".into(),
+            ..Default::default()
+        }
+        .validated(false)
+        .unwrap_err();
+        assert_eq!(
+            err.fields().collect::<Vec<_>>(),
+            vec!["country", "postal_code"]
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! Orders: lines frozen at purchase, totals, and the status machine with its history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::account::Address;
+use crate::catalog::Product;
+use crate::ids::{OrderId, ProductId, ShippingMethodId, UserId, VariantId};
+use crate::money::{Currency, Money};
+use crate::payment::PaymentStatus;
+use crate::pricing::{AppliedPromotion, PricedCart, RejectedPromotion};
+
+/// `pending → paid → processing → shipped → delivered`; `pending|paid|processing → cancelled`;
+/// `paid|processing|shipped|delivered → refunded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::Pending,
+        OrderStatus::Paid,
+        OrderStatus::Processing,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Processing => "processing",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn can_become(&self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Paid)
+                | (Paid, Processing)
+                | (Processing, Shipped)
+                | (Shipped, Delivered)
+                | (Pending | Paid | Processing, Cancelled)
+                | (Paid | Processing | Shipped | Delivered, Refunded)
+        )
+    }
+
+    /// Whether the order's units are still reserved (given back when it is cancelled).
+    pub fn holds_stock(&self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Pending | OrderStatus::Paid | OrderStatus::Processing
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an order cannot go from {} to {}", from.as_str(), to.as_str())]
+pub struct InvalidTransition {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+/// A line as it was bought: later catalog changes do not touch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub name: String,
+    pub sku: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    /// Unit price × quantity.
+    pub subtotal: Money,
+    pub discount: Money,
+    pub tax: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub discount: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
+/// The shipping method as chosen at purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenShipping {
+    pub id: ShippingMethodId,
+    pub name: String,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    /// Human-readable and unique, e.g. `CM-20261122-7F3K9QX2`.
+    pub number: String,
+    /// `None` for a guest order.
+    pub user_id: Option<UserId>,
+    /// The guest's email (and the customer's, for receipts).
+    pub email: Option<String>,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    pub totals: OrderTotals,
+    pub applied_promotions: Vec<AppliedPromotion>,
+    pub rejected_promotions: Vec<RejectedPromotion>,
+    pub shipping_address: Address,
+    pub shipping_method: Option<ChosenShipping>,
+    pub payment_status: PaymentStatus,
+    /// Starts with `pending`.
+    pub status_history: Vec<StatusChange>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who buys, where it goes and how, for [`Order::from_priced`].
+#[derive(Debug, Clone)]
+pub struct OrderDetails {
+    pub id: OrderId,
+    pub number: String,
+    pub user_id: Option<UserId>,
+    pub email: Option<String>,
+    pub shipping_address: Address,
+    pub shipping_method: Option<ChosenShipping>,
+}
+
+impl Order {
+    /// Freezes a priced cart into a pending order. `products` must hold every line's product
+    /// (names and SKUs are copied from it).
+    pub fn from_priced(
+        details: OrderDetails,
+        priced: &PricedCart,
+        products: &[Product],
+        now: DateTime<Utc>,
+    ) -> Order {
+        let lines = priced
+            .lines
+            .iter()
+            .map(|l| {
+                let product = products.iter().find(|p| p.id == l.product_id);
+                OrderLine {
+                    product_id: l.product_id,
+                    variant_id: l.variant_id,
+                    name: product.map_or_else(String::new, |p| p.line_name(l.variant_id)),
+                    sku: product.map_or_else(String::new, |p| p.sku(l.variant_id)),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    subtotal: l.line_subtotal,
+                    discount: l.discount,
+                    tax: l.tax,
+                }
+            })
+            .collect();
+        Order {
+            id: details.id,
+            number: details.number,
+            user_id: details.user_id,
+            email: details.email,
+            status: OrderStatus::Pending,
+            currency: priced.currency,
+            lines,
+            totals: OrderTotals {
+                subtotal: priced.subtotal,
+                discount: priced.discount,
+                shipping: priced.shipping,
+                tax: priced.tax,
+                total: priced.total,
+            },
+            applied_promotions: priced.applied.clone(),
+            rejected_promotions: priced.rejected.clone(),
+            shipping_address: details.shipping_address,
+            shipping_method: details.shipping_method,
+            payment_status: PaymentStatus::RequiresPayment,
+            status_history: vec![StatusChange {
+                status: OrderStatus::Pending,
+                at: now,
+            }],
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Moves along the status machine, recording the change.
+    pub fn transition(
+        &mut self,
+        to: OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), InvalidTransition> {
+        if !self.status.can_become(to) {
+            return Err(InvalidTransition {
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        self.status_history.push(StatusChange {
+            status: to,
+            at: now,
+        });
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Units per product and variant, to reserve or give back.
+    pub fn units(&self) -> Vec<(ProductId, Option<VariantId>, u32)> {
+        self.lines
+            .iter()
+            .map(|l| (l.product_id, l.variant_id, l.quantity))
+            .collect()
+    }
+}
+
+/// A new order number: the date and 8 characters of Crockford base32 from `entropy`
+/// (about 10^12 per day, so clashes are rare; stores still enforce uniqueness).
+pub fn order_number(now: DateTime<Utc>, entropy: u64) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut code = String::with_capacity(8);
+    let mut e = entropy;
+    for _ in 0..8 {
+        code.push(char::from(ALPHABET[(e & 31) as usize]));
+        e >>= 5;
+    }
+    format!("CM-{}-{code}", now.format("%Y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderStatus::*;
+
+    #[test]
+    fn the_status_machine_of_the_api() {
+        let allowed = [
+            (Pending, Paid),
+            (Paid, Processing),
+            (Processing, Shipped),
+            (Shipped, Delivered),
+            (Pending, Cancelled),
+            (Paid, Cancelled),
+            (Processing, Cancelled),
+            (Paid, Refunded),
+            (Processing, Refunded),
+            (Shipped, Refunded),
+            (Delivered, Refunded),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn order_numbers_are_readable() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 22, 10, 0, 0).unwrap();
+        let n = order_number(now, 0xDEAD_BEEF);
+        assert!(n.starts_with("CM-20261122-"));
+        assert_eq!(n.len(), "CM-20261122-".len() + 8);
+        assert_ne!(n, order_number(now, 0xDEAD_BEEE));
+    }
+}
