@@ -9,6 +9,7 @@
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
 //! - [`catalog`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
 //! - [`events`]: what services publish after a change.
+//! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them.
 
 pub mod account;
 pub mod cart;
@@ -16,9 +17,12 @@ pub mod catalog;
 pub mod events;
 pub mod ids;
 pub mod limits;
+pub mod memory;
 pub mod money;
 pub mod order;
+pub mod passwords;
 pub mod payment;
+pub mod ports;
 pub mod pricing;
 pub mod promotion;
 pub mod shipping;

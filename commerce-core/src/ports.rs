@@ -1,0 +1,559 @@
+//! Ports: the traits adapters implement. Storage has one port per aggregate plus the atomic
+//! `place_order`; the rest are the payment provider, mail, password hashing, access tokens,
+//! events, images, the clock and ids. All are object safe (`Arc<dyn Port>`), so a server picks
+//! SQLite or PostgreSQL at run time, and each has a mockall mock behind feature `mocks`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::{OneTimeToken, RefreshToken, Role, SavedAddress, TokenPurpose, User};
+use crate::cart::Cart;
+use crate::catalog::{Category, Product, ProductStatus, Review};
+use crate::events::DomainEvent;
+use crate::ids::*;
+use crate::money::Money;
+use crate::order::{Order, OrderStatus};
+use crate::payment::{Payment, PaymentStatus};
+use crate::promotion::Promotion;
+use crate::shipping::ShippingMethod;
+use crate::tax::{TaxPolicy, TaxRate};
+
+/// What went wrong in a storage adapter, in terms a service can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// The stored version is not the one the write expected (optimistic concurrency).
+    #[error("the record was changed by someone else")]
+    VersionConflict,
+    /// A unique field is taken: `email`, `slug`, `code`, `sku`, `number`...
+    #[error("{0} is already taken")]
+    Duplicate(String),
+    /// A reference to a row that does not exist (a foreign key).
+    #[error("{0} refers to something that does not exist")]
+    MissingReference(String),
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+}
+
+/// A page request: `limit` items after the opaque `cursor` of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u32 = 20;
+    pub const MAX_LIMIT: u32 = 100;
+
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit,
+            cursor: None,
+        }
+    }
+
+    /// The limit clamped to 1..=100 (0 means the default).
+    pub fn effective_limit(&self) -> usize {
+        match self.limit {
+            0 => Self::DEFAULT_LIMIT as usize,
+            n => n.min(Self::MAX_LIMIT) as usize,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductSort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Rating,
+    Name,
+    /// Full-text relevance; only with `text`.
+    Relevance,
+}
+
+/// A product listing: every filter is optional and they combine with AND.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductQuery {
+    /// Any of these categories (the service expands a category to its descendants).
+    pub category_ids: Option<Vec<CategoryId>>,
+    pub min_price: Option<Decimal>,
+    pub max_price: Option<Decimal>,
+    pub in_stock: bool,
+    pub vendor_id: Option<UserId>,
+    /// Full-text words over name and description.
+    pub text: Option<String>,
+    /// Empty means any status.
+    pub statuses: Vec<ProductStatus>,
+    pub sort: ProductSort,
+    pub page: PageRequest,
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// `Duplicate("slug")` when the slug is taken.
+    async fn insert_product(&self, product: &Product) -> Result<(), StorageError>;
+    /// Writes `product` if the stored version is still `product.version`, storing it with the
+    /// version bumped by one; returns what was stored. `VersionConflict` otherwise.
+    async fn update_product(&self, product: &Product) -> Result<Product, StorageError>;
+    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError>;
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError>;
+    /// The products that exist among `ids`, in any order.
+    async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StorageError>;
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, StorageError>;
+    /// Products whose available stock is at or below their threshold, lowest first.
+    async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    async fn categories(&self) -> Result<Vec<Category>, StorageError>;
+    async fn insert_category(&self, category: &Category) -> Result<(), StorageError>;
+    async fn update_category(&self, category: &Category) -> Result<(), StorageError>;
+    /// Its children move up to its parent; its products keep no category.
+    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    /// Stores the review and refreshes the product's rating from its approved reviews.
+    async fn insert_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn update_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError>;
+    /// Approved reviews, newest first.
+    async fn reviews(
+        &self,
+        product_id: ProductId,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError>;
+    async fn has_reviewed(
+        &self,
+        product_id: ProductId,
+        user_id: UserId,
+    ) -> Result<bool, StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CartStore: Send + Sync {
+    async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError>;
+    /// Optimistic like `update_product`.
+    async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError>;
+    async fn delete_cart(&self, id: CartId) -> Result<(), StorageError>;
+    async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError>;
+    async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError>;
+    async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError>;
+}
+
+/// Everything `place_order` writes, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub order: Order,
+    /// Counted against each promotion's total and per-customer limits.
+    pub promotion_ids: Vec<PromotionId>,
+    /// The user id, or the guest's email, for per-customer limits.
+    pub customer_key: String,
+    /// The cart checked out, emptied in the same transaction if still at this version.
+    pub cart: Option<(CartId, u64)>,
+}
+
+/// Why `place_order` wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceOrderError {
+    #[error("only {available} of product {product_id} left")]
+    OutOfStock {
+        product_id: ProductId,
+        variant_id: Option<VariantId>,
+        available: u32,
+    },
+    #[error("product {0} is not for sale")]
+    Unavailable(ProductId),
+    #[error("promotion {0} reached its usage limit")]
+    UsageExhausted(PromotionId),
+    #[error("promotion {0} reached its per-customer limit")]
+    CustomerLimitReached(PromotionId),
+    #[error("the cart changed during checkout")]
+    CartChanged,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Stock left after a reservation, for low-stock events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub available: u32,
+    pub threshold: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderFilter {
+    pub user_id: Option<UserId>,
+    pub status: Option<OrderStatus>,
+    pub page: PageRequest,
+}
+
+/// A day of sales, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailySales {
+    pub day: NaiveDate,
+    pub orders: u32,
+    pub revenue: Money,
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// In one transaction: checks each line's product is active and takes its units from
+    /// stock (never below zero), counts each promotion's use within its limits, writes the
+    /// order, and empties the cart. Any failure writes nothing.
+    async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError>;
+    /// Writes a status change if the stored version is still `order.version` (stored with
+    /// the version bumped); with `release_stock`, gives the order's units back in the same
+    /// transaction.
+    async fn update_order(&self, order: &Order, release_stock: bool)
+        -> Result<Order, StorageError>;
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
+    /// Newest first.
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;
+    /// Whether the user has an order, in any status but cancelled, containing the product.
+    async fn has_bought(
+        &self,
+        user_id: UserId,
+        product_id: ProductId,
+    ) -> Result<bool, StorageError>;
+    /// Orders per status.
+    async fn count_by_status(&self) -> Result<Vec<(OrderStatus, u64)>, StorageError>;
+    /// Paid-or-later orders per day in `[from, to]` (UTC days).
+    async fn daily_sales(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailySales>, StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
+    async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    async fn update_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError>;
+    async fn payment_by_reference(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Payment>, StorageError>;
+    async fn payments_of_order(&self, order_id: OrderId) -> Result<Vec<Payment>, StorageError>;
+    /// Records a provider event id; `false` when it was seen before (do not apply it again).
+    async fn record_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<bool, StorageError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    /// Matches email or name.
+    pub text: Option<String>,
+    pub page: PageRequest,
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `Duplicate("email")` when the email is taken.
+    async fn insert_user(&self, user: &User) -> Result<(), StorageError>;
+    async fn update_user(&self, user: &User) -> Result<(), StorageError>;
+    async fn user(&self, id: UserId) -> Result<Option<User>, StorageError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    async fn list_users(&self, filter: &UserFilter) -> Result<Page<User>, StorageError>;
+
+    async fn addresses(&self, user_id: UserId) -> Result<Vec<SavedAddress>, StorageError>;
+    /// With `is_default`, the user's other addresses stop being default.
+    async fn save_address(&self, address: &SavedAddress) -> Result<(), StorageError>;
+    async fn delete_address(&self, user_id: UserId, id: AddressId) -> Result<(), StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_one_time(&self, token: &OneTimeToken) -> Result<(), StorageError>;
+    /// Marks an unused, unexpired token of that purpose used and returns it; `None` when
+    /// there is none (unknown, expired or already used). Atomic: a token works once.
+    async fn use_one_time(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>, StorageError>;
+    async fn insert_refresh(&self, token: &RefreshToken) -> Result<(), StorageError>;
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StorageError>;
+    /// Revokes the token if it is still active; `false` when it was already revoked (a
+    /// reuse) or unknown. Atomic, so two concurrent rotations cannot both succeed.
+    async fn revoke_refresh(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+    async fn revoke_family(
+        &self,
+        family_id: TokenFamilyId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    async fn revoke_all_of_user(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PromotionStore: Send + Sync {
+    /// `Duplicate("code")` when the code is taken.
+    async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
+    async fn update_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
+    async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError>;
+    async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError>;
+    async fn list_promotions(&self, page: &PageRequest) -> Result<Page<Promotion>, StorageError>;
+    /// What pricing needs: every automatic promotion and those with one of `codes`
+    /// (upper-case), active or not (the engine reports why a code does not apply).
+    async fn promotions_for_pricing(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<Promotion>, StorageError>;
+    /// How often `customer_key` used each of `ids` in orders.
+    async fn customer_uses(
+        &self,
+        customer_key: &str,
+        ids: &[PromotionId],
+    ) -> Result<Vec<(PromotionId, u32)>, StorageError>;
+}
+
+/// The shop's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    pub name: String,
+    pub currency: crate::money::Currency,
+    pub tax: TaxPolicy,
+    pub rounding: crate::money::Rounding,
+}
+
+impl Default for StoreSettings {
+    /// A new shop: USD, prices excluding tax, per-line rounding, untaxed shipping.
+    fn default() -> Self {
+        Self {
+            name: "Commerce".to_string(),
+            currency: crate::money::Currency::USD,
+            tax: TaxPolicy::default(),
+            rounding: crate::money::Rounding::HalfEven,
+        }
+    }
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// `None` until the shop's settings are first saved.
+    async fn store_settings(&self) -> Result<Option<StoreSettings>, StorageError>;
+    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError>;
+    async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError>;
+    async fn save_tax_rate(&self, rate: &TaxRate) -> Result<(), StorageError>;
+    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError>;
+    async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError>;
+    async fn save_shipping_method(&self, method: &ShippingMethod) -> Result<(), StorageError>;
+    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError>;
+}
+
+/// What a payment provider said about a new payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayIntent {
+    pub provider_reference: String,
+    pub client_secret: Option<String>,
+    pub status: PaymentStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The provider refused (card declined, amount invalid...). Shown to the customer.
+    #[error("the payment provider declined: {0}")]
+    Declined(String),
+    /// The provider could not be reached or failed; safe to retry.
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// `test` or `stripe`: stored on each payment.
+    fn provider(&self) -> &'static str;
+    /// Creates the provider's payment for exactly `payment.amount`; `idempotency_key` makes a
+    /// retried call return the same provider payment.
+    async fn create_intent(
+        &self,
+        payment: &Payment,
+        idempotency_key: &str,
+    ) -> Result<GatewayIntent, GatewayError>;
+    /// For providers confirmed from the server (the built-in test provider): the status now.
+    async fn confirm(&self, payment: &Payment) -> Result<PaymentStatus, GatewayError>;
+    /// Refunds `amount`; returns the provider's refund id.
+    async fn refund(
+        &self,
+        payment: &Payment,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<String, GatewayError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mail could not be sent: {0}")]
+pub struct MailError(pub String);
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(pub String);
+
+/// Password hashing; slow on purpose, so services call it off the async workers.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait PasswordHasher: Send + Sync {
+    fn hash(&self, password: &str) -> Result<String, HashError>;
+    /// `false` for a wrong password; an error only for a malformed stored hash.
+    fn verify(&self, password: &str, hash: &str) -> Result<bool, HashError>;
+}
+
+/// What an access token asserts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub role: Role,
+    pub token_version: u32,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is invalid")]
+    Invalid,
+    #[error("the token has expired")]
+    Expired,
+    #[error("tokens cannot be issued: {0}")]
+    Issuer(String),
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait TokenIssuer: Send + Sync {
+    /// A signed access token for the claims; its lifetime is the issuer's.
+    fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<(String, AccessClaims), TokenError>;
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait EventBus: Send + Sync {
+    fn publish(&self, event: DomainEvent);
+    /// Events published from now on. A slow subscriber may miss events (it is told how many
+    /// through the receiver's `Lagged` error) rather than slow the publisher.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<DomainEvent>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("image storage failed: {0}")]
+pub struct ImageError(pub String);
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ImageStore: Send + Sync {
+    /// Stores bytes under `key`; returns the URL that serves them.
+    async fn put(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, ImageError>;
+    async fn get(&self, key: &str) -> Result<Option<(String, Vec<u8>)>, ImageError>;
+    async fn delete(&self, key: &str) -> Result<(), ImageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    fn new_id(&self) -> Uuid;
+    /// Entropy for order numbers and similar short codes.
+    fn random_u64(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Random v4 ids.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomIds;
+
+impl IdGenerator for RandomIds {
+    fn new_id(&self) -> Uuid {
+        Uuid::new_v4()
+    }
+    fn random_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        // The OS source failing is not recoverable in any useful way; fall back to the v4 bits.
+        if getrandom::fill(&mut b).is_err() {
+            b.copy_from_slice(&Uuid::new_v4().as_bytes()[..8]);
+        }
+        u64::from_le_bytes(b)
+    }
+}
