@@ -77,7 +77,7 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 /// Password rules: 8 to 128 characters (counted as characters, not bytes).
 pub fn check_password(password: &str, field: &str) -> Result<(), ValidationErrors> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_CHARS || n > MAX_PASSWORD_CHARS {
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(ValidationErrors::single(
             field,
             format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),

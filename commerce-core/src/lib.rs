@@ -25,6 +25,7 @@ pub mod payment;
 pub mod ports;
 pub mod pricing;
 pub mod promotion;
+pub mod service;
 pub mod shipping;
 pub mod tax;
 pub mod validation;
@@ -35,4 +36,5 @@ pub use pricing::{
     price, PricedCart, PricingContext, PricingError, PricingLine, PricingRequest, RejectionReason,
 };
 pub use promotion::{Promotion, PromotionClass, PromotionKind};
+pub use service::{Caller, Commerce, CommerceError};
 pub use validation::{FieldError, ValidationErrors};

@@ -641,7 +641,13 @@ impl OrderStore for MemoryStore {
             std::collections::BTreeMap::new();
         for o in s.orders.values() {
             let day = o.created_at.date_naive();
-            let counted = !matches!(o.status, OrderStatus::Pending | OrderStatus::Cancelled);
+            let counted = matches!(
+                o.status,
+                OrderStatus::Paid
+                    | OrderStatus::Processing
+                    | OrderStatus::Shipped
+                    | OrderStatus::Delivered
+            );
             if day < from || day > to || !counted {
                 continue;
             }
@@ -1248,5 +1254,59 @@ impl IdGenerator for SequentialIds {
     fn random_u64(&self) -> u64 {
         // Spread the counter so consecutive order numbers do not look sequential.
         (self.next.fetch_add(1, Ordering::Relaxed) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Opaque access tokens remembered in memory: for a single-process embedder or tests (the
+/// HTTP server signs JWTs instead, so that several nodes can verify them).
+pub struct MemoryTokenIssuer {
+    lifetime: Duration,
+    issued: Mutex<HashMap<String, AccessClaims>>,
+}
+
+impl MemoryTokenIssuer {
+    pub fn new(lifetime: Duration) -> Self {
+        Self {
+            lifetime,
+            issued: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Default for MemoryTokenIssuer {
+    fn default() -> Self {
+        Self::new(Duration::minutes(15))
+    }
+}
+
+impl TokenIssuer for MemoryTokenIssuer {
+    fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<(String, AccessClaims), TokenError> {
+        let token =
+            crate::account::random_token().map_err(|e| TokenError::Issuer(e.to_string()))?;
+        let claims = AccessClaims {
+            user_id: user.id,
+            role: user.role,
+            token_version: user.token_version,
+            expires_at: now + self.lifetime,
+        };
+        let mut issued = self
+            .issued
+            .lock()
+            .map_err(|_| TokenError::Issuer("issuer unavailable".into()))?;
+        issued.retain(|_, c| c.expires_at > now);
+        issued.insert(token.clone(), claims.clone());
+        Ok((token, claims))
+    }
+
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        let issued = self
+            .issued
+            .lock()
+            .map_err(|_| TokenError::Issuer("issuer unavailable".into()))?;
+        let claims = issued.get(token).ok_or(TokenError::Invalid)?;
+        if claims.expires_at <= now {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims.clone())
     }
 }

@@ -1,0 +1,774 @@
+//! Cart use cases and checkout. A cart is priced on every read by the pricing engine, from
+//! prices, promotions, tax rates and shipping methods resolved here; nothing a client sends
+//! is trusted as a price.
+
+use super::{Caller, Commerce, CommerceError};
+use crate::account::{hash_token, normalize_email, random_token, Address};
+use crate::cart::Cart;
+use crate::catalog::Product;
+use crate::events::DomainEvent;
+use crate::ids::{AddressId, CartItemId, ProductId, ShippingMethodId, UserId, VariantId};
+use crate::order::{order_number, ChosenShipping, Order, OrderDetails};
+use crate::payment::Payment;
+use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings};
+use crate::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
+use crate::shipping::ShippingMethod;
+use crate::tax::rate_for;
+use crate::validation::ValidationErrors;
+
+/// Whose cart: a guest's, named by the token it was given, or a signed-in customer's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartOwner {
+    /// `None` before the guest's first write (which creates the cart and its token).
+    Guest(Option<String>),
+    Customer(UserId),
+}
+
+impl CartOwner {
+    /// The cart of a caller: the customer's when signed in, else the guest token's.
+    pub fn of(caller: &Caller, guest_token: Option<String>) -> CartOwner {
+        match caller.user_id() {
+            Some(id) => CartOwner::Customer(id),
+            None => CartOwner::Guest(guest_token),
+        }
+    }
+}
+
+/// A line to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRequest {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub quantity: u32,
+}
+
+/// A cart with its prices and what the client needs to show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartView {
+    pub cart: Cart,
+    pub priced: PricedCart,
+    /// The display name of each priced line, in the order of `priced.lines`.
+    pub names: Vec<String>,
+    /// Lines whose product or variant is no longer for sale; not priced, refused at checkout.
+    pub unavailable: Vec<CartItemId>,
+    pub shipping_method: Option<ShippingMethod>,
+    /// Set when this call created a guest cart: the token the client keeps.
+    pub new_guest_token: Option<String>,
+}
+
+/// Where and how a cart is delivered (`PUT /api/cart/delivery`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub shipping_address: Address,
+    pub shipping_method: ShippingMethodId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckoutRequest {
+    pub shipping_address: Option<Address>,
+    pub address_id: Option<AddressId>,
+    pub shipping_method: Option<ShippingMethodId>,
+    /// Required for a guest.
+    pub email: Option<String>,
+}
+
+/// What checkout made: the pending order and its payment (none if the payment provider
+/// could not be reached; the client then creates the payment with `create_intent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub order: Order,
+    pub payment: Option<Payment>,
+}
+
+pub struct Carts<'a> {
+    pub(super) shop: &'a Commerce,
+}
+
+/// Everything a price needs besides the lines, loaded once per request.
+pub(crate) struct PricingInputs {
+    pub settings: StoreSettings,
+    pub products: Vec<Product>,
+    pub tree: crate::catalog::CategoryTree,
+    pub promotions: Vec<crate::promotion::Promotion>,
+    pub customer_uses: Vec<(crate::ids::PromotionId, u32)>,
+    pub tax_rate: rust_decimal::Decimal,
+    pub shipping: Option<ShippingMethod>,
+}
+
+impl Commerce {
+    /// Loads what pricing `items` needs: products, categories, promotions for `codes` with
+    /// this customer's uses, the destination's tax rate and the shipping method.
+    pub(crate) async fn pricing_inputs(
+        &self,
+        product_ids: Vec<ProductId>,
+        codes: &[String],
+        customer_key: Option<&str>,
+        destination: Option<&Address>,
+        shipping: Option<ShippingMethod>,
+    ) -> Result<PricingInputs, CommerceError> {
+        let settings = self.settings().await?;
+        let products = if product_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.ports.products.products(&product_ids).await?
+        };
+        let tree = crate::catalog::CategoryTree::new(self.ports.categories.categories().await?);
+        let promotions = self.ports.promotions.promotions_for_pricing(codes).await?;
+        let limited: Vec<_> = promotions
+            .iter()
+            .filter(|p| p.per_customer_limit.is_some())
+            .map(|p| p.id)
+            .collect();
+        let customer_uses = match customer_key {
+            Some(key) if !limited.is_empty() => {
+                self.ports.promotions.customer_uses(key, &limited).await?
+            }
+            _ => Vec::new(),
+        };
+        let tax_rate = match destination {
+            Some(a) => rate_for(
+                &self.ports.settings.tax_rates().await?,
+                &a.country,
+                a.region.as_deref(),
+            ),
+            None => rust_decimal::Decimal::ZERO,
+        };
+        Ok(PricingInputs {
+            settings,
+            products,
+            tree,
+            promotions,
+            customer_uses,
+            tax_rate,
+            shipping,
+        })
+    }
+
+    /// The active shipping method with this id, or the cheapest active one when `None`.
+    pub(crate) async fn shipping_method(
+        &self,
+        id: Option<ShippingMethodId>,
+        field: &str,
+    ) -> Result<Option<ShippingMethod>, CommerceError> {
+        let methods = self.ports.settings.shipping_methods().await?;
+        match id {
+            Some(id) => methods
+                .into_iter()
+                .find(|m| m.id == id && m.active)
+                .map(Some)
+                .ok_or_else(|| CommerceError::validation(field, "no such active shipping method")),
+            None => Ok(methods
+                .into_iter()
+                .filter(|m| m.active)
+                .min_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)))),
+        }
+    }
+}
+
+/// Prices `lines` (item id, product, variant, quantity). Lines whose product is not active or
+/// whose variant is gone are left out and returned as unavailable.
+pub(crate) fn price_lines(
+    inputs: &PricingInputs,
+    lines: &[(CartItemId, ProductId, Option<VariantId>, u32)],
+    codes: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(PricedCart, Vec<String>, Vec<CartItemId>), CommerceError> {
+    let mut pricing_lines = Vec::with_capacity(lines.len());
+    let mut names = Vec::with_capacity(lines.len());
+    let mut unavailable = Vec::new();
+    for (item_id, product_id, variant_id, quantity) in lines {
+        let product = inputs
+            .products
+            .iter()
+            .find(|p| p.id == *product_id && p.is_sellable());
+        let unit_price = product.and_then(|p| {
+            if p.variants.is_empty() != variant_id.is_none() {
+                None // a variant is required exactly when the product has variants
+            } else {
+                p.unit_price(*variant_id)
+            }
+        });
+        match (product, unit_price) {
+            (Some(p), Some(unit_price)) => {
+                names.push(p.line_name(*variant_id));
+                pricing_lines.push(PricingLine {
+                    item_id: *item_id,
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                    category_ids: p
+                        .category_id
+                        .map(|c| inputs.tree.ancestry(c))
+                        .unwrap_or_default(),
+                    unit_price,
+                    quantity: *quantity,
+                });
+            }
+            _ => unavailable.push(*item_id),
+        }
+    }
+    let request = PricingRequest {
+        currency: inputs.settings.currency,
+        lines: pricing_lines,
+        codes: codes.to_vec(),
+    };
+    let ctx = PricingContext {
+        now,
+        promotions: &inputs.promotions,
+        customer_uses: &inputs.customer_uses,
+        tax: inputs.settings.tax,
+        tax_rate: inputs.tax_rate,
+        shipping: inputs.shipping.as_ref(),
+        rounding: inputs.settings.rounding,
+    };
+    Ok((price(&request, &ctx)?, names, unavailable))
+}
+
+fn cart_lines(cart: &Cart) -> Vec<(CartItemId, ProductId, Option<VariantId>, u32)> {
+    cart.items
+        .iter()
+        .map(|i| (i.id, i.product_id, i.variant_id, i.quantity))
+        .collect()
+}
+
+fn product_ids(cart: &Cart) -> Vec<ProductId> {
+    let mut ids: Vec<ProductId> = cart.items.iter().map(|i| i.product_id).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+impl Carts<'_> {
+    /// The caller's cart, priced. A guest without a cart sees an empty one (nothing stored).
+    pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, CommerceError> {
+        match self.find(owner).await? {
+            Some(cart) => self.view(cart, None).await,
+            None => {
+                let settings = self.shop.settings().await?;
+                let cart = Cart::new(
+                    self.shop.new_id(),
+                    None,
+                    None,
+                    settings.currency,
+                    self.shop.now(),
+                );
+                self.view(cart, None).await
+            }
+        }
+    }
+
+    /// Adds units of a product (merging with its line); 409 `out_of_stock` past what is
+    /// available. `expected_version` comes from `If-Match`.
+    pub async fn add_item(
+        &self,
+        owner: &CartOwner,
+        item: ItemRequest,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let product = self
+            .shop
+            .ports
+            .products
+            .product(item.product_id)
+            .await?
+            .filter(Product::is_sellable)
+            .ok_or_else(|| CommerceError::validation("product_id", "no such product for sale"))?;
+        let available = match (item.variant_id, product.variants.is_empty()) {
+            (None, false) => {
+                return Err(CommerceError::validation(
+                    "variant_id",
+                    "this product is sold by variant: choose one",
+                ))
+            }
+            (Some(_), true) => {
+                return Err(CommerceError::validation(
+                    "variant_id",
+                    "this product has no variants",
+                ))
+            }
+            (variant, _) => product.available(variant).ok_or_else(|| {
+                CommerceError::validation("variant_id", "no such variant of this product")
+            })?,
+        };
+        let (mut cart, token) = self.find_or_create(owner).await?;
+        check_version(&cart, expected_version)?;
+        let now = self.shop.now();
+        cart.add_item(
+            self.shop.new_id(),
+            item.product_id,
+            item.variant_id,
+            item.quantity,
+            available,
+            now,
+        )?;
+        self.save(cart, token).await
+    }
+
+    /// Sets a line's quantity; 0 removes it.
+    pub async fn update_item(
+        &self,
+        owner: &CartOwner,
+        item_id: CartItemId,
+        quantity: u32,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let mut cart = self.require(owner).await?;
+        check_version(&cart, expected_version)?;
+        let line = cart
+            .item(item_id)
+            .cloned()
+            .ok_or(CommerceError::NotFound("cart item"))?;
+        let available = if quantity == 0 {
+            0
+        } else {
+            self.shop
+                .ports
+                .products
+                .product(line.product_id)
+                .await?
+                .filter(Product::is_sellable)
+                .and_then(|p| p.available(line.variant_id))
+                .unwrap_or(0)
+        };
+        cart.set_quantity(item_id, quantity, available, self.shop.now())?;
+        self.save(cart, None).await
+    }
+
+    pub async fn remove_item(
+        &self,
+        owner: &CartOwner,
+        item_id: CartItemId,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let mut cart = self.require(owner).await?;
+        check_version(&cart, expected_version)?;
+        cart.remove_item(item_id, self.shop.now())?;
+        self.save(cart, None).await
+    }
+
+    /// Adds a discount code. One that can never apply now is refused with its reason; one
+    /// the cart does not qualify for yet is kept and reported in `rejected_promotions`.
+    pub async fn add_code(
+        &self,
+        owner: &CartOwner,
+        code: &str,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let (mut cart, token) = self.find_or_create(owner).await?;
+        check_version(&cart, expected_version)?;
+        let code = cart.add_code(code, self.shop.now())?;
+        let view = self.view(cart.clone(), None).await?;
+        if let Some(rejected) = view.priced.rejection_of_code(&code) {
+            if rejected.reason.is_permanent() {
+                return Err(CommerceError::InvalidDiscount {
+                    code,
+                    reason: rejected.reason,
+                });
+            }
+        }
+        self.save(cart, token).await
+    }
+
+    pub async fn remove_code(
+        &self,
+        owner: &CartOwner,
+        code: &str,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let mut cart = self.require(owner).await?;
+        check_version(&cart, expected_version)?;
+        cart.remove_code(code, self.shop.now())?;
+        self.save(cart, None).await
+    }
+
+    /// Sets the destination (for tax) and the shipping method.
+    pub async fn set_delivery(
+        &self,
+        owner: &CartOwner,
+        delivery: Delivery,
+        expected_version: Option<u64>,
+    ) -> Result<CartView, CommerceError> {
+        let address = delivery
+            .shipping_address
+            .validated(false)
+            .map_err(|e| CommerceError::Validation(e.nested("shipping_address")))?;
+        let method = self
+            .shop
+            .shipping_method(Some(delivery.shipping_method), "shipping_method")
+            .await?;
+        let (mut cart, token) = self.find_or_create(owner).await?;
+        check_version(&cart, expected_version)?;
+        cart.shipping_address = Some(address);
+        cart.shipping_method_id = method.map(|m| m.id);
+        cart.updated_at = self.shop.now();
+        self.save(cart, token).await
+    }
+
+    /// At login: moves the guest cart's lines and codes into the customer's cart (quantities
+    /// summed and capped by stock) and deletes the guest cart.
+    pub async fn merge_guest_cart(
+        &self,
+        user: UserId,
+        guest_token: &str,
+    ) -> Result<Option<CartView>, CommerceError> {
+        let Some(guest) = self
+            .shop
+            .ports
+            .carts
+            .cart_by_token(&hash_token(guest_token))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (mut cart, _) = self.find_or_create(&CartOwner::Customer(user)).await?;
+        let products = self
+            .shop
+            .ports
+            .products
+            .products(&product_ids(&guest))
+            .await?;
+        let stock = |p: ProductId, v: Option<VariantId>| {
+            products
+                .iter()
+                .find(|x| x.id == p && x.is_sellable())
+                .and_then(|x| x.available(v))
+                .unwrap_or(0)
+        };
+        cart.merge_guest(&guest, stock, self.shop.now());
+        let view = self.save(cart, None).await?;
+        self.shop.ports.carts.delete_cart(guest.id).await?;
+        Ok(Some(view))
+    }
+
+    /// Turns the cart into a pending order: prices it for the destination and method,
+    /// reserves stock, counts promotion usage and empties the cart, all at once; then creates
+    /// the payment. Codes that do not apply are dropped and reported on the order.
+    pub async fn checkout(
+        &self,
+        caller: &Caller,
+        owner: &CartOwner,
+        request: CheckoutRequest,
+    ) -> Result<Checkout, CommerceError> {
+        let cart = self.require(owner).await?;
+        if cart.items.is_empty() {
+            return Err(CommerceError::validation("items", "the cart is empty"));
+        }
+        let (user_id, email) = self
+            .shop
+            .orders()
+            .buyer(caller, request.email.as_deref())
+            .await?;
+        let address = self
+            .shop
+            .orders()
+            .shipping_address(user_id, request.shipping_address, request.address_id)
+            .await?;
+        let method = self
+            .shop
+            .shipping_method(
+                request.shipping_method.or(cart.shipping_method_id),
+                "shipping_method",
+            )
+            .await?;
+        let customer_key =
+            user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
+        let inputs = self
+            .shop
+            .pricing_inputs(
+                product_ids(&cart),
+                &cart.discount_codes,
+                Some(&customer_key),
+                Some(&address),
+                method.clone(),
+            )
+            .await?;
+        let now = self.shop.now();
+        let (priced, _, unavailable) =
+            price_lines(&inputs, &cart_lines(&cart), &cart.discount_codes, now)?;
+        if !unavailable.is_empty() {
+            return Err(CommerceError::validation(
+                "items",
+                "some items are no longer for sale: remove them",
+            ));
+        }
+        let order = self
+            .shop
+            .orders()
+            .place(
+                OrderDetails {
+                    id: self.shop.new_id(),
+                    number: String::new(),
+                    user_id,
+                    email,
+                    shipping_address: address,
+                    shipping_method: method.map(|m| ChosenShipping {
+                        id: m.id,
+                        name: m.name,
+                        price: crate::money::Money::rounded(
+                            m.price,
+                            priced.currency,
+                            inputs.settings.rounding,
+                        ),
+                    }),
+                },
+                &priced,
+                &inputs.products,
+                customer_key,
+                Some((cart.id, cart.version)),
+            )
+            .await?;
+        let payment = self.shop.payments().start(&order).await.ok();
+        Ok(Checkout { order, payment })
+    }
+
+    async fn find(&self, owner: &CartOwner) -> Result<Option<Cart>, CommerceError> {
+        Ok(match owner {
+            CartOwner::Customer(user) => self.shop.ports.carts.cart_of_customer(*user).await?,
+            CartOwner::Guest(Some(token)) => {
+                self.shop
+                    .ports
+                    .carts
+                    .cart_by_token(&hash_token(token))
+                    .await?
+            }
+            CartOwner::Guest(None) => None,
+        })
+    }
+
+    async fn require(&self, owner: &CartOwner) -> Result<Cart, CommerceError> {
+        self.find(owner)
+            .await?
+            .ok_or(CommerceError::NotFound("cart"))
+    }
+
+    /// The owner's cart, created (and stored) if there is none; with the new guest token.
+    async fn find_or_create(
+        &self,
+        owner: &CartOwner,
+    ) -> Result<(Cart, Option<String>), CommerceError> {
+        if let Some(cart) = self.find(owner).await? {
+            return Ok((cart, None));
+        }
+        let settings = self.shop.settings().await?;
+        let now = self.shop.now();
+        let (cart, token) = match owner {
+            CartOwner::Customer(user) => (
+                Cart::new(
+                    self.shop.new_id(),
+                    Some(*user),
+                    None,
+                    settings.currency,
+                    now,
+                ),
+                None,
+            ),
+            CartOwner::Guest(_) => {
+                // An unknown or expired token gets a new cart and a new token.
+                let token = random_token().map_err(|e| CommerceError::Internal(e.to_string()))?;
+                (
+                    Cart::new(
+                        self.shop.new_id(),
+                        None,
+                        Some(hash_token(&token)),
+                        settings.currency,
+                        now,
+                    ),
+                    Some(token),
+                )
+            }
+        };
+        match self.shop.ports.carts.insert_cart(&cart).await {
+            Ok(()) => Ok((cart, token)),
+            // Two first writes of one customer raced: use the cart the other one made.
+            Err(StorageError::Duplicate(_)) => Ok((self.require(owner).await?, None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn save(&self, cart: Cart, new_token: Option<String>) -> Result<CartView, CommerceError> {
+        let stored = self
+            .shop
+            .ports
+            .carts
+            .update_cart(&cart)
+            .await
+            .map_err(|e| match e {
+                StorageError::VersionConflict => CommerceError::VersionMismatch("cart"),
+                other => other.into(),
+            })?;
+        self.view(stored, new_token).await
+    }
+
+    pub(crate) async fn view(
+        &self,
+        cart: Cart,
+        new_guest_token: Option<String>,
+    ) -> Result<CartView, CommerceError> {
+        let method = match cart.shipping_method_id {
+            Some(id) => self
+                .shop
+                .shipping_method(Some(id), "shipping_method")
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let customer_key = cart.customer_id.map(|u| u.to_string());
+        let inputs = self
+            .shop
+            .pricing_inputs(
+                product_ids(&cart),
+                &cart.discount_codes,
+                customer_key.as_deref(),
+                cart.shipping_address.as_ref(),
+                method.clone(),
+            )
+            .await?;
+        let (priced, names, unavailable) = price_lines(
+            &inputs,
+            &cart_lines(&cart),
+            &cart.discount_codes,
+            self.shop.now(),
+        )?;
+        Ok(CartView {
+            cart,
+            priced,
+            names,
+            unavailable,
+            shipping_method: method,
+            new_guest_token,
+        })
+    }
+}
+
+fn check_version(cart: &Cart, expected: Option<u64>) -> Result<(), CommerceError> {
+    match expected {
+        Some(v) if v != cart.version => Err(CommerceError::VersionMismatch("cart")),
+        _ => Ok(()),
+    }
+}
+
+impl super::Orders<'_> {
+    /// The buyer: the signed-in user (with their email), or a guest's email (required).
+    pub(crate) async fn buyer(
+        &self,
+        caller: &Caller,
+        email: Option<&str>,
+    ) -> Result<(Option<UserId>, Option<String>), CommerceError> {
+        match caller.user_id() {
+            Some(id) => {
+                let user = self
+                    .shop
+                    .ports
+                    .users
+                    .user(id)
+                    .await?
+                    .ok_or(CommerceError::Unauthenticated)?;
+                Ok((Some(id), Some(user.email)))
+            }
+            None => {
+                let email = email.and_then(normalize_email).ok_or_else(|| {
+                    CommerceError::validation("email", "a guest checkout needs a valid email")
+                })?;
+                Ok((None, Some(email)))
+            }
+        }
+    }
+
+    /// The inline address (validated in full) or one of the user's saved addresses.
+    pub(crate) async fn shipping_address(
+        &self,
+        user: Option<UserId>,
+        inline: Option<Address>,
+        saved: Option<AddressId>,
+    ) -> Result<Address, CommerceError> {
+        match (inline, saved) {
+            (Some(a), _) => a
+                .validated(true)
+                .map_err(|e| CommerceError::Validation(e.nested("shipping_address"))),
+            (None, Some(id)) => {
+                let user = user.ok_or_else(|| {
+                    CommerceError::validation("address_id", "guests give a shipping_address")
+                })?;
+                self.shop
+                    .ports
+                    .users
+                    .addresses(user)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.address)
+                    .ok_or_else(|| CommerceError::validation("address_id", "no such saved address"))
+            }
+            (None, None) => Err(CommerceError::Validation(ValidationErrors::single(
+                "shipping_address",
+                "is required (or give address_id)",
+            ))),
+        }
+    }
+
+    /// Writes a priced order atomically (stock, promotion usage, cart), retrying on the rare
+    /// clash of order numbers, then reports low stock and publishes `OrderPlaced`.
+    pub(crate) async fn place(
+        &self,
+        mut details: OrderDetails,
+        priced: &PricedCart,
+        products: &[Product],
+        customer_key: String,
+        cart: Option<(crate::ids::CartId, u64)>,
+    ) -> Result<Order, CommerceError> {
+        let now = self.shop.now();
+        for attempt in 0..4 {
+            details.number = order_number(now, self.shop.ports.ids.random_u64());
+            let order = Order::from_priced(details.clone(), priced, products, now);
+            let new = NewOrder {
+                order,
+                promotion_ids: priced.applied_ids().collect(),
+                customer_key: customer_key.clone(),
+                cart,
+            };
+            match self.shop.ports.orders.place_order(&new).await {
+                Ok(levels) => {
+                    self.shop.catalog().report_low_stock(&levels);
+                    self.shop.ports.events.publish(DomainEvent::OrderPlaced {
+                        order_id: new.order.id,
+                        user_id: new.order.user_id,
+                        at: now,
+                    });
+                    return Ok(new.order);
+                }
+                Err(PlaceOrderError::Storage(StorageError::Duplicate(field)))
+                    if field == "number" && attempt < 3 =>
+                {
+                    continue
+                }
+                Err(e) => return Err(self.name_promotion(e, priced)),
+            }
+        }
+        Err(CommerceError::Internal(
+            "could not allocate an order number".into(),
+        ))
+    }
+
+    /// Puts the code of a promotion that ran out during checkout into the error.
+    fn name_promotion(&self, e: PlaceOrderError, priced: &PricedCart) -> CommerceError {
+        let code_of = |id| {
+            priced
+                .applied
+                .iter()
+                .find(|a| a.id == id)
+                .and_then(|a| a.code.clone())
+                .unwrap_or_default()
+        };
+        match e {
+            PlaceOrderError::UsageExhausted(id) => CommerceError::InvalidDiscount {
+                code: code_of(id),
+                reason: crate::pricing::RejectionReason::UsageExhausted,
+            },
+            PlaceOrderError::CustomerLimitReached(id) => CommerceError::InvalidDiscount {
+                code: code_of(id),
+                reason: crate::pricing::RejectionReason::CustomerLimitReached,
+            },
+            other => other.into(),
+        }
+    }
+}

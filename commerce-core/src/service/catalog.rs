@@ -1,0 +1,593 @@
+//! Catalog use cases: products, categories and reviews.
+
+use rust_decimal::Decimal;
+
+use super::{Caller, Commerce, CommerceError};
+use crate::account::Role;
+use crate::catalog::{
+    slugify, Category, CategoryNode, CategoryTree, CategoryTreeError, NewProduct, NewReview,
+    Product, ProductChanges, ProductImage, ProductStatus, Review, ReviewStatus,
+};
+use crate::events::DomainEvent;
+use crate::ids::{CategoryId, ImageId, ProductId, UserId};
+use crate::ports::{Page, PageRequest, ProductQuery, ProductSort, StorageError};
+use crate::validation::ValidationErrors;
+
+/// A public product listing: filters as the API names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductListing {
+    /// Includes the category's descendants.
+    pub category: Option<CategoryId>,
+    pub min_price: Option<Decimal>,
+    pub max_price: Option<Decimal>,
+    pub in_stock: bool,
+    pub vendor: Option<UserId>,
+    pub q: Option<String>,
+    pub sort: Option<ProductSort>,
+    pub page: PageRequest,
+}
+
+pub struct Catalog<'a> {
+    pub(super) shop: &'a Commerce,
+}
+
+/// The most bytes of one image, and the types accepted.
+pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+const IMAGE_TYPES: &[(&str, &str)] = &[
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+    ("image/webp", "webp"),
+    ("image/gif", "gif"),
+];
+
+impl Catalog<'_> {
+    /// Vendors and admins create products; a vendor's waits for approval, an admin's is active.
+    pub async fn create_product(
+        &self,
+        caller: &Caller,
+        draft: NewProduct,
+    ) -> Result<Product, CommerceError> {
+        let (user, role) = caller.require_user()?;
+        let status = match role {
+            Role::Admin => ProductStatus::Active,
+            Role::Vendor => ProductStatus::PendingApproval,
+            Role::Customer => {
+                return Err(CommerceError::Forbidden(
+                    "only vendors and admins create products".into(),
+                ))
+            }
+        };
+        if let Some(category) = draft.category_id {
+            self.require_category(category).await?;
+        }
+        let settings = self.shop.settings().await?;
+        let product = Product::create(
+            self.shop.new_id(),
+            draft,
+            user,
+            status,
+            settings.currency,
+            self.shop.now(),
+        )?;
+        self.shop
+            .ports
+            .products
+            .insert_product(&product)
+            .await
+            .map_err(slug_taken)?;
+        Ok(product)
+    }
+
+    /// The product, if the caller may see it: anyone sees an active product; its vendor and
+    /// admins see it in any status. Otherwise not found (its existence is not revealed).
+    pub async fn product(&self, caller: &Caller, id: ProductId) -> Result<Product, CommerceError> {
+        let product = self
+            .shop
+            .ports
+            .products
+            .product(id)
+            .await?
+            .ok_or(CommerceError::NotFound("product"))?;
+        if product.status == ProductStatus::Active || may_manage(caller, &product) {
+            Ok(product)
+        } else {
+            Err(CommerceError::NotFound("product"))
+        }
+    }
+
+    /// Changes a product; only its vendor or an admin. With `expected_version` (from
+    /// `If-Match`), a product changed since is refused.
+    pub async fn update_product(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+        changes: ProductChanges,
+        expected_version: Option<u64>,
+    ) -> Result<Product, CommerceError> {
+        let mut product = self.managed_product(caller, id).await?;
+        if expected_version.is_some_and(|v| v != product.version) {
+            return Err(CommerceError::VersionMismatch("product"));
+        }
+        if let Some(status) = changes.status {
+            // Vendors cannot approve themselves.
+            if !caller.is_admin()
+                && status == ProductStatus::Active
+                && product.status != ProductStatus::Active
+            {
+                return Err(CommerceError::Forbidden(
+                    "only an admin approves a product".into(),
+                ));
+            }
+        }
+        if let Some(Some(category)) = changes.category_id {
+            self.require_category(category).await?;
+        }
+        let settings = self.shop.settings().await?;
+        product.apply(changes, settings.currency, self.shop.now())?;
+        let stored = self
+            .shop
+            .ports
+            .products
+            .update_product(&product)
+            .await
+            .map_err(|e| match e {
+                StorageError::VersionConflict => CommerceError::VersionMismatch("product"),
+                other => slug_taken(other),
+            })?;
+        Ok(stored)
+    }
+
+    pub async fn delete_product(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+    ) -> Result<(), CommerceError> {
+        let product = self.managed_product(caller, id).await?;
+        for image in &product.images {
+            // The product goes even if an image file cannot be removed now.
+            let _ = self
+                .shop
+                .ports
+                .images
+                .delete(&image_key(&image.id, &image.content_type))
+                .await;
+        }
+        self.shop.ports.products.delete_product(id).await?;
+        Ok(())
+    }
+
+    /// `pending_approval → active`, by an admin.
+    pub async fn approve_product(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+    ) -> Result<Product, CommerceError> {
+        caller.require_admin()?;
+        let mut product = self
+            .shop
+            .ports
+            .products
+            .product(id)
+            .await?
+            .ok_or(CommerceError::NotFound("product"))?;
+        if product.status != ProductStatus::PendingApproval {
+            return Err(CommerceError::InvalidTransition(format!(
+                "only a pending_approval product can be approved; this one is {}",
+                product.status.as_str()
+            )));
+        }
+        product.status = ProductStatus::Active;
+        product.updated_at = self.shop.now();
+        Ok(self.shop.ports.products.update_product(&product).await?)
+    }
+
+    /// Active products matching the listing's filters.
+    pub async fn list_products(
+        &self,
+        listing: ProductListing,
+    ) -> Result<Page<Product>, CommerceError> {
+        let mut errors = ValidationErrors::new();
+        if let (Some(min), Some(max)) = (listing.min_price, listing.max_price) {
+            if min > max {
+                errors.add("min_price", "must not be above max_price");
+            }
+        }
+        if listing.min_price.is_some_and(|m| m.is_sign_negative()) {
+            errors.add("min_price", "must not be negative");
+        }
+        errors.into_result(())?;
+        let category_ids = match listing.category {
+            Some(id) => {
+                let tree = self.tree().await?;
+                if tree.get(id).is_none() {
+                    return Err(CommerceError::NotFound("category"));
+                }
+                Some(tree.with_descendants(id))
+            }
+            None => None,
+        };
+        let text = listing
+            .q
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty());
+        let sort = listing.sort.unwrap_or(if text.is_some() {
+            ProductSort::Relevance
+        } else {
+            ProductSort::Newest
+        });
+        let query = ProductQuery {
+            category_ids,
+            min_price: listing.min_price,
+            max_price: listing.max_price,
+            in_stock: listing.in_stock,
+            vendor_id: listing.vendor,
+            text,
+            statuses: vec![ProductStatus::Active],
+            sort,
+            page: listing.page,
+        };
+        Ok(self.shop.ports.products.list_products(&query).await?)
+    }
+
+    /// Full-text search over name and description, most relevant first.
+    pub async fn search(&self, q: &str, page: PageRequest) -> Result<Page<Product>, CommerceError> {
+        if q.trim().is_empty() {
+            return Err(CommerceError::validation("q", "is required"));
+        }
+        self.list_products(ProductListing {
+            q: Some(q.to_string()),
+            sort: Some(ProductSort::Relevance),
+            page,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The category tree, roots first, nested to any depth.
+    pub async fn categories(&self) -> Result<Vec<CategoryNode>, CommerceError> {
+        Ok(self.tree().await?.nested())
+    }
+
+    pub async fn create_category(
+        &self,
+        caller: &Caller,
+        name: &str,
+        slug: Option<&str>,
+        parent_id: Option<CategoryId>,
+    ) -> Result<Category, CommerceError> {
+        caller.require_admin()?;
+        let now = self.shop.now();
+        let category = Category {
+            id: self.shop.new_id(),
+            name: name.trim().to_string(),
+            slug: slug.map_or_else(|| slugify(name), str::to_string),
+            parent_id,
+            created_at: now,
+            updated_at: now,
+        };
+        self.tree().await?.check(&category).map_err(tree_error)?;
+        self.shop
+            .ports
+            .categories
+            .insert_category(&category)
+            .await
+            .map_err(slug_taken)?;
+        Ok(category)
+    }
+
+    /// Renames or moves a category; a move under itself or a descendant is refused.
+    pub async fn update_category(
+        &self,
+        caller: &Caller,
+        id: CategoryId,
+        name: Option<&str>,
+        slug: Option<&str>,
+        parent_id: Option<Option<CategoryId>>,
+    ) -> Result<Category, CommerceError> {
+        caller.require_admin()?;
+        let tree = self.tree().await?;
+        let mut category = tree
+            .get(id)
+            .cloned()
+            .ok_or(CommerceError::NotFound("category"))?;
+        if let Some(name) = name {
+            category.name = name.trim().to_string();
+        }
+        if let Some(slug) = slug {
+            category.slug = slug.to_string();
+        }
+        if let Some(parent) = parent_id {
+            category.parent_id = parent;
+        }
+        category.updated_at = self.shop.now();
+        tree.check(&category).map_err(tree_error)?;
+        self.shop
+            .ports
+            .categories
+            .update_category(&category)
+            .await
+            .map_err(slug_taken)?;
+        Ok(category)
+    }
+
+    /// Deletes a category; its children move up to its parent.
+    pub async fn delete_category(
+        &self,
+        caller: &Caller,
+        id: CategoryId,
+    ) -> Result<(), CommerceError> {
+        caller.require_admin()?;
+        self.shop
+            .ports
+            .categories
+            .delete_category(id)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => CommerceError::NotFound("category"),
+                other => other.into(),
+            })
+    }
+
+    /// Active products of a category and its descendants.
+    pub async fn category_products(
+        &self,
+        id: CategoryId,
+        page: PageRequest,
+    ) -> Result<Page<Product>, CommerceError> {
+        self.list_products(ProductListing {
+            category: Some(id),
+            page,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Approved reviews of a visible product, newest first.
+    pub async fn reviews(
+        &self,
+        caller: &Caller,
+        product_id: ProductId,
+        page: PageRequest,
+    ) -> Result<Page<Review>, CommerceError> {
+        self.product(caller, product_id).await?;
+        Ok(self.shop.ports.reviews.reviews(product_id, &page).await?)
+    }
+
+    /// A customer who bought the product reviews it, once. Reviews are published at once;
+    /// admins can hide one with [`Catalog::moderate_review`].
+    pub async fn add_review(
+        &self,
+        caller: &Caller,
+        product_id: ProductId,
+        draft: NewReview,
+    ) -> Result<Review, CommerceError> {
+        let (user, _) = caller.require_user()?;
+        self.product(caller, product_id).await?;
+        if !self.shop.ports.orders.has_bought(user, product_id).await? {
+            return Err(CommerceError::Forbidden(
+                "only customers who bought this product can review it".into(),
+            ));
+        }
+        if self
+            .shop
+            .ports
+            .reviews
+            .has_reviewed(product_id, user)
+            .await?
+        {
+            return Err(CommerceError::Conflict(
+                "you already reviewed this product".into(),
+            ));
+        }
+        let review = Review::new(
+            self.shop.new_id(),
+            product_id,
+            user,
+            draft,
+            ReviewStatus::Approved,
+            self.shop.now(),
+        )?;
+        self.shop.ports.reviews.insert_review(&review).await?;
+        Ok(review)
+    }
+
+    /// An admin approves or rejects (hides) a review; the product's rating follows.
+    pub async fn moderate_review(
+        &self,
+        caller: &Caller,
+        id: crate::ids::ReviewId,
+        status: ReviewStatus,
+    ) -> Result<Review, CommerceError> {
+        caller.require_admin()?;
+        let mut review = self
+            .shop
+            .ports
+            .reviews
+            .review(id)
+            .await?
+            .ok_or(CommerceError::NotFound("review"))?;
+        review.status = status;
+        self.shop.ports.reviews.update_review(&review).await?;
+        Ok(review)
+    }
+
+    /// Stores an uploaded image for a product its caller manages.
+    pub async fn add_image(
+        &self,
+        caller: &Caller,
+        product_id: ProductId,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ProductImage, CommerceError> {
+        let mut product = self.managed_product(caller, product_id).await?;
+        if bytes.is_empty() || bytes.len() > MAX_IMAGE_BYTES {
+            return Err(CommerceError::validation(
+                "file",
+                "an image of 1 byte to 10 MiB",
+            ));
+        }
+        let content_type = content_type.trim().to_ascii_lowercase();
+        if !IMAGE_TYPES.iter().any(|(t, _)| *t == content_type) {
+            return Err(CommerceError::validation(
+                "file",
+                "must be a JPEG, PNG, WebP or GIF image",
+            ));
+        }
+        if product.images.len() >= 20 {
+            return Err(CommerceError::validation(
+                "file",
+                "a product has at most 20 images",
+            ));
+        }
+        let id: ImageId = self.shop.new_id();
+        let size = bytes.len() as u64;
+        let url = self
+            .shop
+            .ports
+            .images
+            .put(&image_key(&id, &content_type), &content_type, bytes)
+            .await
+            .map_err(|e| CommerceError::Internal(e.to_string()))?;
+        let image = ProductImage {
+            id,
+            url,
+            content_type,
+            size_bytes: size,
+            alt: None,
+        };
+        product.images.push(image.clone());
+        product.updated_at = self.shop.now();
+        if let Err(e) = self.shop.ports.products.update_product(&product).await {
+            let _ = self
+                .shop
+                .ports
+                .images
+                .delete(&image_key(&id, &image.content_type))
+                .await;
+            return Err(e.into());
+        }
+        Ok(image)
+    }
+
+    pub async fn delete_image(
+        &self,
+        caller: &Caller,
+        product_id: ProductId,
+        image_id: ImageId,
+    ) -> Result<(), CommerceError> {
+        let mut product = self.managed_product(caller, product_id).await?;
+        let index = product
+            .images
+            .iter()
+            .position(|i| i.id == image_id)
+            .ok_or(CommerceError::NotFound("image"))?;
+        let image = product.images.remove(index);
+        product.updated_at = self.shop.now();
+        self.shop.ports.products.update_product(&product).await?;
+        let _ = self
+            .shop
+            .ports
+            .images
+            .delete(&image_key(&image.id, &image.content_type))
+            .await;
+        Ok(())
+    }
+
+    /// Publishes `LowStock` for levels at or below their threshold (after checkout).
+    pub(crate) fn report_low_stock(&self, levels: &[crate::ports::StockLevel]) {
+        let now = self.shop.now();
+        for l in levels.iter().filter(|l| l.available <= l.threshold) {
+            self.shop.ports.events.publish(DomainEvent::LowStock {
+                product_id: l.product_id,
+                variant_id: l.variant_id,
+                available: l.available,
+                threshold: l.threshold,
+                at: now,
+            });
+        }
+    }
+
+    pub(crate) async fn tree(&self) -> Result<CategoryTree, CommerceError> {
+        Ok(CategoryTree::new(
+            self.shop.ports.categories.categories().await?,
+        ))
+    }
+
+    async fn require_category(&self, id: CategoryId) -> Result<(), CommerceError> {
+        if self.tree().await?.get(id).is_none() {
+            return Err(CommerceError::validation("category_id", "no such category"));
+        }
+        Ok(())
+    }
+
+    async fn managed_product(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+    ) -> Result<Product, CommerceError> {
+        caller.require_user()?;
+        let product = self
+            .shop
+            .ports
+            .products
+            .product(id)
+            .await?
+            .ok_or(CommerceError::NotFound("product"))?;
+        if may_manage(caller, &product) {
+            Ok(product)
+        } else if product.status == ProductStatus::Active {
+            Err(CommerceError::Forbidden(
+                "only the product's vendor or an admin may change it".into(),
+            ))
+        } else {
+            Err(CommerceError::NotFound("product"))
+        }
+    }
+}
+
+/// The image's key in the image store: its id and an extension from its type.
+pub fn image_key(id: &ImageId, content_type: &str) -> String {
+    let ext = IMAGE_TYPES
+        .iter()
+        .find(|(t, _)| *t == content_type)
+        .map_or("bin", |(_, e)| e);
+    format!("{id}.{ext}")
+}
+
+fn may_manage(caller: &Caller, product: &Product) -> bool {
+    match caller {
+        Caller::User {
+            role: Role::Admin, ..
+        } => true,
+        Caller::User {
+            id,
+            role: Role::Vendor,
+        } => product.vendor_id == *id,
+        _ => false,
+    }
+}
+
+fn slug_taken(e: StorageError) -> CommerceError {
+    match e {
+        StorageError::Duplicate(field) if field == "slug" => CommerceError::Validation(
+            ValidationErrors::single("slug", "is used by another product or category"),
+        ),
+        other => other.into(),
+    }
+}
+
+fn tree_error(e: CategoryTreeError) -> CommerceError {
+    match e {
+        CategoryTreeError::UnknownParent(_) => {
+            CommerceError::validation("parent_id", "no such category")
+        }
+        CategoryTreeError::Cycle => CommerceError::validation(
+            "parent_id",
+            "a category cannot be moved under itself or one of its descendants",
+        ),
+        CategoryTreeError::SlugTaken(_) => {
+            CommerceError::validation("slug", "is used by another category")
+        }
+        CategoryTreeError::Invalid(errors) => CommerceError::Validation(errors),
+    }
+}

@@ -1,0 +1,500 @@
+//! Services: the use cases embedders and the HTTP layer call. Each authorises the caller,
+//! validates input (field-level errors), calls the ports and publishes domain events, so that
+//! an HTTP handler only translates.
+//!
+//! ```ignore
+//! let shop = Commerce::in_memory();
+//! let product = shop.catalog().create_product(&admin, draft).await?;
+//! let cart = shop.carts().add_item(&CartOwner::Guest(token), item).await?;
+//! ```
+
+mod accounts;
+mod admin;
+mod carts;
+mod catalog;
+mod orders;
+mod payments;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use accounts::{Accounts, Session};
+pub use admin::{Admin, Dashboard, StoreChanges};
+pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery, ItemRequest};
+pub use catalog::{Catalog, ProductListing};
+pub use orders::{DirectOrder, Orders};
+pub use payments::{Payments, ProviderEvent};
+
+use crate::account::Role;
+use crate::cart::CartError;
+use crate::ids::UserId;
+use crate::memory::{
+    MemoryEventBus, MemoryImageStore, MemoryMailer, MemoryStore, TestPaymentGateway,
+};
+use crate::order::InvalidTransition;
+use crate::passwords::Argon2Hasher;
+use crate::ports::*;
+use crate::pricing::{PricingError, RejectionReason};
+use crate::validation::ValidationErrors;
+
+/// Who is calling. Services authorise by role and ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    User { id: UserId, role: Role },
+}
+
+impl Caller {
+    pub fn user(id: UserId, role: Role) -> Caller {
+        Caller::User { id, role }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Caller::User { id, .. } => Some(*id),
+            Caller::Anonymous => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Caller::User {
+                role: Role::Admin,
+                ..
+            }
+        )
+    }
+
+    /// The signed-in user, or `Unauthenticated`.
+    pub fn require_user(&self) -> Result<(UserId, Role), CommerceError> {
+        match self {
+            Caller::User { id, role } => Ok((*id, *role)),
+            Caller::Anonymous => Err(CommerceError::Unauthenticated),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<UserId, CommerceError> {
+        match self.require_user()? {
+            (id, Role::Admin) => Ok(id),
+            _ => Err(CommerceError::Forbidden("only an admin may do this".into())),
+        }
+    }
+}
+
+/// Every way a use case can fail. `code()` is the stable snake_case code clients see.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommerceError {
+    #[error("validation failed: {0}")]
+    Validation(ValidationErrors),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("the token is invalid, expired or already used")]
+    InvalidToken,
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    #[error("only {available} available")]
+    OutOfStock {
+        product_id: crate::ids::ProductId,
+        variant_id: Option<crate::ids::VariantId>,
+        available: u32,
+    },
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("the discount code {code} cannot be used: {}", reason.as_str())]
+    InvalidDiscount {
+        code: String,
+        reason: RejectionReason,
+    },
+    /// The `If-Match` version (or the version read before a write) is stale.
+    #[error("the {0} was changed by someone else; reload it and try again")]
+    VersionMismatch(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the payment was declined: {0}")]
+    PaymentDeclined(String),
+    #[error("the payment provider is unavailable: {0}")]
+    ProviderUnavailable(String),
+    /// Storage or another dependency failed: not the caller's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CommerceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommerceError::Validation(_) => "validation_failed",
+            CommerceError::NotFound(_) => "not_found",
+            CommerceError::Unauthenticated => "unauthenticated",
+            CommerceError::Forbidden(_) => "forbidden",
+            CommerceError::InvalidCredentials => "invalid_credentials",
+            CommerceError::AccountDisabled => "account_disabled",
+            CommerceError::InvalidToken => "invalid_token",
+            CommerceError::Taken("email") => "email_taken",
+            CommerceError::Taken(_) => "conflict",
+            CommerceError::OutOfStock { .. } => "out_of_stock",
+            CommerceError::InvalidTransition(_) => "invalid_transition",
+            CommerceError::InvalidDiscount { .. } => "invalid_discount",
+            CommerceError::VersionMismatch(_) => "version_mismatch",
+            CommerceError::Conflict(_) => "conflict",
+            CommerceError::PaymentDeclined(_) => "payment_declined",
+            CommerceError::ProviderUnavailable(_) => "provider_unavailable",
+            CommerceError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> CommerceError {
+        CommerceError::Validation(ValidationErrors::single(field, message))
+    }
+}
+
+impl From<ValidationErrors> for CommerceError {
+    fn from(e: ValidationErrors) -> Self {
+        CommerceError::Validation(e)
+    }
+}
+
+impl From<StorageError> for CommerceError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => CommerceError::NotFound("record"),
+            StorageError::VersionConflict => CommerceError::VersionMismatch("record"),
+            StorageError::Duplicate(what) if what == "email" => CommerceError::Taken("email"),
+            StorageError::Duplicate(what) => {
+                CommerceError::Conflict(format!("{what} is already taken"))
+            }
+            StorageError::MissingReference(what) => {
+                CommerceError::validation(&what, "refers to something that does not exist")
+            }
+            other => CommerceError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<InvalidTransition> for CommerceError {
+    fn from(e: InvalidTransition) -> Self {
+        CommerceError::InvalidTransition(e.to_string())
+    }
+}
+
+impl From<PricingError> for CommerceError {
+    fn from(e: PricingError) -> Self {
+        match e {
+            PricingError::Quantity(_) | PricingError::TooManyLines => {
+                CommerceError::validation("quantity", e.to_string())
+            }
+            other => CommerceError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CartError> for CommerceError {
+    fn from(e: CartError) -> Self {
+        match e {
+            CartError::InvalidQuantity => CommerceError::validation("quantity", e.to_string()),
+            CartError::OutOfStock {
+                product_id,
+                variant_id,
+                available,
+            } => CommerceError::OutOfStock {
+                product_id,
+                variant_id,
+                available,
+            },
+            CartError::ItemNotFound(_) => CommerceError::NotFound("cart item"),
+            CartError::TooManyLines => CommerceError::validation("product_id", e.to_string()),
+            CartError::TooManyCodes | CartError::InvalidCode(_) => {
+                CommerceError::validation("code", e.to_string())
+            }
+            CartError::CodeNotFound(_) => CommerceError::NotFound("discount code"),
+        }
+    }
+}
+
+impl From<PlaceOrderError> for CommerceError {
+    fn from(e: PlaceOrderError) -> Self {
+        match e {
+            PlaceOrderError::OutOfStock {
+                product_id,
+                variant_id,
+                available,
+            } => CommerceError::OutOfStock {
+                product_id,
+                variant_id,
+                available,
+            },
+            PlaceOrderError::Unavailable(_) => {
+                CommerceError::validation("product_id", "is not for sale")
+            }
+            PlaceOrderError::UsageExhausted(_) => CommerceError::InvalidDiscount {
+                code: String::new(),
+                reason: RejectionReason::UsageExhausted,
+            },
+            PlaceOrderError::CustomerLimitReached(_) => CommerceError::InvalidDiscount {
+                code: String::new(),
+                reason: RejectionReason::CustomerLimitReached,
+            },
+            PlaceOrderError::CartChanged => CommerceError::VersionMismatch("cart"),
+            PlaceOrderError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<GatewayError> for CommerceError {
+    fn from(e: GatewayError) -> Self {
+        match e {
+            GatewayError::Declined(m) => CommerceError::PaymentDeclined(m),
+            GatewayError::Unavailable(m) => CommerceError::ProviderUnavailable(m),
+        }
+    }
+}
+
+/// The ports a shop runs on.
+#[derive(Clone)]
+pub(crate) struct Ports {
+    pub products: Arc<dyn ProductStore>,
+    pub categories: Arc<dyn CategoryStore>,
+    pub reviews: Arc<dyn ReviewStore>,
+    pub carts: Arc<dyn CartStore>,
+    pub orders: Arc<dyn OrderStore>,
+    pub payments: Arc<dyn PaymentStore>,
+    pub users: Arc<dyn UserStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub promotions: Arc<dyn PromotionStore>,
+    pub settings: Arc<dyn SettingsStore>,
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub mailer: Arc<dyn Mailer>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub token_issuer: Option<Arc<dyn TokenIssuer>>,
+    pub events: Arc<dyn EventBus>,
+    pub images: Arc<dyn ImageStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Settings of the engine itself (not of the shop, which are stored).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long mailed verification tokens live.
+    pub verification_ttl: chrono::Duration,
+    /// How long mailed password-reset tokens live.
+    pub reset_ttl: chrono::Duration,
+    /// How long a refresh token lives.
+    pub refresh_ttl: chrono::Duration,
+    /// The currency of a shop whose settings were never saved.
+    pub default_currency: crate::money::Currency,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            verification_ttl: chrono::Duration::hours(48),
+            reset_ttl: chrono::Duration::hours(1),
+            refresh_ttl: chrono::Duration::days(30),
+            default_currency: crate::money::Currency::USD,
+        }
+    }
+}
+
+/// The engine: every use case, over the ports it was built with. Cheap to clone.
+#[derive(Clone)]
+pub struct Commerce {
+    pub(crate) ports: Ports,
+    pub(crate) config: EngineConfig,
+    /// A hash to verify against when a login names an unknown email.
+    pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
+}
+
+impl Commerce {
+    pub fn builder<S: Storage>(storage: Arc<S>) -> CommerceBuilder {
+        CommerceBuilder::new(storage)
+    }
+
+    /// A shop entirely in memory, with the built-in test payment provider.
+    pub fn in_memory() -> Commerce {
+        Commerce::builder(Arc::new(MemoryStore::new())).build()
+    }
+
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog { shop: self }
+    }
+    pub fn carts(&self) -> Carts<'_> {
+        Carts { shop: self }
+    }
+    pub fn orders(&self) -> Orders<'_> {
+        Orders { shop: self }
+    }
+    pub fn payments(&self) -> Payments<'_> {
+        Payments { shop: self }
+    }
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { shop: self }
+    }
+    pub fn admin(&self) -> Admin<'_> {
+        Admin { shop: self }
+    }
+
+    /// Domain events from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::events::DomainEvent> {
+        self.ports.events.subscribe()
+    }
+
+    pub fn images(&self) -> &Arc<dyn ImageStore> {
+        &self.ports.images
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> T {
+        T::from(self.ports.ids.new_id())
+    }
+
+    /// The shop's settings, or the defaults of a new shop.
+    pub async fn settings(&self) -> Result<StoreSettings, CommerceError> {
+        Ok(self
+            .ports
+            .settings
+            .store_settings()
+            .await?
+            .unwrap_or_else(|| StoreSettings {
+                currency: self.config.default_currency,
+                ..StoreSettings::default()
+            }))
+    }
+
+    /// Whether storage answers (for readiness checks).
+    pub async fn ready(&self) -> bool {
+        self.ports.settings.store_settings().await.is_ok()
+    }
+}
+
+/// A storage adapter that implements every storage port.
+pub trait Storage:
+    ProductStore
+    + CategoryStore
+    + ReviewStore
+    + CartStore
+    + OrderStore
+    + PaymentStore
+    + UserStore
+    + TokenStore
+    + PromotionStore
+    + SettingsStore
+    + 'static
+{
+}
+
+impl<T> Storage for T where
+    T: ProductStore
+        + CategoryStore
+        + ReviewStore
+        + CartStore
+        + OrderStore
+        + PaymentStore
+        + UserStore
+        + TokenStore
+        + PromotionStore
+        + SettingsStore
+        + 'static
+{
+}
+
+/// Builds a [`Commerce`] from a storage adapter. Every other port has a default (the test
+/// payment provider, an in-memory outbox, argon2id, an in-process event bus, images in
+/// memory, the system clock and random ids), and any port, storage ones included, can be
+/// replaced, for instance by a mock.
+pub struct CommerceBuilder {
+    ports: Ports,
+    config: EngineConfig,
+}
+
+macro_rules! setters {
+    ($($name:ident: $port:ident),+ $(,)?) => {$(
+        pub fn $name(mut self, port: Arc<dyn $port>) -> Self {
+            self.ports.$name = port;
+            self
+        }
+    )+};
+}
+
+impl CommerceBuilder {
+    fn new<S: Storage>(store: Arc<S>) -> Self {
+        Self {
+            ports: Ports {
+                products: store.clone(),
+                categories: store.clone(),
+                reviews: store.clone(),
+                carts: store.clone(),
+                orders: store.clone(),
+                payments: store.clone(),
+                users: store.clone(),
+                tokens: store.clone(),
+                promotions: store.clone(),
+                settings: store,
+                gateway: Arc::new(TestPaymentGateway),
+                mailer: Arc::new(MemoryMailer::default()),
+                hasher: Arc::new(Argon2Hasher::default()),
+                token_issuer: None,
+                events: Arc::new(MemoryEventBus::default()),
+                images: Arc::new(MemoryImageStore::default()),
+                clock: Arc::new(SystemClock),
+                ids: Arc::new(RandomIds),
+            },
+            config: EngineConfig::default(),
+        }
+    }
+
+    setters!(
+        products: ProductStore,
+        categories: CategoryStore,
+        reviews: ReviewStore,
+        carts: CartStore,
+        orders: OrderStore,
+        payments: PaymentStore,
+        users: UserStore,
+        tokens: TokenStore,
+        promotions: PromotionStore,
+        settings: SettingsStore,
+        gateway: PaymentGateway,
+        mailer: Mailer,
+        hasher: PasswordHasher,
+        events: EventBus,
+        images: ImageStore,
+        clock: Clock,
+        ids: IdGenerator,
+    );
+
+    /// Signs access tokens at login; without one, login is not offered (embedders that
+    /// authenticate themselves build `Caller`s directly).
+    pub fn token_issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
+        self.ports.token_issuer = Some(issuer);
+        self
+    }
+
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn build(self) -> Commerce {
+        Commerce {
+            ports: self.ports,
+            config: self.config,
+            dummy_hash: Arc::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

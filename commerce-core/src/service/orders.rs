@@ -1,0 +1,324 @@
+//! Order use cases: direct orders, reading, cancelling, and the admin's status changes and
+//! refunds.
+
+use super::carts::price_lines;
+use super::{Caller, Commerce, CommerceError, ItemRequest};
+use crate::account::Address;
+use crate::events::DomainEvent;
+use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
+use crate::money::Money;
+use crate::order::{ChosenShipping, Order, OrderDetails, OrderStatus};
+use crate::payment::PaymentStatus;
+use crate::ports::{OrderFilter, Page, PageRequest, StorageError};
+use crate::promotion::normalize_code;
+use crate::validation::ValidationErrors;
+
+/// `POST /api/orders`: an order straight from a list of items.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirectOrder {
+    pub items: Vec<ItemRequest>,
+    pub shipping_address: Option<Address>,
+    pub address_id: Option<AddressId>,
+    pub shipping_method: Option<ShippingMethodId>,
+    pub discount_codes: Vec<String>,
+    /// Required for a guest.
+    pub email: Option<String>,
+}
+
+pub struct Orders<'a> {
+    pub(super) shop: &'a Commerce,
+}
+
+impl Orders<'_> {
+    /// Places an order from items. A code that does not apply is refused with its reason and
+    /// nothing is reserved; stock is reserved atomically, never past zero.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        request: DirectOrder,
+    ) -> Result<Order, CommerceError> {
+        let mut errors = ValidationErrors::new();
+        if request.items.is_empty() {
+            errors.add("items", "at least one item");
+        }
+        if request.items.len() > crate::limits::MAX_LINES {
+            errors.add("items", "too many items");
+        }
+        for (i, item) in request.items.iter().enumerate() {
+            if item.quantity == 0 || item.quantity > crate::limits::MAX_LINE_QUANTITY {
+                errors.add(
+                    format!("items.{i}.quantity"),
+                    format!("must be 1 to {}", crate::limits::MAX_LINE_QUANTITY),
+                );
+            }
+        }
+        let mut codes = Vec::new();
+        for (i, code) in request.discount_codes.iter().enumerate() {
+            match normalize_code(code) {
+                Some(c) if !codes.contains(&c) => codes.push(c),
+                Some(_) => {}
+                None => errors.add(format!("discount_codes.{i}"), "is not a valid code"),
+            }
+        }
+        errors.into_result(())?;
+        let (user_id, email) = self.buyer(caller, request.email.as_deref()).await?;
+        let address = self
+            .shipping_address(user_id, request.shipping_address, request.address_id)
+            .await?;
+        let method = self
+            .shop
+            .shipping_method(request.shipping_method, "shipping_method")
+            .await?;
+        let customer_key =
+            user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
+        // Merge repeated product/variant pairs into one line, as a cart would.
+        let mut lines: Vec<(
+            CartItemId,
+            crate::ids::ProductId,
+            Option<crate::ids::VariantId>,
+            u32,
+        )> = Vec::new();
+        for item in &request.items {
+            match lines
+                .iter_mut()
+                .find(|l| l.1 == item.product_id && l.2 == item.variant_id)
+            {
+                Some(l) => {
+                    l.3 =
+                        l.3.saturating_add(item.quantity)
+                            .min(crate::limits::MAX_LINE_QUANTITY)
+                }
+                None => lines.push((
+                    self.shop.new_id(),
+                    item.product_id,
+                    item.variant_id,
+                    item.quantity,
+                )),
+            }
+        }
+        let mut ids: Vec<_> = lines.iter().map(|l| l.1).collect();
+        ids.sort();
+        ids.dedup();
+        let inputs = self
+            .shop
+            .pricing_inputs(
+                ids,
+                &codes,
+                Some(&customer_key),
+                Some(&address),
+                method.clone(),
+            )
+            .await?;
+        let (priced, _, unavailable) = price_lines(&inputs, &lines, &codes, self.shop.now())?;
+        if let Some(missing) = unavailable.first() {
+            let i = lines.iter().position(|l| l.0 == *missing).unwrap_or(0);
+            return Err(CommerceError::validation(
+                &format!("items.{i}.product_id"),
+                "no such product or variant for sale",
+            ));
+        }
+        if let Some(rejected) = priced.rejected.iter().find(|r| r.code.is_some()) {
+            return Err(CommerceError::InvalidDiscount {
+                code: rejected.code.clone().unwrap_or_default(),
+                reason: rejected.reason,
+            });
+        }
+        let details = OrderDetails {
+            id: self.shop.new_id(),
+            number: String::new(),
+            user_id,
+            email,
+            shipping_address: address,
+            shipping_method: method.map(|m| ChosenShipping {
+                id: m.id,
+                name: m.name,
+                price: Money::rounded(m.price, priced.currency, inputs.settings.rounding),
+            }),
+        };
+        self.place(details, &priced, &inputs.products, customer_key, None)
+            .await
+    }
+
+    /// The order, to its owner or an admin; anyone else gets not found.
+    pub async fn order(&self, caller: &Caller, id: OrderId) -> Result<Order, CommerceError> {
+        let (user, _) = caller.require_user()?;
+        let order = self
+            .shop
+            .ports
+            .orders
+            .order(id)
+            .await?
+            .ok_or(CommerceError::NotFound("order"))?;
+        if caller.is_admin() || order.user_id == Some(user) {
+            Ok(order)
+        } else {
+            Err(CommerceError::NotFound("order"))
+        }
+    }
+
+    /// The caller's orders, newest first.
+    pub async fn my_orders(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<Page<Order>, CommerceError> {
+        let (user, _) = caller.require_user()?;
+        Ok(self
+            .shop
+            .ports
+            .orders
+            .list_orders(&OrderFilter {
+                user_id: Some(user),
+                status: None,
+                page,
+            })
+            .await?)
+    }
+
+    /// All orders, optionally of one status; admins only.
+    pub async fn all_orders(
+        &self,
+        caller: &Caller,
+        status: Option<OrderStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Order>, CommerceError> {
+        caller.require_admin()?;
+        Ok(self
+            .shop
+            .ports
+            .orders
+            .list_orders(&OrderFilter {
+                user_id: None,
+                status,
+                page,
+            })
+            .await?)
+    }
+
+    /// The owner cancels while `pending` or `paid` (a paid order is refunded in full); the
+    /// units go back to stock.
+    pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<Order, CommerceError> {
+        let order = self.order(caller, id).await?;
+        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Paid) && !caller.is_admin() {
+            return Err(CommerceError::InvalidTransition(format!(
+                "an order that is {} can no longer be cancelled",
+                order.status.as_str()
+            )));
+        }
+        self.change_status(order, OrderStatus::Cancelled).await
+    }
+
+    /// An admin moves an order along the status machine. `refunded` refunds what is left.
+    pub async fn set_status(
+        &self,
+        caller: &Caller,
+        id: OrderId,
+        status: OrderStatus,
+    ) -> Result<Order, CommerceError> {
+        caller.require_admin()?;
+        let order = self
+            .shop
+            .ports
+            .orders
+            .order(id)
+            .await?
+            .ok_or(CommerceError::NotFound("order"))?;
+        self.change_status(order, status).await
+    }
+
+    /// An admin refunds `amount` (everything left when `None`) through the payment provider.
+    /// A refund of everything marks the order `refunded`.
+    pub async fn refund(
+        &self,
+        caller: &Caller,
+        id: OrderId,
+        amount: Option<Money>,
+    ) -> Result<Order, CommerceError> {
+        caller.require_admin()?;
+        let order = self
+            .shop
+            .ports
+            .orders
+            .order(id)
+            .await?
+            .ok_or(CommerceError::NotFound("order"))?;
+        let payment = self.shop.payments().captured_payment(order.id).await?;
+        let payment = self.shop.payments().refund(payment, amount).await?;
+        let mut order = order;
+        if payment.status == PaymentStatus::Refunded
+            && order.status.can_become(OrderStatus::Refunded)
+        {
+            order = self
+                .write_status(order, OrderStatus::Refunded, payment.status)
+                .await?;
+        } else if order.payment_status != payment.status {
+            order.payment_status = payment.status;
+            order = self.shop.ports.orders.update_order(&order, false).await?;
+        }
+        Ok(order)
+    }
+
+    /// A status change with its consequences: cancelling a paid order refunds it, refunding
+    /// refunds what is left, and leaving a stock-holding status for cancelled gives the units
+    /// back.
+    pub(crate) async fn change_status(
+        &self,
+        order: Order,
+        to: OrderStatus,
+    ) -> Result<Order, CommerceError> {
+        if !order.status.can_become(to) {
+            return Err(CommerceError::InvalidTransition(format!(
+                "an order cannot go from {} to {}",
+                order.status.as_str(),
+                to.as_str()
+            )));
+        }
+        let mut payment_status = order.payment_status;
+        let needs_refund = matches!(to, OrderStatus::Cancelled | OrderStatus::Refunded)
+            && order.payment_status.is_captured();
+        if needs_refund {
+            let payment = self.shop.payments().captured_payment(order.id).await?;
+            if !payment.refundable().is_zero() {
+                payment_status = self.shop.payments().refund(payment, None).await?.status;
+            }
+        } else if to == OrderStatus::Refunded {
+            return Err(CommerceError::InvalidTransition(
+                "nothing was paid, so nothing can be refunded".into(),
+            ));
+        }
+        self.write_status(order, to, payment_status).await
+    }
+
+    async fn write_status(
+        &self,
+        mut order: Order,
+        to: OrderStatus,
+        payment_status: PaymentStatus,
+    ) -> Result<Order, CommerceError> {
+        let release = to == OrderStatus::Cancelled && order.status.holds_stock();
+        let now = self.shop.now();
+        order.transition(to, now)?;
+        order.payment_status = payment_status;
+        let stored = self
+            .shop
+            .ports
+            .orders
+            .update_order(&order, release)
+            .await
+            .map_err(|e| match e {
+                StorageError::VersionConflict => {
+                    CommerceError::Conflict("the order changed meanwhile; try again".into())
+                }
+                other => other.into(),
+            })?;
+        self.shop
+            .ports
+            .events
+            .publish(DomainEvent::OrderStatusChanged {
+                order_id: stored.id,
+                status: to,
+                at: now,
+            });
+        Ok(stored)
+    }
+}

@@ -1,0 +1,1303 @@
+//! Behaviour of the services, through the same calls an embedder or the HTTP layer makes.
+
+use std::sync::Arc;
+
+use rust_decimal::dec;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::account::{Address, Role};
+use crate::catalog::{NewProduct, NewVariant, ProductChanges, ProductStatus};
+use crate::events::DomainEvent;
+use crate::memory::{MemoryMailer, MemoryStore, MemoryTokenIssuer};
+use crate::order::OrderStatus;
+use crate::payment::PaymentStatus;
+use crate::ports::PageRequest;
+use crate::pricing::RejectionReason;
+use crate::promotion::{PromotionClass, PromotionDraft};
+
+struct Shop {
+    commerce: Commerce,
+    mail: Arc<MemoryMailer>,
+    admin: Caller,
+}
+
+async fn shop() -> Shop {
+    let mail = Arc::new(MemoryMailer::default());
+    let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
+        .mailer(mail.clone())
+        .token_issuer(Arc::new(MemoryTokenIssuer::default()))
+        .build();
+    let admin = commerce
+        .accounts()
+        .create_user(
+            "admin@shop.test",
+            "admin-password",
+            "Admin",
+            Role::Admin,
+            true,
+        )
+        .await
+        .unwrap();
+    Shop {
+        commerce,
+        mail,
+        admin: Caller::user(admin.id, Role::Admin),
+    }
+}
+
+impl Shop {
+    async fn product(&self, name: &str, price: Decimal, stock: u32) -> crate::catalog::Product {
+        self.commerce
+            .catalog()
+            .create_product(
+                &self.admin,
+                NewProduct {
+                    name: name.into(),
+                    price,
+                    inventory_count: stock,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn customer(&self, email: &str) -> Caller {
+        let user = self
+            .commerce
+            .accounts()
+            .register(email, "password123", "Customer")
+            .await
+            .unwrap();
+        Caller::user(user.id, user.role)
+    }
+
+    async fn worked_example_setup(
+        &self,
+    ) -> (
+        crate::catalog::Product,
+        crate::catalog::Product,
+        crate::shipping::ShippingMethod,
+    ) {
+        let a = self.product("Product A", dec!(19.99), 10).await;
+        let b = self.product("Product B", dec!(5.00), 10).await;
+        let admin = self.commerce.admin();
+        admin
+            .save_tax_rate(&self.admin, None, "US", Some("TX"), dec!(0.0825))
+            .await
+            .unwrap();
+        let method = admin
+            .save_shipping_method(&self.admin, None, "Standard", dec!(4.99), None, true)
+            .await
+            .unwrap();
+        for (code, kind, value, class, combines) in [
+            (
+                "TENOFF",
+                "percent",
+                Some(dec!(10)),
+                PromotionClass::Order,
+                PromotionClass::Shipping,
+            ),
+            (
+                "FREESHIP",
+                "free_shipping",
+                None,
+                PromotionClass::Shipping,
+                PromotionClass::Order,
+            ),
+        ] {
+            admin
+                .create_promotion(
+                    &self.admin,
+                    PromotionDraft {
+                        code: Some(code.into()),
+                        kind: kind.into(),
+                        value,
+                        class: Some(class),
+                        combines_with: vec![combines],
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        (a, b, method)
+    }
+}
+
+fn texas() -> Address {
+    Address {
+        full_name: Some("Ada Lovelace".into()),
+        line1: Some("1 Main St".into()),
+        city: Some("Austin".into()),
+        region: Some("TX".into()),
+        postal_code: Some("73301".into()),
+        country: "US".into(),
+        ..Default::default()
+    }
+}
+
+fn item(product: &crate::catalog::Product, quantity: u32) -> ItemRequest {
+    ItemRequest {
+        product_id: product.id,
+        variant_id: None,
+        quantity,
+    }
+}
+
+#[tokio::test]
+async fn a_guest_prices_the_worked_example_checks_out_and_pays() {
+    let shop = shop().await;
+    let (a, b, method) = shop.worked_example_setup().await;
+    let carts = shop.commerce.carts();
+    let view = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 3), None)
+        .await
+        .unwrap();
+    let token = view
+        .new_guest_token
+        .clone()
+        .expect("a new guest cart has a token");
+    let guest = CartOwner::Guest(Some(token));
+    carts.add_item(&guest, item(&b, 1), None).await.unwrap();
+    carts.add_code(&guest, "tenoff", None).await.unwrap();
+    let view = carts.add_code(&guest, "FreeShip", None).await.unwrap();
+    // Before a destination: no tax, no shipping.
+    assert_eq!(view.priced.tax.amount(), dec!(0.00));
+    assert_eq!(view.priced.shipping.amount(), dec!(0.00));
+    let view = carts
+        .set_delivery(
+            &guest,
+            Delivery {
+                shipping_address: texas(),
+                shipping_method: method.id,
+            },
+            Some(view.cart.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.priced.total.amount(), dec!(63.29));
+    assert_eq!(view.priced.tax.amount(), dec!(4.82));
+    assert_eq!(view.priced.discount.amount(), dec!(11.49));
+    assert_eq!(view.names, vec!["Product A", "Product B"]);
+
+    let checkout = carts
+        .checkout(
+            &Caller::Anonymous,
+            &guest,
+            CheckoutRequest {
+                shipping_address: Some(texas()),
+                email: Some("Guest@Example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let order = checkout.order;
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(order.totals.total.amount(), dec!(63.29));
+    assert_eq!(order.email.as_deref(), Some("guest@example.com"));
+    assert_eq!(order.lines[0].sku, "PRODUCT-A");
+    assert_eq!(order.applied_promotions.len(), 2);
+    let payment = checkout
+        .payment
+        .expect("the test provider is always reachable");
+    assert_eq!(payment.amount, order.totals.total);
+    assert_eq!(payment.status, PaymentStatus::RequiresPayment);
+    // Stock is reserved by placing the order, and the cart is empty.
+    let catalog = shop.commerce.catalog();
+    assert_eq!(
+        catalog
+            .product(&Caller::Anonymous, a.id)
+            .await
+            .unwrap()
+            .inventory_count,
+        7
+    );
+    assert!(carts.cart(&guest).await.unwrap().cart.items.is_empty());
+    // Each code counted once.
+    let promotions = shop
+        .commerce
+        .admin()
+        .promotions(&shop.admin, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(promotions.items.iter().all(|p| p.used_count == 1));
+}
+
+#[tokio::test]
+async fn a_customer_pays_and_cancelling_a_paid_order_refunds_it_and_returns_stock() {
+    let shop = shop().await;
+    let (a, _, _) = shop.worked_example_setup().await;
+    let ada = shop.customer("ada@example.com").await;
+    let mut events = shop.commerce.subscribe();
+    let carts = shop.commerce.carts();
+    let me = CartOwner::of(&ada, None);
+    carts.add_item(&me, item(&a, 2), None).await.unwrap();
+    let checkout = carts
+        .checkout(
+            &ada,
+            &me,
+            CheckoutRequest {
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // No method given and none on the cart: the cheapest active one.
+    assert_eq!(checkout.order.totals.shipping.amount(), dec!(4.99));
+    let payment = checkout.payment.unwrap();
+    let payments = shop.commerce.payments();
+    let paid = payments.confirm(&ada, payment.id).await.unwrap();
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    // A second confirmation is a no-op.
+    assert_eq!(
+        payments.confirm(&ada, payment.id).await.unwrap().status,
+        PaymentStatus::Succeeded
+    );
+    let orders = shop.commerce.orders();
+    let order = orders.order(&ada, checkout.order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.payment_status, PaymentStatus::Succeeded);
+    assert_eq!(
+        shop.commerce
+            .catalog()
+            .product(&ada, a.id)
+            .await
+            .unwrap()
+            .inventory_count,
+        8
+    );
+
+    let cancelled = orders.cancel(&ada, order.id).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.payment_status, PaymentStatus::Refunded);
+    let history: Vec<_> = cancelled.status_history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        history,
+        vec![
+            OrderStatus::Pending,
+            OrderStatus::Paid,
+            OrderStatus::Cancelled
+        ]
+    );
+    assert_eq!(
+        shop.commerce
+            .catalog()
+            .product(&ada, a.id)
+            .await
+            .unwrap()
+            .inventory_count,
+        10
+    );
+
+    let mut statuses = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let DomainEvent::OrderStatusChanged { status, .. } = event {
+            statuses.push(status);
+        }
+    }
+    assert_eq!(statuses, vec![OrderStatus::Paid, OrderStatus::Cancelled]);
+}
+
+#[tokio::test]
+async fn the_status_machine_is_enforced_for_admins_and_owners() {
+    let shop = shop().await;
+    let a = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let orders = shop.commerce.orders();
+    let order = orders
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = orders
+        .set_status(&shop.admin, order.id, OrderStatus::Shipped)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_transition");
+    let refund = orders
+        .set_status(&shop.admin, order.id, OrderStatus::Refunded)
+        .await
+        .unwrap_err();
+    assert_eq!(refund.code(), "invalid_transition");
+    let payment = shop
+        .commerce
+        .payments()
+        .create_intent(&ada, order.id)
+        .await
+        .unwrap();
+    shop.commerce
+        .payments()
+        .confirm(&ada, payment.id)
+        .await
+        .unwrap();
+    for status in [OrderStatus::Processing, OrderStatus::Shipped] {
+        orders
+            .set_status(&shop.admin, order.id, status)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        orders.cancel(&ada, order.id).await.unwrap_err().code(),
+        "invalid_transition"
+    );
+    let delivered = orders
+        .set_status(&shop.admin, order.id, OrderStatus::Delivered)
+        .await
+        .unwrap();
+    assert_eq!(delivered.status_history.len(), 5);
+    // Customers cannot move orders.
+    assert_eq!(
+        orders
+            .set_status(&ada, order.id, OrderStatus::Refunded)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let refunded = orders.refund(&shop.admin, order.id, None).await.unwrap();
+    assert_eq!(refunded.status, OrderStatus::Refunded);
+    assert_eq!(refunded.payment_status, PaymentStatus::Refunded);
+}
+
+#[tokio::test]
+async fn partial_refunds_never_exceed_the_captured_amount() {
+    let shop = shop().await;
+    let a = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let orders = shop.commerce.orders();
+    let order = orders
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let payment = shop
+        .commerce
+        .payments()
+        .create_intent(&ada, order.id)
+        .await
+        .unwrap();
+    shop.commerce
+        .payments()
+        .confirm(&ada, payment.id)
+        .await
+        .unwrap();
+    let ten = crate::money::Money::parse("10.00", crate::money::Currency::USD).unwrap();
+    let partly = orders
+        .refund(&shop.admin, order.id, Some(ten))
+        .await
+        .unwrap();
+    assert_eq!(partly.status, OrderStatus::Paid);
+    assert_eq!(partly.payment_status, PaymentStatus::PartiallyRefunded);
+    let too_much = crate::money::Money::parse("20.01", crate::money::Currency::USD).unwrap();
+    assert_eq!(
+        orders
+            .refund(&shop.admin, order.id, Some(too_much))
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_failed"
+    );
+    let rest = orders.refund(&shop.admin, order.id, None).await.unwrap();
+    assert_eq!(rest.status, OrderStatus::Refunded);
+}
+
+#[tokio::test]
+async fn stock_is_never_oversold_and_a_failed_checkout_changes_nothing() {
+    let shop = shop().await;
+    let a = shop.product("Last ones", dec!(10.00), 3).await;
+    let carts = shop.commerce.carts();
+    let err = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 4), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        CommerceError::OutOfStock { available: 3, .. }
+    ));
+    let view = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 3), None)
+        .await
+        .unwrap();
+    let guest = CartOwner::Guest(view.new_guest_token);
+    // Someone else buys two meanwhile.
+    let ada = shop.customer("ada@example.com").await;
+    shop.commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 2)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = carts
+        .checkout(
+            &Caller::Anonymous,
+            &guest,
+            CheckoutRequest {
+                shipping_address: Some(texas()),
+                email: Some("g@example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        CommerceError::OutOfStock { available: 1, .. }
+    ));
+    assert_eq!(
+        shop.commerce
+            .catalog()
+            .product(&ada, a.id)
+            .await
+            .unwrap()
+            .inventory_count,
+        1
+    );
+    assert_eq!(
+        carts.cart(&guest).await.unwrap().cart.items.len(),
+        1,
+        "the cart is kept"
+    );
+}
+
+#[tokio::test]
+async fn codes_that_can_never_apply_are_refused_and_others_wait_for_the_cart_to_qualify() {
+    let shop = shop().await;
+    let a = shop.product("Mug", dec!(12.00), 50).await;
+    let admin = shop.commerce.admin();
+    admin
+        .create_promotion(
+            &shop.admin,
+            PromotionDraft {
+                code: Some("BIG50".into()),
+                kind: "fixed".into(),
+                value: Some(dec!(5.00)),
+                min_subtotal: Some(dec!(50.00)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .create_promotion(
+            &shop.admin,
+            PromotionDraft {
+                code: Some("OLD".into()),
+                kind: "percent".into(),
+                value: Some(dec!(10)),
+                ends_at: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+                starts_at: Some(chrono::Utc::now() - chrono::Duration::days(9)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let carts = shop.commerce.carts();
+    let view = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 1), None)
+        .await
+        .unwrap();
+    let guest = CartOwner::Guest(view.new_guest_token);
+    let err = carts.add_code(&guest, "nope", None).await.unwrap_err();
+    assert_eq!(
+        err,
+        CommerceError::InvalidDiscount {
+            code: "NOPE".into(),
+            reason: RejectionReason::UnknownCode
+        }
+    );
+    let err = carts.add_code(&guest, "old", None).await.unwrap_err();
+    assert_eq!(
+        err,
+        CommerceError::InvalidDiscount {
+            code: "OLD".into(),
+            reason: RejectionReason::Expired
+        }
+    );
+    let view = carts.add_code(&guest, "big50", None).await.unwrap();
+    assert_eq!(view.cart.discount_codes, vec!["BIG50"]);
+    assert_eq!(
+        view.priced.rejected[0].reason,
+        RejectionReason::MinimumNotMet
+    );
+    let line = view.cart.items[0].id;
+    let view = carts.update_item(&guest, line, 5, None).await.unwrap();
+    assert_eq!(view.priced.discount.amount(), dec!(5.00));
+    assert_eq!(view.priced.total.amount(), dec!(55.00));
+    // A direct order with a code that does not apply is refused and reserves nothing.
+    let ada = shop.customer("ada@example.com").await;
+    let err = shop
+        .commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                discount_codes: vec!["BIG50".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        CommerceError::InvalidDiscount {
+            code: "BIG50".into(),
+            reason: RejectionReason::MinimumNotMet
+        }
+    );
+    assert_eq!(
+        shop.commerce
+            .catalog()
+            .product(&ada, a.id)
+            .await
+            .unwrap()
+            .inventory_count,
+        50
+    );
+}
+
+#[tokio::test]
+async fn a_stale_version_is_refused() {
+    let shop = shop().await;
+    let a = shop.product("Mug", dec!(12.00), 50).await;
+    let carts = shop.commerce.carts();
+    let view = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 1), None)
+        .await
+        .unwrap();
+    let guest = CartOwner::Guest(view.new_guest_token);
+    let v = view.cart.version;
+    carts.add_item(&guest, item(&a, 1), Some(v)).await.unwrap();
+    assert_eq!(
+        carts
+            .add_item(&guest, item(&a, 1), Some(v))
+            .await
+            .unwrap_err()
+            .code(),
+        "version_mismatch"
+    );
+    let catalog = shop.commerce.catalog();
+    let changes = ProductChanges {
+        price: Some(dec!(13.00)),
+        ..Default::default()
+    };
+    let updated = catalog
+        .update_product(&shop.admin, a.id, changes.clone(), Some(a.version))
+        .await
+        .unwrap();
+    assert_eq!(updated.version, a.version + 1);
+    assert_eq!(
+        catalog
+            .update_product(&shop.admin, a.id, changes, Some(a.version))
+            .await
+            .unwrap_err()
+            .code(),
+        "version_mismatch"
+    );
+}
+
+#[tokio::test]
+async fn logging_in_merges_the_guest_cart() {
+    let shop = shop().await;
+    let a = shop.product("Mug", dec!(12.00), 4).await;
+    let b = shop.product("Tea", dec!(6.00), 10).await;
+    let ada = shop.customer("ada@example.com").await;
+    let carts = shop.commerce.carts();
+    carts
+        .add_item(&CartOwner::of(&ada, None), item(&a, 2), None)
+        .await
+        .unwrap();
+    let view = carts
+        .add_item(&CartOwner::Guest(None), item(&a, 3), None)
+        .await
+        .unwrap();
+    let token = view.new_guest_token.unwrap();
+    carts
+        .add_item(&CartOwner::Guest(Some(token.clone())), item(&b, 1), None)
+        .await
+        .unwrap();
+    let merged = carts
+        .merge_guest_cart(ada.user_id().unwrap(), &token)
+        .await
+        .unwrap()
+        .unwrap();
+    let quantities: Vec<_> = merged
+        .cart
+        .items
+        .iter()
+        .map(|i| (i.product_id, i.quantity))
+        .collect();
+    assert_eq!(quantities, vec![(a.id, 4), (b.id, 1)]);
+    // The guest cart is gone: its token now names nothing.
+    assert!(carts
+        .cart(&CartOwner::Guest(Some(token)))
+        .await
+        .unwrap()
+        .cart
+        .items
+        .is_empty());
+}
+
+#[tokio::test]
+async fn roles_and_ownership_are_enforced() {
+    let shop = shop().await;
+    let accounts = shop.commerce.accounts();
+    let vendor_one = accounts
+        .create_user("v1@shop.test", "password123", "V1", Role::Vendor, true)
+        .await
+        .unwrap();
+    let vendor_two = accounts
+        .create_user("v2@shop.test", "password123", "V2", Role::Vendor, true)
+        .await
+        .unwrap();
+    let (v1, v2) = (
+        Caller::user(vendor_one.id, Role::Vendor),
+        Caller::user(vendor_two.id, Role::Vendor),
+    );
+    let ada = shop.customer("ada@example.com").await;
+    let bob = shop.customer("bob@example.com").await;
+    let catalog = shop.commerce.catalog();
+    let draft = NewProduct {
+        name: "Vase".into(),
+        price: dec!(20.00),
+        inventory_count: 3,
+        ..Default::default()
+    };
+    assert_eq!(
+        catalog
+            .create_product(&ada, draft.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        catalog
+            .create_product(&Caller::Anonymous, draft.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthenticated"
+    );
+    let vase = catalog.create_product(&v1, draft).await.unwrap();
+    assert_eq!(vase.status, ProductStatus::PendingApproval);
+    // Not public until approved; its vendor sees it; another vendor does not.
+    assert_eq!(
+        catalog
+            .product(&Caller::Anonymous, vase.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert!(catalog.product(&v1, vase.id).await.is_ok());
+    assert_eq!(
+        catalog.product(&v2, vase.id).await.unwrap_err().code(),
+        "not_found"
+    );
+    let approve_self = ProductChanges {
+        status: Some(ProductStatus::Active),
+        ..Default::default()
+    };
+    assert_eq!(
+        catalog
+            .update_product(&v1, vase.id, approve_self, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    catalog.approve_product(&shop.admin, vase.id).await.unwrap();
+    let rename = ProductChanges {
+        name: Some("Mine now".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        catalog
+            .update_product(&v2, vase.id, rename.clone(), None)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert!(catalog
+        .update_product(&v1, vase.id, rename, None)
+        .await
+        .is_ok());
+    // Nobody reads another customer's order.
+    let orders = shop.commerce.orders();
+    let order = orders
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&vase, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        orders.order(&bob, order.id).await.unwrap_err().code(),
+        "not_found"
+    );
+    assert!(orders.order(&shop.admin, order.id).await.is_ok());
+    assert_eq!(
+        orders.cancel(&bob, order.id).await.unwrap_err().code(),
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn registration_verification_and_sessions() {
+    let shop = shop().await;
+    let accounts = shop.commerce.accounts();
+    let user = accounts
+        .register(" Ada@Example.com ", "password123", "Ada")
+        .await
+        .unwrap();
+    assert_eq!(user.email, "ada@example.com");
+    assert!(!user.email_verified);
+    assert_eq!(
+        accounts
+            .register("ADA@example.com", "password123", "Ada")
+            .await
+            .unwrap_err()
+            .code(),
+        "email_taken"
+    );
+    let err = accounts
+        .register("not-an-email", "short", "")
+        .await
+        .unwrap_err();
+    let CommerceError::Validation(fields) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        fields.fields().collect::<Vec<_>>(),
+        vec!["email", "password", "full_name"]
+    );
+
+    let mail = shop
+        .mail
+        .sent()
+        .into_iter()
+        .find(|m| m.to == "ada@example.com")
+        .unwrap();
+    let token = mail
+        .text
+        .lines()
+        .find(|l| l.len() == 64)
+        .unwrap()
+        .to_string();
+    assert!(accounts.verify_email(&token).await.unwrap().email_verified);
+    assert_eq!(
+        accounts.verify_email(&token).await.unwrap_err().code(),
+        "invalid_token",
+        "single use"
+    );
+
+    // Unknown email and wrong password: the same answer.
+    assert_eq!(
+        accounts
+            .login("nobody@example.com", "password123")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_credentials"
+    );
+    assert_eq!(
+        accounts
+            .login("ada@example.com", "wrong-password")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_credentials"
+    );
+    let session = accounts
+        .login("ADA@example.com", "password123")
+        .await
+        .unwrap();
+    assert_eq!(session.expires_in, 15 * 60);
+    let caller = accounts.authenticate(&session.access_token).await.unwrap();
+    assert_eq!(caller.user_id(), Some(user.id));
+
+    // Rotation: the new refresh token works, the old one is now a reuse that ends the family.
+    let second = accounts.refresh(&session.refresh_token).await.unwrap();
+    assert_eq!(
+        accounts
+            .refresh(&session.refresh_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_token"
+    );
+    assert_eq!(
+        accounts
+            .refresh(&second.refresh_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_token",
+        "the family is revoked"
+    );
+
+    // Deactivation takes effect at once; the right password then learns the account is disabled.
+    let third = accounts
+        .login("ada@example.com", "password123")
+        .await
+        .unwrap();
+    accounts
+        .admin_update_user(&shop.admin, user.id, None, Some(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .authenticate(&third.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthenticated"
+    );
+    assert_eq!(
+        accounts
+            .login("ada@example.com", "password123")
+            .await
+            .unwrap_err()
+            .code(),
+        "account_disabled"
+    );
+    assert_eq!(
+        accounts
+            .login("ada@example.com", "bad-password")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_credentials"
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session() {
+    let shop = shop().await;
+    let accounts = shop.commerce.accounts();
+    accounts
+        .register("ada@example.com", "password123", "Ada")
+        .await
+        .unwrap();
+    let session = accounts
+        .login("ada@example.com", "password123")
+        .await
+        .unwrap();
+    accounts
+        .forgot_password("nobody@example.com")
+        .await
+        .unwrap();
+    accounts.forgot_password("ada@example.com").await.unwrap();
+    let mail = shop
+        .mail
+        .sent()
+        .into_iter()
+        .find(|m| m.subject.contains("Reset"))
+        .unwrap();
+    let token = mail
+        .text
+        .lines()
+        .find(|l| l.len() == 64)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        accounts
+            .reset_password(&token, "short")
+            .await
+            .unwrap_err()
+            .code(),
+        "validation_failed"
+    );
+    accounts
+        .reset_password(&token, "new-password-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .authenticate(&session.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthenticated"
+    );
+    assert_eq!(
+        accounts
+            .refresh(&session.refresh_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_token"
+    );
+    assert_eq!(
+        accounts
+            .login("ada@example.com", "password123")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_credentials"
+    );
+    assert!(accounts
+        .login("ada@example.com", "new-password-1")
+        .await
+        .is_ok());
+    assert_eq!(
+        accounts
+            .reset_password(&token, "another-pass")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_token"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_event_and_a_confirmation_converge_on_one_paid_order() {
+    let shop = shop().await;
+    let a = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    let payment = payments.create_intent(&ada, order.id).await.unwrap();
+    assert_eq!(
+        payments.create_intent(&ada, order.id).await.unwrap().id,
+        payment.id,
+        "the open payment is reused"
+    );
+    let event = ProviderEvent {
+        event_id: "evt_1".into(),
+        reference: payment.provider_reference.clone().unwrap(),
+        status: PaymentStatus::Succeeded,
+        failure_reason: None,
+    };
+    assert!(payments
+        .apply_provider_event(event.clone())
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        payments
+            .apply_provider_event(event)
+            .await
+            .unwrap()
+            .is_none(),
+        "an event applies once"
+    );
+    // A late failure report does not undo the success.
+    let late = ProviderEvent {
+        event_id: "evt_0".into(),
+        reference: payment.provider_reference.clone().unwrap(),
+        status: PaymentStatus::Failed,
+        failure_reason: Some("card declined".into()),
+    };
+    assert_eq!(
+        payments
+            .apply_provider_event(late)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::Succeeded
+    );
+    assert_eq!(
+        payments.confirm(&ada, payment.id).await.unwrap().status,
+        PaymentStatus::Succeeded
+    );
+    let order = shop.commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.status_history.len(), 2);
+}
+
+#[tokio::test]
+async fn variants_are_sold_by_their_own_price_and_stock() {
+    let shop = shop().await;
+    let shirt = shop
+        .commerce
+        .catalog()
+        .create_product(
+            &shop.admin,
+            NewProduct {
+                name: "Shirt".into(),
+                price: dec!(20.00),
+                variants: vec![
+                    NewVariant {
+                        sku: "SHIRT-M".into(),
+                        options: [("size".into(), "M".into())].into(),
+                        price: None,
+                        inventory_count: 2,
+                    },
+                    NewVariant {
+                        sku: "SHIRT-XL".into(),
+                        options: [("size".into(), "XL".into())].into(),
+                        price: Some(dec!(24.00)),
+                        inventory_count: 1,
+                    },
+                ],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let carts = shop.commerce.carts();
+    let bare = carts
+        .add_item(&CartOwner::Guest(None), item(&shirt, 1), None)
+        .await
+        .unwrap_err();
+    assert_eq!(bare.code(), "validation_failed");
+    let xl = shirt.variants[1].id;
+    let view = carts
+        .add_item(
+            &CartOwner::Guest(None),
+            ItemRequest {
+                product_id: shirt.id,
+                variant_id: Some(xl),
+                quantity: 1,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.priced.total.amount(), dec!(24.00));
+    assert_eq!(view.names, vec!["Shirt (XL)"]);
+    let guest = CartOwner::Guest(view.new_guest_token);
+    let err = carts
+        .add_item(
+            &guest,
+            ItemRequest {
+                product_id: shirt.id,
+                variant_id: Some(xl),
+                quantity: 1,
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "out_of_stock");
+}
+
+#[tokio::test]
+async fn low_stock_is_announced() {
+    let shop = shop().await;
+    let a = shop.product("Rare", dec!(10.00), 7).await;
+    let mut events = shop.commerce.subscribe();
+    let ada = shop.customer("ada@example.com").await;
+    shop.commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 2)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut low = None;
+    while let Ok(e) = events.try_recv() {
+        if let DomainEvent::LowStock { available, .. } = e {
+            low = Some(available);
+        }
+    }
+    assert_eq!(low, Some(5), "5 left is at the default threshold of 5");
+}
+
+#[tokio::test]
+async fn categories_nest_and_listings_include_descendants() {
+    let shop = shop().await;
+    let catalog = shop.commerce.catalog();
+    let clothing = catalog
+        .create_category(&shop.admin, "Clothing", None, None)
+        .await
+        .unwrap();
+    let shirts = catalog
+        .create_category(&shop.admin, "Shirts", None, Some(clothing.id))
+        .await
+        .unwrap();
+    let err = catalog
+        .update_category(&shop.admin, clothing.id, None, None, Some(Some(shirts.id)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation_failed");
+    for (name, category, price) in [
+        ("Tee", shirts.id, dec!(15.00)),
+        ("Coat", clothing.id, dec!(90.00)),
+    ] {
+        catalog
+            .create_product(
+                &shop.admin,
+                NewProduct {
+                    name: name.into(),
+                    price,
+                    category_id: Some(category),
+                    inventory_count: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    shop.product("Mug", dec!(8.00), 0).await;
+    let listed = catalog
+        .category_products(clothing.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    let cheap_first = catalog
+        .list_products(ProductListing {
+            sort: Some(crate::ports::ProductSort::PriceAsc),
+            in_stock: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        cheap_first
+            .items
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Tee", "Coat"]
+    );
+    let found = catalog
+        .search("coat", PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    let tree = catalog.categories().await.unwrap();
+    assert_eq!(tree[0].children[0].category.id, shirts.id);
+}
+
+#[tokio::test]
+async fn only_buyers_review_and_ratings_follow() {
+    let shop = shop().await;
+    let a = shop.product("Kettle", dec!(40.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let catalog = shop.commerce.catalog();
+    let review = crate::catalog::NewReview {
+        rating: 4,
+        title: "Good".into(),
+        body: "Boils.".into(),
+    };
+    assert_eq!(
+        catalog
+            .add_review(&ada, a.id, review.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    shop.commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    catalog
+        .add_review(&ada, a.id, review.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog
+            .add_review(&ada, a.id, review)
+            .await
+            .unwrap_err()
+            .code(),
+        "conflict"
+    );
+    let product = catalog.product(&ada, a.id).await.unwrap();
+    assert_eq!((product.rating.average, product.rating.count), (dec!(4), 1));
+}
+
+#[tokio::test]
+async fn the_sales_report_has_a_row_per_day() {
+    let shop = shop().await;
+    let a = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&a, 1)],
+                shipping_address: Some(texas()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let payment = shop
+        .commerce
+        .payments()
+        .create_intent(&ada, order.id)
+        .await
+        .unwrap();
+    shop.commerce
+        .payments()
+        .confirm(&ada, payment.id)
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(1);
+    let csv = shop
+        .commerce
+        .admin()
+        .sales_report_csv(&shop.admin, from, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        csv,
+        format!("date,orders,revenue,currency\n{from},0,0.00,USD\n{today},1,30.00,USD\n")
+    );
+    let dashboard = shop.commerce.admin().dashboard(&shop.admin).await.unwrap();
+    assert_eq!(dashboard.revenue.amount(), dec!(30.00));
+    assert_eq!(dashboard.orders_today, 1);
+    assert_eq!(dashboard.top_products[0].2, 1);
+}
