@@ -1,1 +1,27 @@
+//! `commerce`: an embeddable commerce engine.
+//!
+//! This facade re-exports [`commerce_core`] (the domain, the pricing engine, ports, services
+//! and in-memory adapters) and, behind features, the adapters as they land: `sqlite`,
+//! `postgres`, `http`, `stripe`. Features `mocks` (mockall mocks of every port) and
+//! `testkit` (the storage conformance kit) are for embedders' own tests.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use commerce::service::{CartOwner, ItemRequest};
+//! use commerce::{account::Role, catalog::NewProduct, Caller, Commerce};
+//! use rust_decimal::Decimal;
+//!
+//! let shop = Commerce::in_memory();
+//! let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+//! let admin = Caller::user(admin.id, admin.role);
+//! let mug = shop.catalog().create_product(&admin, NewProduct {
+//!     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+//! }).await?;
+//! let cart = shop.carts().add_item(&CartOwner::Guest(None),
+//!     ItemRequest { product_id: mug.id, variant_id: None, quantity: 2 }, None).await?;
+//! assert_eq!(cart.priced.total.to_string(), "25.00 USD");
+//! # Ok::<(), commerce::CommerceError>(())
+//! # }).unwrap();
+//! ```
+
 pub use commerce_core::*;

@@ -28,6 +28,8 @@ pub mod promotion;
 pub mod service;
 pub mod shipping;
 pub mod tax;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validation;
 
 pub use ids::*;

@@ -1,0 +1,1284 @@
+//! The storage conformance kit: one suite of behaviour tests that every storage adapter runs
+//! against itself. An adapter's test file needs one line:
+//!
+//! ```ignore
+//! commerce_core::storage_conformance_tests!(|| async { std::sync::Arc::new(MyStore::open_temp().await) });
+//! ```
+//!
+//! Each case gets a fresh store from the factory, on its own multi-threaded runtime, so the
+//! concurrency cases really run in parallel.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::account::{Address, OneTimeToken, RefreshToken, Role, SavedAddress, TokenPurpose, User};
+use crate::cart::Cart;
+use crate::catalog::{
+    slugify, Category, NewProduct, NewReview, Product, ProductStatus, Review, ReviewStatus,
+};
+use crate::ids::*;
+use crate::money::{Currency, Money};
+use crate::order::{Order, OrderDetails, OrderStatus};
+use crate::payment::{Payment, PaymentStatus};
+use crate::ports::*;
+use crate::pricing::{price, PricingContext, PricingLine, PricingRequest};
+use crate::promotion::{Promotion, PromotionDraft};
+use crate::service::Storage;
+use crate::shipping::ShippingMethod;
+use crate::tax::{TaxPolicy, TaxRate};
+
+/// Runs one case on a fresh store from `factory`, on a new multi-threaded runtime.
+pub fn run<S, F, Fut, C, CFut>(factory: F, case: C)
+where
+    S: Storage,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<S>>,
+    C: FnOnce(Arc<S>) -> CFut,
+    CFut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a test runtime");
+    runtime.block_on(async move {
+        let store = factory().await;
+        case(store).await;
+    });
+}
+
+/// Generates one `#[test]` per conformance case for the store the factory makes.
+#[macro_export]
+macro_rules! storage_conformance_tests {
+    ($factory:expr) => {
+        $crate::storage_conformance_tests!(@cases $factory;
+            products_round_trip_with_versions,
+            product_listings_filter_sort_and_page,
+            deleting_a_category_moves_its_children_up,
+            carts_round_trip_with_versions,
+            placing_an_order_reserves_stock_counts_usage_and_empties_the_cart,
+            placing_an_order_is_all_or_nothing,
+            concurrent_checkouts_of_the_last_units_never_oversell,
+            cancelling_gives_stock_back_and_versions_are_enforced,
+            orders_list_newest_first_and_report_sales,
+            provider_events_are_recorded_once,
+            emails_are_unique_and_one_address_is_default,
+            one_time_tokens_work_once_and_expire,
+            refresh_tokens_revoke_once_and_by_family,
+            promotion_codes_are_unique_and_pricing_gets_the_right_ones,
+            settings_tax_rates_and_shipping_round_trip,
+            reviews_keep_the_rating_current,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::testkit::run($factory, |store| $crate::testkit::cases::$case(store));
+            }
+        )+
+    };
+}
+
+/// Data builders shared by the cases.
+pub mod fixtures {
+    use super::*;
+
+    pub fn product(name: &str, price: Decimal, stock: u32) -> Product {
+        Product::create(
+            ProductId::random(),
+            NewProduct {
+                name: name.to_string(),
+                slug: Some(format!(
+                    "{}-{}",
+                    slugify(name),
+                    &ProductId::random().to_string()[..8]
+                )),
+                description: format!("{name}, described."),
+                price,
+                inventory_count: stock,
+                ..Default::default()
+            },
+            UserId::random(),
+            ProductStatus::Active,
+            Currency::USD,
+            Utc::now(),
+        )
+        .expect("a valid product")
+    }
+
+    pub fn product_with_variants(name: &str, stocks: &[u32]) -> Product {
+        let mut p = product(name, Decimal::new(2000, 2), 0);
+        p.variants = stocks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| crate::catalog::Variant {
+                id: VariantId::random(),
+                sku: format!("SKU-{i}-{}", &p.id.to_string()[..8]),
+                options: [("size".to_string(), format!("S{i}"))].into(),
+                price: None,
+                inventory_count: *s,
+            })
+            .collect();
+        p.sync_inventory_count();
+        p
+    }
+
+    pub fn user(email: &str) -> User {
+        let now = Utc::now();
+        User {
+            id: UserId::random(),
+            email: email.to_string(),
+            full_name: "Test User".into(),
+            role: Role::Customer,
+            is_active: true,
+            email_verified: false,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                .into(),
+            token_version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn address() -> Address {
+        Address {
+            full_name: Some("Ada".into()),
+            line1: Some("1 Main St".into()),
+            city: Some("Austin".into()),
+            region: Some("TX".into()),
+            postal_code: Some("73301".into()),
+            country: "US".into(),
+            ..Default::default()
+        }
+    }
+
+    /// A pending order for `units` of products (priced by the engine, no promotions).
+    pub fn order(user: Option<UserId>, units: &[(&Product, Option<VariantId>, u32)]) -> Order {
+        let lines: Vec<PricingLine> = units
+            .iter()
+            .map(|(p, v, q)| PricingLine {
+                item_id: CartItemId::random(),
+                product_id: p.id,
+                variant_id: *v,
+                category_ids: vec![],
+                unit_price: p.unit_price(*v).unwrap_or(p.price),
+                quantity: *q,
+            })
+            .collect();
+        let priced = price(
+            &PricingRequest {
+                currency: Currency::USD,
+                lines,
+                codes: vec![],
+            },
+            &PricingContext {
+                now: Utc::now(),
+                promotions: &[],
+                customer_uses: &[],
+                tax: TaxPolicy::default(),
+                tax_rate: Decimal::ZERO,
+                shipping: None,
+                rounding: crate::money::Rounding::HalfEven,
+            },
+        )
+        .expect("priced");
+        let products: Vec<Product> = units.iter().map(|(p, _, _)| (*p).clone()).collect();
+        let id = OrderId::random();
+        Order::from_priced(
+            OrderDetails {
+                id,
+                number: format!("T-{}", id.as_uuid().simple()),
+                user_id: user,
+                email: Some("buyer@example.com".into()),
+                shipping_address: address(),
+                shipping_method: None,
+            },
+            &priced,
+            &products,
+            Utc::now(),
+        )
+    }
+
+    pub fn new_order(order: Order, customer: &str) -> NewOrder {
+        NewOrder {
+            order,
+            promotion_ids: vec![],
+            customer_key: customer.to_string(),
+            cart: None,
+        }
+    }
+
+    pub fn promotion(
+        code: Option<&str>,
+        usage_limit: Option<u32>,
+        per_customer: Option<u32>,
+    ) -> Promotion {
+        PromotionDraft {
+            code: code.map(str::to_string),
+            kind: "percent".into(),
+            value: Some(Decimal::TEN),
+            usage_limit,
+            per_customer_limit: per_customer,
+            ..Default::default()
+        }
+        .validate(PromotionId::random(), Currency::USD, Utc::now())
+        .expect("a valid promotion")
+    }
+}
+
+/// The cases. Each takes a fresh store.
+pub mod cases {
+    use super::fixtures::*;
+    use super::*;
+
+    async fn stock_of<S: Storage>(store: &S, id: ProductId) -> u32 {
+        ProductStore::product(store, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .inventory_count
+    }
+
+    pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
+        let p = product("Lamp", Decimal::new(3000, 2), 4);
+        store.insert_product(&p).await.unwrap();
+        assert_eq!(
+            ProductStore::product(&*store, p.id).await.unwrap(),
+            Some(p.clone())
+        );
+        let mut changed = p.clone();
+        changed.name = "Desk lamp".into();
+        let stored = store.update_product(&changed).await.unwrap();
+        assert_eq!(stored.version, p.version + 1);
+        assert_eq!(
+            ProductStore::product(&*store, p.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .name,
+            "Desk lamp"
+        );
+        // Writing from the old version again is refused, and nothing changes.
+        let mut stale = p.clone();
+        stale.name = "Stale".into();
+        assert_eq!(
+            store.update_product(&stale).await,
+            Err(StorageError::VersionConflict)
+        );
+        assert_eq!(
+            ProductStore::product(&*store, p.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .name,
+            "Desk lamp"
+        );
+        let mut twin = product("Twin", Decimal::ONE, 1);
+        twin.slug = p.slug.clone();
+        assert_eq!(
+            store.insert_product(&twin).await,
+            Err(StorageError::Duplicate("slug".into()))
+        );
+        let v = product_with_variants("Shirt", &[2, 3]);
+        store.insert_product(&v).await.unwrap();
+        let fetched = store
+            .products(&[p.id, v.id, ProductId::random()])
+            .await
+            .unwrap();
+        assert_eq!(fetched.len(), 2);
+        let shirt = fetched.iter().find(|x| x.id == v.id).unwrap();
+        assert_eq!(shirt.variants, v.variants);
+        assert_eq!(shirt.inventory_count, 5);
+        store.delete_product(p.id).await.unwrap();
+        assert_eq!(ProductStore::product(&*store, p.id).await.unwrap(), None);
+        assert_eq!(
+            store.delete_product(p.id).await,
+            Err(StorageError::NotFound)
+        );
+    }
+
+    pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
+        let now = Utc::now();
+        let root = Category {
+            id: CategoryId::random(),
+            name: "Home".into(),
+            slug: "home".into(),
+            parent_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_category(&root).await.unwrap();
+        let vendor = UserId::random();
+        let mut ids = Vec::new();
+        for i in 0..25u32 {
+            let mut p = product(
+                &format!("Item {i:02}"),
+                Decimal::new(1000 + i64::from(i) * 100, 2),
+                i % 3,
+            );
+            p.created_at = now - Duration::minutes(i64::from(i));
+            if i % 2 == 0 {
+                p.category_id = Some(root.id);
+            }
+            if i % 5 == 0 {
+                p.vendor_id = vendor;
+            }
+            if i == 24 {
+                p.status = ProductStatus::Draft;
+            }
+            if i == 7 {
+                p.name = "Copper kettle".into();
+                p.description = "A kettle of copper.".into();
+            }
+            if i == 8 {
+                p.description = "Pairs well with a kettle.".into();
+            }
+            ids.push(p.id);
+            store.insert_product(&p).await.unwrap();
+        }
+        let active = vec![ProductStatus::Active];
+        let base = ProductQuery {
+            statuses: active.clone(),
+            ..Default::default()
+        };
+        // Newest first, 10 a page: three pages, every active product exactly once.
+        let mut seen = Vec::new();
+        let mut page = PageRequest::first(10);
+        loop {
+            let result = store
+                .list_products(&ProductQuery {
+                    page: page.clone(),
+                    ..base.clone()
+                })
+                .await
+                .unwrap();
+            assert!(result.items.len() <= 10);
+            seen.extend(result.items.iter().map(|p| p.id));
+            match result.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            ids[..24].to_vec(),
+            "newest first, no repeats, no gaps"
+        );
+        let q = |f: ProductQuery| {
+            let store = store.clone();
+            async move { store.list_products(&f).await.unwrap().items }
+        };
+        let in_category = q(ProductQuery {
+            category_ids: Some(vec![root.id]),
+            page: PageRequest::first(100),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(in_category.len(), 12);
+        let priced = q(ProductQuery {
+            min_price: Some(Decimal::new(1500, 2)),
+            max_price: Some(Decimal::new(1700, 2)),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(priced.iter().map(|p| p.price).collect::<Vec<_>>().len(), 3);
+        let in_stock = q(ProductQuery {
+            in_stock: true,
+            page: PageRequest::first(100),
+            ..base.clone()
+        })
+        .await;
+        assert!(in_stock.iter().all(|p| p.inventory_count > 0));
+        assert_eq!(in_stock.len(), 16);
+        let by_vendor = q(ProductQuery {
+            vendor_id: Some(vendor),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(by_vendor.len(), 5);
+        let cheapest = q(ProductQuery {
+            sort: ProductSort::PriceAsc,
+            page: PageRequest::first(3),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(
+            cheapest.iter().map(|p| p.price).collect::<Vec<_>>(),
+            vec![
+                Decimal::new(1000, 2),
+                Decimal::new(1100, 2),
+                Decimal::new(1200, 2)
+            ]
+        );
+        let dearest = q(ProductQuery {
+            sort: ProductSort::PriceDesc,
+            page: PageRequest::first(1),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(
+            dearest[0].price,
+            Decimal::new(3300, 2),
+            "the draft (34.00) is not listed"
+        );
+        let by_name = q(ProductQuery {
+            sort: ProductSort::Name,
+            page: PageRequest::first(1),
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(by_name[0].name, "Copper kettle");
+        let found = q(ProductQuery {
+            text: Some("kettle".into()),
+            sort: ProductSort::Relevance,
+            ..base.clone()
+        })
+        .await;
+        assert_eq!(
+            found.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![ids[7], ids[8]],
+            "a name match ranks first"
+        );
+        let any_status = q(ProductQuery {
+            page: PageRequest::first(100),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(any_status.len(), 25);
+    }
+
+    pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>) {
+        let now = Utc::now();
+        let cat = |name: &str, parent| Category {
+            id: CategoryId::random(),
+            name: name.into(),
+            slug: slugify(name),
+            parent_id: parent,
+            created_at: now,
+            updated_at: now,
+        };
+        let a = cat("Clothing", None);
+        let b = cat("Shirts", Some(a.id));
+        let c = cat("Linen shirts", Some(b.id));
+        for x in [&a, &b, &c] {
+            store.insert_category(x).await.unwrap();
+        }
+        assert!(matches!(
+            store.insert_category(&cat("Clothing", None)).await,
+            Err(StorageError::Duplicate(_))
+        ));
+        let mut p = product("Tee", Decimal::ONE, 1);
+        p.category_id = Some(b.id);
+        store.insert_product(&p).await.unwrap();
+        store.delete_category(b.id).await.unwrap();
+        let all = store.categories().await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            all.iter().find(|x| x.id == c.id).unwrap().parent_id,
+            Some(a.id)
+        );
+        assert_eq!(
+            ProductStore::product(&*store, p.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .category_id,
+            None
+        );
+        assert_eq!(
+            store.delete_category(b.id).await,
+            Err(StorageError::NotFound)
+        );
+    }
+
+    pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
+        let user = user("cart@example.com");
+        store.insert_user(&user).await.unwrap();
+        let mut cart = Cart::new(
+            CartId::random(),
+            None,
+            Some("token-hash".into()),
+            Currency::USD,
+            Utc::now(),
+        );
+        store.insert_cart(&cart).await.unwrap();
+        assert_eq!(
+            store
+                .cart_by_token("token-hash")
+                .await
+                .unwrap()
+                .map(|c| c.id),
+            Some(cart.id)
+        );
+        let p = product("Mug", Decimal::ONE, 9);
+        store.insert_product(&p).await.unwrap();
+        cart.add_item(CartItemId::random(), p.id, None, 2, 9, Utc::now())
+            .unwrap();
+        cart.add_code("WELCOME", Utc::now()).unwrap();
+        cart.shipping_address = Some(address());
+        let stored = store.update_cart(&cart).await.unwrap();
+        assert_eq!(stored.version, 2);
+        let read = CartStore::cart(&*store, cart.id).await.unwrap().unwrap();
+        assert_eq!(read.items, cart.items);
+        assert_eq!(read.discount_codes, vec!["WELCOME"]);
+        assert_eq!(read.shipping_address, Some(address()));
+        assert_eq!(
+            store.update_cart(&cart).await,
+            Err(StorageError::VersionConflict)
+        );
+        let mine = Cart::new(
+            CartId::random(),
+            Some(user.id),
+            None,
+            Currency::USD,
+            Utc::now(),
+        );
+        store.insert_cart(&mine).await.unwrap();
+        assert_eq!(
+            store.cart_of_customer(user.id).await.unwrap().map(|c| c.id),
+            Some(mine.id)
+        );
+        let second = Cart::new(
+            CartId::random(),
+            Some(user.id),
+            None,
+            Currency::USD,
+            Utc::now(),
+        );
+        assert!(
+            matches!(
+                store.insert_cart(&second).await,
+                Err(StorageError::Duplicate(_))
+            ),
+            "one cart per customer"
+        );
+        store.delete_cart(cart.id).await.unwrap();
+        assert_eq!(store.cart_by_token("token-hash").await.unwrap(), None);
+    }
+
+    pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S: Storage>(
+        store: Arc<S>,
+    ) {
+        let user = user("buyer@example.com");
+        store.insert_user(&user).await.unwrap();
+        let lamp = product("Lamp", Decimal::new(3000, 2), 10);
+        let shirt = product_with_variants("Shirt", &[4, 6]);
+        store.insert_product(&lamp).await.unwrap();
+        store.insert_product(&shirt).await.unwrap();
+        let promo = promotion(Some("SAVE"), Some(100), Some(5));
+        store.insert_promotion(&promo).await.unwrap();
+        let mut cart = Cart::new(
+            CartId::random(),
+            Some(user.id),
+            None,
+            Currency::USD,
+            Utc::now(),
+        );
+        store.insert_cart(&cart).await.unwrap();
+        cart.add_item(CartItemId::random(), lamp.id, None, 3, 10, Utc::now())
+            .unwrap();
+        let cart = store.update_cart(&cart).await.unwrap();
+        let large = shirt.variants[1].id;
+        let order = order(Some(user.id), &[(&lamp, None, 3), (&shirt, Some(large), 2)]);
+        let new = NewOrder {
+            order: order.clone(),
+            promotion_ids: vec![promo.id],
+            customer_key: user.id.to_string(),
+            cart: Some((cart.id, cart.version)),
+        };
+        let levels = store.place_order(&new).await.unwrap();
+        assert_eq!(levels.len(), 2);
+        assert!(levels.contains(&StockLevel {
+            product_id: lamp.id,
+            variant_id: None,
+            available: 7,
+            threshold: lamp.low_stock_threshold
+        }));
+        assert_eq!(stock_of(&*store, lamp.id).await, 7);
+        let stored_shirt = ProductStore::product(&*store, shirt.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored_shirt
+                .variants
+                .iter()
+                .map(|v| v.inventory_count)
+                .collect::<Vec<_>>(),
+            vec![4, 4]
+        );
+        assert_eq!(stored_shirt.inventory_count, 8);
+        assert_eq!(
+            store.promotion(promo.id).await.unwrap().unwrap().used_count,
+            1
+        );
+        assert_eq!(
+            store
+                .customer_uses(&user.id.to_string(), &[promo.id])
+                .await
+                .unwrap(),
+            vec![(promo.id, 1)]
+        );
+        let emptied = CartStore::cart(&*store, cart.id).await.unwrap().unwrap();
+        assert!(emptied.items.is_empty());
+        assert!(emptied.version > cart.version);
+        assert_eq!(
+            OrderStore::order(&*store, order.id).await.unwrap(),
+            Some(order.clone())
+        );
+        assert!(store.has_bought(user.id, lamp.id).await.unwrap());
+        assert!(!store
+            .has_bought(user.id, ProductId::random())
+            .await
+            .unwrap());
+        let clash = new_order(
+            Order {
+                id: OrderId::random(),
+                ..order
+            },
+            "x",
+        );
+        assert!(
+            matches!(
+                store.place_order(&clash).await,
+                Err(PlaceOrderError::Storage(StorageError::Duplicate(_)))
+            ),
+            "order numbers are unique"
+        );
+    }
+
+    pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {
+        let plenty = product("Plenty", Decimal::ONE, 100);
+        let scarce = product("Scarce", Decimal::ONE, 1);
+        let mut hidden = product("Hidden", Decimal::ONE, 5);
+        hidden.status = ProductStatus::Archived;
+        for p in [&plenty, &scarce, &hidden] {
+            store.insert_product(p).await.unwrap();
+        }
+        let limited = promotion(Some("ONCE"), Some(1), None);
+        let mine = promotion(Some("MINE"), None, Some(1));
+        store.insert_promotion(&limited).await.unwrap();
+        store.insert_promotion(&mine).await.unwrap();
+        let err = store
+            .place_order(&new_order(
+                order(None, &[(&plenty, None, 5), (&scarce, None, 2)]),
+                "a",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PlaceOrderError::OutOfStock {
+                product_id: scarce.id,
+                variant_id: None,
+                available: 1
+            }
+        );
+        assert_eq!(
+            stock_of(&*store, plenty.id).await,
+            100,
+            "the first line's units are not taken"
+        );
+        let err = store
+            .place_order(&new_order(
+                order(None, &[(&plenty, None, 1), (&hidden, None, 1)]),
+                "a",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err, PlaceOrderError::Unavailable(hidden.id));
+        // Usage limits are counted inside the transaction.
+        let mut first = new_order(order(None, &[(&plenty, None, 1)]), "a");
+        first.promotion_ids = vec![limited.id, mine.id];
+        store.place_order(&first).await.unwrap();
+        let mut second = new_order(order(None, &[(&plenty, None, 1)]), "b");
+        second.promotion_ids = vec![limited.id];
+        assert_eq!(
+            store.place_order(&second).await.unwrap_err(),
+            PlaceOrderError::UsageExhausted(limited.id)
+        );
+        let mut again = new_order(order(None, &[(&plenty, None, 1)]), "a");
+        again.promotion_ids = vec![mine.id];
+        assert_eq!(
+            store.place_order(&again).await.unwrap_err(),
+            PlaceOrderError::CustomerLimitReached(mine.id)
+        );
+        let mut other = new_order(order(None, &[(&plenty, None, 1)]), "b");
+        other.promotion_ids = vec![mine.id];
+        store.place_order(&other).await.unwrap();
+        assert_eq!(
+            stock_of(&*store, plenty.id).await,
+            98,
+            "only the two placed orders took stock"
+        );
+        assert_eq!(
+            store
+                .promotion(limited.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .used_count,
+            1
+        );
+        assert_eq!(
+            store.promotion(mine.id).await.unwrap().unwrap().used_count,
+            2
+        );
+        // A cart changed since it was priced refuses the whole order.
+        let mut cart = Cart::new(
+            CartId::random(),
+            None,
+            Some("t".into()),
+            Currency::USD,
+            Utc::now(),
+        );
+        store.insert_cart(&cart).await.unwrap();
+        cart.add_item(CartItemId::random(), plenty.id, None, 1, 100, Utc::now())
+            .unwrap();
+        store.update_cart(&cart).await.unwrap();
+        let mut stale = new_order(order(None, &[(&plenty, None, 1)]), "c");
+        stale.cart = Some((cart.id, cart.version));
+        assert_eq!(
+            store.place_order(&stale).await.unwrap_err(),
+            PlaceOrderError::CartChanged
+        );
+        assert_eq!(stock_of(&*store, plenty.id).await, 98);
+        assert_eq!(
+            OrderStore::order(&*store, stale.order.id).await.unwrap(),
+            None
+        );
+    }
+
+    pub async fn concurrent_checkouts_of_the_last_units_never_oversell<S: Storage>(store: Arc<S>) {
+        const UNITS: u32 = 5;
+        const BUYERS: usize = 24;
+        let last = product("Last units", Decimal::new(999, 2), UNITS);
+        let shirt = product_with_variants("Last shirts", &[UNITS, 100]);
+        store.insert_product(&last).await.unwrap();
+        store.insert_product(&shirt).await.unwrap();
+        let small = shirt.variants[0].id;
+        let mut tasks = Vec::new();
+        for i in 0..BUYERS {
+            let store = store.clone();
+            let (last, shirt) = (last.clone(), shirt.clone());
+            tasks.push(tokio::spawn(async move {
+                let units: Vec<(&Product, Option<VariantId>, u32)> = if i % 2 == 0 {
+                    vec![(&last, None, 1)]
+                } else {
+                    vec![(&shirt, Some(small), 1)]
+                };
+                store
+                    .place_order(&new_order(order(None, &units), &format!("buyer-{i}")))
+                    .await
+            }));
+        }
+        let mut sold = 0;
+        for t in tasks {
+            match t.await.expect("the task ran") {
+                Ok(_) => sold += 1,
+                Err(PlaceOrderError::OutOfStock { .. }) => {}
+                Err(other) => panic!("unexpected failure: {other:?}"),
+            }
+        }
+        assert_eq!(
+            sold,
+            2 * UNITS as usize,
+            "exactly the units in stock were sold"
+        );
+        assert_eq!(stock_of(&*store, last.id).await, 0);
+        let shirt = ProductStore::product(&*store, shirt.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(shirt.variants[0].inventory_count, 0);
+        assert_eq!(shirt.variants[1].inventory_count, 100);
+    }
+
+    pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(store: Arc<S>) {
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&lamp).await.unwrap();
+        let placed = order(None, &[(&lamp, None, 3)]);
+        store
+            .place_order(&new_order(placed.clone(), "a"))
+            .await
+            .unwrap();
+        assert_eq!(stock_of(&*store, lamp.id).await, 2);
+        let mut cancelled = placed.clone();
+        cancelled
+            .transition(OrderStatus::Cancelled, Utc::now())
+            .unwrap();
+        let stored = store.update_order(&cancelled, true).await.unwrap();
+        assert_eq!(stored.version, placed.version + 1);
+        assert_eq!(stock_of(&*store, lamp.id).await, 5);
+        // A write from the old version is refused and gives nothing back twice.
+        assert_eq!(
+            store.update_order(&cancelled, true).await,
+            Err(StorageError::VersionConflict)
+        );
+        assert_eq!(stock_of(&*store, lamp.id).await, 5);
+        let read = OrderStore::order(&*store, placed.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.status, OrderStatus::Cancelled);
+        assert_eq!(read.status_history.len(), 2);
+    }
+
+    pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {
+        let user = user("lister@example.com");
+        store.insert_user(&user).await.unwrap();
+        let lamp = product("Lamp", Decimal::new(1050, 2), 100);
+        store.insert_product(&lamp).await.unwrap();
+        let base = Utc::now() - Duration::days(2);
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let mut o = order(
+                if i == 6 { None } else { Some(user.id) },
+                &[(&lamp, None, 1)],
+            );
+            o.created_at = base + Duration::hours(i);
+            if i < 3 {
+                o.transition(OrderStatus::Paid, o.created_at).unwrap();
+            }
+            ids.push(o.id);
+            store.place_order(&new_order(o, "k")).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut filter = OrderFilter {
+            user_id: Some(user.id),
+            status: None,
+            page: PageRequest::first(4),
+        };
+        loop {
+            let page = store.list_orders(&filter).await.unwrap();
+            seen.extend(page.items.iter().map(|o| o.id));
+            match page.next_cursor {
+                Some(c) => filter.page.cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut expected: Vec<_> = ids[..6].to_vec();
+        expected.reverse();
+        assert_eq!(seen, expected, "the user's orders, newest first, paged");
+        let paid = store
+            .list_orders(&OrderFilter {
+                status: Some(OrderStatus::Paid),
+                page: PageRequest::first(50),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(paid.items.len(), 3);
+        let counts = store.count_by_status().await.unwrap();
+        assert!(
+            counts.contains(&(OrderStatus::Paid, 3)) && counts.contains(&(OrderStatus::Pending, 4))
+        );
+        let day = base.date_naive();
+        let sales = store
+            .daily_sales(day - Duration::days(1), day + Duration::days(1))
+            .await
+            .unwrap();
+        let total: u32 = sales.iter().map(|d| d.orders).sum();
+        assert_eq!(total, 3, "only paid orders are sales");
+        let revenue = sales.iter().fold(Money::zero(Currency::USD), |acc, d| {
+            acc.checked_add(&d.revenue).unwrap()
+        });
+        assert_eq!(revenue.amount(), Decimal::new(3150, 2));
+        assert!(store
+            .daily_sales(NaiveDate::MIN, day - Duration::days(5))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&lamp).await.unwrap();
+        let o = order(None, &[(&lamp, None, 1)]);
+        store.place_order(&new_order(o.clone(), "a")).await.unwrap();
+        let mut p = Payment::new(
+            PaymentId::random(),
+            o.id,
+            "stripe",
+            o.totals.total,
+            Utc::now(),
+        );
+        p.provider_reference = Some("pi_123".into());
+        store.insert_payment(&p).await.unwrap();
+        p.apply_status(PaymentStatus::Succeeded, Utc::now());
+        store.update_payment(&p).await.unwrap();
+        assert_eq!(
+            store
+                .payment_by_reference("stripe", "pi_123")
+                .await
+                .unwrap(),
+            Some(p.clone())
+        );
+        assert_eq!(
+            store.payment_by_reference("test", "pi_123").await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store.payments_of_order(o.id).await.unwrap(),
+            vec![p.clone()]
+        );
+        assert!(store
+            .record_provider_event("stripe", "evt_1")
+            .await
+            .unwrap());
+        assert!(!store
+            .record_provider_event("stripe", "evt_1")
+            .await
+            .unwrap());
+        assert!(store.record_provider_event("test", "evt_1").await.unwrap());
+        let orphan = Payment::new(
+            PaymentId::random(),
+            OrderId::random(),
+            "test",
+            o.totals.total,
+            Utc::now(),
+        );
+        assert!(matches!(
+            store.insert_payment(&orphan).await,
+            Err(StorageError::MissingReference(_))
+        ));
+    }
+
+    pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc<S>) {
+        let ada = user("ada@example.com");
+        store.insert_user(&ada).await.unwrap();
+        assert_eq!(
+            store.insert_user(&user("ada@example.com")).await,
+            Err(StorageError::Duplicate("email".into()))
+        );
+        assert_eq!(
+            store
+                .user_by_email("ada@example.com")
+                .await
+                .unwrap()
+                .map(|u| u.id),
+            Some(ada.id)
+        );
+        let mut vendor = user("vendor@example.com");
+        vendor.role = Role::Vendor;
+        store.insert_user(&vendor).await.unwrap();
+        let vendors = store
+            .list_users(&UserFilter {
+                role: Some(Role::Vendor),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            vendors.items.iter().map(|u| u.id).collect::<Vec<_>>(),
+            vec![vendor.id]
+        );
+        let found = store
+            .list_users(&UserFilter {
+                text: Some("ADA@".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+        let save = |default: bool| SavedAddress {
+            id: AddressId::random(),
+            user_id: ada.id,
+            label: Some("home".into()),
+            address: address(),
+            is_default: default,
+            created_at: Utc::now(),
+        };
+        let (home, work) = (save(true), save(true));
+        store.save_address(&home).await.unwrap();
+        store.save_address(&work).await.unwrap();
+        let list = store.addresses(ada.id).await.unwrap();
+        assert_eq!(
+            list.iter()
+                .filter(|a| a.is_default)
+                .map(|a| a.id)
+                .collect::<Vec<_>>(),
+            vec![work.id]
+        );
+        assert_eq!(
+            store.delete_address(vendor.id, home.id).await,
+            Err(StorageError::NotFound),
+            "not another user's"
+        );
+        store.delete_address(ada.id, home.id).await.unwrap();
+        assert_eq!(store.addresses(ada.id).await.unwrap().len(), 1);
+    }
+
+    pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
+        let ada = user("ada@example.com");
+        store.insert_user(&ada).await.unwrap();
+        let now = Utc::now();
+        let token = |hash: &str, ttl| OneTimeToken {
+            token_hash: hash.into(),
+            user_id: ada.id,
+            purpose: TokenPurpose::VerifyEmail,
+            expires_at: now + ttl,
+            used_at: None,
+        };
+        store
+            .insert_one_time(&token("fresh", Duration::hours(1)))
+            .await
+            .unwrap();
+        store
+            .insert_one_time(&token("old", Duration::seconds(-1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .use_one_time("fresh", TokenPurpose::ResetPassword, now)
+                .await
+                .unwrap(),
+            None,
+            "wrong purpose"
+        );
+        assert!(store
+            .use_one_time("fresh", TokenPurpose::VerifyEmail, now)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            store
+                .use_one_time("fresh", TokenPurpose::VerifyEmail, now)
+                .await
+                .unwrap(),
+            None,
+            "single use"
+        );
+        assert_eq!(
+            store
+                .use_one_time("old", TokenPurpose::VerifyEmail, now)
+                .await
+                .unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            store
+                .use_one_time("unknown", TokenPurpose::VerifyEmail, now)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    pub async fn refresh_tokens_revoke_once_and_by_family<S: Storage>(store: Arc<S>) {
+        let ada = user("ada@example.com");
+        store.insert_user(&ada).await.unwrap();
+        let now = Utc::now();
+        let family = TokenFamilyId::random();
+        let token = |hash: &str, family| RefreshToken {
+            token_hash: hash.into(),
+            family_id: family,
+            user_id: ada.id,
+            issued_at: now,
+            expires_at: now + Duration::days(30),
+            revoked_at: None,
+        };
+        for (h, f) in [
+            ("r1", family),
+            ("r2", family),
+            ("other", TokenFamilyId::random()),
+        ] {
+            store.insert_refresh(&token(h, f)).await.unwrap();
+        }
+        // Two rotations racing: exactly one wins.
+        let (a, b) = tokio::join!(
+            store.revoke_refresh("r1", now),
+            store.revoke_refresh("r1", now)
+        );
+        assert!(a.unwrap() ^ b.unwrap());
+        store.revoke_family(family, now).await.unwrap();
+        assert!(store
+            .refresh_token("r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some());
+        assert!(store
+            .refresh_token("other")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none());
+        store.revoke_all_of_user(ada.id, now).await.unwrap();
+        assert!(store
+            .refresh_token("other")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some());
+        assert!(!store.revoke_refresh("missing", now).await.unwrap());
+    }
+
+    pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Storage>(
+        store: Arc<S>,
+    ) {
+        let auto = promotion(None, None, None);
+        let save = promotion(Some("SAVE"), Some(10), None);
+        let other = promotion(Some("OTHER"), None, None);
+        for p in [&auto, &save, &other] {
+            store.insert_promotion(p).await.unwrap();
+        }
+        assert_eq!(
+            store
+                .insert_promotion(&promotion(Some("SAVE"), None, None))
+                .await,
+            Err(StorageError::Duplicate("code".into()))
+        );
+        let mut for_pricing: Vec<_> = store
+            .promotions_for_pricing(&["SAVE".into()])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        for_pricing.sort();
+        let mut expected = vec![auto.id, save.id];
+        expected.sort();
+        assert_eq!(for_pricing, expected);
+        let mut changed = save.clone();
+        changed.active = false;
+        store.update_promotion(&changed).await.unwrap();
+        assert!(!store.promotion(save.id).await.unwrap().unwrap().active);
+        assert_eq!(
+            store
+                .list_promotions(&PageRequest::first(2))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+        store.delete_promotion(other.id).await.unwrap();
+        assert_eq!(store.promotion(other.id).await.unwrap(), None);
+        assert!(store
+            .customer_uses("nobody", &[save.id])
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, n)| *n == 0));
+    }
+
+    pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S>) {
+        assert_eq!(store.store_settings().await.unwrap(), None);
+        let mut settings = StoreSettings {
+            name: "Shop".into(),
+            currency: Currency::EUR,
+            ..Default::default()
+        };
+        settings.tax.prices_include_tax = true;
+        store.save_store_settings(&settings).await.unwrap();
+        assert_eq!(store.store_settings().await.unwrap(), Some(settings));
+        let now = Utc::now();
+        let us = TaxRate::new(TaxRateId::random(), "US", None, Decimal::new(5, 2), now).unwrap();
+        let tx = TaxRate::new(
+            TaxRateId::random(),
+            "US",
+            Some("TX"),
+            Decimal::new(825, 4),
+            now,
+        )
+        .unwrap();
+        store.save_tax_rate(&us).await.unwrap();
+        store.save_tax_rate(&tx).await.unwrap();
+        let dup = TaxRate::new(TaxRateId::random(), "US", Some("TX"), Decimal::ONE, now).unwrap();
+        assert!(matches!(
+            store.save_tax_rate(&dup).await,
+            Err(StorageError::Duplicate(_))
+        ));
+        let rates = store.tax_rates().await.unwrap();
+        assert_eq!(
+            crate::tax::rate_for(&rates, "US", Some("TX")),
+            Decimal::new(825, 4)
+        );
+        store.delete_tax_rate(us.id).await.unwrap();
+        assert_eq!(store.tax_rates().await.unwrap().len(), 1);
+        let ship = ShippingMethod::new(
+            ShippingMethodId::random(),
+            "Express",
+            Decimal::new(1500, 2),
+            Some(Decimal::new(10000, 2)),
+            true,
+            Currency::EUR,
+            now,
+        )
+        .unwrap();
+        store.save_shipping_method(&ship).await.unwrap();
+        assert_eq!(store.shipping_methods().await.unwrap(), vec![ship.clone()]);
+        store.delete_shipping_method(ship.id).await.unwrap();
+        assert_eq!(
+            store.delete_shipping_method(ship.id).await,
+            Err(StorageError::NotFound)
+        );
+    }
+
+    pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
+        let p = product("Kettle", Decimal::ONE, 5);
+        store.insert_product(&p).await.unwrap();
+        let (ada, bob) = (user("ada@example.com"), user("bob@example.com"));
+        store.insert_user(&ada).await.unwrap();
+        store.insert_user(&bob).await.unwrap();
+        let review = |u: &User, rating| {
+            Review::new(
+                ReviewId::random(),
+                p.id,
+                u.id,
+                NewReview {
+                    rating,
+                    title: "t".into(),
+                    body: "b".into(),
+                },
+                ReviewStatus::Approved,
+                Utc::now(),
+            )
+            .unwrap()
+        };
+        let first = review(&ada, 5);
+        store.insert_review(&first).await.unwrap();
+        store.insert_review(&review(&bob, 2)).await.unwrap();
+        assert!(
+            matches!(
+                store.insert_review(&review(&ada, 1)).await,
+                Err(StorageError::Duplicate(_))
+            ),
+            "one review per customer"
+        );
+        let rating = ProductStore::product(&*store, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .rating;
+        assert_eq!((rating.average, rating.count), (Decimal::new(35, 1), 2));
+        let mut hidden = first.clone();
+        hidden.status = ReviewStatus::Rejected;
+        store.update_review(&hidden).await.unwrap();
+        let rating = ProductStore::product(&*store, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .rating;
+        assert_eq!((rating.average, rating.count), (Decimal::TWO, 1));
+        assert_eq!(
+            store
+                .reviews(p.id, &PageRequest::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        assert!(store.has_reviewed(p.id, ada.id).await.unwrap());
+    }
+}
