@@ -433,42 +433,6 @@ pub fn allocate(
         .collect())
 }
 
-/// Rounds `total` of unrounded `parts` once, then hands each part its floor at `scale` plus
-/// one unit each for the largest fractional parts (ties to the earlier part), so the rounded
-/// parts sum exactly to the rounded total. Used for `tax_rounding = order`. Parts must be
-/// non-negative.
-pub fn round_total_and_distribute(
-    parts: &[Decimal],
-    scale: u32,
-    rule: Rounding,
-) -> (Decimal, Vec<Decimal>) {
-    let sum: Decimal = parts.iter().copied().sum();
-    let mut total = sum.round_dp_with_strategy(scale, rule.strategy());
-    total.rescale(scale);
-    let mut floors: Vec<Decimal> = parts
-        .iter()
-        .map(|p| {
-            let mut f = p.round_dp_with_strategy(scale, RoundingStrategy::ToZero);
-            f.rescale(scale);
-            f
-        })
-        .collect();
-    let floor_sum: Decimal = floors.iter().copied().sum();
-    let unit = Decimal::new(1, scale);
-    let left = ((total - floor_sum) / unit).trunc();
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|a, b| {
-        let ra = parts[*a] - floors[*a];
-        let rb = parts[*b] - floors[*b];
-        rb.cmp(&ra).then(a.cmp(b))
-    });
-    let left = usize::try_from(i64::try_from(left).unwrap_or(0)).unwrap_or(0);
-    for i in order.into_iter().take(left) {
-        floors[i] += unit;
-    }
-    (total, floors)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -611,20 +575,5 @@ mod tests {
     fn allocation_over_zero_weights_gives_zeros() {
         let parts = allocate(dec!(0), &[dec!(0), dec!(0)], 2).unwrap();
         assert_eq!(parts, vec![dec!(0), dec!(0)]);
-    }
-
-    #[test]
-    fn order_level_rounding_distributes_the_single_rounding() {
-        let (total, parts) =
-            round_total_and_distribute(&[dec!(4.452525), dec!(0.37125)], 2, Rounding::HalfEven);
-        assert_eq!(total, dec!(4.82));
-        assert_eq!(parts, vec![dec!(4.45), dec!(0.37)]);
-        let (total, parts) = round_total_and_distribute(
-            &[dec!(0.005), dec!(0.005), dec!(0.005)],
-            2,
-            Rounding::HalfEven,
-        );
-        assert_eq!(total, dec!(0.02));
-        assert_eq!(parts, vec![dec!(0.01), dec!(0.01), dec!(0.00)]);
     }
 }

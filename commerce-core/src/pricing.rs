@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CartItemId, CategoryId, ProductId, PromotionId, VariantId};
 use crate::limits::{MAX_AMOUNT, MAX_LINES, MAX_LINE_QUANTITY, MAX_TAX_RATE};
-use crate::money::{allocate, round_total_and_distribute, Currency, Money, Rounding};
+use crate::money::{Currency, Money, Rounding};
 use crate::promotion::{Promotion, PromotionClass, PromotionKind};
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxPolicy, TaxRounding};
@@ -207,34 +207,181 @@ pub enum PricingError {
     Shipping(String),
 }
 
-/// One percent, as a multiplier: exact, and much cheaper than dividing by 100.
-const PERCENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+/// What a promotion takes off, in the engine's exact integer terms.
+#[derive(Debug, Clone, Copy)]
+enum Off {
+    /// A fraction `num / den` of the base (a percentage already divided by 100).
+    Share {
+        num: i128,
+        den: i128,
+    },
+    /// Minor units: off each unit (product class), off the order, or off the shipping.
+    Units(i128),
+    BuyGet {
+        buy: u64,
+        get: u64,
+    },
+    FreeShipping,
+}
 
 /// A promotion that passed the checks of step 2, with its stand-alone value.
 struct Candidate<'a> {
     promotion: &'a Promotion,
-    value: Decimal,
+    off: Off,
+    min_subtotal: Option<i128>,
+    value: i128,
+    /// Product class: the amount per eligible line on its subtotal (step 3 caps them).
+    line_amounts: Vec<(usize, i128)>,
+}
+
+/// One line's running amounts, in minor units.
+#[derive(Debug, Clone, Copy)]
+struct LineWork {
+    unit: i128,
+    subtotal: i128,
+    product_discount: i128,
+    order_discount: i128,
+    tax: i128,
+}
+
+const POW10: [i128; 29] = {
+    let mut table = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// An amount in minor units, if it has no more decimals than `scale`.
+fn to_units(d: Decimal, scale: u32) -> Option<i128> {
+    let d = if d.scale() > scale { d.normalize() } else { d };
+    if d.scale() > scale {
+        return None;
+    }
+    d.mantissa()
+        .checked_mul(POW10[(scale - d.scale()) as usize])
+}
+
+/// Minor units back to a decimal at `scale`. Amounts within the limits check_input enforces
+/// are far inside the 96 bits of a decimal's mantissa; building it from its parts is several
+/// times cheaper than the general conversion, and this runs for every amount of the output.
+fn units_to_decimal(units: i128, scale: u32) -> Decimal {
+    let magnitude = units.unsigned_abs();
+    if magnitude >> 96 != 0 {
+        return Decimal::from_i128_with_scale(units.clamp(-(1 << 95), 1 << 95), scale);
+    }
+    Decimal::from_parts(
+        magnitude as u32,
+        (magnitude >> 32) as u32,
+        (magnitude >> 64) as u32,
+        units < 0,
+        scale,
+    )
+}
+
+/// A decimal as the exact fraction `mantissa / 10^scale`.
+fn fraction(d: Decimal) -> (i128, i128) {
+    let d = d.normalize();
+    (d.mantissa(), POW10[d.scale() as usize])
+}
+
+/// `n / d` rounded to an integer by `rule`; `n ≥ 0`, `d > 0`. Exact: no intermediate rounding.
+fn div_round(n: i128, d: i128, rule: Rounding) -> i128 {
+    let (q, r) = (n / d, n % d);
+    match (2 * r).cmp(&d) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => match rule {
+            Rounding::HalfEven => q + (q & 1),
+            Rounding::HalfUp => q + 1,
+        },
+    }
+}
+
+/// Adds one unit to each of the `left` parts with the largest remainders (ties to the
+/// earlier part), so that rounded-down parts sum back to their total.
+fn hand_out(parts: &mut [i128], remainders: &[i128], left: i128) {
+    if left <= 0 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
+    for i in order
+        .into_iter()
+        .take(usize::try_from(left).unwrap_or(usize::MAX))
+    {
+        parts[i] += 1;
+    }
+}
+
+/// Splits `total` over `weights` in proportion by largest remainder (all weights zero: zeros).
+fn allocate_units(total: i128, weights: &[i128]) -> Option<Vec<i128>> {
+    let sum: i128 = weights.iter().sum();
+    let mut parts = vec![0i128; weights.len()];
+    if sum <= 0 || total == 0 {
+        return Some(parts);
+    }
+    let mut remainders = vec![0i128; weights.len()];
+    let mut given = 0;
+    for (i, w) in weights.iter().enumerate() {
+        let n = total.checked_mul(*w)?;
+        parts[i] = n / sum;
+        remainders[i] = n % sum;
+        given += parts[i];
+    }
+    hand_out(&mut parts, &remainders, total - given);
+    Some(parts)
 }
 
 /// Prices a cart by PRICING.md's default policy.
+///
+/// All arithmetic is on exact integers in the currency's minor units: percentages and tax
+/// rates are exact fractions, so every rounding point of the policy is one exact integer
+/// division with the context's rule. Amounts within the engine's limits (see
+/// [`crate::limits`]) cannot overflow; larger ones are refused.
 pub fn price(
     request: &PricingRequest,
     ctx: &PricingContext<'_>,
 ) -> Result<PricedCart, PricingError> {
     let currency = request.currency;
     let scale = currency.scale();
-    let rounding = ctx.rounding;
-    let round = |d: Decimal| currency.round(d, rounding);
+    let rule = ctx.rounding;
     let lines = &request.lines;
     check_input(request, ctx)?;
 
     // Step 1: line subtotals.
-    let line_subtotals: Vec<Decimal> = lines
-        .iter()
-        .map(|l| l.unit_price * Decimal::from(l.quantity))
-        .collect();
-    let subtotal: Decimal = line_subtotals.iter().copied().sum();
-    let shipping_price = ctx.shipping.map_or(Decimal::ZERO, |m| m.price);
+    let max_units = to_units(MAX_AMOUNT, scale).unwrap_or(i128::MAX);
+    let mut work = Vec::with_capacity(lines.len());
+    for l in lines {
+        let unit = to_units(l.unit_price, scale)
+            .filter(|u| (0..=max_units).contains(u))
+            .ok_or(PricingError::UnitPrice(l.item_id))?;
+        work.push(LineWork {
+            unit,
+            subtotal: unit * i128::from(l.quantity),
+            product_discount: 0,
+            order_discount: 0,
+            tax: 0,
+        });
+    }
+    let subtotal: i128 = work.iter().map(|w| w.subtotal).sum();
+    let shipping_units = |d: Decimal| {
+        to_units(d, scale).ok_or_else(|| {
+            PricingError::Shipping(ctx.shipping.map(|m| m.name.clone()).unwrap_or_default())
+        })
+    };
+    let shipping_price = ctx
+        .shipping
+        .map(|m| shipping_units(m.price))
+        .transpose()?
+        .unwrap_or(0);
+    let free_above = ctx
+        .shipping
+        .and_then(|m| m.free_above)
+        .map(shipping_units)
+        .transpose()?;
 
     // Step 2: selection.
     let mut rejected = Vec::new();
@@ -263,6 +410,11 @@ pub fn price(
             None if !promotion.has_started(ctx.now) || promotion.has_ended(ctx.now) => continue,
             _ => {}
         }
+        let bad = || PricingError::Promotion(promotion.id);
+        let min_subtotal = promotion
+            .min_subtotal
+            .map(|m| to_units(m, scale).ok_or_else(bad))
+            .transpose()?;
         let reason = if !promotion.has_started(ctx.now) {
             Some(RejectionReason::NotStarted)
         } else if promotion.has_ended(ctx.now) {
@@ -273,25 +425,49 @@ pub fn price(
             Some(RejectionReason::CustomerLimitReached)
         } else if !is_anything_eligible(promotion, lines, ctx.shipping.is_some()) {
             Some(RejectionReason::NothingEligible)
-        } else if promotion.min_subtotal.is_some_and(|min| subtotal < min) {
+        } else if min_subtotal.is_some_and(|min| subtotal < min) {
             Some(RejectionReason::MinimumNotMet)
         } else {
             None
         };
-        match reason {
-            Some(reason) => rejected.push(rejection(promotion, reason, None)),
-            None => candidates.push(Candidate {
-                promotion,
-                value: standalone_value(
-                    promotion,
-                    lines,
-                    &line_subtotals,
-                    subtotal,
-                    shipping_price,
-                    &round,
-                ),
-            }),
+        if let Some(reason) = reason {
+            rejected.push(rejection(promotion, reason, None));
+            continue;
         }
+        let off = match promotion.kind {
+            PromotionKind::Percent { value } => {
+                let (num, den) = fraction(value);
+                Off::Share {
+                    num,
+                    den: den * 100,
+                }
+            }
+            PromotionKind::Fixed { value } => Off::Units(to_units(value, scale).ok_or_else(bad)?),
+            PromotionKind::BuyXGetY { buy, get } => Off::BuyGet {
+                buy: u64::from(buy),
+                get: u64::from(get),
+            },
+            PromotionKind::FreeShipping => Off::FreeShipping,
+        };
+        let line_amounts = match promotion.class {
+            PromotionClass::Product => product_amounts(promotion, off, lines, &work, rule),
+            PromotionClass::Order | PromotionClass::Shipping => Vec::new(),
+        };
+        let value = standalone_value(
+            promotion.class,
+            off,
+            &line_amounts,
+            subtotal,
+            shipping_price,
+            rule,
+        );
+        candidates.push(Candidate {
+            promotion,
+            off,
+            min_subtotal,
+            value,
+            line_amounts,
+        });
     }
     candidates.sort_by(|a, b| {
         b.value
@@ -300,78 +476,88 @@ pub fn price(
             .then_with(|| a.promotion.code.cmp(&b.promotion.code))
             .then_with(|| a.promotion.id.cmp(&b.promotion.id))
     });
-    let mut taken: Vec<&Promotion> = Vec::with_capacity(candidates.len());
+    let mut taken: Vec<&Candidate<'_>> = Vec::with_capacity(candidates.len());
     for candidate in &candidates {
         let p = candidate.promotion;
-        match taken.iter().find(|t| !t.combines(p)) {
+        match taken.iter().find(|t| !t.promotion.combines(p)) {
             Some(excluder) => rejected.push(rejection(
                 p,
                 RejectionReason::NotCombinable,
-                Some(excluder.id),
+                Some(excluder.promotion.id),
             )),
-            None => taken.push(p),
+            None => taken.push(candidate),
         }
     }
 
-    let zero = Money::zero(currency);
-    // Every amount below is computed from at-scale amounts or already rounded.
-    let money = |d: Decimal| Money::from_computed(d, currency);
+    let money = |units: i128| Money::from_computed(units_to_decimal(units, scale), currency);
+    let zero = money(0);
     let mut applied = Vec::with_capacity(taken.len());
+    let applied_promotion = |c: &Candidate<'_>,
+                             amount: i128,
+                             lines: Vec<LineAmount>,
+                             shipping: i128| AppliedPromotion {
+        id: c.promotion.id,
+        code: c.promotion.code.clone(),
+        class: c.promotion.class,
+        amount: money(amount),
+        lines,
+        shipping: if shipping == 0 { zero } else { money(shipping) },
+    };
 
     // Step 3: product discounts, in selection order, each capped by what the line has left.
-    let mut product_discounts = vec![Decimal::ZERO; lines.len()];
-    for p in taken.iter().filter(|p| p.class == PromotionClass::Product) {
-        let raw = product_amounts(p, lines, &line_subtotals, &round);
-        let mut split = Vec::with_capacity(raw.len());
-        let mut amount = Decimal::ZERO;
-        for (i, a) in raw {
-            let a = a.min(line_subtotals[i] - product_discounts[i]);
-            product_discounts[i] += a;
+    for c in taken
+        .iter()
+        .filter(|c| c.promotion.class == PromotionClass::Product)
+    {
+        let mut split = Vec::new();
+        let mut amount = 0;
+        for &(i, a) in &c.line_amounts {
+            let w = &mut work[i];
+            let a = a.min(w.subtotal - w.product_discount);
+            w.product_discount += a;
             amount += a;
-            if !a.is_zero() {
+            if a != 0 {
                 split.push(LineAmount {
                     item_id: lines[i].item_id,
                     amount: money(a),
                 });
             }
         }
-        applied.push(AppliedPromotion {
-            id: p.id,
-            code: p.code.clone(),
-            class: p.class,
-            amount: money(amount),
-            lines: split,
-            shipping: zero,
-        });
+        applied.push(applied_promotion(c, amount, split, 0));
     }
-    let product_discount: Decimal = product_discounts.iter().copied().sum();
+    let product_discount: i128 = work.iter().map(|w| w.product_discount).sum();
 
     // Step 4: order discounts on the discounted base, each allocated on its own.
     let base = subtotal - product_discount;
-    let weights: Vec<Decimal> = line_subtotals
+    let mut order_discount = 0;
+    let mut weights: Vec<i128> = Vec::new();
+    for c in taken
         .iter()
-        .zip(&product_discounts)
-        .map(|(s, d)| s - d)
-        .collect();
-    let mut order_discounts = vec![Decimal::ZERO; lines.len()];
-    let mut order_discount = Decimal::ZERO;
-    for p in taken.iter().filter(|p| p.class == PromotionClass::Order) {
-        if p.min_subtotal.is_some_and(|min| base < min) {
-            rejected.push(rejection(p, RejectionReason::MinimumNotMet, None));
+        .filter(|c| c.promotion.class == PromotionClass::Order)
+    {
+        if c.min_subtotal.is_some_and(|min| base < min) {
+            rejected.push(rejection(c.promotion, RejectionReason::MinimumNotMet, None));
             continue;
         }
-        let amount = match p.kind {
-            PromotionKind::Percent { value } => round(base * value * PERCENT),
-            PromotionKind::Fixed { value } => value.min(base),
+        let amount = match c.off {
+            Off::Share { num, den } => div_round(base * num, den, rule),
+            Off::Units(v) => v,
             // Refused when saved: buy-X-get-Y and free shipping are never order class.
-            PromotionKind::BuyXGetY { .. } | PromotionKind::FreeShipping => Decimal::ZERO,
+            Off::BuyGet { .. } | Off::FreeShipping => 0,
         }
         .min(base - order_discount);
-        let parts = allocate(amount, &weights, scale).map_err(|_| PricingError::Promotion(p.id))?;
+        if weights.is_empty() {
+            weights = work
+                .iter()
+                .map(|w| w.subtotal - w.product_discount)
+                .collect();
+        }
+        let parts =
+            allocate_units(amount, &weights).ok_or(PricingError::Promotion(c.promotion.id))?;
         let mut split = Vec::with_capacity(parts.len());
         for (i, part) in parts.into_iter().enumerate() {
-            order_discounts[i] += part;
-            if !part.is_zero() {
+            work[i].order_discount += part;
+            if part != 0 {
                 split.push(LineAmount {
                     item_id: lines[i].item_id,
                     amount: money(part),
@@ -379,91 +565,80 @@ pub fn price(
             }
         }
         order_discount += amount;
-        applied.push(AppliedPromotion {
-            id: p.id,
-            code: p.code.clone(),
-            class: p.class,
-            amount: money(amount),
-            lines: split,
-            shipping: zero,
-        });
+        applied.push(applied_promotion(c, amount, split, 0));
     }
 
     // Step 5: shipping. Promotions are credited first; a met threshold frees the rest.
-    let mut shipping_discount = Decimal::ZERO;
-    for p in taken.iter().filter(|p| p.class == PromotionClass::Shipping) {
-        if p.min_subtotal.is_some_and(|min| base < min) {
-            rejected.push(rejection(p, RejectionReason::MinimumNotMet, None));
+    let mut shipping_discount = 0;
+    for c in taken
+        .iter()
+        .filter(|c| c.promotion.class == PromotionClass::Shipping)
+    {
+        if c.min_subtotal.is_some_and(|min| base < min) {
+            rejected.push(rejection(c.promotion, RejectionReason::MinimumNotMet, None));
             continue;
         }
         let amount =
-            shipping_amount(p, shipping_price, &round).min(shipping_price - shipping_discount);
+            shipping_amount(c.off, shipping_price, rule).min(shipping_price - shipping_discount);
         shipping_discount += amount;
-        applied.push(AppliedPromotion {
-            id: p.id,
-            code: p.code.clone(),
-            class: p.class,
-            amount: money(amount),
-            lines: Vec::new(),
-            shipping: money(amount),
-        });
+        applied.push(applied_promotion(c, amount, Vec::new(), amount));
     }
-    if let Some(threshold) = ctx.shipping.and_then(|m| m.free_above) {
-        if base - order_discount >= threshold {
-            shipping_discount = shipping_price;
-        }
+    if free_above.is_some_and(|threshold| base - order_discount >= threshold) {
+        shipping_discount = shipping_price;
     }
 
-    // Step 6: tax per line after discounts.
-    let taxables: Vec<Decimal> = (0..lines.len())
-        .map(|i| line_subtotals[i] - product_discounts[i] - order_discounts[i])
-        .collect();
-    let shipping_taxable = shipping_price - shipping_discount;
+    // Step 6: tax per line after discounts, on the rate as an exact fraction.
     let inclusive = ctx.tax.prices_include_tax;
-    let rate = ctx.tax_rate;
-    let divisor = Decimal::ONE + rate;
-    let (line_taxes, shipping_tax) = match ctx.tax.rounding {
-        TaxRounding::Line => {
-            let tax_of = |taxable: Decimal| {
-                if rate.is_zero() || taxable.is_zero() {
-                    Decimal::ZERO
-                } else if inclusive {
-                    taxable - round(taxable / divisor)
-                } else {
-                    round(taxable * rate)
+    let (rate_num, rate_den) = fraction(ctx.tax_rate);
+    let shipping_taxable = shipping_price - shipping_discount;
+    let taxable = |w: &LineWork| w.subtotal - w.product_discount - w.order_discount;
+    let mut shipping_tax = 0;
+    if rate_num != 0 {
+        match ctx.tax.rounding {
+            TaxRounding::Line => {
+                let tax_of = |t: i128| {
+                    if inclusive {
+                        t - div_round(t * rate_den, rate_den + rate_num, rule)
+                    } else {
+                        div_round(t * rate_num, rate_den, rule)
+                    }
+                };
+                for w in work.iter_mut() {
+                    w.tax = tax_of(taxable(w));
                 }
-            };
-            let line_taxes: Vec<Decimal> = taxables.iter().map(|t| tax_of(*t)).collect();
-            let shipping_tax = if ctx.tax.tax_shipping {
-                tax_of(shipping_taxable)
-            } else {
-                Decimal::ZERO
-            };
-            (line_taxes, shipping_tax)
-        }
-        TaxRounding::Order => {
-            let unrounded = |taxable: Decimal| {
-                if inclusive {
-                    taxable - taxable / divisor
-                } else {
-                    taxable * rate
+                if ctx.tax.tax_shipping {
+                    shipping_tax = tax_of(shipping_taxable);
                 }
-            };
-            let mut parts: Vec<Decimal> = taxables.iter().map(|t| unrounded(*t)).collect();
-            if ctx.tax.tax_shipping {
-                // Shipping joins the single rounding and is allocated last.
-                parts.push(unrounded(shipping_taxable));
             }
-            let (_, mut rounded) = round_total_and_distribute(&parts, scale, rounding);
-            let shipping_tax = if ctx.tax.tax_shipping {
-                rounded.pop().unwrap_or(Decimal::ZERO)
-            } else {
-                Decimal::ZERO
-            };
-            (rounded, shipping_tax)
+            TaxRounding::Order => {
+                // Each unrounded tax is n / d with one denominator, so the single rounding
+                // and the allocation back to lines are exact.
+                let d = if inclusive {
+                    rate_den + rate_num
+                } else {
+                    rate_den
+                };
+                let mut numerators: Vec<i128> =
+                    work.iter().map(|w| taxable(w) * rate_num).collect();
+                if ctx.tax.tax_shipping {
+                    // Shipping joins the single rounding and is allocated last.
+                    numerators.push(shipping_taxable * rate_num);
+                }
+                let total = div_round(numerators.iter().sum(), d, rule);
+                let mut parts: Vec<i128> = numerators.iter().map(|n| n / d).collect();
+                let remainders: Vec<i128> = numerators.iter().map(|n| n % d).collect();
+                let given: i128 = parts.iter().sum();
+                hand_out(&mut parts, &remainders, total - given);
+                if ctx.tax.tax_shipping {
+                    shipping_tax = parts.pop().unwrap_or(0);
+                }
+                for (w, t) in work.iter_mut().zip(parts) {
+                    w.tax = t;
+                }
+            }
         }
-    };
-    let tax: Decimal = line_taxes.iter().copied().sum::<Decimal>() + shipping_tax;
+    }
+    let tax: i128 = work.iter().map(|w| w.tax).sum::<i128>() + shipping_tax;
 
     // Step 7: totals.
     let discount = product_discount + order_discount + shipping_discount;
@@ -472,23 +647,23 @@ pub fn price(
     } else {
         subtotal - discount + shipping_price + tax
     }
-    .max(Decimal::ZERO);
+    .max(0);
 
     let priced_lines = lines
         .iter()
-        .enumerate()
-        .map(|(i, l)| PricedLine {
+        .zip(&work)
+        .map(|(l, w)| PricedLine {
             item_id: l.item_id,
             product_id: l.product_id,
             variant_id: l.variant_id,
             quantity: l.quantity,
-            unit_price: money(l.unit_price),
-            line_subtotal: money(line_subtotals[i]),
-            product_discount: money(product_discounts[i]),
-            order_discount: money(order_discounts[i]),
-            discount: money(product_discounts[i] + order_discounts[i]),
-            taxable: money(taxables[i]),
-            tax: money(line_taxes[i]),
+            unit_price: money(w.unit),
+            line_subtotal: money(w.subtotal),
+            product_discount: money(w.product_discount),
+            order_discount: money(w.order_discount),
+            discount: money(w.product_discount + w.order_discount),
+            taxable: money(taxable(w)),
+            tax: money(w.tax),
         })
         .collect();
     Ok(PricedCart {
@@ -504,41 +679,47 @@ pub fn price(
         tax: money(tax),
         total: money(total),
         prices_include_tax: inclusive,
-        tax_rate: rate,
+        tax_rate: ctx.tax_rate,
         applied,
         rejected,
     })
 }
 
+/// The most decimals of a percentage and of a tax rate the engine takes (exact fractions
+/// with these stay far inside i128 for any cart within the limits).
+const MAX_PERCENT_DECIMALS: u32 = 6;
+const MAX_RATE_DECIMALS: u32 = 9;
+
 fn check_input(request: &PricingRequest, ctx: &PricingContext<'_>) -> Result<(), PricingError> {
-    let currency = request.currency;
     if request.lines.len() > MAX_LINES {
         return Err(PricingError::TooManyLines);
     }
+    // Unit prices are checked as they are converted to minor units.
     for line in &request.lines {
         if line.quantity == 0 || line.quantity > MAX_LINE_QUANTITY {
             return Err(PricingError::Quantity(line.item_id));
         }
-        let price = line.unit_price;
-        if price.is_sign_negative() && !price.is_zero()
-            || price > MAX_AMOUNT
-            || price.scale() > currency.scale() && currency.at_scale(price).is_err()
-        {
-            return Err(PricingError::UnitPrice(line.item_id));
-        }
     }
-    if ctx.tax_rate.is_sign_negative() || ctx.tax_rate > MAX_TAX_RATE {
+    let rate = ctx.tax_rate;
+    if rate.is_sign_negative()
+        || rate > MAX_TAX_RATE
+        || rate.normalize().scale() > MAX_RATE_DECIMALS
+    {
         return Err(PricingError::TaxRate);
     }
     for p in ctx.promotions {
         let in_range = match p.kind {
             PromotionKind::Percent { value } => {
-                value >= Decimal::ZERO && value <= Decimal::ONE_HUNDRED
+                value >= Decimal::ZERO
+                    && value <= Decimal::ONE_HUNDRED
+                    && value.normalize().scale() <= MAX_PERCENT_DECIMALS
             }
             PromotionKind::Fixed { value } => value >= Decimal::ZERO && value <= MAX_AMOUNT,
             PromotionKind::BuyXGetY { buy, get } => buy > 0 && get > 0,
             PromotionKind::FreeShipping => true,
-        };
+        } && p
+            .min_subtotal
+            .is_none_or(|m| m >= Decimal::ZERO && m <= MAX_AMOUNT);
         if !in_range {
             return Err(PricingError::Promotion(p.id));
         }
@@ -596,24 +777,22 @@ fn is_anything_eligible(p: &Promotion, lines: &[PricingLine], has_shipping: bool
 /// The discount a promotion would give if it were the only one (conditions against the plain
 /// subtotal), used to order the candidates.
 fn standalone_value(
-    p: &Promotion,
-    lines: &[PricingLine],
-    line_subtotals: &[Decimal],
-    subtotal: Decimal,
-    shipping_price: Decimal,
-    round: &impl Fn(Decimal) -> Decimal,
-) -> Decimal {
-    match p.class {
-        PromotionClass::Product => product_amounts(p, lines, line_subtotals, round)
-            .into_iter()
-            .map(|(i, a)| a.min(line_subtotals[i]))
-            .sum(),
-        PromotionClass::Order => match p.kind {
-            PromotionKind::Percent { value } => round(subtotal * value * PERCENT).min(subtotal),
-            PromotionKind::Fixed { value } => value.min(subtotal),
-            PromotionKind::BuyXGetY { .. } | PromotionKind::FreeShipping => Decimal::ZERO,
+    class: PromotionClass,
+    off: Off,
+    line_amounts: &[(usize, i128)],
+    subtotal: i128,
+    shipping_price: i128,
+    rule: Rounding,
+) -> i128 {
+    match class {
+        // Each line's amount is already capped by its subtotal.
+        PromotionClass::Product => line_amounts.iter().map(|(_, a)| a).sum(),
+        PromotionClass::Order => match off {
+            Off::Share { num, den } => div_round(subtotal * num, den, rule).min(subtotal),
+            Off::Units(v) => v.min(subtotal),
+            Off::BuyGet { .. } | Off::FreeShipping => 0,
         },
-        PromotionClass::Shipping => shipping_amount(p, shipping_price, round),
+        PromotionClass::Shipping => shipping_amount(off, shipping_price, rule),
     }
 }
 
@@ -621,69 +800,56 @@ fn standalone_value(
 /// (not yet capped by earlier promotions).
 fn product_amounts(
     p: &Promotion,
+    off: Off,
     lines: &[PricingLine],
-    line_subtotals: &[Decimal],
-    round: &impl Fn(Decimal) -> Decimal,
-) -> Vec<(usize, Decimal)> {
-    match p.kind {
-        PromotionKind::Percent { value } => (0..lines.len())
-            .filter(|i| eligible(p, &lines[*i]))
+    work: &[LineWork],
+    rule: Rounding,
+) -> Vec<(usize, i128)> {
+    let eligible_lines = (0..lines.len()).filter(|i| eligible(p, &lines[*i]));
+    match off {
+        Off::Share { num, den } => eligible_lines
             .map(|i| {
                 (
                     i,
-                    round(line_subtotals[i] * value * PERCENT).min(line_subtotals[i]),
+                    div_round(work[i].subtotal * num, den, rule).min(work[i].subtotal),
                 )
             })
             .collect(),
-        PromotionKind::Fixed { value } => (0..lines.len())
-            .filter(|i| eligible(p, &lines[*i]))
-            .map(|i| {
-                (
-                    i,
-                    (value * Decimal::from(lines[i].quantity)).min(line_subtotals[i]),
-                )
-            })
+        Off::Units(v) => eligible_lines
+            .map(|i| (i, (v * i128::from(lines[i].quantity)).min(work[i].subtotal)))
             .collect(),
-        PromotionKind::BuyXGetY { buy, get } => {
+        Off::BuyGet { buy, get } => {
             // Eligible units across lines, cheapest first (ties by line order).
-            let mut eligible_lines: Vec<usize> = (0..lines.len())
-                .filter(|i| eligible(p, &lines[*i]))
-                .collect();
-            eligible_lines.sort_by(|a, b| {
-                lines[*a]
-                    .unit_price
-                    .cmp(&lines[*b].unit_price)
-                    .then(a.cmp(b))
-            });
-            let units: u64 = eligible_lines
+            let mut cheapest_first: Vec<usize> = eligible_lines.collect();
+            cheapest_first.sort_by(|a, b| work[*a].unit.cmp(&work[*b].unit).then(a.cmp(b)));
+            let units: u64 = cheapest_first
                 .iter()
                 .map(|i| u64::from(lines[*i].quantity))
                 .sum();
-            let set = u64::from(buy) + u64::from(get);
-            let mut free = units / set * u64::from(get);
+            let mut free = units / (buy + get) * get;
             let mut amounts = Vec::new();
-            for i in eligible_lines {
+            for i in cheapest_first {
                 if free == 0 {
                     break;
                 }
                 let here = free.min(u64::from(lines[i].quantity));
                 free -= here;
-                amounts.push((i, lines[i].unit_price * Decimal::from(here)));
+                amounts.push((i, work[i].unit * i128::from(here)));
             }
             amounts.sort_by_key(|(i, _)| *i);
             amounts
         }
-        PromotionKind::FreeShipping => Vec::new(),
+        Off::FreeShipping => Vec::new(),
     }
 }
 
 /// A shipping-class promotion's amount off `price`, capped by it.
-fn shipping_amount(p: &Promotion, price: Decimal, round: &impl Fn(Decimal) -> Decimal) -> Decimal {
-    match p.kind {
-        PromotionKind::Percent { value } => round(price * value * PERCENT),
-        PromotionKind::Fixed { value } => value,
-        PromotionKind::FreeShipping => price,
-        PromotionKind::BuyXGetY { .. } => Decimal::ZERO,
+fn shipping_amount(off: Off, price: i128, rule: Rounding) -> i128 {
+    match off {
+        Off::Share { num, den } => div_round(price * num, den, rule),
+        Off::Units(v) => v,
+        Off::FreeShipping => price,
+        Off::BuyGet { .. } => 0,
     }
     .min(price)
 }

@@ -226,6 +226,10 @@ impl PromotionDraft {
                     errors.add("value", "a percentage must be between 0 and 100");
                     None
                 }
+                Some(v) if v.normalize().scale() > 4 => {
+                    errors.add("value", "a percentage has at most 4 decimals");
+                    None
+                }
                 Some(v) => Some(PromotionKind::Percent { value: v }),
                 None => {
                     errors.add("value", "is required for a percent discount");

@@ -240,6 +240,24 @@ proptest! {
     }
 
     #[test]
+    fn line_tax_follows_the_formula_of_pricing_md(s in scenario()) {
+        // Recomputed independently in Decimal: round(taxable × rate), or for tax-inclusive
+        // prices taxable − round(taxable / (1 + rate)), half-even at the currency's scale.
+        prop_assume!(s.policy.rounding == TaxRounding::Line);
+        let p = run(&s);
+        let round = |d: Decimal| d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
+        for l in &p.lines {
+            let taxable = l.taxable.amount();
+            let expected = if s.policy.prices_include_tax {
+                taxable - round(taxable / (Decimal::ONE + s.rate))
+            } else {
+                round(taxable * s.rate)
+            };
+            prop_assert_eq!(l.tax.amount(), expected);
+        }
+    }
+
+    #[test]
     fn every_promotion_is_applied_or_explained(s in scenario()) {
         let p = run(&s);
         for promo in &s.promotions {
