@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CategoryId, ImageId, ProductId, ReviewId, UserId, VariantId};
+use crate::inventory::Stock;
 use crate::limits::{MAX_AMOUNT, MAX_LINE_QUANTITY};
 use crate::money::Currency;
 use crate::validation::ValidationErrors;
@@ -72,6 +73,9 @@ pub struct Variant {
     pub price: Option<Decimal>,
     /// Units available to sell.
     pub inventory_count: u32,
+    /// Units held by open orders (see [`crate::inventory`]).
+    #[serde(default)]
+    pub reserved: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +108,9 @@ pub struct Product {
     pub status: ProductStatus,
     /// Units available when the product has no variants; with variants, their sum.
     pub inventory_count: u32,
+    /// Units held by open orders; with variants, their sum.
+    #[serde(default)]
+    pub reserved: u32,
     /// Available units at or below this emit `LowStock`.
     pub low_stock_threshold: u32,
     pub images: Vec<ProductImage>,
@@ -229,16 +236,15 @@ fn build_variants(
         if v.inventory_count > MAX_STOCK {
             errors.add(field("inventory_count"), "is too large");
         }
-        let id = existing
-            .iter()
-            .find(|e| e.sku.eq_ignore_ascii_case(&sku))
-            .map_or_else(VariantId::random, |e| e.id);
+        // A variant kept by SKU keeps its id and the units its open orders hold.
+        let kept = existing.iter().find(|e| e.sku.eq_ignore_ascii_case(&sku));
         variants.push(Variant {
-            id,
+            id: kept.map_or_else(VariantId::random, |e| e.id),
             sku,
             options: v.options,
             price: v.price.and_then(|p| currency.at_scale(p).ok()),
             inventory_count: v.inventory_count,
+            reserved: kept.map_or(0, |e| e.reserved),
         });
     }
     if variants.len() > 100 {
@@ -285,6 +291,7 @@ impl Product {
             vendor_id,
             status,
             inventory_count: draft.inventory_count,
+            reserved: 0,
             low_stock_threshold: draft.low_stock_threshold.unwrap_or(5),
             images: Vec::new(),
             variants,
@@ -361,7 +368,7 @@ impl Product {
         Ok(())
     }
 
-    /// With variants, the product's count is their sum (what a listing shows).
+    /// With variants, the product's counts are their sums (what a listing shows).
     pub fn sync_inventory_count(&mut self) {
         if !self.variants.is_empty() {
             let sum: u64 = self
@@ -370,7 +377,49 @@ impl Product {
                 .map(|v| u64::from(v.inventory_count))
                 .sum();
             self.inventory_count = u32::try_from(sum).unwrap_or(u32::MAX);
+            let reserved: u64 = self.variants.iter().map(|v| u64::from(v.reserved)).sum();
+            self.reserved = u32::try_from(reserved).unwrap_or(u32::MAX);
         }
+    }
+
+    /// The stock of the product (no variants) or of one variant.
+    pub fn stock(&self, variant: Option<VariantId>) -> Option<Stock> {
+        match variant {
+            None if self.variants.is_empty() => Some(Stock {
+                available: self.inventory_count,
+                reserved: self.reserved,
+            }),
+            None => None,
+            Some(id) => self.variant(id).map(|v| Stock {
+                available: v.inventory_count,
+                reserved: v.reserved,
+            }),
+        }
+    }
+
+    /// Changes the stock of the product or one variant (and the product's sums); `false` when
+    /// there is no such stock-keeping unit.
+    pub fn update_stock(
+        &mut self,
+        variant: Option<VariantId>,
+        change: impl FnOnce(&mut Stock),
+    ) -> bool {
+        let Some(mut stock) = self.stock(variant) else {
+            return false;
+        };
+        change(&mut stock);
+        match variant.and_then(|id| self.variants.iter_mut().find(|v| v.id == id)) {
+            Some(v) => {
+                v.inventory_count = stock.available;
+                v.reserved = stock.reserved;
+            }
+            None => {
+                self.inventory_count = stock.available;
+                self.reserved = stock.reserved;
+            }
+        }
+        self.sync_inventory_count();
+        true
     }
 
     pub fn variant(&self, id: VariantId) -> Option<&Variant> {

@@ -7,7 +7,7 @@
 //! - [`money`]: exact amounts in one currency, named rounding, largest-remainder allocation.
 //! - [`pricing`]: the pure pricing engine of PRICING.md, and its explanation.
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
-//! - [`catalog`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
+//! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
 //! - [`events`]: what services publish after a change.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them.
 
@@ -16,6 +16,7 @@ pub mod cart;
 pub mod catalog;
 pub mod events;
 pub mod ids;
+pub mod inventory;
 pub mod limits;
 pub mod memory;
 pub mod money;

@@ -449,18 +449,6 @@ impl CartStore for MemoryStore {
     }
 }
 
-fn stock_slot(product: &mut Product, variant: Option<VariantId>) -> Option<&mut u32> {
-    match variant {
-        None if product.variants.is_empty() => Some(&mut product.inventory_count),
-        None => None,
-        Some(id) => product
-            .variants
-            .iter_mut()
-            .find(|v| v.id == id)
-            .map(|v| &mut v.inventory_count),
-    }
-}
-
 #[async_trait]
 impl OrderStore for MemoryStore {
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
@@ -525,17 +513,18 @@ impl OrderStore for MemoryStore {
         let mut levels = Vec::with_capacity(wanted.len());
         for (product_id, variant_id, quantity) in &wanted {
             if let Some(product) = s.products.get_mut(product_id) {
-                if let Some(slot) = stock_slot(product, *variant_id) {
-                    *slot -= quantity;
-                    let left = *slot;
-                    product.sync_inventory_count();
-                    levels.push(StockLevel {
-                        product_id: *product_id,
-                        variant_id: *variant_id,
-                        available: left,
-                        threshold: product.low_stock_threshold,
-                    });
-                }
+                let mut left = 0;
+                // Checked above under the same lock, so the reservation succeeds.
+                product.update_stock(*variant_id, |stock| {
+                    let _ = stock.reserve(*quantity);
+                    left = stock.available;
+                });
+                levels.push(StockLevel {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                    available: left,
+                    threshold: product.low_stock_threshold,
+                });
             }
         }
         for id in &new.promotion_ids {
@@ -561,21 +550,18 @@ impl OrderStore for MemoryStore {
     async fn update_order(
         &self,
         order: &Order,
-        release_stock: bool,
+        stock: StockMovement,
     ) -> Result<Order, StorageError> {
         let mut s = self.lock()?;
         let stored = s.orders.get(&order.id).ok_or(StorageError::NotFound)?;
         if stored.version != order.version {
             return Err(StorageError::VersionConflict);
         }
-        if release_stock {
+        if stock != StockMovement::None {
             for (product_id, variant_id, quantity) in order.units() {
-                // A product deleted since has no stock to give back to.
+                // A product or variant deleted since has no stock left to move.
                 if let Some(product) = s.products.get_mut(&product_id) {
-                    if let Some(slot) = stock_slot(product, variant_id) {
-                        *slot = slot.saturating_add(quantity);
-                    }
-                    product.sync_inventory_count();
+                    product.update_stock(variant_id, |st| st.apply(stock, quantity));
                 }
             }
         }

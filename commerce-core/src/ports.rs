@@ -14,6 +14,7 @@ use crate::cart::Cart;
 use crate::catalog::{Category, Product, ProductStatus, Review};
 use crate::events::DomainEvent;
 use crate::ids::*;
+pub use crate::inventory::StockMovement;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus};
@@ -233,15 +234,18 @@ pub struct DailySales {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    /// In one transaction: checks each line's product is active and takes its units from
-    /// stock (never below zero), counts each promotion's use within its limits, writes the
+    /// In one transaction: checks each line's product is active and reserves its units
+    /// (available never below zero), counts each promotion's use within its limits, writes the
     /// order, and empties the cart. Any failure writes nothing.
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError>;
     /// Writes a status change if the stored version is still `order.version` (stored with
-    /// the version bumped); with `release_stock`, gives the order's units back in the same
-    /// transaction.
-    async fn update_order(&self, order: &Order, release_stock: bool)
-        -> Result<Order, StorageError>;
+    /// the version bumped), and in the same transaction moves the order's reserved units:
+    /// `Release` makes them available again (cancelled), `Commit` lets them go (shipped).
+    async fn update_order(
+        &self,
+        order: &Order,
+        stock: StockMovement,
+    ) -> Result<Order, StorageError>;
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
     /// Newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;

@@ -20,6 +20,7 @@ use crate::catalog::{
     slugify, Category, NewProduct, NewReview, Product, ProductStatus, Review, ReviewStatus,
 };
 use crate::ids::*;
+use crate::inventory::Stock;
 use crate::money::{Currency, Money};
 use crate::order::{Order, OrderDetails, OrderStatus};
 use crate::payment::{Payment, PaymentStatus};
@@ -121,6 +122,7 @@ pub mod fixtures {
                 options: [("size".to_string(), format!("S{i}"))].into(),
                 price: None,
                 inventory_count: *s,
+                reserved: 0,
             })
             .collect();
         p.sync_inventory_count();
@@ -806,26 +808,87 @@ pub mod cases {
             .place_order(&new_order(placed.clone(), "a"))
             .await
             .unwrap();
-        assert_eq!(stock_of(&*store, lamp.id).await, 2);
+        let stock = |p: Product| p.stock(None).unwrap();
+        let read = || {
+            let store = store.clone();
+            async move {
+                ProductStore::product(&*store, lamp.id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            stock(read().await),
+            Stock {
+                available: 2,
+                reserved: 3
+            }
+        );
         let mut cancelled = placed.clone();
         cancelled
             .transition(OrderStatus::Cancelled, Utc::now())
             .unwrap();
-        let stored = store.update_order(&cancelled, true).await.unwrap();
+        let stored = store
+            .update_order(&cancelled, StockMovement::Release)
+            .await
+            .unwrap();
         assert_eq!(stored.version, placed.version + 1);
-        assert_eq!(stock_of(&*store, lamp.id).await, 5);
+        assert_eq!(
+            stock(read().await),
+            Stock {
+                available: 5,
+                reserved: 0
+            }
+        );
         // A write from the old version is refused and gives nothing back twice.
         assert_eq!(
-            store.update_order(&cancelled, true).await,
+            store.update_order(&cancelled, StockMovement::Release).await,
             Err(StorageError::VersionConflict)
         );
-        assert_eq!(stock_of(&*store, lamp.id).await, 5);
-        let read = OrderStore::order(&*store, placed.id)
+        assert_eq!(
+            stock(read().await),
+            Stock {
+                available: 5,
+                reserved: 0
+            }
+        );
+        let read_order = OrderStore::order(&*store, placed.id)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(read.status, OrderStatus::Cancelled);
-        assert_eq!(read.status_history.len(), 2);
+        assert_eq!(read_order.status, OrderStatus::Cancelled);
+        assert_eq!(read_order.status_history.len(), 2);
+        // Shipping commits: the reserved units leave, what is available stays.
+        let shirt = product_with_variants("Shirt", &[4, 4]);
+        store.insert_product(&shirt).await.unwrap();
+        let small = shirt.variants[0].id;
+        let mut shipped = order(None, &[(&shirt, Some(small), 2)]);
+        store
+            .place_order(&new_order(shipped.clone(), "b"))
+            .await
+            .unwrap();
+        for status in [
+            OrderStatus::Paid,
+            OrderStatus::Processing,
+            OrderStatus::Shipped,
+        ] {
+            shipped.transition(status, Utc::now()).unwrap();
+        }
+        let movement = StockMovement::Commit;
+        store.update_order(&shipped, movement).await.unwrap();
+        let shirt = ProductStore::product(&*store, shirt.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shirt.stock(Some(small)),
+            Some(Stock {
+                available: 2,
+                reserved: 0
+            })
+        );
+        assert_eq!((shirt.inventory_count, shirt.reserved), (6, 0));
     }
 
     pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {

@@ -9,7 +9,7 @@ use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
 use crate::money::Money;
 use crate::order::{ChosenShipping, Order, OrderDetails, OrderStatus};
 use crate::payment::PaymentStatus;
-use crate::ports::{OrderFilter, Page, PageRequest, StorageError};
+use crate::ports::{OrderFilter, Page, PageRequest, StockMovement, StorageError};
 use crate::promotion::normalize_code;
 use crate::validation::ValidationErrors;
 
@@ -253,14 +253,19 @@ impl Orders<'_> {
                 .await?;
         } else if order.payment_status != payment.status {
             order.payment_status = payment.status;
-            order = self.shop.ports.orders.update_order(&order, false).await?;
+            order = self
+                .shop
+                .ports
+                .orders
+                .update_order(&order, StockMovement::None)
+                .await?;
         }
         Ok(order)
     }
 
     /// A status change with its consequences: cancelling a paid order refunds it, refunding
-    /// refunds what is left, and leaving a stock-holding status for cancelled gives the units
-    /// back.
+    /// refunds what is left; an order that will not ship releases its units, a shipped one
+    /// commits them.
     pub(crate) async fn change_status(
         &self,
         order: Order,
@@ -295,7 +300,14 @@ impl Orders<'_> {
         to: OrderStatus,
         payment_status: PaymentStatus,
     ) -> Result<Order, CommerceError> {
-        let release = to == OrderStatus::Cancelled && order.status.holds_stock();
+        // Units held by an order that will not ship come back; shipping lets them go.
+        let stock = match to {
+            OrderStatus::Cancelled | OrderStatus::Refunded if order.status.holds_stock() => {
+                StockMovement::Release
+            }
+            OrderStatus::Shipped if order.status.holds_stock() => StockMovement::Commit,
+            _ => StockMovement::None,
+        };
         let now = self.shop.now();
         order.transition(to, now)?;
         order.payment_status = payment_status;
@@ -303,7 +315,7 @@ impl Orders<'_> {
             .shop
             .ports
             .orders
-            .update_order(&order, release)
+            .update_order(&order, stock)
             .await
             .map_err(|e| match e {
                 StorageError::VersionConflict => {

@@ -8,7 +8,7 @@ use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
-use crate::ports::StorageError;
+use crate::ports::{StockMovement, StorageError};
 
 /// A provider's report about one of its payments (from a verified webhook).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +194,13 @@ impl Payments<'_> {
                     let now = self.shop.now();
                     order.transition(OrderStatus::Paid, now)?;
                     order.payment_status = PaymentStatus::Succeeded;
-                    match self.shop.ports.orders.update_order(&order, false).await {
+                    match self
+                        .shop
+                        .ports
+                        .orders
+                        .update_order(&order, StockMovement::None)
+                        .await
+                    {
                         Ok(_) => {
                             self.shop
                                 .ports
@@ -249,7 +255,11 @@ impl Payments<'_> {
                 let now = self.shop.now();
                 order.transition(OrderStatus::Refunded, now)?;
                 order.payment_status = payment.status;
-                self.shop.ports.orders.update_order(&order, false).await?;
+                self.shop
+                    .ports
+                    .orders
+                    .update_order(&order, StockMovement::None)
+                    .await?;
                 self.shop
                     .ports
                     .events
