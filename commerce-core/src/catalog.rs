@@ -177,6 +177,23 @@ pub fn slugify(text: &str) -> String {
     slug.trim_end_matches('-').to_string()
 }
 
+/// A slug from a name; a name with no letter or digit gets one from the id.
+pub fn slug_for(name: &str, id: &str) -> String {
+    let slug = slugify(name);
+    if slug.is_empty() {
+        format!("item-{}", &id[..id.len().min(8)])
+    } else {
+        slug
+    }
+}
+
+/// An auto-made slug that clashed with another: made unique with part of the id.
+pub fn unique_slug(slug: &str, id: &str) -> String {
+    let mut base = slug.to_string();
+    base.truncate(110);
+    format!("{}-{}", base.trim_end_matches('-'), &id[..id.len().min(8)])
+}
+
 fn valid_slug(slug: &str) -> bool {
     !slug.is_empty() && slug.len() <= 120 && slugify(slug) == slug
 }
@@ -275,7 +292,7 @@ impl Product {
                 s
             }
             Some(s) => s,
-            None => slugify(&draft.name),
+            None => slug_for(&draft.name, &id.to_string()),
         };
         if draft.inventory_count > MAX_STOCK {
             errors.add("inventory_count", "is too large");

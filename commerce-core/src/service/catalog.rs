@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use super::{Caller, Commerce, CommerceError};
 use crate::account::Role;
 use crate::catalog::{
-    slugify, Category, CategoryNode, CategoryTree, CategoryTreeError, NewProduct, NewReview,
-    Product, ProductChanges, ProductImage, ProductStatus, Review, ReviewStatus,
+    slug_for, unique_slug, Category, CategoryNode, CategoryTree, CategoryTreeError, NewProduct,
+    NewReview, Product, ProductChanges, ProductImage, ProductStatus, Review, ReviewStatus,
 };
 use crate::events::DomainEvent;
 use crate::ids::{CategoryId, ImageId, ProductId, UserId};
@@ -61,7 +61,8 @@ impl Catalog<'_> {
             self.require_category(category).await?;
         }
         let settings = self.shop.settings().await?;
-        let product = Product::create(
+        let slug_given = draft.slug.is_some();
+        let mut product = Product::create(
             self.shop.new_id(),
             draft,
             user,
@@ -69,12 +70,19 @@ impl Catalog<'_> {
             settings.currency,
             self.shop.now(),
         )?;
-        self.shop
-            .ports
-            .products
-            .insert_product(&product)
-            .await
-            .map_err(slug_taken)?;
+        match self.shop.ports.products.insert_product(&product).await {
+            // Two products of one name: the second made-up slug gets part of its id.
+            Err(StorageError::Duplicate(field)) if field == "slug" && !slug_given => {
+                product.slug = unique_slug(&product.slug, &product.id.to_string());
+                self.shop
+                    .ports
+                    .products
+                    .insert_product(&product)
+                    .await
+                    .map_err(slug_taken)?;
+            }
+            other => other.map_err(slug_taken)?,
+        }
         Ok(product)
     }
 
@@ -257,15 +265,21 @@ impl Catalog<'_> {
     ) -> Result<Category, CommerceError> {
         caller.require_admin()?;
         let now = self.shop.now();
-        let category = Category {
-            id: self.shop.new_id(),
+        let id: CategoryId = self.shop.new_id();
+        let mut category = Category {
+            id,
             name: name.trim().to_string(),
-            slug: slug.map_or_else(|| slugify(name), str::to_string),
+            slug: slug.map_or_else(|| slug_for(name, &id.to_string()), str::to_string),
             parent_id,
             created_at: now,
             updated_at: now,
         };
-        self.tree().await?.check(&category).map_err(tree_error)?;
+        let tree = self.tree().await?;
+        if slug.is_none() && matches!(tree.check(&category), Err(CategoryTreeError::SlugTaken(_))) {
+            // "Shirts" under Men and under Women: the second made-up slug gets part of its id.
+            category.slug = unique_slug(&category.slug, &id.to_string());
+        }
+        tree.check(&category).map_err(tree_error)?;
         self.shop
             .ports
             .categories

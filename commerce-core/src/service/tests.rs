@@ -138,6 +138,40 @@ fn texas() -> Address {
     }
 }
 
+/// A direct order of `quantity` units of one product, shipped to Texas.
+fn order_of(product: &crate::catalog::Product, quantity: u32) -> DirectOrder {
+    DirectOrder {
+        items: vec![item(product, quantity)],
+        shipping_address: Some(texas()),
+        ..Default::default()
+    }
+}
+
+impl Shop {
+    /// Places an order for `customer` and pays it with the test provider.
+    async fn paid_order(
+        &self,
+        customer: &Caller,
+        product: &crate::catalog::Product,
+        quantity: u32,
+    ) -> crate::order::Order {
+        let order = self
+            .commerce
+            .orders()
+            .create(customer, order_of(product, quantity))
+            .await
+            .unwrap();
+        let payments = self.commerce.payments();
+        let payment = payments.create_intent(customer, order.id).await.unwrap();
+        payments.confirm(customer, payment.id).await.unwrap();
+        self.commerce
+            .orders()
+            .order(customer, order.id)
+            .await
+            .unwrap()
+    }
+}
+
 fn item(product: &crate::catalog::Product, quantity: u32) -> ItemRequest {
     ItemRequest {
         product_id: product.id,
@@ -308,17 +342,7 @@ async fn the_status_machine_is_enforced_for_admins_and_owners() {
     let a = shop.product("Lamp", dec!(30.00), 5).await;
     let ada = shop.customer("ada@example.com").await;
     let orders = shop.commerce.orders();
-    let order = orders
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let order = orders.create(&ada, order_of(&a, 1)).await.unwrap();
     let err = orders
         .set_status(&shop.admin, order.id, OrderStatus::Shipped)
         .await
@@ -375,28 +399,7 @@ async fn partial_refunds_never_exceed_the_captured_amount() {
     let a = shop.product("Lamp", dec!(30.00), 5).await;
     let ada = shop.customer("ada@example.com").await;
     let orders = shop.commerce.orders();
-    let order = orders
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let payment = shop
-        .commerce
-        .payments()
-        .create_intent(&ada, order.id)
-        .await
-        .unwrap();
-    shop.commerce
-        .payments()
-        .confirm(&ada, payment.id)
-        .await
-        .unwrap();
+    let order = shop.paid_order(&ada, &a, 1).await;
     let ten = crate::money::Money::parse("10.00", crate::money::Currency::USD).unwrap();
     let partly = orders
         .refund(&shop.admin, order.id, Some(ten))
@@ -439,14 +442,7 @@ async fn stock_is_never_oversold_and_a_failed_checkout_changes_nothing() {
     let ada = shop.customer("ada@example.com").await;
     shop.commerce
         .orders()
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 2)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
+        .create(&ada, order_of(&a, 2))
         .await
         .unwrap();
     let err = carts
@@ -749,17 +745,7 @@ async fn roles_and_ownership_are_enforced() {
         .is_ok());
     // Nobody reads another customer's order.
     let orders = shop.commerce.orders();
-    let order = orders
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&vase, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let order = orders.create(&ada, order_of(&vase, 1)).await.unwrap();
     assert_eq!(
         orders.order(&bob, order.id).await.unwrap_err().code(),
         "not_found"
@@ -987,14 +973,7 @@ async fn a_provider_event_and_a_confirmation_converge_on_one_paid_order() {
     let order = shop
         .commerce
         .orders()
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
+        .create(&ada, order_of(&a, 1))
         .await
         .unwrap();
     let payments = shop.commerce.payments();
@@ -1123,14 +1102,7 @@ async fn low_stock_is_announced() {
     let ada = shop.customer("ada@example.com").await;
     shop.commerce
         .orders()
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 2)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
+        .create(&ada, order_of(&a, 2))
         .await
         .unwrap();
     let mut low = None;
@@ -1229,14 +1201,7 @@ async fn only_buyers_review_and_ratings_follow() {
     );
     shop.commerce
         .orders()
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
+        .create(&ada, order_of(&a, 1))
         .await
         .unwrap();
     catalog
@@ -1260,30 +1225,7 @@ async fn the_sales_report_has_a_row_per_day() {
     let shop = shop().await;
     let a = shop.product("Lamp", dec!(30.00), 5).await;
     let ada = shop.customer("ada@example.com").await;
-    let order = shop
-        .commerce
-        .orders()
-        .create(
-            &ada,
-            DirectOrder {
-                items: vec![item(&a, 1)],
-                shipping_address: Some(texas()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let payment = shop
-        .commerce
-        .payments()
-        .create_intent(&ada, order.id)
-        .await
-        .unwrap();
-    shop.commerce
-        .payments()
-        .confirm(&ada, payment.id)
-        .await
-        .unwrap();
+    shop.paid_order(&ada, &a, 1).await;
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Duration::days(1);
     let csv = shop
@@ -1300,4 +1242,49 @@ async fn the_sales_report_has_a_row_per_day() {
     assert_eq!(dashboard.revenue.amount(), dec!(30.00));
     assert_eq!(dashboard.orders_today, 1);
     assert_eq!(dashboard.top_products[0].2, 1);
+}
+
+#[tokio::test]
+async fn made_up_slugs_never_clash_and_never_come_out_empty() {
+    let shop = shop().await;
+    let first = shop.product("Linen Shirt", dec!(10.00), 1).await;
+    let second = shop.product("Linen Shirt", dec!(12.00), 1).await;
+    let symbols = shop.product("!!!", dec!(1.00), 1).await;
+    assert_eq!(first.slug, "linen-shirt");
+    assert!(second.slug.starts_with("linen-shirt-") && second.slug != first.slug);
+    assert!(symbols.slug.starts_with("item-"));
+    // A slug the caller chose is never changed: a clash is their error to fix.
+    let err = shop
+        .commerce
+        .catalog()
+        .create_product(
+            &shop.admin,
+            NewProduct {
+                name: "Other".into(),
+                slug: Some("linen-shirt".into()),
+                price: dec!(1.00),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation_failed");
+    let catalog = shop.commerce.catalog();
+    let men = catalog
+        .create_category(&shop.admin, "Men", None, None)
+        .await
+        .unwrap();
+    let women = catalog
+        .create_category(&shop.admin, "Women", None, None)
+        .await
+        .unwrap();
+    let a = catalog
+        .create_category(&shop.admin, "Shirts", None, Some(men.id))
+        .await
+        .unwrap();
+    let b = catalog
+        .create_category(&shop.admin, "Shirts", None, Some(women.id))
+        .await
+        .unwrap();
+    assert_ne!(a.slug, b.slug);
 }
