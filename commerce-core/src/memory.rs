@@ -519,6 +519,8 @@ impl OrderStore for MemoryStore {
                     let _ = stock.reserve(*quantity);
                     left = stock.available;
                 });
+                // Stock is part of the product: a write based on the old count must fail.
+                product.version += 1;
                 levels.push(StockLevel {
                     product_id: *product_id,
                     variant_id: *variant_id,
@@ -561,7 +563,9 @@ impl OrderStore for MemoryStore {
             for (product_id, variant_id, quantity) in order.units() {
                 // A product or variant deleted since has no stock left to move.
                 if let Some(product) = s.products.get_mut(&product_id) {
-                    product.update_stock(variant_id, |st| st.apply(stock, quantity));
+                    if product.update_stock(variant_id, |st| st.apply(stock, quantity)) {
+                        product.version += 1;
+                    }
                 }
             }
         }

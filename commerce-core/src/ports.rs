@@ -121,7 +121,9 @@ pub trait ProductStore: Send + Sync {
     /// `Duplicate("slug")` when the slug is taken.
     async fn insert_product(&self, product: &Product) -> Result<(), StorageError>;
     /// Writes `product` if the stored version is still `product.version`, storing it with the
-    /// version bumped by one; returns what was stored. `VersionConflict` otherwise.
+    /// version bumped by one; returns what was stored. `VersionConflict` otherwise. Every
+    /// stock movement (`place_order`, `update_order`) also bumps the version of the products
+    /// it touches, so a write based on an older stock count is refused, never lost.
     async fn update_product(&self, product: &Product) -> Result<Product, StorageError>;
     async fn delete_product(&self, id: ProductId) -> Result<(), StorageError>;
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError>;

@@ -64,6 +64,7 @@ macro_rules! storage_conformance_tests {
             placing_an_order_is_all_or_nothing,
             concurrent_checkouts_of_the_last_units_never_oversell,
             cancelling_gives_stock_back_and_versions_are_enforced,
+            a_sale_moves_the_product_version_so_stale_writes_fail,
             orders_list_newest_first_and_report_sales,
             provider_events_are_recorded_once,
             emails_are_unique_and_one_address_is_default,
@@ -889,6 +890,53 @@ pub mod cases {
             })
         );
         assert_eq!((shirt.inventory_count, shirt.reserved), (6, 0));
+    }
+
+    pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(store: Arc<S>) {
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&lamp).await.unwrap();
+        // An admin reads the product, a customer buys two, then the admin's edit arrives.
+        let read_before_sale = ProductStore::product(&*store, lamp.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let placed = order(None, &[(&lamp, None, 2)]);
+        store
+            .place_order(&new_order(placed.clone(), "a"))
+            .await
+            .unwrap();
+        let mut stale = read_before_sale.clone();
+        stale.name = "Renamed".into();
+        assert_eq!(
+            store.update_product(&stale).await,
+            Err(StorageError::VersionConflict)
+        );
+        let now = ProductStore::product(&*store, lamp.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (now.inventory_count, now.name.as_str()),
+            (3, "Lamp"),
+            "the sale is not undone"
+        );
+        assert!(now.version > read_before_sale.version);
+        // The same for giving stock back.
+        let mut cancelled = placed;
+        cancelled
+            .transition(OrderStatus::Cancelled, Utc::now())
+            .unwrap();
+        store
+            .update_order(&cancelled, StockMovement::Release)
+            .await
+            .unwrap();
+        let mut stale = now.clone();
+        stale.name = "Renamed".into();
+        assert_eq!(
+            store.update_product(&stale).await,
+            Err(StorageError::VersionConflict)
+        );
+        assert_eq!(stock_of(&*store, lamp.id).await, 5);
     }
 
     pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {

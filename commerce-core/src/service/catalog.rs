@@ -112,37 +112,53 @@ impl Catalog<'_> {
         changes: ProductChanges,
         expected_version: Option<u64>,
     ) -> Result<Product, CommerceError> {
-        let mut product = self.managed_product(caller, id).await?;
-        if expected_version.is_some_and(|v| v != product.version) {
-            return Err(CommerceError::VersionMismatch("product"));
+        if let Some(Some(category)) = changes.category_id {
+            self.require_category(category).await?;
         }
-        if let Some(status) = changes.status {
+        let settings = self.shop.settings().await?;
+        let now = self.shop.now();
+        let admin = caller.is_admin();
+        self.change_product(caller, id, |product| {
+            // With If-Match the caller asked to write over exactly that version.
+            if expected_version.is_some_and(|v| v != product.version) {
+                return Err(CommerceError::VersionMismatch("product"));
+            }
             // Vendors cannot approve themselves.
-            if !caller.is_admin()
-                && status == ProductStatus::Active
+            if changes.status == Some(ProductStatus::Active)
                 && product.status != ProductStatus::Active
+                && !admin
             {
                 return Err(CommerceError::Forbidden(
                     "only an admin approves a product".into(),
                 ));
             }
+            Ok(product.apply(changes.clone(), settings.currency, now)?)
+        })
+        .await
+    }
+
+    /// Reads a product the caller manages, changes it and writes it. A write refused because
+    /// the version moved on (a sale changed its stock meanwhile) is redone on fresh data, so
+    /// no change is ever lost or written over a newer stock count.
+    async fn change_product(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+        mut change: impl FnMut(&mut Product) -> Result<(), CommerceError>,
+    ) -> Result<Product, CommerceError> {
+        for _ in 0..5 {
+            let mut product = self.managed_product(caller, id).await?;
+            change(&mut product)?;
+            product.updated_at = self.shop.now();
+            match self.shop.ports.products.update_product(&product).await {
+                Ok(stored) => return Ok(stored),
+                Err(StorageError::VersionConflict) => continue,
+                Err(other) => return Err(slug_taken(other)),
+            }
         }
-        if let Some(Some(category)) = changes.category_id {
-            self.require_category(category).await?;
-        }
-        let settings = self.shop.settings().await?;
-        product.apply(changes, settings.currency, self.shop.now())?;
-        let stored = self
-            .shop
-            .ports
-            .products
-            .update_product(&product)
-            .await
-            .map_err(|e| match e {
-                StorageError::VersionConflict => CommerceError::VersionMismatch("product"),
-                other => slug_taken(other),
-            })?;
-        Ok(stored)
+        Err(CommerceError::Conflict(
+            "the product keeps changing; try again".into(),
+        ))
     }
 
     pub async fn delete_product(
@@ -171,22 +187,17 @@ impl Catalog<'_> {
         id: ProductId,
     ) -> Result<Product, CommerceError> {
         caller.require_admin()?;
-        let mut product = self
-            .shop
-            .ports
-            .products
-            .product(id)
-            .await?
-            .ok_or(CommerceError::NotFound("product"))?;
-        if product.status != ProductStatus::PendingApproval {
-            return Err(CommerceError::InvalidTransition(format!(
-                "only a pending_approval product can be approved; this one is {}",
-                product.status.as_str()
-            )));
-        }
-        product.status = ProductStatus::Active;
-        product.updated_at = self.shop.now();
-        Ok(self.shop.ports.products.update_product(&product).await?)
+        self.change_product(caller, id, |product| {
+            if product.status != ProductStatus::PendingApproval {
+                return Err(CommerceError::InvalidTransition(format!(
+                    "only a pending_approval product can be approved; this one is {}",
+                    product.status.as_str()
+                )));
+            }
+            product.status = ProductStatus::Active;
+            Ok(())
+        })
+        .await
     }
 
     /// Active products matching the listing's filters.
@@ -433,7 +444,7 @@ impl Catalog<'_> {
         content_type: &str,
         bytes: Vec<u8>,
     ) -> Result<ProductImage, CommerceError> {
-        let mut product = self.managed_product(caller, product_id).await?;
+        let product = self.managed_product(caller, product_id).await?;
         if bytes.is_empty() || bytes.len() > MAX_IMAGE_BYTES {
             return Err(CommerceError::validation(
                 "file",
@@ -469,16 +480,28 @@ impl Catalog<'_> {
             size_bytes: size,
             alt: None,
         };
-        product.images.push(image.clone());
-        product.updated_at = self.shop.now();
-        if let Err(e) = self.shop.ports.products.update_product(&product).await {
+        let added = image.clone();
+        let stored = self
+            .change_product(caller, product_id, move |p| {
+                if p.images.len() >= 20 {
+                    return Err(CommerceError::validation(
+                        "file",
+                        "a product has at most 20 images",
+                    ));
+                }
+                p.images.push(added.clone());
+                Ok(())
+            })
+            .await;
+        if let Err(e) = stored {
+            // The product was not changed: the file must not linger.
             let _ = self
                 .shop
                 .ports
                 .images
                 .delete(&image_key(&id, &image.content_type))
                 .await;
-            return Err(e.into());
+            return Err(e);
         }
         Ok(image)
     }
@@ -489,15 +512,20 @@ impl Catalog<'_> {
         product_id: ProductId,
         image_id: ImageId,
     ) -> Result<(), CommerceError> {
-        let mut product = self.managed_product(caller, product_id).await?;
-        let index = product
-            .images
-            .iter()
-            .position(|i| i.id == image_id)
-            .ok_or(CommerceError::NotFound("image"))?;
-        let image = product.images.remove(index);
-        product.updated_at = self.shop.now();
-        self.shop.ports.products.update_product(&product).await?;
+        let mut removed = None;
+        self.change_product(caller, product_id, |p| {
+            let index = p
+                .images
+                .iter()
+                .position(|i| i.id == image_id)
+                .ok_or(CommerceError::NotFound("image"))?;
+            removed = Some(p.images.remove(index));
+            Ok(())
+        })
+        .await?;
+        let Some(image) = removed else {
+            return Err(CommerceError::NotFound("image"));
+        };
         let _ = self
             .shop
             .ports

@@ -1288,3 +1288,35 @@ async fn made_up_slugs_never_clash_and_never_come_out_empty() {
         .unwrap();
     assert_ne!(a.slug, b.slug);
 }
+
+#[tokio::test]
+async fn an_edit_after_a_sale_keeps_the_sale() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    shop.commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 2))
+        .await
+        .unwrap();
+    let catalog = shop.commerce.catalog();
+    let rename = ProductChanges {
+        name: Some("Desk lamp".into()),
+        ..Default::default()
+    };
+    // Written against the version read before the sale: refused, the client must reload.
+    let err = catalog
+        .update_product(&shop.admin, lamp.id, rename.clone(), Some(lamp.version))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "version_mismatch");
+    // Without If-Match the edit applies to the current product: the sale stays.
+    let renamed = catalog
+        .update_product(&shop.admin, lamp.id, rename, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.inventory_count),
+        ("Desk lamp", 3)
+    );
+}
