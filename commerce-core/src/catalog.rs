@@ -711,19 +711,23 @@ impl Review {
 
 /// The average of approved reviews, rounded half-even to two decimals.
 pub fn rating_of(reviews: &[Review]) -> Rating {
-    let approved: Vec<u32> = reviews
+    let approved = reviews
         .iter()
-        .filter(|r| r.status == ReviewStatus::Approved)
-        .map(|r| u32::from(r.rating))
-        .collect();
-    if approved.is_empty() {
-        return Rating::default();
-    }
-    let sum: u32 = approved.iter().sum();
-    let count = approved.len() as u32;
-    Rating {
-        average: (Decimal::from(sum) / Decimal::from(count)).round_dp(2),
-        count,
+        .filter(|r| r.status == ReviewStatus::Approved);
+    let (sum, count) = approved.fold((0u64, 0u32), |(s, c), r| (s + u64::from(r.rating), c + 1));
+    Rating::from_totals(sum, count)
+}
+
+impl Rating {
+    /// From the sum and count of approved ratings (what a database aggregates).
+    pub fn from_totals(sum: u64, count: u32) -> Rating {
+        if count == 0 {
+            return Rating::default();
+        }
+        Rating {
+            average: (Decimal::from(sum) / Decimal::from(count)).round_dp(2),
+            count,
+        }
     }
 }
 

@@ -143,6 +143,8 @@ impl ProductStore for MemoryStore {
         }
         let mut next = product.clone();
         next.version += 1;
+        // The rating belongs to the reviews; a product read before a review must not undo it.
+        next.rating = stored.rating;
         s.products.insert(next.id, next.clone());
         Ok(next)
     }

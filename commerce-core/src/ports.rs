@@ -36,6 +36,9 @@ pub enum StorageError {
     /// A reference to a row that does not exist (a foreign key).
     #[error("{0} refers to something that does not exist")]
     MissingReference(String),
+    /// A page cursor this storage did not hand out (or from another listing).
+    #[error("the cursor is not one this listing gave")]
+    InvalidCursor,
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
     #[error("stored data cannot be read: {0}")]
@@ -524,6 +527,8 @@ pub trait ImageStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<(), ImageError>;
 }
 
+/// The time. Times are kept to the microsecond (what PostgreSQL stores), so a value read
+/// back from any store equals the one written.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -542,7 +547,8 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::SubsecRound;
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -31,6 +31,12 @@ use crate::service::Storage;
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxPolicy, TaxRate};
 
+/// The time now, to the microsecond: what every store keeps (PostgreSQL's precision).
+pub fn now() -> chrono::DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// Runs one case on a fresh store from `factory`, on a new multi-threaded runtime.
 pub fn run<S, F, Fut, C, CFut>(factory: F, case: C)
 where
@@ -107,7 +113,7 @@ pub mod fixtures {
             UserId::random(),
             ProductStatus::Active,
             Currency::USD,
-            Utc::now(),
+            now(),
         )
         .expect("a valid product")
     }
@@ -131,7 +137,7 @@ pub mod fixtures {
     }
 
     pub fn user(email: &str) -> User {
-        let now = Utc::now();
+        let now = now();
         User {
             id: UserId::random(),
             email: email.to_string(),
@@ -179,7 +185,7 @@ pub mod fixtures {
                 codes: vec![],
             },
             &PricingContext {
-                now: Utc::now(),
+                now: now(),
                 promotions: &[],
                 customer_uses: &[],
                 tax: TaxPolicy::default(),
@@ -202,7 +208,7 @@ pub mod fixtures {
             },
             &priced,
             &products,
-            Utc::now(),
+            now(),
         )
     }
 
@@ -228,7 +234,7 @@ pub mod fixtures {
             per_customer_limit: per_customer,
             ..Default::default()
         }
-        .validate(PromotionId::random(), Currency::USD, Utc::now())
+        .validate(PromotionId::random(), Currency::USD, now())
         .expect("a valid promotion")
     }
 }
@@ -305,7 +311,7 @@ pub mod cases {
     }
 
     pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
-        let now = Utc::now();
+        let now = now();
         let root = Category {
             id: CategoryId::random(),
             name: "Home".into(),
@@ -455,7 +461,7 @@ pub mod cases {
     }
 
     pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>) {
-        let now = Utc::now();
+        let now = now();
         let cat = |name: &str, parent| Category {
             id: CategoryId::random(),
             name: name.into(),
@@ -506,7 +512,7 @@ pub mod cases {
             None,
             Some("token-hash".into()),
             Currency::USD,
-            Utc::now(),
+            now(),
         );
         store.insert_cart(&cart).await.unwrap();
         assert_eq!(
@@ -519,9 +525,9 @@ pub mod cases {
         );
         let p = product("Mug", Decimal::ONE, 9);
         store.insert_product(&p).await.unwrap();
-        cart.add_item(CartItemId::random(), p.id, None, 2, 9, Utc::now())
+        cart.add_item(CartItemId::random(), p.id, None, 2, 9, now())
             .unwrap();
-        cart.add_code("WELCOME", Utc::now()).unwrap();
+        cart.add_code("WELCOME", now()).unwrap();
         cart.shipping_address = Some(address());
         let stored = store.update_cart(&cart).await.unwrap();
         assert_eq!(stored.version, 2);
@@ -533,25 +539,13 @@ pub mod cases {
             store.update_cart(&cart).await,
             Err(StorageError::VersionConflict)
         );
-        let mine = Cart::new(
-            CartId::random(),
-            Some(user.id),
-            None,
-            Currency::USD,
-            Utc::now(),
-        );
+        let mine = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
         store.insert_cart(&mine).await.unwrap();
         assert_eq!(
             store.cart_of_customer(user.id).await.unwrap().map(|c| c.id),
             Some(mine.id)
         );
-        let second = Cart::new(
-            CartId::random(),
-            Some(user.id),
-            None,
-            Currency::USD,
-            Utc::now(),
-        );
+        let second = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
         assert!(
             matches!(
                 store.insert_cart(&second).await,
@@ -574,15 +568,9 @@ pub mod cases {
         store.insert_product(&shirt).await.unwrap();
         let promo = promotion(Some("SAVE"), Some(100), Some(5));
         store.insert_promotion(&promo).await.unwrap();
-        let mut cart = Cart::new(
-            CartId::random(),
-            Some(user.id),
-            None,
-            Currency::USD,
-            Utc::now(),
-        );
+        let mut cart = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
         store.insert_cart(&cart).await.unwrap();
-        cart.add_item(CartItemId::random(), lamp.id, None, 3, 10, Utc::now())
+        cart.add_item(CartItemId::random(), lamp.id, None, 3, 10, now())
             .unwrap();
         let cart = store.update_cart(&cart).await.unwrap();
         let large = shirt.variants[1].id;
@@ -737,10 +725,10 @@ pub mod cases {
             None,
             Some("t".into()),
             Currency::USD,
-            Utc::now(),
+            now(),
         );
         store.insert_cart(&cart).await.unwrap();
-        cart.add_item(CartItemId::random(), plenty.id, None, 1, 100, Utc::now())
+        cart.add_item(CartItemId::random(), plenty.id, None, 1, 100, now())
             .unwrap();
         store.update_cart(&cart).await.unwrap();
         let mut stale = new_order(order(None, &[(&plenty, None, 1)]), "c");
@@ -827,9 +815,7 @@ pub mod cases {
             }
         );
         let mut cancelled = placed.clone();
-        cancelled
-            .transition(OrderStatus::Cancelled, Utc::now())
-            .unwrap();
+        cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
         let stored = store
             .update_order(&cancelled, StockMovement::Release)
             .await
@@ -874,7 +860,7 @@ pub mod cases {
             OrderStatus::Processing,
             OrderStatus::Shipped,
         ] {
-            shipped.transition(status, Utc::now()).unwrap();
+            shipped.transition(status, now()).unwrap();
         }
         let movement = StockMovement::Commit;
         store.update_order(&shipped, movement).await.unwrap();
@@ -911,26 +897,24 @@ pub mod cases {
             store.update_product(&stale).await,
             Err(StorageError::VersionConflict)
         );
-        let now = ProductStore::product(&*store, lamp.id)
+        let after_sale = ProductStore::product(&*store, lamp.id)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            (now.inventory_count, now.name.as_str()),
+            (after_sale.inventory_count, after_sale.name.as_str()),
             (3, "Lamp"),
             "the sale is not undone"
         );
-        assert!(now.version > read_before_sale.version);
+        assert!(after_sale.version > read_before_sale.version);
         // The same for giving stock back.
         let mut cancelled = placed;
-        cancelled
-            .transition(OrderStatus::Cancelled, Utc::now())
-            .unwrap();
+        cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
         store
             .update_order(&cancelled, StockMovement::Release)
             .await
             .unwrap();
-        let mut stale = now.clone();
+        let mut stale = after_sale.clone();
         stale.name = "Renamed".into();
         assert_eq!(
             store.update_product(&stale).await,
@@ -944,7 +928,7 @@ pub mod cases {
         store.insert_user(&user).await.unwrap();
         let lamp = product("Lamp", Decimal::new(1050, 2), 100);
         store.insert_product(&lamp).await.unwrap();
-        let base = Utc::now() - Duration::days(2);
+        let base = now() - Duration::days(2);
         let mut ids = Vec::new();
         for i in 0..7 {
             let mut o = order(
@@ -1011,16 +995,10 @@ pub mod cases {
         store.insert_product(&lamp).await.unwrap();
         let o = order(None, &[(&lamp, None, 1)]);
         store.place_order(&new_order(o.clone(), "a")).await.unwrap();
-        let mut p = Payment::new(
-            PaymentId::random(),
-            o.id,
-            "stripe",
-            o.totals.total,
-            Utc::now(),
-        );
+        let mut p = Payment::new(PaymentId::random(), o.id, "stripe", o.totals.total, now());
         p.provider_reference = Some("pi_123".into());
         store.insert_payment(&p).await.unwrap();
-        p.apply_status(PaymentStatus::Succeeded, Utc::now());
+        p.apply_status(PaymentStatus::Succeeded, now());
         store.update_payment(&p).await.unwrap();
         assert_eq!(
             store
@@ -1051,7 +1029,7 @@ pub mod cases {
             OrderId::random(),
             "test",
             o.totals.total,
-            Utc::now(),
+            now(),
         );
         assert!(matches!(
             store.insert_payment(&orphan).await,
@@ -1102,7 +1080,7 @@ pub mod cases {
             label: Some("home".into()),
             address: address(),
             is_default: default,
-            created_at: Utc::now(),
+            created_at: now(),
         };
         let (home, work) = (save(true), save(true));
         store.save_address(&home).await.unwrap();
@@ -1127,7 +1105,7 @@ pub mod cases {
     pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
         let ada = user("ada@example.com");
         store.insert_user(&ada).await.unwrap();
-        let now = Utc::now();
+        let now = now();
         let token = |hash: &str, ttl| OneTimeToken {
             token_hash: hash.into(),
             user_id: ada.id,
@@ -1184,7 +1162,7 @@ pub mod cases {
     pub async fn refresh_tokens_revoke_once_and_by_family<S: Storage>(store: Arc<S>) {
         let ada = user("ada@example.com");
         store.insert_user(&ada).await.unwrap();
-        let now = Utc::now();
+        let now = now();
         let family = TokenFamilyId::random();
         let token = |hash: &str, family| RefreshToken {
             token_hash: hash.into(),
@@ -1292,7 +1270,7 @@ pub mod cases {
         settings.tax.prices_include_tax = true;
         store.save_store_settings(&settings).await.unwrap();
         assert_eq!(store.store_settings().await.unwrap(), Some(settings));
-        let now = Utc::now();
+        let now = now();
         let us = TaxRate::new(TaxRateId::random(), "US", None, Decimal::new(5, 2), now).unwrap();
         let tx = TaxRate::new(
             TaxRateId::random(),
@@ -1352,7 +1330,7 @@ pub mod cases {
                     body: "b".into(),
                 },
                 ReviewStatus::Approved,
-                Utc::now(),
+                now(),
             )
             .unwrap()
         };

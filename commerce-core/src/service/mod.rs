@@ -172,6 +172,9 @@ impl From<StorageError> for CommerceError {
             StorageError::Duplicate(what) => {
                 CommerceError::Conflict(format!("{what} is already taken"))
             }
+            StorageError::InvalidCursor => {
+                CommerceError::validation("cursor", "is not a cursor this listing gave")
+            }
             StorageError::MissingReference(what) => {
                 CommerceError::validation(&what, "refers to something that does not exist")
             }

@@ -1,0 +1,781 @@
+//! Products (with variants and full-text search), categories and reviews.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use commerce_core::catalog::{
+    Category, Product, ProductStatus, Rating, Review, ReviewStatus, Variant,
+};
+use commerce_core::ids::{CategoryId, ProductId, ReviewId, UserId};
+use commerce_core::ports::{
+    CategoryStore, Page, PageRequest, ProductQuery, ProductSort, ProductStore, ReviewStore,
+    StorageError,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use crate::codec::{amount_key, decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::{storage_error, SqliteStore};
+
+const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
+     p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
+     p.created_at, p.updated_at, p.price_key, p.name_key, p.rating_key";
+
+fn status_of(text: &str, index: usize) -> rusqlite::Result<ProductStatus> {
+    ProductStatus::parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown status {text}").into(),
+        )
+    })
+}
+
+fn product_from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
+    let status: String = r.get(7)?;
+    Ok(Product {
+        id: r.id(0)?,
+        name: r.get(1)?,
+        slug: r.get(2)?,
+        description: r.get(3)?,
+        price: r.decimal(4)?,
+        category_id: r.opt_id(5)?,
+        vendor_id: r.id(6)?,
+        status: status_of(&status, 7)?,
+        inventory_count: r.count(8)?,
+        reserved: r.count(9)?,
+        low_stock_threshold: r.count(10)?,
+        images: r.json(11)?,
+        variants: Vec::new(),
+        rating: Rating {
+            average: r.decimal(12)?,
+            count: r.count(13)?,
+        },
+        version: r.get::<_, i64>(14)?.try_into().unwrap_or(0),
+        created_at: r.time(15)?,
+        updated_at: r.time(16)?,
+    })
+}
+
+/// Fills in the variants of `products` with one query (no N+1).
+fn attach_variants(conn: &Connection, products: &mut [Product]) -> Result<(), StorageError> {
+    if products.is_empty() {
+        return Ok(());
+    }
+    let placeholders = vec!["?"; products.len()].join(",");
+    let sql = format!(
+        "SELECT product_id, id, sku, options, price, inventory_count, reserved FROM product_variants \
+         WHERE product_id IN ({placeholders}) ORDER BY product_id, position"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+    let ids = products.iter().map(|p| p.id.to_string());
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(ids), |r| {
+            Ok((
+                r.id::<ProductId>(0)?,
+                Variant {
+                    id: r.id(1)?,
+                    sku: r.get(2)?,
+                    options: r.json(3)?,
+                    price: r.opt_decimal(4)?,
+                    inventory_count: r.count(5)?,
+                    reserved: r.count(6)?,
+                },
+            ))
+        })
+        .map_err(storage_error)?;
+    let mut by_product: HashMap<ProductId, Vec<Variant>> = HashMap::new();
+    for row in rows {
+        let (pid, v) = row.map_err(storage_error)?;
+        by_product.entry(pid).or_default().push(v);
+    }
+    for p in products.iter_mut() {
+        if let Some(vs) = by_product.remove(&p.id) {
+            p.variants = vs;
+        }
+    }
+    Ok(())
+}
+
+fn read_product(conn: &Connection, id: ProductId) -> Result<Option<Product>, StorageError> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = ?1");
+    let product = conn
+        .prepare_cached(&sql)
+        .map_err(storage_error)?
+        .query_row([id.to_string()], product_from_row)
+        .optional()
+        .map_err(storage_error)?;
+    match product {
+        Some(p) => {
+            let mut list = [p];
+            attach_variants(conn, &mut list)?;
+            let [p] = list;
+            Ok(Some(p))
+        }
+        None => Ok(None),
+    }
+}
+
+fn write_variants(tx: &Transaction<'_>, product: &Product) -> Result<(), StorageError> {
+    let keep: Vec<String> = product.variants.iter().map(|v| v.id.to_string()).collect();
+    // Variants dropped from the product go; the rest are updated in place (keeping their ids).
+    let mut existing = tx
+        .prepare_cached("SELECT id FROM product_variants WHERE product_id = ?1")
+        .map_err(storage_error)?;
+    let stored: Vec<String> = existing
+        .query_map([product.id.to_string()], |r| r.get(0))
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    for id in stored.iter().filter(|id| !keep.contains(id)) {
+        tx.execute("DELETE FROM product_variants WHERE id = ?1", [id])
+            .map_err(storage_error)?;
+    }
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(id) DO UPDATE SET position = excluded.position, sku = excluded.sku, options = excluded.options,
+                 price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved",
+        )
+        .map_err(storage_error)?;
+    for (i, v) in product.variants.iter().enumerate() {
+        upsert
+            .execute(params![
+                v.id.to_string(),
+                product.id.to_string(),
+                i as i64,
+                v.sku,
+                json(&v.options)?,
+                v.price.map(|p| p.to_string()),
+                v.inventory_count,
+                v.reserved
+            ])
+            .map_err(storage_error)?;
+    }
+    Ok(())
+}
+
+fn missing_category(e: StorageError) -> StorageError {
+    match e {
+        StorageError::MissingReference(_) => StorageError::MissingReference("category_id".into()),
+        other => other,
+    }
+}
+
+/// The FTS5 query for what a shopper typed: every word must match, as a prefix, each word
+/// quoted so that no input is read as FTS syntax.
+fn match_expression(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The name as sorted: Unicode lower case (SQLite's lower() only folds ASCII).
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, StorageError> {
+    let mut sql = format!("SELECT {PRODUCT_COLUMNS}");
+    let mut args: Vec<Value> = Vec::new();
+    let text = match q.text.as_deref() {
+        Some(t) => match match_expression(t) {
+            Some(m) => Some(m),
+            // Only punctuation: nothing can match.
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                })
+            }
+        },
+        None => None,
+    };
+    let sort = match (q.sort, text.is_some()) {
+        (ProductSort::Relevance, false) => ProductSort::Newest,
+        (s, _) => s,
+    };
+    if text.is_some() {
+        sql.push_str(", bm25(products_fts, 10.0, 1.0) AS rank FROM products_fts JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH ?");
+        args.push(Value::Text(text.unwrap_or_default()));
+    } else {
+        sql.push_str(", 0.0 AS rank FROM products p WHERE 1 = 1");
+    }
+    let mut in_list = |sql: &mut String, column: &str, values: Vec<String>| {
+        sql.push_str(&format!(
+            " AND {column} IN ({})",
+            vec!["?"; values.len()].join(",")
+        ));
+        args.extend(values.into_iter().map(Value::Text));
+    };
+    if !q.statuses.is_empty() {
+        in_list(
+            &mut sql,
+            "p.status",
+            q.statuses.iter().map(|s| s.as_str().to_string()).collect(),
+        );
+    }
+    if let Some(categories) = &q.category_ids {
+        if categories.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        in_list(
+            &mut sql,
+            "p.category_id",
+            categories.iter().map(|c| c.to_string()).collect(),
+        );
+    }
+    if let Some(min) = q.min_price {
+        sql.push_str(" AND p.price_key >= ?");
+        args.push(Value::Integer(amount_key(min)));
+    }
+    if let Some(max) = q.max_price {
+        sql.push_str(" AND p.price_key <= ?");
+        args.push(Value::Integer(amount_key(max)));
+    }
+    if q.in_stock {
+        sql.push_str(" AND p.inventory_count > 0");
+    }
+    if let Some(vendor) = q.vendor_id {
+        sql.push_str(" AND p.vendor_id = ?");
+        args.push(Value::Text(vendor.to_string()));
+    }
+    let (kind, order, after, parts): (&str, &str, &str, usize) = match sort {
+        ProductSort::Newest => ("newest", "p.created_at DESC, p.id", "(p.created_at < ? OR (p.created_at = ? AND p.id > ?))", 2),
+        ProductSort::PriceAsc => ("price_asc", "p.price_key, p.id", "(p.price_key > ? OR (p.price_key = ? AND p.id > ?))", 2),
+        ProductSort::PriceDesc => ("price_desc", "p.price_key DESC, p.id", "(p.price_key < ? OR (p.price_key = ? AND p.id > ?))", 2),
+        ProductSort::Name => ("name", "p.name_key, p.id", "(p.name_key > ? OR (p.name_key = ? AND p.id > ?))", 2),
+        ProductSort::Rating => (
+            "rating",
+            "p.rating_key DESC, p.rating_count DESC, p.id",
+            "(p.rating_key < ? OR (p.rating_key = ? AND (p.rating_count < ? OR (p.rating_count = ? AND p.id > ?))))",
+            3,
+        ),
+        ProductSort::Relevance => ("relevance", "rank, p.id", "(rank > ? OR (rank = ? AND p.id > ?))", 2),
+    };
+    if let Some(cursor) = &q.page.cursor {
+        let values = decode_cursor(kind, cursor, parts)?;
+        let key = |i: usize| -> Result<Value, StorageError> {
+            let v = &values[i];
+            Ok(match sort {
+                ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                    Value::Integer(v.parse().map_err(|_| StorageError::InvalidCursor)?)
+                }
+                ProductSort::Rating => {
+                    Value::Integer(v.parse().map_err(|_| StorageError::InvalidCursor)?)
+                }
+                ProductSort::Relevance if i == 0 => {
+                    Value::Real(v.parse().map_err(|_| StorageError::InvalidCursor)?)
+                }
+                _ => Value::Text(v.clone()),
+            })
+        };
+        sql.push_str(" AND ");
+        sql.push_str(after);
+        match sort {
+            ProductSort::Rating => {
+                let (rk, rc, id) = (key(0)?, key(1)?, Value::Text(values[2].clone()));
+                args.extend([rk.clone(), rk, rc.clone(), rc, id]);
+            }
+            _ => {
+                let (k, id) = (key(0)?, Value::Text(values[1].clone()));
+                args.extend([k.clone(), k, id]);
+            }
+        }
+    }
+    let limit = q.page.effective_limit();
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ?"));
+    args.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            let product = product_from_row(r)?;
+            let price_key: i64 = r.get(17)?;
+            let name_key: String = r.get(18)?;
+            let rating_key: i64 = r.get(19)?;
+            let rank: f64 = r.get(20)?;
+            let cursor = match sort {
+                ProductSort::Newest => vec![time_text(product.created_at), product.id.to_string()],
+                ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                    vec![price_key.to_string(), product.id.to_string()]
+                }
+                ProductSort::Name => vec![name_key, product.id.to_string()],
+                ProductSort::Rating => vec![
+                    rating_key.to_string(),
+                    product.rating.count.to_string(),
+                    product.id.to_string(),
+                ],
+                ProductSort::Relevance => vec![rank.to_string(), product.id.to_string()],
+            };
+            Ok((product, cursor))
+        })
+        .map_err(storage_error)?;
+    let mut items = Vec::with_capacity(limit + 1);
+    let mut cursors = Vec::with_capacity(limit + 1);
+    for row in rows {
+        let (p, c) = row.map_err(storage_error)?;
+        items.push(p);
+        cursors.push(c);
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        cursors.get(limit - 1).map(|c| encode_cursor(kind, c))
+    } else {
+        None
+    };
+    attach_variants(conn, &mut items)?;
+    Ok(Page { items, next_cursor })
+}
+
+fn insert_product_row(tx: &Transaction<'_>, p: &Product) -> Result<(), StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO products (id, name, name_key, slug, description, price, price_key, category_id, vendor_id, status,
+             inventory_count, reserved, low_stock_threshold, has_variants, images, rating_average, rating_key, rating_count,
+             version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    )
+    .map_err(storage_error)?
+    .execute(params![
+        p.id.to_string(),
+        p.name,
+        name_key(&p.name),
+        p.slug,
+        p.description,
+        p.price.to_string(),
+        amount_key(p.price),
+        p.category_id.map(|c| c.to_string()),
+        p.vendor_id.to_string(),
+        p.status.as_str(),
+        p.inventory_count,
+        p.reserved,
+        p.low_stock_threshold,
+        !p.variants.is_empty(),
+        json(&p.images)?,
+        p.rating.average.to_string(),
+        amount_key(p.rating.average),
+        p.rating.count,
+        p.version as i64,
+        time_text(p.created_at),
+        time_text(p.updated_at)
+    ])
+    .map_err(|e| missing_category(storage_error(e)))?;
+    Ok(())
+}
+
+#[async_trait]
+impl ProductStore for SqliteStore {
+    async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
+        let p = product.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            insert_product_row(&tx, &p)?;
+            write_variants(&tx, &p)?;
+            tx.commit().map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
+        let p = product.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            // The version guard is in the WHERE clause: a stale write changes no row.
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE products SET name = ?1, name_key = ?2, slug = ?3, description = ?4, price = ?5, price_key = ?6,
+                         category_id = ?7, status = ?8, inventory_count = ?9, reserved = ?10, low_stock_threshold = ?11,
+                         has_variants = ?12, images = ?13, updated_at = ?14, version = version + 1
+                     WHERE id = ?15 AND version = ?16",
+                )
+                .map_err(storage_error)?
+                .execute(params![
+                    p.name,
+                    name_key(&p.name),
+                    p.slug,
+                    p.description,
+                    p.price.to_string(),
+                    amount_key(p.price),
+                    p.category_id.map(|c| c.to_string()),
+                    p.status.as_str(),
+                    p.inventory_count,
+                    p.reserved,
+                    p.low_stock_threshold,
+                    !p.variants.is_empty(),
+                    json(&p.images)?,
+                    time_text(p.updated_at),
+                    p.id.to_string(),
+                    p.version as i64
+                ])
+                .map_err(|e| missing_category(storage_error(e)))?;
+            if changed == 0 {
+                let exists: Option<i64> = tx
+                    .query_row("SELECT version FROM products WHERE id = ?1", [p.id.to_string()], |r| r.get(0))
+                    .optional()
+                    .map_err(storage_error)?;
+                return Err(if exists.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
+            }
+            write_variants(&tx, &p)?;
+            let stored = read_product(&tx, p.id)?.ok_or(StorageError::NotFound)?;
+            tx.commit().map_err(storage_error)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError> {
+        self.write(move |conn| {
+            let n = conn
+                .execute("DELETE FROM products WHERE id = ?1", [id.to_string()])
+                .map_err(storage_error)?;
+            if n == 0 {
+                Err(StorageError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError> {
+        self.read(move |conn| read_product(conn, id)).await
+    }
+
+    async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        self.read(move |conn| {
+            let mut out = Vec::with_capacity(ids.len());
+            // Chunks keep each statement well under SQLite's parameter limit.
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id IN ({})",
+                    vec!["?"; chunk.len()].join(",")
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(chunk), product_from_row)
+                    .map_err(storage_error)?;
+                for row in rows {
+                    out.push(row.map_err(storage_error)?);
+                }
+            }
+            attach_variants(conn, &mut out)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, StorageError> {
+        let q = query.clone();
+        self.read(move |conn| list_products(conn, &q)).await
+    }
+
+    async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError> {
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.status = 'active' AND p.inventory_count <= p.low_stock_threshold
+                 ORDER BY p.inventory_count, p.id LIMIT ?1"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+            let mut out: Vec<Product> = stmt
+                .query_map([limit], product_from_row)
+                .map_err(storage_error)?
+                .collect::<Result<_, _>>()
+                .map_err(storage_error)?;
+            attach_variants(conn, &mut out)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn category_from_row(r: &Row<'_>) -> rusqlite::Result<Category> {
+    Ok(Category {
+        id: r.id(0)?,
+        name: r.get(1)?,
+        slug: r.get(2)?,
+        parent_id: r.opt_id(3)?,
+        created_at: r.time(4)?,
+        updated_at: r.time(5)?,
+    })
+}
+
+fn missing_parent(e: StorageError) -> StorageError {
+    match e {
+        StorageError::MissingReference(_) => StorageError::MissingReference("parent_id".into()),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl CategoryStore for SqliteStore {
+    async fn categories(&self) -> Result<Vec<Category>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, name, slug, parent_id, created_at, updated_at FROM categories",
+                )
+                .map_err(storage_error)?;
+            let rows = stmt
+                .query_map([], category_from_row)
+                .map_err(storage_error)?;
+            rows.collect::<Result<_, _>>().map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn insert_category(&self, category: &Category) -> Result<(), StorageError> {
+        let c = category.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![c.id.to_string(), c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.created_at), time_text(c.updated_at)],
+            )
+            .map_err(|e| missing_parent(storage_error(e)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_category(&self, category: &Category) -> Result<(), StorageError> {
+        let c = category.clone();
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE categories SET name = ?1, slug = ?2, parent_id = ?3, updated_at = ?4 WHERE id = ?5",
+                    params![c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.updated_at), c.id.to_string()],
+                )
+                .map_err(|e| missing_parent(storage_error(e)))?;
+            if n == 0 {
+                Err(StorageError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            let id = id.to_string();
+            let parent: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT parent_id FROM categories WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(storage_error)?;
+            let Some(parent) = parent else {
+                return Err(StorageError::NotFound);
+            };
+            tx.execute(
+                "UPDATE categories SET parent_id = ?1 WHERE parent_id = ?2",
+                params![parent, id],
+            )
+            .map_err(storage_error)?;
+            tx.execute(
+                "UPDATE products SET category_id = NULL WHERE category_id = ?1",
+                [&id],
+            )
+            .map_err(storage_error)?;
+            tx.execute("DELETE FROM categories WHERE id = ?1", [&id])
+                .map_err(storage_error)?;
+            tx.commit().map_err(storage_error)
+        })
+        .await
+    }
+}
+
+const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, status, created_at";
+
+fn review_from_row(r: &Row<'_>) -> rusqlite::Result<Review> {
+    let status: String = r.get(6)?;
+    let status = match status.as_str() {
+        "pending" => ReviewStatus::Pending,
+        "approved" => ReviewStatus::Approved,
+        "rejected" => ReviewStatus::Rejected,
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                6,
+                rusqlite::types::Type::Text,
+                format!("unknown review status {other}").into(),
+            ))
+        }
+    };
+    Ok(Review {
+        id: r.id(0)?,
+        product_id: r.id(1)?,
+        user_id: r.id(2)?,
+        rating: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        status,
+        created_at: r.time(7)?,
+    })
+}
+
+fn review_status(s: ReviewStatus) -> &'static str {
+    match s {
+        ReviewStatus::Pending => "pending",
+        ReviewStatus::Approved => "approved",
+        ReviewStatus::Rejected => "rejected",
+    }
+}
+
+/// Recomputes a product's rating from its approved reviews, in the caller's transaction.
+fn refresh_rating(tx: &Transaction<'_>, product_id: &str) -> Result<(), StorageError> {
+    let (count, sum): (i64, i64) = tx
+        .query_row(
+            "SELECT COUNT(*), COALESCE(SUM(rating), 0) FROM reviews WHERE product_id = ?1 AND status = 'approved'",
+            [product_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(storage_error)?;
+    let rating = Rating::from_totals(sum.max(0) as u64, u32::try_from(count).unwrap_or(u32::MAX));
+    tx.execute(
+        "UPDATE products SET rating_average = ?1, rating_key = ?2, rating_count = ?3 WHERE id = ?4",
+        params![
+            rating.average.to_string(),
+            amount_key(rating.average),
+            rating.count,
+            product_id
+        ],
+    )
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ReviewStore for SqliteStore {
+    async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
+        let r = review.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            tx.execute(
+                &format!("INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    r.id.to_string(),
+                    r.product_id.to_string(),
+                    r.user_id.to_string(),
+                    r.rating,
+                    r.title,
+                    r.body,
+                    review_status(r.status),
+                    time_text(r.created_at)
+                ],
+            )
+            .map_err(|e| match storage_error(e) {
+                StorageError::MissingReference(_) => StorageError::MissingReference("product_id".into()),
+                StorageError::Duplicate(_) => StorageError::Duplicate("review".into()),
+                other => other,
+            })?;
+            refresh_rating(&tx, &r.product_id.to_string())?;
+            tx.commit().map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn update_review(&self, review: &Review) -> Result<(), StorageError> {
+        let r = review.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            let n = tx
+                .execute(
+                    "UPDATE reviews SET rating = ?1, title = ?2, body = ?3, status = ?4 WHERE id = ?5",
+                    params![r.rating, r.title, r.body, review_status(r.status), r.id.to_string()],
+                )
+                .map_err(storage_error)?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            refresh_rating(&tx, &r.product_id.to_string())?;
+            tx.commit().map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError> {
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?1"),
+                [id.to_string()],
+                review_from_row,
+            )
+            .optional()
+            .map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn reviews(
+        &self,
+        product_id: ProductId,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError> {
+        let page = page.clone();
+        self.read(move |conn| {
+            let limit = page.effective_limit();
+            let mut args: Vec<Value> = vec![Value::Text(product_id.to_string())];
+            let mut sql = format!(
+                "SELECT {REVIEW_COLUMNS} FROM reviews WHERE product_id = ? AND status = 'approved'"
+            );
+            if let Some(c) = &page.cursor {
+                let v = decode_cursor("reviews", c, 2)?;
+                sql.push_str(" AND (created_at < ? OR (created_at = ? AND id > ?))");
+                args.extend([
+                    Value::Text(v[0].clone()),
+                    Value::Text(v[0].clone()),
+                    Value::Text(v[1].clone()),
+                ]);
+            }
+            sql.push_str(" ORDER BY created_at DESC, id LIMIT ?");
+            args.push(Value::Integer(limit as i64 + 1));
+            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+            let mut items: Vec<Review> = stmt
+                .query_map(rusqlite::params_from_iter(args), review_from_row)
+                .map_err(storage_error)?
+                .collect::<Result<_, _>>()
+                .map_err(storage_error)?;
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items
+                    .last()
+                    .map(|r| encode_cursor("reviews", &[time_text(r.created_at), r.id.to_string()]))
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn has_reviewed(
+        &self,
+        product_id: ProductId,
+        user_id: UserId,
+    ) -> Result<bool, StorageError> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT 1 FROM reviews WHERE product_id = ?1 AND user_id = ?2",
+                [product_id.to_string(), user_id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(storage_error)
+        })
+        .await
+    }
+}

@@ -1,0 +1,171 @@
+//! Conversions between domain values and SQLite columns. A value that cannot be read back
+//! (a hand-edited row) surfaces as `StorageError::Corrupt`, never a panic.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use commerce_core::ports::StorageError;
+use rusqlite::types::Type;
+use rusqlite::Row;
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// RFC 3339 in UTC with microseconds: fixed width, so it sorts as text.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Prices × 10^4 as an integer, for exact comparisons and sorting in SQL.
+pub fn amount_key(d: Decimal) -> i64 {
+    let scaled = d * Decimal::from(10_000);
+    i64::try_from(scaled.trunc()).unwrap_or(if d.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+pub fn json<T: Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt(format!("cannot encode: {e}")))
+}
+
+fn bad(index: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(e))
+}
+
+/// Typed reads inside row closures; a malformed value becomes a conversion error, which
+/// `storage_error` reports as corrupt data.
+pub trait RowExt {
+    fn id<T: From<Uuid>>(&self, index: usize) -> rusqlite::Result<T>;
+    fn opt_id<T: From<Uuid>>(&self, index: usize) -> rusqlite::Result<Option<T>>;
+    fn time(&self, index: usize) -> rusqlite::Result<DateTime<Utc>>;
+    fn opt_time(&self, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>>;
+    fn decimal(&self, index: usize) -> rusqlite::Result<Decimal>;
+    fn opt_decimal(&self, index: usize) -> rusqlite::Result<Option<Decimal>>;
+    fn json<T: DeserializeOwned>(&self, index: usize) -> rusqlite::Result<T>;
+    fn count(&self, index: usize) -> rusqlite::Result<u32>;
+}
+
+impl RowExt for Row<'_> {
+    fn id<T: From<Uuid>>(&self, index: usize) -> rusqlite::Result<T> {
+        let text: String = self.get(index)?;
+        Uuid::parse_str(&text)
+            .map(T::from)
+            .map_err(|e| bad(index, e))
+    }
+
+    fn opt_id<T: From<Uuid>>(&self, index: usize) -> rusqlite::Result<Option<T>> {
+        let text: Option<String> = self.get(index)?;
+        text.map(|t| Uuid::parse_str(&t).map(T::from).map_err(|e| bad(index, e)))
+            .transpose()
+    }
+
+    fn time(&self, index: usize) -> rusqlite::Result<DateTime<Utc>> {
+        let text: String = self.get(index)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| bad(index, e))
+    }
+
+    fn opt_time(&self, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let text: Option<String> = self.get(index)?;
+        text.map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| bad(index, e))
+        })
+        .transpose()
+    }
+
+    fn decimal(&self, index: usize) -> rusqlite::Result<Decimal> {
+        let text: String = self.get(index)?;
+        Decimal::from_str(&text).map_err(|e| bad(index, e))
+    }
+
+    fn opt_decimal(&self, index: usize) -> rusqlite::Result<Option<Decimal>> {
+        let text: Option<String> = self.get(index)?;
+        text.map(|t| Decimal::from_str(&t).map_err(|e| bad(index, e)))
+            .transpose()
+    }
+
+    fn json<T: DeserializeOwned>(&self, index: usize) -> rusqlite::Result<T> {
+        let text: String = self.get(index)?;
+        serde_json::from_str(&text).map_err(|e| bad(index, e))
+    }
+
+    fn count(&self, index: usize) -> rusqlite::Result<u32> {
+        let n: i64 = self.get(index)?;
+        u32::try_from(n).map_err(|e| bad(index, e))
+    }
+}
+
+/// An opaque cursor: the last item's sort key and id, hex-encoded so that it survives any
+/// URL. The listing's kind is part of it, so a cursor of another listing is refused.
+pub fn encode_cursor(kind: &str, parts: &[String]) -> String {
+    let mut raw = String::from(kind);
+    for p in parts {
+        raw.push('\u{1f}');
+        raw.push_str(p);
+    }
+    raw.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn decode_cursor(kind: &str, cursor: &str, parts: usize) -> Result<Vec<String>, StorageError> {
+    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+        return Err(StorageError::InvalidCursor);
+    }
+    let bytes: Vec<u8> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| StorageError::InvalidCursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| StorageError::InvalidCursor)?;
+    let mut fields = text.split('\u{1f}');
+    if fields.next() != Some(kind) {
+        return Err(StorageError::InvalidCursor);
+    }
+    let values: Vec<String> = fields.map(str::to_string).collect();
+    if values.len() != parts {
+        return Err(StorageError::InvalidCursor);
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_others() {
+        let c = encode_cursor("price_asc", &["19990000".into(), "abc".into()]);
+        assert_eq!(
+            decode_cursor("price_asc", &c, 2).unwrap(),
+            vec!["19990000", "abc"]
+        );
+        assert_eq!(
+            decode_cursor("newest", &c, 2),
+            Err(StorageError::InvalidCursor)
+        );
+        assert_eq!(
+            decode_cursor("price_asc", "zz", 2),
+            Err(StorageError::InvalidCursor)
+        );
+        assert_eq!(
+            decode_cursor("price_asc", "abc", 2),
+            Err(StorageError::InvalidCursor)
+        );
+    }
+
+    #[test]
+    fn times_sort_as_text() {
+        let a = time_text(
+            DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        );
+        assert_eq!(a, "2026-01-02T03:04:05.000000Z");
+        assert_eq!(amount_key(Decimal::new(1999, 2)), 199_900);
+    }
+}

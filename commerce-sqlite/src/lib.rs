@@ -1,0 +1,329 @@
+//! Every storage port of `commerce-core` on SQLite: the embedded default.
+//!
+//! - One file, created on first open; WAL mode, `synchronous=NORMAL`, a busy timeout, foreign
+//!   keys on. The schema is embedded and migrated forward on open ([`schema`]).
+//! - One writer connection (SQLite has one writer anyway; queuing writes in-process avoids
+//!   busy waits) and a small pool of readers, all used from `spawn_blocking` so the async
+//!   runtime never blocks.
+//! - Checkout's `place_order` is one `BEGIN IMMEDIATE` transaction; stock is taken with a
+//!   guarded `UPDATE ... WHERE available >= ?`; optimistic versions are checked in the
+//!   UPDATE's WHERE clause; listings use keyset pagination.
+//!
+//! ```ignore
+//! let store = Arc::new(commerce_sqlite::SqliteStore::open("data/commerce.db").await?);
+//! let shop = commerce_core::Commerce::builder(store).build();
+//! ```
+
+mod carts;
+mod catalog;
+mod codec;
+mod orders;
+mod payments;
+mod promotions;
+pub mod schema;
+mod settings;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use commerce_core::ports::StorageError;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+/// Why a database could not be opened. Each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("{path} is not a SQLite database (or it is corrupt): {reason}")]
+    NotADatabase { path: PathBuf, reason: String },
+    #[error("{path} was written by a newer version of commerce (schema {found}, this build knows up to {known}); upgrade commerce or use a backup")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("migrating {path} to schema {version} failed, nothing was changed: {reason}")]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        reason: String,
+    },
+}
+
+/// How the store uses SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Reader connections (each keeps its own page cache, so keep it small).
+    pub readers: usize,
+    /// How long a connection waits for a lock held by another process before failing.
+    pub busy_timeout: Duration,
+    /// Page cache per connection, in KiB.
+    pub cache_kib: i64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+            cache_kib: 8 * 1024,
+        }
+    }
+}
+
+/// All storage ports on one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_returned: Condvar,
+    /// Removes a temporary database's files when the last handle goes.
+    temporary: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.temporary {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = self.path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| OpenError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let classify = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+            OpenError::NotADatabase {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
+        }
+        _ => OpenError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+    };
+    conn.busy_timeout(options.busy_timeout).map_err(classify)?;
+    // journal_mode answers with a row; the others are plain settings. Reading the header here
+    // is also what reveals a file that is not a database.
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .map_err(classify)?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        options.cache_kib.max(64)
+    ))
+    .map_err(classify)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, OpenError> {
+        Self::open_with(path, SqliteOptions::default()).await
+    }
+
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<SqliteStore, OpenError> {
+        let path = path.as_ref().to_path_buf();
+        tokio::task::spawn_blocking(move || Self::open_blocking(path, options, false))
+            .await
+            .map_err(|e| OpenError::Io {
+                path: PathBuf::new(),
+                reason: e.to_string(),
+            })?
+    }
+
+    /// A fresh database in the system's temporary directory, deleted when the last handle is
+    /// dropped: for tests.
+    pub async fn open_temporary() -> Result<SqliteStore, OpenError> {
+        let path =
+            std::env::temp_dir().join(format!("commerce-{}.db", uuid::Uuid::new_v4().simple()));
+        tokio::task::spawn_blocking(move || {
+            Self::open_blocking(path, SqliteOptions::default(), true)
+        })
+        .await
+        .map_err(|e| OpenError::Io {
+            path: PathBuf::new(),
+            reason: e.to_string(),
+        })?
+    }
+
+    fn open_blocking(
+        path: PathBuf,
+        options: SqliteOptions,
+        temporary: bool,
+    ) -> Result<SqliteStore, OpenError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Io {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let mut writer = connect(&path, &options)?;
+        schema::migrate(&mut writer, &path)?;
+        let readers = (0..options.readers.max(1))
+            .map(|_| connect(&path, &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+                reader_returned: Condvar::new(),
+                temporary,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on a reader connection, off the async workers.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let reader = ReaderGuard::take(&inner);
+            match reader.conn.as_ref() {
+                Some(conn) => f(conn),
+                None => Err(StorageError::Unavailable("no reader connection".into())),
+            }
+        })
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("storage task failed: {e}")))?
+    }
+
+    /// Runs `f` on the writer connection, off the async workers. Writes are queued here, one
+    /// at a time, which is how SQLite works anyway.
+    pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| {
+            E::from(StorageError::Unavailable(format!(
+                "storage task failed: {e}"
+            )))
+        })?
+    }
+}
+
+/// A poisoned lock only means another call panicked mid-way; SQLite rolled its transaction
+/// back, so the connection is still sound.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A reader connection borrowed from the pool and given back when dropped (even on panic).
+struct ReaderGuard<'a> {
+    inner: &'a Inner,
+    conn: Option<Connection>,
+}
+
+impl<'a> ReaderGuard<'a> {
+    fn take(inner: &'a Inner) -> Self {
+        let mut readers = lock(&inner.readers);
+        loop {
+            if let Some(conn) = readers.pop() {
+                return Self {
+                    inner,
+                    conn: Some(conn),
+                };
+            }
+            readers = inner
+                .reader_returned
+                .wait(readers)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for ReaderGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            lock(&self.inner.readers).push(conn);
+            self.inner.reader_returned.notify_one();
+        }
+    }
+}
+
+/// Maps SQLite's errors to the port's: constraints become `Duplicate`/`MissingReference`
+/// naming the column, a full disk or a lock held too long becomes `Unavailable`.
+pub(crate) fn storage_error(e: rusqlite::Error) -> StorageError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+        let message = message.clone().unwrap_or_default();
+        match failure.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                // "UNIQUE constraint failed: products.slug" → "slug"
+                let column = message
+                    .rsplit(['.', ' '])
+                    .next()
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or("record")
+                    .to_string();
+                return StorageError::Duplicate(column);
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StorageError::MissingReference("reference".into())
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_CHECK => {
+                return StorageError::Corrupt(format!("a check failed: {message}"))
+            }
+            _ => {}
+        }
+        return match failure.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StorageError::Unavailable("the database is locked by another process".into())
+            }
+            ErrorCode::DiskFull => StorageError::Unavailable("the disk is full".into()),
+            ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::PermissionDenied => {
+                StorageError::Unavailable(format!("the database cannot be written: {e}"))
+            }
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                StorageError::Corrupt(e.to_string())
+            }
+            _ => StorageError::Unavailable(e.to_string()),
+        };
+    }
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StorageError::Corrupt(e.to_string())
+        }
+        other => StorageError::Unavailable(other.to_string()),
+    }
+}

@@ -1,0 +1,480 @@
+//! Orders, and checkout's one atomic write.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use commerce_core::ids::{OrderId, ProductId, UserId, VariantId};
+use commerce_core::money::{Currency, Money};
+use commerce_core::order::{Order, OrderStatus};
+use commerce_core::ports::{
+    DailySales, NewOrder, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
+    StockMovement, StorageError,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::codec::{decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::{storage_error, SqliteStore};
+
+fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
+    conn.prepare_cached("SELECT data, version FROM orders WHERE id = ?1")
+        .map_err(storage_error)?
+        .query_row([id.to_string()], order_from_row)
+        .optional()
+        .map_err(storage_error)
+}
+
+fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
+    let mut order: Order = r.json(0)?;
+    order.version = r.get::<_, i64>(1)?.try_into().unwrap_or(0);
+    Ok(order)
+}
+
+/// Takes `quantity` units of a product or variant from what is available, in SQL with a
+/// guard, so that two checkouts can never both take the last unit.
+fn reserve(
+    tx: &Transaction<'_>,
+    product: ProductId,
+    variant: Option<VariantId>,
+    quantity: u32,
+) -> Result<StockLevel, PlaceOrderError> {
+    let pid = product.to_string();
+    let row: Option<(String, bool, u32)> = tx
+        .prepare_cached(
+            "SELECT status, has_variants, low_stock_threshold FROM products WHERE id = ?1",
+        )
+        .map_err(storage_error)?
+        .query_row([&pid], |r| Ok((r.get(0)?, r.get(1)?, r.count(2)?)))
+        .optional()
+        .map_err(storage_error)?;
+    let Some((status, has_variants, threshold)) = row else {
+        return Err(PlaceOrderError::Unavailable(product));
+    };
+    // Only active products sell; a variant is named exactly when the product has variants.
+    if status != "active" || has_variants != variant.is_some() {
+        return Err(PlaceOrderError::Unavailable(product));
+    }
+    let available = match variant {
+        None => {
+            let taken = tx
+                .prepare_cached(
+                    "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1
+                     WHERE id = ?2 AND inventory_count >= ?1",
+                )
+                .map_err(storage_error)?
+                .execute(params![quantity, pid])
+                .map_err(storage_error)?;
+            let left: u32 = tx
+                .query_row(
+                    "SELECT inventory_count FROM products WHERE id = ?1",
+                    [&pid],
+                    |r| r.count(0),
+                )
+                .map_err(storage_error)?;
+            if taken == 0 {
+                return Err(PlaceOrderError::OutOfStock {
+                    product_id: product,
+                    variant_id: None,
+                    available: left,
+                });
+            }
+            left
+        }
+        Some(v) => {
+            let vid = v.to_string();
+            let taken = tx
+                .prepare_cached(
+                    "UPDATE product_variants SET inventory_count = inventory_count - ?1, reserved = reserved + ?1
+                     WHERE id = ?2 AND product_id = ?3 AND inventory_count >= ?1",
+                )
+                .map_err(storage_error)?
+                .execute(params![quantity, vid, pid])
+                .map_err(storage_error)?;
+            let left: Option<u32> = tx
+                .query_row("SELECT inventory_count FROM product_variants WHERE id = ?1 AND product_id = ?2", [&vid, &pid], |r| r.count(0))
+                .optional()
+                .map_err(storage_error)?;
+            let Some(left) = left else {
+                return Err(PlaceOrderError::Unavailable(product));
+            };
+            if taken == 0 {
+                return Err(PlaceOrderError::OutOfStock {
+                    product_id: product,
+                    variant_id: Some(v),
+                    available: left,
+                });
+            }
+            // The product's counts are the sums of its variants'.
+            tx.prepare_cached(
+                "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1 WHERE id = ?2",
+            )
+            .map_err(storage_error)?
+            .execute(params![quantity, pid])
+            .map_err(storage_error)?;
+            left
+        }
+    };
+    Ok(StockLevel {
+        product_id: product,
+        variant_id: variant,
+        available,
+        threshold,
+    })
+}
+
+/// Moves an order's reserved units back to available (release) or out (commit).
+fn move_stock(
+    tx: &Transaction<'_>,
+    order: &Order,
+    movement: StockMovement,
+) -> Result<(), StorageError> {
+    let (sql_variant, sql_product) = match movement {
+        StockMovement::None => return Ok(()),
+        StockMovement::Release => (
+            "UPDATE product_variants SET inventory_count = inventory_count + ?1, reserved = MAX(reserved - ?1, 0) WHERE id = ?2 AND product_id = ?3",
+            "UPDATE products SET inventory_count = inventory_count + ?1, reserved = MAX(reserved - ?1, 0), version = version + 1 WHERE id = ?2",
+        ),
+        StockMovement::Commit => (
+            "UPDATE product_variants SET reserved = MAX(reserved - ?1, 0) WHERE id = ?2 AND product_id = ?3",
+            "UPDATE products SET reserved = MAX(reserved - ?1, 0), version = version + 1 WHERE id = ?2",
+        ),
+    };
+    for (product, variant, quantity) in order.units() {
+        let pid = product.to_string();
+        let moved = match variant {
+            // A variant deleted since has no stock left to move.
+            Some(v) => {
+                tx.prepare_cached(sql_variant)
+                    .map_err(storage_error)?
+                    .execute(params![quantity, v.to_string(), pid])
+                    .map_err(storage_error)?
+                    > 0
+            }
+            None => true,
+        };
+        if moved {
+            tx.prepare_cached(sql_product)
+                .map_err(storage_error)?
+                .execute(params![quantity, pid])
+                .map_err(storage_error)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_order(tx: &Transaction<'_>, order: &Order) -> Result<(), StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO orders (id, number, user_id, status, total, currency, data, version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .map_err(storage_error)?
+    .execute(params![
+        order.id.to_string(),
+        order.number,
+        order.user_id.map(|u| u.to_string()),
+        order.status.as_str(),
+        order.totals.total.amount().to_string(),
+        order.currency.code(),
+        json(order)?,
+        order.version as i64,
+        time_text(order.created_at),
+        time_text(order.updated_at)
+    ])
+    .map_err(storage_error)?;
+    let mut line = tx
+        .prepare_cached("INSERT INTO order_lines (order_id, position, product_id, variant_id, quantity) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(storage_error)?;
+    for (i, l) in order.lines.iter().enumerate() {
+        line.execute(params![
+            order.id.to_string(),
+            i as i64,
+            l.product_id.to_string(),
+            l.variant_id.map(|v| v.to_string()),
+            l.quantity
+        ])
+        .map_err(storage_error)?;
+    }
+    Ok(())
+}
+
+fn count_promotion(
+    tx: &Transaction<'_>,
+    id: commerce_core::ids::PromotionId,
+    customer: &str,
+) -> Result<(), PlaceOrderError> {
+    let pid = id.to_string();
+    let counted = tx
+        .prepare_cached("UPDATE promotions SET used_count = used_count + 1 WHERE id = ?1 AND (usage_limit IS NULL OR used_count < usage_limit)")
+        .map_err(storage_error)?
+        .execute([&pid])
+        .map_err(storage_error)?;
+    let limit: Option<Option<u32>> = tx
+        .query_row(
+            "SELECT per_customer_limit FROM promotions WHERE id = ?1",
+            [&pid],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?;
+    let Some(per_customer) = limit else {
+        return Err(StorageError::MissingReference("promotion".into()).into());
+    };
+    if counted == 0 {
+        return Err(PlaceOrderError::UsageExhausted(id));
+    }
+    let used: u32 = tx
+        .query_row(
+            "SELECT uses FROM promotion_uses WHERE promotion_id = ?1 AND customer_key = ?2",
+            [&pid, customer],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage_error)?
+        .unwrap_or(0);
+    if per_customer.is_some_and(|l| used >= l) {
+        return Err(PlaceOrderError::CustomerLimitReached(id));
+    }
+    tx.prepare_cached(
+        "INSERT INTO promotion_uses (promotion_id, customer_key, uses) VALUES (?1, ?2, 1)
+         ON CONFLICT(promotion_id, customer_key) DO UPDATE SET uses = uses + 1",
+    )
+    .map_err(storage_error)?
+    .execute([&pid, customer])
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl OrderStore for SqliteStore {
+    async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
+        let new = new.clone();
+        self.write(move |conn| {
+            // IMMEDIATE takes the write lock at once: no other writer (another process on
+            // the same file) can slip in between the stock check and the decrement.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
+            for (p, v, q) in new.order.units() {
+                match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
+                    Some(w) => w.2 += q,
+                    None => wanted.push((p, v, q)),
+                }
+            }
+            let mut levels = Vec::with_capacity(wanted.len());
+            for (product, variant, quantity) in wanted {
+                levels.push(reserve(&tx, product, variant, quantity)?);
+            }
+            for id in &new.promotion_ids {
+                count_promotion(&tx, *id, &new.customer_key)?;
+            }
+            if let Some((cart_id, version)) = new.cart {
+                let emptied = tx
+                    .prepare_cached(
+                        "UPDATE carts SET data = json_set(data, '$.items', json('[]'), '$.discount_codes', json('[]')),
+                             version = version + 1, updated_at = ?1
+                         WHERE id = ?2 AND version = ?3",
+                    )
+                    .map_err(storage_error)?
+                    .execute(params![time_text(new.order.created_at), cart_id.to_string(), version as i64])
+                    .map_err(storage_error)?;
+                if emptied == 0 {
+                    let exists = tx
+                        .query_row("SELECT 1 FROM carts WHERE id = ?1", [cart_id.to_string()], |_| Ok(()))
+                        .optional()
+                        .map_err(storage_error)?;
+                    if exists.is_some() {
+                        return Err(PlaceOrderError::CartChanged);
+                    }
+                }
+            }
+            insert_order(&tx, &new.order)?;
+            tx.commit().map_err(storage_error)?;
+            Ok(levels)
+        })
+        .await
+    }
+
+    async fn update_order(
+        &self,
+        order: &Order,
+        stock: StockMovement,
+    ) -> Result<Order, StorageError> {
+        let mut next = order.clone();
+        next.version += 1;
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            let n = tx
+                .prepare_cached("UPDATE orders SET status = ?1, data = ?2, version = ?3, updated_at = ?4 WHERE id = ?5 AND version = ?6")
+                .map_err(storage_error)?
+                .execute(params![
+                    next.status.as_str(),
+                    json(&next)?,
+                    next.version as i64,
+                    time_text(next.updated_at),
+                    next.id.to_string(),
+                    next.version as i64 - 1
+                ])
+                .map_err(storage_error)?;
+            if n == 0 {
+                return Err(if read_order(&tx, next.id)?.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
+            }
+            move_stock(&tx, &next, stock)?;
+            tx.commit().map_err(storage_error)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError> {
+        self.read(move |conn| read_order(conn, id)).await
+    }
+
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let limit = filter.page.effective_limit();
+            let mut sql =
+                String::from("SELECT data, version, created_at, id FROM orders WHERE 1 = 1");
+            let mut args: Vec<Value> = Vec::new();
+            if let Some(user) = filter.user_id {
+                sql.push_str(" AND user_id = ?");
+                args.push(Value::Text(user.to_string()));
+            }
+            if let Some(status) = filter.status {
+                sql.push_str(" AND status = ?");
+                args.push(Value::Text(status.as_str().into()));
+            }
+            if let Some(c) = &filter.page.cursor {
+                let v = decode_cursor("orders", c, 2)?;
+                sql.push_str(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+                args.extend([
+                    Value::Text(v[0].clone()),
+                    Value::Text(v[0].clone()),
+                    Value::Text(v[1].clone()),
+                ]);
+            }
+            sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+            args.push(Value::Integer(limit as i64 + 1));
+            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok((
+                        order_from_row(r)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(storage_error)?;
+            let mut items = Vec::new();
+            let mut keys = Vec::new();
+            for row in rows {
+                let (o, created, id) = row.map_err(storage_error)?;
+                items.push(o);
+                keys.push(vec![created, id]);
+            }
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                Some(encode_cursor("orders", &keys[limit - 1]))
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn has_bought(
+        &self,
+        user_id: UserId,
+        product_id: ProductId,
+    ) -> Result<bool, StorageError> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id
+                 WHERE l.product_id = ?1 AND o.user_id = ?2 AND o.status != 'cancelled' LIMIT 1",
+            )
+            .map_err(storage_error)?
+            .query_row([product_id.to_string(), user_id.to_string()], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn count_by_status(&self) -> Result<Vec<(OrderStatus, u64)>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT status, COUNT(*) FROM orders GROUP BY status")
+                .map_err(storage_error)?;
+            let counted: Vec<(String, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(storage_error)?
+                .collect::<Result<_, _>>()
+                .map_err(storage_error)?;
+            Ok(OrderStatus::ALL
+                .into_iter()
+                .map(|s| {
+                    (
+                        s,
+                        counted
+                            .iter()
+                            .find(|(t, _)| t == s.as_str())
+                            .map_or(0, |(_, n)| *n as u64),
+                    )
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn daily_sales(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailySales>, StorageError> {
+        self.read(move |conn| {
+            // Days are compared as the text prefix of the fixed-width UTC timestamps.
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT substr(created_at, 1, 10), total, currency FROM orders
+                     WHERE status IN ('paid', 'processing', 'shipped', 'delivered')
+                       AND substr(created_at, 1, 10) >= ?1 AND substr(created_at, 1, 10) <= ?2",
+                )
+                .map_err(storage_error)?;
+            let rows = stmt
+                .query_map([from.to_string(), to.to_string()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(storage_error)?;
+            let mut days: BTreeMap<NaiveDate, (u32, Money)> = BTreeMap::new();
+            for row in rows {
+                let (day, total, currency) = row.map_err(storage_error)?;
+                let corrupt =
+                    |what: &str| StorageError::Corrupt(format!("order {what} cannot be read"));
+                let day: NaiveDate = day.parse().map_err(|_| corrupt("date"))?;
+                let currency = Currency::from_code(&currency).map_err(|_| corrupt("currency"))?;
+                let total = Money::parse(&total, currency).map_err(|_| corrupt("total"))?;
+                let entry = days.entry(day).or_insert((0, Money::zero(currency)));
+                entry.0 += 1;
+                entry.1 = entry
+                    .1
+                    .checked_add(&total)
+                    .map_err(|_| corrupt("currency"))?;
+            }
+            Ok(days
+                .into_iter()
+                .map(|(day, (orders, revenue))| DailySales {
+                    day,
+                    orders,
+                    revenue,
+                })
+                .collect())
+        })
+        .await
+    }
+}

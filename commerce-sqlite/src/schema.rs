@@ -1,0 +1,84 @@
+//! The schema, embedded in the crate and applied on open: versioned, forward only, each
+//! migration in its own transaction and recorded in `schema_migrations`. A database made by
+//! an older version upgrades in place; one made by a newer version is refused with a clear
+//! error rather than misread.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::OpenError;
+
+/// Every migration, in order. Append only: a released migration is never edited.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+/// The version a database is at (0 for a new file).
+pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
+    let has_table: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if has_table.is_none() {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )
+}
+
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let failed = |version: i64, e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            OpenError::NotADatabase {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
+        }
+        _ => OpenError::Migration {
+            path: path.to_path_buf(),
+            version,
+            reason: e.to_string(),
+        },
+    };
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY,
+             name TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         )",
+    )
+    .map_err(|e| failed(0, e))?;
+    let found = current_version(conn).map_err(|e| failed(0, e))?;
+    let known = latest_version();
+    if found > known {
+        return Err(OpenError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| failed(*version, e))?;
+        tx.execute_batch(sql).map_err(|e| failed(*version, e))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, name, crate::codec::time_text(chrono::Utc::now())],
+        )
+        .map_err(|e| failed(*version, e))?;
+        tx.commit().map_err(|e| failed(*version, e))?;
+    }
+    Ok(())
+}
