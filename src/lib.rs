@@ -25,3 +25,7 @@
 //! ```
 
 pub use commerce_core::*;
+
+/// Storage on SQLite (feature `sqlite`).
+#[cfg(feature = "sqlite")]
+pub use commerce_sqlite as sqlite;

@@ -19,7 +19,7 @@ use crate::{storage_error, SqliteStore};
 
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
-     p.created_at, p.updated_at, p.price_key, p.name_key, p.rating_key";
+     p.created_at, p.updated_at, p.price_key, p.name_key, p.rating_key, p.has_variants";
 
 fn status_of(text: &str, index: usize) -> rusqlite::Result<ProductStatus> {
     ProductStatus::parse(text).ok_or_else(|| {
@@ -102,11 +102,14 @@ fn read_product(conn: &Connection, id: ProductId) -> Result<Option<Product>, Sto
     let product = conn
         .prepare_cached(&sql)
         .map_err(storage_error)?
-        .query_row([id.to_string()], product_from_row)
+        .query_row([id.to_string()], |r| {
+            Ok((product_from_row(r)?, r.get::<_, bool>(20)?))
+        })
         .optional()
         .map_err(storage_error)?;
     match product {
-        Some(p) => {
+        Some((p, false)) => Ok(Some(p)),
+        Some((p, true)) => {
             let mut list = [p];
             attach_variants(conn, &mut list)?;
             let [p] = list;
@@ -201,7 +204,7 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
         (s, _) => s,
     };
     if text.is_some() {
-        sql.push_str(", bm25(products_fts, 10.0, 1.0) AS rank FROM products_fts JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH ?");
+        sql.push_str(", bm25(products_fts, 10.0, 1.0) AS rank FROM products_fts CROSS JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH ?");
         args.push(Value::Text(text.unwrap_or_default()));
     } else {
         sql.push_str(", 0.0 AS rank FROM products p WHERE 1 = 1");
@@ -301,7 +304,7 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
             let price_key: i64 = r.get(17)?;
             let name_key: String = r.get(18)?;
             let rating_key: i64 = r.get(19)?;
-            let rank: f64 = r.get(20)?;
+            let rank: f64 = r.get(21)?;
             let cursor = match sort {
                 ProductSort::Newest => vec![time_text(product.created_at), product.id.to_string()],
                 ProductSort::PriceAsc | ProductSort::PriceDesc => {
@@ -368,6 +371,21 @@ fn insert_product_row(tx: &Transaction<'_>, p: &Product) -> Result<(), StorageEr
     ])
     .map_err(|e| missing_category(storage_error(e)))?;
     Ok(())
+}
+
+impl SqliteStore {
+    /// Inserts many products in one transaction (imports, seeding): all or none.
+    pub async fn insert_products(&self, products: Vec<Product>) -> Result<(), StorageError> {
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            for p in &products {
+                insert_product_row(&tx, p)?;
+                write_variants(&tx, p)?;
+            }
+            tx.commit().map_err(storage_error)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -519,19 +537,35 @@ fn missing_parent(e: StorageError) -> StorageError {
 
 #[async_trait]
 impl CategoryStore for SqliteStore {
+    /// Served from a cache while the category generation (bumped by triggers on every
+    /// change, by any process) is the one it was read at.
     async fn categories(&self) -> Result<Vec<Category>, StorageError> {
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT id, name, slug, parent_id, created_at, updated_at FROM categories",
-                )
-                .map_err(storage_error)?;
-            let rows = stmt
-                .query_map([], category_from_row)
-                .map_err(storage_error)?;
-            rows.collect::<Result<_, _>>().map_err(storage_error)
-        })
-        .await
+        let store = self.clone();
+        let list = self
+            .read(move |conn| {
+                let generation: i64 = conn
+                    .prepare_cached("SELECT categories FROM catalog_generation WHERE id = 1")
+                    .map_err(storage_error)?
+                    .query_row([], |r| r.get(0))
+                    .map_err(storage_error)?;
+                if let Some(cached) = store.cached_categories(generation) {
+                    return Ok(cached);
+                }
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT id, name, slug, parent_id, created_at, updated_at FROM categories",
+                    )
+                    .map_err(storage_error)?;
+                let rows = stmt
+                    .query_map([], category_from_row)
+                    .map_err(storage_error)?;
+                let list: std::sync::Arc<Vec<Category>> =
+                    std::sync::Arc::new(rows.collect::<Result<_, _>>().map_err(storage_error)?);
+                store.cache_categories(generation, list.clone());
+                Ok(list)
+            })
+            .await?;
+        Ok(list.as_ref().clone())
     }
 
     async fn insert_category(&self, category: &Category) -> Result<(), StorageError> {

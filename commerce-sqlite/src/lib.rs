@@ -81,6 +81,8 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
+    /// The category list and the generation it was read at (see migration 0002).
+    categories: Mutex<Option<(i64, Arc<Vec<commerce_core::catalog::Category>>)>>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_returned: Condvar,
@@ -187,6 +189,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
+                categories: Mutex::new(None),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(readers),
                 reader_returned: Condvar::new(),
@@ -197,6 +200,24 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    pub(crate) fn cached_categories(
+        &self,
+        generation: i64,
+    ) -> Option<Arc<Vec<commerce_core::catalog::Category>>> {
+        lock(&self.inner.categories)
+            .as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub(crate) fn cache_categories(
+        &self,
+        generation: i64,
+        categories: Arc<Vec<commerce_core::catalog::Category>>,
+    ) {
+        *lock(&self.inner.categories) = Some((generation, categories));
     }
 
     /// Runs `f` on a reader connection, off the async workers.

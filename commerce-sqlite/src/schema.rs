@@ -10,8 +10,14 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::OpenError;
 
 /// Every migration, in order. Append only: a released migration is never edited.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "catalog_generation",
+        include_str!("../migrations/0002_catalog_generation.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {

@@ -1,0 +1,270 @@
+//! What happens to real files: opening a corrupt or newer database, reopening one, a lock
+//! held by another process, and a whole checkout through the services.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commerce_core::account::{Address, Role};
+use commerce_core::catalog::NewProduct;
+use commerce_core::ports::{ProductStore, StorageError};
+use commerce_core::service::{CartOwner, CheckoutRequest, ItemRequest};
+use commerce_core::testkit::fixtures;
+use commerce_core::{Caller, Commerce};
+use commerce_sqlite::{OpenError, SqliteOptions, SqliteStore};
+use rust_decimal::Decimal;
+
+/// A database path in a fresh temporary directory, removed at the end of the test.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("commerce-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        Self(dir)
+    }
+    fn db(&self) -> PathBuf {
+        self.0.join("shop.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_clearly() {
+    let dir = TempDir::new();
+    std::fs::write(dir.db(), vec![0x42u8; 8192]).unwrap();
+    match SqliteStore::open(dir.db()).await {
+        Err(OpenError::NotADatabase { path, .. }) => assert_eq!(path, dir.db()),
+        Err(other) => panic!("expected NotADatabase, got {other}"),
+        Ok(_) => panic!("a corrupt file was opened"),
+    }
+    // The file is left as it was, for whoever wants to recover it.
+    assert_eq!(std::fs::read(dir.db()).unwrap(), vec![0x42u8; 8192]);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.db()).await.unwrap());
+    {
+        let conn = rusqlite_connection(&dir);
+        conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01T00:00:00.000000Z')", [])
+            .unwrap();
+    }
+    match SqliteStore::open(dir.db()).await {
+        Err(OpenError::NewerSchema {
+            found: 999, known, ..
+        }) => assert_eq!(known, commerce_sqlite::schema::latest_version()),
+        Err(other) => panic!("expected NewerSchema, got {other}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_data_and_migrates_nothing_twice() {
+    let dir = TempDir::new();
+    let lamp = fixtures::product("Lamp", Decimal::new(3000, 2), 4);
+    {
+        let store = SqliteStore::open(dir.db()).await.unwrap();
+        store.insert_product(&lamp).await.unwrap();
+    }
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    assert_eq!(
+        store.product(lamp.id).await.unwrap().map(|p| p.name),
+        Some("Lamp".into())
+    );
+    let conn = rusqlite_connection(&dir);
+    let applied: i64 = conn
+        .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(applied as usize, commerce_sqlite::schema::MIGRATIONS.len());
+}
+
+#[tokio::test]
+async fn a_database_of_an_older_version_upgrades_in_place() {
+    use commerce_core::ports::CategoryStore;
+    let dir = TempDir::new();
+    {
+        // What version 1 of this crate left behind: schema 1 and a category.
+        let conn = rusqlite_connection(&dir);
+        conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").unwrap();
+        let (version, name, sql) = commerce_sqlite::schema::MIGRATIONS[0];
+        conn.execute_batch(sql).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, ?2, '2026-01-01T00:00:00.000000Z')",
+            rusqlite::params![version, name],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at)
+             VALUES ('00000000-0000-0000-0000-000000000001', 'Old', 'old', NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    assert_eq!(
+        commerce_sqlite::schema::current_version(&rusqlite_connection(&dir)).unwrap(),
+        commerce_sqlite::schema::latest_version()
+    );
+    let categories = store.categories().await.unwrap();
+    assert_eq!(
+        categories
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Old"]
+    );
+}
+
+#[tokio::test]
+async fn categories_changed_by_another_process_are_seen() {
+    use commerce_core::ports::CategoryStore;
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    assert!(store.categories().await.unwrap().is_empty());
+    rusqlite_connection(&dir)
+        .execute(
+            "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at)
+             VALUES ('00000000-0000-0000-0000-000000000002', 'Elsewhere', 'elsewhere', NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        store.categories().await.unwrap().len(),
+        1,
+        "the cache notices the other writer"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() {
+    let dir = TempDir::new();
+    let options = SqliteOptions {
+        busy_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
+    // Another process takes the write lock and keeps it.
+    let other = rusqlite_connection(&dir);
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let lamp = fixtures::product("Lamp", Decimal::ONE, 1);
+    match store.insert_product(&lamp).await {
+        Err(StorageError::Unavailable(reason)) => assert!(reason.contains("locked"), "{reason}"),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        store.product(lamp.id).await.unwrap(),
+        None,
+        "nothing half-written"
+    );
+    store.insert_product(&lamp).await.unwrap();
+    assert!(store.product(lamp.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_guest_checks_out_on_sqlite() {
+    let dir = TempDir::new();
+    let shop = Commerce::builder(Arc::new(SqliteStore::open(dir.db()).await.unwrap())).build();
+    let admin = shop
+        .accounts()
+        .create_user(
+            "admin@shop.test",
+            "a-long-password",
+            "Admin",
+            Role::Admin,
+            true,
+        )
+        .await
+        .unwrap();
+    let admin = Caller::user(admin.id, admin.role);
+    let mug = shop
+        .catalog()
+        .create_product(
+            &admin,
+            NewProduct {
+                name: "Mug".into(),
+                price: Decimal::new(1250, 2),
+                inventory_count: 3,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    shop.admin()
+        .save_tax_rate(&admin, None, "US", None, Decimal::new(5, 2))
+        .await
+        .unwrap();
+    shop.admin()
+        .save_shipping_method(&admin, None, "Post", Decimal::new(400, 2), None, true)
+        .await
+        .unwrap();
+    let carts = shop.carts();
+    let first = carts
+        .add_item(
+            &CartOwner::Guest(None),
+            ItemRequest {
+                product_id: mug.id,
+                variant_id: None,
+                quantity: 2,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let guest = CartOwner::Guest(first.new_guest_token);
+    let address = Address {
+        line1: Some("1 Main St".into()),
+        city: Some("Springfield".into()),
+        postal_code: Some("12345".into()),
+        country: "US".into(),
+        ..Default::default()
+    };
+    let checkout = carts
+        .checkout(
+            &Caller::Anonymous,
+            &guest,
+            CheckoutRequest {
+                shipping_address: Some(address),
+                email: Some("g@example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // 25.00 + 4.00 shipping + 1.25 tax.
+    assert_eq!(checkout.order.totals.total.amount(), Decimal::new(3025, 2));
+    let paid = shop
+        .payments()
+        .confirm(&admin, checkout.payment.unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(paid.status.as_str(), "succeeded");
+    let order = shop
+        .orders()
+        .order(&admin, checkout.order.id)
+        .await
+        .unwrap();
+    assert_eq!(order.status.as_str(), "paid");
+    let mug = shop.catalog().product(&admin, mug.id).await.unwrap();
+    assert_eq!((mug.inventory_count, mug.reserved), (1, 2));
+    assert!(carts.cart(&guest).await.unwrap().cart.items.is_empty());
+    // The same search the storefront runs.
+    let found = shop
+        .catalog()
+        .search("mug", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+}
+
+fn rusqlite_connection(dir: &TempDir) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.db()).unwrap()
+}
