@@ -239,6 +239,52 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    group.bench_function("listing_20_page_500", |b| {
+        // Keyset cursors: the 500th page of the whole catalog, newest first, costs what the
+        // first does (OFFSET would read the 9,980 rows before it).
+        let mut cursor = None;
+        for _ in 0..499 {
+            let listing = ProductListing {
+                page: PageRequest {
+                    limit: 20,
+                    cursor: cursor.clone(),
+                },
+                ..Default::default()
+            };
+            cursor = rt
+                .block_on(f.shop.catalog().list_products(listing))
+                .expect("listing")
+                .next_cursor;
+        }
+        let listing = ProductListing {
+            page: PageRequest { limit: 20, cursor },
+            ..Default::default()
+        };
+        b.iter(|| {
+            let (shop, listing) = (f.shop.clone(), listing.clone());
+            let page = on_worker(&rt, async move {
+                shop.catalog().list_products(black_box(listing)).await
+            })
+            .expect("listing");
+            assert_eq!(page.items.len(), 20);
+            page
+        })
+    });
+
+    group.bench_function("listing_20_page_1", |b| {
+        let listing = ProductListing {
+            page: PageRequest::first(20),
+            ..Default::default()
+        };
+        b.iter(|| {
+            let (shop, listing) = (f.shop.clone(), listing.clone());
+            on_worker(&rt, async move {
+                shop.catalog().list_products(black_box(listing)).await
+            })
+            .expect("listing")
+        })
+    });
+
     group.bench_function("search_20", |b| {
         b.iter(|| {
             let page = rt

@@ -244,6 +244,25 @@ pub mod cases {
     use super::fixtures::*;
     use super::*;
 
+    /// Follows cursors one item at a time to the end, returning every item seen.
+    async fn walk<T, F, Fut>(mut fetch: F) -> Vec<T>
+    where
+        F: FnMut(PageRequest) -> Fut,
+        Fut: Future<Output = Result<Page<T>, StorageError>>,
+    {
+        let mut all = Vec::new();
+        let mut page = PageRequest::first(1);
+        loop {
+            let got = fetch(page.clone()).await.expect("a page");
+            assert!(got.items.len() <= 1);
+            all.extend(got.items);
+            match got.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => return all,
+            }
+        }
+    }
+
     async fn stock_of<S: Storage>(store: &S, id: ProductId) -> u32 {
         ProductStore::product(store, id)
             .await
@@ -1074,6 +1093,19 @@ pub mod cases {
             .await
             .unwrap();
         assert_eq!(found.items.len(), 1);
+        let everyone = walk(|page| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_users(&UserFilter {
+                        page,
+                        ..Default::default()
+                    })
+                    .await
+            }
+        })
+        .await;
+        assert_eq!(everyone.len(), 2, "every user once, page by page");
         let save = |default: bool| SavedAddress {
             id: AddressId::random(),
             user_id: ada.id,
@@ -1226,6 +1258,12 @@ pub mod cases {
                 .await,
             Err(StorageError::Duplicate("code".into()))
         );
+        let listed = walk(|page| {
+            let store = store.clone();
+            async move { store.list_promotions(&page).await }
+        })
+        .await;
+        assert_eq!(listed.len(), 3, "every promotion once, page by page");
         let mut for_pricing: Vec<_> = store
             .promotions_for_pricing(&["SAVE".into()])
             .await
@@ -1337,6 +1375,13 @@ pub mod cases {
         let first = review(&ada, 5);
         store.insert_review(&first).await.unwrap();
         store.insert_review(&review(&bob, 2)).await.unwrap();
+        let pid = p.id;
+        let both = walk(|page| {
+            let store = store.clone();
+            async move { store.reviews(pid, &page).await }
+        })
+        .await;
+        assert_eq!(both.len(), 2, "every approved review once, page by page");
         assert!(
             matches!(
                 store.insert_review(&review(&ada, 1)).await,

@@ -252,17 +252,17 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
         args.push(Value::Text(vendor.to_string()));
     }
     let (kind, order, after, parts): (&str, &str, &str, usize) = match sort {
-        ProductSort::Newest => ("newest", "p.created_at DESC, p.id", "(p.created_at < ? OR (p.created_at = ? AND p.id > ?))", 2),
-        ProductSort::PriceAsc => ("price_asc", "p.price_key, p.id", "(p.price_key > ? OR (p.price_key = ? AND p.id > ?))", 2),
-        ProductSort::PriceDesc => ("price_desc", "p.price_key DESC, p.id", "(p.price_key < ? OR (p.price_key = ? AND p.id > ?))", 2),
-        ProductSort::Name => ("name", "p.name_key, p.id", "(p.name_key > ? OR (p.name_key = ? AND p.id > ?))", 2),
+        ProductSort::Newest => ("newest", "p.created_at DESC, p.id", "p.created_at <= ? AND (p.created_at < ? OR (p.created_at = ? AND p.id > ?))", 2),
+        ProductSort::PriceAsc => ("price_asc", "p.price_key, p.id", "p.price_key >= ? AND (p.price_key > ? OR (p.price_key = ? AND p.id > ?))", 2),
+        ProductSort::PriceDesc => ("price_desc", "p.price_key DESC, p.id", "p.price_key <= ? AND (p.price_key < ? OR (p.price_key = ? AND p.id > ?))", 2),
+        ProductSort::Name => ("name", "p.name_key, p.id", "p.name_key >= ? AND (p.name_key > ? OR (p.name_key = ? AND p.id > ?))", 2),
         ProductSort::Rating => (
             "rating",
             "p.rating_key DESC, p.rating_count DESC, p.id",
-            "(p.rating_key < ? OR (p.rating_key = ? AND (p.rating_count < ? OR (p.rating_count = ? AND p.id > ?))))",
+            "p.rating_key <= ? AND (p.rating_key < ? OR (p.rating_key = ? AND (p.rating_count < ? OR (p.rating_count = ? AND p.id > ?))))",
             3,
         ),
-        ProductSort::Relevance => ("relevance", "rank, p.id", "(rank > ? OR (rank = ? AND p.id > ?))", 2),
+        ProductSort::Relevance => ("relevance", "rank, p.id", "rank >= ? AND (rank > ? OR (rank = ? AND p.id > ?))", 2),
     };
     if let Some(cursor) = &q.page.cursor {
         let values = decode_cursor(kind, cursor, parts)?;
@@ -286,11 +286,11 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
         match sort {
             ProductSort::Rating => {
                 let (rk, rc, id) = (key(0)?, key(1)?, Value::Text(values[2].clone()));
-                args.extend([rk.clone(), rk, rc.clone(), rc, id]);
+                args.extend([rk.clone(), rk.clone(), rk, rc.clone(), rc, id]);
             }
             _ => {
                 let (k, id) = (key(0)?, Value::Text(values[1].clone()));
-                args.extend([k.clone(), k, id]);
+                args.extend([k.clone(), k.clone(), k, id]);
             }
         }
     }
@@ -767,8 +767,11 @@ impl ReviewStore for SqliteStore {
             );
             if let Some(c) = &page.cursor {
                 let v = decode_cursor("reviews", c, 2)?;
-                sql.push_str(" AND (created_at < ? OR (created_at = ? AND id > ?))");
+                sql.push_str(
+                    " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
+                );
                 args.extend([
+                    Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[1].clone()),

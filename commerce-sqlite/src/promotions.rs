@@ -96,8 +96,11 @@ impl PromotionStore for SqliteStore {
             let mut args: Vec<Value> = Vec::new();
             if let Some(c) = &page.cursor {
                 let v = decode_cursor("promotions", c, 2)?;
-                sql.push_str(" WHERE (created_at < ? OR (created_at = ? AND id > ?))");
+                sql.push_str(
+                    " WHERE created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
+                );
                 args.extend([
+                    Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[1].clone()),

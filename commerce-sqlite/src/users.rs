@@ -145,8 +145,11 @@ impl UserStore for SqliteStore {
             }
             if let Some(c) = &filter.page.cursor {
                 let v = decode_cursor("users", c, 2)?;
-                sql.push_str(" AND (created_at < ? OR (created_at = ? AND id > ?))");
+                sql.push_str(
+                    " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
+                );
                 args.extend([
+                    Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[0].clone()),
                     Value::Text(v[1].clone()),
