@@ -63,6 +63,9 @@ pub struct SqliteOptions {
     /// and a reader's cache is reset whenever another connection writes, at a cost that
     /// grows with its size (2 MiB measured faster than 8 MiB on the storage bench).
     pub cache_kib: i64,
+    /// A cap on the database size in pages (SQLite's `max_page_count`); past it, writes fail
+    /// as they would on a full disk. `None`: no cap but the disk's.
+    pub max_pages: Option<u64>,
 }
 
 impl Default for SqliteOptions {
@@ -71,6 +74,7 @@ impl Default for SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(5),
             cache_kib: 2 * 1024,
+            max_pages: None,
         }
     }
 }
@@ -185,6 +189,14 @@ impl SqliteStore {
         }
         let mut writer = connect(&path, &options)?;
         schema::migrate(&mut writer, &path)?;
+        if let Some(pages) = options.max_pages {
+            writer
+                .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+                .map_err(|e| OpenError::Io {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
         let readers = (0..options.readers.max(1))
             .map(|_| connect(&path, &options))
             .collect::<Result<Vec<_>, _>>()?;

@@ -170,6 +170,85 @@ async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() 
 }
 
 #[tokio::test]
+async fn a_full_disk_is_a_storage_error_and_nothing_is_half_written() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.db()).await.unwrap());
+    let used: i64 = rusqlite_connection(&dir)
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    let store = SqliteStore::open_with(
+        dir.db(),
+        SqliteOptions {
+            max_pages: Some(used as u64 + 8),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut stored = Vec::new();
+    let mut refused = None;
+    for i in 0..500 {
+        let mut p = fixtures::product(&format!("Lamp {i}"), Decimal::ONE, 1);
+        p.description = "x".repeat(2_000);
+        match store.insert_product(&p).await {
+            Ok(()) => stored.push(p.id),
+            Err(e) => {
+                refused = Some((p.id, e));
+                break;
+            }
+        }
+    }
+    let (id, error) = refused.expect("the database filled up");
+    assert_eq!(error, StorageError::Unavailable("the disk is full".into()));
+    assert_eq!(
+        store.product(id).await.unwrap(),
+        None,
+        "the refused product left nothing behind"
+    );
+    for id in &stored {
+        assert!(
+            store.product(*id).await.unwrap().is_some(),
+            "what was stored before is intact"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_follows_renames_and_deletions() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    let shop = Commerce::builder(Arc::new(store.clone())).build();
+    let search = |q: &'static str| {
+        let shop = shop.clone();
+        async move {
+            shop.catalog()
+                .search(q, Default::default())
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    let kettle = fixtures::product("Copper kettle", Decimal::ONE, 1);
+    store.insert_product(&kettle).await.unwrap();
+    assert_eq!(search("kettle").await, 1);
+    let mut renamed = store.product(kettle.id).await.unwrap().unwrap();
+    renamed.name = "Brass teapot".into();
+    renamed.description = "Pours well.".into();
+    store.update_product(&renamed).await.unwrap();
+    assert_eq!(
+        search("kettle").await,
+        0,
+        "the old words are gone from the index"
+    );
+    assert_eq!(search("teapot").await, 1);
+    store.delete_product(kettle.id).await.unwrap();
+    assert_eq!(search("teapot").await, 0);
+    // Input that looks like FTS syntax is only ever words.
+    assert_eq!(search("\"teapot OR NEAR(").await, 0);
+}
+
+#[tokio::test]
 async fn a_guest_checks_out_on_sqlite() {
     let dir = TempDir::new();
     let shop = Commerce::builder(Arc::new(SqliteStore::open(dir.db()).await.unwrap())).build();
