@@ -29,3 +29,7 @@ pub use commerce_core::*;
 /// Storage on SQLite (feature `sqlite`).
 #[cfg(feature = "sqlite")]
 pub use commerce_sqlite as sqlite;
+
+/// The REST API on Poem (feature `http`).
+#[cfg(feature = "http")]
+pub use commerce_http as http;

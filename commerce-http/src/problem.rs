@@ -1,0 +1,238 @@
+//! RFC 9457 problems: the one error type of the HTTP layer. Domain errors are mapped here,
+//! once; a middleware makes every error response a complete problem (Poem's own 404, 405 and
+//! parse errors included) and stamps it with the request id.
+
+use commerce_core::service::CommerceError;
+use poem::http::{HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+pub const REQUEST_ID: &str = "x-request-id";
+
+#[derive(Debug, Clone, Object)]
+pub struct FieldProblem {
+    /// The JSON field (dotted for nested ones) or query parameter.
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem. All six members are always present.
+#[derive(Debug, Clone, Object)]
+pub struct Problem {
+    /// A URI naming the kind of problem, or `about:blank`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable snake_case code clients can branch on.
+    pub code: String,
+    /// The `x-request-id` of the request, for support.
+    pub request_id: String,
+    /// Per-field errors of a `validation_failed` problem.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldProblem>>,
+    /// Why a discount code was refused (`invalid_discount`).
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+}
+
+/// The error side of every operation.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// A problem (RFC 9457).
+    #[oai(content_type = "application/problem+json")]
+    Problem(StatusCode, Json<Box<Problem>>),
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::Problem(status, Json(Box::new(problem(status, code, detail.into()))))
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
+        let mut p = problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("{field}: invalid"),
+        );
+        let message = message.into();
+        p.detail = format!("{field}: {message}");
+        p.errors = Some(vec![FieldProblem {
+            field: field.to_string(),
+            message,
+        }]);
+        ApiError::Problem(StatusCode::UNPROCESSABLE_ENTITY, Json(Box::new(p)))
+    }
+}
+
+fn title_of(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_string()
+}
+
+fn problem(status: StatusCode, code: &str, detail: String) -> Problem {
+    Problem {
+        kind: "about:blank".into(),
+        title: title_of(status),
+        status: status.as_u16(),
+        detail,
+        code: code.to_string(),
+        request_id: String::new(),
+        errors: None,
+        reason: None,
+    }
+}
+
+/// The code of a status for errors that carry none of their own.
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        411 => "length_required",
+        412 => "version_mismatch",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "validation_failed",
+        429 => "rate_limited",
+        503 => "unavailable",
+        _ if status.is_server_error() => "internal_error",
+        _ => "error",
+    }
+}
+
+impl From<CommerceError> for ApiError {
+    fn from(e: CommerceError) -> Self {
+        let status = match &e {
+            CommerceError::Validation(_) | CommerceError::InvalidDiscount { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
+            CommerceError::Unauthenticated
+            | CommerceError::InvalidCredentials
+            | CommerceError::InvalidToken => StatusCode::UNAUTHORIZED,
+            CommerceError::Forbidden(_) | CommerceError::AccountDisabled => StatusCode::FORBIDDEN,
+            CommerceError::Taken(_)
+            | CommerceError::OutOfStock { .. }
+            | CommerceError::InvalidTransition(_)
+            | CommerceError::Conflict(_) => StatusCode::CONFLICT,
+            CommerceError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
+            CommerceError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+            CommerceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            CommerceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let detail = match &e {
+            // The cause is for the log, not for the client.
+            CommerceError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "something went wrong on our side; the request id helps us find out what"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut p = problem(status, e.code(), detail);
+        match e {
+            CommerceError::Validation(errors) => {
+                p.errors = Some(
+                    errors
+                        .0
+                        .into_iter()
+                        .map(|f| FieldProblem {
+                            field: f.field,
+                            message: f.message,
+                        })
+                        .collect(),
+                )
+            }
+            CommerceError::InvalidDiscount { reason, .. } => {
+                p.reason = Some(reason.as_str().to_string())
+            }
+            _ => {}
+        }
+        ApiError::Problem(status, Json(Box::new(p)))
+    }
+}
+
+/// The request id: the client's when it sent a sane one, else a new one.
+fn request_id(req: &Request) -> String {
+    req.header(REQUEST_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// Wraps the whole app: every response carries `x-request-id`, and every error is a complete
+/// problem+json with that id.
+pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let id = request_id(&req);
+    let mut resp = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status();
+    if status.is_client_error() || status.is_server_error() {
+        let is_problem = resp
+            .headers()
+            .get(poem::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+        let body = resp.take_body().into_vec().await.unwrap_or_default();
+        let mut value = if is_problem {
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
+        } else {
+            // Poem's own errors (no route, wrong method, unparsable parameter) carry text.
+            let detail = String::from_utf8_lossy(&body).trim().to_string();
+            let detail = if detail.is_empty() {
+                title_of(status)
+            } else {
+                detail
+            };
+            serde_json::to_value(ProblemBody::from(problem(status, code_of(status), detail)))
+                .unwrap_or_default()
+        };
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("request_id".into(), serde_json::Value::String(id.clone()));
+        }
+        resp.set_body(serde_json::to_vec(&value).unwrap_or_default());
+        resp.headers_mut().insert(
+            poem::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_JSON),
+        );
+        resp.headers_mut()
+            .remove(poem::http::header::CONTENT_LENGTH);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(resp)
+}
+
+/// The serde shape of a problem, for problems built outside an operation.
+#[derive(serde::Serialize)]
+struct ProblemBody {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    code: String,
+    request_id: String,
+}
+
+impl From<Problem> for ProblemBody {
+    fn from(p: Problem) -> Self {
+        Self {
+            kind: p.kind,
+            title: p.title,
+            status: p.status,
+            detail: p.detail,
+            code: p.code,
+            request_id: p.request_id,
+        }
+    }
+}
