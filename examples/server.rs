@@ -1,0 +1,345 @@
+//! The bundled REST server: the engine on SQLite behind the HTTP API.
+//!
+//! Run: `cargo run --example server --features full -- --demo`, then open
+//! http://127.0.0.1:8080/docs. `--help` lists every setting; each is a flag or an environment
+//! variable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commerce::account::Role;
+use commerce::catalog::{NewProduct, NewVariant};
+use commerce::promotion::{PromotionClass, PromotionDraft};
+use commerce::sqlite::SqliteStore;
+use commerce::{Caller, Commerce, CommerceError, Currency};
+use poem::listener::TcpListener;
+use rust_decimal::Decimal;
+
+const HELP: &str = "\
+commerce server: the REST API of the commerce engine on SQLite
+
+USAGE: server [OPTIONS]
+
+Each option may also be given as the environment variable shown.
+  --bind ADDR              COMMERCE_BIND            address to listen on [127.0.0.1:8080]
+  --data-dir DIR           COMMERCE_DATA_DIR        where the database lives [./data]
+  --database-url URL       DATABASE_URL             sqlite://PATH [sqlite://DATA_DIR/commerce.db]
+  --currency CODE          COMMERCE_CURRENCY        a new shop's currency [USD]
+  --admin-email EMAIL      COMMERCE_ADMIN_EMAIL     create this admin at start if missing
+  --admin-password PASS    COMMERCE_ADMIN_PASSWORD  its password (8 to 128 characters)
+  --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
+  --help                   this text
+";
+
+#[derive(Debug)]
+struct Config {
+    bind: String,
+    data_dir: PathBuf,
+    database: PathBuf,
+    currency: Currency,
+    admin: Option<(String, String)>,
+    demo: bool,
+}
+
+fn config() -> Result<Config, String> {
+    let mut args = std::env::args().skip(1);
+    let mut flags: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut demo = std::env::var("COMMERCE_DEMO").is_ok_and(|v| v == "1" || v == "true");
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let key = match name.as_str() {
+            "--help" | "-h" => {
+                print!("{HELP}");
+                std::process::exit(0);
+            }
+            "--demo" => {
+                demo = true;
+                continue;
+            }
+            "--bind" => "bind",
+            "--data-dir" => "data_dir",
+            "--database-url" => "database_url",
+            "--currency" => "currency",
+            "--admin-email" => "admin_email",
+            "--admin-password" => "admin_password",
+            other => return Err(format!("unknown option {other} (see --help)")),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => args.next().ok_or_else(|| format!("{name} needs a value"))?,
+        };
+        flags.insert(key, value);
+    }
+    let setting = |key: &str, env: &str| {
+        flags
+            .get(key)
+            .cloned()
+            .or_else(|| std::env::var(env).ok())
+            .filter(|v| !v.is_empty())
+    };
+    let data_dir =
+        PathBuf::from(setting("data_dir", "COMMERCE_DATA_DIR").unwrap_or_else(|| "data".into()));
+    let database = match setting("database_url", "DATABASE_URL") {
+        None => data_dir.join("commerce.db"),
+        Some(url) => match url.strip_prefix("sqlite://") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                return Err(format!(
+                    "DATABASE_URL {url}: only sqlite://PATH is supported by this build"
+                ))
+            }
+        },
+    };
+    let currency = setting("currency", "COMMERCE_CURRENCY").unwrap_or_else(|| "USD".into());
+    let currency = Currency::from_code(&currency).map_err(|e| e.to_string())?;
+    let admin = match (
+        setting("admin_email", "COMMERCE_ADMIN_EMAIL"),
+        setting("admin_password", "COMMERCE_ADMIN_PASSWORD"),
+    ) {
+        (Some(e), Some(p)) => Some((e, p)),
+        (None, None) => None,
+        _ => return Err("give both the admin email and the admin password, or neither".into()),
+    };
+    Ok(Config {
+        bind: setting("bind", "COMMERCE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+        data_dir,
+        database,
+        currency,
+        admin,
+        demo,
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let config = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(config).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = SqliteStore::open(&config.database).await?;
+    let shop = Commerce::builder(Arc::new(store)).build();
+    let settings = shop
+        .admin()
+        .initialise_store("Commerce", config.currency)
+        .await?;
+    if let Some((email, password)) = &config.admin {
+        match shop
+            .accounts()
+            .create_user(email, password, "Admin", Role::Admin, true)
+            .await
+        {
+            Ok(_) => eprintln!("created admin {email}"),
+            Err(CommerceError::Taken(_)) => {}
+            Err(e) => return Err(format!("admin {email}: {e}").into()),
+        }
+    }
+    if config.demo {
+        let seeded = seed_demo(&shop).await?;
+        if seeded > 0 {
+            eprintln!("seeded a demo shop with {seeded} products");
+        }
+    }
+    eprintln!(
+        "commerce on http://{} ({} in {}), API docs at http://{}/docs",
+        config.bind,
+        settings.currency,
+        config.database.display(),
+        config.bind
+    );
+    poem::Server::new(TcpListener::bind(config.bind.clone()))
+        .run_with_graceful_shutdown(
+            commerce::http::routes(shop),
+            shutdown(),
+            Some(Duration::from_secs(10)),
+        )
+        .await?;
+    eprintln!("stopped");
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM: in-flight requests get up to 10 s to finish.
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// A demo shop, once, into an empty catalog: a category tree, 200 products (some with
+/// variants), discount codes, tax rates and shipping methods.
+async fn seed_demo(shop: &Commerce) -> Result<usize, CommerceError> {
+    let existing = shop.catalog().list_products(Default::default()).await?;
+    if !existing.items.is_empty() {
+        return Ok(0);
+    }
+    let seller = shop
+        .accounts()
+        .create_user(
+            "demo-admin@commerce.invalid",
+            &uuid::Uuid::new_v4().simple().to_string(),
+            "Demo",
+            Role::Admin,
+            true,
+        )
+        .await?;
+    let admin = Caller::user(seller.id, seller.role);
+    let catalog = shop.catalog();
+    let tree = [
+        ("Home", &["Kitchen", "Living", "Garden"][..]),
+        ("Clothing", &["Shirts", "Knitwear", "Accessories"][..]),
+        ("Books", &["Cooking", "Travel"][..]),
+    ];
+    let mut leaves = Vec::new();
+    for (root, children) in tree {
+        let r = catalog.create_category(&admin, root, None, None).await?;
+        for child in children {
+            leaves.push((
+                catalog
+                    .create_category(&admin, child, None, Some(r.id))
+                    .await?,
+                root,
+            ));
+        }
+    }
+    let materials = [
+        "Linen", "Copper", "Walnut", "Wool", "Ceramic", "Oak", "Cotton", "Leather", "Bamboo",
+        "Marble",
+    ];
+    let things = [
+        "Kettle", "Lamp", "Shirt", "Bowl", "Scarf", "Vase", "Mug", "Cushion", "Notebook", "Blanket",
+    ];
+    for i in 0..200usize {
+        let (category, root) = &leaves[i % leaves.len()];
+        let name = format!(
+            "{} {} No. {}",
+            materials[i % materials.len()],
+            things[(i / materials.len()) % things.len()],
+            i + 1
+        );
+        let variants = if *root == "Clothing" {
+            ["S", "M", "L"]
+                .iter()
+                .enumerate()
+                .map(|(k, size)| NewVariant {
+                    sku: format!("DEMO-{i}-{size}"),
+                    options: [("size".to_string(), size.to_string())].into(),
+                    price: (k == 2).then(|| Decimal::new(2_900 + (i as i64 % 40) * 100, 2)),
+                    inventory_count: (i as u32 * 7 + k as u32) % 25,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        catalog
+            .create_product(
+                &admin,
+                NewProduct {
+                    name,
+                    description: format!(
+                        "A well-made {} for everyday use.",
+                        things[(i / materials.len()) % things.len()].to_lowercase()
+                    ),
+                    price: Decimal::new(499 + (i as i64 * 7919) % 15_000, 2),
+                    category_id: Some(category.id),
+                    inventory_count: (i as u32 * 13) % 60,
+                    variants,
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    let admin_api = shop.admin();
+    for (country, region, rate) in [
+        ("US", Some("TX"), Decimal::new(825, 4)),
+        ("US", Some("CA"), Decimal::new(725, 4)),
+        ("GB", None, Decimal::new(20, 2)),
+        ("DE", None, Decimal::new(19, 2)),
+    ] {
+        admin_api
+            .save_tax_rate(&admin, None, country, region, rate)
+            .await?;
+    }
+    admin_api
+        .save_shipping_method(
+            &admin,
+            None,
+            "Standard",
+            Decimal::new(499, 2),
+            Some(Decimal::new(7500, 2)),
+            true,
+        )
+        .await?;
+    admin_api
+        .save_shipping_method(&admin, None, "Express", Decimal::new(1499, 2), None, true)
+        .await?;
+    for (code, kind, value, class, combines) in [
+        (
+            Some("WELCOME10"),
+            "percent",
+            Some(Decimal::TEN),
+            PromotionClass::Order,
+            vec![PromotionClass::Shipping],
+        ),
+        (
+            Some("FREESHIP"),
+            "free_shipping",
+            None,
+            PromotionClass::Shipping,
+            vec![PromotionClass::Order, PromotionClass::Product],
+        ),
+        (
+            None,
+            "buy_x_get_y",
+            None,
+            PromotionClass::Product,
+            vec![PromotionClass::Shipping],
+        ),
+    ] {
+        let buy_x_get_y = kind == "buy_x_get_y";
+        admin_api
+            .create_promotion(
+                &admin,
+                PromotionDraft {
+                    code: code.map(str::to_string),
+                    kind: kind.into(),
+                    value,
+                    class: Some(class),
+                    combines_with: combines,
+                    buy_quantity: buy_x_get_y.then_some(2),
+                    get_quantity: buy_x_get_y.then_some(1),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    Ok(200)
+}
