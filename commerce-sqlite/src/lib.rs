@@ -92,6 +92,7 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_returned: Condvar,
+    reader_permits: tokio::sync::Semaphore,
     /// Removes a temporary database's files when the last handle goes.
     temporary: bool,
 }
@@ -205,6 +206,7 @@ impl SqliteStore {
                 path,
                 categories: Mutex::new(None),
                 writer: Mutex::new(writer),
+                reader_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
                 reader_returned: Condvar::new(),
                 temporary,
@@ -240,6 +242,15 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     {
+        // A permit per reader connection: never more blocking reads in flight than there
+        // are connections, so callers wait here, asynchronously, instead of piling up
+        // threads that block on the pool.
+        let _permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?;
         let inner = self.inner.clone();
         blocking(move || {
             let reader = ReaderGuard::take(&inner);
