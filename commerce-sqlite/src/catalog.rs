@@ -14,7 +14,10 @@ use commerce_core::ports::{
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use crate::codec::{amount_key, decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::codec::{
+    amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
+    RowExt,
+};
 use crate::{storage_error, SqliteStore};
 
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
@@ -760,40 +763,19 @@ impl ReviewStore for SqliteStore {
     ) -> Result<Page<Review>, StorageError> {
         let page = page.clone();
         self.read(move |conn| {
-            let limit = page.effective_limit();
-            let mut args: Vec<Value> = vec![Value::Text(product_id.to_string())];
-            let mut sql = format!(
-                "SELECT {REVIEW_COLUMNS} FROM reviews WHERE product_id = ? AND status = 'approved'"
-            );
-            if let Some(c) = &page.cursor {
-                let v = decode_cursor("reviews", c, 2)?;
-                sql.push_str(
-                    " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
-                );
-                args.extend([
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[1].clone()),
-                ]);
-            }
-            sql.push_str(" ORDER BY created_at DESC, id LIMIT ?");
-            args.push(Value::Integer(limit as i64 + 1));
-            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-            let mut items: Vec<Review> = stmt
-                .query_map(rusqlite::params_from_iter(args), review_from_row)
-                .map_err(storage_error)?
-                .collect::<Result<_, _>>()
-                .map_err(storage_error)?;
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|r| encode_cursor("reviews", &[time_text(r.created_at), r.id.to_string()]))
-            } else {
-                None
+            let listing = NewestFirst {
+                kind: "reviews",
+                columns: REVIEW_COLUMNS,
+                from: "FROM reviews WHERE product_id = ? AND status = 'approved'",
+                ids_descending: false,
             };
-            Ok(Page { items, next_cursor })
+            newest_first_page(
+                conn,
+                listing,
+                vec![Value::Text(product_id.to_string())],
+                &page,
+                review_from_row,
+            )
         })
         .await
     }

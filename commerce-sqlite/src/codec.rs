@@ -133,6 +133,83 @@ pub fn decode_cursor(kind: &str, cursor: &str, parts: usize) -> Result<Vec<Strin
     Ok(values)
 }
 
+/// What a newest-first listing reads: `SELECT {columns} {from}`, where `from` ends in a WHERE
+/// clause the keyset condition can extend.
+pub struct NewestFirst<'a> {
+    /// Names the listing inside its cursors, so a cursor of another listing is refused.
+    pub kind: &'a str,
+    pub columns: &'a str,
+    pub from: &'a str,
+    /// Ties on `created_at` go by id descending instead of ascending.
+    pub ids_descending: bool,
+}
+
+/// A keyset page, newest first: seeks straight to the cursor (the leading `created_at <= ?`
+/// is what lets SQLite use the index), reads one row more than asked to know whether another
+/// page follows, and hands out the cursor of the last row.
+pub fn newest_first_page<T>(
+    conn: &rusqlite::Connection,
+    listing: NewestFirst<'_>,
+    mut args: Vec<rusqlite::types::Value>,
+    page: &commerce_core::ports::PageRequest,
+    item: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<commerce_core::ports::Page<T>, StorageError> {
+    use rusqlite::types::Value;
+    let limit = page.effective_limit();
+    let (after, order) = if listing.ids_descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let mut sql = format!(
+        "SELECT {}, created_at, id {}",
+        listing.columns, listing.from
+    );
+    if let Some(c) = &page.cursor {
+        let v = decode_cursor(listing.kind, c, 2)?;
+        sql.push_str(&format!(
+            " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id {after} ?))"
+        ));
+        args.extend([
+            Value::Text(v[0].clone()),
+            Value::Text(v[0].clone()),
+            Value::Text(v[0].clone()),
+            Value::Text(v[1].clone()),
+        ]);
+    }
+    sql.push_str(&format!(" ORDER BY created_at DESC, id {order} LIMIT ?"));
+    args.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = conn.prepare_cached(&sql).map_err(crate::storage_error)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            let keys = r.as_ref().column_count();
+            Ok((
+                item(r)?,
+                r.get::<_, String>(keys - 2)?,
+                r.get::<_, String>(keys - 1)?,
+            ))
+        })
+        .map_err(crate::storage_error)?;
+    let mut items = Vec::with_capacity(limit + 1);
+    let mut last_keys = None;
+    for row in rows {
+        let (value, created, id) = row.map_err(crate::storage_error)?;
+        if items.len() == limit {
+            // The extra row only says that another page follows.
+            return Ok(commerce_core::ports::Page {
+                items,
+                next_cursor: last_keys.map(|k: [String; 2]| encode_cursor(listing.kind, &k)),
+            });
+        }
+        items.push(value);
+        last_keys = Some([created, id]);
+    }
+    Ok(commerce_core::ports::Page {
+        items,
+        next_cursor: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use commerce_core::ports::{
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::codec::{decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
 use crate::{storage_error, SqliteStore};
 
 fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
@@ -332,56 +332,23 @@ impl OrderStore for SqliteStore {
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError> {
         let filter = filter.clone();
         self.read(move |conn| {
-            let limit = filter.page.effective_limit();
-            let mut sql =
-                String::from("SELECT data, version, created_at, id FROM orders WHERE 1 = 1");
+            let mut from = String::from("FROM orders WHERE 1 = 1");
             let mut args: Vec<Value> = Vec::new();
             if let Some(user) = filter.user_id {
-                sql.push_str(" AND user_id = ?");
+                from.push_str(" AND user_id = ?");
                 args.push(Value::Text(user.to_string()));
             }
             if let Some(status) = filter.status {
-                sql.push_str(" AND status = ?");
+                from.push_str(" AND status = ?");
                 args.push(Value::Text(status.as_str().into()));
             }
-            if let Some(c) = &filter.page.cursor {
-                let v = decode_cursor("orders", c, 2)?;
-                sql.push_str(
-                    " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id < ?))",
-                );
-                args.extend([
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[1].clone()),
-                ]);
-            }
-            sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
-            args.push(Value::Integer(limit as i64 + 1));
-            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok((
-                        order_from_row(r)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })
-                .map_err(storage_error)?;
-            let mut items = Vec::new();
-            let mut keys = Vec::new();
-            for row in rows {
-                let (o, created, id) = row.map_err(storage_error)?;
-                items.push(o);
-                keys.push(vec![created, id]);
-            }
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                Some(encode_cursor("orders", &keys[limit - 1]))
-            } else {
-                None
+            let listing = NewestFirst {
+                kind: "orders",
+                columns: "data, version",
+                from: &from,
+                ids_descending: true,
             };
-            Ok(Page { items, next_cursor })
+            newest_first_page(conn, listing, args, &filter.page, order_from_row)
         })
         .await
     }

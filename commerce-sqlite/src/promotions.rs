@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use commerce_core::ids::PromotionId;
 use commerce_core::ports::{Page, PageRequest, PromotionStore, StorageError};
 use commerce_core::promotion::Promotion;
-use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::codec::{decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
 use crate::{storage_error, SqliteStore};
 
 fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<Promotion> {
@@ -91,47 +90,13 @@ impl PromotionStore for SqliteStore {
     async fn list_promotions(&self, page: &PageRequest) -> Result<Page<Promotion>, StorageError> {
         let page = page.clone();
         self.read(move |conn| {
-            let limit = page.effective_limit();
-            let mut sql = String::from("SELECT data, used_count, created_at, id FROM promotions");
-            let mut args: Vec<Value> = Vec::new();
-            if let Some(c) = &page.cursor {
-                let v = decode_cursor("promotions", c, 2)?;
-                sql.push_str(
-                    " WHERE created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
-                );
-                args.extend([
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[1].clone()),
-                ]);
-            }
-            sql.push_str(" ORDER BY created_at DESC, id LIMIT ?");
-            args.push(Value::Integer(limit as i64 + 1));
-            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok((
-                        promotion_from_row(r)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })
-                .map_err(storage_error)?;
-            let mut items = Vec::new();
-            let mut keys = Vec::new();
-            for row in rows {
-                let (p, created, id) = row.map_err(storage_error)?;
-                items.push(p);
-                keys.push(vec![created, id]);
-            }
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                Some(encode_cursor("promotions", &keys[limit - 1]))
-            } else {
-                None
+            let listing = NewestFirst {
+                kind: "promotions",
+                columns: "data, used_count",
+                from: "FROM promotions WHERE 1 = 1",
+                ids_descending: false,
             };
-            Ok(Page { items, next_cursor })
+            newest_first_page(conn, listing, Vec::new(), &page, promotion_from_row)
         })
         .await
     }

@@ -8,7 +8,7 @@ use commerce_core::ports::{Page, StorageError, TokenStore, UserFilter, UserStore
 use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::codec::{decode_cursor, encode_cursor, json, time_text, RowExt};
+use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
 use crate::{storage_error, SqliteStore};
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
@@ -125,11 +125,10 @@ impl UserStore for SqliteStore {
     async fn list_users(&self, filter: &UserFilter) -> Result<Page<User>, StorageError> {
         let filter = filter.clone();
         self.read(move |conn| {
-            let limit = filter.page.effective_limit();
-            let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE 1 = 1");
+            let mut from = String::from("FROM users WHERE 1 = 1");
             let mut args: Vec<Value> = Vec::new();
             if let Some(role) = filter.role {
-                sql.push_str(" AND role = ?");
+                from.push_str(" AND role = ?");
                 args.push(Value::Text(role.as_str().into()));
             }
             if let Some(text) = filter
@@ -139,39 +138,17 @@ impl UserStore for SqliteStore {
                 .filter(|t| !t.is_empty())
             {
                 // instr() rather than LIKE: no wildcard in the text can change the meaning.
-                sql.push_str(" AND (instr(email, ?) > 0 OR instr(lower(full_name), ?) > 0)");
+                from.push_str(" AND (instr(email, ?) > 0 OR instr(lower(full_name), ?) > 0)");
                 let t = text.to_lowercase();
                 args.extend([Value::Text(t.clone()), Value::Text(t)]);
             }
-            if let Some(c) = &filter.page.cursor {
-                let v = decode_cursor("users", c, 2)?;
-                sql.push_str(
-                    " AND created_at <= ? AND (created_at < ? OR (created_at = ? AND id > ?))",
-                );
-                args.extend([
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[0].clone()),
-                    Value::Text(v[1].clone()),
-                ]);
-            }
-            sql.push_str(" ORDER BY created_at DESC, id LIMIT ?");
-            args.push(Value::Integer(limit as i64 + 1));
-            let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-            let mut items: Vec<User> = stmt
-                .query_map(rusqlite::params_from_iter(args), user_from_row)
-                .map_err(storage_error)?
-                .collect::<Result<_, _>>()
-                .map_err(storage_error)?;
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|u| encode_cursor("users", &[time_text(u.created_at), u.id.to_string()]))
-            } else {
-                None
+            let listing = NewestFirst {
+                kind: "users",
+                columns: USER_COLUMNS,
+                from: &from,
+                ids_descending: false,
             };
-            Ok(Page { items, next_cursor })
+            newest_first_page(conn, listing, args, &filter.page, user_from_row)
         })
         .await
     }
