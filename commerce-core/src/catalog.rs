@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CategoryId, ImageId, ProductId, ReviewId, UserId, VariantId};
 use crate::inventory::Stock;
-use crate::limits::{MAX_AMOUNT, MAX_LINE_QUANTITY};
+use crate::limits::MAX_AMOUNT;
 use crate::money::Currency;
 use crate::validation::ValidationErrors;
 
@@ -478,6 +478,11 @@ impl Product {
         }
     }
 
+    /// Available stock at or below the product's threshold: time to restock.
+    pub fn is_low_on_stock(&self) -> bool {
+        self.inventory_count <= self.low_stock_threshold
+    }
+
     pub fn is_sellable(&self) -> bool {
         self.status == ProductStatus::Active
     }
@@ -730,9 +735,6 @@ impl Rating {
         }
     }
 }
-
-/// The most units a cart line may ask for, whatever the stock.
-pub const MAX_QUANTITY: u32 = MAX_LINE_QUANTITY;
 
 #[cfg(test)]
 mod tests {

@@ -66,11 +66,6 @@ impl Stock {
             StockMovement::Commit => self.commit(quantity),
         }
     }
-
-    /// At or below the threshold: time to restock.
-    pub fn is_low(&self, threshold: u32) -> bool {
-        self.available <= threshold
-    }
 }
 
 #[cfg(test)]
@@ -117,6 +112,5 @@ mod tests {
             }
         );
         assert_eq!(s.on_hand(), 3);
-        assert!(s.is_low(5) && !s.is_low(2));
     }
 }

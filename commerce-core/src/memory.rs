@@ -252,9 +252,7 @@ impl ProductStore for MemoryStore {
         let mut low: Vec<Product> = s
             .products
             .values()
-            .filter(|p| {
-                p.status == ProductStatus::Active && p.inventory_count <= p.low_stock_threshold
-            })
+            .filter(|p| p.status == ProductStatus::Active && p.is_low_on_stock())
             .cloned()
             .collect();
         low.sort_by_key(|p| (p.inventory_count, p.id));
@@ -541,10 +539,8 @@ impl OrderStore for MemoryStore {
         }
         if let Some((cart_id, _)) = new.cart {
             if let Some(cart) = s.carts.get_mut(&cart_id) {
-                cart.items.clear();
-                cart.discount_codes.clear();
+                cart.clear(new.order.created_at);
                 cart.version += 1;
-                cart.updated_at = new.order.created_at;
             }
         }
         s.orders.insert(new.order.id, new.order.clone());
@@ -1149,15 +1145,12 @@ impl PaymentGateway for TestPaymentGateway {
 
     async fn refund(
         &self,
-        payment: &Payment,
+        _payment: &Payment,
         _amount: Money,
         idempotency_key: &str,
     ) -> Result<String, GatewayError> {
-        Ok(format!(
-            "test_re_{}_{}",
-            payment.id.as_uuid().simple(),
-            idempotency_key.len()
-        ))
+        // One reference per key, as a real provider answers a retried refund.
+        Ok(format!("test_re_{}", idempotency_key.replace('-', "")))
     }
 }
 

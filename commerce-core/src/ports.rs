@@ -221,6 +221,13 @@ pub struct StockLevel {
     pub threshold: u32,
 }
 
+impl StockLevel {
+    /// At or below the threshold: time to restock (the rule of `Product::is_low_on_stock`).
+    pub fn is_low(&self) -> bool {
+        self.available <= self.threshold
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderFilter {
     pub user_id: Option<UserId>,

@@ -71,6 +71,7 @@ macro_rules! storage_conformance_tests {
             concurrent_checkouts_of_the_last_units_never_oversell,
             cancelling_gives_stock_back_and_versions_are_enforced,
             a_sale_moves_the_product_version_so_stale_writes_fail,
+            low_stock_lists_active_products_at_or_below_their_threshold,
             orders_list_newest_first_and_report_sales,
             provider_events_are_recorded_once,
             emails_are_unique_and_one_address_is_default,
@@ -940,6 +941,33 @@ pub mod cases {
             Err(StorageError::VersionConflict)
         );
         assert_eq!(stock_of(&*store, lamp.id).await, 5);
+    }
+
+    pub async fn low_stock_lists_active_products_at_or_below_their_threshold<S: Storage>(
+        store: Arc<S>,
+    ) {
+        // The default threshold is 5: "at" counts as low.
+        let empty = product("Empty", Decimal::ONE, 0);
+        let at = product("At threshold", Decimal::ONE, 5);
+        let above = product("Above", Decimal::ONE, 6);
+        let mut archived = product("Archived", Decimal::ONE, 1);
+        archived.status = ProductStatus::Archived;
+        for p in [&above, &at, &archived, &empty] {
+            store.insert_product(p).await.unwrap();
+        }
+        let low: Vec<ProductId> = store
+            .low_stock(10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(
+            low,
+            vec![empty.id, at.id],
+            "lowest first, active only, threshold included"
+        );
+        assert_eq!(store.low_stock(1).await.unwrap().len(), 1);
     }
 
     pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {

@@ -8,7 +8,7 @@ use commerce_core::ports::{CartStore, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
-use crate::{storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore};
 
 fn read_cart(conn: &Connection, column: &str, value: String) -> Result<Option<Cart>, StorageError> {
     conn.prepare_cached(&format!(
@@ -84,13 +84,10 @@ impl CartStore for SqliteStore {
 
     async fn delete_cart(&self, id: CartId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            match conn
-                .execute("DELETE FROM carts WHERE id = ?1", [id.to_string()])
-                .map_err(storage_error)?
-            {
-                0 => Err(StorageError::NotFound),
-                _ => Ok(()),
-            }
+            found(
+                conn.execute("DELETE FROM carts WHERE id = ?1", [id.to_string()])
+                    .map_err(storage_error)?,
+            )
         })
         .await
     }

@@ -18,7 +18,7 @@ use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
     RowExt,
 };
-use crate::{storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore};
 
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
@@ -456,11 +456,7 @@ impl ProductStore for SqliteStore {
             let n = conn
                 .execute("DELETE FROM products WHERE id = ?1", [id.to_string()])
                 .map_err(storage_error)?;
-            if n == 0 {
-                Err(StorageError::NotFound)
-            } else {
-                Ok(())
-            }
+            found(n)
         })
         .await
     }
@@ -593,11 +589,7 @@ impl CategoryStore for SqliteStore {
                     params![c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.updated_at), c.id.to_string()],
                 )
                 .map_err(|e| missing_parent(storage_error(e)))?;
-            if n == 0 {
-                Err(StorageError::NotFound)
-            } else {
-                Ok(())
-            }
+            found(n)
         })
         .await
     }
@@ -734,9 +726,7 @@ impl ReviewStore for SqliteStore {
                     params![r.rating, r.title, r.body, review_status(r.status), r.id.to_string()],
                 )
                 .map_err(storage_error)?;
-            if n == 0 {
-                return Err(StorageError::NotFound);
-            }
+            found(n)?;
             refresh_rating(&tx, &r.product_id.to_string())?;
             tx.commit().map_err(storage_error)
         })

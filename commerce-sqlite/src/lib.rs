@@ -340,6 +340,15 @@ impl Drop for ReaderGuard<'_> {
     }
 }
 
+/// An UPDATE or DELETE by id that changed no row means there was no such row.
+pub(crate) fn found(changed: usize) -> Result<(), StorageError> {
+    if changed == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Maps SQLite's errors to the port's: constraints become `Duplicate`/`MissingReference`
 /// naming the column, a full disk or a lock held too long becomes `Unavailable`.
 pub(crate) fn storage_error(e: rusqlite::Error) -> StorageError {

@@ -7,7 +7,7 @@ use commerce_core::ports::{PaymentStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
-use crate::{storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore};
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -36,11 +36,7 @@ impl PaymentStore for SqliteStore {
                 .map_err(storage_error)?
                 .execute(params![p.provider_reference, json(&p)?, p.id.to_string()])
                 .map_err(storage_error)?;
-            if n == 0 {
-                Err(StorageError::NotFound)
-            } else {
-                Ok(())
-            }
+            found(n)
         })
         .await
     }

@@ -8,7 +8,7 @@ use commerce_core::promotion::Promotion;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore};
 
 fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<Promotion> {
     let mut p: Promotion = r.json(0)?;
@@ -48,11 +48,7 @@ impl PromotionStore for SqliteStore {
                     params![p.code, p.usage_limit, p.per_customer_limit, json(&p)?, p.id.to_string()],
                 )
                 .map_err(code_taken)?;
-            if n == 0 {
-                Err(StorageError::NotFound)
-            } else {
-                Ok(())
-            }
+            found(n)
         })
         .await
     }
@@ -63,9 +59,7 @@ impl PromotionStore for SqliteStore {
             let n = tx
                 .execute("DELETE FROM promotions WHERE id = ?1", [id.to_string()])
                 .map_err(storage_error)?;
-            if n == 0 {
-                return Err(StorageError::NotFound);
-            }
+            found(n)?;
             tx.execute(
                 "DELETE FROM promotion_uses WHERE promotion_id = ?1",
                 [id.to_string()],

@@ -8,15 +8,7 @@ use commerce_core::tax::TaxRate;
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{amount_key, json, time_text, RowExt};
-use crate::{storage_error, SqliteStore};
-
-fn deleted(n: usize) -> Result<(), StorageError> {
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
-}
+use crate::{found, storage_error, SqliteStore};
 
 #[async_trait]
 impl SettingsStore for SqliteStore {
@@ -91,7 +83,7 @@ impl SettingsStore for SqliteStore {
 
     async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            deleted(
+            found(
                 conn.execute("DELETE FROM tax_rates WHERE id = ?1", [id.to_string()])
                     .map_err(storage_error)?,
             )
@@ -151,7 +143,7 @@ impl SettingsStore for SqliteStore {
 
     async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            deleted(
+            found(
                 conn.execute(
                     "DELETE FROM shipping_methods WHERE id = ?1",
                     [id.to_string()],

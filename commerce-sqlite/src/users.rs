@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore};
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
 
@@ -88,11 +88,7 @@ impl UserStore for SqliteStore {
                     u.id.to_string()
                 ])
                 .map_err(storage_error)?;
-            if n == 0 {
-                Err(StorageError::NotFound)
-            } else {
-                Ok(())
-            }
+            found(n)
         })
         .await
     }
@@ -206,16 +202,14 @@ impl UserStore for SqliteStore {
 
     async fn delete_address(&self, user_id: UserId, id: AddressId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            match conn
-                .execute(
+            // Only the owner's own address: another user's id is simply not found.
+            found(
+                conn.execute(
                     "DELETE FROM addresses WHERE id = ?1 AND user_id = ?2",
                     [id.to_string(), user_id.to_string()],
                 )
-                .map_err(storage_error)?
-            {
-                0 => Err(StorageError::NotFound),
-                _ => Ok(()),
-            }
+                .map_err(storage_error)?,
+            )
         })
         .await
     }
@@ -336,15 +330,8 @@ impl TokenStore for SqliteStore {
         family_id: TokenFamilyId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        self.write(move |conn| {
-            conn.execute(
-                "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
-                params![time_text(now), family_id.to_string()],
-            )
-            .map_err(storage_error)?;
-            Ok(())
-        })
-        .await
+        self.revoke_refresh_where("family_id", family_id.to_string(), now)
+            .await
     }
 
     async fn revoke_all_of_user(
@@ -352,10 +339,24 @@ impl TokenStore for SqliteStore {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        self.revoke_refresh_where("user_id", user_id.to_string(), now)
+            .await
+    }
+}
+
+impl SqliteStore {
+    /// Revokes every still-active refresh token whose `column` (a fixed column name, never
+    /// input) equals `value`.
+    async fn revoke_refresh_where(
+        &self,
+        column: &'static str,
+        value: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
         self.write(move |conn| {
             conn.execute(
-                "UPDATE refresh_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
-                params![time_text(now), user_id.to_string()],
+                &format!("UPDATE refresh_tokens SET revoked_at = ?1 WHERE {column} = ?2 AND revoked_at IS NULL"),
+                params![time_text(now), value],
             )
             .map_err(storage_error)?;
             Ok(())

@@ -538,7 +538,7 @@ impl Catalog<'_> {
     /// Publishes `LowStock` for levels at or below their threshold (after checkout).
     pub(crate) fn report_low_stock(&self, levels: &[crate::ports::StockLevel]) {
         let now = self.shop.now();
-        for l in levels.iter().filter(|l| l.available <= l.threshold) {
+        for l in levels.iter().filter(|l| l.is_low()) {
             self.shop.ports.events.publish(DomainEvent::LowStock {
                 product_id: l.product_id,
                 variant_id: l.variant_id,
