@@ -100,6 +100,11 @@ impl Payments<'_> {
     /// provider). Confirming a payment already settled returns it unchanged.
     pub async fn confirm(&self, caller: &Caller, id: PaymentId) -> Result<Payment, CommerceError> {
         let payment = self.payment(caller, id).await?;
+        self.confirm_with_provider(payment).await
+    }
+
+    /// Asks the provider to confirm; a payment already captured is returned unchanged.
+    async fn confirm_with_provider(&self, payment: Payment) -> Result<Payment, CommerceError> {
         if payment.status.is_captured() {
             return Ok(payment);
         }
@@ -107,6 +112,28 @@ impl Payments<'_> {
         let reason =
             (status == PaymentStatus::Failed).then(|| "the payment was declined".to_string());
         self.apply_status(payment, status, reason).await
+    }
+
+    /// Confirms a guest's payment: knowing the payment's client secret (handed out only with
+    /// the guest's checkout) stands in for owning the order, as with card providers.
+    pub async fn confirm_with_secret(
+        &self,
+        id: PaymentId,
+        client_secret: &str,
+    ) -> Result<Payment, CommerceError> {
+        let payment = self
+            .shop
+            .ports
+            .payments
+            .payment(id)
+            .await?
+            .filter(|p| {
+                p.client_secret
+                    .as_deref()
+                    .is_some_and(|s| same_secret(s.as_bytes(), client_secret.trim().as_bytes()))
+            })
+            .ok_or(CommerceError::NotFound("payment"))?;
+        self.confirm_with_provider(payment).await
     }
 
     /// Applies a provider event once: a repeated event id is acknowledged and ignored.
@@ -349,4 +376,9 @@ fn refund_error(e: RefundError) -> CommerceError {
         RefundError::ExceedsCaptured { .. } => CommerceError::validation("amount", e.to_string()),
         RefundError::NotCaptured => CommerceError::Conflict(e.to_string()),
     }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
