@@ -33,3 +33,7 @@ pub use commerce_sqlite as sqlite;
 /// The REST API on Poem (feature `http`).
 #[cfg(feature = "http")]
 pub use commerce_http as http;
+
+/// Mail adapters: files in a directory, SMTP with feature `smtp` (feature `mail`).
+#[cfg(feature = "mail")]
+pub use commerce_mail as mail;
