@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use commerce::account::Role;
 use commerce::catalog::{NewProduct, NewVariant};
+use commerce::http::{ApiConfig, JwtIssuer};
+use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
+use commerce::ports::Mailer;
 use commerce::promotion::{PromotionClass, PromotionDraft};
 use commerce::sqlite::SqliteStore;
 use commerce::{Caller, Commerce, CommerceError, Currency};
@@ -26,6 +29,12 @@ Each option may also be given as the environment variable shown.
   --data-dir DIR           COMMERCE_DATA_DIR        where the database lives [./data]
   --database-url URL       DATABASE_URL             sqlite://PATH [sqlite://DATA_DIR/commerce.db]
   --currency CODE          COMMERCE_CURRENCY        a new shop's currency [USD]
+  --jwt-secret SECRET      COMMERCE_JWT_SECRET      signs access tokens (32+ bytes) [generated
+                                                    once and kept in DATA_DIR/jwt-secret]
+  --mail-dir DIR           COMMERCE_MAIL_DIR        write mail as files here [DATA_DIR/mail]
+  --smtp-url URL           COMMERCE_SMTP_URL        send mail by SMTP instead: smtp://,
+                                                    smtp+starttls:// or smtps://[user:pass@]host[:port]
+  --mail-from ADDR         COMMERCE_MAIL_FROM       the sender [Commerce <shop@localhost>]
   --admin-email EMAIL      COMMERCE_ADMIN_EMAIL     create this admin at start if missing
   --admin-password PASS    COMMERCE_ADMIN_PASSWORD  its password (8 to 128 characters)
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
@@ -40,6 +49,10 @@ struct Config {
     currency: Currency,
     admin: Option<(String, String)>,
     demo: bool,
+    jwt_secret: Option<String>,
+    mail_dir: PathBuf,
+    smtp_url: Option<String>,
+    mail_from: String,
 }
 
 fn config() -> Result<Config, String> {
@@ -66,6 +79,10 @@ fn config() -> Result<Config, String> {
             "--currency" => "currency",
             "--admin-email" => "admin_email",
             "--admin-password" => "admin_password",
+            "--jwt-secret" => "jwt_secret",
+            "--mail-dir" => "mail_dir",
+            "--smtp-url" => "smtp_url",
+            "--mail-from" => "mail_from",
             other => return Err(format!("unknown option {other} (see --help)")),
         };
         let value = match inline {
@@ -105,12 +122,19 @@ fn config() -> Result<Config, String> {
         _ => return Err("give both the admin email and the admin password, or neither".into()),
     };
     Ok(Config {
+        data_dir: data_dir.clone(),
         bind: setting("bind", "COMMERCE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
-        data_dir,
         database,
         currency,
         admin,
         demo,
+        jwt_secret: setting("jwt_secret", "COMMERCE_JWT_SECRET"),
+        mail_dir: setting("mail_dir", "COMMERCE_MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail")),
+        smtp_url: setting("smtp_url", "COMMERCE_SMTP_URL"),
+        mail_from: setting("mail_from", "COMMERCE_MAIL_FROM")
+            .unwrap_or_else(|| "Commerce <shop@localhost>".into()),
     })
 }
 
@@ -132,7 +156,23 @@ async fn main() {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = SqliteStore::open(&config.database).await?;
-    let shop = Commerce::builder(Arc::new(store)).build();
+    let secret = jwt_secret(&config)?;
+    let issuer = JwtIssuer::new(secret.as_bytes(), JwtIssuer::DEFAULT_LIFETIME)
+        .map_err(|e| format!("COMMERCE_JWT_SECRET: {e}"))?;
+    let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(
+            SmtpConfig::from_url(url, &config.mail_from)
+                .map_err(|e| format!("COMMERCE_SMTP_URL: {e}"))?,
+        )?),
+        None => Arc::new(
+            FileMailer::new(&config.mail_dir, &config.mail_from)
+                .map_err(|e| format!("{}: {e}", config.mail_dir.display()))?,
+        ),
+    };
+    let shop = Commerce::builder(Arc::new(store))
+        .token_issuer(Arc::new(issuer))
+        .mailer(mailer)
+        .build();
     let settings = shop
         .admin()
         .initialise_store("Commerce", config.currency)
@@ -163,13 +203,43 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     );
     poem::Server::new(TcpListener::bind(config.bind.clone()))
         .run_with_graceful_shutdown(
-            commerce::http::routes(shop),
+            commerce::http::routes(shop, ApiConfig::default()),
             shutdown(),
             Some(Duration::from_secs(10)),
         )
         .await?;
     eprintln!("stopped");
     Ok(())
+}
+
+/// The configured secret, else the one kept in the data directory, else a new random one
+/// written there (readable by the owner only) with a warning: tokens then survive restarts
+/// but not a lost data directory, and several servers need the same secret configured.
+fn jwt_secret(config: &Config) -> Result<String, Box<dyn std::error::Error>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(kept) if !kept.trim().is_empty() => return Ok(kept.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+    }
+    let secret = commerce::account::random_token()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())?;
+    eprintln!(
+        "warning: no COMMERCE_JWT_SECRET given; generated one and kept it in {}",
+        path.display()
+    );
+    Ok(secret)
 }
 
 /// Resolves on ctrl-c or SIGTERM: in-flight requests get up to 10 s to finish.

@@ -1,22 +1,158 @@
 //! Public catalog operations: the store, shipping methods, categories and products.
 
-use std::str::FromStr;
+use std::collections::BTreeMap;
 
+use commerce_core::catalog::{
+    NewProduct, NewReview, NewVariant, Product, ProductChanges, ProductStatus,
+};
 use commerce_core::ids::{CategoryId, ProductId, UserId};
 use commerce_core::ports::{PageRequest, ProductSort};
 use commerce_core::service::ProductListing;
-use commerce_core::{Caller, Commerce};
-use poem_openapi::param::{Path, Query};
+use commerce_core::Commerce;
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::OpenApi;
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::json::{CategoryJson, ProductJson, ProductPageJson, ShippingMethodJson, StoreJson};
+use crate::auth::{BearerAuth, MaybeSignedIn};
+use crate::body::{amount, double_option, optional_amount, JsonBody};
+use crate::common::{etag, if_match, path_id};
+use crate::json::{
+    CategoryJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson, ShippingMethodJson,
+    StoreJson,
+};
 use crate::problem::ApiError;
 
 pub struct CatalogApi {
     pub shop: Commerce,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct VariantBody {
+    pub sku: String,
+    /// Option values, e.g. `{"size": "M"}`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// The product's price when absent.
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub inventory_count: u32,
+}
+
+impl From<VariantBody> for NewVariant {
+    fn from(v: VariantBody) -> Self {
+        NewVariant {
+            sku: v.sku,
+            options: v.options,
+            price: v.price,
+            inventory_count: v.inventory_count,
+        }
+    }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ProductBody {
+    pub name: String,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// A money object or a decimal string in the shop currency.
+    #[serde(deserialize_with = "amount")]
+    pub price: Decimal,
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub inventory_count: u32,
+    #[serde(default)]
+    pub low_stock_threshold: Option<u32>,
+    #[serde(default)]
+    pub variants: Vec<VariantBody>,
+}
+
+/// Only the fields sent change.
+#[derive(Debug, Object, Deserialize)]
+pub struct ProductChangesBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub price: Option<Decimal>,
+    /// `null` takes the product out of its category.
+    #[serde(default, deserialize_with = "double_option")]
+    pub category_id: Option<Option<Uuid>>,
+    #[serde(default)]
+    pub inventory_count: Option<u32>,
+    #[serde(default)]
+    pub low_stock_threshold: Option<u32>,
+    /// `draft`, `pending_approval`, `active` (admins only) or `archived`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Replaces the variants; existing ones are matched by SKU and keep their ids.
+    #[serde(default)]
+    pub variants: Option<Vec<VariantBody>>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct CategoryBody {
+    /// Required to create.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ReviewBody {
+    /// 1 to 5.
+    pub rating: u8,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ProductResponse {
+    #[oai(status = 200)]
+    Ok(Json<ProductJson>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ProductCreated {
+    #[oai(status = 201)]
+    Created(
+        Json<ProductJson>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Location")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum CategoryCreated {
+    #[oai(status = 201)]
+    Created(Json<CategoryJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ReviewCreated {
+    /// Created; shown once a moderator approves it.
+    #[oai(status = 201)]
+    Created(Json<ReviewJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Deleted {
+    #[oai(status = 204)]
+    Deleted,
 }
 
 /// `limit` as the API states it: default 20, 1 to 100.
@@ -161,22 +297,221 @@ impl CatalogApi {
 
     /// One product (only active ones, except to its vendor and admins).
     #[oai(path = "/products/:id", method = "get")]
-    async fn product(&self, id: Path<String>) -> Result<Json<ProductJson>, ApiError> {
-        // An id that is not a UUID names no product.
-        let id = ProductId::from_str(&id.0).map_err(|_| {
-            ApiError::new(
-                poem::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "product not found",
-            )
-        })?;
-        let product = self.shop.catalog().product(&Caller::Anonymous, id).await?;
+    async fn product(
+        &self,
+        caller: MaybeSignedIn,
+        id: Path<String>,
+    ) -> Result<ProductResponse, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        let product = self.shop.catalog().product(&caller.0, id).await?;
+        self.product_response(product).await
+    }
+
+    /// Creates a product: a vendor's waits for approval (`pending_approval`), an admin's is
+    /// `active`.
+    #[oai(path = "/products", method = "post")]
+    async fn create_product(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ProductBody>,
+    ) -> Result<ProductCreated, ApiError> {
+        let b = body.0;
+        let draft = NewProduct {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            price: b.price,
+            category_id: b.category_id.map(CategoryId::from),
+            inventory_count: b.inventory_count,
+            low_stock_threshold: b.low_stock_threshold,
+            variants: b.variants.into_iter().map(Into::into).collect(),
+        };
+        let product = self.shop.catalog().create_product(&auth.0, draft).await?;
+        let location = format!("/api/products/{}", product.id);
+        let tag = etag(product.version);
         let currency = self.shop.settings().await?.currency;
-        Ok(Json(ProductJson::new(product, currency)))
+        Ok(ProductCreated::Created(
+            Json(ProductJson::new(product, currency)),
+            tag,
+            location,
+        ))
+    }
+
+    /// Changes a product (only the fields sent); its vendor or an admin. With `If-Match`, a
+    /// product changed since is 412.
+    #[oai(path = "/products/:id", method = "put")]
+    async fn update_product(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: JsonBody<ProductChangesBody>,
+    ) -> Result<ProductResponse, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        let version = if_match(version.0.as_deref())?;
+        let b = body.0;
+        let status = b
+            .status
+            .map(|s| {
+                ProductStatus::parse(&s).ok_or_else(|| {
+                    ApiError::validation(
+                        "status",
+                        "one of draft, pending_approval, active, archived",
+                    )
+                })
+            })
+            .transpose()?;
+        let changes = ProductChanges {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            price: b.price,
+            category_id: b.category_id.map(|c| c.map(CategoryId::from)),
+            inventory_count: b.inventory_count,
+            low_stock_threshold: b.low_stock_threshold,
+            status,
+            variants: b.variants.map(|v| v.into_iter().map(Into::into).collect()),
+        };
+        let product = self
+            .shop
+            .catalog()
+            .update_product(&auth.0, id, changes, version)
+            .await?;
+        self.product_response(product).await
+    }
+
+    /// Deletes a product; its vendor or an admin.
+    #[oai(path = "/products/:id", method = "delete")]
+    async fn delete_product(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Deleted, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        self.shop.catalog().delete_product(&auth.0, id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// A category (admin); the slug is made from the name when not given.
+    #[oai(path = "/categories", method = "post")]
+    async fn create_category(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<CategoryBody>,
+    ) -> Result<CategoryCreated, ApiError> {
+        let b = body.0;
+        let name = b
+            .name
+            .ok_or_else(|| ApiError::validation("name", "is required"))?;
+        let category = self
+            .shop
+            .catalog()
+            .create_category(
+                &auth.0,
+                &name,
+                b.slug.as_deref(),
+                b.parent_id.flatten().map(CategoryId::from),
+            )
+            .await?;
+        let location = format!("/api/categories/{}", category.id);
+        Ok(CategoryCreated::Created(Json(category.into()), location))
+    }
+
+    /// Renames or moves a category (admin); `parent_id: null` makes it a root.
+    #[oai(path = "/categories/:id", method = "put")]
+    async fn update_category(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<CategoryBody>,
+    ) -> Result<Json<CategoryJson>, ApiError> {
+        let id: CategoryId = path_id(&id.0, "category")?;
+        let b = body.0;
+        let category = self
+            .shop
+            .catalog()
+            .update_category(
+                &auth.0,
+                id,
+                b.name.as_deref(),
+                b.slug.as_deref(),
+                b.parent_id.map(|p| p.map(CategoryId::from)),
+            )
+            .await?;
+        Ok(Json(category.into()))
+    }
+
+    /// Deletes a category with no children and no products (admin).
+    #[oai(path = "/categories/:id", method = "delete")]
+    async fn delete_category(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Deleted, ApiError> {
+        let id: CategoryId = path_id(&id.0, "category")?;
+        self.shop.catalog().delete_category(&auth.0, id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// Approved reviews of a product, newest first.
+    #[oai(path = "/products/:id/reviews", method = "get")]
+    async fn reviews(
+        &self,
+        caller: MaybeSignedIn,
+        id: Path<String>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<ReviewPageJson>, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        let found = self
+            .shop
+            .catalog()
+            .reviews(&caller.0, id, page(limit.0, cursor.0)?)
+            .await?;
+        Ok(Json(ReviewPageJson {
+            items: found.items.into_iter().map(Into::into).collect(),
+            next_cursor: found.next_cursor,
+        }))
+    }
+
+    /// A review by a customer who bought the product: rating 1 to 5, title and body.
+    #[oai(path = "/products/:id/reviews", method = "post")]
+    async fn add_review(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<ReviewBody>,
+    ) -> Result<ReviewCreated, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        let b = body.0;
+        let review = self
+            .shop
+            .catalog()
+            .add_review(
+                &auth.0,
+                id,
+                NewReview {
+                    rating: b.rating,
+                    title: b.title,
+                    body: b.body,
+                },
+            )
+            .await?;
+        let location = format!("/api/products/{id}/reviews");
+        Ok(ReviewCreated::Created(Json(review.into()), location))
     }
 }
 
 impl CatalogApi {
+    async fn product_response(&self, product: Product) -> Result<ProductResponse, ApiError> {
+        let tag = etag(product.version);
+        let currency = self.shop.settings().await?.currency;
+        Ok(ProductResponse::Ok(
+            Json(ProductJson::new(product, currency)),
+            tag,
+        ))
+    }
+
     async fn product_page(
         &self,
         page: commerce_core::ports::Page<commerce_core::catalog::Product>,

@@ -4,9 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use commerce_core::catalog::{CategoryNode, Product};
+use commerce_core::account::{Address, SavedAddress, User};
+use commerce_core::catalog::{Category, CategoryNode, Product, Review};
 use commerce_core::money::{Currency, Money, Rounding};
-use commerce_core::ports::StoreSettings;
+use commerce_core::order::Order;
+use commerce_core::payment::Payment;
+use commerce_core::ports::{Page, StoreSettings};
+use commerce_core::pricing::{AppliedPromotion, RejectedPromotion};
+use commerce_core::service::{CartView, Session};
 use commerce_core::shipping::ShippingMethod;
 use commerce_core::tax::TaxRounding;
 use poem_openapi::Object;
@@ -93,6 +98,18 @@ pub struct CategoryJson {
     pub parent_id: Option<Uuid>,
     /// Nested to any depth.
     pub children: Vec<CategoryJson>,
+}
+
+impl From<Category> for CategoryJson {
+    fn from(c: Category) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            name: c.name,
+            slug: c.slug,
+            parent_id: c.parent_id.map(|p| p.as_uuid()),
+            children: Vec::new(),
+        }
+    }
 }
 
 impl From<CategoryNode> for CategoryJson {
@@ -210,4 +227,542 @@ pub struct ProductPageJson {
 #[oai(rename = "Health")]
 pub struct HealthJson {
     pub status: String,
+}
+
+// ---- accounts -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "User")]
+pub struct UserJson {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    /// `customer`, `vendor` or `admin`.
+    pub role: String,
+    pub is_active: bool,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserJson {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            email: u.email,
+            full_name: u.full_name,
+            role: u.role.as_str().to_string(),
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "UserPage")]
+pub struct UserPageJson {
+    pub items: Vec<UserJson>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a sign-in or a refresh gives the client.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Tokens")]
+pub struct TokensJson {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque; single use: each refresh returns a new one.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl From<Session> for TokensJson {
+    fn from(s: Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: s.expires_in,
+        }
+    }
+}
+
+/// A postal address (saved or inline `shipping_address`).
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+#[oai(rename = "Address")]
+pub struct AddressJson {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub line1: Option<String>,
+    #[serde(default)]
+    pub line2: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+impl From<Address> for AddressJson {
+    fn from(a: Address) -> Self {
+        Self {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
+impl From<AddressJson> for Address {
+    fn from(a: AddressJson) -> Self {
+        Self {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "SavedAddress")]
+pub struct SavedAddressJson {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub full_name: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub phone: Option<String>,
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<SavedAddress> for SavedAddressJson {
+    fn from(s: SavedAddress) -> Self {
+        let a = s.address;
+        Self {
+            id: s.id.as_uuid(),
+            label: s.label,
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+            is_default: s.is_default,
+            created_at: s.created_at,
+        }
+    }
+}
+
+// ---- carts and orders -----------------------------------------------------------------
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Totals")]
+pub struct TotalsJson {
+    pub subtotal: MoneyJson,
+    pub discount: MoneyJson,
+    pub shipping: MoneyJson,
+    pub tax: MoneyJson,
+    pub total: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "LineAmount")]
+pub struct LineAmountJson {
+    pub item_id: Uuid,
+    pub amount: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AppliedPromotion")]
+pub struct AppliedPromotionJson {
+    pub id: Uuid,
+    /// Upper-case; null for an automatic promotion.
+    pub code: Option<String>,
+    /// `product`, `order` or `shipping`.
+    pub class: String,
+    pub amount: MoneyJson,
+    pub lines: Vec<LineAmountJson>,
+}
+
+impl From<AppliedPromotion> for AppliedPromotionJson {
+    fn from(a: AppliedPromotion) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            code: a.code,
+            class: a.class.name().to_string(),
+            amount: a.amount.into(),
+            lines: a
+                .lines
+                .into_iter()
+                .map(|l| LineAmountJson {
+                    item_id: l.item_id.as_uuid(),
+                    amount: l.amount.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "RejectedPromotion")]
+pub struct RejectedPromotionJson {
+    /// Null for a code that names no promotion.
+    pub id: Option<Uuid>,
+    pub code: Option<String>,
+    /// `unknown_code`, `not_started`, `expired`, `usage_exhausted`, `customer_limit_reached`,
+    /// `minimum_not_met`, `not_combinable`, `nothing_eligible`, ...
+    pub reason: String,
+    /// For `not_combinable`: the promotion that excluded it.
+    pub excluded_by: Option<Uuid>,
+}
+
+impl From<RejectedPromotion> for RejectedPromotionJson {
+    fn from(r: RejectedPromotion) -> Self {
+        Self {
+            id: r.id.map(|i| i.as_uuid()),
+            code: r.code,
+            reason: r.reason.as_str().to_string(),
+            excluded_by: r.excluded_by.map(|i| i.as_uuid()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CartItem")]
+pub struct CartItemJson {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub variant_id: Option<Uuid>,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+    /// Unit price × quantity, before discounts.
+    pub line_total: MoneyJson,
+    /// Its product discount plus its share of order discounts.
+    pub discount: MoneyJson,
+    pub tax: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ShippingChoice")]
+pub struct ShippingChoiceJson {
+    pub id: Uuid,
+    pub name: String,
+    pub price: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Cart")]
+pub struct CartJson {
+    pub id: Uuid,
+    pub currency: String,
+    pub items: Vec<CartItemJson>,
+    /// Lines whose product is no longer for sale: not priced; remove them to check out.
+    pub unavailable_items: Vec<Uuid>,
+    pub discount_codes: Vec<String>,
+    pub totals: TotalsJson,
+    pub applied_promotions: Vec<AppliedPromotionJson>,
+    pub rejected_promotions: Vec<RejectedPromotionJson>,
+    pub shipping_address: Option<AddressJson>,
+    pub shipping_method: Option<ShippingChoiceJson>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CartView> for CartJson {
+    fn from(v: CartView) -> Self {
+        let p = v.priced;
+        let currency = p.currency;
+        let items = p
+            .lines
+            .into_iter()
+            .zip(v.names)
+            .map(|(l, name)| CartItemJson {
+                id: l.item_id.as_uuid(),
+                product_id: l.product_id.as_uuid(),
+                variant_id: l.variant_id.map(|i| i.as_uuid()),
+                name,
+                quantity: l.quantity,
+                unit_price: l.unit_price.into(),
+                line_total: l.line_subtotal.into(),
+                discount: l.discount.into(),
+                tax: l.tax.into(),
+            })
+            .collect();
+        Self {
+            id: v.cart.id.as_uuid(),
+            currency: currency.code().to_string(),
+            items,
+            unavailable_items: v.unavailable.iter().map(|i| i.as_uuid()).collect(),
+            discount_codes: v.cart.discount_codes,
+            totals: TotalsJson {
+                subtotal: p.subtotal.into(),
+                discount: p.discount.into(),
+                shipping: p.shipping.into(),
+                tax: p.tax.into(),
+                total: p.total.into(),
+            },
+            applied_promotions: p.applied.into_iter().map(Into::into).collect(),
+            rejected_promotions: p.rejected.into_iter().map(Into::into).collect(),
+            shipping_address: v.cart.shipping_address.map(Into::into),
+            shipping_method: v.shipping_method.map(|m| ShippingChoiceJson {
+                id: m.id.as_uuid(),
+                name: m.name,
+                price: money(m.price, currency),
+            }),
+            version: v.cart.version,
+            updated_at: v.cart.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "OrderLine")]
+pub struct OrderLineJson {
+    pub product_id: Uuid,
+    pub variant_id: Option<Uuid>,
+    pub name: String,
+    pub sku: String,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+    /// Unit price × quantity.
+    pub subtotal: MoneyJson,
+    pub discount: MoneyJson,
+    pub tax: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "StatusChange")]
+pub struct StatusChangeJson {
+    pub status: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Order")]
+pub struct OrderJson {
+    pub id: Uuid,
+    /// Human-friendly: `CM-YYYYMMDD-XXXXXXXX`.
+    pub number: String,
+    /// Null for a guest order.
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+    /// `pending`, `paid`, `processing`, `shipped`, `delivered`, `cancelled` or `refunded`.
+    pub status: String,
+    pub currency: String,
+    pub items: Vec<OrderLineJson>,
+    pub totals: TotalsJson,
+    pub applied_promotions: Vec<AppliedPromotionJson>,
+    pub rejected_promotions: Vec<RejectedPromotionJson>,
+    pub shipping_address: AddressJson,
+    pub shipping_method: Option<ShippingChoiceJson>,
+    pub payment_status: String,
+    pub status_history: Vec<StatusChangeJson>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Order> for OrderJson {
+    fn from(o: Order) -> Self {
+        let t = o.totals;
+        Self {
+            id: o.id.as_uuid(),
+            number: o.number,
+            user_id: o.user_id.map(|u| u.as_uuid()),
+            email: o.email,
+            status: o.status.as_str().to_string(),
+            currency: o.currency.code().to_string(),
+            items: o
+                .lines
+                .into_iter()
+                .map(|l| OrderLineJson {
+                    product_id: l.product_id.as_uuid(),
+                    variant_id: l.variant_id.map(|v| v.as_uuid()),
+                    name: l.name,
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price.into(),
+                    subtotal: l.subtotal.into(),
+                    discount: l.discount.into(),
+                    tax: l.tax.into(),
+                })
+                .collect(),
+            totals: TotalsJson {
+                subtotal: t.subtotal.into(),
+                discount: t.discount.into(),
+                shipping: t.shipping.into(),
+                tax: t.tax.into(),
+                total: t.total.into(),
+            },
+            applied_promotions: o.applied_promotions.into_iter().map(Into::into).collect(),
+            rejected_promotions: o.rejected_promotions.into_iter().map(Into::into).collect(),
+            shipping_address: o.shipping_address.into(),
+            shipping_method: o.shipping_method.map(|m| ShippingChoiceJson {
+                id: m.id.as_uuid(),
+                name: m.name,
+                price: m.price.into(),
+            }),
+            payment_status: o.payment_status.as_str().to_string(),
+            status_history: o
+                .status_history
+                .into_iter()
+                .map(|c| StatusChangeJson {
+                    status: c.status.as_str().to_string(),
+                    at: c.at,
+                })
+                .collect(),
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "OrderPage")]
+pub struct OrderPageJson {
+    pub items: Vec<OrderJson>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<Order>> for OrderPageJson {
+    fn from(p: Page<Order>) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Refund")]
+pub struct RefundJson {
+    pub id: Uuid,
+    pub amount: MoneyJson,
+    pub provider_reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Payment")]
+pub struct PaymentJson {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    /// `test` for the built-in provider, `stripe`, ...
+    pub provider: String,
+    /// The provider's id of the payment (a Stripe PaymentIntent `pi_...`).
+    pub provider_reference: Option<String>,
+    /// Handed to the provider's client library to confirm the payment.
+    pub client_secret: Option<String>,
+    /// `requires_payment`, `processing`, `succeeded`, `failed`, `refunded` or `partially_refunded`.
+    pub status: String,
+    pub amount: MoneyJson,
+    pub refunds: Vec<RefundJson>,
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Payment> for PaymentJson {
+    fn from(p: Payment) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            order_id: p.order_id.as_uuid(),
+            provider: p.provider,
+            provider_reference: p.provider_reference,
+            client_secret: p.client_secret,
+            status: p.status.as_str().to_string(),
+            amount: p.amount.into(),
+            refunds: p
+                .refunds
+                .into_iter()
+                .map(|r| RefundJson {
+                    id: r.id.as_uuid(),
+                    amount: r.amount.into(),
+                    provider_reference: r.provider_reference,
+                    created_at: r.created_at,
+                })
+                .collect(),
+            failure_reason: p.failure_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// What checkout made: the pending order and its payment.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Checkout")]
+pub struct CheckoutJson {
+    pub order: OrderJson,
+    /// Null when the payment provider could not be reached: create it with
+    /// `POST /api/payments/create-intent`.
+    pub payment: Option<PaymentJson>,
+}
+
+// ---- reviews --------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Review")]
+pub struct ReviewJson {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub user_id: Uuid,
+    pub rating: u8,
+    pub title: String,
+    pub body: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Review> for ReviewJson {
+    fn from(r: Review) -> Self {
+        Self {
+            id: r.id.as_uuid(),
+            product_id: r.product_id.as_uuid(),
+            user_id: r.user_id.as_uuid(),
+            rating: r.rating,
+            title: r.title,
+            body: r.body,
+            status: r.status.as_str().to_string(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ReviewPage")]
+pub struct ReviewPageJson {
+    pub items: Vec<ReviewJson>,
+    pub next_cursor: Option<String>,
 }

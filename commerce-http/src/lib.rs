@@ -2,23 +2,61 @@
 //! Poem app mounts. Handlers translate HTTP to the core's services and hold no business rule;
 //! errors become RFC 9457 problems in one place ([`problem`]).
 //!
-//! This first part serves the operations endpoints and the public catalog (store, shipping
-//! methods, categories, products, search) with the OpenAPI document and Swagger UI; carts,
-//! checkout, accounts, orders, payments and admin follow.
+//! Map of the crate:
+//! - [`auth`]: access tokens as JWTs ([`auth::JwtIssuer`], the core's `TokenIssuer`), the
+//!   caller of a request, the login throttle;
+//! - [`body`]: JSON request bodies with the API's 400/413/415/422 answers;
+//! - [`problem`]: the one error type and the middleware that makes every error a problem;
+//! - [`json`]: the response shapes;
+//! - one module per group of operations: catalog, accounts, shopping (cart, checkout,
+//!   orders, payments), admin.
 
+mod accounts;
+mod admin;
+pub mod auth;
+pub mod body;
 mod catalog;
+mod common;
 pub mod json;
 pub mod problem;
+mod shopping;
+
+use std::sync::Arc;
 
 use commerce_core::Commerce;
 use poem::http::StatusCode;
 use poem::{get, handler, web::Data, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 
+pub use auth::{JwtIssuer, LoginLimits};
+pub use body::BodyLimits;
+
+/// What the API can be tuned with; the defaults are those of ../shared/API.md.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    pub body: BodyLimits,
+    pub login: LoginLimits,
+}
+
 /// The whole API: `/api/...`, `/health`, `/ready`, `/openapi.json` and `/docs`.
-pub fn routes(shop: Commerce) -> impl poem::Endpoint {
+///
+/// The shop must have been built with a token issuer (such as [`JwtIssuer`]) for sign-in to
+/// work.
+pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
+    let throttle = Arc::new(auth::LoginThrottle::new(config.login));
     let api = OpenApiService::new(
-        catalog::CatalogApi { shop: shop.clone() },
+        (
+            catalog::CatalogApi { shop: shop.clone() },
+            accounts::AccountsApi {
+                shop: shop.clone(),
+                throttle,
+            },
+            accounts::UsersApi { shop: shop.clone() },
+            shopping::ShoppingApi { shop: shop.clone() },
+            shopping::OrdersApi { shop: shop.clone() },
+            shopping::PaymentsApi { shop: shop.clone() },
+            admin::AdminApi { shop: shop.clone() },
+        ),
         "commerce",
         env!("CARGO_PKG_VERSION"),
     )
@@ -32,6 +70,7 @@ pub fn routes(shop: Commerce) -> impl poem::Endpoint {
         .at("/health", get(health))
         .at("/ready", get(ready))
         .data(shop)
+        .data(config.body)
         .around(problem::problems)
 }
 

@@ -45,11 +45,27 @@ pub enum ApiError {
     /// A problem (RFC 9457).
     #[oai(content_type = "application/problem+json")]
     Problem(StatusCode, Json<Box<Problem>>),
+    /// Too many requests: `Retry-After` says in how many seconds to try again.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    RateLimited(Json<Box<Problem>>, #[oai(header = "Retry-After")] u64),
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
         ApiError::Problem(status, Json(Box::new(problem(status, code, detail.into()))))
+    }
+
+    /// 429 `rate_limited`, to be retried after `wait`.
+    pub fn rate_limited(wait: std::time::Duration, detail: impl Into<String>) -> ApiError {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::RateLimited(
+            Json(Box::new(problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                detail.into(),
+            ))),
+            seconds.max(1),
+        )
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> ApiError {

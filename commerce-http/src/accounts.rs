@@ -1,0 +1,354 @@
+//! Accounts: registration, email verification, sign-in with rotating refresh tokens,
+//! password reset; the caller's profile, orders and saved addresses.
+
+use std::sync::Arc;
+
+use commerce_core::ids::AddressId;
+use commerce_core::service::CommerceError;
+use commerce_core::Commerce;
+use poem::Request;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+
+use crate::auth::{client_ip, BearerAuth, LoginThrottle};
+use crate::body::JsonBody;
+use crate::catalog::page;
+use crate::common::path_id;
+use crate::json::{AddressJson, OrderPageJson, SavedAddressJson, TokensJson, UserJson};
+use crate::problem::ApiError;
+
+#[derive(Tags)]
+pub enum AccountTags {
+    /// Registration, sign-in and tokens.
+    Auth,
+    /// The signed-in user's profile, orders and addresses.
+    Users,
+}
+
+pub struct AccountsApi {
+    pub shop: Commerce,
+    pub throttle: Arc<LoginThrottle>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct RegisterBody {
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct TokenBody {
+    /// The token from the mail.
+    pub token: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ForgotBody {
+    pub email: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ResetBody {
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ProfileBody {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// A new password; needs `current_password`.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub current_password: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct AddressBody {
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub line1: Option<String>,
+    #[serde(default)]
+    pub line2: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    pub country: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+impl AddressBody {
+    fn split(self) -> (Option<String>, commerce_core::account::Address, bool) {
+        let address = AddressJson {
+            full_name: self.full_name,
+            line1: self.line1,
+            line2: self.line2,
+            city: self.city,
+            region: self.region,
+            postal_code: self.postal_code,
+            country: self.country,
+            phone: self.phone,
+        };
+        (self.label, address.into(), self.is_default)
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum UserCreated {
+    /// Registered; a verification mail was sent.
+    #[oai(status = 201)]
+    Created(Json<UserJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum AddressCreated {
+    #[oai(status = 201)]
+    Created(Json<SavedAddressJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Accepted {
+    /// Accepted: a mail is on its way if the address belongs to an account.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    #[oai(status = 204)]
+    Done,
+}
+
+#[OpenApi(tag = "AccountTags::Auth")]
+impl AccountsApi {
+    /// Registers a customer and mails a verification token. 409 `email_taken`.
+    #[oai(path = "/auth/register", method = "post")]
+    async fn register(&self, body: JsonBody<RegisterBody>) -> Result<UserCreated, ApiError> {
+        let b = body.0;
+        let user = self
+            .shop
+            .accounts()
+            .register(&b.email, &b.password, &b.full_name)
+            .await?;
+        Ok(UserCreated::Created(
+            Json(user.into()),
+            "/api/users/profile".into(),
+        ))
+    }
+
+    /// Marks the email verified with the token from the verification mail.
+    #[oai(path = "/auth/verify-email", method = "post")]
+    async fn verify_email(&self, body: JsonBody<TokenBody>) -> Result<Json<UserJson>, ApiError> {
+        let user = self.shop.accounts().verify_email(&body.0.token).await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Signs in. With an `X-Cart-Token` header, the guest cart merges into the user's cart.
+    /// Unknown email and wrong password are the same 401 `invalid_credentials`; too many
+    /// failures for an email or from an address are 429 with `Retry-After`.
+    #[oai(path = "/auth/login", method = "post")]
+    async fn login(
+        &self,
+        req: &Request,
+        body: JsonBody<LoginBody>,
+        #[oai(name = "X-Cart-Token")] cart_token: Header<Option<String>>,
+    ) -> Result<Json<TokensJson>, ApiError> {
+        let b = body.0;
+        let ip = client_ip(req);
+        if let Some(wait) = self.throttle.check(&b.email, ip) {
+            return Err(ApiError::rate_limited(
+                wait,
+                "too many failed sign-ins; try again later",
+            ));
+        }
+        let session = match self.shop.accounts().login(&b.email, &b.password).await {
+            Ok(s) => s,
+            Err(e) => {
+                if matches!(e, CommerceError::InvalidCredentials) {
+                    self.throttle.record_failure(&b.email, ip);
+                }
+                return Err(e.into());
+            }
+        };
+        if let Some(token) = cart_token.0.filter(|t| !t.trim().is_empty()) {
+            // The sign-in stands even if the guest cart cannot be merged now.
+            if let Err(e) = self
+                .shop
+                .carts()
+                .merge_guest_cart(session.user.id, token.trim())
+                .await
+            {
+                tracing::warn!(error = %e, "guest cart not merged at sign-in");
+            }
+        }
+        Ok(Json(session.into()))
+    }
+
+    /// Trades a refresh token for a new pair. The old one is revoked; presenting a revoked
+    /// one again revokes its whole family (it leaked) and is 401.
+    #[oai(path = "/auth/refresh", method = "post")]
+    async fn refresh(&self, body: JsonBody<RefreshBody>) -> Result<Json<TokensJson>, ApiError> {
+        let session = self.shop.accounts().refresh(&body.0.refresh_token).await?;
+        Ok(Json(session.into()))
+    }
+
+    /// Revokes a refresh token.
+    #[oai(path = "/auth/logout", method = "post")]
+    async fn logout(&self, body: JsonBody<RefreshBody>) -> Result<NoContent, ApiError> {
+        self.shop.accounts().logout(&body.0.refresh_token).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Mails a reset token if the email belongs to an active account. Always 202, and as
+    /// fast either way: the work happens after the answer.
+    #[oai(path = "/auth/forgot-password", method = "post")]
+    async fn forgot_password(&self, body: JsonBody<ForgotBody>) -> Result<Accepted, ApiError> {
+        let shop = self.shop.clone();
+        let email = body.0.email;
+        tokio::spawn(async move {
+            if let Err(e) = shop.accounts().forgot_password(&email).await {
+                tracing::warn!(error = %e, "password reset mail not sent");
+            }
+        });
+        Ok(Accepted::Accepted)
+    }
+
+    /// Sets a new password with the mailed token; every session of the user ends.
+    #[oai(path = "/auth/reset-password", method = "post")]
+    async fn reset_password(&self, body: JsonBody<ResetBody>) -> Result<NoContent, ApiError> {
+        let b = body.0;
+        self.shop
+            .accounts()
+            .reset_password(&b.token, &b.password)
+            .await?;
+        Ok(NoContent::Done)
+    }
+}
+
+pub struct UsersApi {
+    pub shop: Commerce,
+}
+
+#[OpenApi(tag = "AccountTags::Users")]
+impl UsersApi {
+    /// The signed-in user.
+    #[oai(path = "/users/profile", method = "get")]
+    async fn profile(&self, auth: BearerAuth) -> Result<Json<UserJson>, ApiError> {
+        Ok(Json(self.shop.accounts().profile(&auth.0).await?.into()))
+    }
+
+    /// Changes the name and, with `current_password`, the password (other sessions end).
+    #[oai(path = "/users/profile", method = "put")]
+    async fn update_profile(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ProfileBody>,
+    ) -> Result<Json<UserJson>, ApiError> {
+        let b = body.0;
+        let user = self
+            .shop
+            .accounts()
+            .update_profile(
+                &auth.0,
+                b.full_name.as_deref(),
+                b.password.as_deref(),
+                b.current_password.as_deref(),
+            )
+            .await?;
+        Ok(Json(user.into()))
+    }
+
+    /// The caller's orders, newest first.
+    #[oai(path = "/users/orders", method = "get")]
+    async fn orders(
+        &self,
+        auth: BearerAuth,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPageJson>, ApiError> {
+        let found = self
+            .shop
+            .orders()
+            .my_orders(&auth.0, page(limit.0, cursor.0)?)
+            .await?;
+        Ok(Json(found.into()))
+    }
+
+    /// The caller's saved addresses.
+    #[oai(path = "/users/addresses", method = "get")]
+    async fn addresses(&self, auth: BearerAuth) -> Result<Json<Vec<SavedAddressJson>>, ApiError> {
+        let saved = self.shop.accounts().addresses(&auth.0).await?;
+        Ok(Json(saved.into_iter().map(Into::into).collect()))
+    }
+
+    /// Saves an address; the first one is the default.
+    #[oai(path = "/users/addresses", method = "post")]
+    async fn add_address(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<AddressBody>,
+    ) -> Result<AddressCreated, ApiError> {
+        let (label, address, is_default) = body.0.split();
+        let saved = self
+            .shop
+            .accounts()
+            .save_address(&auth.0, None, label, address, is_default)
+            .await?;
+        let location = format!("/api/users/addresses/{}", saved.id);
+        Ok(AddressCreated::Created(Json(saved.into()), location))
+    }
+
+    /// Replaces a saved address.
+    #[oai(path = "/users/addresses/:id", method = "put")]
+    async fn update_address(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<AddressBody>,
+    ) -> Result<Json<SavedAddressJson>, ApiError> {
+        let id: AddressId = path_id(&id.0, "address")?;
+        let (label, address, is_default) = body.0.split();
+        let saved = self
+            .shop
+            .accounts()
+            .save_address(&auth.0, Some(id), label, address, is_default)
+            .await?;
+        Ok(Json(saved.into()))
+    }
+
+    #[oai(path = "/users/addresses/:id", method = "delete")]
+    async fn delete_address(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        let id: AddressId = path_id(&id.0, "address")?;
+        self.shop.accounts().delete_address(&auth.0, id).await?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,782 @@
+//! Admin operations: the dashboard, users, orders, product approval, discounts, tax rates,
+//! shipping methods, the store's settings and the sales report. Every one needs role admin
+//! (the services check it).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use commerce_core::account::Role;
+use commerce_core::ids::{OrderId, ProductId, PromotionId, ShippingMethodId, TaxRateId, UserId};
+use commerce_core::money::{Currency, Money};
+use commerce_core::order::OrderStatus;
+use commerce_core::ports::UserFilter;
+use commerce_core::promotion::{AppliesTo, Promotion, PromotionClass, PromotionDraft};
+use commerce_core::service::{Dashboard, StoreChanges};
+use commerce_core::tax::{TaxRate, TaxRounding};
+use commerce_core::{Commerce, PromotionKind};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::BearerAuth;
+use crate::body::{optional_amount, JsonBody};
+use crate::catalog::page;
+use crate::catalog::ProductResponse;
+use crate::common::{etag, path_id};
+use crate::json::{
+    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ShippingMethodJson, StoreJson,
+    UserJson, UserPageJson,
+};
+use crate::problem::ApiError;
+
+#[derive(Tags)]
+pub enum AdminTags {
+    /// Running the shop (role admin).
+    Admin,
+}
+
+pub struct AdminApi {
+    pub shop: Commerce,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "OrdersByStatus")]
+pub struct StatusCountJson {
+    pub status: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "TopProduct")]
+pub struct TopProductJson {
+    pub product_id: Uuid,
+    pub name: String,
+    pub units: u64,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "Dashboard")]
+pub struct DashboardJson {
+    /// Orders paid and not cancelled or refunded.
+    pub revenue: MoneyJson,
+    pub orders_by_status: Vec<StatusCountJson>,
+    pub orders_today: u32,
+    /// Best sellers by units over the last 30 days.
+    pub top_products: Vec<TopProductJson>,
+    /// Active products at or under their low-stock threshold, lowest first.
+    pub low_stock: Vec<ProductJson>,
+}
+
+impl DashboardJson {
+    fn new(d: Dashboard, currency: Currency) -> Self {
+        Self {
+            revenue: d.revenue.into(),
+            orders_by_status: d
+                .orders_by_status
+                .into_iter()
+                .map(|(s, count)| StatusCountJson {
+                    status: s.as_str().to_string(),
+                    count,
+                })
+                .collect(),
+            orders_today: d.orders_today,
+            top_products: d
+                .top_products
+                .into_iter()
+                .map(|(id, name, units)| TopProductJson {
+                    product_id: id.as_uuid(),
+                    name,
+                    units,
+                })
+                .collect(),
+            low_stock: d
+                .low_stock
+                .into_iter()
+                .map(|p| ProductJson::new(p, currency))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "AppliesTo")]
+pub struct AppliesToJson {
+    pub product_ids: Vec<Uuid>,
+    pub category_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "Discount")]
+pub struct DiscountJson {
+    pub id: Uuid,
+    /// Null for an automatic promotion.
+    pub code: Option<String>,
+    /// `percent`, `fixed`, `buy_x_get_y` or `free_shipping`.
+    pub kind: String,
+    /// Percent ("10" = 10 %) or a fixed amount in the shop currency; null for the others.
+    pub value: Option<String>,
+    pub buy_quantity: Option<u32>,
+    pub get_quantity: Option<u32>,
+    /// `product`, `order` or `shipping`.
+    pub class: String,
+    pub combines_with: Vec<String>,
+    pub applies_to: AppliesToJson,
+    pub min_subtotal: Option<MoneyJson>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub usage_limit: Option<u32>,
+    pub per_customer_limit: Option<u32>,
+    pub used_count: u32,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DiscountJson {
+    fn new(p: Promotion, currency: Currency) -> Self {
+        let (value, buy_quantity, get_quantity) = match p.kind {
+            PromotionKind::Percent { value } => (Some(value.normalize().to_string()), None, None),
+            PromotionKind::Fixed { value } => (Some(money(value, currency).amount), None, None),
+            PromotionKind::BuyXGetY { buy, get } => (None, Some(buy), Some(get)),
+            PromotionKind::FreeShipping => (None, None, None),
+        };
+        Self {
+            id: p.id.as_uuid(),
+            code: p.code,
+            kind: p.kind.name().to_string(),
+            value,
+            buy_quantity,
+            get_quantity,
+            class: p.class.name().to_string(),
+            combines_with: p
+                .combines_with
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
+            applies_to: AppliesToJson {
+                product_ids: p
+                    .applies_to
+                    .product_ids
+                    .iter()
+                    .map(|i| i.as_uuid())
+                    .collect(),
+                category_ids: p
+                    .applies_to
+                    .category_ids
+                    .iter()
+                    .map(|i| i.as_uuid())
+                    .collect(),
+            },
+            min_subtotal: p.min_subtotal.map(|m| money(m, currency)),
+            starts_at: p.starts_at,
+            ends_at: p.ends_at,
+            usage_limit: p.usage_limit,
+            per_customer_limit: p.per_customer_limit,
+            used_count: p.used_count,
+            active: p.active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "DiscountPage")]
+pub struct DiscountPageJson {
+    pub items: Vec<DiscountJson>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize, Default)]
+#[serde(default)]
+pub struct AppliesToBody {
+    pub product_ids: Vec<Uuid>,
+    pub category_ids: Vec<Uuid>,
+}
+
+/// A discount code or automatic promotion. Only `kind` is required, and `value` for
+/// percent and fixed; no `code` makes it automatic.
+#[derive(Debug, Object, Deserialize)]
+pub struct DiscountBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    pub kind: String,
+    /// Percent ("10" = 10 %) or an amount in the shop currency (string, number or money).
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub value: Option<Decimal>,
+    #[serde(default)]
+    pub buy_quantity: Option<u32>,
+    #[serde(default)]
+    pub get_quantity: Option<u32>,
+    /// Defaults by kind (PRICING.md).
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub combines_with: Vec<String>,
+    #[serde(default)]
+    pub applies_to: AppliesToBody,
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub min_subtotal: Option<Decimal>,
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub usage_limit: Option<u32>,
+    #[serde(default)]
+    pub per_customer_limit: Option<u32>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+fn class_of(field: &str, name: &str) -> Result<PromotionClass, ApiError> {
+    PromotionClass::ALL
+        .into_iter()
+        .find(|c| c.name() == name)
+        .ok_or_else(|| ApiError::validation(field, "one of product, order, shipping"))
+}
+
+impl DiscountBody {
+    fn into_draft(self) -> Result<PromotionDraft, ApiError> {
+        let class = self
+            .class
+            .as_deref()
+            .map(|c| class_of("class", c))
+            .transpose()?;
+        let combines_with = self
+            .combines_with
+            .iter()
+            .map(|c| class_of("combines_with", c))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PromotionDraft {
+            code: self.code,
+            kind: self.kind,
+            value: self.value,
+            buy_quantity: self.buy_quantity,
+            get_quantity: self.get_quantity,
+            class,
+            combines_with,
+            applies_to: AppliesTo {
+                product_ids: self
+                    .applies_to
+                    .product_ids
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                category_ids: self
+                    .applies_to
+                    .category_ids
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+            },
+            min_subtotal: self.min_subtotal,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            usage_limit: self.usage_limit,
+            per_customer_limit: self.per_customer_limit,
+            active: self.active,
+        })
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "TaxRate")]
+pub struct TaxRateJson {
+    pub id: Uuid,
+    pub country: String,
+    /// Null for the whole country.
+    pub region: Option<String>,
+    /// A fraction as a string: "0.0825" is 8.25 %.
+    pub rate: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TaxRate> for TaxRateJson {
+    fn from(t: TaxRate) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            country: t.country,
+            region: t.region,
+            rate: t.rate.normalize().to_string(),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct TaxRateBody {
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// A fraction: "0.0825" is 8.25 %.
+    #[serde(deserialize_with = "crate::body::amount")]
+    pub rate: Decimal,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ShippingMethodBody {
+    pub name: String,
+    #[serde(deserialize_with = "crate::body::amount")]
+    pub price: Decimal,
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub free_above: Option<Decimal>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct StoreBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub prices_include_tax: Option<bool>,
+    /// `line` or `order`.
+    #[serde(default)]
+    pub tax_rounding: Option<String>,
+    #[serde(default)]
+    pub tax_shipping: Option<bool>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct UserChangesBody {
+    /// `customer`, `vendor` or `admin`.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct StatusBody {
+    pub status: String,
+}
+
+#[derive(Debug, Object, Deserialize, Default)]
+pub struct RefundBody {
+    /// Part of the captured amount; the whole when absent.
+    #[serde(default, deserialize_with = "optional_amount")]
+    pub amount: Option<Decimal>,
+}
+
+#[derive(ApiResponse)]
+pub enum Created<T: poem_openapi::types::ToJSON> {
+    #[oai(status = 201)]
+    Created(Json<T>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Deleted {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+#[derive(ApiResponse)]
+pub enum CsvReport {
+    /// One row per day: `date,orders,revenue,currency`.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Csv(PlainText<String>),
+}
+
+fn date(field: &str, value: Option<String>) -> Result<NaiveDate, ApiError> {
+    let value = value.ok_or_else(|| ApiError::validation(field, "is required (YYYY-MM-DD)"))?;
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::validation(field, "must be a date as YYYY-MM-DD"))
+}
+
+impl AdminApi {
+    async fn currency(&self) -> Result<Currency, ApiError> {
+        Ok(self.shop.settings().await?.currency)
+    }
+}
+
+#[OpenApi(tag = "AdminTags::Admin")]
+impl AdminApi {
+    /// Revenue, orders by status, today's orders, best sellers and low stock.
+    #[oai(path = "/admin/dashboard", method = "get")]
+    async fn dashboard(&self, auth: BearerAuth) -> Result<Json<DashboardJson>, ApiError> {
+        let dashboard = self.shop.admin().dashboard(&auth.0).await?;
+        Ok(Json(DashboardJson::new(dashboard, self.currency().await?)))
+    }
+
+    /// Users, filtered by `role` and by `q` (email or name).
+    #[oai(path = "/admin/users", method = "get")]
+    async fn users(
+        &self,
+        auth: BearerAuth,
+        role: Query<Option<String>>,
+        q: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<UserPageJson>, ApiError> {
+        let role = role
+            .0
+            .map(|r| {
+                Role::parse(&r)
+                    .ok_or_else(|| ApiError::validation("role", "one of customer, vendor, admin"))
+            })
+            .transpose()?;
+        let filter = UserFilter {
+            role,
+            text: q.0.filter(|t| !t.trim().is_empty()),
+            page: page(limit.0, cursor.0)?,
+        };
+        let found = self.shop.accounts().list_users(&auth.0, filter).await?;
+        Ok(Json(UserPageJson {
+            items: found.items.into_iter().map(Into::into).collect(),
+            next_cursor: found.next_cursor,
+        }))
+    }
+
+    /// Changes a user's role or active flag; their tokens stop working at once.
+    #[oai(path = "/admin/users/:id", method = "put")]
+    async fn update_user(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<UserChangesBody>,
+    ) -> Result<Json<UserJson>, ApiError> {
+        let id: UserId = path_id(&id.0, "user")?;
+        let b = body.0;
+        let role = b
+            .role
+            .map(|r| {
+                Role::parse(&r)
+                    .ok_or_else(|| ApiError::validation("role", "one of customer, vendor, admin"))
+            })
+            .transpose()?;
+        let user = self
+            .shop
+            .accounts()
+            .admin_update_user(&auth.0, id, role, b.is_active)
+            .await?;
+        Ok(Json(user.into()))
+    }
+
+    /// All orders, newest first, filtered by `status`.
+    #[oai(path = "/admin/orders", method = "get")]
+    async fn orders(
+        &self,
+        auth: BearerAuth,
+        status: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPageJson>, ApiError> {
+        let status = status.0.map(|s| order_status("status", &s)).transpose()?;
+        let found = self
+            .shop
+            .orders()
+            .all_orders(&auth.0, status, page(limit.0, cursor.0)?)
+            .await?;
+        Ok(Json(found.into()))
+    }
+
+    /// Moves an order along the status machine; 409 `invalid_transition` otherwise.
+    #[oai(path = "/admin/orders/:id/status", method = "put")]
+    async fn set_status(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<StatusBody>,
+    ) -> Result<Json<OrderJson>, ApiError> {
+        let id: OrderId = path_id(&id.0, "order")?;
+        let status = order_status("status", &body.0.status)?;
+        let order = self.shop.orders().set_status(&auth.0, id, status).await?;
+        Ok(Json(order.into()))
+    }
+
+    /// Refunds through the payment provider: the whole captured amount, or `amount` of it.
+    #[oai(path = "/admin/orders/:id/refund", method = "post")]
+    async fn refund(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<RefundBody>,
+    ) -> Result<Json<OrderJson>, ApiError> {
+        let id: OrderId = path_id(&id.0, "order")?;
+        let currency = self.currency().await?;
+        let amount = body
+            .0
+            .amount
+            .map(|a| {
+                Money::new(a, currency).map_err(|e| ApiError::validation("amount", e.to_string()))
+            })
+            .transpose()?;
+        let order = self.shop.orders().refund(&auth.0, id, amount).await?;
+        Ok(Json(order.into()))
+    }
+
+    /// `pending_approval → active`.
+    #[oai(path = "/admin/products/:id/approve", method = "put")]
+    async fn approve(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<ProductResponse, ApiError> {
+        let id: ProductId = path_id(&id.0, "product")?;
+        let product = self.shop.catalog().approve_product(&auth.0, id).await?;
+        let tag = etag(product.version);
+        Ok(ProductResponse::Ok(
+            Json(ProductJson::new(product, self.currency().await?)),
+            tag,
+        ))
+    }
+
+    /// Discount codes and automatic promotions, newest first.
+    #[oai(path = "/admin/discounts", method = "get")]
+    async fn discounts(
+        &self,
+        auth: BearerAuth,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<DiscountPageJson>, ApiError> {
+        let found = self
+            .shop
+            .admin()
+            .promotions(&auth.0, page(limit.0, cursor.0)?)
+            .await?;
+        let currency = self.currency().await?;
+        Ok(Json(DiscountPageJson {
+            items: found
+                .items
+                .into_iter()
+                .map(|p| DiscountJson::new(p, currency))
+                .collect(),
+            next_cursor: found.next_cursor,
+        }))
+    }
+
+    #[oai(path = "/admin/discounts/:id", method = "get")]
+    async fn discount(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<DiscountJson>, ApiError> {
+        let id: PromotionId = path_id(&id.0, "discount")?;
+        let found = self.shop.admin().promotion(&auth.0, id).await?;
+        Ok(Json(DiscountJson::new(found, self.currency().await?)))
+    }
+
+    #[oai(path = "/admin/discounts", method = "post")]
+    async fn create_discount(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<DiscountBody>,
+    ) -> Result<Created<DiscountJson>, ApiError> {
+        let draft = body.0.into_draft()?;
+        let created = self.shop.admin().create_promotion(&auth.0, draft).await?;
+        let location = format!("/api/admin/discounts/{}", created.id);
+        Ok(Created::Created(
+            Json(DiscountJson::new(created, self.currency().await?)),
+            location,
+        ))
+    }
+
+    /// Replaces a discount (its usage count is kept).
+    #[oai(path = "/admin/discounts/:id", method = "put")]
+    async fn update_discount(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<DiscountBody>,
+    ) -> Result<Json<DiscountJson>, ApiError> {
+        let id: PromotionId = path_id(&id.0, "discount")?;
+        let draft = body.0.into_draft()?;
+        let updated = self
+            .shop
+            .admin()
+            .update_promotion(&auth.0, id, draft)
+            .await?;
+        Ok(Json(DiscountJson::new(updated, self.currency().await?)))
+    }
+
+    #[oai(path = "/admin/discounts/:id", method = "delete")]
+    async fn delete_discount(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Deleted, ApiError> {
+        let id: PromotionId = path_id(&id.0, "discount")?;
+        self.shop.admin().delete_promotion(&auth.0, id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    #[oai(path = "/admin/tax-rates", method = "get")]
+    async fn tax_rates(&self, auth: BearerAuth) -> Result<Json<Vec<TaxRateJson>>, ApiError> {
+        let rates = self.shop.admin().tax_rates(&auth.0).await?;
+        Ok(Json(rates.into_iter().map(Into::into).collect()))
+    }
+
+    /// A rate for a country or one of its regions; the most specific match wins.
+    #[oai(path = "/admin/tax-rates", method = "post")]
+    async fn create_tax_rate(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<TaxRateBody>,
+    ) -> Result<Created<TaxRateJson>, ApiError> {
+        let b = body.0;
+        let rate = self
+            .shop
+            .admin()
+            .save_tax_rate(&auth.0, None, &b.country, b.region.as_deref(), b.rate)
+            .await?;
+        let location = format!("/api/admin/tax-rates/{}", rate.id);
+        Ok(Created::Created(Json(rate.into()), location))
+    }
+
+    #[oai(path = "/admin/tax-rates/:id", method = "put")]
+    async fn update_tax_rate(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<TaxRateBody>,
+    ) -> Result<Json<TaxRateJson>, ApiError> {
+        let id: TaxRateId = path_id(&id.0, "tax rate")?;
+        let b = body.0;
+        let rate = self
+            .shop
+            .admin()
+            .save_tax_rate(&auth.0, Some(id), &b.country, b.region.as_deref(), b.rate)
+            .await?;
+        Ok(Json(rate.into()))
+    }
+
+    #[oai(path = "/admin/tax-rates/:id", method = "delete")]
+    async fn delete_tax_rate(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Deleted, ApiError> {
+        let id: TaxRateId = path_id(&id.0, "tax rate")?;
+        self.shop.admin().delete_tax_rate(&auth.0, id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// Every shipping method, inactive ones included.
+    #[oai(path = "/admin/shipping-methods", method = "get")]
+    async fn shipping_methods(
+        &self,
+        auth: BearerAuth,
+    ) -> Result<Json<Vec<ShippingMethodJson>>, ApiError> {
+        let methods = self.shop.admin().shipping_methods(&auth.0).await?;
+        let currency = self.currency().await?;
+        Ok(Json(
+            methods
+                .into_iter()
+                .map(|m| ShippingMethodJson::new(m, currency))
+                .collect(),
+        ))
+    }
+
+    #[oai(path = "/admin/shipping-methods", method = "post")]
+    async fn create_shipping_method(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ShippingMethodBody>,
+    ) -> Result<Created<ShippingMethodJson>, ApiError> {
+        let b = body.0;
+        let method = self
+            .shop
+            .admin()
+            .save_shipping_method(&auth.0, None, &b.name, b.price, b.free_above, b.active)
+            .await?;
+        let location = format!("/api/admin/shipping-methods/{}", method.id);
+        let currency = self.currency().await?;
+        Ok(Created::Created(
+            Json(ShippingMethodJson::new(method, currency)),
+            location,
+        ))
+    }
+
+    #[oai(path = "/admin/shipping-methods/:id", method = "put")]
+    async fn update_shipping_method(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<ShippingMethodBody>,
+    ) -> Result<Json<ShippingMethodJson>, ApiError> {
+        let id: ShippingMethodId = path_id(&id.0, "shipping method")?;
+        let b = body.0;
+        let method = self
+            .shop
+            .admin()
+            .save_shipping_method(&auth.0, Some(id), &b.name, b.price, b.free_above, b.active)
+            .await?;
+        let currency = self.currency().await?;
+        Ok(Json(ShippingMethodJson::new(method, currency)))
+    }
+
+    #[oai(path = "/admin/shipping-methods/:id", method = "delete")]
+    async fn delete_shipping_method(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Deleted, ApiError> {
+        let id: ShippingMethodId = path_id(&id.0, "shipping method")?;
+        self.shop
+            .admin()
+            .delete_shipping_method(&auth.0, id)
+            .await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// Changes the shop's name and tax settings.
+    #[oai(path = "/admin/store", method = "put")]
+    async fn update_store(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<StoreBody>,
+    ) -> Result<Json<StoreJson>, ApiError> {
+        let b = body.0;
+        let tax_rounding = b
+            .tax_rounding
+            .map(|r| match r.as_str() {
+                "line" => Ok(TaxRounding::Line),
+                "order" => Ok(TaxRounding::Order),
+                _ => Err(ApiError::validation("tax_rounding", "one of line, order")),
+            })
+            .transpose()?;
+        let changes = StoreChanges {
+            name: b.name,
+            prices_include_tax: b.prices_include_tax,
+            tax_rounding,
+            tax_shipping: b.tax_shipping,
+        };
+        let settings = self.shop.admin().update_store(&auth.0, changes).await?;
+        Ok(Json(settings.into()))
+    }
+
+    /// Sales per day from `from` to `to` (both `YYYY-MM-DD`, inclusive) as CSV.
+    #[oai(path = "/admin/reports/sales", method = "get")]
+    async fn sales_report(
+        &self,
+        auth: BearerAuth,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+    ) -> Result<CsvReport, ApiError> {
+        let (from, to) = (date("from", from.0)?, date("to", to.0)?);
+        let csv = self
+            .shop
+            .admin()
+            .sales_report_csv(&auth.0, from, to)
+            .await?;
+        Ok(CsvReport::Csv(PlainText(csv)))
+    }
+}
+
+fn order_status(field: &str, s: &str) -> Result<OrderStatus, ApiError> {
+    OrderStatus::parse(s).ok_or_else(|| {
+        ApiError::validation(
+            field,
+            "one of pending, paid, processing, shipped, delivered, cancelled, refunded",
+        )
+    })
+}

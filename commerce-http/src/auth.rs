@@ -1,0 +1,352 @@
+//! Authentication at the edge: signed access tokens (JWT, HS256), the caller of a request,
+//! and the login throttle.
+//!
+//! Access tokens are stateless, but each carries the user's token version and every request
+//! checks it against the stored user, so deactivation, a role change or a password reset
+//! ends old tokens at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use commerce_core::account::{Role, User};
+use commerce_core::ids::UserId;
+use commerce_core::ports::{AccessClaims, TokenError, TokenIssuer};
+use commerce_core::{Caller, Commerce};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use poem::http::StatusCode;
+use poem::{FromRequest, IntoResponse, Request, RequestBody};
+use poem_openapi::auth::Bearer;
+use poem_openapi::SecurityScheme;
+use serde::{Deserialize, Serialize};
+
+use crate::problem::ApiError;
+
+/// Issues and verifies access tokens as HS256 JWTs.
+pub struct JwtIssuer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    lifetime: chrono::Duration,
+}
+
+/// Shorter secrets make HS256 guessable offline.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes")]
+pub struct WeakSecret;
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: String,
+    /// The user's token version when the token was issued.
+    tv: u32,
+    iat: i64,
+    exp: i64,
+}
+
+impl JwtIssuer {
+    /// Tokens live 15 minutes unless told otherwise.
+    pub const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+
+    pub fn new(secret: &[u8], lifetime: chrono::Duration) -> Result<Self, WeakSecret> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(WeakSecret);
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked against the shop's clock below, not the system's.
+        validation.validate_exp = false;
+        validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            lifetime,
+        })
+    }
+}
+
+impl TokenIssuer for JwtIssuer {
+    fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<(String, AccessClaims), TokenError> {
+        let expires_at = now + self.lifetime;
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role.as_str().to_string(),
+            tv: user.token_version,
+            iat: now.timestamp(),
+            // Whole seconds, rounded up, so the token lives the full lifetime.
+            exp: expires_at.timestamp() + i64::from(expires_at.timestamp_subsec_nanos() > 0),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| TokenError::Issuer(e.to_string()))?;
+        Ok((
+            token,
+            AccessClaims {
+                user_id: user.id,
+                role: user.role,
+                token_version: user.token_version,
+                expires_at: Utc
+                    .timestamp_opt(claims.exp, 0)
+                    .single()
+                    .unwrap_or(expires_at),
+            },
+        ))
+    }
+
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        let claims = data.claims;
+        if claims.exp <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        let user_id = claims
+            .sub
+            .parse::<UserId>()
+            .map_err(|_| TokenError::Invalid)?;
+        let role = Role::parse(&claims.role).ok_or(TokenError::Invalid)?;
+        let expires_at = Utc
+            .timestamp_opt(claims.exp, 0)
+            .single()
+            .ok_or(TokenError::Invalid)?;
+        Ok(AccessClaims {
+            user_id,
+            role,
+            token_version: claims.tv,
+            expires_at,
+        })
+    }
+}
+
+/// `Authorization: Bearer <access JWT>`: required by the operations that take it.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "signed_in")]
+pub struct BearerAuth(pub Caller);
+
+async fn signed_in(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    caller_of_token(req, &bearer.token).await
+}
+
+async fn caller_of_token(req: &Request, token: &str) -> poem::Result<Caller> {
+    let shop = req
+        .data::<Commerce>()
+        .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    shop.accounts()
+        .authenticate(token)
+        .await
+        .map_err(|e| poem::Error::from_response(ApiError::from(e).into_response()))
+}
+
+/// The caller when signing in is optional (carts, checkout, product pages): anonymous without
+/// an `Authorization` header; a header with a bad token is still 401, never silently a guest.
+pub struct MaybeSignedIn(pub Caller);
+
+impl<'a> FromRequest<'a> for MaybeSignedIn {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let Some(value) = req.header(poem::http::header::AUTHORIZATION) else {
+            return Ok(Self(Caller::Anonymous));
+        };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                poem::Error::from_response(
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthenticated",
+                        "the Authorization header must be `Bearer <token>`",
+                    )
+                    .into_response(),
+                )
+            })?;
+        Ok(Self(caller_of_token(req, token).await?))
+    }
+}
+
+/// Limits on failed logins: per email (against guessing one account's password) and per
+/// client address (against spraying many accounts). Successful logins are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub failures_per_email: usize,
+    pub failures_per_ip: usize,
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            failures_per_email: 10,
+            failures_per_ip: 100,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Failed logins in a sliding window, in memory (per server process).
+pub struct LoginThrottle {
+    limits: LoginLimits,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// Keys kept at most; beyond it the oldest-looking entries are swept.
+const MAX_TRACKED: usize = 100_000;
+
+impl LoginThrottle {
+    pub fn new(limits: LoginLimits) -> Self {
+        Self {
+            limits,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(email: &str, ip: Option<IpAddr>) -> [(Option<String>, bool); 2] {
+        [
+            (Some(format!("email:{}", email.trim().to_lowercase())), true),
+            (ip.map(|ip| format!("ip:{ip}")), false),
+        ]
+    }
+
+    /// `Some(wait)` when this login must be refused now.
+    pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Option<Duration> {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().ok()?;
+        let mut wait: Option<Duration> = None;
+        for (key, is_email) in Self::keys(email, ip) {
+            let Some(key) = key else { continue };
+            let limit = if is_email {
+                self.limits.failures_per_email
+            } else {
+                self.limits.failures_per_ip
+            };
+            if let Some(times) = failures.get_mut(&key) {
+                while times
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.limits.window)
+                {
+                    times.pop_front();
+                }
+                if times.len() >= limit {
+                    // Free again when the oldest failure leaves the window.
+                    let oldest = times.front().copied().unwrap_or(now);
+                    let left = self
+                        .limits
+                        .window
+                        .saturating_sub(now.duration_since(oldest));
+                    wait = Some(wait.map_or(left, |w| w.max(left)));
+                }
+            }
+        }
+        wait
+    }
+
+    pub fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
+        let now = Instant::now();
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        if failures.len() >= MAX_TRACKED {
+            let window = self.limits.window;
+            failures.retain(|_, t| t.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        for (key, is_email) in Self::keys(email, ip) {
+            let Some(key) = key else { continue };
+            let limit = if is_email {
+                self.limits.failures_per_email
+            } else {
+                self.limits.failures_per_ip
+            };
+            let times = failures.entry(key).or_default();
+            times.push_back(now);
+            while times.len() > limit {
+                times.pop_front();
+            }
+        }
+    }
+}
+
+/// The client's address for rate limits: the TCP peer (a proxy in front should be trusted
+/// explicitly by the embedder, so `X-Forwarded-For` is not read here).
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    match req.remote_addr().0 {
+        poem::Addr::SocketAddr(addr) => Some(addr.ip()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        let now = Utc::now();
+        User {
+            id: UserId::from(uuid::Uuid::new_v4()),
+            email: "a@example.com".into(),
+            full_name: "A".into(),
+            role: Role::Vendor,
+            is_active: true,
+            email_verified: true,
+            password_hash: String::new(),
+            token_version: 7,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    // jsonwebtoken compiles without a crypto backend and panics at the first use: this test
+    // is the guard (../shared/CRATES.md).
+    #[test]
+    fn a_signed_token_verifies_with_its_claims() {
+        let issuer = JwtIssuer::new(&[7u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap();
+        let user = user();
+        let now = Utc::now();
+        let (token, issued) = issuer.issue(&user, now).unwrap();
+        assert_eq!(token.split('.').count(), 3);
+        let verified = issuer.verify(&token, now).unwrap();
+        assert_eq!(verified.user_id, user.id);
+        assert_eq!(verified.role, Role::Vendor);
+        assert_eq!(verified.token_version, 7);
+        assert_eq!(verified.expires_at, issued.expires_at);
+    }
+
+    #[test]
+    fn expired_forged_and_foreign_tokens_are_refused() {
+        let issuer = JwtIssuer::new(&[7u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap();
+        let now = Utc::now();
+        let (token, _) = issuer.issue(&user(), now).unwrap();
+        assert_eq!(
+            issuer.verify(&token, now + chrono::Duration::seconds(15 * 60 + 1)),
+            Err(TokenError::Expired)
+        );
+        let other = JwtIssuer::new(&[8u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap();
+        assert_eq!(other.verify(&token, now), Err(TokenError::Invalid));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        parts[1] = "eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIiwidHYiOjAsImlhdCI6MCwiZXhwIjo5OTk5OTk5OTk5fQ";
+        assert_eq!(
+            issuer.verify(&parts.join("."), now),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(issuer.verify("not a jwt", now), Err(TokenError::Invalid));
+        assert!(JwtIssuer::new(b"short", JwtIssuer::DEFAULT_LIFETIME).is_err());
+    }
+
+    #[test]
+    fn the_eleventh_failure_for_an_email_waits_for_the_window() {
+        let throttle = LoginThrottle::new(LoginLimits::default());
+        let ip = Some(IpAddr::from([127, 0, 0, 1]));
+        for _ in 0..10 {
+            assert_eq!(throttle.check("A@example.com", ip), None);
+            throttle.record_failure("a@example.com", ip);
+        }
+        let wait = throttle.check("a@example.com ", ip).unwrap();
+        assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
+        // Another account from the same address is still allowed.
+        assert_eq!(throttle.check("b@example.com", ip), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! JSON request bodies: a size cap that holds for chunked bodies too (413), broken JSON
+//! (400 `malformed_json`), and wrong types or missing fields (422 naming the field).
+//!
+//! Bodies are parsed with serde (through `serde_path_to_error`, for the field's path); the
+//! schema in the OpenAPI document comes from the same struct's poem-openapi `Object` derive.
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use tokio::io::AsyncReadExt;
+
+use crate::problem::ApiError;
+
+/// Limits on request bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub json_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            json_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// A JSON request body of `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.type_() == "application"
+            && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+fn refuse(error: ApiError) -> poem::Error {
+    poem::Error::from_response(error.into_response())
+}
+
+/// Reads at most `limit` bytes; one more means the body is too large.
+pub async fn read_capped(body: &mut RequestBody, limit: usize) -> poem::Result<Vec<u8>> {
+    let body = body.take()?;
+    let mut reader = body.into_async_read().take(limit as u64 + 1);
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).await.map_err(|_| {
+        refuse(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read",
+        ))
+    })?;
+    if bytes.len() > limit {
+        return Err(refuse(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON document into `T`, with the API's errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so that broken JSON is told apart from a wrong shape.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let detail = if bytes.iter().all(u8::is_ascii_whitespace) {
+            "the body is empty; a JSON object is expected".to_string()
+        } else {
+            format!("the body is not valid JSON: {e}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", detail)
+    })?;
+    // Every body of this API is an object; serde would also take an array for a struct.
+    if !value.is_object() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        // serde names a missing field only in its message: "missing field `email`".
+        let field = match message.strip_prefix("missing field `") {
+            Some(rest) => {
+                let name = rest.trim_end_matches('`');
+                if path == "." {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            }
+            None if path == "." => "body".to_string(),
+            None => path,
+        };
+        let message = if message.starts_with("missing field") {
+            "is required".to_string()
+        } else {
+            message
+        };
+        ApiError::validation(&field, message)
+    })
+}
+
+impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request
+            .data::<BodyLimits>()
+            .copied()
+            .unwrap_or_default()
+            .json_bytes;
+        let bytes = read_capped(body, limit).await?;
+        parse_json(&bytes).map(JsonBody).map_err(refuse)
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned + Send);
+
+/// An amount in a body: a decimal string or a JSON number, parsed exactly (never through a
+/// float). Needs serde_json's `arbitrary_precision`, which keeps a number's digits.
+pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    use serde::de::Error;
+    use serde_json::Value;
+    // Through a `Value`: with `arbitrary_precision` it keeps the number's digits, which an
+    // untagged enum would not.
+    fn exact(value: &Value) -> Option<Decimal> {
+        match value {
+            Value::String(s) => Decimal::from_str_exact(s.trim()).ok(),
+            Value::Number(n) => {
+                let text = n.to_string();
+                Decimal::from_str_exact(&text)
+                    .or_else(|_| Decimal::from_scientific(&text))
+                    .ok()
+            }
+            Value::Object(money) => money.get("amount").and_then(exact),
+            _ => None,
+        }
+    }
+    let value = Value::deserialize(d)?;
+    exact(&value).ok_or_else(|| D::Error::custom("must be a decimal string such as \"19.99\""))
+}
+
+/// [`amount`] for optional fields (`null` or absent is `None`).
+pub fn optional_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "amount")] Decimal);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+/// A field that can be absent (keep), `null` (clear) or a value (set): PUT bodies.
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        email: String,
+        items: Vec<Line>,
+        #[serde(default, deserialize_with = "optional_amount")]
+        price: Option<Decimal>,
+    }
+
+    fn field_of(e: ApiError) -> (u16, String, String) {
+        let ApiError::Problem(status, p) = e else {
+            panic!("not a plain problem: {e:?}")
+        };
+        let field = p
+            .errors
+            .clone()
+            .and_then(|e| e.first().map(|f| f.field.clone()))
+            .unwrap_or_default();
+        (status.as_u16(), p.code.clone(), field)
+    }
+
+    #[test]
+    fn broken_json_is_400_and_wrong_shapes_are_422_with_the_field() {
+        let e = parse_json::<Order>(b"{\"email\": ").unwrap_err();
+        assert_eq!(field_of(e).0, 400);
+        let e = parse_json::<Order>(b"{\"items\": []}").unwrap_err();
+        assert_eq!(
+            field_of(e),
+            (422, "validation_failed".into(), "email".into())
+        );
+        let e = parse_json::<Order>(br#"{"email": "a", "items": [{"quantity": -1}]}"#).unwrap_err();
+        assert_eq!(field_of(e).2, "items[0].quantity");
+        let e = parse_json::<Order>(br#"{"email": "a", "items": [{}]}"#).unwrap_err();
+        assert_eq!(field_of(e).2, "items[0].quantity");
+        let e = parse_json::<Order>(b"[]").unwrap_err();
+        assert_eq!(field_of(e).2, "body");
+    }
+
+    #[test]
+    fn amounts_are_exact_from_strings_numbers_and_money_objects() {
+        for (body, want) in [
+            (r#""19.99""#, "19.99"),
+            ("19.99", "19.99"),
+            ("0.1", "0.1"),
+            ("12345678901234567.89", "12345678901234567.89"),
+            (r#"{"amount": "5.10", "currency": "USD"}"#, "5.10"),
+        ] {
+            let json = format!(r#"{{"email": "a", "items": [], "price": {body}}}"#);
+            let order: Order = parse_json(json.as_bytes()).unwrap();
+            assert_eq!(order.price.unwrap().to_string(), want, "{body}");
+        }
+        let e = parse_json::<Order>(br#"{"email": "a", "items": [], "price": "abc"}"#).unwrap_err();
+        assert_eq!(field_of(e).2, "price");
+    }
+}

@@ -1,0 +1,483 @@
+//! The shopping flow: the cart (a guest's, named by `X-Cart-Token`, or the signed-in
+//! customer's), checkout, orders and payments.
+
+use commerce_core::ids::ShippingMethodId;
+use commerce_core::ids::{AddressId, CartItemId, OrderId, PaymentId, ProductId, VariantId};
+use commerce_core::service::{
+    CartOwner, CartView, CheckoutRequest, Delivery, DirectOrder, ItemRequest,
+};
+use commerce_core::{Caller, Commerce};
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{BearerAuth, MaybeSignedIn};
+use crate::body::JsonBody;
+use crate::catalog::page;
+use crate::common::{etag, if_match, path_id};
+use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
+use crate::problem::ApiError;
+
+#[derive(Tags)]
+pub enum ShoppingTags {
+    /// The current cart: a guest's (`X-Cart-Token`) or the signed-in customer's.
+    Cart,
+    /// Orders and their cancellation.
+    Orders,
+    /// Payments through the configured provider.
+    Payments,
+}
+
+pub struct ShoppingApi {
+    pub shop: Commerce,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct AddItemBody {
+    pub product_id: Uuid,
+    /// Required for a product sold by variant.
+    #[serde(default)]
+    pub variant_id: Option<Uuid>,
+    /// 1 or more.
+    pub quantity: u32,
+}
+
+impl From<AddItemBody> for ItemRequest {
+    fn from(b: AddItemBody) -> Self {
+        ItemRequest {
+            product_id: ProductId::from(b.product_id),
+            variant_id: b.variant_id.map(VariantId::from),
+            quantity: b.quantity,
+        }
+    }
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct QuantityBody {
+    /// 0 removes the line.
+    pub quantity: u32,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct CodeBody {
+    pub code: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct DeliveryBody {
+    /// At least country, region and postal code (what tax needs).
+    pub shipping_address: AddressJson,
+    /// The id of an active shipping method.
+    pub shipping_method: Uuid,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct CheckoutBody {
+    #[serde(default)]
+    pub shipping_address: Option<AddressJson>,
+    /// One of the signed-in customer's saved addresses, instead of `shipping_address`.
+    #[serde(default)]
+    pub address_id: Option<Uuid>,
+    /// Defaults to the cart's, else the cheapest active method.
+    #[serde(default)]
+    pub shipping_method: Option<Uuid>,
+    /// Required for a guest.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct OrderItemBody {
+    pub product_id: Uuid,
+    #[serde(default)]
+    pub variant_id: Option<Uuid>,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct OrderBody {
+    pub items: Vec<OrderItemBody>,
+    #[serde(default)]
+    pub shipping_address: Option<AddressJson>,
+    #[serde(default)]
+    pub address_id: Option<Uuid>,
+    #[serde(default)]
+    pub shipping_method: Option<Uuid>,
+    #[serde(default)]
+    pub discount_codes: Vec<String>,
+    /// Required for a guest.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct IntentBody {
+    pub order_id: Uuid,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ConfirmBody {
+    pub payment_id: Uuid,
+    /// A guest (no bearer token) proves the payment is theirs with the `client_secret`
+    /// their checkout returned.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum CartResponse {
+    /// The cart. `X-Cart-Token` is set when this call created a guest cart: keep it.
+    #[oai(status = 200)]
+    Ok(
+        Json<CartJson>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "X-Cart-Token")] Option<String>,
+    ),
+    /// The line was added.
+    #[oai(status = 201)]
+    Created(
+        Json<CartJson>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "X-Cart-Token")] Option<String>,
+        #[oai(header = "Location")] String,
+    ),
+}
+
+impl CartResponse {
+    fn ok(view: CartView) -> Self {
+        let token = view.new_guest_token.clone();
+        let cart: CartJson = view.into();
+        let tag = etag(cart.version);
+        CartResponse::Ok(Json(cart), tag, token)
+    }
+
+    fn created(view: CartView) -> Self {
+        let token = view.new_guest_token.clone();
+        let cart: CartJson = view.into();
+        let tag = etag(cart.version);
+        CartResponse::Created(Json(cart), tag, token, "/api/cart".into())
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum CheckoutCreated {
+    /// The pending order (stock reserved) and its payment.
+    #[oai(status = 201)]
+    Created(Json<CheckoutJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum OrderCreated {
+    /// The pending order; its stock is reserved.
+    #[oai(status = 201)]
+    Created(Json<OrderJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum PaymentCreated {
+    #[oai(status = 201)]
+    Created(Json<PaymentJson>, #[oai(header = "Location")] String),
+}
+
+fn owner(caller: &MaybeSignedIn, token: Header<Option<String>>) -> CartOwner {
+    CartOwner::of(
+        &caller.0,
+        token
+            .0
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
+    )
+}
+
+fn order_location(id: OrderId) -> String {
+    format!("/api/orders/{id}")
+}
+
+#[OpenApi(tag = "ShoppingTags::Cart")]
+impl ShoppingApi {
+    /// The current cart, priced. A guest without a cart sees an empty one.
+    #[oai(path = "/cart", method = "get")]
+    async fn cart(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+    ) -> Result<CartResponse, ApiError> {
+        let view = self.shop.carts().cart(&owner(&caller, token)).await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    /// Adds units of a product; an existing line grows. 409 `out_of_stock` past what is
+    /// available.
+    #[oai(path = "/cart/items", method = "post")]
+    async fn add_item(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: JsonBody<AddItemBody>,
+    ) -> Result<CartResponse, ApiError> {
+        let version = if_match(version.0.as_deref())?;
+        let view = self
+            .shop
+            .carts()
+            .add_item(&owner(&caller, token), body.0.into(), version)
+            .await?;
+        Ok(CartResponse::created(view))
+    }
+
+    /// Sets a line's quantity; 0 removes it.
+    #[oai(path = "/cart/items/:id", method = "put")]
+    async fn update_item(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        id: Path<String>,
+        body: JsonBody<QuantityBody>,
+    ) -> Result<CartResponse, ApiError> {
+        let id: CartItemId = path_id(&id.0, "cart item")?;
+        let version = if_match(version.0.as_deref())?;
+        let view = self
+            .shop
+            .carts()
+            .update_item(&owner(&caller, token), id, body.0.quantity, version)
+            .await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    #[oai(path = "/cart/items/:id", method = "delete")]
+    async fn remove_item(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        id: Path<String>,
+    ) -> Result<CartResponse, ApiError> {
+        let id: CartItemId = path_id(&id.0, "cart item")?;
+        let version = if_match(version.0.as_deref())?;
+        let view = self
+            .shop
+            .carts()
+            .remove_item(&owner(&caller, token), id, version)
+            .await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    /// Adds a discount code. One that can never apply now is 422 `invalid_discount` with a
+    /// `reason`; one the cart does not qualify for yet is kept and listed in
+    /// `rejected_promotions`.
+    #[oai(path = "/cart/discounts", method = "post")]
+    async fn add_code(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: JsonBody<CodeBody>,
+    ) -> Result<CartResponse, ApiError> {
+        let version = if_match(version.0.as_deref())?;
+        let view = self
+            .shop
+            .carts()
+            .add_code(&owner(&caller, token), &body.0.code, version)
+            .await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    #[oai(path = "/cart/discounts/:code", method = "delete")]
+    async fn remove_code(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        code: Path<String>,
+    ) -> Result<CartResponse, ApiError> {
+        let version = if_match(version.0.as_deref())?;
+        let view = self
+            .shop
+            .carts()
+            .remove_code(&owner(&caller, token), &code.0, version)
+            .await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    /// Sets the destination (for tax) and the shipping method.
+    #[oai(path = "/cart/delivery", method = "put")]
+    async fn set_delivery(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: JsonBody<DeliveryBody>,
+    ) -> Result<CartResponse, ApiError> {
+        let version = if_match(version.0.as_deref())?;
+        let b = body.0;
+        let delivery = Delivery {
+            shipping_address: b.shipping_address.into(),
+            shipping_method: ShippingMethodId::from(b.shipping_method),
+        };
+        let view = self
+            .shop
+            .carts()
+            .set_delivery(&owner(&caller, token), delivery, version)
+            .await?;
+        Ok(CartResponse::ok(view))
+    }
+
+    /// Turns the cart into a pending order (stock reserved, cart emptied) and creates its
+    /// payment. Codes that do not apply are dropped and reported in `rejected_promotions`.
+    #[oai(path = "/cart/checkout", method = "post")]
+    async fn checkout(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        body: JsonBody<CheckoutBody>,
+    ) -> Result<CheckoutCreated, ApiError> {
+        let b = body.0;
+        let request = CheckoutRequest {
+            shipping_address: b.shipping_address.map(Into::into),
+            address_id: b.address_id.map(AddressId::from),
+            shipping_method: b.shipping_method.map(ShippingMethodId::from),
+            email: b.email,
+        };
+        let done = self
+            .shop
+            .carts()
+            .checkout(&caller.0, &owner(&caller, token), request)
+            .await?;
+        let location = order_location(done.order.id);
+        Ok(CheckoutCreated::Created(
+            Json(CheckoutJson {
+                order: done.order.into(),
+                payment: done.payment.map(Into::into),
+            }),
+            location,
+        ))
+    }
+}
+
+pub struct OrdersApi {
+    pub shop: Commerce,
+}
+
+#[OpenApi(tag = "ShoppingTags::Orders")]
+impl OrdersApi {
+    /// Orders the items directly (without a cart): stock is reserved atomically, never past
+    /// zero. A code that does not apply is 422 `invalid_discount` and nothing is reserved.
+    #[oai(path = "/orders", method = "post")]
+    async fn create(
+        &self,
+        caller: MaybeSignedIn,
+        body: JsonBody<OrderBody>,
+    ) -> Result<OrderCreated, ApiError> {
+        let b = body.0;
+        let request = DirectOrder {
+            items: b
+                .items
+                .into_iter()
+                .map(|i| ItemRequest {
+                    product_id: ProductId::from(i.product_id),
+                    variant_id: i.variant_id.map(VariantId::from),
+                    quantity: i.quantity,
+                })
+                .collect(),
+            shipping_address: b.shipping_address.map(Into::into),
+            address_id: b.address_id.map(AddressId::from),
+            shipping_method: b.shipping_method.map(ShippingMethodId::from),
+            discount_codes: b.discount_codes,
+            email: b.email,
+        };
+        let order = self.shop.orders().create(&caller.0, request).await?;
+        let location = order_location(order.id);
+        Ok(OrderCreated::Created(Json(order.into()), location))
+    }
+
+    /// The caller's orders, newest first.
+    #[oai(path = "/orders", method = "get")]
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPageJson>, ApiError> {
+        let found = self
+            .shop
+            .orders()
+            .my_orders(&auth.0, page(limit.0, cursor.0)?)
+            .await?;
+        Ok(Json(found.into()))
+    }
+
+    /// One order: its owner or an admin; 404 for anyone else.
+    #[oai(path = "/orders/:id", method = "get")]
+    async fn order(&self, auth: BearerAuth, id: Path<String>) -> Result<Json<OrderJson>, ApiError> {
+        let id: OrderId = path_id(&id.0, "order")?;
+        Ok(Json(self.shop.orders().order(&auth.0, id).await?.into()))
+    }
+
+    /// Cancels an order while `pending` or `paid` (a paid one is refunded); its stock returns.
+    #[oai(path = "/orders/:id/cancel", method = "put")]
+    async fn cancel(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<OrderJson>, ApiError> {
+        let id: OrderId = path_id(&id.0, "order")?;
+        Ok(Json(self.shop.orders().cancel(&auth.0, id).await?.into()))
+    }
+}
+
+pub struct PaymentsApi {
+    pub shop: Commerce,
+}
+
+#[OpenApi(tag = "ShoppingTags::Payments")]
+impl PaymentsApi {
+    /// Creates the payment of a pending order with the provider.
+    #[oai(path = "/payments/create-intent", method = "post")]
+    async fn create_intent(
+        &self,
+        caller: MaybeSignedIn,
+        body: JsonBody<IntentBody>,
+    ) -> Result<PaymentCreated, ApiError> {
+        let payment = self
+            .shop
+            .payments()
+            .create_intent(&caller.0, OrderId::from(body.0.order_id))
+            .await?;
+        let location = format!("/api/payments/{}", payment.id);
+        Ok(PaymentCreated::Created(Json(payment.into()), location))
+    }
+
+    /// Confirms a payment with providers confirmed by the client (the built-in test provider
+    /// confirms here; it declines amounts ending in .13). A success marks the order paid.
+    #[oai(path = "/payments/confirm", method = "post")]
+    async fn confirm(
+        &self,
+        caller: MaybeSignedIn,
+        body: JsonBody<ConfirmBody>,
+    ) -> Result<Json<PaymentJson>, ApiError> {
+        let b = body.0;
+        let id = PaymentId::from(b.payment_id);
+        let payments = self.shop.payments();
+        let payment = match (&caller.0, b.client_secret) {
+            (Caller::Anonymous, Some(secret)) => payments.confirm_with_secret(id, &secret).await?,
+            (caller, _) => payments.confirm(caller, id).await?,
+        };
+        Ok(Json(payment.into()))
+    }
+
+    /// One payment, to whoever may see its order.
+    #[oai(path = "/payments/:id", method = "get")]
+    async fn payment(
+        &self,
+        caller: MaybeSignedIn,
+        id: Path<String>,
+    ) -> Result<Json<PaymentJson>, ApiError> {
+        let id: PaymentId = path_id(&id.0, "payment")?;
+        Ok(Json(
+            self.shop.payments().payment(&caller.0, id).await?.into(),
+        ))
+    }
+}

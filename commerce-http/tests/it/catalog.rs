@@ -1,0 +1,250 @@
+//! Public catalog: browsing, filtering, paging, search, and the operations endpoints.
+
+use commerce_core::catalog::NewProduct;
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::support::{assert_problem, start};
+
+#[tokio::test]
+async fn health_ready_and_request_ids() {
+    let s = start().await;
+    let (status, headers, body) = s.get("/health").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, serde_json::json!({"status": "ok"}))
+    );
+    assert!(!headers["x-request-id"].is_empty());
+    let (status, _, _) = s.get("/ready").await;
+    assert_eq!(status, StatusCode::OK);
+    let echoed = s
+        .http
+        .get(format!("{}/health", s.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn the_store_starts_in_usd_excluding_tax() {
+    let s = start().await;
+    let (status, _, body) = s.get("/api/store").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["currency"], "USD");
+    assert_eq!(body["prices_include_tax"], false);
+    assert_eq!(body["tax_rounding"], "line");
+    assert_eq!(body["tax_shipping"], false);
+}
+
+#[tokio::test]
+async fn browsing_filtering_and_paging_products() {
+    let s = start().await;
+    let clothing = s
+        .shop
+        .catalog()
+        .create_category(&s.admin, "Clothing", None, None)
+        .await
+        .unwrap();
+    let shirts = s
+        .shop
+        .catalog()
+        .create_category(&s.admin, "Shirts", None, Some(clothing.id))
+        .await
+        .unwrap();
+    let tee = s
+        .shop
+        .catalog()
+        .create_product(
+            &s.admin,
+            NewProduct {
+                name: "Linen tee".into(),
+                price: Decimal::new(1999, 2),
+                category_id: Some(shirts.id),
+                inventory_count: 3,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.product("Copper kettle", Decimal::new(4500, 2), 0).await;
+    s.product("Mug", Decimal::new(800, 2), 5).await;
+
+    let (status, _, body) = s.get(&format!("/api/products/{}", tee.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["price"],
+        serde_json::json!({"amount": "19.99", "currency": "USD"})
+    );
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["version"], 1);
+
+    let (_, _, body) = s
+        .get(&format!("/api/products?category={}", clothing.id))
+        .await;
+    assert_eq!(
+        body["items"].as_array().unwrap().len(),
+        1,
+        "descendant categories included"
+    );
+    let (_, _, body) = s.get("/api/products?sort=price_asc&in_stock=true").await;
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Mug", "Linen tee"]);
+    let (_, _, body) = s.get("/api/products?min_price=10&max_price=45.00").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+
+    // Pages of one, by cursor, cover everything once.
+    let mut seen = Vec::new();
+    let mut next = String::from("/api/products?limit=1");
+    loop {
+        let (status, _, body) = s.get(&next).await;
+        assert_eq!(status, StatusCode::OK);
+        seen.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_string()),
+        );
+        match body["next_cursor"].as_str() {
+            Some(c) => next = format!("/api/products?limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 3);
+
+    let (_, _, body) = s.get("/api/products/search?q=kettle").await;
+    assert_eq!(body["items"][0]["name"], "Copper kettle");
+    let (status, _, body) = s
+        .get(&format!("/api/categories/{}/products", clothing.id))
+        .await;
+    assert_eq!(
+        (status, body["items"].as_array().unwrap().len()),
+        (StatusCode::OK, 1)
+    );
+
+    let (_, _, body) = s.get("/api/categories").await;
+    assert_eq!(body[0]["name"], "Clothing");
+    assert_eq!(body[0]["children"][0]["name"], "Shirts");
+}
+
+#[tokio::test]
+async fn bad_requests_get_specific_problems_never_a_500() {
+    let s = start().await;
+    let cases: &[(&str, StatusCode, &str)] = &[
+        (
+            "/api/products/8b5a1b0e-0000-4000-8000-000000000000",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/products/not-a-uuid",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/products?limit=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?limit=101",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?min_price=abc",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?min_price=20&max_price=10",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?sort=cheapest",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?cursor=zz",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?category=8b5a1b0e-0000-4000-8000-000000000000",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/products?in_stock=maybe",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/products?limit=-5",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/products/search",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        ("/api/nothing-here", StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (path, expected, code) in cases {
+        let (status, headers, body) = s.get(path).await;
+        assert_eq!(status, *expected, "{path}: {body}");
+        assert_problem(status, &headers, &body, code);
+    }
+    let (_, _, body) = s.get("/api/products?limit=0").await;
+    assert_eq!(body["errors"][0]["field"], "limit");
+    let resp = s
+        .http
+        .post(format!("{}/api/store", s.base))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_problem(status, &headers, &body, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_what_is_served() {
+    let s = start().await;
+    let (status, _, spec) = s.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/products",
+        "/products/{id}",
+        "/products/search",
+        "/categories",
+        "/store",
+        "/shipping-methods",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} is not in the document"
+        );
+    }
+    let money = &spec["components"]["schemas"]["Money"]["properties"];
+    assert_eq!(money["amount"]["type"], "string");
+    let docs = s
+        .http
+        .get(format!("{}/docs/", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+}

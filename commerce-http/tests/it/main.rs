@@ -1,0 +1,8 @@
+//! The real server on 127.0.0.1 (over a temporary SQLite database), driven with a real HTTP
+//! client, flow by flow. One test binary: one link, shared support.
+
+mod accounts;
+mod catalog;
+mod malformed;
+mod shopping;
+mod support;

@@ -1,0 +1,274 @@
+//! The server under test: the real routes on 127.0.0.1 over a temporary SQLite database,
+//! with JWT tokens and mail written to a temporary directory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commerce_core::account::Role;
+use commerce_core::catalog::{NewProduct, Product};
+use commerce_core::{Caller, Commerce};
+use commerce_http::{ApiConfig, JwtIssuer};
+use commerce_mail::FileMailer;
+use commerce_sqlite::SqliteStore;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub const ADMIN_EMAIL: &str = "admin@shop.test";
+pub const PASSWORD: &str = "a-long-password";
+
+pub struct Server {
+    pub base: String,
+    pub shop: Commerce,
+    pub admin: Caller,
+    pub http: reqwest::Client,
+    pub mail_dir: PathBuf,
+}
+
+pub async fn start() -> Server {
+    start_with(ApiConfig::default()).await
+}
+
+pub async fn start_with(config: ApiConfig) -> Server {
+    let store = SqliteStore::open_temporary()
+        .await
+        .expect("a temporary database");
+    let mail_dir = std::env::temp_dir().join(format!("commerce-it-mail-{}", uuid::Uuid::new_v4()));
+    let shop = Commerce::builder(Arc::new(store))
+        .token_issuer(Arc::new(
+            JwtIssuer::new(&[42u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap(),
+        ))
+        .mailer(Arc::new(
+            FileMailer::new(&mail_dir, "shop@shop.test").unwrap(),
+        ))
+        .build();
+    let admin = shop
+        .accounts()
+        .create_user(ADMIN_EMAIL, PASSWORD, "Admin", Role::Admin, true)
+        .await
+        .unwrap();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("a free port");
+    let addr = *acceptor.local_addr()[0]
+        .as_socket_addr()
+        .expect("a socket address");
+    tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run(commerce_http::routes(shop.clone(), config)),
+    );
+    Server {
+        base: format!("http://{addr}"),
+        shop,
+        admin: Caller::user(admin.id, admin.role),
+        http: reqwest::Client::new(),
+        mail_dir,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, and for errors a complete problem with this code.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode, code: Option<&str>) -> &Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        if let Some(code) = code {
+            assert_problem(self.status, &self.headers, &self.body, code);
+        }
+        &self.body
+    }
+}
+
+/// A request being built: a bearer token, a guest cart token, headers, a body.
+pub struct Call<'a> {
+    server: &'a Server,
+    request: reqwest::RequestBuilder,
+}
+
+impl Call<'_> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.request = self.request.bearer_auth(token);
+        self
+    }
+
+    pub fn cart(mut self, token: Option<&str>) -> Self {
+        if let Some(t) = token {
+            self.request = self.request.header("X-Cart-Token", t);
+        }
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.request = self.request.json(&body);
+        self
+    }
+
+    /// A raw body with this content type.
+    pub fn raw(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        self.request = self.request.header("content-type", content_type).body(body);
+        self
+    }
+
+    pub async fn send(self) -> Reply {
+        let _ = self.server;
+        let resp = self.request.send().await.expect("a response");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let text = resp.text().await.expect("a body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+}
+
+impl Server {
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call {
+            server: self,
+            request: self.http.request(method, format!("{}{path}", self.base)),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, HeaderMap, Value) {
+        let r = self.call(Method::GET, path).send().await;
+        (r.status, r.headers, r.body)
+    }
+
+    pub async fn product(&self, name: &str, price: Decimal, stock: u32) -> Product {
+        self.shop
+            .catalog()
+            .create_product(
+                &self.admin,
+                NewProduct {
+                    name: name.into(),
+                    price,
+                    inventory_count: stock,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the API and returns the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .call(Method::POST, "/api/auth/login")
+            .json(serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await;
+        r.expect(StatusCode::OK, None)["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, PASSWORD).await
+    }
+
+    /// Registers a customer through the API and signs in.
+    pub async fn customer(&self, email: &str) -> String {
+        self.call(Method::POST, "/api/auth/register")
+            .json(
+                serde_json::json!({"email": email, "password": PASSWORD, "full_name": "Ana Lima"}),
+            )
+            .send()
+            .await
+            .expect(StatusCode::CREATED, None);
+        self.login(email, PASSWORD).await
+    }
+
+    /// A user of another role, made through the admin API.
+    pub async fn user_with_role(&self, email: &str, role: &str) -> String {
+        let token = self.customer(email).await;
+        let me = self
+            .call(Method::GET, "/api/users/profile")
+            .token(&token)
+            .send()
+            .await;
+        let id = me.body["id"].as_str().unwrap().to_string();
+        let admin = self.admin_token().await;
+        self.call(Method::PUT, &format!("/api/admin/users/{id}"))
+            .token(&admin)
+            .json(serde_json::json!({"role": role}))
+            .send()
+            .await
+            .expect(StatusCode::OK, None);
+        // The role change ended the old token.
+        self.login(email, PASSWORD).await
+    }
+
+    /// The token in the newest mail to `to` with this subject, waiting briefly for mail sent
+    /// after the answer (password resets).
+    pub async fn mailed_token(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            let mut found: Vec<(PathBuf, String)> = std::fs::read_dir(&self.mail_dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+                        .filter(|(_, t)| {
+                            t.contains(&format!("To: {to}\r\n"))
+                                && t.contains(&format!("Subject: {subject}\r\n"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort();
+            if let Some((_, text)) = found.last() {
+                return text
+                    .split_whitespace()
+                    .find(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+                    .expect("a token in the mail")
+                    .to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no mail to {to} about {subject}");
+    }
+}
+
+/// Every problem carries all six members, as clients rely on.
+#[track_caller]
+pub fn assert_problem(status: StatusCode, headers: &HeaderMap, body: &Value, code: &str) {
+    assert_eq!(
+        headers["content-type"], "application/problem+json",
+        "{body}"
+    );
+    for member in ["type", "title", "status", "detail", "code", "request_id"] {
+        assert!(
+            body.get(member).is_some(),
+            "problem without {member}: {body}"
+        );
+    }
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(
+        body["request_id"],
+        headers["x-request-id"].to_str().unwrap()
+    );
+}
