@@ -43,7 +43,11 @@ struct State {
     settings: Option<StoreSettings>,
     tax_rates: HashMap<TaxRateId, TaxRate>,
     shipping: HashMap<ShippingMethodId, ShippingMethod>,
+    /// (scope, key) → (fingerprint, created at, response once complete).
+    idempotency: HashMap<(String, String), KeyRecord>,
 }
+
+type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);
 
 /// Every storage port, in memory.
 #[derive(Default)]
@@ -827,6 +831,65 @@ impl UserStore for MemoryStore {
             }
             _ => Err(StorageError::NotFound),
         }
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StorageError> {
+        let mut s = self.lock()?;
+        let id = (scope.to_string(), key.to_string());
+        if let Some((kept, created, response)) = s.idempotency.get(&id) {
+            let dead =
+                *created < expired_before || (response.is_none() && *created < abandoned_before);
+            if !dead {
+                return Ok(IdempotencyClaim::Existing {
+                    fingerprint: kept.clone(),
+                    response: response.clone(),
+                });
+            }
+        }
+        s.idempotency
+            .insert(id, (fingerprint.to_string(), now, None));
+        Ok(IdempotencyClaim::Claimed)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &KeptResponse,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let record = s
+            .idempotency
+            .get_mut(&(scope.to_string(), key.to_string()))
+            .ok_or(StorageError::NotFound)?;
+        record.2 = Some(response.clone());
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> Result<(), StorageError> {
+        self.lock()?
+            .idempotency
+            .remove(&(scope.to_string(), key.to_string()));
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut s = self.lock()?;
+        let count = s.idempotency.len();
+        s.idempotency
+            .retain(|_, (_, created, _)| *created >= before);
+        Ok((count - s.idempotency.len()) as u64)
     }
 }
 

@@ -80,6 +80,8 @@ macro_rules! storage_conformance_tests {
             promotion_codes_are_unique_and_pricing_gets_the_right_ones,
             settings_tax_rates_and_shipping_round_trip,
             reviews_keep_the_rating_current,
+            idempotency_keys_claim_once_replay_and_expire,
+            concurrent_claims_of_one_idempotency_key_let_one_through,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -1035,6 +1037,122 @@ pub mod cases {
             .await
             .unwrap()
             .is_empty());
+    }
+
+    pub async fn idempotency_keys_claim_once_replay_and_expire<S: Storage>(store: Arc<S>) {
+        let t0 = now();
+        let day = chrono::Duration::hours(24);
+        let minute = chrono::Duration::minutes(1);
+        let claim = |scope: &'static str, key: &'static str, print: &'static str, at| {
+            let store = store.clone();
+            async move {
+                store
+                    .claim_idempotency_key(scope, key, print, at, at - day, at - minute)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            claim("user:a", "k1", "f1", t0).await,
+            IdempotencyClaim::Claimed
+        );
+        // Running: the fingerprint is told, no response yet.
+        assert_eq!(
+            claim("user:a", "k1", "f1", t0).await,
+            IdempotencyClaim::Existing {
+                fingerprint: "f1".into(),
+                response: None
+            }
+        );
+        // The same key in another scope is another key.
+        assert_eq!(
+            claim("user:b", "k1", "f2", t0).await,
+            IdempotencyClaim::Claimed
+        );
+        let response = KeptResponse {
+            status: 201,
+            headers: vec![("location".into(), "/api/orders/1".into())],
+            body: b"{\"id\": 1}".to_vec(),
+        };
+        store
+            .complete_idempotency_key("user:a", "k1", &response)
+            .await
+            .unwrap();
+        let later = t0 + chrono::Duration::hours(2);
+        assert_eq!(
+            claim("user:a", "k1", "f1", later).await,
+            IdempotencyClaim::Existing {
+                fingerprint: "f1".into(),
+                response: Some(response.clone())
+            }
+        );
+        // An unfinished claim older than the abandon limit is free again; a finished one is
+        // kept for the whole day.
+        assert_eq!(
+            claim("user:b", "k1", "f3", later).await,
+            IdempotencyClaim::Claimed
+        );
+        assert_eq!(
+            claim("user:a", "k1", "f9", t0 + day + minute).await,
+            IdempotencyClaim::Claimed
+        );
+        // Released keys are free.
+        assert_eq!(
+            claim("user:c", "k", "f", t0).await,
+            IdempotencyClaim::Claimed
+        );
+        store.release_idempotency_key("user:c", "k").await.unwrap();
+        assert_eq!(
+            claim("user:c", "k", "g", t0).await,
+            IdempotencyClaim::Claimed
+        );
+        // Completing a key nobody claimed is NotFound; purging removes old records.
+        assert_eq!(
+            store
+                .complete_idempotency_key("user:z", "none", &response)
+                .await,
+            Err(StorageError::NotFound)
+        );
+        let purged = store
+            .purge_idempotency_keys(t0 + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(purged, 1, "only user:c's record was made at t0");
+        assert_eq!(
+            claim("user:c", "k", "h", later).await,
+            IdempotencyClaim::Claimed
+        );
+    }
+
+    pub async fn concurrent_claims_of_one_idempotency_key_let_one_through<S: Storage>(
+        store: Arc<S>,
+    ) {
+        let t0 = now();
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .claim_idempotency_key(
+                            "user:a",
+                            "same",
+                            &format!("f{i}"),
+                            t0,
+                            t0 - chrono::Duration::hours(24),
+                            t0 - chrono::Duration::minutes(1),
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut claimed = 0;
+        for t in tasks {
+            if t.await.unwrap() == IdempotencyClaim::Claimed {
+                claimed += 1;
+            }
+        }
+        assert_eq!(claimed, 1);
     }
 
     pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {

@@ -71,32 +71,43 @@ pub struct ResetBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct ProfileBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub full_name: Option<String>,
     /// A new password; needs `current_password`.
     #[serde(default)]
+    #[oai(nullable)]
     pub password: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub current_password: Option<String>,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct AddressBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub label: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub full_name: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub line1: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub line2: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub city: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub region: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub postal_code: Option<String>,
     pub country: String,
     #[serde(default)]
+    #[oai(nullable)]
     pub phone: Option<String>,
     #[serde(default)]
     pub is_default: bool,

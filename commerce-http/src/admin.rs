@@ -111,21 +111,30 @@ pub struct AppliesToJson {
 pub struct DiscountJson {
     pub id: Uuid,
     /// Null for an automatic promotion.
+    #[oai(nullable)]
     pub code: Option<String>,
     /// `percent`, `fixed`, `buy_x_get_y` or `free_shipping`.
     pub kind: String,
     /// Percent ("10" = 10 %) or a fixed amount in the shop currency; null for the others.
+    #[oai(nullable)]
     pub value: Option<String>,
+    #[oai(nullable)]
     pub buy_quantity: Option<u32>,
+    #[oai(nullable)]
     pub get_quantity: Option<u32>,
     /// `product`, `order` or `shipping`.
     pub class: String,
     pub combines_with: Vec<String>,
     pub applies_to: AppliesToJson,
+    #[oai(nullable)]
     pub min_subtotal: Option<MoneyJson>,
+    #[oai(nullable)]
     pub starts_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub ends_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub usage_limit: Option<u32>,
+    #[oai(nullable)]
     pub per_customer_limit: Option<u32>,
     pub used_count: u32,
     pub active: bool,
@@ -185,6 +194,7 @@ impl DiscountJson {
 #[oai(rename = "DiscountPage")]
 pub struct DiscountPageJson {
     pub items: Vec<DiscountJson>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -200,33 +210,44 @@ pub struct AppliesToBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct DiscountBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub code: Option<String>,
     pub kind: String,
     /// Percent ("10" = 10 %) or an amount in the shop currency (string, number or money).
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub value: Option<Decimal>,
     #[serde(default)]
+    #[oai(nullable)]
     pub buy_quantity: Option<u32>,
     #[serde(default)]
+    #[oai(nullable)]
     pub get_quantity: Option<u32>,
     /// Defaults by kind (PRICING.md).
     #[serde(default)]
+    #[oai(nullable)]
     pub class: Option<String>,
     #[serde(default)]
     pub combines_with: Vec<String>,
     #[serde(default)]
     pub applies_to: AppliesToBody,
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub min_subtotal: Option<Decimal>,
     #[serde(default)]
+    #[oai(nullable)]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[oai(nullable)]
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[oai(nullable)]
     pub usage_limit: Option<u32>,
     #[serde(default)]
+    #[oai(nullable)]
     pub per_customer_limit: Option<u32>,
     #[serde(default)]
+    #[oai(nullable)]
     pub active: Option<bool>,
 }
 
@@ -287,6 +308,7 @@ pub struct TaxRateJson {
     pub id: Uuid,
     pub country: String,
     /// Null for the whole country.
+    #[oai(nullable)]
     pub region: Option<String>,
     /// A fraction as a string: "0.0825" is 8.25 %.
     pub rate: String,
@@ -312,6 +334,7 @@ pub struct TaxRateBody {
     /// ISO 3166-1 alpha-2.
     pub country: String,
     #[serde(default)]
+    #[oai(nullable)]
     pub region: Option<String>,
     /// A fraction: "0.0825" is 8.25 %.
     #[serde(deserialize_with = "crate::body::amount")]
@@ -324,6 +347,7 @@ pub struct ShippingMethodBody {
     #[serde(deserialize_with = "crate::body::amount")]
     pub price: Decimal,
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub free_above: Option<Decimal>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -336,13 +360,17 @@ fn yes() -> bool {
 #[derive(Debug, Object, Deserialize)]
 pub struct StoreBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub name: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub prices_include_tax: Option<bool>,
     /// `line` or `order`.
     #[serde(default)]
+    #[oai(nullable)]
     pub tax_rounding: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub tax_shipping: Option<bool>,
 }
 
@@ -350,8 +378,10 @@ pub struct StoreBody {
 pub struct UserChangesBody {
     /// `customer`, `vendor` or `admin`.
     #[serde(default)]
+    #[oai(nullable)]
     pub role: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 
@@ -364,6 +394,7 @@ pub struct StatusBody {
 pub struct RefundBody {
     /// Part of the captured amount; the whole when absent.
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub amount: Option<Decimal>,
 }
 

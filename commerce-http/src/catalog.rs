@@ -37,6 +37,7 @@ pub struct VariantBody {
     pub options: BTreeMap<String, String>,
     /// The product's price when absent.
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub price: Option<Decimal>,
     #[serde(default)]
     pub inventory_count: u32,
@@ -57,6 +58,7 @@ impl From<VariantBody> for NewVariant {
 pub struct ProductBody {
     pub name: String,
     #[serde(default)]
+    #[oai(nullable)]
     pub slug: Option<String>,
     #[serde(default)]
     pub description: String,
@@ -64,10 +66,12 @@ pub struct ProductBody {
     #[serde(deserialize_with = "amount")]
     pub price: Decimal,
     #[serde(default)]
+    #[oai(nullable)]
     pub category_id: Option<Uuid>,
     #[serde(default)]
     pub inventory_count: u32,
     #[serde(default)]
+    #[oai(nullable)]
     pub low_stock_threshold: Option<u32>,
     #[serde(default)]
     pub variants: Vec<VariantBody>,
@@ -77,25 +81,34 @@ pub struct ProductBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct ProductChangesBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub name: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub slug: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "optional_amount")]
+    #[oai(nullable)]
     pub price: Option<Decimal>,
     /// `null` takes the product out of its category.
     #[serde(default, deserialize_with = "double_option")]
+    #[oai(nullable)]
     pub category_id: Option<Option<Uuid>>,
     #[serde(default)]
+    #[oai(nullable)]
     pub inventory_count: Option<u32>,
     #[serde(default)]
+    #[oai(nullable)]
     pub low_stock_threshold: Option<u32>,
     /// `draft`, `pending_approval`, `active` (admins only) or `archived`.
     #[serde(default)]
+    #[oai(nullable)]
     pub status: Option<String>,
     /// Replaces the variants; existing ones are matched by SKU and keep their ids.
     #[serde(default)]
+    #[oai(nullable)]
     pub variants: Option<Vec<VariantBody>>,
 }
 
@@ -103,10 +116,13 @@ pub struct ProductChangesBody {
 pub struct CategoryBody {
     /// Required to create.
     #[serde(default)]
+    #[oai(nullable)]
     pub name: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[oai(nullable)]
     pub parent_id: Option<Option<Uuid>>,
 }
 

@@ -73,6 +73,7 @@ pub struct ShippingMethodJson {
     pub name: String,
     pub price: MoneyJson,
     /// Free when the discounted subtotal reaches this.
+    #[oai(nullable)]
     pub free_above: Option<MoneyJson>,
     pub active: bool,
 }
@@ -95,6 +96,7 @@ pub struct CategoryJson {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
+    #[oai(nullable)]
     pub parent_id: Option<Uuid>,
     /// Nested to any depth.
     pub children: Vec<CategoryJson>,
@@ -158,6 +160,7 @@ pub struct ProductJson {
     pub slug: String,
     pub description: String,
     pub price: MoneyJson,
+    #[oai(nullable)]
     pub category_id: Option<Uuid>,
     pub vendor_id: Uuid,
     /// `draft`, `pending_approval`, `active` or `archived`.
@@ -220,6 +223,7 @@ impl ProductJson {
 pub struct ProductPageJson {
     pub items: Vec<ProductJson>,
     /// Pass as `cursor` for the next page; null on the last.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -264,6 +268,7 @@ impl From<User> for UserJson {
 #[oai(rename = "UserPage")]
 pub struct UserPageJson {
     pub items: Vec<UserJson>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -297,20 +302,27 @@ impl From<Session> for TokensJson {
 #[oai(rename = "Address")]
 pub struct AddressJson {
     #[serde(default)]
+    #[oai(nullable)]
     pub full_name: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub line1: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub line2: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub city: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub region: Option<String>,
     #[serde(default)]
+    #[oai(nullable)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: String,
     #[serde(default)]
+    #[oai(nullable)]
     pub phone: Option<String>,
 }
 
@@ -348,14 +360,22 @@ impl From<AddressJson> for Address {
 #[oai(rename = "SavedAddress")]
 pub struct SavedAddressJson {
     pub id: Uuid,
+    #[oai(nullable)]
     pub label: Option<String>,
+    #[oai(nullable)]
     pub full_name: Option<String>,
+    #[oai(nullable)]
     pub line1: Option<String>,
+    #[oai(nullable)]
     pub line2: Option<String>,
+    #[oai(nullable)]
     pub city: Option<String>,
+    #[oai(nullable)]
     pub region: Option<String>,
+    #[oai(nullable)]
     pub postal_code: Option<String>,
     pub country: String,
+    #[oai(nullable)]
     pub phone: Option<String>,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
@@ -405,6 +425,7 @@ pub struct LineAmountJson {
 pub struct AppliedPromotionJson {
     pub id: Uuid,
     /// Upper-case; null for an automatic promotion.
+    #[oai(nullable)]
     pub code: Option<String>,
     /// `product`, `order` or `shipping`.
     pub class: String,
@@ -435,12 +456,15 @@ impl From<AppliedPromotion> for AppliedPromotionJson {
 #[oai(rename = "RejectedPromotion")]
 pub struct RejectedPromotionJson {
     /// Null for a code that names no promotion.
+    #[oai(nullable)]
     pub id: Option<Uuid>,
+    #[oai(nullable)]
     pub code: Option<String>,
     /// `unknown_code`, `not_started`, `expired`, `usage_exhausted`, `customer_limit_reached`,
     /// `minimum_not_met`, `not_combinable`, `nothing_eligible`, ...
     pub reason: String,
     /// For `not_combinable`: the promotion that excluded it.
+    #[oai(nullable)]
     pub excluded_by: Option<Uuid>,
 }
 
@@ -460,6 +484,7 @@ impl From<RejectedPromotion> for RejectedPromotionJson {
 pub struct CartItemJson {
     pub id: Uuid,
     pub product_id: Uuid,
+    #[oai(nullable)]
     pub variant_id: Option<Uuid>,
     pub name: String,
     pub quantity: u32,
@@ -491,7 +516,9 @@ pub struct CartJson {
     pub totals: TotalsJson,
     pub applied_promotions: Vec<AppliedPromotionJson>,
     pub rejected_promotions: Vec<RejectedPromotionJson>,
+    #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
+    #[oai(nullable)]
     pub shipping_method: Option<ShippingChoiceJson>,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
@@ -548,6 +575,7 @@ impl From<CartView> for CartJson {
 #[oai(rename = "OrderLine")]
 pub struct OrderLineJson {
     pub product_id: Uuid,
+    #[oai(nullable)]
     pub variant_id: Option<Uuid>,
     pub name: String,
     pub sku: String,
@@ -573,7 +601,9 @@ pub struct OrderJson {
     /// Human-friendly: `CM-YYYYMMDD-XXXXXXXX`.
     pub number: String,
     /// Null for a guest order.
+    #[oai(nullable)]
     pub user_id: Option<Uuid>,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// `pending`, `paid`, `processing`, `shipped`, `delivered`, `cancelled` or `refunded`.
     pub status: String,
@@ -583,6 +613,7 @@ pub struct OrderJson {
     pub applied_promotions: Vec<AppliedPromotionJson>,
     pub rejected_promotions: Vec<RejectedPromotionJson>,
     pub shipping_address: AddressJson,
+    #[oai(nullable)]
     pub shipping_method: Option<ShippingChoiceJson>,
     pub payment_status: String,
     pub status_history: Vec<StatusChangeJson>,
@@ -651,6 +682,7 @@ impl From<Order> for OrderJson {
 #[oai(rename = "OrderPage")]
 pub struct OrderPageJson {
     pub items: Vec<OrderJson>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -668,6 +700,7 @@ impl From<Page<Order>> for OrderPageJson {
 pub struct RefundJson {
     pub id: Uuid,
     pub amount: MoneyJson,
+    #[oai(nullable)]
     pub provider_reference: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -680,13 +713,16 @@ pub struct PaymentJson {
     /// `test` for the built-in provider, `stripe`, ...
     pub provider: String,
     /// The provider's id of the payment (a Stripe PaymentIntent `pi_...`).
+    #[oai(nullable)]
     pub provider_reference: Option<String>,
     /// Handed to the provider's client library to confirm the payment.
+    #[oai(nullable)]
     pub client_secret: Option<String>,
     /// `requires_payment`, `processing`, `succeeded`, `failed`, `refunded` or `partially_refunded`.
     pub status: String,
     pub amount: MoneyJson,
     pub refunds: Vec<RefundJson>,
+    #[oai(nullable)]
     pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -726,6 +762,7 @@ pub struct CheckoutJson {
     pub order: OrderJson,
     /// Null when the payment provider could not be reached: create it with
     /// `POST /api/payments/create-intent`.
+    #[oai(nullable)]
     pub payment: Option<PaymentJson>,
 }
 
@@ -764,5 +801,6 @@ impl From<Review> for ReviewJson {
 #[oai(rename = "ReviewPage")]
 pub struct ReviewPageJson {
     pub items: Vec<ReviewJson>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod body;
 mod catalog;
 mod common;
+pub mod idempotency;
 pub mod json;
 pub mod problem;
 mod shopping;
@@ -69,6 +70,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .nest("/docs", docs)
         .at("/health", get(health))
         .at("/ready", get(ready))
+        .around(idempotency::idempotency_keys)
         .data(shop)
         .data(config.body)
         .around(problem::problems)

@@ -39,6 +39,7 @@ pub struct AddItemBody {
     pub product_id: Uuid,
     /// Required for a product sold by variant.
     #[serde(default)]
+    #[oai(nullable)]
     pub variant_id: Option<Uuid>,
     /// 1 or more.
     pub quantity: u32,
@@ -76,15 +77,19 @@ pub struct DeliveryBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct CheckoutBody {
     #[serde(default)]
+    #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
     /// One of the signed-in customer's saved addresses, instead of `shipping_address`.
     #[serde(default)]
+    #[oai(nullable)]
     pub address_id: Option<Uuid>,
     /// Defaults to the cart's, else the cheapest active method.
     #[serde(default)]
+    #[oai(nullable)]
     pub shipping_method: Option<Uuid>,
     /// Required for a guest.
     #[serde(default)]
+    #[oai(nullable)]
     pub email: Option<String>,
 }
 
@@ -92,6 +97,7 @@ pub struct CheckoutBody {
 pub struct OrderItemBody {
     pub product_id: Uuid,
     #[serde(default)]
+    #[oai(nullable)]
     pub variant_id: Option<Uuid>,
     pub quantity: u32,
 }
@@ -100,15 +106,19 @@ pub struct OrderItemBody {
 pub struct OrderBody {
     pub items: Vec<OrderItemBody>,
     #[serde(default)]
+    #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
     #[serde(default)]
+    #[oai(nullable)]
     pub address_id: Option<Uuid>,
     #[serde(default)]
+    #[oai(nullable)]
     pub shipping_method: Option<Uuid>,
     #[serde(default)]
     pub discount_codes: Vec<String>,
     /// Required for a guest.
     #[serde(default)]
+    #[oai(nullable)]
     pub email: Option<String>,
 }
 
@@ -123,6 +133,7 @@ pub struct ConfirmBody {
     /// A guest (no bearer token) proves the payment is theirs with the `client_secret`
     /// their checkout returned.
     #[serde(default)]
+    #[oai(nullable)]
     pub client_secret: Option<String>,
 }
 

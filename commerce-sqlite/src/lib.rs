@@ -17,6 +17,7 @@
 mod carts;
 mod catalog;
 mod codec;
+mod idempotency;
 mod orders;
 mod payments;
 mod promotions;

@@ -17,6 +17,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "catalog_generation",
         include_str!("../migrations/0002_catalog_generation.sql"),
     ),
+    (
+        3,
+        "idempotency_keys",
+        include_str!("../migrations/0003_idempotency_keys.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

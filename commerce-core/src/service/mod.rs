@@ -274,6 +274,7 @@ pub(crate) struct Ports {
     pub tokens: Arc<dyn TokenStore>,
     pub promotions: Arc<dyn PromotionStore>,
     pub settings: Arc<dyn SettingsStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -355,7 +356,7 @@ impl Commerce {
         &self.ports.images
     }
 
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()
     }
 
@@ -377,6 +378,11 @@ impl Commerce {
     }
 
     /// Whether storage answers (for readiness checks).
+    /// Idempotency keys, for edges that offer them (the HTTP layer's `Idempotency-Key`).
+    pub fn idempotency_keys(&self) -> &Arc<dyn IdempotencyStore> {
+        &self.ports.idempotency
+    }
+
     pub async fn ready(&self) -> bool {
         self.ports.settings.store_settings().await.is_ok()
     }
@@ -394,6 +400,7 @@ pub trait Storage:
     + TokenStore
     + PromotionStore
     + SettingsStore
+    + IdempotencyStore
     + 'static
 {
 }
@@ -409,6 +416,7 @@ impl<T> Storage for T where
         + TokenStore
         + PromotionStore
         + SettingsStore
+        + IdempotencyStore
         + 'static
 {
 }
@@ -444,7 +452,8 @@ impl CommerceBuilder {
                 users: store.clone(),
                 tokens: store.clone(),
                 promotions: store.clone(),
-                settings: store,
+                settings: store.clone(),
+                idempotency: store,
                 gateway: Arc::new(TestPaymentGateway),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
@@ -469,6 +478,7 @@ impl CommerceBuilder {
         tokens: TokenStore,
         promotions: PromotionStore,
         settings: SettingsStore,
+        idempotency: IdempotencyStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,

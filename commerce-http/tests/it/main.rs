@@ -3,6 +3,8 @@
 
 mod accounts;
 mod catalog;
+mod idempotency;
 mod malformed;
+mod openapi;
 mod shopping;
 mod support;
