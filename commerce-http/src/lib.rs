@@ -19,6 +19,7 @@ mod catalog;
 mod common;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod problem;
 mod shopping;
 
@@ -39,12 +40,13 @@ pub struct ApiConfig {
     pub login: LoginLimits,
 }
 
-/// The whole API: `/api/...`, `/health`, `/ready`, `/openapi.json` and `/docs`.
+/// The whole API: `/api/...`, `/health`, `/ready`, `/metrics`, `/openapi.json` and `/docs`.
 ///
 /// The shop must have been built with a token issuer (such as [`JwtIssuer`]) for sign-in to
 /// work.
 pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let throttle = Arc::new(auth::LoginThrottle::new(config.login));
+    let counted = Arc::new(metrics::Metrics::default());
     let api = OpenApiService::new(
         (
             catalog::CatalogApi { shop: shop.clone() },
@@ -70,15 +72,26 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .nest("/docs", docs)
         .at("/health", get(health))
         .at("/ready", get(ready))
+        .at("/metrics", get(metrics_text))
         .around(idempotency::idempotency_keys)
         .data(shop)
         .data(config.body)
+        .data(counted.clone())
         .around(problem::problems)
+        .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
 }
 
 #[handler]
 fn health() -> poem::web::Json<serde_json::Value> {
     poem::web::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Prometheus text format.
+#[handler]
+fn metrics_text(metrics: Data<&Arc<metrics::Metrics>>) -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
 }
 
 /// 200 when storage answers, else 503.

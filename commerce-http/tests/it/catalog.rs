@@ -248,3 +248,31 @@ async fn the_openapi_document_describes_what_is_served() {
         .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_in_the_prometheus_format() {
+    let s = start().await;
+    s.get("/api/store").await;
+    s.get("/api/products/not-a-uuid").await;
+    let resp = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("commerce_http_requests_total{method=\"GET\",status=\"200\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("commerce_http_requests_total{method=\"GET\",status=\"404\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE commerce_http_request_duration_seconds histogram"));
+}
