@@ -294,6 +294,7 @@ impl Admin<'_> {
             .settings
             .save_store_settings(&settings)
             .await?;
+        self.shop.remember_settings(&settings);
         Ok(settings)
     }
 
@@ -317,6 +318,7 @@ impl Admin<'_> {
             .settings
             .save_store_settings(&settings)
             .await?;
+        self.shop.remember_settings(&settings);
         Ok(settings)
     }
 

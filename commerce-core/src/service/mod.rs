@@ -296,6 +296,9 @@ pub struct EngineConfig {
     pub refresh_ttl: chrono::Duration,
     /// The currency of a shop whose settings were never saved.
     pub default_currency: crate::money::Currency,
+    /// How long the shop's settings are kept in memory between reads of storage (zero reads
+    /// them every time). Other processes' changes show within this.
+    pub settings_ttl: std::time::Duration,
 }
 
 impl Default for EngineConfig {
@@ -305,6 +308,7 @@ impl Default for EngineConfig {
             reset_ttl: chrono::Duration::hours(1),
             refresh_ttl: chrono::Duration::days(30),
             default_currency: crate::money::Currency::USD,
+            settings_ttl: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -316,6 +320,7 @@ pub struct Commerce {
     pub(crate) config: EngineConfig,
     /// A hash to verify against when a login names an unknown email.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
+    settings_cache: Arc<std::sync::RwLock<Option<(std::time::Instant, StoreSettings)>>>,
 }
 
 impl Commerce {
@@ -364,9 +369,18 @@ impl Commerce {
         T::from(self.ports.ids.new_id())
     }
 
-    /// The shop's settings, or the defaults of a new shop.
+    /// The shop's settings, or the defaults of a new shop. Read on nearly every request, so
+    /// kept for `EngineConfig::settings_ttl`: changes made through this `Commerce` apply at
+    /// once, changes by another process sharing the database within the TTL.
     pub async fn settings(&self) -> Result<StoreSettings, CommerceError> {
-        Ok(self
+        if let Ok(cached) = self.settings_cache.read() {
+            if let Some((at, settings)) = cached.as_ref() {
+                if at.elapsed() < self.config.settings_ttl {
+                    return Ok(settings.clone());
+                }
+            }
+        }
+        let settings = self
             .ports
             .settings
             .store_settings()
@@ -374,15 +388,23 @@ impl Commerce {
             .unwrap_or_else(|| StoreSettings {
                 currency: self.config.default_currency,
                 ..StoreSettings::default()
-            }))
+            });
+        self.remember_settings(&settings);
+        Ok(settings)
     }
 
-    /// Whether storage answers (for readiness checks).
+    pub(crate) fn remember_settings(&self, settings: &StoreSettings) {
+        if let Ok(mut cached) = self.settings_cache.write() {
+            *cached = Some((std::time::Instant::now(), settings.clone()));
+        }
+    }
+
     /// Idempotency keys, for edges that offer them (the HTTP layer's `Idempotency-Key`).
     pub fn idempotency_keys(&self) -> &Arc<dyn IdempotencyStore> {
         &self.ports.idempotency
     }
 
+    /// Whether storage answers (for readiness checks).
     pub async fn ready(&self) -> bool {
         self.ports.settings.store_settings().await.is_ok()
     }
@@ -505,6 +527,7 @@ impl CommerceBuilder {
             ports: self.ports,
             config: self.config,
             dummy_hash: Arc::default(),
+            settings_cache: Arc::default(),
         }
     }
 }

@@ -1320,3 +1320,42 @@ async fn an_edit_after_a_sale_keeps_the_sale() {
         ("Desk lamp", 3)
     );
 }
+
+#[tokio::test]
+async fn settings_are_kept_for_their_ttl_and_own_changes_apply_at_once() {
+    let store = Arc::new(MemoryStore::new());
+    let keeps = |ttl| {
+        Commerce::builder(store.clone())
+            .config(EngineConfig {
+                settings_ttl: ttl,
+                ..EngineConfig::default()
+            })
+            .build()
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    let (writer, cached, fresh) = (keeps(hour), keeps(hour), keeps(std::time::Duration::ZERO));
+    let admin = writer
+        .accounts()
+        .create_user("a@shop.test", "admin-password", "A", Role::Admin, true)
+        .await
+        .unwrap();
+    let admin = Caller::user(admin.id, admin.role);
+    assert_eq!(cached.settings().await.unwrap().name, "Commerce");
+    writer.settings().await.unwrap();
+    writer
+        .admin()
+        .update_store(
+            &admin,
+            StoreChanges {
+                name: Some("Corner Shop".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The writer sees its change at once; another process within its TTL does not yet; one
+    // that keeps nothing does.
+    assert_eq!(writer.settings().await.unwrap().name, "Corner Shop");
+    assert_eq!(cached.settings().await.unwrap().name, "Commerce");
+    assert_eq!(fresh.settings().await.unwrap().name, "Corner Shop");
+}
