@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use crate::auth::{client_ip, BearerAuth, LoginThrottle};
 use crate::body::JsonBody;
-use crate::catalog::page;
 use crate::common::path_id;
 use crate::json::{AddressJson, OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
@@ -87,46 +86,12 @@ pub struct AddressBody {
     #[serde(default)]
     #[oai(nullable)]
     pub label: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub full_name: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub line1: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub line2: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub city: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub region: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub postal_code: Option<String>,
-    pub country: String,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub phone: Option<String>,
+    #[serde(flatten)]
+    #[oai(flatten)]
+    pub address: AddressJson,
+    /// The first address is the default either way.
     #[serde(default)]
     pub is_default: bool,
-}
-
-impl AddressBody {
-    fn split(self) -> (Option<String>, commerce_core::account::Address, bool) {
-        let address = AddressJson {
-            full_name: self.full_name,
-            line1: self.line1,
-            line2: self.line2,
-            city: self.city,
-            region: self.region,
-            postal_code: self.postal_code,
-            country: self.country,
-            phone: self.phone,
-        };
-        (self.label, address.into(), self.is_default)
-    }
 }
 
 #[derive(ApiResponse)]
@@ -294,7 +259,7 @@ impl UsersApi {
         Ok(Json(user.into()))
     }
 
-    /// The caller's orders, newest first.
+    /// The caller's orders, newest first (as `GET /api/orders`).
     #[oai(path = "/users/orders", method = "get")]
     async fn orders(
         &self,
@@ -302,12 +267,7 @@ impl UsersApi {
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<OrderPageJson>, ApiError> {
-        let found = self
-            .shop
-            .orders()
-            .my_orders(&auth.0, page(limit.0, cursor.0)?)
-            .await?;
-        Ok(Json(found.into()))
+        crate::shopping::my_orders(&self.shop, &auth.0, limit.0, cursor.0).await
     }
 
     /// The caller's saved addresses.
@@ -324,11 +284,15 @@ impl UsersApi {
         auth: BearerAuth,
         body: JsonBody<AddressBody>,
     ) -> Result<AddressCreated, ApiError> {
-        let (label, address, is_default) = body.0.split();
+        let AddressBody {
+            label,
+            address,
+            is_default,
+        } = body.0;
         let saved = self
             .shop
             .accounts()
-            .save_address(&auth.0, None, label, address, is_default)
+            .save_address(&auth.0, None, label, address.into(), is_default)
             .await?;
         let location = format!("/api/users/addresses/{}", saved.id);
         Ok(AddressCreated::Created(Json(saved.into()), location))
@@ -343,11 +307,15 @@ impl UsersApi {
         body: JsonBody<AddressBody>,
     ) -> Result<Json<SavedAddressJson>, ApiError> {
         let id: AddressId = path_id(&id.0, "address")?;
-        let (label, address, is_default) = body.0.split();
+        let AddressBody {
+            label,
+            address,
+            is_default,
+        } = body.0;
         let saved = self
             .shop
             .accounts()
-            .save_address(&auth.0, Some(id), label, address, is_default)
+            .save_address(&auth.0, Some(id), label, address.into(), is_default)
             .await?;
         Ok(Json(saved.into()))
     }

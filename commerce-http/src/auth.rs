@@ -205,11 +205,14 @@ impl LoginThrottle {
         }
     }
 
-    fn keys(email: &str, ip: Option<IpAddr>) -> [(Option<String>, bool); 2] {
-        [
-            (Some(format!("email:{}", email.trim().to_lowercase())), true),
-            (ip.map(|ip| format!("ip:{ip}")), false),
-        ]
+    /// The counters a login attempt touches, each with its limit.
+    fn keys(&self, email: &str, ip: Option<IpAddr>) -> impl Iterator<Item = (String, usize)> {
+        let by_email = (
+            format!("email:{}", email.trim().to_lowercase()),
+            self.limits.failures_per_email,
+        );
+        let by_ip = ip.map(|ip| (format!("ip:{ip}"), self.limits.failures_per_ip));
+        std::iter::once(by_email).chain(by_ip)
     }
 
     /// `Some(wait)` when this login must be refused now.
@@ -217,13 +220,7 @@ impl LoginThrottle {
         let now = Instant::now();
         let mut failures = self.failures.lock().ok()?;
         let mut wait: Option<Duration> = None;
-        for (key, is_email) in Self::keys(email, ip) {
-            let Some(key) = key else { continue };
-            let limit = if is_email {
-                self.limits.failures_per_email
-            } else {
-                self.limits.failures_per_ip
-            };
+        for (key, limit) in self.keys(email, ip) {
             if let Some(times) = failures.get_mut(&key) {
                 while times
                     .front()
@@ -254,13 +251,7 @@ impl LoginThrottle {
             let window = self.limits.window;
             failures.retain(|_, t| t.back().is_some_and(|t| now.duration_since(*t) < window));
         }
-        for (key, is_email) in Self::keys(email, ip) {
-            let Some(key) = key else { continue };
-            let limit = if is_email {
-                self.limits.failures_per_email
-            } else {
-                self.limits.failures_per_ip
-            };
+        for (key, limit) in self.keys(email, ip) {
             let times = failures.entry(key).or_default();
             times.push_back(now);
             while times.len() > limit {

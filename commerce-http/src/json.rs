@@ -362,39 +362,18 @@ pub struct SavedAddressJson {
     pub id: Uuid,
     #[oai(nullable)]
     pub label: Option<String>,
-    #[oai(nullable)]
-    pub full_name: Option<String>,
-    #[oai(nullable)]
-    pub line1: Option<String>,
-    #[oai(nullable)]
-    pub line2: Option<String>,
-    #[oai(nullable)]
-    pub city: Option<String>,
-    #[oai(nullable)]
-    pub region: Option<String>,
-    #[oai(nullable)]
-    pub postal_code: Option<String>,
-    pub country: String,
-    #[oai(nullable)]
-    pub phone: Option<String>,
+    #[oai(flatten)]
+    pub address: AddressJson,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<SavedAddress> for SavedAddressJson {
     fn from(s: SavedAddress) -> Self {
-        let a = s.address;
         Self {
             id: s.id.as_uuid(),
             label: s.label,
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country: a.country,
-            phone: a.phone,
+            address: s.address.into(),
             is_default: s.is_default,
             created_at: s.created_at,
         }
@@ -411,6 +390,18 @@ pub struct TotalsJson {
     pub shipping: MoneyJson,
     pub tax: MoneyJson,
     pub total: MoneyJson,
+}
+
+impl TotalsJson {
+    fn new(subtotal: Money, discount: Money, shipping: Money, tax: Money, total: Money) -> Self {
+        Self {
+            subtotal: subtotal.into(),
+            discount: discount.into(),
+            shipping: shipping.into(),
+            tax: tax.into(),
+            total: total.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -550,13 +541,7 @@ impl From<CartView> for CartJson {
             items,
             unavailable_items: v.unavailable.iter().map(|i| i.as_uuid()).collect(),
             discount_codes: v.cart.discount_codes,
-            totals: TotalsJson {
-                subtotal: p.subtotal.into(),
-                discount: p.discount.into(),
-                shipping: p.shipping.into(),
-                tax: p.tax.into(),
-                total: p.total.into(),
-            },
+            totals: TotalsJson::new(p.subtotal, p.discount, p.shipping, p.tax, p.total),
             applied_promotions: p.applied.into_iter().map(Into::into).collect(),
             rejected_promotions: p.rejected.into_iter().map(Into::into).collect(),
             shipping_address: v.cart.shipping_address.map(Into::into),
@@ -647,13 +632,7 @@ impl From<Order> for OrderJson {
                     tax: l.tax.into(),
                 })
                 .collect(),
-            totals: TotalsJson {
-                subtotal: t.subtotal.into(),
-                discount: t.discount.into(),
-                shipping: t.shipping.into(),
-                tax: t.tax.into(),
-                total: t.total.into(),
-            },
+            totals: TotalsJson::new(t.subtotal, t.discount, t.shipping, t.tax, t.total),
             applied_promotions: o.applied_promotions.into_iter().map(Into::into).collect(),
             rejected_promotions: o.rejected_promotions.into_iter().map(Into::into).collect(),
             shipping_address: o.shipping_address.into(),

@@ -94,17 +94,8 @@ pub struct CheckoutBody {
 }
 
 #[derive(Debug, Object, Deserialize)]
-pub struct OrderItemBody {
-    pub product_id: Uuid,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub variant_id: Option<Uuid>,
-    pub quantity: u32,
-}
-
-#[derive(Debug, Object, Deserialize)]
 pub struct OrderBody {
-    pub items: Vec<OrderItemBody>,
+    pub items: Vec<AddItemBody>,
     #[serde(default)]
     #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
@@ -200,6 +191,20 @@ fn owner(caller: &MaybeSignedIn, token: Header<Option<String>>) -> CartOwner {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty()),
     )
+}
+
+/// A page of the caller's orders, newest first.
+pub(crate) async fn my_orders(
+    shop: &Commerce,
+    caller: &Caller,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<Json<OrderPageJson>, ApiError> {
+    let found = shop
+        .orders()
+        .my_orders(caller, page(limit, cursor)?)
+        .await?;
+    Ok(Json(found.into()))
 }
 
 fn order_location(id: OrderId) -> String {
@@ -384,15 +389,7 @@ impl OrdersApi {
     ) -> Result<OrderCreated, ApiError> {
         let b = body.0;
         let request = DirectOrder {
-            items: b
-                .items
-                .into_iter()
-                .map(|i| ItemRequest {
-                    product_id: ProductId::from(i.product_id),
-                    variant_id: i.variant_id.map(VariantId::from),
-                    quantity: i.quantity,
-                })
-                .collect(),
+            items: b.items.into_iter().map(Into::into).collect(),
             shipping_address: b.shipping_address.map(Into::into),
             address_id: b.address_id.map(AddressId::from),
             shipping_method: b.shipping_method.map(ShippingMethodId::from),
@@ -412,12 +409,7 @@ impl OrdersApi {
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<OrderPageJson>, ApiError> {
-        let found = self
-            .shop
-            .orders()
-            .my_orders(&auth.0, page(limit.0, cursor.0)?)
-            .await?;
-        Ok(Json(found.into()))
+        my_orders(&self.shop, &auth.0, limit.0, cursor.0).await
     }
 
     /// One order: its owner or an admin; 404 for anyone else.
