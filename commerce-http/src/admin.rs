@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use commerce_core::account::Role;
-use commerce_core::ids::{OrderId, ProductId, PromotionId, ShippingMethodId, TaxRateId, UserId};
+use commerce_core::catalog::ReviewStatus;
+use commerce_core::ids::{
+    OrderId, ProductId, PromotionId, ReviewId, ShippingMethodId, TaxRateId, UserId,
+};
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::OrderStatus;
 use commerce_core::ports::UserFilter;
@@ -25,8 +28,8 @@ use crate::catalog::page;
 use crate::catalog::ProductResponse;
 use crate::common::{etag, path_id};
 use crate::json::{
-    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ShippingMethodJson, StoreJson,
-    UserJson, UserPageJson,
+    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
+    StoreJson, UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
 
@@ -559,6 +562,26 @@ impl AdminApi {
             Json(ProductJson::new(product, self.currency().await?)),
             tag,
         ))
+    }
+
+    /// Moderates a review: `approved`, `rejected` (hidden) or `pending`. Reviews by buyers
+    /// are approved when written; the product's rating follows.
+    #[oai(path = "/admin/reviews/:id", method = "put")]
+    async fn moderate_review(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<StatusBody>,
+    ) -> Result<Json<ReviewJson>, ApiError> {
+        let id: ReviewId = path_id(&id.0, "review")?;
+        let status = ReviewStatus::parse(&body.0.status)
+            .ok_or_else(|| ApiError::validation("status", "one of approved, rejected, pending"))?;
+        let review = self
+            .shop
+            .catalog()
+            .moderate_review(&auth.0, id, status)
+            .await?;
+        Ok(Json(review.into()))
     }
 
     /// Discount codes and automatic promotions, newest first.

@@ -550,3 +550,82 @@ async fn who_may_do_what() {
             .expect(StatusCode::FORBIDDEN, Some("forbidden"));
     }
 }
+
+#[tokio::test]
+async fn buyers_review_and_admins_moderate() {
+    let s = start().await;
+    let admin = s.admin_token().await;
+    set_up_shop(&s, &admin).await;
+    let lamp = s.product("Desk lamp", Decimal::new(2500, 2), 5).await;
+    let buyer = s.customer("ana@example.com").await;
+    let stranger = s.customer("bea@example.com").await;
+    let address: Value = serde_json::from_str(TEXAS).unwrap();
+    let order = s
+        .call(Method::POST, "/api/orders")
+        .token(&buyer)
+        .json(
+            json!({"items": [{"product_id": lamp.id.to_string(), "quantity": 1}],
+            "shipping_address": address}),
+        )
+        .send()
+        .await;
+    let order_id = order.expect(StatusCode::CREATED, None)["id"].clone();
+    let intent = s
+        .call(Method::POST, "/api/payments/create-intent")
+        .token(&buyer)
+        .json(json!({"order_id": order_id}))
+        .send()
+        .await;
+    s.call(Method::POST, "/api/payments/confirm")
+        .token(&buyer)
+        .json(json!({"payment_id": intent.body["id"]}))
+        .send()
+        .await
+        .expect(StatusCode::OK, None);
+
+    let path = format!("/api/products/{}/reviews", lamp.id);
+    let review = json!({"rating": 4, "title": "Bright", "body": "Lights the desk well."});
+    s.call(Method::POST, &path)
+        .token(&stranger)
+        .json(review.clone())
+        .send()
+        .await
+        .expect(StatusCode::FORBIDDEN, Some("forbidden"));
+    let mut too_high = review.clone();
+    too_high["rating"] = json!(6);
+    let r = s
+        .call(Method::POST, &path)
+        .token(&buyer)
+        .json(too_high)
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "rating");
+    let created = s
+        .call(Method::POST, &path)
+        .token(&buyer)
+        .json(review)
+        .send()
+        .await;
+    let created = created.expect(StatusCode::CREATED, None).clone();
+    let (_, _, listed) = s.get(&path).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
+    assert_eq!(product["rating"]["count"], 1);
+    assert_eq!(product["rating"]["average"], "4");
+
+    let rejected = s
+        .call(
+            Method::PUT,
+            &format!("/api/admin/reviews/{}", created["id"].as_str().unwrap()),
+        )
+        .token(&admin)
+        .json(json!({"status": "rejected"}))
+        .send()
+        .await;
+    assert_eq!(rejected.expect(StatusCode::OK, None)["status"], "rejected");
+    let (_, _, listed) = s.get(&path).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
+    assert_eq!(product["rating"]["count"], 0);
+}
