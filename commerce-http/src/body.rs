@@ -9,6 +9,10 @@ use poem::{IntoResponse, Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
+use std::cell::Cell;
+
+use commerce_core::money::Currency;
+use commerce_core::Commerce;
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -126,14 +130,39 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
             .unwrap_or_default()
             .json_bytes;
         let bytes = read_capped(body, limit).await?;
-        parse_json(&bytes).map(JsonBody).map_err(refuse)
+        let currency = match request.data::<Commerce>() {
+            Some(shop) => Some(
+                shop.settings()
+                    .await
+                    .map_err(|e| refuse(e.into()))?
+                    .currency,
+            ),
+            None => None,
+        };
+        in_currency(currency, || parse_json(&bytes))
+            .map(JsonBody)
+            .map_err(refuse)
     }
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned + Send);
 
-/// An amount in a body: a decimal string or a JSON number, parsed exactly (never through a
-/// float). Needs serde_json's `arbitrary_precision`, which keeps a number's digits.
+thread_local! {
+    /// The shop's currency while a body is parsed (parsing is synchronous, so the value never
+    /// leaks to another request): a money object in another currency is refused.
+    static SHOP_CURRENCY: Cell<Option<Currency>> = const { Cell::new(None) };
+}
+
+fn in_currency<T>(currency: Option<Currency>, parse: impl FnOnce() -> T) -> T {
+    let before = SHOP_CURRENCY.with(|c| c.replace(currency));
+    let parsed = parse();
+    SHOP_CURRENCY.with(|c| c.set(before));
+    parsed
+}
+
+/// An amount in a body: a decimal string, a JSON number or a money object in the shop's
+/// currency, parsed exactly (never through a float). Needs serde_json's
+/// `arbitrary_precision`, which keeps a number's digits.
 pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     use serde::de::Error;
     use serde_json::Value;
@@ -153,6 +182,23 @@ pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         }
     }
     let value = Value::deserialize(d)?;
+    if let Some(code) = value.get("currency") {
+        let shop = SHOP_CURRENCY.with(Cell::get);
+        match (code.as_str(), shop) {
+            (Some(code), Some(shop)) if !code.trim().eq_ignore_ascii_case(shop.code()) => {
+                return Err(D::Error::custom(format!(
+                    "the currency must be the shop's, {}",
+                    shop.code()
+                )))
+            }
+            (None, _) => {
+                return Err(D::Error::custom(
+                    "currency must be a string such as \"USD\"",
+                ))
+            }
+            _ => {}
+        }
+    }
     exact(&value).ok_or_else(|| D::Error::custom("must be a decimal string such as \"19.99\""))
 }
 
@@ -231,6 +277,21 @@ mod tests {
             let order: Order = parse_json(json.as_bytes()).unwrap();
             assert_eq!(order.price.unwrap().to_string(), want, "{body}");
         }
+        let usd = Some(Currency::USD);
+        let e = in_currency(usd, || {
+            parse_json::<Order>(
+                br#"{"email": "a", "items": [], "price": {"amount": "5", "currency": "EUR"}}"#,
+            )
+        })
+        .unwrap_err();
+        assert_eq!(field_of(e).2, "price");
+        let ok: Order = in_currency(usd, || {
+            parse_json(
+                br#"{"email": "a", "items": [], "price": {"amount": "5", "currency": "usd"}}"#,
+            )
+        })
+        .unwrap();
+        assert_eq!(ok.price.unwrap().to_string(), "5");
         let e = parse_json::<Order>(br#"{"email": "a", "items": [], "price": "abc"}"#).unwrap_err();
         assert_eq!(field_of(e).2, "price");
     }
