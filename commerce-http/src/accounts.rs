@@ -8,12 +8,11 @@ use commerce_core::service::CommerceError;
 use commerce_core::Commerce;
 use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 
 use crate::auth::{client_ip, BearerAuth, LoginThrottle};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, Reply};
 use crate::common::path_id;
 use crate::json::{AddressJson, OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
@@ -98,13 +97,13 @@ pub struct AddressBody {
 pub enum UserCreated {
     /// Registered; a verification mail was sent.
     #[oai(status = 201)]
-    Created(Json<UserJson>, #[oai(header = "Location")] String),
+    Created(Reply<UserJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum AddressCreated {
     #[oai(status = 201)]
-    Created(Json<SavedAddressJson>, #[oai(header = "Location")] String),
+    Created(Reply<SavedAddressJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -132,16 +131,16 @@ impl AccountsApi {
             .register(&b.email, &b.password, &b.full_name)
             .await?;
         Ok(UserCreated::Created(
-            Json(user.into()),
+            Reply(user.into()),
             "/api/users/profile".into(),
         ))
     }
 
     /// Marks the email verified with the token from the verification mail.
     #[oai(path = "/auth/verify-email", method = "post")]
-    async fn verify_email(&self, body: JsonBody<TokenBody>) -> Result<Json<UserJson>, ApiError> {
+    async fn verify_email(&self, body: JsonBody<TokenBody>) -> Result<Reply<UserJson>, ApiError> {
         let user = self.shop.accounts().verify_email(&body.0.token).await?;
-        Ok(Json(user.into()))
+        Ok(Reply(user.into()))
     }
 
     /// Signs in. With an `X-Cart-Token` header, the guest cart merges into the user's cart.
@@ -153,7 +152,7 @@ impl AccountsApi {
         req: &Request,
         body: JsonBody<LoginBody>,
         #[oai(name = "X-Cart-Token")] cart_token: Header<Option<String>>,
-    ) -> Result<Json<TokensJson>, ApiError> {
+    ) -> Result<Reply<TokensJson>, ApiError> {
         let b = body.0;
         let ip = client_ip(req);
         if let Some(wait) = self.throttle.check(&b.email, ip) {
@@ -182,15 +181,15 @@ impl AccountsApi {
                 tracing::warn!(error = %e, "guest cart not merged at sign-in");
             }
         }
-        Ok(Json(session.into()))
+        Ok(Reply(session.into()))
     }
 
     /// Trades a refresh token for a new pair. The old one is revoked; presenting a revoked
     /// one again revokes its whole family (it leaked) and is 401.
     #[oai(path = "/auth/refresh", method = "post")]
-    async fn refresh(&self, body: JsonBody<RefreshBody>) -> Result<Json<TokensJson>, ApiError> {
+    async fn refresh(&self, body: JsonBody<RefreshBody>) -> Result<Reply<TokensJson>, ApiError> {
         let session = self.shop.accounts().refresh(&body.0.refresh_token).await?;
-        Ok(Json(session.into()))
+        Ok(Reply(session.into()))
     }
 
     /// Revokes a refresh token.
@@ -234,8 +233,8 @@ pub struct UsersApi {
 impl UsersApi {
     /// The signed-in user.
     #[oai(path = "/users/profile", method = "get")]
-    async fn profile(&self, auth: BearerAuth) -> Result<Json<UserJson>, ApiError> {
-        Ok(Json(self.shop.accounts().profile(&auth.0).await?.into()))
+    async fn profile(&self, auth: BearerAuth) -> Result<Reply<UserJson>, ApiError> {
+        Ok(Reply(self.shop.accounts().profile(&auth.0).await?.into()))
     }
 
     /// Changes the name and, with `current_password`, the password (other sessions end).
@@ -244,7 +243,7 @@ impl UsersApi {
         &self,
         auth: BearerAuth,
         body: JsonBody<ProfileBody>,
-    ) -> Result<Json<UserJson>, ApiError> {
+    ) -> Result<Reply<UserJson>, ApiError> {
         let b = body.0;
         let user = self
             .shop
@@ -256,7 +255,7 @@ impl UsersApi {
                 b.current_password.as_deref(),
             )
             .await?;
-        Ok(Json(user.into()))
+        Ok(Reply(user.into()))
     }
 
     /// The caller's orders, newest first (as `GET /api/orders`).
@@ -266,15 +265,15 @@ impl UsersApi {
         auth: BearerAuth,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<OrderPageJson>, ApiError> {
+    ) -> Result<Reply<OrderPageJson>, ApiError> {
         crate::shopping::my_orders(&self.shop, &auth.0, limit.0, cursor.0).await
     }
 
     /// The caller's saved addresses.
     #[oai(path = "/users/addresses", method = "get")]
-    async fn addresses(&self, auth: BearerAuth) -> Result<Json<Vec<SavedAddressJson>>, ApiError> {
+    async fn addresses(&self, auth: BearerAuth) -> Result<Reply<Vec<SavedAddressJson>>, ApiError> {
         let saved = self.shop.accounts().addresses(&auth.0).await?;
-        Ok(Json(saved.into_iter().map(Into::into).collect()))
+        Ok(Reply(saved.into_iter().map(Into::into).collect()))
     }
 
     /// Saves an address; the first one is the default.
@@ -295,7 +294,7 @@ impl UsersApi {
             .save_address(&auth.0, None, label, address.into(), is_default)
             .await?;
         let location = format!("/api/users/addresses/{}", saved.id);
-        Ok(AddressCreated::Created(Json(saved.into()), location))
+        Ok(AddressCreated::Created(Reply(saved.into()), location))
     }
 
     /// Replaces a saved address.
@@ -305,7 +304,7 @@ impl UsersApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<AddressBody>,
-    ) -> Result<Json<SavedAddressJson>, ApiError> {
+    ) -> Result<Reply<SavedAddressJson>, ApiError> {
         let id: AddressId = path_id(&id.0, "address")?;
         let AddressBody {
             label,
@@ -317,7 +316,7 @@ impl UsersApi {
             .accounts()
             .save_address(&auth.0, Some(id), label, address.into(), is_default)
             .await?;
-        Ok(Json(saved.into()))
+        Ok(Reply(saved.into()))
     }
 
     #[oai(path = "/users/addresses/:id", method = "delete")]

@@ -16,14 +16,14 @@ use commerce_core::service::{Dashboard, StoreChanges};
 use commerce_core::tax::{TaxRate, TaxRounding};
 use commerce_core::{Commerce, PromotionKind};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::PlainText;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
-use crate::body::{optional_amount, JsonBody};
+use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::ProductResponse;
 use crate::common::{etag, path_id};
@@ -43,14 +43,14 @@ pub struct AdminApi {
     pub shop: Commerce,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "OrdersByStatus")]
 pub struct StatusCountJson {
     pub status: String,
     pub count: u64,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "TopProduct")]
 pub struct TopProductJson {
     pub product_id: Uuid,
@@ -58,7 +58,7 @@ pub struct TopProductJson {
     pub units: u64,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "Dashboard")]
 pub struct DashboardJson {
     /// Orders paid and not cancelled or refunded.
@@ -102,14 +102,14 @@ impl DashboardJson {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "AppliesTo")]
 pub struct AppliesToJson {
     pub product_ids: Vec<Uuid>,
     pub category_ids: Vec<Uuid>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "Discount")]
 pub struct DiscountJson {
     pub id: Uuid,
@@ -193,7 +193,7 @@ impl DiscountJson {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "DiscountPage")]
 pub struct DiscountPageJson {
     pub items: Vec<DiscountJson>,
@@ -305,7 +305,7 @@ impl DiscountBody {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(rename = "TaxRate")]
 pub struct TaxRateJson {
     pub id: Uuid,
@@ -402,9 +402,9 @@ pub struct RefundBody {
 }
 
 #[derive(ApiResponse)]
-pub enum Created<T: poem_openapi::types::ToJSON> {
+pub enum Created<T: poem_openapi::types::Type + serde::Serialize + Send> {
     #[oai(status = 201)]
-    Created(Json<T>, #[oai(header = "Location")] String),
+    Created(Reply<T>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -436,9 +436,9 @@ impl AdminApi {
 impl AdminApi {
     /// Revenue, orders by status, today's orders, best sellers and low stock.
     #[oai(path = "/admin/dashboard", method = "get")]
-    async fn dashboard(&self, auth: BearerAuth) -> Result<Json<DashboardJson>, ApiError> {
+    async fn dashboard(&self, auth: BearerAuth) -> Result<Reply<DashboardJson>, ApiError> {
         let dashboard = self.shop.admin().dashboard(&auth.0).await?;
-        Ok(Json(DashboardJson::new(dashboard, self.currency().await?)))
+        Ok(Reply(DashboardJson::new(dashboard, self.currency().await?)))
     }
 
     /// Users, filtered by `role` and by `q` (email or name).
@@ -450,7 +450,7 @@ impl AdminApi {
         q: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<UserPageJson>, ApiError> {
+    ) -> Result<Reply<UserPageJson>, ApiError> {
         let role = role
             .0
             .map(|r| {
@@ -464,7 +464,7 @@ impl AdminApi {
             page: page(limit.0, cursor.0)?,
         };
         let found = self.shop.accounts().list_users(&auth.0, filter).await?;
-        Ok(Json(UserPageJson {
+        Ok(Reply(UserPageJson {
             items: found.items.into_iter().map(Into::into).collect(),
             next_cursor: found.next_cursor,
         }))
@@ -477,7 +477,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<UserChangesBody>,
-    ) -> Result<Json<UserJson>, ApiError> {
+    ) -> Result<Reply<UserJson>, ApiError> {
         let id: UserId = path_id(&id.0, "user")?;
         let b = body.0;
         let role = b
@@ -492,7 +492,7 @@ impl AdminApi {
             .accounts()
             .admin_update_user(&auth.0, id, role, b.is_active)
             .await?;
-        Ok(Json(user.into()))
+        Ok(Reply(user.into()))
     }
 
     /// All orders, newest first, filtered by `status`.
@@ -503,14 +503,14 @@ impl AdminApi {
         status: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<OrderPageJson>, ApiError> {
+    ) -> Result<Reply<OrderPageJson>, ApiError> {
         let status = status.0.map(|s| order_status("status", &s)).transpose()?;
         let found = self
             .shop
             .orders()
             .all_orders(&auth.0, status, page(limit.0, cursor.0)?)
             .await?;
-        Ok(Json(found.into()))
+        Ok(Reply(found.into()))
     }
 
     /// Moves an order along the status machine; 409 `invalid_transition` otherwise.
@@ -520,11 +520,11 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<StatusBody>,
-    ) -> Result<Json<OrderJson>, ApiError> {
+    ) -> Result<Reply<OrderJson>, ApiError> {
         let id: OrderId = path_id(&id.0, "order")?;
         let status = order_status("status", &body.0.status)?;
         let order = self.shop.orders().set_status(&auth.0, id, status).await?;
-        Ok(Json(order.into()))
+        Ok(Reply(order.into()))
     }
 
     /// Refunds through the payment provider: the whole captured amount, or `amount` of it.
@@ -534,7 +534,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<RefundBody>,
-    ) -> Result<Json<OrderJson>, ApiError> {
+    ) -> Result<Reply<OrderJson>, ApiError> {
         let id: OrderId = path_id(&id.0, "order")?;
         let currency = self.currency().await?;
         let amount = body
@@ -545,7 +545,7 @@ impl AdminApi {
             })
             .transpose()?;
         let order = self.shop.orders().refund(&auth.0, id, amount).await?;
-        Ok(Json(order.into()))
+        Ok(Reply(order.into()))
     }
 
     /// `pending_approval → active`.
@@ -559,7 +559,7 @@ impl AdminApi {
         let product = self.shop.catalog().approve_product(&auth.0, id).await?;
         let tag = etag(product.version);
         Ok(ProductResponse::Ok(
-            Json(ProductJson::new(product, self.currency().await?)),
+            Reply(ProductJson::new(product, self.currency().await?)),
             tag,
         ))
     }
@@ -572,7 +572,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<StatusBody>,
-    ) -> Result<Json<ReviewJson>, ApiError> {
+    ) -> Result<Reply<ReviewJson>, ApiError> {
         let id: ReviewId = path_id(&id.0, "review")?;
         let status = ReviewStatus::parse(&body.0.status)
             .ok_or_else(|| ApiError::validation("status", "one of approved, rejected, pending"))?;
@@ -581,7 +581,7 @@ impl AdminApi {
             .catalog()
             .moderate_review(&auth.0, id, status)
             .await?;
-        Ok(Json(review.into()))
+        Ok(Reply(review.into()))
     }
 
     /// Discount codes and automatic promotions, newest first.
@@ -591,14 +591,14 @@ impl AdminApi {
         auth: BearerAuth,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<DiscountPageJson>, ApiError> {
+    ) -> Result<Reply<DiscountPageJson>, ApiError> {
         let found = self
             .shop
             .admin()
             .promotions(&auth.0, page(limit.0, cursor.0)?)
             .await?;
         let currency = self.currency().await?;
-        Ok(Json(DiscountPageJson {
+        Ok(Reply(DiscountPageJson {
             items: found
                 .items
                 .into_iter()
@@ -613,10 +613,10 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         id: Path<String>,
-    ) -> Result<Json<DiscountJson>, ApiError> {
+    ) -> Result<Reply<DiscountJson>, ApiError> {
         let id: PromotionId = path_id(&id.0, "discount")?;
         let found = self.shop.admin().promotion(&auth.0, id).await?;
-        Ok(Json(DiscountJson::new(found, self.currency().await?)))
+        Ok(Reply(DiscountJson::new(found, self.currency().await?)))
     }
 
     #[oai(path = "/admin/discounts", method = "post")]
@@ -629,7 +629,7 @@ impl AdminApi {
         let created = self.shop.admin().create_promotion(&auth.0, draft).await?;
         let location = format!("/api/admin/discounts/{}", created.id);
         Ok(Created::Created(
-            Json(DiscountJson::new(created, self.currency().await?)),
+            Reply(DiscountJson::new(created, self.currency().await?)),
             location,
         ))
     }
@@ -641,7 +641,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<DiscountBody>,
-    ) -> Result<Json<DiscountJson>, ApiError> {
+    ) -> Result<Reply<DiscountJson>, ApiError> {
         let id: PromotionId = path_id(&id.0, "discount")?;
         let draft = body.0.into_draft()?;
         let updated = self
@@ -649,7 +649,7 @@ impl AdminApi {
             .admin()
             .update_promotion(&auth.0, id, draft)
             .await?;
-        Ok(Json(DiscountJson::new(updated, self.currency().await?)))
+        Ok(Reply(DiscountJson::new(updated, self.currency().await?)))
     }
 
     #[oai(path = "/admin/discounts/:id", method = "delete")]
@@ -664,9 +664,9 @@ impl AdminApi {
     }
 
     #[oai(path = "/admin/tax-rates", method = "get")]
-    async fn tax_rates(&self, auth: BearerAuth) -> Result<Json<Vec<TaxRateJson>>, ApiError> {
+    async fn tax_rates(&self, auth: BearerAuth) -> Result<Reply<Vec<TaxRateJson>>, ApiError> {
         let rates = self.shop.admin().tax_rates(&auth.0).await?;
-        Ok(Json(rates.into_iter().map(Into::into).collect()))
+        Ok(Reply(rates.into_iter().map(Into::into).collect()))
     }
 
     /// A rate for a country or one of its regions; the most specific match wins.
@@ -683,7 +683,7 @@ impl AdminApi {
             .save_tax_rate(&auth.0, None, &b.country, b.region.as_deref(), b.rate)
             .await?;
         let location = format!("/api/admin/tax-rates/{}", rate.id);
-        Ok(Created::Created(Json(rate.into()), location))
+        Ok(Created::Created(Reply(rate.into()), location))
     }
 
     #[oai(path = "/admin/tax-rates/:id", method = "put")]
@@ -692,7 +692,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<TaxRateBody>,
-    ) -> Result<Json<TaxRateJson>, ApiError> {
+    ) -> Result<Reply<TaxRateJson>, ApiError> {
         let id: TaxRateId = path_id(&id.0, "tax rate")?;
         let b = body.0;
         let rate = self
@@ -700,7 +700,7 @@ impl AdminApi {
             .admin()
             .save_tax_rate(&auth.0, Some(id), &b.country, b.region.as_deref(), b.rate)
             .await?;
-        Ok(Json(rate.into()))
+        Ok(Reply(rate.into()))
     }
 
     #[oai(path = "/admin/tax-rates/:id", method = "delete")]
@@ -719,10 +719,10 @@ impl AdminApi {
     async fn shipping_methods(
         &self,
         auth: BearerAuth,
-    ) -> Result<Json<Vec<ShippingMethodJson>>, ApiError> {
+    ) -> Result<Reply<Vec<ShippingMethodJson>>, ApiError> {
         let methods = self.shop.admin().shipping_methods(&auth.0).await?;
         let currency = self.currency().await?;
-        Ok(Json(
+        Ok(Reply(
             methods
                 .into_iter()
                 .map(|m| ShippingMethodJson::new(m, currency))
@@ -745,7 +745,7 @@ impl AdminApi {
         let location = format!("/api/admin/shipping-methods/{}", method.id);
         let currency = self.currency().await?;
         Ok(Created::Created(
-            Json(ShippingMethodJson::new(method, currency)),
+            Reply(ShippingMethodJson::new(method, currency)),
             location,
         ))
     }
@@ -756,7 +756,7 @@ impl AdminApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<ShippingMethodBody>,
-    ) -> Result<Json<ShippingMethodJson>, ApiError> {
+    ) -> Result<Reply<ShippingMethodJson>, ApiError> {
         let id: ShippingMethodId = path_id(&id.0, "shipping method")?;
         let b = body.0;
         let method = self
@@ -765,7 +765,7 @@ impl AdminApi {
             .save_shipping_method(&auth.0, Some(id), &b.name, b.price, b.free_above, b.active)
             .await?;
         let currency = self.currency().await?;
-        Ok(Json(ShippingMethodJson::new(method, currency)))
+        Ok(Reply(ShippingMethodJson::new(method, currency)))
     }
 
     #[oai(path = "/admin/shipping-methods/:id", method = "delete")]
@@ -788,7 +788,7 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         body: JsonBody<StoreBody>,
-    ) -> Result<Json<StoreJson>, ApiError> {
+    ) -> Result<Reply<StoreJson>, ApiError> {
         let b = body.0;
         let tax_rounding = b
             .tax_rounding
@@ -805,7 +805,7 @@ impl AdminApi {
             tax_shipping: b.tax_shipping,
         };
         let settings = self.shop.admin().update_store(&auth.0, changes).await?;
-        Ok(Json(settings.into()))
+        Ok(Reply(settings.into()))
     }
 
     /// Sales per day from `from` to `to` (both `YYYY-MM-DD`, inclusive) as CSV.

@@ -10,14 +10,13 @@ use commerce_core::ports::{PageRequest, ProductSort};
 use commerce_core::service::ProductListing;
 use commerce_core::Commerce;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
-use crate::body::{amount, double_option, optional_amount, JsonBody};
+use crate::body::{amount, double_option, optional_amount, JsonBody, Reply};
 use crate::common::{etag, if_match, path_id};
 use crate::json::{
     CategoryJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson, ShippingMethodJson,
@@ -139,14 +138,14 @@ pub struct ReviewBody {
 #[derive(ApiResponse)]
 pub enum ProductResponse {
     #[oai(status = 200)]
-    Ok(Json<ProductJson>, #[oai(header = "ETag")] String),
+    Ok(Reply<ProductJson>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum ProductCreated {
     #[oai(status = 201)]
     Created(
-        Json<ProductJson>,
+        Reply<ProductJson>,
         #[oai(header = "ETag")] String,
         #[oai(header = "Location")] String,
     ),
@@ -155,14 +154,14 @@ pub enum ProductCreated {
 #[derive(ApiResponse)]
 pub enum CategoryCreated {
     #[oai(status = 201)]
-    Created(Json<CategoryJson>, #[oai(header = "Location")] String),
+    Created(Reply<CategoryJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum ReviewCreated {
     /// Created; shown once a moderator approves it.
     #[oai(status = 201)]
-    Created(Json<ReviewJson>, #[oai(header = "Location")] String),
+    Created(Reply<ReviewJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -217,16 +216,16 @@ fn sort_of(value: Option<String>) -> Result<Option<ProductSort>, ApiError> {
 impl CatalogApi {
     /// The shop: name, currency and tax settings.
     #[oai(path = "/store", method = "get")]
-    async fn store(&self) -> Result<Json<StoreJson>, ApiError> {
-        Ok(Json(self.shop.settings().await?.into()))
+    async fn store(&self) -> Result<Reply<StoreJson>, ApiError> {
+        Ok(Reply(self.shop.settings().await?.into()))
     }
 
     /// The active shipping methods.
     #[oai(path = "/shipping-methods", method = "get")]
-    async fn shipping_methods(&self) -> Result<Json<Vec<ShippingMethodJson>>, ApiError> {
+    async fn shipping_methods(&self) -> Result<Reply<Vec<ShippingMethodJson>>, ApiError> {
         let currency = self.shop.settings().await?.currency;
         let methods = self.shop.admin().active_shipping_methods().await?;
-        Ok(Json(
+        Ok(Reply(
             methods
                 .into_iter()
                 .map(|m| ShippingMethodJson::new(m, currency))
@@ -236,8 +235,8 @@ impl CatalogApi {
 
     /// The root categories, each with its children nested to any depth.
     #[oai(path = "/categories", method = "get")]
-    async fn categories(&self) -> Result<Json<Vec<CategoryJson>>, ApiError> {
-        Ok(Json(
+    async fn categories(&self) -> Result<Reply<Vec<CategoryJson>>, ApiError> {
+        Ok(Reply(
             self.shop
                 .catalog()
                 .categories()
@@ -255,7 +254,7 @@ impl CatalogApi {
         id: Path<Uuid>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<ProductPageJson>, ApiError> {
+    ) -> Result<Reply<ProductPageJson>, ApiError> {
         let page = page(limit.0, cursor.0)?;
         let found = self
             .shop
@@ -279,7 +278,7 @@ impl CatalogApi {
         sort: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<ProductPageJson>, ApiError> {
+    ) -> Result<Reply<ProductPageJson>, ApiError> {
         let listing = ProductListing {
             category: category.0.map(CategoryId::from),
             min_price: price_filter("min_price", min_price.0)?,
@@ -301,7 +300,7 @@ impl CatalogApi {
         q: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<ProductPageJson>, ApiError> {
+    ) -> Result<Reply<ProductPageJson>, ApiError> {
         let q = q.0.unwrap_or_default();
         let found = self
             .shop
@@ -347,7 +346,7 @@ impl CatalogApi {
         let tag = etag(product.version);
         let currency = self.shop.settings().await?.currency;
         Ok(ProductCreated::Created(
-            Json(ProductJson::new(product, currency)),
+            Reply(ProductJson::new(product, currency)),
             tag,
             location,
         ))
@@ -430,7 +429,7 @@ impl CatalogApi {
             )
             .await?;
         let location = format!("/api/categories/{}", category.id);
-        Ok(CategoryCreated::Created(Json(category.into()), location))
+        Ok(CategoryCreated::Created(Reply(category.into()), location))
     }
 
     /// Renames or moves a category (admin); `parent_id: null` makes it a root.
@@ -440,7 +439,7 @@ impl CatalogApi {
         auth: BearerAuth,
         id: Path<String>,
         body: JsonBody<CategoryBody>,
-    ) -> Result<Json<CategoryJson>, ApiError> {
+    ) -> Result<Reply<CategoryJson>, ApiError> {
         let id: CategoryId = path_id(&id.0, "category")?;
         let b = body.0;
         let category = self
@@ -454,7 +453,7 @@ impl CatalogApi {
                 b.parent_id.map(|p| p.map(CategoryId::from)),
             )
             .await?;
-        Ok(Json(category.into()))
+        Ok(Reply(category.into()))
     }
 
     /// Deletes a category with no children and no products (admin).
@@ -477,14 +476,14 @@ impl CatalogApi {
         id: Path<String>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<ReviewPageJson>, ApiError> {
+    ) -> Result<Reply<ReviewPageJson>, ApiError> {
         let id: ProductId = path_id(&id.0, "product")?;
         let found = self
             .shop
             .catalog()
             .reviews(&caller.0, id, page(limit.0, cursor.0)?)
             .await?;
-        Ok(Json(ReviewPageJson {
+        Ok(Reply(ReviewPageJson {
             items: found.items.into_iter().map(Into::into).collect(),
             next_cursor: found.next_cursor,
         }))
@@ -514,7 +513,7 @@ impl CatalogApi {
             )
             .await?;
         let location = format!("/api/products/{id}/reviews");
-        Ok(ReviewCreated::Created(Json(review.into()), location))
+        Ok(ReviewCreated::Created(Reply(review.into()), location))
     }
 }
 
@@ -523,7 +522,7 @@ impl CatalogApi {
         let tag = etag(product.version);
         let currency = self.shop.settings().await?.currency;
         Ok(ProductResponse::Ok(
-            Json(ProductJson::new(product, currency)),
+            Reply(ProductJson::new(product, currency)),
             tag,
         ))
     }
@@ -531,9 +530,9 @@ impl CatalogApi {
     async fn product_page(
         &self,
         page: commerce_core::ports::Page<commerce_core::catalog::Product>,
-    ) -> Result<Json<ProductPageJson>, ApiError> {
+    ) -> Result<Reply<ProductPageJson>, ApiError> {
         let currency = self.shop.settings().await?.currency;
-        Ok(Json(ProductPageJson {
+        Ok(Reply(ProductPageJson {
             items: page
                 .items
                 .into_iter()

@@ -17,7 +17,7 @@ use commerce_core::tax::TaxRounding;
 use poem_openapi::Object;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Money")]
 pub struct MoneyJson {
     /// A decimal string with the currency's minor-unit scale: "19.99", "500" (JPY).
@@ -40,7 +40,7 @@ pub fn money(amount: rust_decimal::Decimal, currency: Currency) -> MoneyJson {
     Money::rounded(amount, currency, Rounding::HalfEven).into()
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Store")]
 pub struct StoreJson {
     pub name: String,
@@ -66,7 +66,7 @@ impl From<StoreSettings> for StoreJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ShippingMethod")]
 pub struct ShippingMethodJson {
     pub id: Uuid,
@@ -90,7 +90,7 @@ impl ShippingMethodJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Category")]
 pub struct CategoryJson {
     pub id: Uuid,
@@ -126,14 +126,14 @@ impl From<CategoryNode> for CategoryJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Image")]
 pub struct ImageJson {
     pub id: Uuid,
     pub url: String,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Variant")]
 pub struct VariantJson {
     pub id: Uuid,
@@ -144,7 +144,7 @@ pub struct VariantJson {
     pub inventory_count: u32,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Rating")]
 pub struct RatingJson {
     /// The mean of approved reviews, two decimals, as a string ("4.33"); "0" with none.
@@ -152,7 +152,7 @@ pub struct RatingJson {
     pub count: u32,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Product")]
 pub struct ProductJson {
     pub id: Uuid,
@@ -218,7 +218,7 @@ impl ProductJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ProductPage")]
 pub struct ProductPageJson {
     pub items: Vec<ProductJson>,
@@ -227,7 +227,7 @@ pub struct ProductPageJson {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Health")]
 pub struct HealthJson {
     pub status: String,
@@ -235,7 +235,7 @@ pub struct HealthJson {
 
 // ---- accounts -------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "User")]
 pub struct UserJson {
     pub id: Uuid,
@@ -264,7 +264,7 @@ impl From<User> for UserJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "UserPage")]
 pub struct UserPageJson {
     pub items: Vec<UserJson>,
@@ -273,7 +273,7 @@ pub struct UserPageJson {
 }
 
 /// What a sign-in or a refresh gives the client.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Tokens")]
 pub struct TokensJson {
     /// A JWT for `Authorization: Bearer`.
@@ -298,7 +298,7 @@ impl From<Session> for TokensJson {
 }
 
 /// A postal address (saved or inline `shipping_address`).
-#[derive(Debug, Clone, Object, serde::Deserialize)]
+#[derive(Debug, Clone, Object, serde::Deserialize, serde::Serialize)]
 #[oai(rename = "Address")]
 pub struct AddressJson {
     #[serde(default)]
@@ -356,13 +356,14 @@ impl From<AddressJson> for Address {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "SavedAddress")]
 pub struct SavedAddressJson {
     pub id: Uuid,
     #[oai(nullable)]
     pub label: Option<String>,
     #[oai(flatten)]
+    #[serde(flatten)]
     pub address: AddressJson,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
@@ -382,7 +383,7 @@ impl From<SavedAddress> for SavedAddressJson {
 
 // ---- carts and orders -----------------------------------------------------------------
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Totals")]
 pub struct TotalsJson {
     pub subtotal: MoneyJson,
@@ -404,14 +405,14 @@ impl TotalsJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "LineAmount")]
 pub struct LineAmountJson {
     pub item_id: Uuid,
     pub amount: MoneyJson,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "AppliedPromotion")]
 pub struct AppliedPromotionJson {
     pub id: Uuid,
@@ -443,7 +444,7 @@ impl From<AppliedPromotion> for AppliedPromotionJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "RejectedPromotion")]
 pub struct RejectedPromotionJson {
     /// Null for a code that names no promotion.
@@ -470,7 +471,7 @@ impl From<RejectedPromotion> for RejectedPromotionJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "CartItem")]
 pub struct CartItemJson {
     pub id: Uuid,
@@ -487,7 +488,7 @@ pub struct CartItemJson {
     pub tax: MoneyJson,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ShippingChoice")]
 pub struct ShippingChoiceJson {
     pub id: Uuid,
@@ -495,7 +496,7 @@ pub struct ShippingChoiceJson {
     pub price: MoneyJson,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Cart")]
 pub struct CartJson {
     pub id: Uuid,
@@ -556,7 +557,7 @@ impl From<CartView> for CartJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OrderLine")]
 pub struct OrderLineJson {
     pub product_id: Uuid,
@@ -572,14 +573,14 @@ pub struct OrderLineJson {
     pub tax: MoneyJson,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "StatusChange")]
 pub struct StatusChangeJson {
     pub status: String,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Order")]
 pub struct OrderJson {
     pub id: Uuid,
@@ -657,7 +658,7 @@ impl From<Order> for OrderJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OrderPage")]
 pub struct OrderPageJson {
     pub items: Vec<OrderJson>,
@@ -674,7 +675,7 @@ impl From<Page<Order>> for OrderPageJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Refund")]
 pub struct RefundJson {
     pub id: Uuid,
@@ -684,7 +685,7 @@ pub struct RefundJson {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Payment")]
 pub struct PaymentJson {
     pub id: Uuid,
@@ -735,7 +736,7 @@ impl From<Payment> for PaymentJson {
 }
 
 /// What checkout made: the pending order and its payment.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Checkout")]
 pub struct CheckoutJson {
     pub order: OrderJson,
@@ -747,7 +748,7 @@ pub struct CheckoutJson {
 
 // ---- reviews --------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Review")]
 pub struct ReviewJson {
     pub id: Uuid,
@@ -776,7 +777,7 @@ impl From<Review> for ReviewJson {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ReviewPage")]
 pub struct ReviewPageJson {
     pub items: Vec<ReviewJson>,

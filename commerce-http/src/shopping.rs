@@ -8,13 +8,12 @@ use commerce_core::service::{
 };
 use commerce_core::{Caller, Commerce};
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, Reply};
 use crate::catalog::page;
 use crate::common::{etag, if_match, path_id};
 use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
@@ -133,14 +132,14 @@ pub enum CartResponse {
     /// The cart. `X-Cart-Token` is set when this call created a guest cart: keep it.
     #[oai(status = 200)]
     Ok(
-        Json<CartJson>,
+        Reply<CartJson>,
         #[oai(header = "ETag")] String,
         #[oai(header = "X-Cart-Token")] Option<String>,
     ),
     /// The line was added.
     #[oai(status = 201)]
     Created(
-        Json<CartJson>,
+        Reply<CartJson>,
         #[oai(header = "ETag")] String,
         #[oai(header = "X-Cart-Token")] Option<String>,
         #[oai(header = "Location")] String,
@@ -152,14 +151,14 @@ impl CartResponse {
         let token = view.new_guest_token.clone();
         let cart: CartJson = view.into();
         let tag = etag(cart.version);
-        CartResponse::Ok(Json(cart), tag, token)
+        CartResponse::Ok(Reply(cart), tag, token)
     }
 
     fn created(view: CartView) -> Self {
         let token = view.new_guest_token.clone();
         let cart: CartJson = view.into();
         let tag = etag(cart.version);
-        CartResponse::Created(Json(cart), tag, token, "/api/cart".into())
+        CartResponse::Created(Reply(cart), tag, token, "/api/cart".into())
     }
 }
 
@@ -167,20 +166,20 @@ impl CartResponse {
 pub enum CheckoutCreated {
     /// The pending order (stock reserved) and its payment.
     #[oai(status = 201)]
-    Created(Json<CheckoutJson>, #[oai(header = "Location")] String),
+    Created(Reply<CheckoutJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum OrderCreated {
     /// The pending order; its stock is reserved.
     #[oai(status = 201)]
-    Created(Json<OrderJson>, #[oai(header = "Location")] String),
+    Created(Reply<OrderJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum PaymentCreated {
     #[oai(status = 201)]
-    Created(Json<PaymentJson>, #[oai(header = "Location")] String),
+    Created(Reply<PaymentJson>, #[oai(header = "Location")] String),
 }
 
 fn owner(caller: &MaybeSignedIn, token: Header<Option<String>>) -> CartOwner {
@@ -199,12 +198,12 @@ pub(crate) async fn my_orders(
     caller: &Caller,
     limit: Option<u32>,
     cursor: Option<String>,
-) -> Result<Json<OrderPageJson>, ApiError> {
+) -> Result<Reply<OrderPageJson>, ApiError> {
     let found = shop
         .orders()
         .my_orders(caller, page(limit, cursor)?)
         .await?;
-    Ok(Json(found.into()))
+    Ok(Reply(found.into()))
 }
 
 fn order_location(id: OrderId) -> String {
@@ -364,7 +363,7 @@ impl ShoppingApi {
             .await?;
         let location = order_location(done.order.id);
         Ok(CheckoutCreated::Created(
-            Json(CheckoutJson {
+            Reply(CheckoutJson {
                 order: done.order.into(),
                 payment: done.payment.map(Into::into),
             }),
@@ -398,7 +397,7 @@ impl OrdersApi {
         };
         let order = self.shop.orders().create(&caller.0, request).await?;
         let location = order_location(order.id);
-        Ok(OrderCreated::Created(Json(order.into()), location))
+        Ok(OrderCreated::Created(Reply(order.into()), location))
     }
 
     /// The caller's orders, newest first.
@@ -408,15 +407,19 @@ impl OrdersApi {
         auth: BearerAuth,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<OrderPageJson>, ApiError> {
+    ) -> Result<Reply<OrderPageJson>, ApiError> {
         my_orders(&self.shop, &auth.0, limit.0, cursor.0).await
     }
 
     /// One order: its owner or an admin; 404 for anyone else.
     #[oai(path = "/orders/:id", method = "get")]
-    async fn order(&self, auth: BearerAuth, id: Path<String>) -> Result<Json<OrderJson>, ApiError> {
+    async fn order(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Reply<OrderJson>, ApiError> {
         let id: OrderId = path_id(&id.0, "order")?;
-        Ok(Json(self.shop.orders().order(&auth.0, id).await?.into()))
+        Ok(Reply(self.shop.orders().order(&auth.0, id).await?.into()))
     }
 
     /// Cancels an order while `pending` or `paid` (a paid one is refunded); its stock returns.
@@ -425,9 +428,9 @@ impl OrdersApi {
         &self,
         auth: BearerAuth,
         id: Path<String>,
-    ) -> Result<Json<OrderJson>, ApiError> {
+    ) -> Result<Reply<OrderJson>, ApiError> {
         let id: OrderId = path_id(&id.0, "order")?;
-        Ok(Json(self.shop.orders().cancel(&auth.0, id).await?.into()))
+        Ok(Reply(self.shop.orders().cancel(&auth.0, id).await?.into()))
     }
 }
 
@@ -450,7 +453,7 @@ impl PaymentsApi {
             .create_intent(&caller.0, OrderId::from(body.0.order_id))
             .await?;
         let location = format!("/api/payments/{}", payment.id);
-        Ok(PaymentCreated::Created(Json(payment.into()), location))
+        Ok(PaymentCreated::Created(Reply(payment.into()), location))
     }
 
     /// Confirms a payment with providers confirmed by the client (the built-in test provider
@@ -460,7 +463,7 @@ impl PaymentsApi {
         &self,
         caller: MaybeSignedIn,
         body: JsonBody<ConfirmBody>,
-    ) -> Result<Json<PaymentJson>, ApiError> {
+    ) -> Result<Reply<PaymentJson>, ApiError> {
         let b = body.0;
         let id = PaymentId::from(b.payment_id);
         let payments = self.shop.payments();
@@ -468,7 +471,7 @@ impl PaymentsApi {
             (Caller::Anonymous, Some(secret)) => payments.confirm_with_secret(id, &secret).await?,
             (caller, _) => payments.confirm(caller, id).await?,
         };
-        Ok(Json(payment.into()))
+        Ok(Reply(payment.into()))
     }
 
     /// One payment, to whoever may see its order.
@@ -477,9 +480,9 @@ impl PaymentsApi {
         &self,
         caller: MaybeSignedIn,
         id: Path<String>,
-    ) -> Result<Json<PaymentJson>, ApiError> {
+    ) -> Result<Reply<PaymentJson>, ApiError> {
         let id: PaymentId = path_id(&id.0, "payment")?;
-        Ok(Json(
+        Ok(Reply(
             self.shop.payments().payment(&caller.0, id).await?.into(),
         ))
     }

@@ -492,9 +492,29 @@ impl ProductStore for SqliteStore {
         .await
     }
 
+    /// Served from a cache while the product generation (bumped by triggers on every change
+    /// of a product or variant, stock included, by any process) is the one it was read at.
     async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, StorageError> {
         let q = query.clone();
-        self.read(move |conn| list_products(conn, &q)).await
+        let store = self.clone();
+        let page = self
+            .read(move |conn| {
+                let generation: i64 = conn
+                    .prepare_cached("SELECT products FROM catalog_generation WHERE id = 1")
+                    .map_err(storage_error)?
+                    .query_row([], |r| r.get(0))
+                    .map_err(storage_error)?;
+                let key = format!("{q:?}");
+                if let Some(page) = store.cached_listing(generation, &key) {
+                    return Ok(page);
+                }
+                // Read after the generation: the page is at least as new as its key says.
+                let page = std::sync::Arc::new(list_products(conn, &q)?);
+                store.cache_listing(generation, key, page.clone());
+                Ok(page)
+            })
+            .await?;
+        Ok(page.as_ref().clone())
     }
 
     async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError> {

@@ -86,10 +86,26 @@ pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
+/// Listings kept at most; past it the cache starts again (queries are mostly the same few
+/// pages, so a simple bound serves).
+const MAX_CACHED_LISTINGS: usize = 512;
+
+#[derive(Default)]
+struct ListingCache {
+    generation: i64,
+    pages: std::collections::HashMap<
+        String,
+        Arc<commerce_core::ports::Page<commerce_core::catalog::Product>>,
+    >,
+}
+
 struct Inner {
     path: PathBuf,
     /// The category list and the generation it was read at (see migration 0002).
     categories: Mutex<Option<(i64, Arc<Vec<commerce_core::catalog::Category>>)>>,
+    /// Product listings by query, and the product generation they were read at (see
+    /// migration 0004); emptied when the generation moves.
+    listings: Mutex<ListingCache>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_returned: Condvar,
@@ -206,6 +222,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 categories: Mutex::new(None),
+                listings: Mutex::new(ListingCache::default()),
                 writer: Mutex::new(writer),
                 reader_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
@@ -235,6 +252,36 @@ impl SqliteStore {
         categories: Arc<Vec<commerce_core::catalog::Category>>,
     ) {
         *lock(&self.inner.categories) = Some((generation, categories));
+    }
+
+    pub(crate) fn cached_listing(
+        &self,
+        generation: i64,
+        key: &str,
+    ) -> Option<Arc<commerce_core::ports::Page<commerce_core::catalog::Product>>> {
+        let cache = lock(&self.inner.listings);
+        (cache.generation == generation)
+            .then(|| cache.pages.get(key).cloned())
+            .flatten()
+    }
+
+    pub(crate) fn cache_listing(
+        &self,
+        generation: i64,
+        key: String,
+        page: Arc<commerce_core::ports::Page<commerce_core::catalog::Product>>,
+    ) {
+        let mut cache = lock(&self.inner.listings);
+        // A page read at an older generation than the cache's is not kept; a newer one
+        // starts a new cache.
+        if generation < cache.generation {
+            return;
+        }
+        if generation > cache.generation || cache.pages.len() >= MAX_CACHED_LISTINGS {
+            cache.pages.clear();
+            cache.generation = generation;
+        }
+        cache.pages.insert(key, page);
     }
 
     /// Runs `f` on a reader connection without blocking the async runtime.

@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency_keys",
         include_str!("../migrations/0003_idempotency_keys.sql"),
     ),
+    (
+        4,
+        "product_generation",
+        include_str!("../migrations/0004_product_generation.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -143,6 +143,41 @@ async fn categories_changed_by_another_process_are_seen() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn product_listings_are_cached_but_see_every_change() {
+    use commerce_core::ports::{PageRequest, ProductQuery};
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
+    store.insert_product(&lamp).await.unwrap();
+    let in_stock = ProductQuery {
+        in_stock: true,
+        page: PageRequest::default(),
+        ..Default::default()
+    };
+    assert_eq!(store.list_products(&in_stock).await.unwrap().items.len(), 1);
+    assert_eq!(store.list_products(&in_stock).await.unwrap().items.len(), 1);
+    // Another process sells the last units: the next listing knows.
+    rusqlite_connection(&dir)
+        .execute(
+            "UPDATE products SET inventory_count = 0 WHERE id = ?1",
+            [lamp.id.to_string()],
+        )
+        .unwrap();
+    assert!(store
+        .list_products(&in_stock)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    // And this process's own writes too.
+    let mut restocked = store.product(lamp.id).await.unwrap().unwrap();
+    restocked.inventory_count = 5;
+    store.update_product(&restocked).await.unwrap();
+    let listed = store.list_products(&in_stock).await.unwrap();
+    assert_eq!(listed.items[0].inventory_count, 5);
+}
+
 #[tokio::test]
 async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() {
     let dir = TempDir::new();
