@@ -19,6 +19,7 @@ mod catalog;
 mod common;
 pub mod idempotency;
 pub mod json;
+pub mod limits;
 pub mod metrics;
 pub mod problem;
 mod shopping;
@@ -38,6 +39,7 @@ pub use body::BodyLimits;
 pub struct ApiConfig {
     pub body: BodyLimits,
     pub login: LoginLimits,
+    pub clients: limits::ClientLimits,
 }
 
 /// The whole API: `/api/...`, `/health`, `/ready`, `/metrics`, `/openapi.json` and `/docs`.
@@ -47,6 +49,7 @@ pub struct ApiConfig {
 pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let throttle = Arc::new(auth::LoginThrottle::new(config.login));
     let counted = Arc::new(metrics::Metrics::default());
+    let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
     let api = OpenApiService::new(
         (
             catalog::CatalogApi { shop: shop.clone() },
@@ -77,6 +80,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .data(shop)
         .data(config.body)
         .data(counted.clone())
+        .around(move |next, req| limits::limit_clients(limiter.clone(), next, req))
         .around(problem::problems)
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
 }

@@ -276,3 +276,26 @@ async fn metrics_count_requests_in_the_prometheus_format() {
     );
     assert!(text.contains("# TYPE commerce_http_request_duration_seconds histogram"));
 }
+
+#[tokio::test]
+async fn a_flood_from_one_address_gets_429_with_retry_after() {
+    let s = crate::support::start_with(commerce_http::ApiConfig {
+        clients: commerce_http::limits::ClientLimits {
+            per_second: 1,
+            burst: 3,
+            exempt_loopback: false,
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = s.call(reqwest::Method::GET, "/api/store").send().await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            r.expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+            assert!(r.header("retry-after").is_some());
+        }
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 429, 429]);
+}
