@@ -310,6 +310,27 @@ impl SqliteStore {
         .await
     }
 
+    /// Runs a read of microseconds (a lookup by key, a cache check) on the async worker
+    /// itself: handing the worker to another thread, as `read` does, costs more than such a
+    /// read. Never for queries whose cost grows with the data.
+    pub(crate) async fn read_inline<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StorageError>,
+    {
+        let _permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?;
+        // The permit guarantees a free connection, so this does not wait.
+        let reader = ReaderGuard::take(&self.inner);
+        match reader.conn.as_ref() {
+            Some(conn) => f(conn),
+            None => Err(StorageError::Unavailable("no reader connection".into())),
+        }
+    }
+
     /// Runs `f` on the writer connection without blocking the async runtime. Writes are
     /// queued here, one at a time, which is how SQLite works anyway.
     pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
