@@ -227,12 +227,6 @@ pub struct ProductPageJson {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Object, serde::Serialize)]
-#[oai(rename = "Health")]
-pub struct HealthJson {
-    pub status: String,
-}
-
 // ---- accounts -------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
