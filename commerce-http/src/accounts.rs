@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use commerce_core::account::Address;
 use commerce_core::ids::AddressId;
 use commerce_core::service::CommerceError;
 use commerce_core::Commerce;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use crate::auth::{client_ip, BearerAuth, LoginThrottle};
 use crate::body::{JsonBody, Reply};
 use crate::common::path_id;
-use crate::json::{AddressJson, OrderPageJson, SavedAddressJson, TokensJson, UserJson};
+use crate::json::{OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
 
 #[derive(Tags)]
@@ -81,16 +82,54 @@ pub struct ProfileBody {
 }
 
 #[derive(Debug, Object, Deserialize)]
+/// The address fields are listed rather than a flattened `AddressJson`: serde's `flatten`
+/// loses the path of a type error inside them (a test holds `country` as the field).
 pub struct AddressBody {
     #[serde(default)]
     #[oai(nullable)]
     pub label: Option<String>,
-    #[serde(flatten)]
-    #[oai(flatten)]
-    pub address: AddressJson,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub line1: Option<String>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub line2: Option<String>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub city: Option<String>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub region: Option<String>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub phone: Option<String>,
     /// The first address is the default either way.
     #[serde(default)]
     pub is_default: bool,
+}
+
+impl AddressBody {
+    fn into_parts(self) -> (Option<String>, Address, bool) {
+        let address = Address {
+            full_name: self.full_name,
+            line1: self.line1,
+            line2: self.line2,
+            city: self.city,
+            region: self.region,
+            postal_code: self.postal_code,
+            country: self.country,
+            phone: self.phone,
+        };
+        (self.label, address, self.is_default)
+    }
 }
 
 #[derive(ApiResponse)]
@@ -283,15 +322,11 @@ impl UsersApi {
         auth: BearerAuth,
         body: JsonBody<AddressBody>,
     ) -> Result<AddressCreated, ApiError> {
-        let AddressBody {
-            label,
-            address,
-            is_default,
-        } = body.0;
+        let (label, address, is_default) = body.0.into_parts();
         let saved = self
             .shop
             .accounts()
-            .save_address(&auth.0, None, label, address.into(), is_default)
+            .save_address(&auth.0, None, label, address, is_default)
             .await?;
         let location = format!("/api/users/addresses/{}", saved.id);
         Ok(AddressCreated::Created(Reply(saved.into()), location))
@@ -306,15 +341,11 @@ impl UsersApi {
         body: JsonBody<AddressBody>,
     ) -> Result<Reply<SavedAddressJson>, ApiError> {
         let id: AddressId = path_id(&id.0, "address")?;
-        let AddressBody {
-            label,
-            address,
-            is_default,
-        } = body.0;
+        let (label, address, is_default) = body.0.into_parts();
         let saved = self
             .shop
             .accounts()
-            .save_address(&auth.0, Some(id), label, address.into(), is_default)
+            .save_address(&auth.0, Some(id), label, address, is_default)
             .await?;
         Ok(Reply(saved.into()))
     }

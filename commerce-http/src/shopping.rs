@@ -73,6 +73,7 @@ pub struct DeliveryBody {
     pub shipping_method: Uuid,
 }
 
+/// Where an order goes and who places it: the body of checkout, and part of a direct order.
 #[derive(Debug, Object, Deserialize)]
 pub struct CheckoutBody {
     #[serde(default)]
@@ -82,7 +83,7 @@ pub struct CheckoutBody {
     #[serde(default)]
     #[oai(nullable)]
     pub address_id: Option<Uuid>,
-    /// Defaults to the cart's, else the cheapest active method.
+    /// Defaults to the cart's (checkout), else the cheapest active method.
     #[serde(default)]
     #[oai(nullable)]
     pub shipping_method: Option<Uuid>,
@@ -92,9 +93,24 @@ pub struct CheckoutBody {
     pub email: Option<String>,
 }
 
+impl From<CheckoutBody> for CheckoutRequest {
+    fn from(b: CheckoutBody) -> Self {
+        CheckoutRequest {
+            shipping_address: b.shipping_address.map(Into::into),
+            address_id: b.address_id.map(AddressId::from),
+            shipping_method: b.shipping_method.map(ShippingMethodId::from),
+            email: b.email,
+        }
+    }
+}
+
+/// The fields of `CheckoutBody` are repeated rather than flattened in: serde's `flatten`
+/// loses the path of an error inside them (a test holds `shipping_address` as the field).
 #[derive(Debug, Object, Deserialize)]
 pub struct OrderBody {
     pub items: Vec<AddItemBody>,
+    #[serde(default)]
+    pub discount_codes: Vec<String>,
     #[serde(default)]
     #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
@@ -104,8 +120,6 @@ pub struct OrderBody {
     #[serde(default)]
     #[oai(nullable)]
     pub shipping_method: Option<Uuid>,
-    #[serde(default)]
-    pub discount_codes: Vec<String>,
     /// Required for a guest.
     #[serde(default)]
     #[oai(nullable)]
@@ -349,17 +363,10 @@ impl ShoppingApi {
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
         body: JsonBody<CheckoutBody>,
     ) -> Result<CheckoutCreated, ApiError> {
-        let b = body.0;
-        let request = CheckoutRequest {
-            shipping_address: b.shipping_address.map(Into::into),
-            address_id: b.address_id.map(AddressId::from),
-            shipping_method: b.shipping_method.map(ShippingMethodId::from),
-            email: b.email,
-        };
         let done = self
             .shop
             .carts()
-            .checkout(&caller.0, &owner(&caller, token), request)
+            .checkout(&caller.0, &owner(&caller, token), body.0.into())
             .await?;
         let location = order_location(done.order.id);
         Ok(CheckoutCreated::Created(
@@ -387,13 +394,19 @@ impl OrdersApi {
         body: JsonBody<OrderBody>,
     ) -> Result<OrderCreated, ApiError> {
         let b = body.0;
+        let delivery = CheckoutRequest::from(CheckoutBody {
+            shipping_address: b.shipping_address,
+            address_id: b.address_id,
+            shipping_method: b.shipping_method,
+            email: b.email,
+        });
         let request = DirectOrder {
             items: b.items.into_iter().map(Into::into).collect(),
-            shipping_address: b.shipping_address.map(Into::into),
-            address_id: b.address_id.map(AddressId::from),
-            shipping_method: b.shipping_method.map(ShippingMethodId::from),
             discount_codes: b.discount_codes,
-            email: b.email,
+            shipping_address: delivery.shipping_address,
+            address_id: delivery.address_id,
+            shipping_method: delivery.shipping_method,
+            email: delivery.email,
         };
         let order = self.shop.orders().create(&caller.0, request).await?;
         let location = order_location(order.id);

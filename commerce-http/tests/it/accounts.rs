@@ -350,6 +350,16 @@ async fn profile_and_saved_addresses() {
         .await;
     r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
     assert_eq!(r.body["errors"][0]["field"], "line1");
+    let mut wrong_type = address.clone();
+    wrong_type["country"] = json!(5);
+    let r = s
+        .call(Method::POST, "/api/users/addresses")
+        .token(&token)
+        .json(wrong_type)
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "country", "{}", r.text);
 
     s.call(Method::DELETE, &format!("/api/users/addresses/{id}"))
         .token(&token)

@@ -232,3 +232,26 @@ async fn unknown_ids_and_bad_paths_are_404() {
     r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
     assert_eq!(r.body["errors"][0]["field"], "value");
 }
+
+#[tokio::test]
+async fn fields_of_the_delivery_part_of_an_order_are_named_too() {
+    let s = start().await;
+    let lamp = s.product("Desk lamp", Decimal::new(2500, 2), 10).await;
+    for (delivery, field) in [
+        (json!({"shipping_address": 5}), "shipping_address"),
+        (
+            json!({"shipping_address": {"line1": "1 Main St"}}),
+            "shipping_address.country",
+        ),
+        (json!({"address_id": "nope"}), "address_id"),
+        (json!({"email": ["a@example.com"]}), "email"),
+    ] {
+        let mut body = json!({"items": [{"product_id": lamp.id.to_string(), "quantity": 1}]});
+        for (k, v) in delivery.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = s.call(Method::POST, "/api/orders").json(body).send().await;
+        r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.text);
+    }
+}
