@@ -128,7 +128,31 @@ impl TokenIssuer for JwtIssuer {
 pub struct BearerAuth(pub Caller);
 
 async fn signed_in(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
-    caller_of_token(req, &bearer.token).await
+    authenticate(req, &bearer.token).await
+}
+
+/// The token of an `Authorization: Bearer ...` header; `None` without the header, and an
+/// empty string for a header in another scheme (which no token check accepts).
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    req.header(poem::http::header::AUTHORIZATION).map(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .map(str::trim)
+            .unwrap_or_default()
+    })
+}
+
+/// The caller of this request's bearer token once checked, kept in the request's extensions
+/// so that an outer layer (idempotency keys) and the operation check the token once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckedCaller(pub Caller);
+
+/// Checks the request's token once per request.
+pub(crate) async fn authenticate(req: &Request, token: &str) -> poem::Result<Caller> {
+    if let Some(checked) = req.extensions().get::<CheckedCaller>() {
+        return Ok(checked.0);
+    }
+    caller_of_token(req, token).await
 }
 
 async fn caller_of_token(req: &Request, token: &str) -> poem::Result<Caller> {
@@ -147,25 +171,20 @@ pub struct MaybeSignedIn(pub Caller);
 
 impl<'a> FromRequest<'a> for MaybeSignedIn {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let Some(value) = req.header(poem::http::header::AUTHORIZATION) else {
+        let Some(token) = bearer_token(req) else {
             return Ok(Self(Caller::Anonymous));
         };
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                poem::Error::from_response(
-                    ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthenticated",
-                        "the Authorization header must be `Bearer <token>`",
-                    )
-                    .into_response(),
+        let token = Some(token).filter(|t| !t.is_empty()).ok_or_else(|| {
+            poem::Error::from_response(
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the Authorization header must be `Bearer <token>`",
                 )
-            })?;
-        Ok(Self(caller_of_token(req, token).await?))
+                .into_response(),
+            )
+        })?;
+        Ok(Self(authenticate(req, token).await?))
     }
 }
 

@@ -12,6 +12,7 @@ use commerce_core::{Caller, Commerce};
 use poem::http::{HeaderName, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::auth::{bearer_token, CheckedCaller};
 use crate::body::{read_capped, BodyLimits};
 use crate::problem::ApiError;
 
@@ -37,18 +38,15 @@ fn covered(req: &Request) -> bool {
 }
 
 /// Whose key it is: the signed-in user, else the guest cart's token, else an anonymous guest.
-async fn scope_of(req: &Request, shop: &Commerce) -> String {
-    let bearer = req
-        .header(poem::http::header::AUTHORIZATION)
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    let caller = match bearer {
-        Some(token) => shop.accounts().authenticate(token).await.ok(),
-        None => None,
+/// A valid token's caller is kept on the request, so the operation does not check it again.
+async fn scope_of(req: &mut Request, shop: &Commerce) -> String {
+    let caller = match bearer_token(req) {
+        Some(token) if !token.is_empty() => shop.accounts().authenticate(token).await.ok(),
+        _ => None,
     };
+    if let Some(caller) = caller {
+        req.extensions_mut().insert(CheckedCaller(caller));
+    }
     let who = match (caller, req.header("x-cart-token")) {
         (Some(Caller::User { id, .. }), _) => format!("user:{id}"),
         (_, Some(cart)) if !cart.trim().is_empty() => format!("cart:{}", hash_token(cart.trim())),
@@ -97,7 +95,7 @@ pub async fn idempotency_keys<E: Endpoint>(next: E, mut req: Request) -> poem::R
         String::from_utf8_lossy(&bytes)
     ));
     req.set_body(bytes);
-    let scope = scope_of(&req, &shop).await;
+    let scope = scope_of(&mut req, &shop).await;
     let store = shop.idempotency_keys().clone();
     let now = shop.now();
     let claim = store
