@@ -95,12 +95,11 @@ impl Reply {
 }
 
 /// A request being built: a bearer token, a guest cart token, headers, a body.
-pub struct Call<'a> {
-    server: &'a Server,
+pub struct Call {
     request: reqwest::RequestBuilder,
 }
 
-impl Call<'_> {
+impl Call {
     pub fn token(mut self, token: &str) -> Self {
         self.request = self.request.bearer_auth(token);
         self
@@ -130,7 +129,6 @@ impl Call<'_> {
     }
 
     pub async fn send(self) -> Reply {
-        let _ = self.server;
         let resp = self.request.send().await.expect("a response");
         let (status, headers) = (resp.status(), resp.headers().clone());
         let text = resp.text().await.expect("a body");
@@ -144,9 +142,8 @@ impl Call<'_> {
 }
 
 impl Server {
-    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+    pub fn call(&self, method: Method, path: &str) -> Call {
         Call {
-            server: self,
             request: self.http.request(method, format!("{}{path}", self.base)),
         }
     }
