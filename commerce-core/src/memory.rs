@@ -24,10 +24,34 @@ use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
 use crate::tax::TaxRate;
 
+/// A value that counts how often it was reached for writing: every `&mut` access counts,
+/// whether or not it then changes anything, so no write can be missed by the count (a few
+/// extra counts only make readers rebuild what they kept).
+#[derive(Default)]
+struct Counted<T> {
+    value: T,
+    writes: u64,
+}
+
+impl<T> std::ops::Deref for Counted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> std::ops::DerefMut for Counted<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.writes += 1;
+        &mut self.value
+    }
+}
+
 #[derive(Default)]
 struct State {
-    products: HashMap<ProductId, Product>,
-    categories: HashMap<CategoryId, Category>,
+    /// Counted, for the catalog generation.
+    products: Counted<HashMap<ProductId, Product>>,
+    categories: Counted<HashMap<CategoryId, Category>>,
     reviews: HashMap<ReviewId, Review>,
     carts: HashMap<CartId, Cart>,
     orders: HashMap<OrderId, Order>,
@@ -262,6 +286,11 @@ impl ProductStore for MemoryStore {
         low.sort_by_key(|p| (p.inventory_count, p.id));
         low.truncate(limit as usize);
         Ok(low)
+    }
+
+    async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
+        let s = self.lock()?;
+        Ok(Some(s.products.writes + s.categories.writes))
     }
 }
 

@@ -80,6 +80,7 @@ macro_rules! storage_conformance_tests {
             promotion_codes_are_unique_and_pricing_gets_the_right_ones,
             settings_tax_rates_and_shipping_round_trip,
             reviews_keep_the_rating_current,
+            the_catalog_generation_moves_with_every_catalog_change,
             idempotency_keys_claim_once_replay_and_expire,
             concurrent_claims_of_one_idempotency_key_let_one_through,
         );
@@ -1494,6 +1495,114 @@ pub mod cases {
         assert_eq!(
             store.delete_shipping_method(ship.id).await,
             Err(StorageError::NotFound)
+        );
+    }
+
+    /// Whatever is kept under the catalog generation (encoded listings) is only as right as
+    /// this: every change a catalog read can show must move it, and reads must not.
+    pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(store: Arc<S>) {
+        let Some(mut seen) = store.catalog_generation().await.unwrap() else {
+            // A store that cannot tell must say so every time.
+            assert_eq!(store.catalog_generation().await.unwrap(), None);
+            return;
+        };
+        let mut moved = |now: Option<u64>, what: &str| {
+            let now = now.expect("a store that told once tells every time");
+            assert_ne!(now, seen, "{what} must move the catalog generation");
+            seen = now;
+        };
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&lamp).await.unwrap();
+        moved(store.catalog_generation().await.unwrap(), "a new product");
+        let mut renamed = lamp.clone();
+        renamed.name = "Desk lamp".into();
+        let lamp = store.update_product(&renamed).await.unwrap();
+        moved(store.catalog_generation().await.unwrap(), "a product edit");
+
+        // Reads leave it alone.
+        let still = store.catalog_generation().await.unwrap();
+        ProductStore::product(&*store, lamp.id).await.unwrap();
+        store
+            .list_products(&ProductQuery {
+                page: PageRequest::default(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store.categories().await.unwrap();
+        assert_eq!(store.catalog_generation().await.unwrap(), still);
+
+        let placed = order(None, &[(&lamp, None, 2)]);
+        store
+            .place_order(&new_order(placed.clone(), "a"))
+            .await
+            .unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "stock reserved by an order",
+        );
+        let mut cancelled = placed;
+        cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
+        store
+            .update_order(&cancelled, StockMovement::Release)
+            .await
+            .unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "stock given back",
+        );
+
+        let ada = user("ada@example.com");
+        store.insert_user(&ada).await.unwrap();
+        let review = Review::new(
+            ReviewId::random(),
+            lamp.id,
+            ada.id,
+            NewReview {
+                rating: 4,
+                title: "t".into(),
+                body: "b".into(),
+            },
+            ReviewStatus::Approved,
+            now(),
+        )
+        .unwrap();
+        store.insert_review(&review).await.unwrap();
+        moved(store.catalog_generation().await.unwrap(), "a new rating");
+        let mut rejected = review;
+        rejected.status = ReviewStatus::Rejected;
+        store.update_review(&rejected).await.unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "a rating withdrawn",
+        );
+
+        let at = now();
+        let mut lights = Category {
+            id: CategoryId::random(),
+            name: "Lights".into(),
+            slug: "lights".into(),
+            parent_id: None,
+            created_at: at,
+            updated_at: at,
+        };
+        store.insert_category(&lights).await.unwrap();
+        moved(store.catalog_generation().await.unwrap(), "a new category");
+        lights.name = "Lighting".into();
+        store.update_category(&lights).await.unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "a renamed category",
+        );
+        store.delete_category(lights.id).await.unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "a deleted category",
+        );
+        store.delete_product(lamp.id).await.unwrap();
+        moved(
+            store.catalog_generation().await.unwrap(),
+            "a deleted product",
         );
     }
 

@@ -538,6 +538,29 @@ impl ProductStore for SqliteStore {
         })
         .await
     }
+
+    /// Both trigger-kept counters (products with their variants, and categories): each only
+    /// grows, so their sum changes whenever either does. Read again after any write of this
+    /// store, and otherwise at most every `other_writers_seen_within` (one row by key, on
+    /// the worker).
+    async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
+        let before = match self.recent_generation() {
+            Ok(generation) => return Ok(Some(generation)),
+            Err(before) => before,
+        };
+        let generation = self
+            .read_inline(|conn| {
+                conn.prepare_cached(
+                    "SELECT products + categories FROM catalog_generation WHERE id = 1",
+                )
+                .map_err(storage_error)?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .map_err(storage_error)
+            })
+            .await? as u64;
+        self.saw_generation(generation, before);
+        Ok(Some(generation))
+    }
 }
 
 fn product_generation(conn: &Connection) -> Result<i64, StorageError> {

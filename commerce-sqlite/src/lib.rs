@@ -26,8 +26,9 @@ mod settings;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
 use commerce_core::ports::StorageError;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -67,6 +68,13 @@ pub struct SqliteOptions {
     /// A cap on the database size in pages (SQLite's `max_page_count`); past it, writes fail
     /// as they would on a full disk. `None`: no cap but the disk's.
     pub max_pages: Option<u64>,
+    /// The longest the catalog generation (what the HTTP layer keeps encoded listings
+    /// under) may miss a change that another process made to the same file: the counter is
+    /// read from the file again once its last reading is this old. This store's own writes
+    /// count at once, always. Reading it on every request took a read transaction (file
+    /// locks, an fstat) per request; 1 ms makes that one in dozens at load, and no person
+    /// can tell. Zero reads it every time.
+    pub other_writers_seen_within: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -76,8 +84,19 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             cache_kib: 2 * 1024,
             max_pages: None,
+            other_writers_seen_within: Duration::from_millis(1),
         }
     }
+}
+
+/// A reading of the catalog generation from the file.
+#[derive(Clone, Copy)]
+struct GenerationSeen {
+    generation: u64,
+    /// `Inner::writes` just before it was read.
+    writes: u64,
+    /// Just before it was read.
+    at: Instant,
 }
 
 /// All storage ports on one SQLite file.
@@ -107,6 +126,12 @@ struct Inner {
     /// migration 0004); emptied when the generation moves.
     listings: Mutex<ListingCache>,
     writer: Mutex<Connection>,
+    /// Writes run on the writer (committed or not), counted so that the catalog generation
+    /// is read from the file again after any of them.
+    writes: AtomicU64,
+    /// The catalog generation as last read from the file.
+    generation_seen: RwLock<Option<GenerationSeen>>,
+    other_writers_seen_within: Duration,
     readers: Mutex<Vec<Connection>>,
     reader_returned: Condvar,
     reader_permits: tokio::sync::Semaphore,
@@ -224,6 +249,9 @@ impl SqliteStore {
                 categories: Mutex::new(None),
                 listings: Mutex::new(ListingCache::default()),
                 writer: Mutex::new(writer),
+                writes: AtomicU64::new(0),
+                generation_seen: RwLock::new(None),
+                other_writers_seen_within: options.other_writers_seen_within,
                 reader_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
                 reader_returned: Condvar::new(),
@@ -234,6 +262,34 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The catalog generation as last read, while no write ran here since and the reading
+    /// is younger than `other_writers_seen_within`.
+    pub(crate) fn recent_generation(&self) -> Result<u64, (u64, Instant)> {
+        let writes = self.inner.writes.load(Ordering::Acquire);
+        let now = Instant::now();
+        let seen = self.inner.generation_seen.read().ok().and_then(|s| *s);
+        match seen {
+            Some(seen)
+                if seen.writes == writes
+                    && now.duration_since(seen.at) < self.inner.other_writers_seen_within =>
+            {
+                Ok(seen.generation)
+            }
+            _ => Err((writes, now)),
+        }
+    }
+
+    /// Remembers a reading taken after `writes` writes, starting at `at`.
+    pub(crate) fn saw_generation(&self, generation: u64, (writes, at): (u64, Instant)) {
+        if let Ok(mut seen) = self.inner.generation_seen.write() {
+            *seen = Some(GenerationSeen {
+                generation,
+                writes,
+                at,
+            });
+        }
     }
 
     pub(crate) fn cached_categories(
@@ -342,7 +398,9 @@ impl SqliteStore {
         let inner = self.inner.clone();
         blocking(move || {
             let mut conn = lock(&inner.writer);
-            f(&mut conn)
+            let done = f(&mut conn);
+            inner.writes.fetch_add(1, Ordering::Release);
+            done
         })
         .await
     }

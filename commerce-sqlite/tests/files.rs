@@ -178,6 +178,55 @@ async fn product_listings_are_cached_but_see_every_change() {
     assert_eq!(listed.items[0].inventory_count, 5);
 }
 
+/// Another process's change is seen once the last reading is older than
+/// `other_writers_seen_within`; this store's own at once (the kit's case checks those).
+#[tokio::test]
+async fn the_catalog_generation_sees_another_process_change_stock_and_categories() {
+    let dir = TempDir::new();
+    let within = Duration::from_millis(50);
+    let options = SqliteOptions {
+        other_writers_seen_within: within,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
+    let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
+    store.insert_product(&lamp).await.unwrap();
+    let before = store.catalog_generation().await.unwrap();
+    let other = rusqlite_connection(&dir);
+    other
+        .execute(
+            "UPDATE products SET inventory_count = 0 WHERE id = ?1",
+            [lamp.id.to_string()],
+        )
+        .unwrap();
+    tokio::time::sleep(within).await;
+    let after_sale = store.catalog_generation().await.unwrap();
+    assert_ne!(after_sale, before, "a sale elsewhere");
+    // With no delay allowed, the very next reading sees it.
+    let eager = SqliteStore::open_with(
+        dir.db(),
+        SqliteOptions {
+            other_writers_seen_within: Duration::ZERO,
+            ..SqliteOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let seen = eager.catalog_generation().await.unwrap();
+    other
+        .execute(
+            "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at)
+             VALUES ('00000000-0000-0000-0000-000000000003', 'Elsewhere', 'elsewhere', NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+    assert_ne!(
+        eager.catalog_generation().await.unwrap(),
+        seen,
+        "a category made elsewhere"
+    );
+}
+
 #[tokio::test]
 async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() {
     let dir = TempDir::new();

@@ -262,6 +262,16 @@ impl Catalog<'_> {
         .await
     }
 
+    /// A number that changes whenever anything the public catalog reads show changes
+    /// (products, stock, ratings, images, categories), by this process or another; `None`
+    /// when the storage cannot tell. An edge may keep what it built from public reads (an
+    /// encoded listing) while this stays the same, and must build it afresh otherwise. The
+    /// shop's settings are not part of it: a listing shows only the currency, which is
+    /// chosen once.
+    pub async fn generation(&self) -> Result<Option<u64>, CommerceError> {
+        Ok(self.shop.ports.products.catalog_generation().await?)
+    }
+
     /// The category tree, roots first, nested to any depth.
     pub async fn categories(&self) -> Result<Vec<CategoryNode>, CommerceError> {
         Ok(self.tree().await?.nested())
