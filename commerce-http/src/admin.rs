@@ -25,8 +25,8 @@ use uuid::Uuid;
 use crate::auth::BearerAuth;
 use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
-use crate::catalog::ProductResponse;
-use crate::common::{etag, path_id};
+use crate::catalog::{product_response, ProductResponse};
+use crate::common::path_id;
 use crate::json::{
     money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
     StoreJson, UserJson, UserPageJson,
@@ -557,11 +557,7 @@ impl AdminApi {
     ) -> Result<ProductResponse, ApiError> {
         let id: ProductId = path_id(&id.0, "product")?;
         let product = self.shop.catalog().approve_product(&auth.0, id).await?;
-        let tag = etag(product.version);
-        Ok(ProductResponse::Ok(
-            Reply(ProductJson::new(product, self.currency().await?)),
-            tag,
-        ))
+        product_response(product, self.currency().await?)
     }
 
     /// Moderates a review: `approved`, `rejected` (hidden) or `pending`. Reviews by buyers

@@ -250,20 +250,28 @@ impl<T: Type + serde::Serialize + Send> poem::IntoResponse for Reply<T> {
     }
 }
 
+/// A 200 response of one JSON shape, as the OpenAPI document shows it.
+pub(crate) fn json_response_meta(
+    content_type: &'static str,
+    schema: MetaSchemaRef,
+) -> poem_openapi::registry::MetaResponses {
+    poem_openapi::registry::MetaResponses {
+        responses: vec![poem_openapi::registry::MetaResponse {
+            description: "",
+            status: Some(200),
+            status_range: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type,
+                schema,
+            }],
+            headers: vec![],
+        }],
+    }
+}
+
 impl<T: Type + serde::Serialize + Send> poem_openapi::ApiResponse for Reply<T> {
     fn meta() -> poem_openapi::registry::MetaResponses {
-        poem_openapi::registry::MetaResponses {
-            responses: vec![poem_openapi::registry::MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![poem_openapi::registry::MetaMediaType {
-                    content_type: <Self as Payload>::CONTENT_TYPE,
-                    schema: Self::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        json_response_meta(<Self as Payload>::CONTENT_TYPE, Self::schema_ref())
     }
 
     fn register(registry: &mut Registry) {

@@ -9,6 +9,7 @@ use commerce_core::ids::{CategoryId, ProductId, UserId};
 use commerce_core::ports::{PageRequest, ProductSort};
 use commerce_core::service::ProductListing;
 use commerce_core::Commerce;
+use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rust_decimal::Decimal;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{amount, double_option, optional_amount, JsonBody, Reply};
+use crate::cache::{Built, CatalogCache, Encoded};
 use crate::common::{etag, if_match, path_id};
 use crate::json::{
     CategoryJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson, ShippingMethodJson,
@@ -26,6 +28,7 @@ use crate::problem::ApiError;
 
 pub struct CatalogApi {
     pub shop: Commerce,
+    pub cache: CatalogCache,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -138,7 +141,7 @@ pub struct ReviewBody {
 #[derive(ApiResponse)]
 pub enum ProductResponse {
     #[oai(status = 200)]
-    Ok(Reply<ProductJson>, #[oai(header = "ETag")] String),
+    Ok(Encoded<ProductJson>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -235,33 +238,35 @@ impl CatalogApi {
 
     /// The root categories, each with its children nested to any depth.
     #[oai(path = "/categories", method = "get")]
-    async fn categories(&self) -> Result<Reply<Vec<CategoryJson>>, ApiError> {
-        Ok(Reply(
-            self.shop
-                .catalog()
-                .categories()
-                .await?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        ))
+    async fn categories(&self, req: &Request) -> Result<Encoded<Vec<CategoryJson>>, ApiError> {
+        self.cached(req, || async {
+            let tree = self.shop.catalog().categories().await?;
+            Ok(Built::public(
+                tree.into_iter().map(CategoryJson::from).collect::<Vec<_>>(),
+            ))
+        })
+        .await
     }
 
     /// Active products of a category and its descendants, newest first.
     #[oai(path = "/categories/:id/products", method = "get")]
     async fn category_products(
         &self,
+        req: &Request,
         id: Path<Uuid>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Reply<ProductPageJson>, ApiError> {
+    ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let page = page(limit.0, cursor.0)?;
-        let found = self
-            .shop
-            .catalog()
-            .category_products(CategoryId::from(id.0), page)
-            .await?;
-        self.product_page(found).await
+        self.cached(req, || async {
+            let found = self
+                .shop
+                .catalog()
+                .category_products(CategoryId::from(id.0), page)
+                .await?;
+            self.product_page(found).await
+        })
+        .await
     }
 
     /// Active products, filtered and sorted; `category` includes its descendants.
@@ -269,6 +274,7 @@ impl CatalogApi {
     #[oai(path = "/products", method = "get")]
     async fn products(
         &self,
+        req: &Request,
         category: Query<Option<Uuid>>,
         min_price: Query<Option<String>>,
         max_price: Query<Option<String>>,
@@ -278,7 +284,7 @@ impl CatalogApi {
         sort: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Reply<ProductPageJson>, ApiError> {
+    ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let listing = ProductListing {
             category: category.0.map(CategoryId::from),
             min_price: price_filter("min_price", min_price.0)?,
@@ -289,37 +295,57 @@ impl CatalogApi {
             sort: sort_of(sort.0)?,
             page: page(limit.0, cursor.0)?,
         };
-        let found = self.shop.catalog().list_products(listing).await?;
-        self.product_page(found).await
+        self.cached(req, || async {
+            let found = self.shop.catalog().list_products(listing).await?;
+            self.product_page(found).await
+        })
+        .await
     }
 
     /// Full-text search over name and description, most relevant first.
     #[oai(path = "/products/search", method = "get")]
     async fn search(
         &self,
+        req: &Request,
         q: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Reply<ProductPageJson>, ApiError> {
+    ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let q = q.0.unwrap_or_default();
-        let found = self
-            .shop
-            .catalog()
-            .search(&q, page(limit.0, cursor.0)?)
-            .await?;
-        self.product_page(found).await
+        let page = page(limit.0, cursor.0)?;
+        self.cached(req, || async {
+            let found = self.shop.catalog().search(&q, page).await?;
+            self.product_page(found).await
+        })
+        .await
     }
 
     /// One product (only active ones, except to its vendor and admins).
     #[oai(path = "/products/:id", method = "get")]
     async fn product(
         &self,
+        req: &Request,
         caller: MaybeSignedIn,
         id: Path<String>,
     ) -> Result<ProductResponse, ApiError> {
         let id: ProductId = path_id(&id.0, "product")?;
-        let product = self.shop.catalog().product(&caller.0, id).await?;
-        self.product_response(product).await
+        let reply = self
+            .cache
+            .reply(&self.shop, req, || async {
+                let product = self.shop.catalog().product(&caller.0, id).await?;
+                let currency = self.shop.settings().await?.currency;
+                Ok(Built {
+                    etag: Some(etag(product.version)),
+                    // Others are shown to their vendor and admins only.
+                    public: product.status == ProductStatus::Active,
+                    value: ProductJson::new(product, currency),
+                })
+            })
+            .await?;
+        Ok(ProductResponse::Ok(
+            Encoded::new(reply.body),
+            reply.etag.unwrap_or_default(),
+        ))
     }
 
     /// Creates a product: a vendor's waits for approval (`pending_approval`), an admin's is
@@ -517,22 +543,40 @@ impl CatalogApi {
     }
 }
 
+/// A product as a write answers it: with its `ETag`.
+pub(crate) fn product_response(
+    product: Product,
+    currency: commerce_core::money::Currency,
+) -> Result<ProductResponse, ApiError> {
+    let tag = etag(product.version);
+    Ok(ProductResponse::Ok(
+        Encoded::of(&ProductJson::new(product, currency))?,
+        tag,
+    ))
+}
+
 impl CatalogApi {
     async fn product_response(&self, product: Product) -> Result<ProductResponse, ApiError> {
-        let tag = etag(product.version);
-        let currency = self.shop.settings().await?.currency;
-        Ok(ProductResponse::Ok(
-            Reply(ProductJson::new(product, currency)),
-            tag,
-        ))
+        product_response(product, self.shop.settings().await?.currency)
+    }
+
+    /// A public read through the catalog cache.
+    async fn cached<T, F, Fut>(&self, req: &Request, build: F) -> Result<Encoded<T>, ApiError>
+    where
+        T: serde::Serialize,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Built<T>, ApiError>>,
+    {
+        let reply = self.cache.reply(&self.shop, req, build).await?;
+        Ok(Encoded::new(reply.body))
     }
 
     async fn product_page(
         &self,
         page: commerce_core::ports::Page<commerce_core::catalog::Product>,
-    ) -> Result<Reply<ProductPageJson>, ApiError> {
+    ) -> Result<Built<ProductPageJson>, ApiError> {
         let currency = self.shop.settings().await?.currency;
-        Ok(Reply(ProductPageJson {
+        Ok(Built::public(ProductPageJson {
             items: page
                 .items
                 .into_iter()

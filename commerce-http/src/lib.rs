@@ -6,6 +6,7 @@
 //! - [`auth`]: access tokens as JWTs ([`auth::JwtIssuer`], the core's `TokenIssuer`), the
 //!   caller of a request, the login throttle;
 //! - [`body`]: JSON request bodies with the API's 400/413/415/422 answers;
+//! - [`cache`]: public catalog replies kept encoded while the catalog is unchanged;
 //! - [`problem`]: the one error type and the middleware that makes every error a problem;
 //! - [`json`]: the response shapes;
 //! - one module per group of operations: catalog, accounts, shopping (cart, checkout,
@@ -15,6 +16,7 @@ mod accounts;
 mod admin;
 pub mod auth;
 pub mod body;
+pub mod cache;
 mod catalog;
 mod common;
 pub mod idempotency;
@@ -33,6 +35,7 @@ use poem_openapi::OpenApiService;
 
 pub use auth::{JwtIssuer, LoginLimits};
 pub use body::BodyLimits;
+pub use cache::CatalogCacheLimits;
 
 /// What the API can be tuned with; the defaults are those of ../shared/API.md.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +43,7 @@ pub struct ApiConfig {
     pub body: BodyLimits,
     pub login: LoginLimits,
     pub clients: limits::ClientLimits,
+    pub catalog_cache: CatalogCacheLimits,
 }
 
 /// The whole API: `/api/...`, `/health`, `/ready`, `/metrics`, `/openapi.json` and `/docs`.
@@ -52,7 +56,10 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
     let api = OpenApiService::new(
         (
-            catalog::CatalogApi { shop: shop.clone() },
+            catalog::CatalogApi {
+                shop: shop.clone(),
+                cache: cache::CatalogCache::new(config.catalog_cache),
+            },
             accounts::AccountsApi {
                 shop: shop.clone(),
                 throttle,

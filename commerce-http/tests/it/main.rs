@@ -2,6 +2,7 @@
 //! client, flow by flow. One test binary: one link, shared support.
 
 mod accounts;
+mod cache;
 mod catalog;
 mod idempotency;
 mod malformed;
