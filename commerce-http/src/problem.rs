@@ -179,7 +179,19 @@ fn request_id(req: &Request) -> String {
     req.header(REQUEST_ID)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+        .unwrap_or_else(new_request_id)
+}
+
+/// 32 hex digits: a random prefix per process and a counter, so ids are unique across
+/// processes without asking the kernel for randomness on every request (a random UUID per
+/// request was a `getrandom` call each).
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!("{prefix:016x}{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Wraps the whole app: every response carries `x-request-id`, and every error is a complete
@@ -250,5 +262,19 @@ impl From<Problem> for ProblemBody {
             code: p.code,
             request_id: p.request_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_request_ids_are_32_hex_digits_and_never_repeat() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
     }
 }
