@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::auth::{client_ip, BearerAuth, LoginThrottle};
 use crate::body::{JsonBody, Reply};
-use crate::common::path_id;
+use crate::common::PathId;
 use crate::json::{OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
 
@@ -337,10 +337,10 @@ impl UsersApi {
     async fn update_address(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<AddressBody>,
     ) -> Result<Reply<SavedAddressJson>, ApiError> {
-        let id: AddressId = path_id(&id.0, "address")?;
+        let id: AddressId = id.0.parse("address")?;
         let (label, address, is_default) = body.0.into_parts();
         let saved = self
             .shop
@@ -354,9 +354,9 @@ impl UsersApi {
     async fn delete_address(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<NoContent, ApiError> {
-        let id: AddressId = path_id(&id.0, "address")?;
+        let id: AddressId = id.0.parse("address")?;
         self.shop.accounts().delete_address(&auth.0, id).await?;
         Ok(NoContent::Done)
     }

@@ -26,7 +26,7 @@ use crate::auth::BearerAuth;
 use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
-use crate::common::path_id;
+use crate::common::PathId;
 use crate::json::{
     money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
     StoreJson, UserJson, UserPageJson,
@@ -475,10 +475,10 @@ impl AdminApi {
     async fn update_user(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<UserChangesBody>,
     ) -> Result<Reply<UserJson>, ApiError> {
-        let id: UserId = path_id(&id.0, "user")?;
+        let id: UserId = id.0.parse("user")?;
         let b = body.0;
         let role = b
             .role
@@ -518,10 +518,10 @@ impl AdminApi {
     async fn set_status(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<StatusBody>,
     ) -> Result<Reply<OrderJson>, ApiError> {
-        let id: OrderId = path_id(&id.0, "order")?;
+        let id: OrderId = id.0.parse("order")?;
         let status = order_status("status", &body.0.status)?;
         let order = self.shop.orders().set_status(&auth.0, id, status).await?;
         Ok(Reply(order.into()))
@@ -532,10 +532,10 @@ impl AdminApi {
     async fn refund(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<RefundBody>,
     ) -> Result<Reply<OrderJson>, ApiError> {
-        let id: OrderId = path_id(&id.0, "order")?;
+        let id: OrderId = id.0.parse("order")?;
         let currency = self.currency().await?;
         let amount = body
             .0
@@ -553,9 +553,9 @@ impl AdminApi {
     async fn approve(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<ProductResponse, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         let product = self.shop.catalog().approve_product(&auth.0, id).await?;
         product_response(product, self.currency().await?)
     }
@@ -566,10 +566,10 @@ impl AdminApi {
     async fn moderate_review(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<StatusBody>,
     ) -> Result<Reply<ReviewJson>, ApiError> {
-        let id: ReviewId = path_id(&id.0, "review")?;
+        let id: ReviewId = id.0.parse("review")?;
         let status = ReviewStatus::parse(&body.0.status)
             .ok_or_else(|| ApiError::validation("status", "one of approved, rejected, pending"))?;
         let review = self
@@ -608,9 +608,9 @@ impl AdminApi {
     async fn discount(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Reply<DiscountJson>, ApiError> {
-        let id: PromotionId = path_id(&id.0, "discount")?;
+        let id: PromotionId = id.0.parse("discount")?;
         let found = self.shop.admin().promotion(&auth.0, id).await?;
         Ok(Reply(DiscountJson::new(found, self.currency().await?)))
     }
@@ -635,10 +635,10 @@ impl AdminApi {
     async fn update_discount(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<DiscountBody>,
     ) -> Result<Reply<DiscountJson>, ApiError> {
-        let id: PromotionId = path_id(&id.0, "discount")?;
+        let id: PromotionId = id.0.parse("discount")?;
         let draft = body.0.into_draft()?;
         let updated = self
             .shop
@@ -652,9 +652,9 @@ impl AdminApi {
     async fn delete_discount(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Deleted, ApiError> {
-        let id: PromotionId = path_id(&id.0, "discount")?;
+        let id: PromotionId = id.0.parse("discount")?;
         self.shop.admin().delete_promotion(&auth.0, id).await?;
         Ok(Deleted::Deleted)
     }
@@ -686,10 +686,10 @@ impl AdminApi {
     async fn update_tax_rate(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<TaxRateBody>,
     ) -> Result<Reply<TaxRateJson>, ApiError> {
-        let id: TaxRateId = path_id(&id.0, "tax rate")?;
+        let id: TaxRateId = id.0.parse("tax rate")?;
         let b = body.0;
         let rate = self
             .shop
@@ -703,9 +703,9 @@ impl AdminApi {
     async fn delete_tax_rate(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Deleted, ApiError> {
-        let id: TaxRateId = path_id(&id.0, "tax rate")?;
+        let id: TaxRateId = id.0.parse("tax rate")?;
         self.shop.admin().delete_tax_rate(&auth.0, id).await?;
         Ok(Deleted::Deleted)
     }
@@ -750,10 +750,10 @@ impl AdminApi {
     async fn update_shipping_method(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<ShippingMethodBody>,
     ) -> Result<Reply<ShippingMethodJson>, ApiError> {
-        let id: ShippingMethodId = path_id(&id.0, "shipping method")?;
+        let id: ShippingMethodId = id.0.parse("shipping method")?;
         let b = body.0;
         let method = self
             .shop
@@ -768,9 +768,9 @@ impl AdminApi {
     async fn delete_shipping_method(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Deleted, ApiError> {
-        let id: ShippingMethodId = path_id(&id.0, "shipping method")?;
+        let id: ShippingMethodId = id.0.parse("shipping method")?;
         self.shop
             .admin()
             .delete_shipping_method(&auth.0, id)

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{amount, double_option, optional_amount, JsonBody, Reply};
 use crate::cache::{Built, CatalogCache, Encoded};
-use crate::common::{etag, if_match, path_id};
+use crate::common::{etag, if_match, PathId};
 use crate::json::{
     CategoryJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson, ShippingMethodJson,
     StoreJson,
@@ -253,17 +253,14 @@ impl CatalogApi {
     async fn category_products(
         &self,
         req: &Request,
-        id: Path<Uuid>,
+        id: Path<PathId>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
+        let id: CategoryId = id.0.parse("category")?;
         let page = page(limit.0, cursor.0)?;
         self.cached(req, || async {
-            let found = self
-                .shop
-                .catalog()
-                .category_products(CategoryId::from(id.0), page)
-                .await?;
+            let found = self.shop.catalog().category_products(id, page).await?;
             self.product_page(found).await
         })
         .await
@@ -326,9 +323,9 @@ impl CatalogApi {
         &self,
         req: &Request,
         caller: MaybeSignedIn,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<ProductResponse, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         let reply = self
             .cache
             .reply(&self.shop, req, || async {
@@ -384,11 +381,11 @@ impl CatalogApi {
     async fn update_product(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         #[oai(name = "If-Match")] version: Header<Option<String>>,
         body: JsonBody<ProductChangesBody>,
     ) -> Result<ProductResponse, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         let version = if_match(version.0.as_deref())?;
         let b = body.0;
         let status = b
@@ -426,9 +423,9 @@ impl CatalogApi {
     async fn delete_product(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Deleted, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         self.shop.catalog().delete_product(&auth.0, id).await?;
         Ok(Deleted::Deleted)
     }
@@ -463,10 +460,10 @@ impl CatalogApi {
     async fn update_category(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<CategoryBody>,
     ) -> Result<Reply<CategoryJson>, ApiError> {
-        let id: CategoryId = path_id(&id.0, "category")?;
+        let id: CategoryId = id.0.parse("category")?;
         let b = body.0;
         let category = self
             .shop
@@ -487,9 +484,9 @@ impl CatalogApi {
     async fn delete_category(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Deleted, ApiError> {
-        let id: CategoryId = path_id(&id.0, "category")?;
+        let id: CategoryId = id.0.parse("category")?;
         self.shop.catalog().delete_category(&auth.0, id).await?;
         Ok(Deleted::Deleted)
     }
@@ -499,11 +496,11 @@ impl CatalogApi {
     async fn reviews(
         &self,
         caller: MaybeSignedIn,
-        id: Path<String>,
+        id: Path<PathId>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<ReviewPageJson>, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         let found = self
             .shop
             .catalog()
@@ -520,10 +517,10 @@ impl CatalogApi {
     async fn add_review(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<ReviewBody>,
     ) -> Result<ReviewCreated, ApiError> {
-        let id: ProductId = path_id(&id.0, "product")?;
+        let id: ProductId = id.0.parse("product")?;
         let b = body.0;
         let review = self
             .shop

@@ -1,20 +1,58 @@
 //! Small pieces every operation module uses: ids in paths, `If-Match`, `ETag`.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use poem::http::StatusCode;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
 
 use crate::problem::ApiError;
 
-/// An id from a path: one that is not a UUID names nothing, so it is a 404 like an unknown one.
-pub fn path_id<T: FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
-    T::from_str(text.trim()).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
-    })
+/// An id in a path, documented as a UUID. It is taken as any text and checked by the
+/// operation: one that is not a UUID names nothing, so it is a 404 like an unknown one (a
+/// typed path parameter would make it Poem's 400).
+pub struct PathId(String);
+
+impl PathId {
+    /// The id, or 404 naming `what` was not found.
+    pub fn parse<T: FromStr>(&self, what: &str) -> Result<T, ApiError> {
+        T::from_str(self.0.trim()).map_err(|_| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            )
+        })
+    }
+}
+
+impl Type for PathId {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_uuid".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "uuid")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromParameter for PathId {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Self(value.to_string()))
+    }
 }
 
 /// The version an `If-Match` header asks for: quoted or bare; `*` (or no header) asks for

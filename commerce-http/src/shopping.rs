@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{JsonBody, Reply};
 use crate::catalog::page;
-use crate::common::{etag, if_match, path_id};
+use crate::common::{etag, if_match, PathId};
 use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
 use crate::problem::ApiError;
 
@@ -263,10 +263,10 @@ impl ShoppingApi {
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
         #[oai(name = "If-Match")] version: Header<Option<String>>,
-        id: Path<String>,
+        id: Path<PathId>,
         body: JsonBody<QuantityBody>,
     ) -> Result<CartResponse, ApiError> {
-        let id: CartItemId = path_id(&id.0, "cart item")?;
+        let id: CartItemId = id.0.parse("cart item")?;
         let version = if_match(version.0.as_deref())?;
         let view = self
             .shop
@@ -282,9 +282,9 @@ impl ShoppingApi {
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
         #[oai(name = "If-Match")] version: Header<Option<String>>,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<CartResponse, ApiError> {
-        let id: CartItemId = path_id(&id.0, "cart item")?;
+        let id: CartItemId = id.0.parse("cart item")?;
         let version = if_match(version.0.as_deref())?;
         let view = self
             .shop
@@ -429,9 +429,9 @@ impl OrdersApi {
     async fn order(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Reply<OrderJson>, ApiError> {
-        let id: OrderId = path_id(&id.0, "order")?;
+        let id: OrderId = id.0.parse("order")?;
         Ok(Reply(self.shop.orders().order(&auth.0, id).await?.into()))
     }
 
@@ -440,9 +440,9 @@ impl OrdersApi {
     async fn cancel(
         &self,
         auth: BearerAuth,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Reply<OrderJson>, ApiError> {
-        let id: OrderId = path_id(&id.0, "order")?;
+        let id: OrderId = id.0.parse("order")?;
         Ok(Reply(self.shop.orders().cancel(&auth.0, id).await?.into()))
     }
 }
@@ -492,9 +492,9 @@ impl PaymentsApi {
     async fn payment(
         &self,
         caller: MaybeSignedIn,
-        id: Path<String>,
+        id: Path<PathId>,
     ) -> Result<Reply<PaymentJson>, ApiError> {
-        let id: PaymentId = path_id(&id.0, "payment")?;
+        let id: PaymentId = id.0.parse("payment")?;
         Ok(Reply(
             self.shop.payments().payment(&caller.0, id).await?.into(),
         ))

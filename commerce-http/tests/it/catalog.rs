@@ -240,6 +240,23 @@ async fn the_openapi_document_describes_what_is_served() {
     }
     let money = &spec["components"]["schemas"]["Money"]["properties"];
     assert_eq!(money["amount"]["type"], "string");
+    // Ids in paths are UUIDs in the document, though a non-UUID is answered 404, not 400.
+    for (path, method) in [
+        ("/products/{id}", "get"),
+        ("/orders/{id}/cancel", "put"),
+        ("/categories/{id}/products", "get"),
+        ("/admin/tax-rates/{id}", "delete"),
+    ] {
+        let id = spec["paths"][path][method]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["in"] == "path"))
+            .unwrap_or_else(|| panic!("{method} {path} has a path parameter"));
+        assert_eq!(
+            (&id["schema"]["type"], &id["schema"]["format"]),
+            (&Value::from("string"), &Value::from("uuid")),
+            "{method} {path}"
+        );
+    }
     let docs = s
         .http
         .get(format!("{}/docs/", s.base))

@@ -178,6 +178,8 @@ async fn unknown_ids_and_bad_paths_are_404() {
             "/api/orders/8b5a1b0e-0000-4000-8000-000000000000/cancel",
         ),
         (Method::DELETE, "/api/admin/discounts/zzz"),
+        (Method::GET, "/api/categories/zzz/products"),
+        (Method::GET, "/api/products/zzz"),
         (
             Method::DELETE,
             "/api/admin/tax-rates/8b5a1b0e-0000-4000-8000-000000000000",
