@@ -682,6 +682,16 @@ impl AdminApi {
         Ok(Created::Created(Reply(rate.into()), location))
     }
 
+    #[oai(path = "/admin/tax-rates/:id", method = "get")]
+    async fn tax_rate(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+    ) -> Result<Reply<TaxRateJson>, ApiError> {
+        let id: TaxRateId = id.0.parse("tax rate")?;
+        Ok(Reply(self.shop.admin().tax_rate(&auth.0, id).await?.into()))
+    }
+
     #[oai(path = "/admin/tax-rates/:id", method = "put")]
     async fn update_tax_rate(
         &self,
@@ -744,6 +754,21 @@ impl AdminApi {
             Reply(ShippingMethodJson::new(method, currency)),
             location,
         ))
+    }
+
+    /// One shipping method, inactive or not.
+    #[oai(path = "/admin/shipping-methods/:id", method = "get")]
+    async fn shipping_method(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+    ) -> Result<Reply<ShippingMethodJson>, ApiError> {
+        let id: ShippingMethodId = id.0.parse("shipping method")?;
+        let method = self.shop.admin().shipping_method(&auth.0, id).await?;
+        Ok(Reply(ShippingMethodJson::new(
+            method,
+            self.currency().await?,
+        )))
     }
 
     #[oai(path = "/admin/shipping-methods/:id", method = "put")]

@@ -120,6 +120,18 @@ impl Admin<'_> {
         Ok(self.shop.ports.settings.tax_rates().await?)
     }
 
+    pub async fn tax_rate(&self, caller: &Caller, id: TaxRateId) -> Result<TaxRate, CommerceError> {
+        caller.require_admin()?;
+        self.shop
+            .ports
+            .settings
+            .tax_rates()
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(CommerceError::NotFound("tax rate"))
+    }
+
     /// Creates (`id` None) or replaces a rate; one rate per country and region.
     pub async fn save_tax_rate(
         &self,
@@ -132,16 +144,7 @@ impl Admin<'_> {
         caller.require_admin()?;
         let now = self.shop.now();
         let existing = match id {
-            Some(id) => Some(
-                self.shop
-                    .ports
-                    .settings
-                    .tax_rates()
-                    .await?
-                    .into_iter()
-                    .find(|r| r.id == id)
-                    .ok_or(CommerceError::NotFound("tax rate"))?,
-            ),
+            Some(id) => Some(self.tax_rate(caller, id).await?),
             None => None,
         };
         let mut tax_rate = TaxRate::new(
@@ -192,6 +195,23 @@ impl Admin<'_> {
         Ok(self.shop.ports.settings.shipping_methods().await?)
     }
 
+    /// One shipping method, inactive or not (admins).
+    pub async fn shipping_method(
+        &self,
+        caller: &Caller,
+        id: ShippingMethodId,
+    ) -> Result<ShippingMethod, CommerceError> {
+        caller.require_admin()?;
+        self.shop
+            .ports
+            .settings
+            .shipping_methods()
+            .await?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or(CommerceError::NotFound("shipping method"))
+    }
+
     pub async fn active_shipping_methods(&self) -> Result<Vec<ShippingMethod>, CommerceError> {
         Ok(self
             .shop
@@ -216,16 +236,7 @@ impl Admin<'_> {
         caller.require_admin()?;
         let settings = self.shop.settings().await?;
         let existing = match id {
-            Some(id) => Some(
-                self.shop
-                    .ports
-                    .settings
-                    .shipping_methods()
-                    .await?
-                    .into_iter()
-                    .find(|m| m.id == id)
-                    .ok_or(CommerceError::NotFound("shipping method"))?,
-            ),
+            Some(id) => Some(self.shipping_method(caller, id).await?),
             None => None,
         };
         let mut method = ShippingMethod::new(

@@ -156,6 +156,7 @@ async fn responses_of_the_main_flows_match_the_document() {
         .send()
         .await;
     c.check("post", "/admin/shipping-methods", &r);
+    let shipping_location = r.header("location").unwrap().to_string();
     let r = s
         .call(Method::POST, "/api/admin/tax-rates")
         .token(&admin)
@@ -163,6 +164,21 @@ async fn responses_of_the_main_flows_match_the_document() {
         .send()
         .await;
     c.check("post", "/admin/tax-rates", &r);
+    let tax_location = r.header("location").unwrap().to_string();
+    // The Location of what was created answers with it.
+    for (location, template, shown) in [
+        (
+            &shipping_location,
+            "/admin/shipping-methods/{id}",
+            "Standard",
+        ),
+        (&tax_location, "/admin/tax-rates/{id}", "0.0825"),
+    ] {
+        let one = s.call(Method::GET, location).token(&admin).send().await;
+        assert_eq!(one.status, StatusCode::OK, "{location}: {}", one.text);
+        assert!(one.text.contains(shown), "{}", one.text);
+        c.check("get", template, &one);
+    }
     let r = s
         .call(Method::POST, "/api/admin/discounts")
         .token(&admin)
