@@ -612,6 +612,21 @@ impl CategoryTree {
         Ok(())
     }
 
+    /// One category with its children nested to any depth.
+    pub fn node(&self, id: CategoryId) -> Option<CategoryNode> {
+        fn find(nodes: Vec<CategoryNode>, id: CategoryId) -> Option<CategoryNode> {
+            nodes.into_iter().find_map(|n| {
+                if n.category.id == id {
+                    Some(n)
+                } else {
+                    find(n.children, id)
+                }
+            })
+        }
+        self.get(id)?;
+        find(self.nested(), id)
+    }
+
     /// Root categories with their children nested to any depth, each level by name.
     pub fn nested(&self) -> Vec<CategoryNode> {
         let mut children: HashMap<Option<CategoryId>, Vec<&Category>> = HashMap::new();

@@ -332,6 +332,19 @@ impl UsersApi {
         Ok(AddressCreated::Created(Reply(saved.into()), location))
     }
 
+    /// One of the caller's saved addresses.
+    #[oai(path = "/users/addresses/:id", method = "get")]
+    async fn address(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+    ) -> Result<Reply<SavedAddressJson>, ApiError> {
+        let id: AddressId = id.0.parse("address")?;
+        Ok(Reply(
+            self.shop.accounts().address(&auth.0, id).await?.into(),
+        ))
+    }
+
     /// Replaces a saved address.
     #[oai(path = "/users/addresses/:id", method = "put")]
     async fn update_address(

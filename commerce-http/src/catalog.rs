@@ -455,6 +455,21 @@ impl CatalogApi {
         Ok(CategoryCreated::Created(Reply(category.into()), location))
     }
 
+    /// One category with its children nested to any depth.
+    #[oai(path = "/categories/:id", method = "get")]
+    async fn category(
+        &self,
+        req: &Request,
+        id: Path<PathId>,
+    ) -> Result<Encoded<CategoryJson>, ApiError> {
+        let id: CategoryId = id.0.parse("category")?;
+        self.cached(req, || async {
+            let node = self.shop.catalog().category(id).await?;
+            Ok(Built::public(CategoryJson::from(node)))
+        })
+        .await
+    }
+
     /// Renames or moves a category (admin); `parent_id: null` makes it a root.
     #[oai(path = "/categories/:id", method = "put")]
     async fn update_category(

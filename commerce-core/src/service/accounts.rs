@@ -398,6 +398,19 @@ impl Accounts<'_> {
         Ok(self.shop.ports.users.addresses(id).await?)
     }
 
+    /// One of the caller's saved addresses; another's is not found.
+    pub async fn address(
+        &self,
+        caller: &Caller,
+        id: AddressId,
+    ) -> Result<SavedAddress, CommerceError> {
+        self.addresses(caller)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(CommerceError::NotFound("address"))
+    }
+
     /// Saves a new address (`id` None) or replaces one of the caller's.
     pub async fn save_address(
         &self,

@@ -272,6 +272,14 @@ impl Catalog<'_> {
         Ok(self.shop.ports.products.catalog_generation().await?)
     }
 
+    /// One category with its children nested to any depth.
+    pub async fn category(&self, id: CategoryId) -> Result<CategoryNode, CommerceError> {
+        self.tree()
+            .await?
+            .node(id)
+            .ok_or(CommerceError::NotFound("category"))
+    }
+
     /// The category tree, roots first, nested to any depth.
     pub async fn categories(&self) -> Result<Vec<CategoryNode>, CommerceError> {
         Ok(self.tree().await?.nested())

@@ -325,9 +325,17 @@ async fn profile_and_saved_addresses() {
         .send()
         .await;
     assert_eq!(r.expect(StatusCode::OK, None)["city"], "Dallas");
+    let location = created.header("location").unwrap().to_string();
+    let read = s.call(Method::GET, &location).token(&token).send().await;
+    assert_eq!(read.expect(StatusCode::OK, None)["city"], "Dallas");
 
     // Nobody else sees or changes it.
     let other = s.customer("bea@example.com").await;
+    s.call(Method::GET, &location)
+        .token(&other)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND, Some("not_found"));
     let theirs = s
         .call(Method::GET, "/api/users/addresses")
         .token(&other)

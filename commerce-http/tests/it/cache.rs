@@ -166,6 +166,20 @@ async fn the_category_tree_and_its_listings_follow_changes() {
         .to_string();
     let (_, _, tree) = s.get("/api/categories").await;
     assert_eq!(tree[0]["name"], "Lighting");
+    let location = made.header("location").unwrap().to_string();
+    let (_, _, one) = s.get(&location).await;
+    assert_eq!(
+        (&one["name"], &one["children"]),
+        (&json!("Lighting"), &json!([]))
+    );
+    s.call(Method::POST, "/api/categories")
+        .token(&admin)
+        .json(json!({"name": "Desk lamps", "parent_id": category}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED, None);
+    let (_, _, one) = s.get(&location).await;
+    assert_eq!(one["children"][0]["name"], "Desk lamps", "{one}");
     let in_category = format!("/api/categories/{category}/products");
     assert!(listed(&s, &in_category).await.is_empty());
     let lamp = s.product("Desk lamp", Decimal::new(2500, 2), 3).await;
@@ -184,4 +198,8 @@ async fn the_category_tree_and_its_listings_follow_changes() {
         .expect(StatusCode::OK, None);
     let (_, _, tree) = s.get("/api/categories").await;
     assert_eq!(tree[0]["name"], "Lamps");
+    let (status, _, _) = s
+        .get("/api/categories/8b5a1b0e-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
