@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# HTTP read throughput of the public catalog against the yardstick: for each endpoint, a bare
+# Poem server (examples/bare_poem.rs) answering with the very bytes the API sent, then the API
+# itself, one after the other with wrk on loopback. Prints a Markdown table with the ratio.
+#
+#   benches/http_reads.sh [SECONDS] [CONNECTIONS]
+#
+# Needs wrk (apt-get install wrk). Starts its own two processes on free loopback ports over a
+# fresh demo shop in a temporary directory, and stops only those, by their ids.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-8}
+connections=${2:-64}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+cargo build --quiet --release --example server --example bare_poem --features full
+work=$(mktemp -d)
+api_port=$((20000 + RANDOM % 10000))
+bare_port=$((api_port + 1))
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap stop EXIT
+
+./target/release/examples/server --bind "127.0.0.1:$api_port" --data-dir "$work/shop" --demo \
+  >"$work/server.log" 2>&1 &
+pids+=($!)
+api="http://127.0.0.1:$api_port"
+for _ in $(seq 1 100); do curl -sf "$api/health" >/dev/null 2>&1 && break; sleep 0.2; done
+
+page=$(curl -sf "$api/api/products?limit=20")
+product=$(echo "$page" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+category=$(curl -sf "$api/api/categories" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+endpoints=(
+  "/api/products?limit=20"
+  "/api/products/$product"
+  "/api/categories/$category/products?limit=20"
+  "/api/products/search?q=lamp"
+  "/api/categories"
+)
+
+rate() { wrk -t2 -c"$connections" -d"${seconds}s" "$1" | awk '/Requests\/sec/ {printf "%d", $2}'; }
+
+echo "| endpoint | bytes | bare Poem, same bytes | the API | ratio |"
+echo "|---|---:|---:|---:|---:|"
+for path in "${endpoints[@]}"; do
+  curl -sf "$api$path" >"$work/body"
+  ./target/release/examples/bare_poem "127.0.0.1:$bare_port" "$work/body" >/dev/null 2>&1 &
+  bare_pid=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$bare_port/" >/dev/null 2>&1 && break; sleep 0.1; done
+  bare=$(rate "http://127.0.0.1:$bare_port/")
+  kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
+  ours=$(rate "$api$path")
+  shown=${path//$product/{id\}}
+  shown=${shown//$category/{id\}}
+  printf '| `GET %s` | %s | %s | %s | %s |\n' "$shown" "$(wc -c <"$work/body")" "$bare" "$ours" \
+    "$(python3 -c "print(f'{$ours/$bare:.2f}')")"
+done
