@@ -136,10 +136,11 @@ pub trait ProductStore: Send + Sync {
     /// Products whose available stock is at or below their threshold, lowest first.
     async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError>;
     /// A number that changes whenever anything the public catalog shows changes: a product
-    /// or variant (stock, rating and images included) or a category, written by this process
-    /// or any other. What is built from catalog reads may be kept while it stays the same
-    /// (the HTTP layer keeps encoded listings under it). `None` when the store cannot tell,
-    /// and then nothing may be kept.
+    /// or variant (stock, rating and images included) or a category. A change written
+    /// through this store moves it before the next call returns; one written by another
+    /// process sharing the database, within a short delay the adapter states. What is built
+    /// from catalog reads may be kept while it stays the same (the HTTP layer keeps encoded
+    /// listings under it). `None` when the store cannot tell, and then nothing may be kept.
     async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
         Ok(None)
     }

@@ -9,7 +9,6 @@ use commerce_core::ids::{CategoryId, ProductId, UserId};
 use commerce_core::ports::{PageRequest, ProductSort};
 use commerce_core::service::ProductListing;
 use commerce_core::Commerce;
-use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rust_decimal::Decimal;
@@ -28,7 +27,7 @@ use crate::problem::ApiError;
 
 pub struct CatalogApi {
     pub shop: Commerce,
-    pub cache: CatalogCache,
+    pub cache: std::sync::Arc<CatalogCache>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -238,8 +237,8 @@ impl CatalogApi {
 
     /// The root categories, each with its children nested to any depth.
     #[oai(path = "/categories", method = "get")]
-    async fn categories(&self, req: &Request) -> Result<Encoded<Vec<CategoryJson>>, ApiError> {
-        self.cached(req, || async {
+    async fn categories(&self) -> Result<Encoded<Vec<CategoryJson>>, ApiError> {
+        self.cached("categories", || async {
             let tree = self.shop.catalog().categories().await?;
             Ok(Built::public(
                 tree.into_iter().map(CategoryJson::from).collect::<Vec<_>>(),
@@ -252,14 +251,14 @@ impl CatalogApi {
     #[oai(path = "/categories/:id/products", method = "get")]
     async fn category_products(
         &self,
-        req: &Request,
         id: Path<PathId>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let id: CategoryId = id.0.parse("category")?;
         let page = page(limit.0, cursor.0)?;
-        self.cached(req, || async {
+        let key = format!("category products {id} {page:?}");
+        self.cached(&key, || async {
             let found = self.shop.catalog().category_products(id, page).await?;
             self.product_page(found).await
         })
@@ -271,7 +270,6 @@ impl CatalogApi {
     #[oai(path = "/products", method = "get")]
     async fn products(
         &self,
-        req: &Request,
         category: Query<Option<Uuid>>,
         min_price: Query<Option<String>>,
         max_price: Query<Option<String>>,
@@ -292,7 +290,8 @@ impl CatalogApi {
             sort: sort_of(sort.0)?,
             page: page(limit.0, cursor.0)?,
         };
-        self.cached(req, || async {
+        let key = format!("products {listing:?}");
+        self.cached(&key, || async {
             let found = self.shop.catalog().list_products(listing).await?;
             self.product_page(found).await
         })
@@ -303,14 +302,14 @@ impl CatalogApi {
     #[oai(path = "/products/search", method = "get")]
     async fn search(
         &self,
-        req: &Request,
         q: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let q = q.0.unwrap_or_default();
         let page = page(limit.0, cursor.0)?;
-        self.cached(req, || async {
+        let key = format!("search {q:?} {page:?}");
+        self.cached(&key, || async {
             let found = self.shop.catalog().search(&q, page).await?;
             self.product_page(found).await
         })
@@ -321,14 +320,13 @@ impl CatalogApi {
     #[oai(path = "/products/:id", method = "get")]
     async fn product(
         &self,
-        req: &Request,
         caller: MaybeSignedIn,
         id: Path<PathId>,
     ) -> Result<ProductResponse, ApiError> {
         let id: ProductId = id.0.parse("product")?;
         let reply = self
             .cache
-            .reply(&self.shop, req, || async {
+            .reply(&self.shop, &format!("product {id}"), || async {
                 let product = self.shop.catalog().product(&caller.0, id).await?;
                 let currency = self.shop.settings().await?.currency;
                 Ok(Built {
@@ -457,13 +455,9 @@ impl CatalogApi {
 
     /// One category with its children nested to any depth.
     #[oai(path = "/categories/:id", method = "get")]
-    async fn category(
-        &self,
-        req: &Request,
-        id: Path<PathId>,
-    ) -> Result<Encoded<CategoryJson>, ApiError> {
+    async fn category(&self, id: Path<PathId>) -> Result<Encoded<CategoryJson>, ApiError> {
         let id: CategoryId = id.0.parse("category")?;
-        self.cached(req, || async {
+        self.cached(&format!("category {id}"), || async {
             let node = self.shop.catalog().category(id).await?;
             Ok(Built::public(CategoryJson::from(node)))
         })
@@ -573,13 +567,13 @@ impl CatalogApi {
     }
 
     /// A public read through the catalog cache.
-    async fn cached<T, F, Fut>(&self, req: &Request, build: F) -> Result<Encoded<T>, ApiError>
+    async fn cached<T, F, Fut>(&self, key: &str, build: F) -> Result<Encoded<T>, ApiError>
     where
         T: serde::Serialize,
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Built<T>, ApiError>>,
     {
-        let reply = self.cache.reply(&self.shop, req, build).await?;
+        let reply = self.cache.reply(&self.shop, key, build).await?;
         Ok(Encoded::new(reply.body))
     }
 

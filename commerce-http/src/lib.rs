@@ -54,11 +54,12 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let throttle = Arc::new(auth::LoginThrottle::new(config.login));
     let counted = Arc::new(metrics::Metrics::default());
     let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
+    let catalog_cache = Arc::new(cache::CatalogCache::new(config.catalog_cache));
     let api = OpenApiService::new(
         (
             catalog::CatalogApi {
                 shop: shop.clone(),
-                cache: cache::CatalogCache::new(config.catalog_cache),
+                cache: catalog_cache.clone(),
             },
             accounts::AccountsApi {
                 shop: shop.clone(),
@@ -87,6 +88,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .data(shop)
         .data(config.body)
         .data(counted.clone())
+        .data(catalog_cache)
         .around(move |next, req| limits::limit_clients(limiter.clone(), next, req))
         .around(problem::problems)
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
@@ -99,10 +101,13 @@ fn health() -> poem::web::Json<serde_json::Value> {
 
 /// Prometheus text format.
 #[handler]
-fn metrics_text(metrics: Data<&Arc<metrics::Metrics>>) -> poem::Response {
+fn metrics_text(
+    metrics: Data<&Arc<metrics::Metrics>>,
+    catalog_cache: Data<&Arc<cache::CatalogCache>>,
+) -> poem::Response {
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+        .body(metrics.render_with(&catalog_cache))
 }
 
 /// 200 when storage answers, else 503.

@@ -10,6 +10,8 @@ use std::time::Instant;
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::cache::CatalogCache;
+
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "PATCH", "OTHER"];
 /// Upper bounds in seconds.
 const BUCKETS: [f64; 12] = [
@@ -65,6 +67,17 @@ impl Metrics {
             None => self.overflow[m].fetch_add(1, Ordering::Relaxed),
         };
         self.micros[m].fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition (version 0.0.4), with the catalog cache's counts.
+    pub fn render_with(&self, catalog_cache: &CatalogCache) -> String {
+        let mut out = self.render();
+        let (hits, misses) = catalog_cache.hits_and_misses();
+        let _ = writeln!(
+            out,
+            "# HELP commerce_catalog_cache_reads_total Public catalog reads, answered from the kept replies (hit) or built afresh (miss).\n# TYPE commerce_catalog_cache_reads_total counter\ncommerce_catalog_cache_reads_total{{result=\"hit\"}} {hits}\ncommerce_catalog_cache_reads_total{{result=\"miss\"}} {misses}"
+        );
+        out
     }
 
     /// The Prometheus text exposition (version 0.0.4).

@@ -203,3 +203,50 @@ async fn the_category_tree_and_its_listings_follow_changes() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// `commerce_catalog_cache_reads_total{result}` from `/metrics`.
+async fn cache_reads(s: &Server) -> (u64, u64) {
+    let text = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |result: &str| {
+        let prefix = format!("commerce_catalog_cache_reads_total{{result=\"{result}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {result} count in {text}"))
+    };
+    (count("hit"), count("miss"))
+}
+
+#[tokio::test]
+async fn a_read_is_kept_by_what_it_asks_not_by_how_its_url_is_spelled() {
+    let s = start().await;
+    s.product("Desk lamp", Decimal::new(2500, 2), 3).await;
+    let (hits, misses) = cache_reads(&s).await;
+    listed(&s, "/api/products?sort=price_asc&limit=5").await;
+    assert_eq!(
+        cache_reads(&s).await,
+        (hits, misses + 1),
+        "the first is built"
+    );
+    // The same read: parameters in another order, one the API ignores.
+    listed(&s, "/api/products?limit=5&sort=price_asc").await;
+    listed(&s, "/api/products?limit=5&sort=price_asc&utm_source=mail").await;
+    assert_eq!(cache_reads(&s).await, (hits + 2, misses + 1));
+    // Another read is built.
+    listed(&s, "/api/products?limit=6&sort=price_asc").await;
+    assert_eq!(cache_reads(&s).await, (hits + 2, misses + 2));
+    // A change: built again, then kept again.
+    s.product("Floor lamp", Decimal::new(9900, 2), 1).await;
+    let items = listed(&s, "/api/products?sort=price_asc&limit=5").await;
+    assert_eq!(items.len(), 2);
+    listed(&s, "/api/products?sort=price_asc&limit=5").await;
+    assert_eq!(cache_reads(&s).await, (hits + 3, misses + 3));
+}
