@@ -227,6 +227,37 @@ async fn the_catalog_generation_sees_another_process_change_stock_and_categories
     );
 }
 
+/// Within the window the file is not asked again (that is the point of it), but a write of
+/// this store's own is seen at once however long the window.
+#[tokio::test]
+async fn within_the_window_only_this_store_s_writes_move_the_catalog_generation() {
+    let dir = TempDir::new();
+    let options = SqliteOptions {
+        other_writers_seen_within: Duration::from_secs(3600),
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
+    let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
+    store.insert_product(&lamp).await.unwrap();
+    let first = store.catalog_generation().await.unwrap();
+    rusqlite_connection(&dir)
+        .execute(
+            "UPDATE products SET inventory_count = 0 WHERE id = ?1",
+            [lamp.id.to_string()],
+        )
+        .unwrap();
+    assert_eq!(
+        store.catalog_generation().await.unwrap(),
+        first,
+        "another process's change waits for the window"
+    );
+    let mut renamed = store.product(lamp.id).await.unwrap().unwrap();
+    renamed.name = "Desk lamp".into();
+    store.update_product(&renamed).await.unwrap();
+    let after = store.catalog_generation().await.unwrap();
+    assert!(after > first, "its own write, at once: {after:?} {first:?}");
+}
+
 #[tokio::test]
 async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() {
     let dir = TempDir::new();
