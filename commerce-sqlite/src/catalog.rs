@@ -544,10 +544,10 @@ impl ProductStore for SqliteStore {
     /// store, and otherwise at most every `other_writers_seen_within` (one row by key, on
     /// the worker).
     async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
-        let before = match self.recent_generation() {
-            Ok(generation) => return Ok(Some(generation)),
-            Err(before) => before,
-        };
+        let moment = self.generation_moment();
+        if let Some(generation) = self.generation_still_seen(moment) {
+            return Ok(Some(generation));
+        }
         let generation = self
             .read_inline(|conn| {
                 conn.prepare_cached(
@@ -558,7 +558,7 @@ impl ProductStore for SqliteStore {
                 .map_err(storage_error)
             })
             .await? as u64;
-        self.saw_generation(generation, before);
+        self.saw_generation(generation, moment);
         Ok(Some(generation))
     }
 }

@@ -264,24 +264,22 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// The catalog generation as last read, while no write ran here since and the reading
-    /// is younger than `other_writers_seen_within`.
-    pub(crate) fn recent_generation(&self) -> Result<u64, (u64, Instant)> {
-        let writes = self.inner.writes.load(Ordering::Acquire);
-        let now = Instant::now();
-        let seen = self.inner.generation_seen.read().ok().and_then(|s| *s);
-        match seen {
-            Some(seen)
-                if seen.writes == writes
-                    && now.duration_since(seen.at) < self.inner.other_writers_seen_within =>
-            {
-                Ok(seen.generation)
-            }
-            _ => Err((writes, now)),
-        }
+    /// What a reading of the catalog generation taken now is compared against: the writes
+    /// run here so far, and the time.
+    pub(crate) fn generation_moment(&self) -> (u64, Instant) {
+        (self.inner.writes.load(Ordering::Acquire), Instant::now())
     }
 
-    /// Remembers a reading taken after `writes` writes, starting at `at`.
+    /// The generation as last read from the file, if it still holds at `moment`: no write
+    /// ran here since, and it is younger than `other_writers_seen_within`.
+    pub(crate) fn generation_still_seen(&self, (writes, now): (u64, Instant)) -> Option<u64> {
+        let seen = (*self.inner.generation_seen.read().ok()?)?;
+        (seen.writes == writes
+            && now.duration_since(seen.at) < self.inner.other_writers_seen_within)
+            .then_some(seen.generation)
+    }
+
+    /// Remembers a reading of the file taken at `moment` (just before it was read).
     pub(crate) fn saw_generation(&self, generation: u64, (writes, at): (u64, Instant)) {
         if let Ok(mut seen) = self.inner.generation_seen.write() {
             *seen = Some(GenerationSeen {

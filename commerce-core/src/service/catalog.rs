@@ -265,10 +265,10 @@ impl Catalog<'_> {
     /// A number that changes whenever anything the public catalog reads show changes
     /// (products, stock, ratings, images, categories): at once for changes made through this
     /// shop's storage, within the adapter's stated delay for another process's (see
-    /// `ProductStore::catalog_generation`); `None` when the storage cannot tell. An edge may keep what it built from public reads (an
-    /// encoded listing) while this stays the same, and must build it afresh otherwise. The
-    /// shop's settings are not part of it: a listing shows only the currency, which is
-    /// chosen once.
+    /// `ProductStore::catalog_generation`); `None` when the storage cannot tell. An edge may
+    /// keep what it built from public reads (an encoded listing) while this stays the same,
+    /// and must build it afresh otherwise. The shop's settings are not part of it: a listing
+    /// shows only the currency, which is chosen once.
     pub async fn generation(&self) -> Result<Option<u64>, CommerceError> {
         Ok(self.shop.ports.products.catalog_generation().await?)
     }
