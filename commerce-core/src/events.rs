@@ -39,6 +39,12 @@ pub enum DomainEvent {
         user_id: UserId,
         at: DateTime<Utc>,
     },
+    /// The bus lost touch with other processes for a while (a dropped database connection):
+    /// events published meanwhile may never arrive. Subscribers re-read the state they follow
+    /// (an order's status) instead of waiting for an event that was lost.
+    EventsMissed {
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent {

@@ -9,11 +9,13 @@
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
 //! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
 //! - [`events`]: what services publish after a change.
-//! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them.
+//! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
+//!   [`cursor`]: the page cursors storage adapters hand out.
 
 pub mod account;
 pub mod cart;
 pub mod catalog;
+pub mod cursor;
 pub mod events;
 pub mod ids;
 pub mod inventory;

@@ -69,6 +69,8 @@ struct State {
     shipping: HashMap<ShippingMethodId, ShippingMethod>,
     /// (scope, key) → (fingerprint, created at, response once complete).
     idempotency: HashMap<(String, String), KeyRecord>,
+    /// Key → times of failed sign-ins, oldest first.
+    login_failures: HashMap<String, Vec<DateTime<Utc>>>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);
@@ -919,6 +921,51 @@ impl IdempotencyStore for MemoryStore {
         s.idempotency
             .retain(|_, (_, created, _)| *created >= before);
         Ok((count - s.idempotency.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl LoginAttemptStore for MemoryStore {
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        for key in keys {
+            let times = s.login_failures.entry(key.clone()).or_default();
+            let at_or_after = times.partition_point(|t| *t <= at);
+            times.insert(at_or_after, at);
+        }
+        Ok(())
+    }
+
+    async fn login_failure_at_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let s = self.lock()?;
+        let recent: Vec<&DateTime<Utc>> = s
+            .login_failures
+            .get(key)
+            .map(|times| times.iter().filter(|t| **t > since).collect())
+            .unwrap_or_default();
+        let limit = limit.max(1) as usize;
+        Ok((recent.len() >= limit).then(|| *recent[recent.len() - limit]))
+    }
+
+    async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut s = self.lock()?;
+        let mut purged = 0;
+        s.login_failures.retain(|_, times| {
+            let keep = times.partition_point(|t| *t < before);
+            purged += keep as u64;
+            times.drain(..keep);
+            !times.is_empty()
+        });
+        Ok(purged)
     }
 }
 

@@ -473,6 +473,37 @@ pub trait SettingsStore: Send + Sync {
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError>;
     async fn save_shipping_method(&self, method: &ShippingMethod) -> Result<(), StorageError>;
     async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError>;
+    /// A number that changes whenever the shop's settings, tax rates or shipping methods
+    /// change, through any process sharing the storage; the engine keeps the settings in
+    /// memory while it stays the same. `None` when the store cannot tell: then the engine
+    /// keeps them for `EngineConfig::settings_ttl` only.
+    async fn settings_generation(&self) -> Result<Option<u64>, StorageError> {
+        Ok(None)
+    }
+}
+
+/// Failed sign-ins, kept where every server process sharing the storage counts them, so a
+/// limit on them holds however many processes serve the shop.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait LoginAttemptStore: Send + Sync {
+    /// Records one failed sign-in under each of `keys` (an email, a client address).
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    /// The time of the `limit`-th most recent failure under `key` after `since`, when there
+    /// are at least `limit` of them: the key is refused until that one is older than the
+    /// window. `None` when there are fewer.
+    async fn login_failure_at_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StorageError>;
+    /// Forgets failures before `before`; returns how many.
+    async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }
 
 /// What a payment provider said about a new payment.

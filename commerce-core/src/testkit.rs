@@ -69,6 +69,8 @@ macro_rules! storage_conformance_tests {
             placing_an_order_reserves_stock_counts_usage_and_empties_the_cart,
             placing_an_order_is_all_or_nothing,
             concurrent_checkouts_of_the_last_units_never_oversell,
+            fifty_buyers_of_the_last_ten_units_leave_exactly_ten_orders,
+            checkouts_taking_two_products_in_opposite_orders_never_fail,
             cancelling_gives_stock_back_and_versions_are_enforced,
             a_sale_moves_the_product_version_so_stale_writes_fail,
             low_stock_lists_active_products_at_or_below_their_threshold,
@@ -83,6 +85,7 @@ macro_rules! storage_conformance_tests {
             the_catalog_generation_moves_with_every_catalog_change,
             idempotency_keys_claim_once_replay_and_expire,
             concurrent_claims_of_one_idempotency_key_let_one_through,
+            login_failures_are_counted_per_key_within_the_window,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -812,6 +815,94 @@ pub mod cases {
         assert_eq!(shirt.variants[1].inventory_count, 100);
     }
 
+    /// Every buyer at once (on PostgreSQL, each on its own connection when the pool allows):
+    /// exactly the units in stock are sold, and the stock ends at zero, never below.
+    pub async fn fifty_buyers_of_the_last_ten_units_leave_exactly_ten_orders<S: Storage>(
+        store: Arc<S>,
+    ) {
+        const UNITS: u32 = 10;
+        const BUYERS: usize = 50;
+        let last = product("Last ten", Decimal::new(2500, 2), UNITS);
+        store.insert_product(&last).await.unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(BUYERS));
+        let tasks: Vec<_> = (0..BUYERS)
+            .map(|i| {
+                let (store, last, start) = (store.clone(), last.clone(), start.clone());
+                tokio::spawn(async move {
+                    let new = new_order(order(None, &[(&last, None, 1)]), &format!("buyer-{i}"));
+                    start.wait().await;
+                    store.place_order(&new).await.map(|_| new.order.id)
+                })
+            })
+            .collect();
+        let mut placed = Vec::new();
+        for t in tasks {
+            match t.await.expect("the task ran") {
+                Ok(id) => placed.push(id),
+                Err(PlaceOrderError::OutOfStock { available, .. }) => {
+                    assert!(available < UNITS, "refused with {available} left")
+                }
+                Err(other) => panic!("a buyer got {other:?}, not a sale or out of stock"),
+            }
+        }
+        assert_eq!(placed.len(), UNITS as usize, "exactly ten orders");
+        let stored = ProductStore::product(&*store, last.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((stored.inventory_count, stored.reserved), (0, UNITS));
+        for id in placed {
+            assert!(OrderStore::order(&*store, id).await.unwrap().is_some());
+        }
+    }
+
+    /// Two products bought by many carts at once, half listing them one way round and half
+    /// the other: a store that locked rows in line order could deadlock; none may fail.
+    pub async fn checkouts_taking_two_products_in_opposite_orders_never_fail<S: Storage>(
+        store: Arc<S>,
+    ) {
+        const ROUNDS: usize = 40;
+        let lamp = product("Lamp", Decimal::ONE, 1_000);
+        let shirt = product_with_variants("Shirt", &[1_000, 1_000]);
+        store.insert_product(&lamp).await.unwrap();
+        store.insert_product(&shirt).await.unwrap();
+        let large = shirt.variants[1].id;
+        let tasks: Vec<_> = (0..ROUNDS)
+            .map(|i| {
+                let (store, lamp, shirt) = (store.clone(), lamp.clone(), shirt.clone());
+                tokio::spawn(async move {
+                    let units: Vec<(&Product, Option<VariantId>, u32)> = if i % 2 == 0 {
+                        vec![(&lamp, None, 2), (&shirt, Some(large), 3)]
+                    } else {
+                        vec![(&shirt, Some(large), 3), (&lamp, None, 2)]
+                    };
+                    store
+                        .place_order(&new_order(order(None, &units), &format!("cart-{i}")))
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            if let Err(e) = t.await.expect("the task ran") {
+                panic!("a checkout failed: {e:?}");
+            }
+        }
+        assert_eq!(stock_of(&*store, lamp.id).await, 1_000 - 2 * ROUNDS as u32);
+        let shirt = ProductStore::product(&*store, shirt.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shirt
+                .variants
+                .iter()
+                .map(|v| v.inventory_count)
+                .collect::<Vec<_>>(),
+            vec![1_000, 1_000 - 3 * ROUNDS as u32]
+        );
+        assert_eq!(shirt.reserved, 3 * ROUNDS as u32);
+    }
+
     pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(store: Arc<S>) {
         let lamp = product("Lamp", Decimal::ONE, 5);
         store.insert_product(&lamp).await.unwrap();
@@ -1154,6 +1245,73 @@ pub mod cases {
             }
         }
         assert_eq!(claimed, 1);
+    }
+
+    pub async fn login_failures_are_counted_per_key_within_the_window<S: Storage>(store: Arc<S>) {
+        let t0 = now();
+        let minute = Duration::minutes(1);
+        let keys = |email: &str| vec![format!("email:{email}"), "ip:192.0.2.7".to_string()];
+        for i in 0..3 {
+            store
+                .record_login_failure(&keys("ada@example.com"), t0 + minute * i)
+                .await
+                .unwrap();
+        }
+        store
+            .record_login_failure(&keys("bob@example.com"), t0 + minute * 3)
+            .await
+            .unwrap();
+        let window_start = t0 - minute;
+        // Three for Ada: at a limit of three, the oldest of them is what frees the key.
+        assert_eq!(
+            store
+                .login_failure_at_limit("email:ada@example.com", 3, window_start)
+                .await
+                .unwrap(),
+            Some(t0)
+        );
+        assert_eq!(
+            store
+                .login_failure_at_limit("email:ada@example.com", 4, window_start)
+                .await
+                .unwrap(),
+            None
+        );
+        // The address counts both accounts' failures; the limit-th most recent is told.
+        assert_eq!(
+            store
+                .login_failure_at_limit("ip:192.0.2.7", 2, window_start)
+                .await
+                .unwrap(),
+            Some(t0 + minute * 2)
+        );
+        // Failures before the window do not count.
+        assert_eq!(
+            store
+                .login_failure_at_limit("email:ada@example.com", 2, t0 + minute)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .login_failure_at_limit("email:nobody@example.com", 1, window_start)
+                .await
+                .unwrap(),
+            None
+        );
+        // Purging forgets what is older than asked: Ada's first failure on both keys.
+        assert_eq!(
+            store.purge_login_failures(t0 + minute / 2).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .login_failure_at_limit("email:ada@example.com", 3, window_start)
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {

@@ -194,7 +194,7 @@ impl AccountsApi {
     ) -> Result<Reply<TokensJson>, ApiError> {
         let b = body.0;
         let ip = client_ip(req);
-        if let Some(wait) = self.throttle.check(&b.email, ip) {
+        if let Some(wait) = self.throttle.check(&self.shop, &b.email, ip).await? {
             return Err(ApiError::rate_limited(
                 wait,
                 "too many failed sign-ins; try again later",
@@ -204,7 +204,9 @@ impl AccountsApi {
             Ok(s) => s,
             Err(e) => {
                 if matches!(e, CommerceError::InvalidCredentials) {
-                    self.throttle.record_failure(&b.email, ip);
+                    self.throttle
+                        .record_failure(&self.shop, &b.email, ip)
+                        .await?;
                 }
                 return Err(e.into());
             }

@@ -5,16 +5,15 @@
 //! checks it against the stored user, so deactivation, a role change or a password reset
 //! ends old tokens at once.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use commerce_core::account::{Role, User};
 use commerce_core::ids::UserId;
 use commerce_core::ports::{AccessClaims, TokenError, TokenIssuer};
-use commerce_core::{Caller, Commerce};
+use commerce_core::{Caller, Commerce, CommerceError};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use poem::http::StatusCode;
 use poem::{FromRequest, IntoResponse, Request, RequestBody};
@@ -207,76 +206,84 @@ impl Default for LoginLimits {
     }
 }
 
-/// Failed logins in a sliding window, in memory (per server process).
+/// Failed logins in a sliding window, counted in the shop's storage
+/// (`LoginAttemptStore`), so that several server processes sharing it enforce one limit.
 pub struct LoginThrottle {
     limits: LoginLimits,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    recorded: AtomicU64,
 }
 
-/// Keys kept at most; beyond it the oldest-looking entries are swept.
-const MAX_TRACKED: usize = 100_000;
+/// Failures recorded between purges of those older than the window.
+const PURGE_EVERY: u64 = 1_000;
 
 impl LoginThrottle {
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             limits,
-            failures: Mutex::new(HashMap::new()),
+            recorded: AtomicU64::new(0),
         }
     }
 
+    fn window(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.limits.window).unwrap_or(chrono::Duration::MAX)
+    }
+
     /// The counters a login attempt touches, each with its limit.
-    fn keys(&self, email: &str, ip: Option<IpAddr>) -> impl Iterator<Item = (String, usize)> {
+    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(String, usize)> {
         let by_email = (
             format!("email:{}", email.trim().to_lowercase()),
             self.limits.failures_per_email,
         );
         let by_ip = ip.map(|ip| (format!("ip:{ip}"), self.limits.failures_per_ip));
-        std::iter::once(by_email).chain(by_ip)
+        std::iter::once(by_email).chain(by_ip).collect()
     }
 
-    /// `Some(wait)` when this login must be refused now.
-    pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Option<Duration> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().ok()?;
+    /// `Some(wait)` when this login must be refused now: a counter holds as many failures
+    /// in the window as its limit, and is free again when the oldest of them leaves it.
+    pub async fn check(
+        &self,
+        shop: &Commerce,
+        email: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<Duration>, CommerceError> {
+        let now = shop.now();
+        let since = now - self.window();
         let mut wait: Option<Duration> = None;
         for (key, limit) in self.keys(email, ip) {
-            if let Some(times) = failures.get_mut(&key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.limits.window)
-                {
-                    times.pop_front();
-                }
-                if times.len() >= limit {
-                    // Free again when the oldest failure leaves the window.
-                    let oldest = times.front().copied().unwrap_or(now);
-                    let left = self
-                        .limits
-                        .window
-                        .saturating_sub(now.duration_since(oldest));
-                    wait = Some(wait.map_or(left, |w| w.max(left)));
-                }
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            if let Some(oldest) = shop
+                .login_attempts()
+                .login_failure_at_limit(&key, limit, since)
+                .await?
+            {
+                let left = (oldest + self.window() - now)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
+                wait = Some(wait.map_or(left, |w| w.max(left)));
             }
         }
-        wait
+        Ok(wait)
     }
 
-    pub fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
-        let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        if failures.len() >= MAX_TRACKED {
-            let window = self.limits.window;
-            failures.retain(|_, t| t.back().is_some_and(|t| now.duration_since(*t) < window));
+    pub async fn record_failure(
+        &self,
+        shop: &Commerce,
+        email: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(), CommerceError> {
+        let now = shop.now();
+        let keys: Vec<String> = self.keys(email, ip).into_iter().map(|(k, _)| k).collect();
+        let attempts = shop.login_attempts().clone();
+        attempts.record_login_failure(&keys, now).await?;
+        if self.recorded.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1 {
+            let before = now - self.window();
+            tokio::spawn(async move {
+                if let Err(e) = attempts.purge_login_failures(before).await {
+                    tracing::warn!(error = %e, "old login failures not purged");
+                }
+            });
         }
-        for (key, limit) in self.keys(email, ip) {
-            let times = failures.entry(key).or_default();
-            times.push_back(now);
-            while times.len() > limit {
-                times.pop_front();
-            }
-        }
+        Ok(())
     }
 }
 
@@ -346,17 +353,25 @@ mod tests {
         assert!(JwtIssuer::new(b"short", JwtIssuer::DEFAULT_LIFETIME).is_err());
     }
 
-    #[test]
-    fn the_eleventh_failure_for_an_email_waits_for_the_window() {
+    #[tokio::test]
+    async fn the_eleventh_failure_for_an_email_waits_for_the_window() {
+        let shop = Commerce::in_memory();
         let throttle = LoginThrottle::new(LoginLimits::default());
         let ip = Some(IpAddr::from([127, 0, 0, 1]));
         for _ in 0..10 {
-            assert_eq!(throttle.check("A@example.com", ip), None);
-            throttle.record_failure("a@example.com", ip);
+            assert_eq!(throttle.check(&shop, "A@example.com", ip).await, Ok(None));
+            throttle
+                .record_failure(&shop, "a@example.com", ip)
+                .await
+                .unwrap();
         }
-        let wait = throttle.check("a@example.com ", ip).unwrap();
+        let wait = throttle
+            .check(&shop, "a@example.com ", ip)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
         // Another account from the same address is still allowed.
-        assert_eq!(throttle.check("b@example.com", ip), None);
+        assert_eq!(throttle.check(&shop, "b@example.com", ip).await, Ok(None));
     }
 }

@@ -11,6 +11,9 @@ use poem_openapi::{ApiResponse, Object};
 pub const PROBLEM_JSON: &str = "application/problem+json";
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// What a 503 for unreachable storage tells clients to wait: reconnecting takes about this.
+const STORAGE_RETRY_AFTER_SECONDS: u64 = 1;
+
 #[derive(Debug, Clone, Object)]
 pub struct FieldProblem {
     /// The JSON field (dotted for nested ones) or query parameter.
@@ -48,6 +51,10 @@ pub enum ApiError {
     /// Too many requests: `Retry-After` says in how many seconds to try again.
     #[oai(status = 429, content_type = "application/problem+json")]
     RateLimited(Json<Box<Problem>>, #[oai(header = "Retry-After")] u64),
+    /// Storage cannot be reached right now and nothing was written: `Retry-After` says when
+    /// to try again.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Box<Problem>>, #[oai(header = "Retry-After")] u64),
 }
 
 impl ApiError {
@@ -140,6 +147,7 @@ impl From<CommerceError> for ApiError {
             CommerceError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
             CommerceError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
             CommerceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            CommerceError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             CommerceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let detail = match &e {
@@ -147,6 +155,12 @@ impl From<CommerceError> for ApiError {
             CommerceError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 "something went wrong on our side; the request id helps us find out what"
+                    .to_string()
+            }
+            // The cause (a host name, a driver message) is for the log as well.
+            CommerceError::StorageUnavailable(cause) => {
+                tracing::warn!(%cause, "storage unavailable");
+                "the shop's storage cannot be reached right now; nothing was changed, try again shortly"
                     .to_string()
             }
             other => other.to_string(),
@@ -167,6 +181,9 @@ impl From<CommerceError> for ApiError {
             }
             CommerceError::InvalidDiscount { reason, .. } => {
                 p.reason = Some(reason.as_str().to_string())
+            }
+            CommerceError::StorageUnavailable(_) => {
+                return ApiError::Unavailable(Json(Box::new(p)), STORAGE_RETRY_AFTER_SECONDS)
             }
             _ => {}
         }

@@ -101,37 +101,7 @@ impl RowExt for Row<'_> {
     }
 }
 
-/// An opaque cursor: the last item's sort key and id, hex-encoded so that it survives any
-/// URL. The listing's kind is part of it, so a cursor of another listing is refused.
-pub fn encode_cursor(kind: &str, parts: &[String]) -> String {
-    let mut raw = String::from(kind);
-    for p in parts {
-        raw.push('\u{1f}');
-        raw.push_str(p);
-    }
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn decode_cursor(kind: &str, cursor: &str, parts: usize) -> Result<Vec<String>, StorageError> {
-    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
-        return Err(StorageError::InvalidCursor);
-    }
-    let bytes: Vec<u8> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| StorageError::InvalidCursor)?;
-    let text = String::from_utf8(bytes).map_err(|_| StorageError::InvalidCursor)?;
-    let mut fields = text.split('\u{1f}');
-    if fields.next() != Some(kind) {
-        return Err(StorageError::InvalidCursor);
-    }
-    let values: Vec<String> = fields.map(str::to_string).collect();
-    if values.len() != parts {
-        return Err(StorageError::InvalidCursor);
-    }
-    Ok(values)
-}
+pub use commerce_core::cursor::{decode as decode_cursor, encode as encode_cursor};
 
 /// What a newest-first listing reads: `SELECT {columns} {from}`, where `from` ends in a WHERE
 /// clause the keyset condition can extend.
@@ -213,27 +183,6 @@ pub fn newest_first_page<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_others() {
-        let c = encode_cursor("price_asc", &["19990000".into(), "abc".into()]);
-        assert_eq!(
-            decode_cursor("price_asc", &c, 2).unwrap(),
-            vec!["19990000", "abc"]
-        );
-        assert_eq!(
-            decode_cursor("newest", &c, 2),
-            Err(StorageError::InvalidCursor)
-        );
-        assert_eq!(
-            decode_cursor("price_asc", "zz", 2),
-            Err(StorageError::InvalidCursor)
-        );
-        assert_eq!(
-            decode_cursor("price_asc", "abc", 2),
-            Err(StorageError::InvalidCursor)
-        );
-    }
 
     #[test]
     fn times_sort_as_text() {

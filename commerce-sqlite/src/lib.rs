@@ -18,6 +18,7 @@ mod carts;
 mod catalog;
 mod codec;
 mod idempotency;
+mod login_attempts;
 mod orders;
 mod payments;
 mod promotions;

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "product_generation",
         include_str!("../migrations/0004_product_generation.sql"),
     ),
+    (
+        5,
+        "login_failures",
+        include_str!("../migrations/0005_login_failures.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -305,7 +305,7 @@ impl Admin<'_> {
             .settings
             .save_store_settings(&settings)
             .await?;
-        self.shop.remember_settings(&settings);
+        self.shop.remember_settings(&settings).await;
         Ok(settings)
     }
 
@@ -329,7 +329,7 @@ impl Admin<'_> {
             .settings
             .save_store_settings(&settings)
             .await?;
-        self.shop.remember_settings(&settings);
+        self.shop.remember_settings(&settings).await;
         Ok(settings)
     }
 

@@ -124,6 +124,10 @@ pub enum CommerceError {
     PaymentDeclined(String),
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// Storage cannot be reached (or is overloaded) right now; nothing was written. Worth
+    /// retrying shortly.
+    #[error("storage is unavailable: {0}")]
+    StorageUnavailable(String),
     /// Storage or another dependency failed: not the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -148,6 +152,7 @@ impl CommerceError {
             CommerceError::Conflict(_) => "conflict",
             CommerceError::PaymentDeclined(_) => "payment_declined",
             CommerceError::ProviderUnavailable(_) => "provider_unavailable",
+            CommerceError::StorageUnavailable(_) => "storage_unavailable",
             CommerceError::Internal(_) => "internal_error",
         }
     }
@@ -178,6 +183,7 @@ impl From<StorageError> for CommerceError {
             StorageError::MissingReference(what) => {
                 CommerceError::validation(&what, "refers to something that does not exist")
             }
+            StorageError::Unavailable(why) => CommerceError::StorageUnavailable(why),
             other => CommerceError::Internal(other.to_string()),
         }
     }
@@ -275,6 +281,7 @@ pub(crate) struct Ports {
     pub promotions: Arc<dyn PromotionStore>,
     pub settings: Arc<dyn SettingsStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub login_attempts: Arc<dyn LoginAttemptStore>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -320,7 +327,14 @@ pub struct Commerce {
     pub(crate) config: EngineConfig,
     /// A hash to verify against when a login names an unknown email.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
-    settings_cache: Arc<std::sync::RwLock<Option<(std::time::Instant, StoreSettings)>>>,
+    settings_cache: Arc<std::sync::RwLock<Option<KeptSettings>>>,
+}
+
+/// The shop's settings as last read, with when and at which settings generation.
+struct KeptSettings {
+    at: std::time::Instant,
+    generation: Option<u64>,
+    settings: StoreSettings,
 }
 
 impl Commerce {
@@ -370,13 +384,21 @@ impl Commerce {
     }
 
     /// The shop's settings, or the defaults of a new shop. Read on nearly every request, so
-    /// kept for `EngineConfig::settings_ttl`: changes made through this `Commerce` apply at
-    /// once, changes by another process sharing the database within the TTL.
+    /// kept in memory: while the store's settings generation stays the same when it has one
+    /// (PostgreSQL tells every process of every change), else for
+    /// `EngineConfig::settings_ttl`. Changes made through this `Commerce` apply at once.
     pub async fn settings(&self) -> Result<StoreSettings, CommerceError> {
-        if let Ok(cached) = self.settings_cache.read() {
-            if let Some((at, settings)) = cached.as_ref() {
-                if at.elapsed() < self.config.settings_ttl {
-                    return Ok(settings.clone());
+        // Read before the settings, so that what is kept is at least as new as its generation.
+        let generation = self.ports.settings.settings_generation().await?;
+        if let Ok(kept) = self.settings_cache.read() {
+            if let Some(kept) = kept.as_ref() {
+                let fresh = match (generation, kept.generation) {
+                    (Some(now), Some(then)) => now == then,
+                    (None, None) => kept.at.elapsed() < self.config.settings_ttl,
+                    _ => false,
+                };
+                if fresh {
+                    return Ok(kept.settings.clone());
                 }
             }
         }
@@ -389,14 +411,38 @@ impl Commerce {
                 currency: self.config.default_currency,
                 ..StoreSettings::default()
             });
-        self.remember_settings(&settings);
+        self.keep_settings(generation, &settings);
         Ok(settings)
     }
 
-    pub(crate) fn remember_settings(&self, settings: &StoreSettings) {
-        if let Ok(mut cached) = self.settings_cache.write() {
-            *cached = Some((std::time::Instant::now(), settings.clone()));
+    /// Keeps settings this process just saved, under the generation their save moved to.
+    pub(crate) async fn remember_settings(&self, settings: &StoreSettings) {
+        match self.ports.settings.settings_generation().await {
+            Ok(generation) => self.keep_settings(generation, settings),
+            // Unknown: read them again next time.
+            Err(_) => self.forget_settings(),
         }
+    }
+
+    fn keep_settings(&self, generation: Option<u64>, settings: &StoreSettings) {
+        if let Ok(mut kept) = self.settings_cache.write() {
+            *kept = Some(KeptSettings {
+                at: std::time::Instant::now(),
+                generation,
+                settings: settings.clone(),
+            });
+        }
+    }
+
+    fn forget_settings(&self) {
+        if let Ok(mut kept) = self.settings_cache.write() {
+            *kept = None;
+        }
+    }
+
+    /// Failed sign-ins, for edges that limit them (the HTTP layer's login throttle).
+    pub fn login_attempts(&self) -> &Arc<dyn LoginAttemptStore> {
+        &self.ports.login_attempts
     }
 
     /// Idempotency keys, for edges that offer them (the HTTP layer's `Idempotency-Key`).
@@ -423,6 +469,7 @@ pub trait Storage:
     + PromotionStore
     + SettingsStore
     + IdempotencyStore
+    + LoginAttemptStore
     + 'static
 {
 }
@@ -439,6 +486,7 @@ impl<T> Storage for T where
         + PromotionStore
         + SettingsStore
         + IdempotencyStore
+        + LoginAttemptStore
         + 'static
 {
 }
@@ -475,7 +523,8 @@ impl CommerceBuilder {
                 tokens: store.clone(),
                 promotions: store.clone(),
                 settings: store.clone(),
-                idempotency: store,
+                idempotency: store.clone(),
+                login_attempts: store,
                 gateway: Arc::new(TestPaymentGateway),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
@@ -501,6 +550,7 @@ impl CommerceBuilder {
         promotions: PromotionStore,
         settings: SettingsStore,
         idempotency: IdempotencyStore,
+        login_attempts: LoginAttemptStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,
