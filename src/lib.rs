@@ -30,6 +30,10 @@ pub use commerce_core::*;
 #[cfg(feature = "sqlite")]
 pub use commerce_sqlite as sqlite;
 
+/// Storage on PostgreSQL, with an event bus across processes (feature `postgres`).
+#[cfg(feature = "postgres")]
+pub use commerce_sqlx as postgres;
+
 /// The REST API on Poem (feature `http`).
 #[cfg(feature = "http")]
 pub use commerce_http as http;

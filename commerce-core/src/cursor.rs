@@ -16,7 +16,7 @@ pub fn encode(kind: &str, parts: &[String]) -> String {
 
 /// The `parts` parts of a cursor of the listing `kind`; `InvalidCursor` for anything else.
 pub fn decode(kind: &str, cursor: &str, parts: usize) -> Result<Vec<String>, StorageError> {
-    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
         return Err(StorageError::InvalidCursor);
     }
     let bytes: Vec<u8> = (0..cursor.len())

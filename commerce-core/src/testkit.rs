@@ -5,6 +5,9 @@
 //! commerce_core::storage_conformance_tests!(|| async { std::sync::Arc::new(MyStore::open_temp().await) });
 //! ```
 //!
+//! An attribute before the factory goes on every generated test (e.g. a `cfg_attr(..., ignore)`
+//! for a store that needs a server).
+//!
 //! Each case gets a fresh store from the factory, on its own multi-threaded runtime, so the
 //! concurrency cases really run in parallel.
 
@@ -60,8 +63,14 @@ where
 /// Generates one `#[test]` per conformance case for the store the factory makes.
 #[macro_export]
 macro_rules! storage_conformance_tests {
+    (#[$attr:meta] $factory:expr) => {
+        $crate::storage_conformance_tests!(@all [#[$attr]] $factory);
+    };
     ($factory:expr) => {
-        $crate::storage_conformance_tests!(@cases $factory;
+        $crate::storage_conformance_tests!(@all [] $factory);
+    };
+    (@all $attrs:tt $factory:expr) => {
+        $crate::storage_conformance_tests!(@cases $attrs $factory;
             products_round_trip_with_versions,
             product_listings_filter_sort_and_page,
             deleting_a_category_moves_its_children_up,
@@ -88,13 +97,17 @@ macro_rules! storage_conformance_tests {
             login_failures_are_counted_per_key_within_the_window,
         );
     };
-    (@cases $factory:expr; $($case:ident),+ $(,)?) => {
+    (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {
         $(
-            #[test]
-            fn $case() {
-                $crate::testkit::run($factory, |store| $crate::testkit::cases::$case(store));
-            }
+            $crate::storage_conformance_tests!(@case $attrs $factory; $case);
         )+
+    };
+    (@case [$($attr:tt)*] $factory:expr; $case:ident) => {
+        #[test]
+        $($attr)*
+        fn $case() {
+            $crate::testkit::run($factory, |store| $crate::testkit::cases::$case(store));
+        }
     };
 }
 

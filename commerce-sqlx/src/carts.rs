@@ -1,0 +1,122 @@
+//! Carts: stored whole as JSON beside the columns they are found by; the version is a column
+//! and is checked in the UPDATE itself.
+
+use async_trait::async_trait;
+use commerce_core::cart::Cart;
+use commerce_core::ids::{CartId, UserId};
+use commerce_core::ports::{CartStore, StorageError};
+use sqlx::postgres::PgRow;
+
+use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
+
+fn cart_from_row(r: &PgRow) -> Result<Cart, StorageError> {
+    let mut cart: Cart = from_json(col(r, 0)?)?;
+    cart.version = version(col(r, 1)?)?;
+    Ok(cart)
+}
+
+impl PgStore {
+    async fn read_cart(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(
+            sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        )
+            -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<Option<Cart>, StorageError> {
+        bind(sqlx::query(sql))
+            .fetch_optional(self.pool())
+            .await
+            .map_err(storage_error)?
+            .as_ref()
+            .map(cart_from_row)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CartStore for PgStore {
+    async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO carts (id, customer_id, guest_token_hash, data, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(cart.id.as_uuid())
+        .bind(cart.customer_id.map(|c| c.as_uuid()))
+        .bind(&cart.guest_token_hash)
+        .bind(json(cart)?)
+        .bind(sql_version(cart.version))
+        .bind(cart.updated_at)
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError> {
+        let mut next = cart.clone();
+        next.version += 1;
+        let changed = sqlx::query(
+            "UPDATE carts SET customer_id = $1, guest_token_hash = $2, data = $3, version = $4, updated_at = $5
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(next.customer_id.map(|c| c.as_uuid()))
+        .bind(&next.guest_token_hash)
+        .bind(json(&next)?)
+        .bind(sql_version(next.version))
+        .bind(next.updated_at)
+        .bind(next.id.as_uuid())
+        .bind(sql_version(cart.version))
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?
+        .rows_affected();
+        if changed == 1 {
+            return Ok(next);
+        }
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carts WHERE id = $1)")
+            .bind(next.id.as_uuid())
+            .fetch_one(self.pool())
+            .await
+            .map_err(storage_error)?;
+        Err(if exists {
+            StorageError::VersionConflict
+        } else {
+            StorageError::NotFound
+        })
+    }
+
+    async fn delete_cart(&self, id: CartId) -> Result<(), StorageError> {
+        found(
+            sqlx::query("DELETE FROM carts WHERE id = $1")
+                .bind(id.as_uuid())
+                .execute(self.pool())
+                .await
+                .map_err(storage_error)?
+                .rows_affected(),
+        )
+    }
+
+    async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError> {
+        self.read_cart("SELECT data, version FROM carts WHERE id = $1", |q| {
+            q.bind(id.as_uuid())
+        })
+        .await
+    }
+
+    async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError> {
+        let token = token_hash.to_string();
+        self.read_cart(
+            "SELECT data, version FROM carts WHERE guest_token_hash = $1",
+            |q| q.bind(token),
+        )
+        .await
+    }
+
+    async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError> {
+        self.read_cart(
+            "SELECT data, version FROM carts WHERE customer_id = $1",
+            |q| q.bind(user_id.as_uuid()),
+        )
+        .await
+    }
+}

@@ -1,0 +1,829 @@
+//! Products (with variants and full-text search), categories and reviews.
+
+use async_trait::async_trait;
+use commerce_core::catalog::{
+    Category, Product, ProductStatus, Rating, Review, ReviewStatus, Variant,
+};
+use commerce_core::cursor;
+use commerce_core::ids::{CategoryId, ProductId, ReviewId, UserId};
+use commerce_core::ports::{
+    CategoryStore, Page, PageRequest, ProductQuery, ProductSort, ProductStore, ReviewStore,
+    StorageError,
+};
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgRow, Postgres};
+use sqlx::{PgConnection, QueryBuilder};
+use uuid::Uuid;
+
+use crate::page::{newest_first_page, parse_time, time_key};
+use crate::{col, count, found, from_json, json, sql_version, storage_error, version, PgStore};
+
+/// Every product column, the variants (one correlated subquery, so a product or a page of
+/// them is one round trip) and the name key.
+const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
+     p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
+     p.created_at, p.updated_at, p.name_key, \
+     CASE WHEN p.has_variants THEN (SELECT jsonb_agg(jsonb_build_object('id', v.id, 'sku', v.sku, 'options', v.options, \
+         'price', v.price::text, 'inventory_count', v.inventory_count, 'reserved', v.reserved) ORDER BY v.position) \
+         FROM product_variants v WHERE v.product_id = p.id) END";
+
+fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
+    let status: String = col(r, 7)?;
+    let variants: Option<serde_json::Value> = col(r, 18)?;
+    Ok(Product {
+        id: col::<Uuid>(r, 0)?.into(),
+        name: col(r, 1)?,
+        slug: col(r, 2)?,
+        description: col(r, 3)?,
+        price: col(r, 4)?,
+        category_id: col::<Option<Uuid>>(r, 5)?.map(Into::into),
+        vendor_id: col::<Uuid>(r, 6)?.into(),
+        status: ProductStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("unknown product status {status}")))?,
+        inventory_count: count(col(r, 8)?)?,
+        reserved: count(col(r, 9)?)?,
+        low_stock_threshold: count(col(r, 10)?)?,
+        images: from_json(col(r, 11)?)?,
+        variants: match variants {
+            Some(v) => from_json::<Vec<Variant>>(v)?,
+            None => Vec::new(),
+        },
+        rating: Rating {
+            average: col(r, 12)?,
+            count: count(col(r, 13)?)?,
+        },
+        version: version(col(r, 14)?)?,
+        created_at: col(r, 15)?,
+        updated_at: col(r, 16)?,
+    })
+}
+
+/// The words of a text as search sees them: runs of letters and digits, lower case, with
+/// diacritics removed (`Café` is `cafe`), as SQLite's `unicode61 remove_diacritics` does.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.nfd()
+                .filter(|c| !is_combining_mark(*c))
+                .flat_map(char::to_lowercase)
+                // A lexeme may not exceed 2 KiB; no real word comes near.
+                .take(200)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+}
+
+/// PostgreSQL's largest word position in a tsvector.
+const MAX_POSITION: usize = 16_383;
+
+/// The `tsvector` literal of a product: name words at weight A, description words at B.
+/// Built here rather than by a text search configuration so that documents and queries are
+/// cut into words by the same rule; a word is letters and digits only, so it never needs
+/// quoting beyond the quotes around it.
+fn search_document(name: &str, description: &str) -> String {
+    let mut doc = String::new();
+    let mut position = 0usize;
+    for (text, weight) in [(name, 'A'), (description, 'B')] {
+        for word in words(text) {
+            position = (position + 1).min(MAX_POSITION);
+            if !doc.is_empty() {
+                doc.push(' ');
+            }
+            doc.push('\'');
+            doc.push_str(&word);
+            doc.push_str(&format!("':{position}{weight}"));
+        }
+    }
+    doc
+}
+
+/// The `tsquery` for what a shopper typed: every word must match, as a prefix. User input is
+/// only ever words, never query syntax. `None` when there is no word at all.
+fn search_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = words(text).take(16).map(|w| format!("'{w}':*")).collect();
+    (!terms.is_empty()).then(|| terms.join(" & "))
+}
+
+/// The name as sorted: Unicode lower case, compared bytewise (as SQLite does).
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn variant_binds(product: &Product) -> Result<VariantColumns, StorageError> {
+    let mut c = VariantColumns::default();
+    for (i, v) in product.variants.iter().enumerate() {
+        c.ids.push(v.id.as_uuid());
+        c.positions.push(i32::try_from(i).unwrap_or(i32::MAX));
+        c.skus.push(v.sku.clone());
+        c.options.push(json(&v.options)?);
+        c.prices.push(v.price);
+        c.inventory.push(i64::from(v.inventory_count));
+        c.reserved.push(i64::from(v.reserved));
+    }
+    Ok(c)
+}
+
+#[derive(Default)]
+struct VariantColumns {
+    ids: Vec<Uuid>,
+    positions: Vec<i32>,
+    skus: Vec<String>,
+    options: Vec<serde_json::Value>,
+    prices: Vec<Option<Decimal>>,
+    inventory: Vec<i64>,
+    reserved: Vec<i64>,
+}
+
+/// Writes a product's variants in one statement: dropped ones go, the rest are inserted or
+/// updated in place (keeping their ids).
+async fn write_variants(conn: &mut PgConnection, product: &Product) -> Result<(), StorageError> {
+    let c = variant_binds(product)?;
+    sqlx::query("DELETE FROM product_variants WHERE product_id = $1 AND NOT (id = ANY($2))")
+        .bind(product.id.as_uuid())
+        .bind(&c.ids)
+        .execute(&mut *conn)
+        .await
+        .map_err(storage_error)?;
+    if c.ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved)
+         SELECT v.id, $1, v.position, v.sku, v.options, v.price, v.inventory_count, v.reserved
+         FROM UNNEST($2::uuid[], $3::int[], $4::text[], $5::jsonb[], $6::numeric[], $7::bigint[], $8::bigint[])
+             AS v(id, position, sku, options, price, inventory_count, reserved)
+         ON CONFLICT (id) DO UPDATE SET position = excluded.position, sku = excluded.sku, options = excluded.options,
+             price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved",
+    )
+    .bind(product.id.as_uuid())
+    .bind(&c.ids)
+    .bind(&c.positions)
+    .bind(&c.skus)
+    .bind(&c.options)
+    .bind(&c.prices)
+    .bind(&c.inventory)
+    .bind(&c.reserved)
+    .execute(&mut *conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+async fn insert_product_row(conn: &mut PgConnection, p: &Product) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO products (id, name, name_key, slug, description, price, category_id, vendor_id, status,
+             inventory_count, reserved, low_stock_threshold, has_variants, images, rating_average, rating_count,
+             version, created_at, updated_at, search)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector)",
+    )
+    .bind(p.id.as_uuid())
+    .bind(&p.name)
+    .bind(name_key(&p.name))
+    .bind(&p.slug)
+    .bind(&p.description)
+    .bind(p.price)
+    .bind(p.category_id.map(|c| c.as_uuid()))
+    .bind(p.vendor_id.as_uuid())
+    .bind(p.status.as_str())
+    .bind(i64::from(p.inventory_count))
+    .bind(i64::from(p.reserved))
+    .bind(i64::from(p.low_stock_threshold))
+    .bind(!p.variants.is_empty())
+    .bind(json(&p.images)?)
+    .bind(p.rating.average)
+    .bind(i64::from(p.rating.count))
+    .bind(sql_version(p.version))
+    .bind(p.created_at)
+    .bind(p.updated_at)
+    .bind(search_document(&p.name, &p.description))
+    .execute(&mut *conn)
+    .await
+    .map_err(storage_error)?;
+    write_variants(conn, p).await
+}
+
+async fn read_product(
+    conn: impl sqlx::PgExecutor<'_>,
+    id: ProductId,
+) -> Result<Option<Product>, StorageError> {
+    let sql = const_format_product_by_id();
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.as_uuid())
+        .fetch_optional(conn)
+        .await
+        .map_err(storage_error)?;
+    row.as_ref().map(product_from_row).transpose()
+}
+
+fn const_format_product_by_id() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"))
+}
+
+impl PgStore {
+    /// Inserts many products in one transaction (imports, seeding): all or none.
+    pub async fn insert_products(&self, products: Vec<Product>) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
+        for p in &products {
+            insert_product_row(&mut tx, p).await?;
+        }
+        tx.commit().await.map_err(storage_error)?;
+        self.catalog_changed();
+        Ok(())
+    }
+}
+
+/// The keyset of each sort: its cursor kind, ORDER BY, and how many key parts a cursor has.
+fn sort_keys(sort: ProductSort) -> (&'static str, &'static str, usize) {
+    match sort {
+        ProductSort::Newest => ("newest", "p.created_at DESC, p.id", 2),
+        ProductSort::PriceAsc => ("price_asc", "p.price, p.id", 2),
+        ProductSort::PriceDesc => ("price_desc", "p.price DESC, p.id", 2),
+        ProductSort::Name => ("name", "p.name_key, p.id", 2),
+        ProductSort::Rating => (
+            "rating",
+            "p.rating_average DESC, p.rating_count DESC, p.id",
+            3,
+        ),
+        ProductSort::Relevance => ("relevance", "rank, p.id", 2),
+    }
+}
+
+/// The relevance of a row: lower is better, as with SQLite's bm25, so both sort ascending.
+/// `ts_rank` weighs name words (A) above description words (B).
+const RANK: &str = "(-ts_rank(p.search, q.query))";
+
+fn bad_cursor<E>(_: E) -> StorageError {
+    StorageError::InvalidCursor
+}
+
+async fn list_products(
+    conn: &sqlx::PgPool,
+    q: &ProductQuery,
+) -> Result<Page<Product>, StorageError> {
+    let empty = || Page {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    let text = match q.text.as_deref() {
+        Some(t) => match search_query(t) {
+            Some(query) => Some(query),
+            // Only punctuation: nothing can match.
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+    let sort = match (q.sort, text.is_some()) {
+        (ProductSort::Relevance, false) => ProductSort::Newest,
+        (s, _) => s,
+    };
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {PRODUCT_COLUMNS}, "));
+    match &text {
+        Some(query) => {
+            sql.push(format!("{RANK}::real AS rank FROM products p, (SELECT "))
+                .push_bind(query.clone())
+                .push("::tsquery AS query) q WHERE p.search @@ q.query");
+        }
+        None => {
+            sql.push("0::real AS rank FROM products p WHERE true");
+        }
+    }
+    if !q.statuses.is_empty() {
+        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        sql.push(" AND p.status = ANY(")
+            .push_bind(statuses)
+            .push(")");
+    }
+    if let Some(categories) = &q.category_ids {
+        if categories.is_empty() {
+            return Ok(empty());
+        }
+        let ids: Vec<Uuid> = categories.iter().map(|c| c.as_uuid()).collect();
+        sql.push(" AND p.category_id = ANY(")
+            .push_bind(ids)
+            .push(")");
+    }
+    if let Some(min) = q.min_price {
+        sql.push(" AND p.price >= ").push_bind(min);
+    }
+    if let Some(max) = q.max_price {
+        sql.push(" AND p.price <= ").push_bind(max);
+    }
+    if q.in_stock {
+        sql.push(" AND p.inventory_count > 0");
+    }
+    if let Some(vendor) = q.vendor_id {
+        sql.push(" AND p.vendor_id = ").push_bind(vendor.as_uuid());
+    }
+    let (kind, order, parts) = sort_keys(sort);
+    if let Some(c) = &q.page.cursor {
+        let v = cursor::decode(kind, c, parts)?;
+        let id: Uuid = v[parts - 1].parse().map_err(bad_cursor)?;
+        // "After the cursor" in the sort's own direction; ties go by id.
+        match sort {
+            ProductSort::Newest => {
+                let t = parse_time(&v[0]).ok_or(StorageError::InvalidCursor)?;
+                sql.push(" AND p.created_at <= ")
+                    .push_bind(t)
+                    .push(" AND (p.created_at < ")
+                    .push_bind(t)
+                    .push(" OR (p.created_at = ")
+                    .push_bind(t)
+                    .push(" AND p.id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                let price: Decimal = v[0].parse().map_err(bad_cursor)?;
+                let beyond = if sort == ProductSort::PriceAsc {
+                    ">"
+                } else {
+                    "<"
+                };
+                sql.push(format!(" AND (p.price {beyond} "))
+                    .push_bind(price)
+                    .push(" OR (p.price = ")
+                    .push_bind(price)
+                    .push(" AND p.id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            ProductSort::Name => {
+                sql.push(" AND (p.name_key > ")
+                    .push_bind(v[0].clone())
+                    .push(" OR (p.name_key = ")
+                    .push_bind(v[0].clone())
+                    .push(" AND p.id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            ProductSort::Rating => {
+                let average: Decimal = v[0].parse().map_err(bad_cursor)?;
+                let reviews: i64 = v[1].parse().map_err(bad_cursor)?;
+                sql.push(" AND (p.rating_average < ")
+                    .push_bind(average)
+                    .push(" OR (p.rating_average = ")
+                    .push_bind(average)
+                    .push(" AND (p.rating_count < ")
+                    .push_bind(reviews)
+                    .push(" OR (p.rating_count = ")
+                    .push_bind(reviews)
+                    .push(" AND p.id > ")
+                    .push_bind(id)
+                    .push("))))");
+            }
+            ProductSort::Relevance => {
+                let rank: f32 = v[0].parse().map_err(bad_cursor)?;
+                sql.push(format!(" AND ({RANK}::real > "))
+                    .push_bind(rank)
+                    .push(format!(" OR ({RANK}::real = "))
+                    .push_bind(rank)
+                    .push(" AND p.id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+        }
+    }
+    let limit = q.page.effective_limit();
+    sql.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(limit as i64 + 1);
+    let rows = sql.build().fetch_all(conn).await.map_err(storage_error)?;
+    let mut items = Vec::with_capacity(rows.len().min(limit));
+    let mut last_key = None;
+    for row in rows.iter().take(limit) {
+        let product = product_from_row(row)?;
+        let rank: f32 = col(row, 19)?;
+        let name_key: String = col(row, 17)?;
+        last_key = Some(match sort {
+            ProductSort::Newest => vec![time_key(product.created_at), product.id.to_string()],
+            ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                vec![product.price.to_string(), product.id.to_string()]
+            }
+            ProductSort::Name => vec![name_key, product.id.to_string()],
+            ProductSort::Rating => vec![
+                product.rating.average.to_string(),
+                product.rating.count.to_string(),
+                product.id.to_string(),
+            ],
+            ProductSort::Relevance => vec![rank.to_string(), product.id.to_string()],
+        });
+        items.push(product);
+    }
+    let next_cursor = if rows.len() > limit {
+        last_key.map(|k| cursor::encode(kind, &k))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+#[async_trait]
+impl ProductStore for PgStore {
+    async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
+        insert_product_row(&mut tx, product).await?;
+        tx.commit().await.map_err(storage_error)?;
+        self.catalog_changed();
+        Ok(())
+    }
+
+    async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
+        let stored = self
+            .retrying(|| async {
+                let p = product;
+                let mut tx = self.pool().begin().await.map_err(storage_error)?;
+                // The version guard is in the WHERE clause: a stale write changes no row.
+                let changed = sqlx::query(
+                    "UPDATE products SET name = $1, name_key = $2, slug = $3, description = $4, price = $5,
+                         category_id = $6, status = $7, inventory_count = $8, reserved = $9, low_stock_threshold = $10,
+                         has_variants = $11, images = $12, updated_at = $13, search = $14::tsvector, version = version + 1
+                     WHERE id = $15 AND version = $16",
+                )
+                .bind(&p.name)
+                .bind(name_key(&p.name))
+                .bind(&p.slug)
+                .bind(&p.description)
+                .bind(p.price)
+                .bind(p.category_id.map(|c| c.as_uuid()))
+                .bind(p.status.as_str())
+                .bind(i64::from(p.inventory_count))
+                .bind(i64::from(p.reserved))
+                .bind(i64::from(p.low_stock_threshold))
+                .bind(!p.variants.is_empty())
+                .bind(json(&p.images)?)
+                .bind(p.updated_at)
+                .bind(search_document(&p.name, &p.description))
+                .bind(p.id.as_uuid())
+                .bind(sql_version(p.version))
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?
+                .rows_affected();
+                if changed == 0 {
+                    let exists: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM products WHERE id = $1")
+                            .bind(p.id.as_uuid())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(storage_error)?;
+                    return Err(if exists.is_some() {
+                        StorageError::VersionConflict
+                    } else {
+                        StorageError::NotFound
+                    });
+                }
+                write_variants(&mut tx, p).await?;
+                let stored = read_product(&mut *tx, p.id)
+                    .await?
+                    .ok_or(StorageError::NotFound)?;
+                tx.commit().await.map_err(storage_error)?;
+                Ok(stored)
+            })
+            .await?;
+        self.catalog_changed();
+        Ok(stored)
+    }
+
+    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError> {
+        let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?
+            .rows_affected();
+        self.catalog_changed();
+        found(deleted)
+    }
+
+    /// From the primary: a product is read to be changed (its version) or sold (its stock).
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError> {
+        read_product(self.pool(), id).await
+    }
+
+    async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = ANY($1)")
+        });
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(ids)
+            .fetch_all(self.pool())
+            .await
+            .map_err(storage_error)?
+            .iter()
+            .map(product_from_row)
+            .collect()
+    }
+
+    /// A public read: from the replica when there is one and it is current.
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, StorageError> {
+        list_products(self.catalog_reader().await, query).await
+    }
+
+    async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products p
+                 WHERE p.status = 'active' AND p.inventory_count <= p.low_stock_threshold
+                 ORDER BY p.inventory_count, p.id LIMIT $1"
+            )
+        });
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(storage_error)?
+            .iter()
+            .map(product_from_row)
+            .collect()
+    }
+
+    /// Moved by this process's writes at once, and by other processes' through
+    /// `LISTEN/NOTIFY` within a notification's latency; unknown while not listening.
+    async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
+        Ok(self.inner.changes.catalog_generation())
+    }
+}
+
+fn category_from_row(r: &PgRow) -> Result<Category, StorageError> {
+    Ok(Category {
+        id: col::<Uuid>(r, 0)?.into(),
+        name: col(r, 1)?,
+        slug: col(r, 2)?,
+        parent_id: col::<Option<Uuid>>(r, 3)?.map(Into::into),
+        created_at: col(r, 4)?,
+        updated_at: col(r, 5)?,
+    })
+}
+
+#[async_trait]
+impl CategoryStore for PgStore {
+    /// A public read: from the replica when there is one and it is current.
+    async fn categories(&self) -> Result<Vec<Category>, StorageError> {
+        sqlx::query("SELECT id, name, slug, parent_id, created_at, updated_at FROM categories")
+            .fetch_all(self.catalog_reader().await)
+            .await
+            .map_err(storage_error)?
+            .iter()
+            .map(category_from_row)
+            .collect()
+    }
+
+    async fn insert_category(&self, c: &Category) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id.as_uuid())
+        .bind(&c.name)
+        .bind(&c.slug)
+        .bind(c.parent_id.map(|p| p.as_uuid()))
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(self.pool())
+        .await
+        .map_err(storage_error);
+        self.catalog_changed();
+        done.map(|_| ())
+    }
+
+    async fn update_category(&self, c: &Category) -> Result<(), StorageError> {
+        let changed = sqlx::query(
+            "UPDATE categories SET name = $1, slug = $2, parent_id = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(&c.name)
+        .bind(&c.slug)
+        .bind(c.parent_id.map(|p| p.as_uuid()))
+        .bind(c.updated_at)
+        .bind(c.id.as_uuid())
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?
+        .rows_affected();
+        self.catalog_changed();
+        found(changed)
+    }
+
+    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
+        self.retrying(|| async {
+            let mut tx = self.pool().begin().await.map_err(storage_error)?;
+            // Locks the category, so that no child is added under it meanwhile.
+            let parent: Option<Option<Uuid>> =
+                sqlx::query_scalar("SELECT parent_id FROM categories WHERE id = $1 FOR UPDATE")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(storage_error)?;
+            let Some(parent) = parent else {
+                return Err(StorageError::NotFound);
+            };
+            sqlx::query("UPDATE categories SET parent_id = $1 WHERE parent_id = $2")
+                .bind(parent)
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            sqlx::query("UPDATE products SET category_id = NULL WHERE category_id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            sqlx::query("DELETE FROM categories WHERE id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            tx.commit().await.map_err(storage_error)
+        })
+        .await?;
+        self.catalog_changed();
+        Ok(())
+    }
+}
+
+const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, status, created_at";
+
+fn review_from_row(r: &PgRow) -> Result<Review, StorageError> {
+    let status: String = col(r, 6)?;
+    let status = match status.as_str() {
+        "pending" => ReviewStatus::Pending,
+        "approved" => ReviewStatus::Approved,
+        "rejected" => ReviewStatus::Rejected,
+        other => {
+            return Err(StorageError::Corrupt(format!(
+                "unknown review status {other}"
+            )))
+        }
+    };
+    let rating: i32 = col(r, 3)?;
+    Ok(Review {
+        id: col::<Uuid>(r, 0)?.into(),
+        product_id: col::<Uuid>(r, 1)?.into(),
+        user_id: col::<Uuid>(r, 2)?.into(),
+        rating: u8::try_from(rating)
+            .map_err(|_| StorageError::Corrupt(format!("rating {rating}")))?,
+        title: col(r, 4)?,
+        body: col(r, 5)?,
+        status,
+        created_at: col(r, 7)?,
+    })
+}
+
+fn review_status(s: ReviewStatus) -> &'static str {
+    match s {
+        ReviewStatus::Pending => "pending",
+        ReviewStatus::Approved => "approved",
+        ReviewStatus::Rejected => "rejected",
+    }
+}
+
+/// Recomputes a product's rating from its approved reviews, in the caller's transaction.
+async fn refresh_rating(conn: &mut PgConnection, product_id: Uuid) -> Result<(), StorageError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(rating), 0)::bigint FROM reviews WHERE product_id = $1 AND status = 'approved'",
+    )
+    .bind(product_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(storage_error)?;
+    let (reviews, sum): (i64, i64) = (col(&row, 0)?, col(&row, 1)?);
+    let rating = Rating::from_totals(
+        u64::try_from(sum).unwrap_or(0),
+        u32::try_from(reviews).unwrap_or(u32::MAX),
+    );
+    sqlx::query("UPDATE products SET rating_average = $1, rating_count = $2 WHERE id = $3")
+        .bind(rating.average)
+        .bind(i64::from(rating.count))
+        .bind(product_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ReviewStore for PgStore {
+    async fn insert_review(&self, r: &Review) -> Result<(), StorageError> {
+        self.retrying(|| async {
+            let mut tx = self.pool().begin().await.map_err(storage_error)?;
+            sqlx::query(
+                "INSERT INTO reviews (id, product_id, user_id, rating, title, body, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(r.id.as_uuid())
+            .bind(r.product_id.as_uuid())
+            .bind(r.user_id.as_uuid())
+            .bind(i32::from(r.rating))
+            .bind(&r.title)
+            .bind(&r.body)
+            .bind(review_status(r.status))
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+            refresh_rating(&mut tx, r.product_id.as_uuid()).await?;
+            tx.commit().await.map_err(storage_error)
+        })
+        .await?;
+        self.catalog_changed();
+        Ok(())
+    }
+
+    async fn update_review(&self, r: &Review) -> Result<(), StorageError> {
+        self.retrying(|| async {
+            let mut tx = self.pool().begin().await.map_err(storage_error)?;
+            let changed = sqlx::query(
+                "UPDATE reviews SET rating = $1, title = $2, body = $3, status = $4 WHERE id = $5",
+            )
+            .bind(i32::from(r.rating))
+            .bind(&r.title)
+            .bind(&r.body)
+            .bind(review_status(r.status))
+            .bind(r.id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?
+            .rows_affected();
+            found(changed)?;
+            refresh_rating(&mut tx, r.product_id.as_uuid()).await?;
+            tx.commit().await.map_err(storage_error)
+        })
+        .await?;
+        self.catalog_changed();
+        Ok(())
+    }
+
+    async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = $1"
+        )))
+        .bind(id.as_uuid())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(review_from_row)
+        .transpose()
+    }
+
+    /// A public read: from the replica when there is one and it is current.
+    async fn reviews(
+        &self,
+        product_id: ProductId,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError> {
+        let mut sql = QueryBuilder::new(format!(
+            "SELECT {REVIEW_COLUMNS}, created_at, id FROM reviews WHERE status = 'approved' AND product_id = "
+        ));
+        sql.push_bind(product_id.as_uuid());
+        newest_first_page(
+            self.catalog_reader().await,
+            sql,
+            "reviews",
+            false,
+            page,
+            review_from_row,
+        )
+        .await
+    }
+
+    async fn has_reviewed(
+        &self,
+        product_id: ProductId,
+        user_id: UserId,
+    ) -> Result<bool, StorageError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM reviews WHERE product_id = $1 AND user_id = $2)",
+        )
+        .bind(product_id.as_uuid())
+        .bind(user_id.as_uuid())
+        .fetch_one(self.pool())
+        .await
+        .map_err(storage_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_and_queries_cut_words_alike() {
+        assert_eq!(
+            search_document("Café Crème", "Ein Kessel, aus Kupfer!"),
+            "'cafe':1A 'creme':2A 'ein':3B 'kessel':4B 'aus':5B 'kupfer':6B"
+        );
+        assert_eq!(
+            search_query("  CAFÉ & cr*me ' OR 1=1 "),
+            Some("'cafe':* & 'cr':* & 'me':* & 'or':* & '1':* & '1':*".into())
+        );
+        assert_eq!(search_query("&&& !!!"), None);
+    }
+}

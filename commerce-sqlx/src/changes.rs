@@ -1,0 +1,401 @@
+//! What other processes sharing the database changed, learnt through one `LISTEN`
+//! connection per process.
+//!
+//! - **Catalog and settings generations.** Triggers `NOTIFY` on every committed change of
+//!   products, variants, categories (`commerce_catalog`) and of the shop's settings, tax rates
+//!   and shipping methods (`commerce_settings`). Each notification moves a counter, and so
+//!   does every write of this process, at once. Whatever a process keeps under them (the HTTP
+//!   layer's encoded catalog replies, the engine's settings) is dropped within a notification's
+//!   latency of a change anywhere. While the listening connection is down the generations are
+//!   unknown (`None`: keep nothing); when it is back they move, since notifications sent
+//!   meanwhile are lost.
+//! - **Events** ([`PgEventBus`]): a domain event published here goes to this process's
+//!   subscribers at once, and through `NOTIFY commerce_events` to every other process's.
+//!   After the listening connection was lost and made again, subscribers get
+//!   `DomainEvent::EventsMissed`, so they can re-read what they follow.
+//! - **Replica freshness.** With a read replica, a catalog change sends public catalog reads
+//!   to the primary until the replica has replayed the primary's WAL past it (its LSN is
+//!   asked once per batch of changes), so that nothing stale is read right after a write or
+//!   kept under a generation that is newer than it.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use commerce_core::events::DomainEvent;
+use commerce_core::ports::EventBus;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+
+pub const CATALOG_CHANNEL: &str = "commerce_catalog";
+pub const SETTINGS_CHANNEL: &str = "commerce_settings";
+pub const EVENTS_CHANNEL: &str = "commerce_events";
+
+/// Events a slow subscriber may fall behind by before it is told it lagged.
+const EVENT_BUFFER: usize = 1024;
+
+/// How long a replica's replay position, once read, answers for: reads in between go to the
+/// primary while the replica is behind, rather than each asking the replica.
+const REPLICA_CHECK_EVERY: Duration = Duration::from_millis(5);
+
+pub(crate) struct Changes {
+    catalog: AtomicU64,
+    settings: AtomicU64,
+    /// Whether the listening connection is up: only then do the generations tell anything.
+    listening: AtomicBool,
+    events: broadcast::Sender<DomainEvent>,
+    /// Names this process in the events it sends, so that it does not deliver them twice.
+    origin: uuid::Uuid,
+    outbox: mpsc::UnboundedSender<String>,
+    stop: watch::Sender<bool>,
+    replica: Option<ReplicaFreshness>,
+}
+
+/// Catalog changes the replica may not have replayed yet.
+struct ReplicaFreshness {
+    /// Counts catalog changes seen (here or notified).
+    changes: AtomicU64,
+    /// The count of changes whose primary LSN is known (`wait_for` covers them).
+    resolved: AtomicU64,
+    /// The primary's WAL position the replica must have replayed to be current.
+    wait_for: AtomicI64,
+    /// The replica's replay position when last asked, and when that was.
+    replayed: AtomicI64,
+    asked_at: Mutex<Option<Instant>>,
+    resolve: Notify,
+}
+
+/// What travels on `commerce_events`.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    origin: uuid::Uuid,
+    event: DomainEvent,
+}
+
+impl Changes {
+    /// Connects the listening connection (an error if the database cannot be reached) and
+    /// starts the tasks that keep the generations, deliver events and track the replica.
+    pub(crate) async fn start(
+        pool: PgPool,
+        origin: uuid::Uuid,
+        replica: bool,
+    ) -> Result<Arc<Changes>, sqlx::Error> {
+        // Its own pool of one, so that listening never takes a connection from queries.
+        let listen_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with((*pool.connect_options()).clone())
+            .await?;
+        let listener = listen(&listen_pool).await?;
+        let (outbox, queue) = mpsc::unbounded_channel();
+        let (stop, stopped) = watch::channel(false);
+        let changes = Arc::new(Changes {
+            catalog: AtomicU64::new(1),
+            settings: AtomicU64::new(1),
+            listening: AtomicBool::new(true),
+            events: broadcast::channel(EVENT_BUFFER).0,
+            origin,
+            outbox,
+            stop,
+            replica: replica.then(|| ReplicaFreshness {
+                changes: AtomicU64::new(0),
+                resolved: AtomicU64::new(0),
+                wait_for: AtomicI64::new(0),
+                replayed: AtomicI64::new(0),
+                asked_at: Mutex::new(None),
+                resolve: Notify::new(),
+            }),
+        });
+        tokio::spawn(keep_listening(
+            Arc::downgrade(&changes),
+            listen_pool,
+            listener,
+            stopped.clone(),
+        ));
+        tokio::spawn(send_events(pool.clone(), queue, stopped.clone()));
+        if replica {
+            tokio::spawn(resolve_positions(Arc::downgrade(&changes), pool, stopped));
+        }
+        Ok(changes)
+    }
+
+    pub(crate) fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    pub(crate) fn catalog_generation(&self) -> Option<u64> {
+        // Read the flag after the counter: a reconnect moves the counter before it sets it.
+        let generation = self.catalog.load(Ordering::Acquire);
+        self.listening.load(Ordering::Acquire).then_some(generation)
+    }
+
+    pub(crate) fn settings_generation(&self) -> Option<u64> {
+        let generation = self.settings.load(Ordering::Acquire);
+        self.listening.load(Ordering::Acquire).then_some(generation)
+    }
+
+    /// A catalog change, here or elsewhere. The replica stops being trusted before the
+    /// generation moves: until the primary's position after the change is known and the
+    /// replica has replayed it, catalog reads go to the primary, so nothing older than the
+    /// new generation is read under it.
+    fn catalog_changed(&self) {
+        if let Some(replica) = &self.replica {
+            replica.changes.fetch_add(1, Ordering::AcqRel);
+            replica.resolve.notify_one();
+        }
+        self.catalog.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn catalog_changed_here(&self) {
+        self.catalog_changed();
+    }
+
+    pub(crate) fn settings_changed_here(&self) {
+        self.settings.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a public catalog read may go to the replica now.
+    pub(crate) async fn replica_is_current(&self, replica: &PgPool) -> bool {
+        let Some(fresh) = &self.replica else {
+            return true;
+        };
+        if fresh.resolved.load(Ordering::Acquire) < fresh.changes.load(Ordering::Acquire) {
+            return false;
+        }
+        let wait_for = fresh.wait_for.load(Ordering::Acquire);
+        if fresh.replayed.load(Ordering::Acquire) >= wait_for {
+            return true;
+        }
+        {
+            let Ok(mut asked) = fresh.asked_at.lock() else {
+                return false;
+            };
+            if asked.is_some_and(|at| at.elapsed() < REPLICA_CHECK_EVERY) {
+                return false;
+            }
+            *asked = Some(Instant::now());
+        }
+        // NULL when the server is not in recovery (not a replica at all): it is current.
+        let replayed: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
+                .fetch_one(replica)
+                .await;
+        match replayed {
+            Ok(position) => {
+                let position = position.unwrap_or(i64::MAX);
+                fresh.replayed.fetch_max(position, Ordering::AcqRel);
+                position >= wait_for
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.ignore_pool_close_event(true);
+    // A lost connection is made again here, explicitly, so that its loss is always seen.
+    listener.eager_reconnect(false);
+    listener
+        .listen_all([CATALOG_CHANNEL, SETTINGS_CHANNEL, EVENTS_CHANNEL])
+        .await?;
+    Ok(listener)
+}
+
+/// Receives notifications until stopped; a lost connection is made again with backoff, and
+/// once it is back, everything kept is invalidated and subscribers are told they may have
+/// missed events.
+async fn keep_listening(
+    changes: std::sync::Weak<Changes>,
+    pool: PgPool,
+    listener: PgListener,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut listener = Some(listener);
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let Some(mut current) = listener.take() else {
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            match listen(&pool).await {
+                Ok(l) => {
+                    let Some(changes) = changes.upgrade() else {
+                        return;
+                    };
+                    changes.catalog_changed();
+                    changes.settings.fetch_add(1, Ordering::AcqRel);
+                    changes.listening.store(true, Ordering::Release);
+                    let _ = changes.events.send(DomainEvent::EventsMissed {
+                        at: commerce_core::ports::SystemClock.now(),
+                    });
+                    tracing::info!("listening for other processes' changes again");
+                    backoff = Duration::from_millis(50);
+                    listener = Some(l);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for other processes' changes yet");
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+            continue;
+        };
+        let received = tokio::select! {
+            _ = stopped.changed() => return,
+            r = current.try_recv() => r,
+        };
+        let Some(changes) = changes.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(Some(notification)) => {
+                changes.apply(notification.channel(), notification.payload());
+                listener = Some(current);
+            }
+            Ok(None) | Err(_) => {
+                // Lost: what is kept can no longer be trusted to be current.
+                changes.listening.store(false, Ordering::Release);
+                tracing::warn!("lost the connection that listens for other processes' changes");
+            }
+        }
+    }
+}
+
+use commerce_core::ports::Clock;
+
+impl Changes {
+    /// Whether a catalog or settings notification comes from this process's own write,
+    /// which moved the generation when it was made.
+    fn is_own(&self, payload: &str) -> bool {
+        uuid::Uuid::parse_str(payload).is_ok_and(|o| o == self.origin)
+    }
+
+    fn apply(&self, channel: &str, payload: &str) {
+        match channel {
+            CATALOG_CHANNEL if !self.is_own(payload) => self.catalog_changed(),
+            SETTINGS_CHANNEL if !self.is_own(payload) => {
+                self.settings.fetch_add(1, Ordering::AcqRel);
+            }
+            EVENTS_CHANNEL => match serde_json::from_str::<Envelope>(payload) {
+                Ok(envelope) if envelope.origin != self.origin => {
+                    let _ = self.events.send(envelope.event);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "an event from another process could not be read")
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Sends published events to other processes in the order they were published.
+async fn send_events(
+    pool: PgPool,
+    mut queue: mpsc::UnboundedReceiver<String>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let payload = tokio::select! {
+            _ = stopped.changed() => return,
+            p = queue.recv() => match p {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(&payload)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "an event did not reach other processes");
+        }
+    }
+}
+
+/// Learns the primary's WAL position after each batch of catalog changes.
+async fn resolve_positions(
+    changes: std::sync::Weak<Changes>,
+    pool: PgPool,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let Some(strong) = changes.upgrade() else {
+            return;
+        };
+        let Some(fresh) = &strong.replica else {
+            return;
+        };
+        let seen = fresh.changes.load(Ordering::Acquire);
+        if fresh.resolved.load(Ordering::Acquire) >= seen {
+            // Holding `strong` while waiting is fine: the store's drop sends `stopped`.
+            let wake = fresh.resolve.notified();
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = wake => {}
+                // A missed wake-up costs at most this.
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
+        }
+        // Asked after the changes counted in `seen` committed, so it is past all of them.
+        let position: Result<i64, _> =
+            sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+                .fetch_one(&pool)
+                .await;
+        match position {
+            Ok(position) => {
+                fresh.wait_for.fetch_max(position, Ordering::AcqRel);
+                fresh.resolved.fetch_max(seen, Ordering::AcqRel);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the primary's WAL position could not be read");
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Domain events on `LISTEN/NOTIFY`: published here, delivered in every process on the
+/// database. Subscribers of this process get its own events at once, without a round trip.
+pub struct PgEventBus {
+    changes: Arc<Changes>,
+    _pool: PgPool,
+}
+
+impl PgEventBus {
+    pub(crate) fn new(pool: PgPool, changes: Arc<Changes>) -> Self {
+        Self {
+            changes,
+            _pool: pool,
+        }
+    }
+}
+
+impl EventBus for PgEventBus {
+    fn publish(&self, event: DomainEvent) {
+        match serde_json::to_string(&Envelope {
+            origin: self.changes.origin,
+            event: event.clone(),
+        }) {
+            Ok(payload) => {
+                let _ = self.changes.outbox.send(payload);
+            }
+            Err(e) => tracing::warn!(error = %e, "an event could not be encoded"),
+        }
+        let _ = self.changes.events.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.changes.events.subscribe()
+    }
+}

@@ -1,0 +1,456 @@
+//! Every storage port of `commerce-core` on PostgreSQL (sqlx), for shops that run several
+//! server processes on one database.
+//!
+//! Map of the crate:
+//! - [`PgStore`]: the store; one pool on the primary, and an optional one on a read replica
+//!   that public catalog reads may use ([`PgOptions::read_url`]).
+//! - [`schema`]: the embedded migrations, applied at open under an advisory lock.
+//! - [`changes`]: one `LISTEN` connection per process. It moves the catalog and settings
+//!   generations when another process changes them (so caches built on them stay right
+//!   across processes), and is the [`PgEventBus`]: domain events published by one process
+//!   reach subscribers in all of them.
+//! - [`temporary`]: throwaway databases cloned from a migrated template, for tests.
+//! - one module per aggregate: catalog (products, categories, reviews), carts, orders,
+//!   payments, users (with tokens), promotions, settings, idempotency keys, login attempts.
+//!
+//! Semantics are those of the SQLite adapter, checked by the same conformance kit: money is
+//! `numeric`, times `timestamptz`, optimistic versions are checked in each `UPDATE`'s
+//! `WHERE`, listings are keyset pages, and `place_order` is one transaction that takes
+//! stock with a guarded `UPDATE ... WHERE inventory_count >= $n`, locking rows in id order.
+//! A deadlock or serialization failure is retried a few times, never reported as such.
+//!
+//! ```ignore
+//! let store = commerce_sqlx::PgStore::open("postgres://localhost/shop", Default::default()).await?;
+//! let shop = commerce_core::Commerce::builder(Arc::new(store.clone()))
+//!     .events(store.event_bus())
+//!     .build();
+//! ```
+
+mod carts;
+mod catalog;
+pub mod changes;
+mod idempotency;
+mod login_attempts;
+mod orders;
+mod page;
+mod payments;
+mod promotions;
+pub mod schema;
+mod settings;
+pub mod temporary;
+mod users;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commerce_core::ports::StorageError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use changes::PgEventBus;
+
+/// Why a database could not be opened. Each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{url} is not a PostgreSQL URL: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot reach PostgreSQL at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the database at {url} was written by a newer version of commerce (schema {found}, this build knows up to {known}); upgrade commerce or use a backup")]
+    NewerSchema { url: String, found: i64, known: i64 },
+    #[error("migration {version} of the database at {url} differs from this build's ({reason}); released migrations are never edited, so this database was made by another build")]
+    EditedMigration {
+        url: String,
+        version: i64,
+        reason: String,
+    },
+    #[error("migrating the database at {url} to schema {version} failed, nothing of it was applied: {reason}")]
+    Migration {
+        url: String,
+        version: i64,
+        reason: String,
+    },
+}
+
+/// How the store uses PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connections to the primary at most (one more is kept for `LISTEN`).
+    pub max_connections: u32,
+    /// How long a query waits for a free connection (or for a new one to open) before the
+    /// request is answered as unavailable rather than left hanging.
+    pub acquire_timeout: Duration,
+    /// A streaming replica for public catalog reads (listings, the category tree, reviews).
+    /// Right after any catalog change those reads go to the primary until the replica has
+    /// replayed it, so no one reads their own change as missing and nothing stale is cached.
+    pub read_url: Option<String>,
+    /// Connections to the replica at most.
+    pub read_max_connections: u32,
+    /// How often a deadlock or serialization failure is retried before it is reported as
+    /// unavailable storage.
+    pub retries: u32,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+            read_url: None,
+            read_max_connections: 8,
+            retries: 5,
+        }
+    }
+}
+
+/// All storage ports on one PostgreSQL database. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    replica: Option<PgPool>,
+    changes: Arc<changes::Changes>,
+    retries: u32,
+    /// Drops a temporary database when the last handle goes.
+    _temporary: Option<temporary::DropOnLast>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.changes.stop();
+    }
+}
+
+/// Parses a URL into connect options named `commerce` in `pg_stat_activity`.
+pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions, OpenError> {
+    PgConnectOptions::from_str(url)
+        .map(|o| o.application_name("commerce"))
+        .map_err(|e| OpenError::BadUrl {
+            url: redact(url),
+            reason: e.to_string(),
+        })
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn pool_options(max: u32, options: &PgOptions) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max.max(1))
+        .min_connections(0)
+        .acquire_timeout(options.acquire_timeout)
+        // A ping per acquire is a round trip per query; a broken connection is found by
+        // the query itself (answered as unavailable) and dropped when it goes back.
+        .test_before_acquire(false)
+        .idle_timeout(Some(Duration::from_secs(300)))
+}
+
+impl PgStore {
+    /// Connects to `url`, brings the schema up to date (under an advisory lock, so several
+    /// processes starting at once do not race) and starts listening for other processes'
+    /// changes. An unreachable database is an error here, not at the first request.
+    pub async fn open(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
+        Self::open_inner(url, options, None).await
+    }
+
+    async fn open_inner(
+        url: &str,
+        options: PgOptions,
+        temporary: Option<temporary::DropOnLast>,
+    ) -> Result<PgStore, OpenError> {
+        let connect = connect_options(url)?;
+        let unreachable = |e: sqlx::Error| OpenError::Unreachable {
+            url: redact(url),
+            reason: e.to_string(),
+        };
+        // Names this process in what its connections notify, so it can skip its own.
+        let origin = uuid::Uuid::new_v4();
+        let pool = pool_options(options.max_connections, &options)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "SET commerce.origin = '{}'",
+                        origin.simple()
+                    )))
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(unreachable)?;
+        schema::migrate(&pool, url).await?;
+        let replica = match &options.read_url {
+            Some(read_url) => {
+                let read = connect_options(read_url)?;
+                Some(
+                    pool_options(options.read_max_connections, &options)
+                        .connect_with(read)
+                        .await
+                        .map_err(|e| OpenError::Unreachable {
+                            url: redact(read_url),
+                            reason: e.to_string(),
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let changes = changes::Changes::start(pool.clone(), origin, replica.is_some())
+            .await
+            .map_err(unreachable)?;
+        Ok(PgStore {
+            inner: Arc::new(Inner {
+                pool,
+                replica,
+                changes,
+                retries: options.retries,
+                _temporary: temporary,
+            }),
+        })
+    }
+
+    /// The primary's pool, for embedders' own queries.
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The event bus on `LISTEN/NOTIFY`: what one process publishes reaches subscribers in
+    /// every process on this database. Give it to `Commerce::builder(..).events(..)`.
+    pub fn event_bus(&self) -> Arc<PgEventBus> {
+        Arc::new(PgEventBus::new(
+            self.inner.pool.clone(),
+            self.inner.changes.clone(),
+        ))
+    }
+
+    /// Where a public catalog read goes: the replica unless a catalog change it may not have
+    /// replayed yet is pending.
+    pub(crate) async fn catalog_reader(&self) -> &PgPool {
+        match &self.inner.replica {
+            Some(replica) if self.inner.changes.replica_is_current(replica).await => replica,
+            _ => &self.inner.pool,
+        }
+    }
+
+    /// Called after every write that may change what the public catalog shows.
+    pub(crate) fn catalog_changed(&self) {
+        self.inner.changes.catalog_changed_here();
+    }
+
+    /// Called after every write of settings, tax rates or shipping methods.
+    pub(crate) fn settings_changed(&self) {
+        self.inner.changes.settings_changed_here();
+    }
+
+    /// Runs `op` (a whole transaction), again when PostgreSQL aborted it as a deadlock
+    /// victim or for a serialization failure, a bounded number of times with a short,
+    /// growing, jittered pause. Any other error is returned at once.
+    pub(crate) async fn retrying<T, E, F, Fut>(&self, mut op: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: Retryable,
+    {
+        let mut attempt = 0u32;
+        loop {
+            match op().await {
+                Err(e) if e.is_transient() && attempt < self.inner.retries => {
+                    attempt += 1;
+                    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 8);
+                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 5 + jitter))
+                        .await;
+                }
+                Err(e) if e.is_transient() => return Err(e.exhausted()),
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Errors a transaction may be retried on.
+pub(crate) trait Retryable {
+    fn is_transient(&self) -> bool;
+    /// What the caller sees once retries are spent.
+    fn exhausted(self) -> Self;
+}
+
+/// A deadlock victim or a serialization failure: PostgreSQL rolled the transaction back,
+/// and running it again is the documented answer.
+const TRANSIENT: &str = "transient";
+
+impl Retryable for StorageError {
+    fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Unavailable(why) if why.starts_with(TRANSIENT))
+    }
+    fn exhausted(self) -> Self {
+        StorageError::Unavailable(
+            "the database stayed too busy to finish the write (lock contention); nothing was written"
+                .into(),
+        )
+    }
+}
+
+impl Retryable for commerce_core::ports::PlaceOrderError {
+    fn is_transient(&self) -> bool {
+        matches!(self, commerce_core::ports::PlaceOrderError::Storage(e) if e.is_transient())
+    }
+    fn exhausted(self) -> Self {
+        match self {
+            commerce_core::ports::PlaceOrderError::Storage(e) => e.exhausted().into(),
+            other => other,
+        }
+    }
+}
+
+/// The field a named constraint is about, for `Duplicate` and `MissingReference`.
+fn field_of_constraint(name: &str) -> &'static str {
+    match name {
+        "products_slug_key" | "categories_slug_key" => "slug",
+        "users_email_key" => "email",
+        "promotions_code_key" => "code",
+        "orders_number_key" => "number",
+        "product_variants_sku_key" => "sku",
+        "reviews_one_per_customer_key" => "review",
+        "carts_customer_id_key" => "customer cart",
+        "carts_guest_token_hash_key" => "guest_token_hash",
+        "tax_rates_country_region_key" => "country and region",
+        "payments_reference_key" => "provider_reference",
+        "products_category_id_fkey" => "category_id",
+        "categories_parent_id_fkey" => "parent_id",
+        "reviews_product_id_fkey" | "product_variants_product_id_fkey" => "product_id",
+        "addresses_user_id_fkey"
+        | "one_time_tokens_user_id_fkey"
+        | "refresh_tokens_user_id_fkey" => "user_id",
+        "payments_order_id_fkey" | "order_lines_order_id_fkey" => "order_id",
+        _ if name.ends_with("_pkey") => "id",
+        _ => "record",
+    }
+}
+
+/// Maps sqlx's errors to the port's: constraints become `Duplicate`/`MissingReference`
+/// naming the field (by the constraint's name), a lost or refused connection, an exhausted
+/// pool or a database shutting down becomes `Unavailable`, and what cannot be decoded is
+/// `Corrupt`.
+pub(crate) fn storage_error(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let constraint = db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|pg| pg.constraint())
+                .unwrap_or_default();
+            match code.as_str() {
+                "23505" => StorageError::Duplicate(field_of_constraint(constraint).into()),
+                "23503" => StorageError::MissingReference(field_of_constraint(constraint).into()),
+                "23514" | "23502" => StorageError::Corrupt(format!("a check failed: {db}")),
+                "40001" | "40P01" => StorageError::Unavailable(format!("{TRANSIENT}: {db}")),
+                // Data exceptions and undefined things are bugs or a foreign schema.
+                c if c.starts_with("22") || c.starts_with("42") => {
+                    StorageError::Corrupt(db.to_string())
+                }
+                // Connection exceptions, too many connections, shutdown, a cancelled or timed
+                // out statement, a read-only server (a replica promoted away), disk full...
+                _ => StorageError::Unavailable(db.to_string()),
+            }
+        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::RowNotFound => StorageError::Corrupt(e.to_string()),
+        sqlx::Error::PoolTimedOut => StorageError::Unavailable(
+            "no database connection became free in time (the database is unreachable or overloaded)"
+                .into(),
+        ),
+        _ => StorageError::Unavailable(e.to_string()),
+    }
+}
+
+/// An UPDATE or DELETE by id that changed no row means there was no such row.
+pub(crate) fn found(changed: u64) -> Result<(), StorageError> {
+    if changed == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// A stored count as the domain's u32; a negative or huge one is corrupt data.
+pub(crate) fn count(n: i64) -> Result<u32, StorageError> {
+    u32::try_from(n).map_err(|_| StorageError::Corrupt(format!("count {n} out of range")))
+}
+
+/// A stored version as the domain's u64.
+pub(crate) fn version(n: i64) -> Result<u64, StorageError> {
+    u64::try_from(n).map_err(|_| StorageError::Corrupt(format!("version {n} out of range")))
+}
+
+/// A version for SQL; versions start at 1 and only grow, so this fits.
+pub(crate) fn sql_version(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// JSON for a `jsonb` column.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, StorageError> {
+    serde_json::to_value(value).map_err(|e| StorageError::Corrupt(format!("cannot encode: {e}")))
+}
+
+/// A value read from a `jsonb` column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, StorageError> {
+    serde_json::from_value(value)
+        .map_err(|e| StorageError::Corrupt(format!("stored JSON cannot be read: {e}")))
+}
+
+/// Reads column `index` of a row as `T`, a decoding failure being corrupt data.
+pub(crate) fn col<'r, T>(row: &'r sqlx::postgres::PgRow, index: usize) -> Result<T, StorageError>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    use sqlx::Row;
+    row.try_get(index).map_err(storage_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_told_without_their_password() {
+        assert_eq!(
+            redact("postgres://shop:s3cret@db.internal:5432/shop"),
+            "postgres://shop:***@db.internal:5432/shop"
+        );
+        assert_eq!(redact("postgres://db/shop"), "postgres://db/shop");
+        assert_eq!(redact("postgres://shop@db/shop"), "postgres://shop@db/shop");
+    }
+
+    #[test]
+    fn constraints_name_their_field() {
+        assert_eq!(field_of_constraint("products_slug_key"), "slug");
+        assert_eq!(field_of_constraint("users_email_key"), "email");
+        assert_eq!(
+            field_of_constraint("products_category_id_fkey"),
+            "category_id"
+        );
+        assert_eq!(field_of_constraint("orders_pkey"), "id");
+    }
+}

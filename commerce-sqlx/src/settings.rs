@@ -1,0 +1,172 @@
+//! The shop's settings, tax rates and shipping methods.
+
+use async_trait::async_trait;
+use commerce_core::ids::{ShippingMethodId, TaxRateId};
+use commerce_core::ports::{SettingsStore, StorageError, StoreSettings};
+use commerce_core::shipping::ShippingMethod;
+use commerce_core::tax::TaxRate;
+use uuid::Uuid;
+
+use crate::{col, found, from_json, json, storage_error, PgStore};
+
+impl PgStore {
+    /// Runs a write of settings and tells the settings generation, whatever came of it.
+    async fn settings_write<T>(
+        &self,
+        write: impl std::future::Future<Output = Result<T, StorageError>>,
+    ) -> Result<T, StorageError> {
+        let done = write.await;
+        self.settings_changed();
+        done
+    }
+}
+
+#[async_trait]
+impl SettingsStore for PgStore {
+    async fn store_settings(&self) -> Result<Option<StoreSettings>, StorageError> {
+        let data: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT data FROM store_settings WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await
+                .map_err(storage_error)?;
+        data.map(from_json).transpose()
+    }
+
+    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError> {
+        let data = json(settings)?;
+        self.settings_write(async {
+            sqlx::query(
+                "INSERT INTO store_settings (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            )
+            .bind(data)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, country, region, rate, created_at, updated_at FROM tax_rates ORDER BY country, region, id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?;
+        rows.iter()
+            .map(|r| {
+                let region: String = col(r, 2)?;
+                Ok(TaxRate {
+                    id: col::<Uuid>(r, 0)?.into(),
+                    country: col(r, 1)?,
+                    region: (!region.is_empty()).then_some(region),
+                    rate: col(r, 3)?,
+                    created_at: col(r, 4)?,
+                    updated_at: col(r, 5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_tax_rate(&self, t: &TaxRate) -> Result<(), StorageError> {
+        self.settings_write(async {
+            sqlx::query(
+                "INSERT INTO tax_rates (id, country, region, rate, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET country = excluded.country, region = excluded.region, rate = excluded.rate,
+                     updated_at = excluded.updated_at",
+            )
+            .bind(t.id.as_uuid())
+            .bind(&t.country)
+            .bind(t.region.clone().unwrap_or_default())
+            .bind(t.rate)
+            .bind(t.created_at)
+            .bind(t.updated_at)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError> {
+        self.settings_write(async {
+            found(
+                sqlx::query("DELETE FROM tax_rates WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .execute(self.pool())
+                    .await
+                    .map_err(storage_error)?
+                    .rows_affected(),
+            )
+        })
+        .await
+    }
+
+    async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods
+             ORDER BY price, name, id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShippingMethod {
+                    id: col::<Uuid>(r, 0)?.into(),
+                    name: col(r, 1)?,
+                    price: col(r, 2)?,
+                    free_above: col(r, 3)?,
+                    active: col(r, 4)?,
+                    created_at: col(r, 5)?,
+                    updated_at: col(r, 6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_shipping_method(&self, m: &ShippingMethod) -> Result<(), StorageError> {
+        self.settings_write(async {
+            sqlx::query(
+                "INSERT INTO shipping_methods (id, name, price, free_above, active, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, price = excluded.price,
+                     free_above = excluded.free_above, active = excluded.active, updated_at = excluded.updated_at",
+            )
+            .bind(m.id.as_uuid())
+            .bind(&m.name)
+            .bind(m.price)
+            .bind(m.free_above)
+            .bind(m.active)
+            .bind(m.created_at)
+            .bind(m.updated_at)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError> {
+        self.settings_write(async {
+            found(
+                sqlx::query("DELETE FROM shipping_methods WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .execute(self.pool())
+                    .await
+                    .map_err(storage_error)?
+                    .rows_affected(),
+            )
+        })
+        .await
+    }
+
+    /// Moved by this process's writes at once and by other processes' through
+    /// `LISTEN/NOTIFY`; unknown while not listening.
+    async fn settings_generation(&self) -> Result<Option<u64>, StorageError> {
+        Ok(self.inner.changes.settings_generation())
+    }
+}

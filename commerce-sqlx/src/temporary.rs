@@ -1,0 +1,316 @@
+//! Throwaway databases for tests, as crates.io's test suite makes them: the schema is
+//! migrated once into a template database, and each test gets `CREATE DATABASE ... TEMPLATE`
+//! of it (a file copy, milliseconds), so tests are isolated and run in parallel. Each is
+//! dropped when its store's last handle goes; ones left by a killed run are swept later.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, Executor};
+
+use crate::{connect_options, redact, schema, OpenError, PgOptions, PgStore};
+
+/// Names every database this module makes.
+const PREFIX: &str = "commerce_test_";
+
+/// Test databases older than this are from a run that died: dropped when seen.
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+/// Serialises template creation across test processes ("template" in ASCII).
+const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c61_7465;
+
+/// The template of this build's schema: its name carries the migrations' checksum, so a new
+/// migration makes a new template and an old one is never reused for it.
+fn template_name() -> String {
+    let all: String = schema::MIGRATIONS
+        .iter()
+        .map(|(_, _, sql)| schema::checksum(sql))
+        .collect();
+    format!("commerce_template_{}", &schema::checksum(&all)[..16])
+}
+
+fn unreachable(url: &str) -> impl Fn(sqlx::Error) -> OpenError + '_ {
+    move |e| OpenError::Unreachable {
+        url: redact(url),
+        reason: e.to_string(),
+    }
+}
+
+/// Connections the server accepts from tests of this process, shared by its temporary
+/// stores: each takes what its pool may open (plus listening and this module's own) before
+/// it opens, and gives it back when dropped, so parallel tests wait for one another instead
+/// of finding the server full.
+static BUDGET: OnceLock<(Arc<Semaphore>, u32)> = OnceLock::new();
+
+/// Connections left for other clients of the server (psql, other test processes).
+const SPARE_CONNECTIONS: u32 = 12;
+
+/// The budget, and how many connections it holds in all.
+async fn connection_budget(conn: &mut PgConnection) -> (Arc<Semaphore>, u32) {
+    if let Some(budget) = BUDGET.get() {
+        return budget.clone();
+    }
+    let allowed: u32 = sqlx::query_scalar::<_, String>("SHOW max_connections")
+        .fetch_one(&mut *conn)
+        .await
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let reserved: u32 = sqlx::query_scalar::<_, String>("SHOW superuser_reserved_connections")
+        .fetch_one(&mut *conn)
+        .await
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let budget = allowed.saturating_sub(reserved + SPARE_CONNECTIONS).max(8);
+    BUDGET
+        .get_or_init(|| (Arc::new(Semaphore::new(budget as usize)), budget))
+        .clone()
+}
+
+impl PgStore {
+    /// A new database with this build's schema on the server `url` points at (the database
+    /// it names is only used to create and drop others), dropped when the store's last
+    /// handle goes: for tests. Opening waits while other temporary stores of this process
+    /// hold the connections the server allows.
+    pub async fn open_temporary(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
+        let admin = connect_options(url)?;
+        let mut conn = PgConnection::connect_with(&admin)
+            .await
+            .map_err(unreachable(url))?;
+        let (budget, total) = connection_budget(&mut conn).await;
+        // The pools, the listener, and this connection; a store wanting more than the whole
+        // budget runs alone.
+        let replica = if options.read_url.is_some() {
+            options.read_max_connections
+        } else {
+            0
+        };
+        let wanted = (options.max_connections + replica + 2).min(total);
+        let permit =
+            budget
+                .acquire_many_owned(wanted)
+                .await
+                .map_err(|_| OpenError::Unreachable {
+                    url: redact(url),
+                    reason: "the test connection budget is closed".into(),
+                })?;
+        let template = template_name();
+        ensure_template(&mut conn, &admin, &template, url).await?;
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let name = format!(
+            "{PREFIX}{created}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        )))
+        .await
+        .map_err(unreachable(url))?;
+        let _ = conn.close().await;
+        let guard = DropOnLast {
+            admin: admin.clone(),
+            name: name.clone(),
+            _permit: permit,
+        };
+        let store_url = with_database(url, &name);
+        Self::open_inner(&store_url, options, Some(guard)).await
+    }
+}
+
+/// `url` naming `database` instead of its own.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// Makes the template once (under an advisory lock, so parallel test binaries wait for one
+/// another), and sweeps databases of test runs that died.
+async fn ensure_template(
+    conn: &mut PgConnection,
+    admin: &PgConnectOptions,
+    template: &str,
+    url: &str,
+) -> Result<(), OpenError> {
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(unreachable(url))?;
+    let made = make_template(conn, admin, template, url).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut *conn)
+        .await;
+    made
+}
+
+async fn make_template(
+    conn: &mut PgConnection,
+    admin: &PgConnectOptions,
+    template: &str,
+    url: &str,
+) -> Result<(), OpenError> {
+    sweep_abandoned(conn, template).await;
+    // Complete templates are marked as templates; anything else is a half-made one.
+    let state: Option<bool> =
+        sqlx::query_scalar("SELECT datistemplate FROM pg_database WHERE datname = $1")
+            .bind(template)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unreachable(url))?;
+    match state {
+        Some(true) => return Ok(()),
+        Some(false) => {
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"
+            )))
+            .await
+            .map_err(unreachable(url))?;
+        }
+        None => {}
+    }
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{template}\""
+    )))
+    .await
+    .map_err(unreachable(url))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(admin.clone().database(template))
+        .await
+        .map_err(unreachable(url))?;
+    let migrated = schema::migrate(&pool, url).await;
+    pool.close().await;
+    migrated?;
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true"
+    )))
+    .await
+    .map_err(unreachable(url))?;
+    Ok(())
+}
+
+/// Drops test databases older than an hour (their run was killed before it could), and
+/// templates of other schemas (older builds).
+async fn sweep_abandoned(conn: &mut PgConnection, template: &str) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let templates: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, 'commerce_template_') AND datname <> $1",
+    )
+    .bind(template)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for old in templates {
+        let _ = conn
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE \"{old}\" WITH IS_TEMPLATE false"
+            )))
+            .await;
+        let _ = conn
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"
+            )))
+            .await;
+    }
+    let names: Vec<String> =
+        match sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(PREFIX)
+            .fetch_all(&mut *conn)
+            .await
+        {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+    for name in names {
+        let created = name
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|c| now.saturating_sub(c) > ABANDONED_AFTER.as_secs()) {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
+}
+
+/// Drops a temporary database when dropped: on a thread of its own, since drop cannot wait
+/// on the async runtime it may be running on.
+pub(crate) struct DropOnLast {
+    admin: PgConnectOptions,
+    name: String,
+    /// Given back to the budget after the database is dropped.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for DropOnLast {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        let dropper = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
+                    // FORCE ends the pool's and the listener's connections still closing.
+                    let _ = conn
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        )))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        });
+        let _ = dropper.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_another_database() {
+        assert_eq!(
+            with_database("postgres://u:p@127.0.0.1:5432/test", "x"),
+            "postgres://u:p@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://127.0.0.1/test?sslmode=disable", "x"),
+            "postgres://127.0.0.1/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://127.0.0.1", "x"),
+            "postgres://127.0.0.1/x"
+        );
+    }
+}
