@@ -1,4 +1,4 @@
-//! The bundled REST server: the engine on SQLite behind the HTTP API.
+//! The bundled REST server: the engine on SQLite (or PostgreSQL) behind the HTTP API.
 //!
 //! Run: `cargo run --example server --features full -- --demo`, then open
 //! http://127.0.0.1:8080/docs. `--help` lists every setting; each is a flag or an environment
@@ -13,21 +13,28 @@ use commerce::catalog::{NewProduct, NewVariant};
 use commerce::http::{ApiConfig, JwtIssuer};
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
 use commerce::ports::Mailer;
+use commerce::postgres::{PgOptions, PgStore};
 use commerce::promotion::{PromotionClass, PromotionDraft};
+use commerce::service::CommerceBuilder;
 use commerce::sqlite::SqliteStore;
 use commerce::{Caller, Commerce, CommerceError, Currency};
 use poem::listener::TcpListener;
 use rust_decimal::Decimal;
 
 const HELP: &str = "\
-commerce server: the REST API of the commerce engine on SQLite
+commerce server: the REST API of the commerce engine on SQLite or PostgreSQL
 
 USAGE: server [OPTIONS]
 
 Each option may also be given as the environment variable shown.
   --bind ADDR              COMMERCE_BIND            address to listen on [127.0.0.1:8080]
   --data-dir DIR           COMMERCE_DATA_DIR        where the database lives [./data]
-  --database-url URL       DATABASE_URL             sqlite://PATH [sqlite://DATA_DIR/commerce.db]
+  --database-url URL       DATABASE_URL             sqlite://PATH [sqlite://DATA_DIR/commerce.db],
+                                                    or postgres://USER[:PASS]@HOST[:PORT]/DB
+                                                    (several servers may share one)
+  --database-pool N        COMMERCE_DATABASE_POOL   PostgreSQL connections at most [16]
+  --database-read-url URL  DATABASE_READ_URL        a PostgreSQL streaming replica that public
+                                                    catalog reads may use [none]
   --currency CODE          COMMERCE_CURRENCY        a new shop's currency [USD]
   --jwt-secret SECRET      COMMERCE_JWT_SECRET      signs access tokens (32+ bytes) [generated
                                                     once and kept in DATA_DIR/jwt-secret]
@@ -41,11 +48,41 @@ Each option may also be given as the environment variable shown.
   --help                   this text
 ";
 
+/// Where the shop's data lives.
+#[derive(Debug)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres {
+        url: String,
+        read_url: Option<String>,
+        pool: u32,
+    },
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "SQLite {}", path.display()),
+            Database::Postgres { url, read_url, .. } => {
+                write!(f, "PostgreSQL {}", commerce::postgres::redact(url))?;
+                if let Some(read) = read_url {
+                    write!(
+                        f,
+                        ", catalog reads from {}",
+                        commerce::postgres::redact(read)
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Config {
     bind: String,
     data_dir: PathBuf,
-    database: PathBuf,
+    database: Database,
     currency: Currency,
     admin: Option<(String, String)>,
     demo: bool,
@@ -76,6 +113,8 @@ fn config() -> Result<Config, String> {
             "--bind" => "bind",
             "--data-dir" => "data_dir",
             "--database-url" => "database_url",
+            "--database-pool" => "database_pool",
+            "--database-read-url" => "database_read_url",
             "--currency" => "currency",
             "--admin-email" => "admin_email",
             "--admin-password" => "admin_password",
@@ -100,17 +139,37 @@ fn config() -> Result<Config, String> {
     };
     let data_dir =
         PathBuf::from(setting("data_dir", "COMMERCE_DATA_DIR").unwrap_or_else(|| "data".into()));
+    let read_url = setting("database_read_url", "DATABASE_READ_URL");
     let database = match setting("database_url", "DATABASE_URL") {
-        None => data_dir.join("commerce.db"),
+        None => Database::Sqlite(data_dir.join("commerce.db")),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let pool = match setting("database_pool", "COMMERCE_DATABASE_POOL") {
+                None => commerce::postgres::PgOptions::default().max_connections,
+                Some(n) => n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| format!("the database pool must be 1 to 1000, not {n}"))?,
+            };
+            Database::Postgres {
+                url,
+                read_url: read_url.clone(),
+                pool,
+            }
+        }
         Some(url) => match url.strip_prefix("sqlite://") {
-            Some(path) => PathBuf::from(path),
+            Some(path) => Database::Sqlite(PathBuf::from(path)),
             None => {
                 return Err(format!(
-                    "DATABASE_URL {url}: only sqlite://PATH is supported by this build"
+                    "DATABASE_URL {}: give sqlite://PATH or postgres://...",
+                    commerce::postgres::redact(&url)
                 ))
             }
         },
     };
+    if read_url.is_some() && matches!(database, Database::Sqlite(_)) {
+        return Err("a read replica (DATABASE_READ_URL) needs a PostgreSQL DATABASE_URL".into());
+    }
     let currency = setting("currency", "COMMERCE_CURRENCY").unwrap_or_else(|| "USD".into());
     let currency = Currency::from_code(&currency).map_err(|e| e.to_string())?;
     let admin = match (
@@ -153,9 +212,30 @@ async fn main() {
     }
 }
 
+/// A shop's builder over the configured database; an unreachable one is an error here.
+async fn storage(database: &Database) -> Result<CommerceBuilder, Box<dyn std::error::Error>> {
+    Ok(match database {
+        Database::Sqlite(path) => Commerce::builder(Arc::new(SqliteStore::open(path).await?)),
+        Database::Postgres {
+            url,
+            read_url,
+            pool,
+        } => {
+            let options = PgOptions {
+                max_connections: *pool,
+                read_url: read_url.clone(),
+                ..PgOptions::default()
+            };
+            let store = PgStore::open(url, options).await?;
+            // Events cross processes, so each server's subscribers see every server's orders.
+            Commerce::builder(Arc::new(store.clone())).events(store.event_bus())
+        }
+    })
+}
+
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = SqliteStore::open(&config.database).await?;
+    let builder = storage(&config.database).await?;
     let secret = jwt_secret(&config)?;
     let issuer = JwtIssuer::new(secret.as_bytes(), JwtIssuer::DEFAULT_LIFETIME)
         .map_err(|e| format!("COMMERCE_JWT_SECRET: {e}"))?;
@@ -169,7 +249,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("{}: {e}", config.mail_dir.display()))?,
         ),
     };
-    let shop = Commerce::builder(Arc::new(store))
+    let shop = builder
         .token_issuer(Arc::new(issuer))
         .mailer(mailer)
         .build();
@@ -196,10 +276,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     eprintln!(
         "commerce on http://{} ({} in {}), API docs at http://{}/docs",
-        config.bind,
-        settings.currency,
-        config.database.display(),
-        config.bind
+        config.bind, settings.currency, config.database, config.bind
     );
     poem::Server::new(TcpListener::bind(config.bind.clone()))
         .run_with_graceful_shutdown(

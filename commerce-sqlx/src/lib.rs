@@ -178,6 +178,15 @@ impl PgStore {
             url: redact(url),
             reason: e.to_string(),
         };
+        // One plain connection first: the pool would only say that it timed out, this says why
+        // (refused, unknown host, bad password, no such database).
+        sqlx::Connection::close(
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&connect)
+                .await
+                .map_err(unreachable)?,
+        )
+        .await
+        .map_err(unreachable)?;
         // Names this process in what its connections notify, so it can skip its own.
         let origin = uuid::Uuid::new_v4();
         let pool = pool_options(options.max_connections, &options)

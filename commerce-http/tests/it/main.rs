@@ -1,5 +1,6 @@
 //! The real server on 127.0.0.1 (over a temporary SQLite database), driven with a real HTTP
-//! client, flow by flow. One test binary: one link, shared support.
+//! client, flow by flow. One test binary: one link, shared support. `it_postgres` runs the
+//! same tests on PostgreSQL.
 
 mod accounts;
 mod cache;
@@ -9,3 +10,5 @@ mod malformed;
 mod openapi;
 mod shopping;
 mod support;
+
+const BACKEND: support::Backend = support::Backend::Sqlite;

@@ -1,5 +1,6 @@
-//! The server under test: the real routes on 127.0.0.1 over a temporary SQLite database,
-//! with JWT tokens and mail written to a temporary directory.
+//! The server under test: the real routes on 127.0.0.1 over a temporary database (SQLite,
+//! or PostgreSQL in the `it_postgres` binary), with JWT tokens and mail written to a
+//! temporary directory.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,12 +33,41 @@ pub async fn start() -> Server {
     start_with(ApiConfig::default()).await
 }
 
+/// Which storage the binary's tests run on (each binary names one, so the other is unused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A shop's builder over a fresh, empty database of the binary's backend.
+pub async fn fresh_storage() -> commerce_core::service::CommerceBuilder {
+    match crate::BACKEND {
+        Backend::Sqlite => Commerce::builder(Arc::new(
+            SqliteStore::open_temporary()
+                .await
+                .expect("a temporary database"),
+        )),
+        Backend::Postgres => {
+            let url = std::env::var("COMMERCE_TEST_DATABASE_URL")
+                .expect("COMMERCE_TEST_DATABASE_URL names a PostgreSQL server");
+            let options = commerce_sqlx::PgOptions {
+                max_connections: 8,
+                ..Default::default()
+            };
+            let store = commerce_sqlx::PgStore::open_temporary(&url, options)
+                .await
+                .expect("a temporary database");
+            Commerce::builder(Arc::new(store.clone())).events(store.event_bus())
+        }
+    }
+}
+
 pub async fn start_with(config: ApiConfig) -> Server {
-    let store = SqliteStore::open_temporary()
-        .await
-        .expect("a temporary database");
     let mail_dir = std::env::temp_dir().join(format!("commerce-it-mail-{}", uuid::Uuid::new_v4()));
-    let shop = Commerce::builder(Arc::new(store))
+    let shop = fresh_storage()
+        .await
         .token_issuer(Arc::new(
             JwtIssuer::new(&[42u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap(),
         ))

@@ -1,0 +1,36 @@
+//! The HTTP tests of `it`, each against its own PostgreSQL database cloned from a migrated
+//! template, on the server `COMMERCE_TEST_DATABASE_URL` names. Without it, one ignored test
+//! says how to run them.
+
+#[cfg(postgres_tests)]
+#[path = "../it/accounts.rs"]
+mod accounts;
+#[cfg(postgres_tests)]
+#[path = "../it/cache.rs"]
+mod cache;
+#[cfg(postgres_tests)]
+#[path = "../it/catalog.rs"]
+mod catalog;
+#[cfg(postgres_tests)]
+#[path = "../it/idempotency.rs"]
+mod idempotency;
+#[cfg(postgres_tests)]
+#[path = "../it/malformed.rs"]
+mod malformed;
+#[cfg(postgres_tests)]
+#[path = "../it/openapi.rs"]
+mod openapi;
+#[cfg(postgres_tests)]
+#[path = "../it/shopping.rs"]
+mod shopping;
+#[cfg(postgres_tests)]
+#[path = "../it/support.rs"]
+mod support;
+
+#[cfg(postgres_tests)]
+const BACKEND: support::Backend = support::Backend::Postgres;
+
+#[cfg(not(postgres_tests))]
+#[test]
+#[ignore = "set COMMERCE_TEST_DATABASE_URL to run the HTTP tests on PostgreSQL"]
+fn http_tests_on_postgres() {}
