@@ -71,35 +71,52 @@ async fn connection_budget(conn: &mut PgConnection) -> (Arc<Semaphore>, u32) {
         .clone()
 }
 
-impl PgStore {
-    /// A new database with this build's schema on the server `url` points at (the database
-    /// it names is only used to create and drop others), dropped when the store's last
-    /// handle goes: for tests. Opening waits while other temporary stores of this process
-    /// hold the connections the server allows.
-    pub async fn open_temporary(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
+/// A database of its own with this build's schema, on a server the tests share; dropped
+/// when this (or the store it was opened as) goes.
+pub struct TemporaryDatabase {
+    url: String,
+    guard: DropOnLast,
+}
+
+impl TemporaryDatabase {
+    /// Makes one on the server `url` points at (the database it names is only used to create
+    /// and drop others). Waits while other temporary databases of this process hold the
+    /// connections the server allows, `connections` being what this one will use.
+    pub async fn create(url: &str, connections: u32) -> Result<TemporaryDatabase, OpenError> {
+        Self::make(url, connections, true).await
+    }
+
+    /// Like [`create`](Self::create), but empty: no schema at all, as a new shop's database
+    /// is before its first start.
+    pub async fn empty(url: &str, connections: u32) -> Result<TemporaryDatabase, OpenError> {
+        Self::make(url, connections, false).await
+    }
+
+    async fn make(
+        url: &str,
+        connections: u32,
+        with_schema: bool,
+    ) -> Result<TemporaryDatabase, OpenError> {
         let admin = connect_options(url)?;
         let mut conn = PgConnection::connect_with(&admin)
             .await
             .map_err(unreachable(url))?;
         let (budget, total) = connection_budget(&mut conn).await;
-        // The pools, the listener, and this connection; a store wanting more than the whole
-        // budget runs alone.
-        let replica = if options.read_url.is_some() {
-            options.read_max_connections
+        // A database wanting more than the whole budget runs alone.
+        let permit = budget
+            .acquire_many_owned((connections + 1).min(total))
+            .await
+            .map_err(|_| OpenError::Unreachable {
+                url: redact(url),
+                reason: "the test connection budget is closed".into(),
+            })?;
+        let template = if with_schema {
+            let template = template_name();
+            ensure_template(&mut conn, &admin, &template, url).await?;
+            template
         } else {
-            0
+            "template0".to_string()
         };
-        let wanted = (options.max_connections + replica + 2).min(total);
-        let permit =
-            budget
-                .acquire_many_owned(wanted)
-                .await
-                .map_err(|_| OpenError::Unreachable {
-                    url: redact(url),
-                    reason: "the test connection budget is closed".into(),
-                })?;
-        let template = template_name();
-        ensure_template(&mut conn, &admin, &template, url).await?;
         let created = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -114,13 +131,35 @@ impl PgStore {
         .await
         .map_err(unreachable(url))?;
         let _ = conn.close().await;
-        let guard = DropOnLast {
-            admin: admin.clone(),
-            name: name.clone(),
-            _permit: permit,
+        Ok(TemporaryDatabase {
+            url: with_database(url, &name),
+            guard: DropOnLast {
+                admin,
+                name,
+                _permit: permit,
+            },
+        })
+    }
+
+    /// Its URL, for other processes (servers under test) to open.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl PgStore {
+    /// A store on a new temporary database (see [`TemporaryDatabase`]), dropped when the
+    /// store's last handle goes: for tests.
+    pub async fn open_temporary(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
+        // The pools and the listener.
+        let replica = if options.read_url.is_some() {
+            options.read_max_connections
+        } else {
+            0
         };
-        let store_url = with_database(url, &name);
-        Self::open_inner(&store_url, options, Some(guard)).await
+        let database =
+            TemporaryDatabase::create(url, options.max_connections + replica + 1).await?;
+        Self::open_inner(&database.url.clone(), options, Some(database.guard)).await
     }
 }
 
