@@ -99,6 +99,13 @@ pub async fn start_with(config: ApiConfig) -> Server {
     }
 }
 
+impl Drop for Server {
+    /// The mail written for this test goes with it.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.mail_dir);
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
