@@ -3,29 +3,20 @@
 # Poem server (examples/bare_poem.rs) answering with the very bytes the API sent, then the API
 # itself, one after the other with wrk on loopback. Prints a Markdown table with the ratio.
 #
-#   benches/http_reads.sh [SECONDS] [CONNECTIONS]
+#   benches/http_reads.sh [SECONDS] [CONNECTIONS] [POSTGRES_URL]
 #
 # Needs wrk (apt-get install wrk). Starts its own two processes on free loopback ports over a
-# fresh demo shop in a temporary directory, and stops only those, by their ids.
+# fresh demo shop (on SQLite in a temporary directory, or in a new database on the PostgreSQL
+# server POSTGRES_URL names), and stops only those, by their ids.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-8}
 connections=${2:-64}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+source benches/server.sh
 
 cargo build --quiet --release --example server --example bare_poem --features full
-work=$(mktemp -d)
-api_port=$((20000 + RANDOM % 10000))
-bare_port=$((api_port + 1))
-pids=()
-stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap stop EXIT
-
-./target/release/examples/server --bind "127.0.0.1:$api_port" --data-dir "$work/shop" --demo \
-  >"$work/server.log" 2>&1 &
-pids+=($!)
-api="http://127.0.0.1:$api_port"
-for _ in $(seq 1 100); do curl -sf "$api/health" >/dev/null 2>&1 && break; sleep 0.2; done
+start_server "${3:-}"
+bare_port=$(free_port)
 
 page=$(curl -sf "$api/api/products?limit=20")
 product=$(echo "$page" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')

@@ -567,14 +567,23 @@ fn category_from_row(r: &PgRow) -> Result<Category, StorageError> {
 #[async_trait]
 impl CategoryStore for PgStore {
     /// A public read: from the replica when there is one and it is current.
+    /// Kept while the catalog generation stays the same.
     async fn categories(&self) -> Result<Vec<Category>, StorageError> {
-        sqlx::query("SELECT id, name, slug, parent_id, created_at, updated_at FROM categories")
-            .fetch_all(self.catalog_reader().await)
+        let generation = self.inner.changes.catalog_generation();
+        self.inner
+            .categories
+            .get_or_read(generation, || async {
+                sqlx::query(
+                    "SELECT id, name, slug, parent_id, created_at, updated_at FROM categories",
+                )
+                .fetch_all(self.catalog_reader().await)
+                .await
+                .map_err(storage_error)?
+                .iter()
+                .map(category_from_row)
+                .collect()
+            })
             .await
-            .map_err(storage_error)?
-            .iter()
-            .map(category_from_row)
-            .collect()
     }
 
     async fn insert_category(&self, c: &Category) -> Result<(), StorageError> {

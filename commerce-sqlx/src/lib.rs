@@ -114,6 +114,11 @@ struct Inner {
     pool: PgPool,
     replica: Option<PgPool>,
     changes: Arc<changes::Changes>,
+    /// Small lists read on nearly every cart write and checkout, kept while their generation
+    /// (moved by any process's change) stays the same.
+    categories: Kept<commerce_core::catalog::Category>,
+    tax_rates: Kept<commerce_core::tax::TaxRate>,
+    shipping_methods: Kept<commerce_core::shipping::ShippingMethod>,
     retries: u32,
     /// Drops a temporary database when the last handle goes.
     _temporary: Option<temporary::DropOnLast>,
@@ -228,6 +233,9 @@ impl PgStore {
                 pool,
                 replica,
                 changes,
+                categories: Kept::default(),
+                tax_rates: Kept::default(),
+                shipping_methods: Kept::default(),
                 retries: options.retries,
                 _temporary: temporary,
             }),
@@ -289,6 +297,46 @@ impl PgStore {
                 other => return other,
             }
         }
+    }
+}
+
+/// A list as read at a generation.
+pub(crate) struct Kept<T>(std::sync::Mutex<Option<(u64, Arc<Vec<T>>)>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(None))
+    }
+}
+
+impl<T: Clone> Kept<T> {
+    /// The list kept at `generation`, else `read`'s (kept when the generation is known).
+    /// The generation is taken before reading, so what is kept is at least that new.
+    pub(crate) async fn get_or_read<F, Fut>(
+        &self,
+        generation: Option<u64>,
+        read: F,
+    ) -> Result<Vec<T>, StorageError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<T>, StorageError>>,
+    {
+        if let Some(g) = generation {
+            if let Ok(kept) = self.0.lock() {
+                if let Some((at, list)) = kept.as_ref() {
+                    if *at == g {
+                        return Ok(list.as_ref().clone());
+                    }
+                }
+            }
+        }
+        let list = read().await?;
+        if let (Some(g), Ok(mut kept)) = (generation, self.0.lock()) {
+            if kept.as_ref().is_none_or(|(at, _)| *at <= g) {
+                *kept = Some((g, Arc::new(list.clone())));
+            }
+        }
+        Ok(list)
     }
 }
 

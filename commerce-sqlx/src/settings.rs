@@ -47,26 +47,33 @@ impl SettingsStore for PgStore {
         .await
     }
 
+    /// Kept while the settings generation stays the same.
     async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, country, region, rate, created_at, updated_at FROM tax_rates ORDER BY country, region, id",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(storage_error)?;
-        rows.iter()
-            .map(|r| {
-                let region: String = col(r, 2)?;
-                Ok(TaxRate {
-                    id: col::<Uuid>(r, 0)?.into(),
-                    country: col(r, 1)?,
-                    region: (!region.is_empty()).then_some(region),
-                    rate: col(r, 3)?,
-                    created_at: col(r, 4)?,
-                    updated_at: col(r, 5)?,
-                })
+        let generation = self.inner.changes.settings_generation();
+        self.inner
+            .tax_rates
+            .get_or_read(generation, || async {
+                let rows = sqlx::query(
+                    "SELECT id, country, region, rate, created_at, updated_at FROM tax_rates ORDER BY country, region, id",
+                )
+                .fetch_all(self.pool())
+                .await
+                .map_err(storage_error)?;
+                rows.iter()
+                    .map(|r| {
+                        let region: String = col(r, 2)?;
+                        Ok(TaxRate {
+                            id: col::<Uuid>(r, 0)?.into(),
+                            country: col(r, 1)?,
+                            region: (!region.is_empty()).then_some(region),
+                            rate: col(r, 3)?,
+                            created_at: col(r, 4)?,
+                            updated_at: col(r, 5)?,
+                        })
+                    })
+                    .collect()
             })
-            .collect()
+            .await
     }
 
     async fn save_tax_rate(&self, t: &TaxRate) -> Result<(), StorageError> {
@@ -104,27 +111,34 @@ impl SettingsStore for PgStore {
         .await
     }
 
+    /// Kept while the settings generation stays the same.
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods
-             ORDER BY price, name, id",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(storage_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(ShippingMethod {
-                    id: col::<Uuid>(r, 0)?.into(),
-                    name: col(r, 1)?,
-                    price: col(r, 2)?,
-                    free_above: col(r, 3)?,
-                    active: col(r, 4)?,
-                    created_at: col(r, 5)?,
-                    updated_at: col(r, 6)?,
-                })
+        let generation = self.inner.changes.settings_generation();
+        self.inner
+            .shipping_methods
+            .get_or_read(generation, || async {
+                let rows = sqlx::query(
+                    "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods
+                     ORDER BY price, name, id",
+                )
+                .fetch_all(self.pool())
+                .await
+                .map_err(storage_error)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ShippingMethod {
+                            id: col::<Uuid>(r, 0)?.into(),
+                            name: col(r, 1)?,
+                            price: col(r, 2)?,
+                            free_above: col(r, 3)?,
+                            active: col(r, 4)?,
+                            created_at: col(r, 5)?,
+                            updated_at: col(r, 6)?,
+                        })
+                    })
+                    .collect()
             })
-            .collect()
+            .await
     }
 
     async fn save_shipping_method(&self, m: &ShippingMethod) -> Result<(), StorageError> {
