@@ -1,9 +1,12 @@
-//! SQLite storage on a 100,000-product database: product by id, a 20-item listing filtered by
-//! category (with descendants), full-text search, add-to-cart through the service, and
-//! `place_order` from one writer.
+//! Storage on a 100,000-product database, SQLite and PostgreSQL side by side: product by id,
+//! a 20-item listing filtered by category (with descendants), full-text search, add-to-cart
+//! through the service, and `place_order` from one writer.
 //!
-//! Run: `cargo bench --bench storage --features sqlite`
-//! The database is built once (about a minute) into `target/bench-data/` and reused.
+//! Run: `cargo bench --bench storage --features sqlite,postgres,testkit`
+//! SQLite's database is built once (about a minute) into `target/bench-data/` and reused; each
+//! run works on a copy. PostgreSQL runs when `COMMERCE_BENCH_DATABASE_URL` (or
+//! `COMMERCE_TEST_DATABASE_URL`) names a server: the data is built once into the database
+//! `commerce_bench_100k`, and each run works on a `CREATE DATABASE ... TEMPLATE` copy of it.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -13,8 +16,9 @@ use std::time::{Duration, Instant};
 use commerce::account::Role;
 use commerce::catalog::{Category, NewProduct, Product, ProductStatus};
 use commerce::ids::{CategoryId, ProductId, UserId};
-use commerce::ports::{CategoryStore, OrderStore, PageRequest, ProductStore};
-use commerce::service::{CartOwner, ItemRequest, ProductListing};
+use commerce::ports::{PageRequest, StorageError};
+use commerce::postgres::{PgOptions, PgStore};
+use commerce::service::{CartOwner, ItemRequest, ProductListing, Storage};
 use commerce::sqlite::SqliteStore;
 use commerce::testkit::fixtures;
 use commerce::{Caller, Commerce, Currency};
@@ -30,8 +34,25 @@ const THINGS: &[&str] = &[
     "kettle", "lamp", "shirt", "bowl", "chair", "scarf", "vase", "mug", "table", "blanket",
 ];
 
-struct Fixture {
-    store: SqliteStore,
+/// A store the bench can fill in bulk.
+trait BenchStore: Storage + Clone {
+    async fn insert_many(&self, products: Vec<Product>) -> Result<(), StorageError>;
+}
+
+impl BenchStore for SqliteStore {
+    async fn insert_many(&self, products: Vec<Product>) -> Result<(), StorageError> {
+        self.insert_products(products).await
+    }
+}
+
+impl BenchStore for PgStore {
+    async fn insert_many(&self, products: Vec<Product>) -> Result<(), StorageError> {
+        self.insert_products(products).await
+    }
+}
+
+struct Fixture<S> {
+    store: S,
     shop: Commerce,
     ids: Vec<ProductId>,
     root_category: CategoryId,
@@ -45,13 +66,18 @@ fn data_dir() -> PathBuf {
     target.join("bench-data")
 }
 
-async fn fixture() -> Fixture {
-    // Built once; every run works on a fresh copy, so orders placed by earlier runs never
-    // skew the figures.
+/// SQLite: built once; every run works on a fresh copy, so orders placed by earlier runs
+/// never skew the figures.
+async fn sqlite_store() -> SqliteStore {
     let pristine = data_dir().join("storage-100k-v2.db");
     let path = data_dir().join("storage-100k-run.db");
     if !pristine.exists() {
-        build(&pristine).await;
+        let store = SqliteStore::open(&pristine).await.expect("bench database");
+        build(&store).await;
+        drop(store);
+        // The checkpoint thread has let go once the store is dropped; closing the last
+        // connection folds the WAL into the file, which is then copied per run.
+        std::thread::sleep(Duration::from_millis(300));
     }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -63,7 +89,71 @@ async fn fixture() -> Fixture {
                 .expect("a copy of the bench database");
         }
     }
-    let store = SqliteStore::open(&path).await.expect("bench database");
+    SqliteStore::open(&path).await.expect("bench database")
+}
+
+/// The PostgreSQL server to bench against, if one is named.
+fn postgres_url() -> Option<String> {
+    ["COMMERCE_BENCH_DATABASE_URL", "COMMERCE_TEST_DATABASE_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+}
+
+/// PostgreSQL: built once into `commerce_bench_100k` (marked complete by a comment on the
+/// database), and every run works on a fresh copy of it made by `CREATE DATABASE TEMPLATE`.
+async fn postgres_store(url: &str) -> PgStore {
+    use sqlx::{Connection, Executor};
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .expect("the PostgreSQL server");
+    let built: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'commerce_bench_100k'",
+    )
+    .fetch_optional(&mut admin)
+    .await
+    .expect("pg_database");
+    if built.flatten().as_deref() != Some("complete v2") {
+        admin
+            .execute("DROP DATABASE IF EXISTS commerce_bench_100k WITH (FORCE)")
+            .await
+            .expect("drop");
+        admin
+            .execute("CREATE DATABASE commerce_bench_100k")
+            .await
+            .expect("create");
+        let store = PgStore::open(&format!("{base}/commerce_bench_100k"), PgOptions::default())
+            .await
+            .expect("the bench database");
+        build(&store).await;
+        // Statistics, as autovacuum would gather them on a shop that has run a while.
+        sqlx::query("ANALYZE")
+            .execute(store.pool())
+            .await
+            .expect("analyze");
+        drop(store);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        admin
+            .execute("COMMENT ON DATABASE commerce_bench_100k IS 'complete v2'")
+            .await
+            .expect("comment");
+    }
+    admin
+        .execute("DROP DATABASE IF EXISTS commerce_bench_run WITH (FORCE)")
+        .await
+        .expect("drop");
+    // The template must have no connections while it is copied.
+    admin
+        .execute("CREATE DATABASE commerce_bench_run TEMPLATE commerce_bench_100k")
+        .await
+        .expect("a copy of the bench database");
+    let _ = admin.close().await;
+    PgStore::open(&format!("{base}/commerce_bench_run"), PgOptions::default())
+        .await
+        .expect("the bench database copy")
+}
+
+async fn fixture<S: BenchStore>(store: S) -> Fixture<S> {
     let shop = Commerce::builder(Arc::new(store.clone())).build();
     shop.admin()
         .initialise_store("Bench", Currency::USD)
@@ -121,12 +211,8 @@ async fn fixture() -> Fixture {
 }
 
 /// Fills a new database with 110 categories and 100,000 products.
-async fn build(path: &std::path::Path) {
-    eprintln!(
-        "building {PRODUCTS} products into {} (once)",
-        path.display()
-    );
-    let store = SqliteStore::open(path).await.expect("bench database");
+async fn build<S: BenchStore>(store: &S) {
+    eprintln!("building {PRODUCTS} products into the bench database (once)");
     let now = commerce::testkit::now();
     let mut leaves = Vec::new();
     for r in 0..10 {
@@ -185,16 +271,12 @@ async fn build(path: &std::path::Path) {
         batch.push(p);
         if batch.len() == 5_000 {
             store
-                .insert_products(std::mem::take(&mut batch))
+                .insert_many(std::mem::take(&mut batch))
                 .await
                 .expect("insert");
         }
     }
-    store.insert_products(batch).await.expect("insert");
-    drop(store);
-    // The checkpoint thread has let go once the store is dropped; closing the last
-    // connection folds the WAL into the file, which is then copied per run.
-    std::thread::sleep(Duration::from_millis(300));
+    store.insert_many(batch).await.expect("insert");
 }
 
 /// Runs `fut` the way a server handler does: as a task on a runtime worker thread.
@@ -211,8 +293,27 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let f = rt.block_on(fixture());
-    let mut group = c.benchmark_group("sqlite_100k");
+    let sqlite = rt.block_on(async { fixture(sqlite_store().await).await });
+    bench_store(c, &rt, "sqlite_100k", &sqlite);
+    drop(sqlite);
+    match postgres_url() {
+        Some(url) => {
+            let postgres = rt.block_on(async { fixture(postgres_store(&url).await).await });
+            bench_store(c, &rt, "postgres_100k", &postgres);
+        }
+        None => eprintln!(
+            "PostgreSQL skipped: set COMMERCE_BENCH_DATABASE_URL (or COMMERCE_TEST_DATABASE_URL)"
+        ),
+    }
+}
+
+fn bench_store<S: BenchStore>(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    f: &Fixture<S>,
+) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
 
     let mut i = 0usize;
@@ -262,7 +363,7 @@ fn bench(c: &mut Criterion) {
         };
         b.iter(|| {
             let (shop, listing) = (f.shop.clone(), listing.clone());
-            let page = on_worker(&rt, async move {
+            let page = on_worker(rt, async move {
                 shop.catalog().list_products(black_box(listing)).await
             })
             .expect("listing");
@@ -278,7 +379,7 @@ fn bench(c: &mut Criterion) {
         };
         b.iter(|| {
             let (shop, listing) = (f.shop.clone(), listing.clone());
-            on_worker(&rt, async move {
+            on_worker(rt, async move {
                 shop.catalog().list_products(black_box(listing)).await
             })
             .expect("listing")
@@ -349,7 +450,7 @@ fn bench(c: &mut Criterion) {
             let store = f.store.clone();
             let started = Instant::now();
             // One writer placing orders back to back, as a task on a worker.
-            on_worker(&rt, async move {
+            on_worker(rt, async move {
                 for order in &orders {
                     store.place_order(order).await.expect("placed");
                 }

@@ -291,11 +291,20 @@ async fn list_products(
             sql.push("0::real AS rank FROM products p WHERE true");
         }
     }
-    if !q.statuses.is_empty() {
-        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
-        sql.push(" AND p.status = ANY(")
-            .push_bind(statuses)
-            .push(")");
+    match q.statuses.as_slice() {
+        [] => {}
+        // One status (the public listing's `active`) as an equality: `= ANY` on the leading
+        // column of an index keeps PostgreSQL from reading it in order, and it would sort every
+        // matching row to return 20.
+        [one] => {
+            sql.push(" AND p.status = ").push_bind(one.as_str());
+        }
+        several => {
+            let statuses: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
+            sql.push(" AND p.status = ANY(")
+                .push_bind(statuses)
+                .push(")");
+        }
     }
     if let Some(categories) = &q.category_ids {
         if categories.is_empty() {
