@@ -99,8 +99,9 @@ fn postgres_url() -> Option<String> {
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
 }
 
-/// PostgreSQL: built once into `commerce_bench_100k` (marked complete by a comment on the
-/// database), and every run works on a fresh copy of it made by `CREATE DATABASE TEMPLATE`.
+/// PostgreSQL: built once into `commerce_bench_100k` (marked complete, with its schema's
+/// fingerprint, by a comment on the database: another schema builds it again), and every run
+/// works on a fresh copy of it made by `CREATE DATABASE TEMPLATE`.
 async fn postgres_store(url: &str) -> PgStore {
     use sqlx::{Connection, Executor};
     let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
@@ -113,7 +114,8 @@ async fn postgres_store(url: &str) -> PgStore {
     .fetch_optional(&mut admin)
     .await
     .expect("pg_database");
-    if built.flatten().as_deref() != Some("complete v2") {
+    let complete = format!("complete {}", commerce::postgres::schema::fingerprint());
+    if built.flatten().as_deref() != Some(complete.as_str()) {
         admin
             .execute("DROP DATABASE IF EXISTS commerce_bench_100k WITH (FORCE)")
             .await
@@ -134,7 +136,9 @@ async fn postgres_store(url: &str) -> PgStore {
         drop(store);
         tokio::time::sleep(Duration::from_millis(300)).await;
         admin
-            .execute("COMMENT ON DATABASE commerce_bench_100k IS 'complete v2'")
+            .execute(sqlx::AssertSqlSafe(format!(
+                "COMMENT ON DATABASE commerce_bench_100k IS '{complete}'"
+            )))
             .await
             .expect("comment");
     }

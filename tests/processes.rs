@@ -636,3 +636,71 @@ async fn subscribers_are_told_when_the_bus_may_have_missed_events() {
         "what was kept before is dropped"
     );
 }
+
+/// The API of a shop on its own store (its own connections and listener, as a process has).
+async fn api_on(database_url: &str, config: commerce::http::ApiConfig) -> String {
+    use poem::listener::{Acceptor, Listener};
+    let store = PgStore::open(
+        database_url,
+        PgOptions {
+            max_connections: 2,
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let shop = commerce::Commerce::builder(Arc::new(store.clone()))
+        .events(store.event_bus())
+        .build();
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run(commerce::http::routes(shop, config)),
+    );
+    format!("http://{addr}")
+}
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_spread_over_two_servers_gets_the_rate_once() {
+    let db = TemporaryDatabase::create(&server_url(), 8).await.unwrap();
+    // 20 requests a second, no burst; loopback counted like any address.
+    let config = commerce::http::ApiConfig {
+        clients: commerce::http::limits::ClientLimits {
+            per_second: 20,
+            burst: 0,
+            exempt_loopback: false,
+        },
+        ..Default::default()
+    };
+    let a = api_on(db.url(), config.clone()).await;
+    let b = api_on(db.url(), config).await;
+    let http = reqwest::Client::new();
+    // Two seconds of a request every 10 ms, alternately to each: 100 a second in all. Each
+    // server alone would let in 20 a second of its 50; together they must let in 20 of 100.
+    let started = Instant::now();
+    let mut admitted = 0;
+    let mut sent = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let base = if sent % 2 == 0 { &a } else { &b };
+        let r = http.get(format!("{base}/health")).send().await.unwrap();
+        match r.status() {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other}"),
+        }
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!("{admitted} of {sent} let in over two seconds");
+    assert!(
+        (25..=50).contains(&admitted),
+        "about 40 (20 a second) should pass, not 80 (20 a second each): {admitted} of {sent}"
+    );
+}

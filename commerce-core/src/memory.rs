@@ -71,6 +71,8 @@ struct State {
     idempotency: HashMap<(String, String), KeyRecord>,
     /// Key → times of failed sign-ins, oldest first.
     login_failures: HashMap<String, Vec<DateTime<Utc>>>,
+    /// Client → its theoretical arrival time.
+    client_rates: HashMap<String, DateTime<Utc>>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);
@@ -966,6 +968,34 @@ impl LoginAttemptStore for MemoryStore {
             !times.is_empty()
         });
         Ok(purged)
+    }
+}
+
+#[async_trait]
+impl ClientRateStore for MemoryStore {
+    async fn add_client_requests(
+        &self,
+        requests: &[(String, u32)],
+        interval: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StorageError> {
+        let mut s = self.lock()?;
+        let mut times = Vec::with_capacity(requests.len());
+        for (client, count) in requests {
+            let worth = chrono::Duration::from_std(interval * *count)
+                .map_err(|_| StorageError::Corrupt("an interval out of range".into()))?;
+            let time = s.client_rates.entry(client.clone()).or_insert(now);
+            *time = (*time).max(now) + worth;
+            times.push((client.clone(), *time));
+        }
+        Ok(times)
+    }
+
+    async fn purge_client_rates(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut s = self.lock()?;
+        let count = s.client_rates.len();
+        s.client_rates.retain(|_, time| *time >= before);
+        Ok((count - s.client_rates.len()) as u64)
     }
 }
 

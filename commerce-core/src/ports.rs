@@ -506,6 +506,26 @@ pub trait LoginAttemptStore: Send + Sync {
     async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }
 
+/// Request rates per client (an address), kept where every server process sharing the
+/// storage adds to them, so a rate limit holds across processes. Each client has a shared
+/// "theoretical arrival time" (GCRA): the moment its requests so far would have been spread
+/// out at the allowed rate.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ClientRateStore: Send + Sync {
+    /// Adds `count` requests per client, each worth `interval` (one over the rate), to its
+    /// time (starting from `now` if it lies in the past), atomically, and returns each
+    /// client's new time.
+    async fn add_client_requests(
+        &self,
+        requests: &[(String, u32)],
+        interval: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StorageError>;
+    /// Forgets clients whose time is before `before`; returns how many.
+    async fn purge_client_rates(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+}
+
 /// What a payment provider said about a new payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayIntent {

@@ -95,6 +95,7 @@ macro_rules! storage_conformance_tests {
             idempotency_keys_claim_once_replay_and_expire,
             concurrent_claims_of_one_idempotency_key_let_one_through,
             login_failures_are_counted_per_key_within_the_window,
+            client_request_times_add_up_from_now,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {
@@ -1325,6 +1326,36 @@ pub mod cases {
                 .unwrap(),
             None
         );
+    }
+
+    pub async fn client_request_times_add_up_from_now<S: Storage>(store: Arc<S>) {
+        let t0 = now();
+        let tenth = std::time::Duration::from_millis(100);
+        let ms = |n: i64| Duration::milliseconds(n);
+        let a = || ("ip:192.0.2.1".to_string(), 0u32);
+        // A new client starts from now: 5 requests at a tenth of a second each.
+        let times = store
+            .add_client_requests(&[(a().0, 5), ("ip:192.0.2.2".into(), 1)], tenth, t0)
+            .await
+            .unwrap();
+        assert!(times.contains(&(a().0, t0 + ms(500))), "{times:?}");
+        assert!(times.contains(&("ip:192.0.2.2".into(), t0 + ms(100))));
+        // Another process adds to the same time, from where it is.
+        let times = store
+            .add_client_requests(&[(a().0, 2)], tenth, t0 + ms(100))
+            .await
+            .unwrap();
+        assert_eq!(times, vec![(a().0, t0 + ms(700))]);
+        // A time in the past starts again from now.
+        let later = t0 + ms(10_000);
+        let times = store
+            .add_client_requests(&[(a().0, 1)], tenth, later)
+            .await
+            .unwrap();
+        assert_eq!(times, vec![(a().0, later + ms(100))]);
+        // Old times are forgotten.
+        assert_eq!(store.purge_client_rates(t0 + ms(1_000)).await.unwrap(), 1);
+        assert_eq!(store.purge_client_rates(t0 + ms(1_000)).await.unwrap(), 0);
     }
 
     pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {

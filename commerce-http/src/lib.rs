@@ -54,6 +54,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let throttle = Arc::new(auth::LoginThrottle::new(config.login));
     let counted = Arc::new(metrics::Metrics::default());
     let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
+    limits::share_with_other_processes(&limiter, shop.clone());
     let catalog_cache = Arc::new(cache::CatalogCache::new(config.catalog_cache));
     let api = OpenApiService::new(
         (

@@ -2,12 +2,19 @@
 //! what a person or a test suite does, below what a flood does. Over it: 429 `rate_limited`
 //! with `Retry-After`. Loopback is exempt by default, so load tests on the same machine
 //! measure the server, not the limiter.
+//!
+//! The limit holds across server processes sharing the storage: each process decides at once
+//! from its own view, and every [`SHARE_EVERY`] adds what it let in to each client's shared
+//! time in storage (`ClientRateStore`, one statement per batch) and takes back the sum of
+//! every process's. A client spread over N processes gets the rate once, not N times; between
+//! two exchanges each process may let in at most its burst of a client new to it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use commerce_core::Commerce;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::client_ip;
@@ -35,17 +42,31 @@ impl Default for ClientLimits {
 /// Addresses tracked at most before idle ones are swept.
 const MAX_TRACKED: usize = 100_000;
 
+/// How often a process exchanges what it let in with the others.
+pub const SHARE_EVERY: Duration = Duration::from_millis(100);
+
+/// Exchanges between purges of clients idle for an hour.
+const PURGE_EVERY: u64 = 36_000;
+
+/// One client as this process sees it.
+#[derive(Debug, Clone, Copy)]
+struct Client {
+    /// The theoretical arrival time of its next request.
+    tat: Instant,
+    /// Requests let in since the last exchange.
+    unshared: u32,
+}
+
 pub struct ClientLimiter {
     limits: ClientLimits,
-    /// Per address: the theoretical arrival time of its next request.
-    next: Mutex<HashMap<IpAddr, Instant>>,
+    clients: Mutex<HashMap<IpAddr, Client>>,
 }
 
 impl ClientLimiter {
     pub fn new(limits: ClientLimits) -> Self {
         Self {
             limits,
-            next: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
@@ -60,17 +81,89 @@ impl ClientLimiter {
         }
         let interval = self.interval();
         let tolerance = interval * self.limits.burst;
-        let mut next = self.next.lock().ok()?;
-        if next.len() >= MAX_TRACKED {
-            next.retain(|_, t| *t > now);
+        let mut clients = self.clients.lock().ok()?;
+        if clients.len() >= MAX_TRACKED {
+            clients.retain(|_, c| c.tat > now || c.unshared > 0);
         }
-        let tat = next.get(&ip).copied().unwrap_or(now).max(now);
+        let client = clients.entry(ip).or_insert(Client {
+            tat: now,
+            unshared: 0,
+        });
+        let tat = client.tat.max(now);
         if tat > now + tolerance {
             return Some(tat - now - tolerance);
         }
-        next.insert(ip, tat + interval);
+        client.tat = tat + interval;
+        client.unshared = client.unshared.saturating_add(1);
         None
     }
+
+    /// Adds what this process let in since the last exchange to the shared times, and takes
+    /// each client's shared time (every process's requests) as its own when it is later.
+    pub async fn share(&self, shop: &Commerce) -> Result<(), commerce_core::CommerceError> {
+        let batch: Vec<(String, u32)> = match self.clients.lock() {
+            Ok(mut clients) => clients
+                .iter_mut()
+                .filter(|(_, c)| c.unshared > 0)
+                .map(|(ip, c)| (ip.to_string(), std::mem::take(&mut c.unshared)))
+                .collect(),
+            Err(_) => return Ok(()),
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (utc, instant) = (shop.now(), Instant::now());
+        let shared = shop
+            .client_rates()
+            .add_client_requests(&batch, self.interval(), utc)
+            .await?;
+        if let Ok(mut clients) = self.clients.lock() {
+            for (ip, time) in shared {
+                let (Ok(ip), Ok(ahead)) = (ip.parse::<IpAddr>(), (time - utc).to_std()) else {
+                    continue;
+                };
+                if let Some(c) = clients.get_mut(&ip) {
+                    // What was let in here since the batch was taken comes on top.
+                    let since = self.interval() * c.unshared;
+                    c.tat = c.tat.max(instant + ahead + since);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exchanges every [`SHARE_EVERY`] while the limiter lives (on the current tokio runtime;
+/// without one, limits stay per process).
+pub fn share_with_other_processes(limiter: &Arc<ClientLimiter>, shop: Commerce) {
+    if limiter.limits.per_second == 0 {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let limiter: Weak<ClientLimiter> = Arc::downgrade(limiter);
+    runtime.spawn(async move {
+        let mut ticks = tokio::time::interval(SHARE_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut rounds = 0u64;
+        loop {
+            ticks.tick().await;
+            let Some(limiter) = limiter.upgrade() else {
+                return;
+            };
+            if let Err(e) = limiter.share(&shop).await {
+                tracing::debug!(error = %e, "request counts not shared this time");
+            }
+            rounds += 1;
+            if rounds % PURGE_EVERY == 0 {
+                let before = shop.now() - chrono::Duration::hours(1);
+                if let Err(e) = shop.client_rates().purge_client_rates(before).await {
+                    tracing::warn!(error = %e, "idle clients' rates not purged");
+                }
+            }
+        }
+    });
 }
 
 pub async fn limit_clients<E: Endpoint>(
@@ -113,6 +206,29 @@ mod tests {
         for _ in 0..100 {
             assert!(limiter.check(IpAddr::from([127, 0, 0, 1]), t0).is_none());
         }
+    }
+
+    #[tokio::test]
+    async fn what_other_processes_let_in_counts_here() {
+        let shop = Commerce::in_memory();
+        let limits = ClientLimits {
+            per_second: 10,
+            burst: 5,
+            exempt_loopback: false,
+        };
+        let (here, there) = (ClientLimiter::new(limits), ClientLimiter::new(limits));
+        let ip = IpAddr::from([192, 0, 2, 1]);
+        let t0 = Instant::now();
+        // The other process lets in a full burst, and shares it.
+        assert_eq!((0..6).filter(|_| there.check(ip, t0).is_none()).count(), 6);
+        there.share(&shop).await.unwrap();
+        // This one knew nothing of the client: one request, then the exchange tells it.
+        assert!(here.check(ip, t0).is_none());
+        here.share(&shop).await.unwrap();
+        assert!(
+            here.check(ip, Instant::now()).is_some(),
+            "the client used its burst elsewhere"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Failed sign-ins, counted in the file so that every process sharing it sees them.
+//! Failed sign-ins and request rates per client, counted in the file so that every process
+//! sharing it sees them.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use commerce_core::ports::{LoginAttemptStore, StorageError};
+use commerce_core::ports::{ClientRateStore, LoginAttemptStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{time_text, RowExt};
@@ -59,6 +60,61 @@ impl LoginAttemptStore for SqliteStore {
         self.write(move |conn| {
             conn.execute(
                 "DELETE FROM login_failures WHERE at < ?1",
+                [time_text(before)],
+            )
+            .map(|n| n as u64)
+            .map_err(storage_error)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ClientRateStore for SqliteStore {
+    async fn add_client_requests(
+        &self,
+        requests: &[(String, u32)],
+        interval: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StorageError> {
+        let requests = requests.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(storage_error)?;
+            let mut times = Vec::with_capacity(requests.len());
+            {
+                let mut read = tx
+                    .prepare_cached("SELECT tat FROM client_rates WHERE client = ?1")
+                    .map_err(storage_error)?;
+                let mut write = tx
+                    .prepare_cached(
+                        "INSERT INTO client_rates (client, tat) VALUES (?1, ?2)
+                         ON CONFLICT (client) DO UPDATE SET tat = excluded.tat",
+                    )
+                    .map_err(storage_error)?;
+                for (client, count) in &requests {
+                    let stored: Option<DateTime<Utc>> = read
+                        .query_row([client], |r| r.time(0))
+                        .optional()
+                        .map_err(storage_error)?;
+                    let worth = chrono::Duration::from_std(interval * *count)
+                        .map_err(|_| StorageError::Corrupt("an interval out of range".into()))?;
+                    let time = stored.unwrap_or(now).max(now) + worth;
+                    write
+                        .execute(params![client, time_text(time)])
+                        .map_err(storage_error)?;
+                    times.push((client.clone(), time));
+                }
+            }
+            tx.commit().map_err(storage_error)?;
+            Ok(times)
+        })
+        .await
+    }
+
+    async fn purge_client_rates(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM client_rates WHERE tat < ?1",
                 [time_text(before)],
             )
             .map(|n| n as u64)

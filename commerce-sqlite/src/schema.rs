@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login_failures",
         include_str!("../migrations/0005_login_failures.sql"),
     ),
+    (
+        6,
+        "client_rates",
+        include_str!("../migrations/0006_client_rates.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -256,6 +256,14 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_key ON login_failures(key, at DESC);
 CREATE INDEX login_failures_at ON login_failures(at);
 
+-- Request rates per client address (GCRA's theoretical arrival time), shared by every server
+-- process, so the per-address request limit holds across them.
+CREATE TABLE client_rates (
+    client  text PRIMARY KEY,
+    tat     timestamptz NOT NULL
+);
+CREATE INDEX client_rates_tat ON client_rates(tat);
+
 -- Cross-process invalidation: after a transaction that changed what the public catalog shows
 -- (products, their variants and stock, ratings, categories) or the shop's settings commits,
 -- every process listening learns of it and drops what it kept. One notification per channel

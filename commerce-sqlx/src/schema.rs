@@ -30,6 +30,12 @@ pub fn checksum(sql: &str) -> String {
         .collect()
 }
 
+/// One checksum of every migration: names this build's schema (test templates, bench data).
+pub fn fingerprint() -> String {
+    let all: String = MIGRATIONS.iter().map(|(_, _, sql)| checksum(sql)).collect();
+    checksum(&all)
+}
+
 /// The version a database is at (0 for an empty one).
 pub async fn current_version(pool: &PgPool) -> Result<i64, sqlx::Error> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")

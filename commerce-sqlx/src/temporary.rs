@@ -25,11 +25,7 @@ const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c61_7465;
 /// The template of this build's schema: its name carries the migrations' checksum, so a new
 /// migration makes a new template and an old one is never reused for it.
 fn template_name() -> String {
-    let all: String = schema::MIGRATIONS
-        .iter()
-        .map(|(_, _, sql)| schema::checksum(sql))
-        .collect();
-    format!("commerce_template_{}", &schema::checksum(&all)[..16])
+    format!("commerce_template_{}", &schema::fingerprint()[..16])
 }
 
 fn unreachable(url: &str) -> impl Fn(sqlx::Error) -> OpenError + '_ {

@@ -282,6 +282,7 @@ pub(crate) struct Ports {
     pub settings: Arc<dyn SettingsStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub login_attempts: Arc<dyn LoginAttemptStore>,
+    pub client_rates: Arc<dyn ClientRateStore>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -445,6 +446,11 @@ impl Commerce {
         &self.ports.login_attempts
     }
 
+    /// Request rates per client, for edges that limit them (the HTTP layer's client limit).
+    pub fn client_rates(&self) -> &Arc<dyn ClientRateStore> {
+        &self.ports.client_rates
+    }
+
     /// Idempotency keys, for edges that offer them (the HTTP layer's `Idempotency-Key`).
     pub fn idempotency_keys(&self) -> &Arc<dyn IdempotencyStore> {
         &self.ports.idempotency
@@ -470,6 +476,7 @@ pub trait Storage:
     + SettingsStore
     + IdempotencyStore
     + LoginAttemptStore
+    + ClientRateStore
     + 'static
 {
 }
@@ -487,6 +494,7 @@ impl<T> Storage for T where
         + SettingsStore
         + IdempotencyStore
         + LoginAttemptStore
+        + ClientRateStore
         + 'static
 {
 }
@@ -524,7 +532,8 @@ impl CommerceBuilder {
                 promotions: store.clone(),
                 settings: store.clone(),
                 idempotency: store.clone(),
-                login_attempts: store,
+                login_attempts: store.clone(),
+                client_rates: store,
                 gateway: Arc::new(TestPaymentGateway),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
@@ -551,6 +560,7 @@ impl CommerceBuilder {
         settings: SettingsStore,
         idempotency: IdempotencyStore,
         login_attempts: LoginAttemptStore,
+        client_rates: ClientRateStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,
