@@ -156,7 +156,7 @@ pub fn share_with_other_processes(limiter: &Arc<ClientLimiter>, shop: Commerce) 
                 tracing::debug!(error = %e, "request counts not shared this time");
             }
             rounds += 1;
-            if rounds % PURGE_EVERY == 0 {
+            if rounds.is_multiple_of(PURGE_EVERY) {
                 let before = shop.now() - chrono::Duration::hours(1);
                 if let Err(e) = shop.client_rates().purge_client_rates(before).await {
                     tracing::warn!(error = %e, "idle clients' rates not purged");
