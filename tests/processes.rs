@@ -455,6 +455,18 @@ impl Proxy {
         Proxy { port, cut, epoch }
     }
 
+    /// A proxy in front of the database `url` names, and the URL that goes through it.
+    async fn in_front_of(url: &str) -> (Proxy, String) {
+        let mut url = reqwest::Url::parse(url).unwrap();
+        let upstream = std::net::SocketAddr::new(
+            url.host_str().unwrap().parse().unwrap(),
+            url.port().unwrap_or(5432),
+        );
+        let proxy = Proxy::start(upstream).await;
+        url.set_port(Some(proxy.port)).unwrap();
+        (proxy, url.to_string())
+    }
+
     fn cut(&self) {
         self.cut.store(true, Ordering::SeqCst);
         self.epoch.send_modify(|e| *e += 1);
@@ -472,15 +484,8 @@ impl Proxy {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_is_503_and_the_server_recovers_by_itself() {
     let db = TemporaryDatabase::create(&server_url(), 12).await.unwrap();
-    let url = reqwest::Url::parse(db.url()).unwrap();
-    let upstream = std::net::SocketAddr::new(
-        url.host_str().unwrap().parse().unwrap(),
-        url.port().unwrap_or(5432),
-    );
-    let proxy = Proxy::start(upstream).await;
-    let mut through = url.clone();
-    through.set_port(Some(proxy.port)).unwrap();
-    let server = ServerProcess::start(through.as_str(), false).await;
+    let (proxy, through) = Proxy::in_front_of(db.url()).await;
+    let server = ServerProcess::start(&through, false).await;
     let http = reqwest::Client::new();
     let admin = admin_token(&http, &server.base).await;
     let created = call(
@@ -588,19 +593,12 @@ async fn a_lost_database_is_503_and_the_server_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_are_told_when_the_bus_may_have_missed_events() {
     let db = TemporaryDatabase::create(&server_url(), 6).await.unwrap();
-    let url = reqwest::Url::parse(db.url()).unwrap();
-    let upstream = std::net::SocketAddr::new(
-        url.host_str().unwrap().parse().unwrap(),
-        url.port().unwrap_or(5432),
-    );
-    let proxy = Proxy::start(upstream).await;
-    let mut through = url.clone();
-    through.set_port(Some(proxy.port)).unwrap();
+    let (proxy, through) = Proxy::in_front_of(db.url()).await;
     let options = PgOptions {
         max_connections: 2,
         ..PgOptions::default()
     };
-    let store = PgStore::open(through.as_str(), options).await.unwrap();
+    let store = PgStore::open(&through, options).await.unwrap();
     let bus = store.event_bus();
     let mut events = bus.subscribe();
     use commerce::ports::ProductStore;

@@ -252,6 +252,36 @@ pub struct DailySales {
     pub revenue: Money,
 }
 
+impl DailySales {
+    /// Days in order from rows of `(day, orders, revenue)` (one per order, or already summed
+    /// per day), for stores that sum in SQL or not. Revenue of one day in two currencies is
+    /// an error: a shop sells in one.
+    pub fn tally(
+        rows: impl IntoIterator<Item = (NaiveDate, u32, Money)>,
+    ) -> Result<Vec<DailySales>, crate::money::MoneyError> {
+        let mut days: std::collections::BTreeMap<NaiveDate, DailySales> = Default::default();
+        for (day, orders, revenue) in rows {
+            match days.get_mut(&day) {
+                Some(d) => {
+                    d.orders += orders;
+                    d.revenue = d.revenue.checked_add(&revenue)?;
+                }
+                None => {
+                    days.insert(
+                        day,
+                        DailySales {
+                            day,
+                            orders,
+                            revenue,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+}
+
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OrderStore: Send + Sync {

@@ -1,7 +1,5 @@
 //! Orders, and checkout's one atomic write.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use commerce_core::ids::{OrderId, ProductId, UserId, VariantId};
@@ -421,29 +419,17 @@ impl OrderStore for SqliteStore {
                     ))
                 })
                 .map_err(storage_error)?;
-            let mut days: BTreeMap<NaiveDate, (u32, Money)> = BTreeMap::new();
+            let corrupt =
+                |what: &str| StorageError::Corrupt(format!("order {what} cannot be read"));
+            let mut sales = Vec::new();
             for row in rows {
                 let (day, total, currency) = row.map_err(storage_error)?;
-                let corrupt =
-                    |what: &str| StorageError::Corrupt(format!("order {what} cannot be read"));
                 let day: NaiveDate = day.parse().map_err(|_| corrupt("date"))?;
                 let currency = Currency::from_code(&currency).map_err(|_| corrupt("currency"))?;
                 let total = Money::parse(&total, currency).map_err(|_| corrupt("total"))?;
-                let entry = days.entry(day).or_insert((0, Money::zero(currency)));
-                entry.0 += 1;
-                entry.1 = entry
-                    .1
-                    .checked_add(&total)
-                    .map_err(|_| corrupt("currency"))?;
+                sales.push((day, 1, total));
             }
-            Ok(days
-                .into_iter()
-                .map(|(day, (orders, revenue))| DailySales {
-                    day,
-                    orders,
-                    revenue,
-                })
-                .collect())
+            DailySales::tally(sales).map_err(|_| corrupt("currency"))
         })
         .await
     }

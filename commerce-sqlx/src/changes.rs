@@ -35,6 +35,10 @@ pub const EVENTS_CHANNEL: &str = "commerce_events";
 /// Events a slow subscriber may fall behind by before it is told it lagged.
 const EVENT_BUFFER: usize = 1024;
 
+/// Events waiting to be sent to other processes at most: while the database is away they
+/// cannot go, and past this they are dropped (with a warning) rather than held in memory.
+const OUTBOX: usize = 10_000;
+
 /// How long a replica's replay position, once read, answers for: reads in between go to the
 /// primary while the replica is behind, rather than each asking the replica.
 const REPLICA_CHECK_EVERY: Duration = Duration::from_millis(5);
@@ -47,7 +51,7 @@ pub(crate) struct Changes {
     events: broadcast::Sender<DomainEvent>,
     /// Names this process in the events it sends, so that it does not deliver them twice.
     origin: uuid::Uuid,
-    outbox: mpsc::UnboundedSender<String>,
+    outbox: mpsc::Sender<String>,
     stop: watch::Sender<bool>,
     replica: Option<ReplicaFreshness>,
 }
@@ -90,7 +94,7 @@ impl Changes {
             .connect_with((*pool.connect_options()).clone())
             .await?;
         let listener = listen(&listen_pool).await?;
-        let (outbox, queue) = mpsc::unbounded_channel();
+        let (outbox, queue) = mpsc::channel(OUTBOX);
         let (stop, stopped) = watch::channel(false);
         let changes = Arc::new(Changes {
             catalog: AtomicU64::new(1),
@@ -297,7 +301,7 @@ impl Changes {
 /// Sends published events to other processes in the order they were published.
 async fn send_events(
     pool: PgPool,
-    mut queue: mpsc::UnboundedReceiver<String>,
+    mut queue: mpsc::Receiver<String>,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
@@ -369,15 +373,11 @@ async fn resolve_positions(
 /// database. Subscribers of this process get its own events at once, without a round trip.
 pub struct PgEventBus {
     changes: Arc<Changes>,
-    _pool: PgPool,
 }
 
 impl PgEventBus {
-    pub(crate) fn new(pool: PgPool, changes: Arc<Changes>) -> Self {
-        Self {
-            changes,
-            _pool: pool,
-        }
+    pub(crate) fn new(changes: Arc<Changes>) -> Self {
+        Self { changes }
     }
 }
 
@@ -388,7 +388,9 @@ impl EventBus for PgEventBus {
             event: event.clone(),
         }) {
             Ok(payload) => {
-                let _ = self.changes.outbox.send(payload);
+                if self.changes.outbox.try_send(payload).is_err() {
+                    tracing::warn!("an event was not sent to other processes: too many wait");
+                }
             }
             Err(e) => tracing::warn!(error = %e, "an event could not be encoded"),
         }

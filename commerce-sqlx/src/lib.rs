@@ -242,7 +242,10 @@ impl PgStore {
         })
     }
 
-    /// The primary's pool, for embedders' own queries.
+    /// The primary's pool, for embedders' own queries. Other processes learn of catalog or
+    /// settings changes made through it, but this one does not (its own notifications are
+    /// skipped, since its writes through the ports count at once): change those through the
+    /// ports.
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
@@ -250,10 +253,7 @@ impl PgStore {
     /// The event bus on `LISTEN/NOTIFY`: what one process publishes reaches subscribers in
     /// every process on this database. Give it to `Commerce::builder(..).events(..)`.
     pub fn event_bus(&self) -> Arc<PgEventBus> {
-        Arc::new(PgEventBus::new(
-            self.inner.pool.clone(),
-            self.inner.changes.clone(),
-        ))
+        Arc::new(PgEventBus::new(self.inner.changes.clone()))
     }
 
     /// Where a public catalog read goes: the replica unless a catalog change it may not have

@@ -487,26 +487,13 @@ impl OrderStore for PgStore {
         .fetch_all(self.pool())
         .await
         .map_err(storage_error)?;
-        let mut days: BTreeMap<NaiveDate, (u32, Money)> = BTreeMap::new();
+        let corrupt = |what: &str| StorageError::Corrupt(format!("order {what} cannot be read"));
+        let mut days = Vec::with_capacity(rows.len());
         for (day, currency, orders, total) in rows {
-            let corrupt =
-                |what: &str| StorageError::Corrupt(format!("order {what} cannot be read"));
             let currency = Currency::from_code(&currency).map_err(|_| corrupt("currency"))?;
             let total = Money::new(total, currency).map_err(|_| corrupt("total"))?;
-            let entry = days.entry(day).or_insert((0, Money::zero(currency)));
-            entry.0 += count(orders)?;
-            entry.1 = entry
-                .1
-                .checked_add(&total)
-                .map_err(|_| corrupt("currency"))?;
+            days.push((day, count(orders)?, total));
         }
-        Ok(days
-            .into_iter()
-            .map(|(day, (orders, revenue))| DailySales {
-                day,
-                orders,
-                revenue,
-            })
-            .collect())
+        DailySales::tally(days).map_err(|_| corrupt("currency"))
     }
 }
