@@ -25,9 +25,11 @@ async fn a_declined_card_leaves_the_order_pending() -> Result<(), CommerceError>
     gateway.expect_provider().return_const("mockpay");
     gateway
         .expect_create_intent()
-        .withf(|payment, _key| payment.amount.minor_units() == Ok(2500))
+        .withf(|payment, order, _key| {
+            payment.amount.minor_units() == Ok(2500) && payment.order_id == order.id
+        })
         .times(1)
-        .returning(|payment, _key| {
+        .returning(|payment, _order, _key| {
             Ok(GatewayIntent {
                 provider_reference: format!("mock_{}", payment.id),
                 client_secret: None,

@@ -757,6 +757,17 @@ impl PaymentStore for MemoryStore {
             .provider_events
             .insert((provider.to_string(), event_id.to_string())))
     }
+
+    async fn forget_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<(), StorageError> {
+        self.lock()?
+            .provider_events
+            .remove(&(provider.to_string(), event_id.to_string()));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -1293,6 +1304,7 @@ impl PaymentGateway for TestPaymentGateway {
     async fn create_intent(
         &self,
         payment: &Payment,
+        _order: &Order,
         _idempotency_key: &str,
     ) -> Result<GatewayIntent, GatewayError> {
         let reference = format!("test_pi_{}", payment.id.as_uuid().simple());

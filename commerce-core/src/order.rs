@@ -71,6 +71,19 @@ impl OrderStatus {
             OrderStatus::Pending | OrderStatus::Paid | OrderStatus::Processing
         )
     }
+
+    /// What going from this status to `to` does to the order's units: an order that will not
+    /// ship gives them back, shipping lets them go.
+    pub fn stock_movement_to(&self, to: OrderStatus) -> crate::inventory::StockMovement {
+        use crate::inventory::StockMovement;
+        match to {
+            OrderStatus::Cancelled | OrderStatus::Refunded if self.holds_stock() => {
+                StockMovement::Release
+            }
+            OrderStatus::Shipped if self.holds_stock() => StockMovement::Commit,
+            _ => StockMovement::None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,6 +16,9 @@ pub enum PaymentStatus {
     Failed,
     Refunded,
     PartiallyRefunded,
+    /// Given up before anything was captured (the order was cancelled, or the provider's
+    /// session expired); the order, if still pending, is paid with a new payment.
+    Cancelled,
 }
 
 impl PaymentStatus {
@@ -27,6 +30,7 @@ impl PaymentStatus {
             PaymentStatus::Failed => "failed",
             PaymentStatus::Refunded => "refunded",
             PaymentStatus::PartiallyRefunded => "partially_refunded",
+            PaymentStatus::Cancelled => "cancelled",
         }
     }
 
@@ -39,22 +43,32 @@ impl PaymentStatus {
             Failed,
             Refunded,
             PartiallyRefunded,
+            Cancelled,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)
     }
 
     /// Whether a report of `next` moves the payment forward. A failed attempt may still be
-    /// retried and succeed; nothing goes back from succeeded, and refunded is final.
+    /// retried and succeed; nothing goes back from succeeded, and refunded and cancelled are
+    /// final.
     fn advances_to(&self, next: PaymentStatus) -> bool {
         use PaymentStatus::*;
         matches!(
             (self, next),
-            (RequiresPayment, Processing | Succeeded | Failed)
-                | (Processing, Succeeded | Failed)
-                | (Failed, Processing | Succeeded)
+            (RequiresPayment, Processing | Succeeded | Failed | Cancelled)
+                | (Processing, Succeeded | Failed | Cancelled)
+                | (Failed, Processing | Succeeded | Cancelled)
                 | (Succeeded, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, Refunded)
+        )
+    }
+
+    /// Still waiting to be paid: the one a pending order's customer pays with.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::RequiresPayment | PaymentStatus::Processing
         )
     }
 
@@ -64,6 +78,47 @@ impl PaymentStatus {
             PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
         )
     }
+}
+
+/// What a provider reported about one of its payments (from a verified webhook), in the
+/// engine's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEvent {
+    /// The provider's event id: an event seen before is acknowledged and not applied again.
+    pub event_id: String,
+    /// Our payment's id when the provider carries it back (Stripe's metadata); without it the
+    /// payment is found by `reference`.
+    pub payment_id: Option<PaymentId>,
+    /// The provider's id of the payment the event is about (`pi_...`, or `cs_...` for a
+    /// hosted checkout session).
+    pub reference: String,
+    pub kind: ProviderEventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderEventKind {
+    /// The provider is processing the customer's payment.
+    Processing,
+    /// Paid. `amount` is what the provider took: applied only when it is the payment's
+    /// amount, in its currency. `reference` is the provider's payment id when it differs from
+    /// the one the payment was made with (the payment intent of a hosted session), which
+    /// refunds then use.
+    Succeeded {
+        amount: Money,
+        reference: Option<String>,
+    },
+    /// An attempt failed (a declined card); the order stays payable.
+    Failed { reason: Option<String> },
+    /// Given up at the provider (cancelled, or a hosted session expired).
+    Cancelled,
+    /// Refunded at the provider. `refunded` is everything refunded so far for the payment (a
+    /// running total, so a late or repeated report changes nothing), `captured` what was
+    /// taken, `refund_reference` the provider's id of the newest refund when told.
+    Refunded {
+        captured: Money,
+        refunded: Money,
+        refund_reference: Option<String>,
+    },
 }
 
 /// What applying a status report did.
@@ -105,6 +160,9 @@ pub struct Payment {
     pub provider_reference: Option<String>,
     /// Handed to the client to confirm the payment; never logged.
     pub client_secret: Option<String>,
+    /// Set for a payment made on the provider's own page (a hosted checkout session).
+    #[serde(default)]
+    pub checkout_url: Option<String>,
     /// Exactly the order total.
     pub amount: Money,
     pub status: PaymentStatus,
@@ -128,6 +186,7 @@ impl Payment {
             provider: provider.to_string(),
             provider_reference: None,
             client_secret: None,
+            checkout_url: None,
             amount,
             status: PaymentStatus::RequiresPayment,
             refunds: Vec::new(),

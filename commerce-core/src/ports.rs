@@ -17,7 +17,7 @@ use crate::ids::*;
 pub use crate::inventory::StockMovement;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
-use crate::payment::{Payment, PaymentStatus};
+use crate::payment::{Payment, PaymentStatus, ProviderEvent};
 use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxPolicy, TaxRate};
@@ -334,6 +334,12 @@ pub trait PaymentStore: Send + Sync {
         provider: &str,
         event_id: &str,
     ) -> Result<bool, StorageError>;
+    /// Forgets a recorded event id whose applying failed, so the provider's retry applies it.
+    async fn forget_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<(), StorageError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -572,6 +578,36 @@ pub enum GatewayError {
     /// The provider could not be reached or failed; safe to retry.
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
+    /// The provider cannot take the request as it is (an amount its rules cannot express, a
+    /// parameter it refuses): not the customer's doing, and a retry will not help.
+    #[error("the payment provider refused the request: {0}")]
+    Invalid(String),
+    /// This provider has no such thing (a hosted checkout page).
+    #[error("the payment provider does not offer this")]
+    NotOffered,
+}
+
+/// A payment page hosted by the provider (Stripe Checkout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedCheckout {
+    /// The provider's id of the session (`cs_...`).
+    pub provider_reference: String,
+    /// Where to send the customer to pay.
+    pub url: String,
+}
+
+/// Why a webhook was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// Missing, malformed, wrong or too old: not from the provider, or replayed.
+    #[error("the webhook signature is not valid: {0}")]
+    BadSignature(String),
+    /// Signed, but not an event the adapter can read.
+    #[error("the webhook cannot be read: {0}")]
+    Malformed(String),
+    /// This provider sends no webhooks.
+    #[error("this payment provider sends no webhooks")]
+    NotOffered,
 }
 
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -579,14 +615,17 @@ pub enum GatewayError {
 pub trait PaymentGateway: Send + Sync {
     /// `test` or `stripe`: stored on each payment.
     fn provider(&self) -> &'static str;
-    /// Creates the provider's payment for exactly `payment.amount`; `idempotency_key` makes a
-    /// retried call return the same provider payment.
+    /// Creates the provider's payment for exactly `payment.amount`, for `order` (its number
+    /// and lines, for the provider's records); `idempotency_key` makes a retried call return
+    /// the same provider payment.
     async fn create_intent(
         &self,
         payment: &Payment,
+        order: &Order,
         idempotency_key: &str,
     ) -> Result<GatewayIntent, GatewayError>;
-    /// For providers confirmed from the server (the built-in test provider): the status now.
+    /// The payment's status now, as the provider has it (the built-in test provider confirms
+    /// here; card providers are confirmed by the client and only asked).
     async fn confirm(&self, payment: &Payment) -> Result<PaymentStatus, GatewayError>;
     /// Refunds `amount`; returns the provider's refund id.
     async fn refund(
@@ -595,6 +634,31 @@ pub trait PaymentGateway: Send + Sync {
         amount: Money,
         idempotency_key: &str,
     ) -> Result<String, GatewayError>;
+    /// Cancels a payment nothing was captured of, so that it can no longer be paid.
+    async fn cancel(&self, _payment: &Payment) -> Result<(), GatewayError> {
+        Ok(())
+    }
+    /// A payment page hosted by the provider for `order`, for exactly `payment.amount`;
+    /// `NotOffered` from providers without one.
+    async fn create_checkout_session(
+        &self,
+        _payment: &Payment,
+        _order: &Order,
+        _idempotency_key: &str,
+    ) -> Result<HostedCheckout, GatewayError> {
+        Err(GatewayError::NotOffered)
+    }
+    /// Verifies a webhook the provider sent (`signature` is its signature header, `body` the
+    /// raw bytes, checked before anything is parsed) and reads it. `Ok(None)` for a genuine
+    /// event the shop does not act on.
+    fn read_webhook(
+        &self,
+        _signature: Option<String>,
+        _body: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<Option<ProviderEvent>, WebhookError> {
+        Err(WebhookError::NotOffered)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

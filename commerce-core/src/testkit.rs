@@ -1392,6 +1392,16 @@ pub mod cases {
             .await
             .unwrap());
         assert!(store.record_provider_event("test", "evt_1").await.unwrap());
+        // An event whose applying failed is forgotten, so the provider's retry applies it.
+        store
+            .forget_provider_event("stripe", "evt_1")
+            .await
+            .unwrap();
+        assert!(store
+            .record_provider_event("stripe", "evt_1")
+            .await
+            .unwrap());
+        assert!(!store.record_provider_event("test", "evt_1").await.unwrap());
         let orphan = Payment::new(
             PaymentId::random(),
             OrderId::random(),

@@ -135,6 +135,7 @@ impl From<CommerceError> for ApiError {
             CommerceError::Validation(_) | CommerceError::InvalidDiscount { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            CommerceError::BadWebhook { .. } => StatusCode::BAD_REQUEST,
             CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
             CommerceError::Unauthenticated
             | CommerceError::InvalidCredentials

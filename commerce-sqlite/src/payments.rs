@@ -102,4 +102,22 @@ impl PaymentStore for SqliteStore {
         })
         .await
     }
+
+    async fn forget_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<(), StorageError> {
+        let (provider, event_id) = (provider.to_string(), event_id.to_string());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "DELETE FROM provider_events WHERE provider = ?1 AND event_id = ?2",
+            )
+            .map_err(storage_error)?
+            .execute(params![provider, event_id])
+            .map_err(storage_error)?;
+            Ok(())
+        })
+        .await
+    }
 }

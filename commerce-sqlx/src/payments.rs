@@ -93,4 +93,18 @@ impl PaymentStore for PgStore {
         .rows_affected();
         Ok(inserted == 1)
     }
+
+    async fn forget_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM provider_events WHERE provider = $1 AND event_id = $2")
+            .bind(provider)
+            .bind(event_id)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
 }

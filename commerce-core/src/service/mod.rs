@@ -24,7 +24,7 @@ pub use admin::{Admin, Dashboard, StoreChanges};
 pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery, ItemRequest};
 pub use catalog::{Catalog, ProductListing};
 pub use orders::{DirectOrder, Orders};
-pub use payments::{Payments, ProviderEvent};
+pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
 
 use crate::account::Role;
 use crate::cart::CartError;
@@ -124,6 +124,9 @@ pub enum CommerceError {
     PaymentDeclined(String),
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// A provider's webhook that is not genuine (its signature) or cannot be read.
+    #[error("{detail}")]
+    BadWebhook { signature: bool, detail: String },
     /// Storage cannot be reached (or is overloaded) right now; nothing was written. Worth
     /// retrying shortly.
     #[error("storage is unavailable: {0}")]
@@ -153,6 +156,10 @@ impl CommerceError {
             CommerceError::PaymentDeclined(_) => "payment_declined",
             CommerceError::ProviderUnavailable(_) => "provider_unavailable",
             CommerceError::StorageUnavailable(_) => "storage_unavailable",
+            CommerceError::BadWebhook {
+                signature: true, ..
+            } => "invalid_signature",
+            CommerceError::BadWebhook { .. } => "malformed_webhook",
             CommerceError::Internal(_) => "internal_error",
         }
     }
@@ -263,6 +270,12 @@ impl From<GatewayError> for CommerceError {
         match e {
             GatewayError::Declined(m) => CommerceError::PaymentDeclined(m),
             GatewayError::Unavailable(m) => CommerceError::ProviderUnavailable(m),
+            GatewayError::Invalid(m) => {
+                CommerceError::Conflict(format!("the payment provider refused the request: {m}"))
+            }
+            GatewayError::NotOffered => {
+                CommerceError::Conflict("the payment provider does not offer this".into())
+            }
         }
     }
 }

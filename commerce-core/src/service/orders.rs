@@ -290,6 +290,9 @@ impl Orders<'_> {
             return Err(CommerceError::InvalidTransition(
                 "nothing was paid, so nothing can be refunded".into(),
             ));
+        } else if to == OrderStatus::Cancelled {
+            // Nothing captured: the open payments are given up, so none can be paid now.
+            self.shop.payments().cancel_open(order.id).await?;
         }
         self.write_status(order, to, payment_status).await
     }
@@ -300,14 +303,7 @@ impl Orders<'_> {
         to: OrderStatus,
         payment_status: PaymentStatus,
     ) -> Result<Order, CommerceError> {
-        // Units held by an order that will not ship come back; shipping lets them go.
-        let stock = match to {
-            OrderStatus::Cancelled | OrderStatus::Refunded if order.status.holds_stock() => {
-                StockMovement::Release
-            }
-            OrderStatus::Shipped if order.status.holds_stock() => StockMovement::Commit,
-            _ => StockMovement::None,
-        };
+        let stock = order.status.stock_movement_to(to);
         let now = self.shop.now();
         order.transition(to, now)?;
         order.payment_status = payment_status;

@@ -8,17 +8,32 @@ use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
-use crate::ports::{StockMovement, StorageError};
+use crate::ports::{GatewayError, StockMovement, StorageError, WebhookError};
 
-/// A provider's report about one of its payments (from a verified webhook).
+pub use crate::payment::{ProviderEvent, ProviderEventKind};
+
+/// A payment to be made on the provider's own page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderEvent {
-    /// The provider's event id: an event seen before is acknowledged and not applied again.
-    pub event_id: String,
-    /// The provider's payment reference (`pi_...`).
-    pub reference: String,
-    pub status: PaymentStatus,
-    pub failure_reason: Option<String>,
+pub struct HostedPayment {
+    /// Its `provider_reference` is the provider's session id.
+    pub payment: Payment,
+    /// Where to send the customer.
+    pub url: String,
+}
+
+/// What became of a provider's webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// Applied; the payment as it now is (unchanged when the event told nothing new).
+    Applied(Payment),
+    /// A genuine event of a kind the shop does not act on.
+    Ignored,
+    /// Seen before: acknowledged, not applied again.
+    Duplicate,
+    /// About a payment this shop does not have (another shop on the same account).
+    UnknownPayment,
+    /// Not applied, because it contradicts the payment (another amount or currency).
+    Refused(String),
 }
 
 pub struct Payments<'a> {
@@ -32,13 +47,7 @@ impl Payments<'_> {
         caller: &Caller,
         order_id: OrderId,
     ) -> Result<Payment, CommerceError> {
-        let order = self.shop.orders().order(caller, order_id).await?;
-        if order.status != OrderStatus::Pending {
-            return Err(CommerceError::Conflict(format!(
-                "the order is {}, not pending",
-                order.status.as_str()
-            )));
-        }
+        let order = self.payable_order(caller, order_id).await?;
         let open = self
             .shop
             .ports
@@ -46,16 +55,27 @@ impl Payments<'_> {
             .payments_of_order(order.id)
             .await?
             .into_iter()
-            .find(|p| {
-                matches!(
-                    p.status,
-                    PaymentStatus::RequiresPayment | PaymentStatus::Processing
-                )
-            });
+            .find(|p| p.status.is_open() && p.checkout_url.is_none());
         match open {
             Some(p) => Ok(p),
             None => self.start(&order).await,
         }
+    }
+
+    /// A pending order the caller may pay.
+    async fn payable_order(
+        &self,
+        caller: &Caller,
+        order_id: OrderId,
+    ) -> Result<Order, CommerceError> {
+        let order = self.shop.orders().order(caller, order_id).await?;
+        if order.status != OrderStatus::Pending {
+            return Err(CommerceError::Conflict(format!(
+                "the order is {}, not pending",
+                order.status.as_str()
+            )));
+        }
+        Ok(order)
     }
 
     /// A payment for exactly the order total, registered with the provider.
@@ -70,13 +90,50 @@ impl Payments<'_> {
             now,
         );
         let intent = gateway
-            .create_intent(&payment, &payment.id.to_string())
+            .create_intent(&payment, order, &payment.id.to_string())
             .await?;
         payment.provider_reference = Some(intent.provider_reference);
         payment.client_secret = intent.client_secret;
         payment.apply_status(intent.status, now);
         self.shop.ports.payments.insert_payment(&payment).await?;
         Ok(payment)
+    }
+
+    /// A payment of a pending order the caller owns, on a page the provider hosts (Stripe
+    /// Checkout): the order's lines and total, and the page's URL. A provider without such
+    /// pages is a conflict.
+    pub async fn create_hosted_checkout(
+        &self,
+        caller: &Caller,
+        order_id: OrderId,
+    ) -> Result<HostedPayment, CommerceError> {
+        let order = self.payable_order(caller, order_id).await?;
+        let now = self.shop.now();
+        let gateway = &self.shop.ports.gateway;
+        let mut payment = Payment::new(
+            self.shop.new_id(),
+            order.id,
+            gateway.provider(),
+            order.totals.total,
+            now,
+        );
+        let session = gateway
+            .create_checkout_session(&payment, &order, &payment.id.to_string())
+            .await
+            .map_err(|e| match e {
+                GatewayError::NotOffered => CommerceError::Conflict(format!(
+                    "the payment provider ({}) has no hosted checkout page; pay with create-intent",
+                    gateway.provider()
+                )),
+                other => other.into(),
+            })?;
+        payment.provider_reference = Some(session.provider_reference);
+        payment.checkout_url = Some(session.url.clone());
+        self.shop.ports.payments.insert_payment(&payment).await?;
+        Ok(HostedPayment {
+            payment,
+            url: session.url,
+        })
     }
 
     pub async fn payment(&self, caller: &Caller, id: PaymentId) -> Result<Payment, CommerceError> {
@@ -97,13 +154,14 @@ impl Payments<'_> {
     }
 
     /// Confirms a payment with providers confirmed from the server (the built-in test
-    /// provider). Confirming a payment already settled returns it unchanged.
+    /// provider), or brings it up to date with what a card provider says. Confirming a
+    /// payment already settled returns it unchanged.
     pub async fn confirm(&self, caller: &Caller, id: PaymentId) -> Result<Payment, CommerceError> {
         let payment = self.payment(caller, id).await?;
         self.confirm_with_provider(payment).await
     }
 
-    /// Asks the provider to confirm; a payment already captured is returned unchanged.
+    /// Asks the provider; a payment already captured is returned unchanged.
     async fn confirm_with_provider(&self, payment: Payment) -> Result<Payment, CommerceError> {
         if payment.status.is_captured() {
             return Ok(payment);
@@ -136,43 +194,146 @@ impl Payments<'_> {
         self.confirm_with_provider(payment).await
     }
 
-    /// Applies a provider event once: a repeated event id is acknowledged and ignored.
-    /// Returns the payment, or `None` for an event already seen or about an unknown payment.
+    /// A webhook as the provider named `provider` sent it: verified by the payment adapter
+    /// (its signature before anything is parsed), then applied once. A webhook for a provider
+    /// this shop does not use is not found.
+    pub async fn receive_webhook(
+        &self,
+        provider: &str,
+        signature: Option<String>,
+        body: &[u8],
+    ) -> Result<WebhookOutcome, CommerceError> {
+        let gateway = &self.shop.ports.gateway;
+        if provider != gateway.provider() {
+            return Err(CommerceError::NotFound("webhook"));
+        }
+        let event = gateway
+            .read_webhook(signature, body, self.shop.now())
+            .map_err(|e| match e {
+                WebhookError::BadSignature(why) => CommerceError::BadWebhook {
+                    signature: true,
+                    detail: why,
+                },
+                WebhookError::Malformed(why) => CommerceError::BadWebhook {
+                    signature: false,
+                    detail: why,
+                },
+                WebhookError::NotOffered => CommerceError::NotFound("webhook"),
+            })?;
+        match event {
+            Some(event) => self.apply_provider_event(event).await,
+            None => Ok(WebhookOutcome::Ignored),
+        }
+    }
+
+    /// Applies a provider event once: an event id seen before is acknowledged and ignored.
+    /// If applying it fails, its id is forgotten again, so that the provider's retry
+    /// applies it.
     pub async fn apply_provider_event(
         &self,
         event: ProviderEvent,
-    ) -> Result<Option<Payment>, CommerceError> {
+    ) -> Result<WebhookOutcome, CommerceError> {
         let provider = self.shop.ports.gateway.provider();
-        let Some(payment) = self
-            .shop
-            .ports
-            .payments
-            .payment_by_reference(provider, &event.reference)
-            .await?
-        else {
-            return Ok(None);
+        let payments = &self.shop.ports.payments;
+        let found = match event.payment_id {
+            Some(id) => payments
+                .payment(id)
+                .await?
+                .filter(|p| p.provider == provider),
+            None => None,
         };
-        if !self
-            .shop
-            .ports
-            .payments
+        let found = match found {
+            Some(p) => Some(p),
+            None => {
+                payments
+                    .payment_by_reference(provider, &event.reference)
+                    .await?
+            }
+        };
+        let Some(payment) = found else {
+            return Ok(WebhookOutcome::UnknownPayment);
+        };
+        if !payments
             .record_provider_event(provider, &event.event_id)
             .await?
         {
-            return Ok(None);
+            return Ok(WebhookOutcome::Duplicate);
         }
-        let payment = if matches!(event.status, PaymentStatus::Refunded) {
-            self.mark_refunded_by_provider(payment).await?
-        } else {
-            self.apply_status(payment, event.status, event.failure_reason)
-                .await?
+        match self.apply_event_kind(payment, event.kind).await {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => {
+                // Best effort: if this fails too, the event stays recorded and a retry is
+                // acknowledged without effect; the error is what the provider sees now.
+                let _ = payments
+                    .forget_provider_event(provider, &event.event_id)
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn apply_event_kind(
+        &self,
+        mut payment: Payment,
+        kind: ProviderEventKind,
+    ) -> Result<WebhookOutcome, CommerceError> {
+        let applied = match kind {
+            ProviderEventKind::Processing => {
+                self.apply_status(payment, PaymentStatus::Processing, None)
+                    .await?
+            }
+            ProviderEventKind::Failed { reason } => {
+                self.apply_status(payment, PaymentStatus::Failed, reason)
+                    .await?
+            }
+            ProviderEventKind::Cancelled => {
+                self.apply_status(payment, PaymentStatus::Cancelled, None)
+                    .await?
+            }
+            ProviderEventKind::Succeeded { amount, reference } => {
+                if amount != payment.amount {
+                    return Ok(WebhookOutcome::Refused(format!(
+                        "payment {} is for {}, the provider reports {} paid",
+                        payment.id, payment.amount, amount
+                    )));
+                }
+                if let Some(reference) = reference {
+                    if payment.provider_reference.as_deref() != Some(reference.as_str()) {
+                        // Refunds of a hosted session's payment go to its payment intent.
+                        payment.provider_reference = Some(reference);
+                        self.shop.ports.payments.update_payment(&payment).await?;
+                    }
+                }
+                self.apply_status(payment, PaymentStatus::Succeeded, None)
+                    .await?
+            }
+            ProviderEventKind::Refunded {
+                captured,
+                refunded,
+                refund_reference,
+            } => {
+                if captured != payment.amount {
+                    return Ok(WebhookOutcome::Refused(format!(
+                        "payment {} is for {}, the provider reports {} captured",
+                        payment.id, payment.amount, captured
+                    )));
+                }
+                if !payment.status.is_captured() {
+                    // A refund proves the capture; its own report may still be on its way.
+                    payment = self
+                        .apply_status(payment, PaymentStatus::Succeeded, None)
+                        .await?;
+                }
+                self.record_provider_refunds(payment, refunded, refund_reference)
+                    .await?
+            }
         };
-        Ok(Some(payment))
+        Ok(WebhookOutcome::Applied(applied))
     }
 
     /// Moves the payment forward (a repeat or an older report changes nothing) and the order
     /// with it: a success makes a pending order paid, and a success on an order cancelled
-    /// meanwhile is refunded at once.
+    /// meanwhile, or paid already by another payment, is refunded at once.
     async fn apply_status(
         &self,
         mut payment: Payment,
@@ -248,7 +409,17 @@ impl Payments<'_> {
                     self.refund(payment.clone(), None).await?;
                     return Ok(());
                 }
-                _ => return Ok(()),
+                _ => {
+                    // Paid twice (an intent and a hosted session, say): give this one back.
+                    let others = self.shop.ports.payments.payments_of_order(order.id).await?;
+                    if others
+                        .iter()
+                        .any(|p| p.id != payment.id && p.status.is_captured())
+                    {
+                        self.refund(payment.clone(), None).await?;
+                    }
+                    return Ok(());
+                }
             }
         }
         Err(CommerceError::Conflict(
@@ -256,48 +427,121 @@ impl Payments<'_> {
         ))
     }
 
-    /// The provider refunded outside the engine (its dashboard): record it in full.
-    async fn mark_refunded_by_provider(
+    /// Refunds the provider reports (its running total) that this shop has not recorded yet,
+    /// made outside the engine (the provider's dashboard); a refund made here is recorded
+    /// already and changes nothing. Refunded in full, the order is marked refunded.
+    async fn record_provider_refunds(
         &self,
         mut payment: Payment,
+        refunded: Money,
+        reference: Option<String>,
     ) -> Result<Payment, CommerceError> {
-        let left = payment.refundable();
-        if !left.is_zero() {
-            let now = self.shop.now();
-            payment
-                .add_refund(
-                    Refund {
-                        id: self.shop.new_id(),
-                        amount: left,
-                        provider_reference: None,
-                        created_at: now,
-                    },
-                    now,
-                )
-                .map_err(|e| CommerceError::Conflict(e.to_string()))?;
-            self.shop.ports.payments.update_payment(&payment).await?;
+        let known = payment.refunded();
+        let missing = refunded
+            .checked_sub(&known)
+            .map_err(|e| CommerceError::Conflict(e.to_string()))?;
+        if missing.is_zero() || missing.is_negative() {
+            return Ok(payment);
         }
-        if let Some(mut order) = self.shop.ports.orders.order(payment.order_id).await? {
-            if order.status.can_become(OrderStatus::Refunded) {
-                let now = self.shop.now();
+        let now = self.shop.now();
+        let refundable = payment.refundable();
+        // Never more than was captured, whatever the report says.
+        let amount = if missing.amount() > refundable.amount() {
+            refundable
+        } else {
+            missing
+        };
+        if amount.is_zero() {
+            return Ok(payment);
+        }
+        payment
+            .add_refund(
+                Refund {
+                    id: self.shop.new_id(),
+                    amount,
+                    provider_reference: reference,
+                    created_at: now,
+                },
+                now,
+            )
+            .map_err(|e| CommerceError::Conflict(e.to_string()))?;
+        self.shop.ports.payments.update_payment(&payment).await?;
+        self.shop
+            .ports
+            .events
+            .publish(DomainEvent::PaymentStatusChanged {
+                payment_id: payment.id,
+                order_id: payment.order_id,
+                status: payment.status,
+                at: now,
+            });
+        self.follow_refund_on_order(&payment).await?;
+        Ok(payment)
+    }
+
+    /// The order after a refund: refunded in full, it is `refunded`; in part, it says so.
+    async fn follow_refund_on_order(&self, payment: &Payment) -> Result<(), CommerceError> {
+        for _ in 0..3 {
+            let Some(mut order) = self.shop.ports.orders.order(payment.order_id).await? else {
+                return Ok(());
+            };
+            let now = self.shop.now();
+            let to_refunded = payment.status == PaymentStatus::Refunded
+                && order.status.can_become(OrderStatus::Refunded);
+            // A refunded order that still held units gives them back.
+            let stock = if to_refunded {
+                let stock = order.status.stock_movement_to(OrderStatus::Refunded);
                 order.transition(OrderStatus::Refunded, now)?;
-                order.payment_status = payment.status;
-                self.shop
-                    .ports
-                    .orders
-                    .update_order(&order, StockMovement::None)
-                    .await?;
-                self.shop
-                    .ports
-                    .events
-                    .publish(DomainEvent::OrderStatusChanged {
-                        order_id: order.id,
-                        status: OrderStatus::Refunded,
-                        at: now,
-                    });
+                stock
+            } else if order.payment_status == payment.status {
+                return Ok(());
+            } else {
+                StockMovement::None
+            };
+            order.payment_status = payment.status;
+            match self.shop.ports.orders.update_order(&order, stock).await {
+                Ok(_) => {
+                    if to_refunded {
+                        self.shop
+                            .ports
+                            .events
+                            .publish(DomainEvent::OrderStatusChanged {
+                                order_id: order.id,
+                                status: OrderStatus::Refunded,
+                                at: now,
+                            });
+                    }
+                    return Ok(());
+                }
+                Err(StorageError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(payment)
+        Err(CommerceError::Conflict(
+            "the order kept changing; the refund is recorded".into(),
+        ))
+    }
+
+    /// Gives up the order's open payments (it was cancelled): cancelled at the provider, so
+    /// they can no longer be paid, and here. A provider that cannot be reached now is not a
+    /// reason to keep the order: a payment that still succeeds later is refunded at once.
+    pub(crate) async fn cancel_open(&self, order_id: OrderId) -> Result<(), CommerceError> {
+        let open: Vec<Payment> = self
+            .shop
+            .ports
+            .payments
+            .payments_of_order(order_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.status.is_open())
+            .collect();
+        for payment in open {
+            if self.shop.ports.gateway.cancel(&payment).await.is_ok() {
+                self.apply_status(payment, PaymentStatus::Cancelled, None)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The order's captured payment.

@@ -985,39 +985,35 @@ async fn a_provider_event_and_a_confirmation_converge_on_one_paid_order() {
     );
     let event = ProviderEvent {
         event_id: "evt_1".into(),
+        payment_id: None,
         reference: payment.provider_reference.clone().unwrap(),
-        status: PaymentStatus::Succeeded,
-        failure_reason: None,
+        kind: ProviderEventKind::Succeeded {
+            amount: payment.amount,
+            reference: None,
+        },
     };
-    assert!(payments
-        .apply_provider_event(event.clone())
-        .await
-        .unwrap()
-        .is_some());
-    assert!(
-        payments
-            .apply_provider_event(event)
-            .await
-            .unwrap()
-            .is_none(),
+    assert!(matches!(
+        payments.apply_provider_event(event.clone()).await.unwrap(),
+        WebhookOutcome::Applied(_)
+    ));
+    assert_eq!(
+        payments.apply_provider_event(event).await.unwrap(),
+        WebhookOutcome::Duplicate,
         "an event applies once"
     );
     // A late failure report does not undo the success.
     let late = ProviderEvent {
         event_id: "evt_0".into(),
-        reference: payment.provider_reference.clone().unwrap(),
-        status: PaymentStatus::Failed,
-        failure_reason: Some("card declined".into()),
+        payment_id: Some(payment.id),
+        reference: "another reference".into(),
+        kind: ProviderEventKind::Failed {
+            reason: Some("card declined".into()),
+        },
     };
-    assert_eq!(
-        payments
-            .apply_provider_event(late)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        PaymentStatus::Succeeded
-    );
+    match payments.apply_provider_event(late).await.unwrap() {
+        WebhookOutcome::Applied(p) => assert_eq!(p.status, PaymentStatus::Succeeded),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         payments.confirm(&ada, payment.id).await.unwrap().status,
         PaymentStatus::Succeeded
@@ -1358,4 +1354,260 @@ async fn settings_are_kept_for_their_ttl_and_own_changes_apply_at_once() {
     assert_eq!(writer.settings().await.unwrap().name, "Corner Shop");
     assert_eq!(cached.settings().await.unwrap().name, "Commerce");
     assert_eq!(fresh.settings().await.unwrap().name, "Corner Shop");
+}
+
+/// A provider event about `payment`, found by its reference.
+fn provider_event(
+    id: &str,
+    payment: &crate::payment::Payment,
+    kind: ProviderEventKind,
+) -> ProviderEvent {
+    ProviderEvent {
+        event_id: id.into(),
+        payment_id: None,
+        reference: payment.provider_reference.clone().unwrap(),
+        kind,
+    }
+}
+
+fn money(text: &str) -> crate::money::Money {
+    crate::money::Money::parse(text, crate::money::Currency::USD).unwrap()
+}
+
+#[tokio::test]
+async fn a_reported_success_of_another_amount_is_refused_and_changes_nothing() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    let payment = payments.create_intent(&ada, order.id).await.unwrap();
+    let cheaper = provider_event(
+        "evt_1",
+        &payment,
+        ProviderEventKind::Succeeded {
+            amount: money("1.00"),
+            reference: None,
+        },
+    );
+    assert!(matches!(
+        payments.apply_provider_event(cheaper).await.unwrap(),
+        WebhookOutcome::Refused(_)
+    ));
+    let order = shop.commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Pending);
+    let eur = provider_event(
+        "evt_2",
+        &payment,
+        ProviderEventKind::Succeeded {
+            amount: crate::money::Money::parse("30.00", crate::money::Currency::EUR).unwrap(),
+            reference: None,
+        },
+    );
+    assert!(matches!(
+        payments.apply_provider_event(eur).await.unwrap(),
+        WebhookOutcome::Refused(_)
+    ));
+    assert_eq!(
+        shop.commerce
+            .orders()
+            .order(&ada, order.id)
+            .await
+            .unwrap()
+            .status,
+        OrderStatus::Pending
+    );
+}
+
+#[tokio::test]
+async fn refunds_made_at_the_provider_are_recorded_by_their_running_total() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    let payment = payments.create_intent(&ada, order.id).await.unwrap();
+    let total = payment.amount;
+    let refunded = |n: &str, id: &str| {
+        provider_event(
+            id,
+            &payment,
+            ProviderEventKind::Refunded {
+                captured: total,
+                refunded: money(n),
+                refund_reference: Some(format!("re_{id}")),
+            },
+        )
+    };
+    // The refund report arrives before the success report: it proves the capture.
+    payments
+        .apply_provider_event(refunded("10.00", "a"))
+        .await
+        .unwrap();
+    let order_now = shop.commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order_now.status, OrderStatus::Paid);
+    assert_eq!(order_now.payment_status, PaymentStatus::PartiallyRefunded);
+    // The late success and a repeated running total change nothing.
+    let late = provider_event(
+        "b",
+        &payment,
+        ProviderEventKind::Succeeded {
+            amount: total,
+            reference: None,
+        },
+    );
+    payments.apply_provider_event(late).await.unwrap();
+    payments
+        .apply_provider_event(refunded("10.00", "c"))
+        .await
+        .unwrap();
+    let stored = payments.payment(&ada, payment.id).await.unwrap();
+    assert_eq!(stored.refunded(), money("10.00"));
+    // Then the rest: the order is refunded and its units come back.
+    match payments
+        .apply_provider_event(refunded("30.00", "d"))
+        .await
+        .unwrap()
+    {
+        WebhookOutcome::Applied(p) => {
+            assert_eq!(p.status, PaymentStatus::Refunded);
+            assert_eq!(p.refunds.len(), 2);
+            assert_eq!(p.refunds[1].amount, money("20.00"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let order_now = shop.commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order_now.status, OrderStatus::Refunded);
+    let lamp = shop
+        .commerce
+        .catalog()
+        .product(&ada, lamp.id)
+        .await
+        .unwrap();
+    assert_eq!(lamp.inventory_count, 5);
+}
+
+#[tokio::test]
+async fn a_second_payment_of_a_paid_order_is_given_back() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    let first = payments.create_intent(&ada, order.id).await.unwrap();
+    // A second, separate payment of the same order (as a hosted session would be).
+    let second = payments.start(&order).await.unwrap();
+    for (i, p) in [&first, &second].into_iter().enumerate() {
+        let paid = provider_event(
+            &format!("evt_{i}"),
+            p,
+            ProviderEventKind::Succeeded {
+                amount: p.amount,
+                reference: None,
+            },
+        );
+        payments.apply_provider_event(paid).await.unwrap();
+    }
+    let first = payments.payment(&ada, first.id).await.unwrap();
+    let second = payments.payment(&ada, second.id).await.unwrap();
+    assert_eq!(first.status, PaymentStatus::Succeeded);
+    assert_eq!(
+        second.status,
+        PaymentStatus::Refunded,
+        "paid twice: given back"
+    );
+    let order = shop.commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+}
+
+#[tokio::test]
+async fn cancelling_a_pending_order_gives_up_its_open_payment() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    let payment = payments.create_intent(&ada, order.id).await.unwrap();
+    shop.commerce.orders().cancel(&ada, order.id).await.unwrap();
+    assert_eq!(
+        payments.payment(&ada, payment.id).await.unwrap().status,
+        PaymentStatus::Cancelled
+    );
+    // Paid at the provider anyway (a race): refunded at once, the order stays cancelled.
+    let paid = provider_event(
+        "evt_late",
+        &payment,
+        ProviderEventKind::Succeeded {
+            amount: payment.amount,
+            reference: None,
+        },
+    );
+    payments.apply_provider_event(paid).await.unwrap();
+    assert_eq!(
+        shop.commerce
+            .orders()
+            .order(&ada, order.id)
+            .await
+            .unwrap()
+            .status,
+        OrderStatus::Cancelled
+    );
+}
+
+#[tokio::test]
+async fn the_test_provider_takes_no_webhooks_and_no_hosted_checkout() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let payments = shop.commerce.payments();
+    assert_eq!(
+        payments
+            .receive_webhook("stripe", None, b"{}")
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        payments
+            .receive_webhook("test", None, b"{}")
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        payments
+            .create_hosted_checkout(&ada, order.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "conflict"
+    );
 }
