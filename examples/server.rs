@@ -17,6 +17,7 @@ use commerce::postgres::{PgOptions, PgStore};
 use commerce::promotion::{PromotionClass, PromotionDraft};
 use commerce::service::CommerceBuilder;
 use commerce::sqlite::SqliteStore;
+use commerce::stripe::{StripeConfig, StripeGateway};
 use commerce::{Caller, Commerce, CommerceError, Currency};
 use poem::listener::TcpListener;
 use rust_decimal::Decimal;
@@ -42,6 +43,16 @@ Each option may also be given as the environment variable shown.
   --smtp-url URL           COMMERCE_SMTP_URL        send mail by SMTP instead: smtp://,
                                                     smtp+starttls:// or smtps://[user:pass@]host[:port]
   --mail-from ADDR         COMMERCE_MAIL_FROM       the sender [Commerce <shop@localhost>]
+  --stripe-secret-key KEY  STRIPE_SECRET_KEY        take payments through Stripe (with the next);
+                                                    without, the built-in test provider
+  --stripe-webhook-secret S STRIPE_WEBHOOK_SECRET   the webhook endpoint's signing secret
+                                                    (POST /api/webhooks/stripe)
+  --stripe-api-base URL    STRIPE_API_BASE          Stripe's API [https://api.stripe.com]
+                                                    (a fake Stripe in tests)
+  --checkout-success-url U COMMERCE_CHECKOUT_SUCCESS_URL  where Stripe Checkout returns a paying
+                                                    customer; {ORDER_ID} is the order's id
+                                                    [http://BIND/orders/{ORDER_ID}?checkout=success]
+  --checkout-cancel-url U  COMMERCE_CHECKOUT_CANCEL_URL   where it returns one who gives up
   --admin-email EMAIL      COMMERCE_ADMIN_EMAIL     create this admin at start if missing
   --admin-password PASS    COMMERCE_ADMIN_PASSWORD  its password (8 to 128 characters)
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
@@ -78,8 +89,27 @@ impl std::fmt::Display for Database {
     }
 }
 
+/// Stripe's settings, when payments go through it.
+struct Stripe {
+    secret_key: String,
+    webhook_secret: String,
+    api_base: Option<String>,
+    success_url: String,
+    cancel_url: String,
+}
+
+impl std::fmt::Debug for Stripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys are never shown.
+        f.debug_struct("Stripe")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug)]
 struct Config {
+    stripe: Option<Stripe>,
     bind: String,
     data_dir: PathBuf,
     database: Database,
@@ -122,6 +152,11 @@ fn config() -> Result<Config, String> {
             "--mail-dir" => "mail_dir",
             "--smtp-url" => "smtp_url",
             "--mail-from" => "mail_from",
+            "--stripe-secret-key" => "stripe_secret_key",
+            "--stripe-webhook-secret" => "stripe_webhook_secret",
+            "--stripe-api-base" => "stripe_api_base",
+            "--checkout-success-url" => "checkout_success_url",
+            "--checkout-cancel-url" => "checkout_cancel_url",
             other => return Err(format!("unknown option {other} (see --help)")),
         };
         let value = match inline {
@@ -180,9 +215,32 @@ fn config() -> Result<Config, String> {
         (None, None) => None,
         _ => return Err("give both the admin email and the admin password, or neither".into()),
     };
+    let bind = setting("bind", "COMMERCE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let stripe = match (
+        setting("stripe_secret_key", "STRIPE_SECRET_KEY"),
+        setting("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET"),
+    ) {
+        (Some(secret_key), Some(webhook_secret)) => Some(Stripe {
+            secret_key,
+            webhook_secret,
+            api_base: setting("stripe_api_base", "STRIPE_API_BASE"),
+            success_url: setting("checkout_success_url", "COMMERCE_CHECKOUT_SUCCESS_URL")
+                .unwrap_or_else(|| format!("http://{bind}/orders/{{ORDER_ID}}?checkout=success")),
+            cancel_url: setting("checkout_cancel_url", "COMMERCE_CHECKOUT_CANCEL_URL")
+                .unwrap_or_else(|| format!("http://{bind}/orders/{{ORDER_ID}}?checkout=cancelled")),
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "Stripe needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or neither, for the built-in test provider)"
+                    .into(),
+            )
+        }
+    };
     Ok(Config {
+        stripe,
         data_dir: data_dir.clone(),
-        bind: setting("bind", "COMMERCE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+        bind,
         database,
         currency,
         admin,
@@ -249,6 +307,19 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("{}: {e}", config.mail_dir.display()))?,
         ),
     };
+    let builder = match &config.stripe {
+        Some(stripe) => {
+            let mut settings =
+                StripeConfig::new(stripe.secret_key.clone(), stripe.webhook_secret.clone());
+            if let Some(base) = &stripe.api_base {
+                settings.client.api_base = base.clone();
+            }
+            settings.checkout_success_url = stripe.success_url.clone();
+            settings.checkout_cancel_url = stripe.cancel_url.clone();
+            builder.gateway(Arc::new(StripeGateway::new(settings)?))
+        }
+        None => builder,
+    };
     let shop = builder
         .token_issuer(Arc::new(issuer))
         .mailer(mailer)
@@ -274,8 +345,18 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("seeded a demo shop with {seeded} products");
         }
     }
+    let payments = match &config.stripe {
+        Some(stripe) => format!(
+            "payments through Stripe at {}",
+            stripe
+                .api_base
+                .as_deref()
+                .unwrap_or("https://api.stripe.com")
+        ),
+        None => "payments through the built-in test provider".into(),
+    };
     eprintln!(
-        "commerce on http://{} ({} in {}), API docs at http://{}/docs",
+        "commerce on http://{} ({} in {}, {payments}), API docs at http://{}/docs",
         config.bind, settings.currency, config.database, config.bind
     );
     poem::Server::new(TcpListener::bind(config.bind.clone()))

@@ -38,6 +38,11 @@ pub use commerce_sqlx as postgres;
 #[cfg(feature = "http")]
 pub use commerce_http as http;
 
+/// Payments through Stripe, and a fake Stripe for tests with its feature `fake` (feature
+/// `stripe`).
+#[cfg(feature = "stripe")]
+pub use commerce_stripe as stripe;
+
 /// Mail adapters: files in a directory, SMTP with feature `smtp` (feature `mail`).
 #[cfg(feature = "mail")]
 pub use commerce_mail as mail;

@@ -23,6 +23,13 @@ const SECRET: &str = "a-secret-shared-by-every-server-of-the-shop";
 const TEXAS: &str = r#"{"full_name": "Ana Lima", "line1": "1 Main St", "city": "Austin",
     "region": "TX", "postal_code": "78701", "country": "US"}"#;
 
+/// An HTTP client (the Stripe adapter in this build leaves reqwest's TLS provider to be set
+/// for the process).
+fn http_client() -> reqwest::Client {
+    commerce::stripe::install_tls_provider();
+    reqwest::Client::new()
+}
+
 fn server_url() -> String {
     std::env::var("COMMERCE_TEST_DATABASE_URL")
         .expect("COMMERCE_TEST_DATABASE_URL names a PostgreSQL server")
@@ -82,7 +89,7 @@ impl ServerProcess {
             base: format!("http://127.0.0.1:{port}"),
             data_dir,
         };
-        let http = reqwest::Client::new();
+        let http = http_client();
         for _ in 0..300 {
             if let Ok(r) = http.get(format!("{}/health", server.base)).send().await {
                 if r.status().is_success() {
@@ -203,7 +210,7 @@ async fn two_servers_on_one_database_act_as_one_shop() {
         ServerProcess::start(db.url(), true),
         ServerProcess::start(db.url(), false)
     );
-    let http = reqwest::Client::new();
+    let http = http_client();
     let admin = admin_token(&http, &a.base).await;
 
     // A change made through A is what B reads next, though B kept the page it served.
@@ -486,7 +493,7 @@ async fn a_lost_database_is_503_and_the_server_recovers_by_itself() {
     let db = TemporaryDatabase::create(&server_url(), 12).await.unwrap();
     let (proxy, through) = Proxy::in_front_of(db.url()).await;
     let server = ServerProcess::start(&through, false).await;
-    let http = reqwest::Client::new();
+    let http = http_client();
     let admin = admin_token(&http, &server.base).await;
     let created = call(
         &http,
@@ -679,7 +686,7 @@ async fn a_client_spread_over_two_servers_gets_the_rate_once() {
     };
     let a = api_on(db.url(), config.clone()).await;
     let b = api_on(db.url(), config).await;
-    let http = reqwest::Client::new();
+    let http = http_client();
     // Two seconds of a request every 10 ms, alternately to each: 100 a second in all. Each
     // server alone would let in 20 a second of its 50; together they must let in 20 of 100.
     let started = Instant::now();

@@ -80,6 +80,37 @@ pub async fn read_capped(body: &mut RequestBody, limit: usize) -> poem::Result<V
     Ok(bytes)
 }
 
+/// A body kept as the bytes that were sent, for a provider's webhook: its signature is over
+/// these exact bytes, checked before anything is parsed. Capped like a JSON body.
+pub struct RawJson(pub Vec<u8>);
+
+impl Payload for RawJson {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        JsonBody::<serde_json::Value>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        <poem_openapi::types::Any<serde_json::Value> as Type>::schema_ref()
+    }
+}
+
+impl ParsePayload for RawJson {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request
+            .data::<BodyLimits>()
+            .copied()
+            .unwrap_or_default()
+            .json_bytes;
+        Ok(RawJson(read_capped(body, limit).await?))
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(RawJson,);
+
 /// Parses a JSON document into `T`, with the API's errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that broken JSON is told apart from a wrong shape.

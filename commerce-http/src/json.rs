@@ -692,8 +692,12 @@ pub struct PaymentJson {
     /// Handed to the provider's client library to confirm the payment.
     #[oai(nullable)]
     pub client_secret: Option<String>,
-    /// `requires_payment`, `processing`, `succeeded`, `failed`, `refunded` or `partially_refunded`.
+    /// `requires_payment`, `processing`, `succeeded`, `failed`, `refunded`,
+    /// `partially_refunded` or `cancelled`.
     pub status: String,
+    /// For a payment made on the provider's own page (Stripe Checkout): that page.
+    #[oai(nullable)]
+    pub checkout_url: Option<String>,
     pub amount: MoneyJson,
     pub refunds: Vec<RefundJson>,
     #[oai(nullable)]
@@ -707,6 +711,7 @@ impl From<Payment> for PaymentJson {
         Self {
             id: p.id.as_uuid(),
             order_id: p.order_id.as_uuid(),
+            checkout_url: p.checkout_url,
             provider: p.provider,
             provider_reference: p.provider_reference,
             client_secret: p.client_secret,

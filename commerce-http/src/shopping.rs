@@ -4,7 +4,7 @@
 use commerce_core::ids::ShippingMethodId;
 use commerce_core::ids::{AddressId, CartItemId, OrderId, PaymentId, ProductId, VariantId};
 use commerce_core::service::{
-    CartOwner, CartView, CheckoutRequest, Delivery, DirectOrder, ItemRequest,
+    CartOwner, CartView, CheckoutRequest, Delivery, DirectOrder, ItemRequest, WebhookOutcome,
 };
 use commerce_core::{Caller, Commerce};
 use poem_openapi::param::{Header, Path, Query};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
-use crate::body::{JsonBody, Reply};
+use crate::body::{JsonBody, RawJson, Reply};
 use crate::catalog::page;
 use crate::common::{etag, if_match, PathId};
 use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
@@ -129,6 +129,35 @@ pub struct OrderBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct IntentBody {
     pub order_id: Uuid,
+}
+
+/// What a provider's webhook is told.
+#[derive(Debug, Object, serde::Serialize)]
+pub struct WebhookReceived {
+    /// Always true: the event is acknowledged (applied now, or seen before, or of a kind
+    /// the shop does not act on), so the provider stops sending it.
+    pub received: bool,
+}
+
+/// A hosted payment page (Stripe Checkout) for an order.
+#[derive(Debug, Object, serde::Serialize)]
+pub struct HostedCheckoutJson {
+    pub payment_id: Uuid,
+    /// `stripe`, ...
+    pub provider: String,
+    /// The provider's id of the session (`cs_...`).
+    pub session_id: String,
+    /// Where to send the customer to pay.
+    pub url: String,
+}
+
+#[derive(ApiResponse)]
+pub enum HostedCheckoutCreated {
+    #[oai(status = 201)]
+    Created(
+        Reply<HostedCheckoutJson>,
+        #[oai(header = "Location")] String,
+    ),
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -451,6 +480,34 @@ pub struct PaymentsApi {
     pub shop: Commerce,
 }
 
+impl PaymentsApi {
+    async fn webhook(
+        &self,
+        provider: &str,
+        signature: Option<String>,
+        body: &[u8],
+    ) -> Result<Reply<WebhookReceived>, ApiError> {
+        match self
+            .shop
+            .payments()
+            .receive_webhook(provider, signature, body)
+            .await?
+        {
+            WebhookOutcome::Refused(why) => {
+                tracing::warn!(provider, %why, "a provider event was not applied");
+            }
+            WebhookOutcome::UnknownPayment => {
+                tracing::info!(
+                    provider,
+                    "a provider event about a payment this shop does not have"
+                );
+            }
+            WebhookOutcome::Applied(_) | WebhookOutcome::Ignored | WebhookOutcome::Duplicate => {}
+        }
+        Ok(Reply(WebhookReceived { received: true }))
+    }
+}
+
 #[OpenApi(tag = "ShoppingTags::Payments")]
 impl PaymentsApi {
     /// Creates the payment of a pending order with the provider.
@@ -485,6 +542,57 @@ impl PaymentsApi {
             (caller, _) => payments.confirm(caller, id).await?,
         };
         Ok(Reply(payment.into()))
+    }
+
+    /// Stripe's events (`payment_intent.succeeded`, `.payment_failed`, `.canceled`,
+    /// `charge.refunded`, `checkout.session.completed`, ...), verified by the
+    /// `Stripe-Signature` header over the raw body before anything is parsed (400
+    /// `invalid_signature` when missing, wrong or older than 300 s). Each event id is applied
+    /// once; kinds the shop does not act on are acknowledged. 503 when storage is down, so
+    /// that Stripe sends it again.
+    #[oai(path = "/webhooks/stripe", method = "post")]
+    async fn stripe_webhook(
+        &self,
+        #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
+        body: RawJson,
+    ) -> Result<Reply<WebhookReceived>, ApiError> {
+        self.webhook("stripe", signature.0, &body.0).await
+    }
+
+    /// Seed 004's path of `POST /api/webhooks/stripe`.
+    #[oai(path = "/payment/webhook", method = "post", deprecated)]
+    async fn payment_webhook(
+        &self,
+        #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
+        body: RawJson,
+    ) -> Result<Reply<WebhookReceived>, ApiError> {
+        self.webhook("stripe", signature.0, &body.0).await
+    }
+
+    /// A payment page hosted by the provider (Stripe Checkout) for a pending order the caller
+    /// owns: its lines and total. 409 when the provider has no hosted checkout (the built-in
+    /// test provider). `checkout.session.completed`, paid, marks the order paid.
+    #[oai(path = "/payment/checkout", method = "post")]
+    async fn hosted_checkout(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<IntentBody>,
+    ) -> Result<HostedCheckoutCreated, ApiError> {
+        let hosted = self
+            .shop
+            .payments()
+            .create_hosted_checkout(&auth.0, OrderId::from(body.0.order_id))
+            .await?;
+        let location = format!("/api/payments/{}", hosted.payment.id);
+        Ok(HostedCheckoutCreated::Created(
+            Reply(HostedCheckoutJson {
+                payment_id: hosted.payment.id.as_uuid(),
+                provider: hosted.payment.provider,
+                session_id: hosted.payment.provider_reference.unwrap_or_default(),
+                url: hosted.url,
+            }),
+            location,
+        ))
     }
 
     /// One payment, to whoever may see its order.

@@ -9,6 +9,7 @@ mod idempotency;
 mod malformed;
 mod openapi;
 mod shopping;
+mod stripe;
 mod support;
 
 const BACKEND: support::Backend = support::Backend::Sqlite;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::support::{start, Server};
 
 /// The admin sets up shipping, tax and a code through the API.
-async fn set_up_shop(s: &Server, admin: &str) -> (String, String) {
+pub(crate) async fn set_up_shop(s: &Server, admin: &str) -> (String, String) {
     let standard = s
         .call(Method::POST, "/api/admin/shipping-methods")
         .token(admin)
@@ -61,7 +61,7 @@ fn money(v: &Value) -> (&str, &str) {
     )
 }
 
-const TEXAS: &str = r#"{"full_name": "Ana Lima", "line1": "1 Main St", "city": "Austin",
+pub(crate) const TEXAS: &str = r#"{"full_name": "Ana Lima", "line1": "1 Main St", "city": "Austin",
     "region": "TX", "postal_code": "78701", "country": "US"}"#;
 
 #[tokio::test]

@@ -65,9 +65,23 @@ pub async fn fresh_storage() -> commerce_core::service::CommerceBuilder {
 }
 
 pub async fn start_with(config: ApiConfig) -> Server {
+    start_shop(config, |builder| builder).await
+}
+
+/// The server with another payment provider than the built-in test one.
+#[allow(dead_code)]
+pub async fn start_with_gateway(gateway: Arc<dyn commerce_core::ports::PaymentGateway>) -> Server {
+    start_shop(ApiConfig::default(), |builder| builder.gateway(gateway)).await
+}
+
+async fn start_shop(
+    config: ApiConfig,
+    adapt: impl FnOnce(
+        commerce_core::service::CommerceBuilder,
+    ) -> commerce_core::service::CommerceBuilder,
+) -> Server {
     let mail_dir = std::env::temp_dir().join(format!("commerce-it-mail-{}", uuid::Uuid::new_v4()));
-    let shop = fresh_storage()
-        .await
+    let shop = adapt(fresh_storage().await)
         .token_issuer(Arc::new(
             JwtIssuer::new(&[42u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap(),
         ))
@@ -94,7 +108,7 @@ pub async fn start_with(config: ApiConfig) -> Server {
         base: format!("http://{addr}"),
         shop,
         admin: Caller::user(admin.id, admin.role),
-        http: reqwest::Client::new(),
+        http: client(),
         mail_dir,
     }
 }
@@ -104,6 +118,13 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.mail_dir);
     }
+}
+
+/// An HTTP client. Stripe's adapter, in this build, leaves reqwest without a TLS provider
+/// of its own; it sets ring for the process (commerce_stripe::install_tls_provider).
+pub fn client() -> reqwest::Client {
+    commerce_stripe::install_tls_provider();
+    reqwest::Client::new()
 }
 
 /// A response, read whole.

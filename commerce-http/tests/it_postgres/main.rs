@@ -24,6 +24,9 @@ mod openapi;
 #[path = "../it/shopping.rs"]
 mod shopping;
 #[cfg(postgres_tests)]
+#[path = "../it/stripe.rs"]
+mod stripe;
+#[cfg(postgres_tests)]
 #[path = "../it/support.rs"]
 mod support;
 
