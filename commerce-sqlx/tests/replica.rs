@@ -34,9 +34,9 @@ fn is_root() -> bool {
 
 /// Runs a PostgreSQL tool, as the `postgres` user when this test runs as root (the server
 /// refuses to run as root).
-fn pg(tool: &str, args: &[&str]) {
+fn run_pg(tool: &str, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
     let path = bin_dir().join(tool);
-    let status = if is_root() {
+    if is_root() {
         Command::new("runuser")
             .args(["-u", "postgres", "--"])
             .arg(&path)
@@ -45,7 +45,10 @@ fn pg(tool: &str, args: &[&str]) {
     } else {
         Command::new(&path).args(args).status()
     }
-    .unwrap_or_else(|e| panic!("{tool}: {e}"));
+}
+
+fn pg(tool: &str, args: &[&str]) {
+    let status = run_pg(tool, args).unwrap_or_else(|e| panic!("{tool}: {e}"));
     assert!(status.success(), "{tool} {args:?} failed");
 }
 
@@ -161,17 +164,7 @@ impl Drop for Pair {
     fn drop(&mut self) {
         for name in ["replica", "primary"] {
             let dir = self.dir(name);
-            let path = bin_dir().join("pg_ctl");
-            let args = ["-D", dir.as_str(), "-m", "immediate", "-w", "stop"];
-            let _ = if is_root() {
-                Command::new("runuser")
-                    .args(["-u", "postgres", "--"])
-                    .arg(&path)
-                    .args(args)
-                    .status()
-            } else {
-                Command::new(&path).args(args).status()
-            };
+            let _ = run_pg("pg_ctl", &["-D", &dir, "-m", "immediate", "-w", "stop"]);
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
