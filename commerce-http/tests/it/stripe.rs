@@ -325,13 +325,27 @@ async fn a_checkout_session_pays_the_order_on_stripes_page() {
     let (s, stripe) = shop_on_stripe().await;
     let (placed, customer) = checkout(&s).await;
     let order_id = placed["order"]["id"].as_str().unwrap().to_string();
+    let key = uuid::Uuid::new_v4().to_string();
     let hosted = s
         .call(Method::POST, "/api/payment/checkout")
         .token(&customer)
+        .header("Idempotency-Key", &key)
         .json(json!({"order_id": order_id}))
         .send()
         .await;
     let hosted = hosted.expect(StatusCode::CREATED, None).clone();
+    // A retry of the same request is the same session, not a second one.
+    let retried = s
+        .call(Method::POST, "/api/payment/checkout")
+        .token(&customer)
+        .header("Idempotency-Key", &key)
+        .json(json!({"order_id": order_id}))
+        .send()
+        .await;
+    assert_eq!(
+        retried.expect(StatusCode::CREATED, None)["session_id"],
+        hosted["session_id"]
+    );
     assert_eq!(hosted["provider"], "stripe");
     let session_id = hosted["session_id"].as_str().unwrap().to_string();
     assert!(session_id.starts_with("cs_"));
