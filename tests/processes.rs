@@ -709,3 +709,29 @@ async fn a_client_spread_over_two_servers_gets_the_rate_once() {
         "about 40 (20 a second) should pass, not 80 (20 a second each): {admitted} of {sent}"
     );
 }
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[test]
+fn a_server_whose_database_cannot_be_reached_says_so_and_exits() {
+    let data_dir = std::env::temp_dir().join(format!("commerce-proc-{}", uuid::Uuid::new_v4()));
+    // Nothing listens on port 1 of loopback.
+    let out = Command::new(server_binary())
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args(["--bind", "127.0.0.1:0"])
+        .args(["--database-url", "postgres://shop:s3cret@127.0.0.1:1/shop"])
+        .output()
+        .expect("the server runs");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cannot reach PostgreSQL at"), "{said}");
+    assert!(said.contains("127.0.0.1:1"), "{said}");
+    assert!(
+        !said.contains("s3cret"),
+        "the password is not shown: {said}"
+    );
+}
