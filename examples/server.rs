@@ -359,10 +359,19 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         "commerce on http://{} ({} in {}, {payments}), API docs at http://{}/docs",
         config.bind, settings.currency, config.database, config.bind
     );
+    // Order event streams end as the shutdown begins, so it does not wait for them.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let api = ApiConfig {
+        shutdown: Some(stopped),
+        ..ApiConfig::default()
+    };
     poem::Server::new(TcpListener::bind(config.bind.clone()))
         .run_with_graceful_shutdown(
-            commerce::http::routes(shop, ApiConfig::default()),
-            shutdown(),
+            commerce::http::routes(shop, api),
+            async move {
+                shutdown().await;
+                let _ = stopping.send(true);
+            },
             Some(Duration::from_secs(10)),
         )
         .await?;

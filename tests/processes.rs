@@ -341,6 +341,49 @@ async fn two_servers_on_one_database_act_as_one_shop() {
         "B's OrderPlaced never reached this process"
     );
 
+    // A watcher of the order on B sees a change made through A, within a second.
+    let mut stream = http
+        .get(format!("{}/api/orders/{order_id}/events", b.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut seen = String::new();
+    while !seen.contains("\"pending\"") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("the current status")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let cancelled = call(
+        &http,
+        Method::PUT,
+        format!("{}/api/admin/orders/{order_id}/status", a.base),
+        Some(&admin),
+        &[],
+        Some(json!({"status": "cancelled"})),
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let changed = Instant::now();
+    while !seen.contains("\"cancelled\"") {
+        let chunk = tokio::time::timeout(Duration::from_secs(1), stream.chunk())
+            .await
+            .expect("the change reached B's stream within a second")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    eprintln!(
+        "a status change through A reached B's stream after {:?}",
+        changed.elapsed()
+    );
+    assert!(seen.contains("id: 2"), "{seen}");
+    drop(stream);
+
     // One Idempotency-Key sent to both at once: one order, and both answers tell of it.
     let cart = guest_cart(&http, &a.base, &product).await;
     let key = uuid::Uuid::new_v4().to_string();
@@ -419,7 +462,6 @@ async fn two_servers_on_one_database_act_as_one_shop() {
         .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     }
-    let _ = order_id;
 }
 
 /// A TCP proxy on 127.0.0.1 in front of the database that can be cut (every connection

@@ -38,12 +38,31 @@ pub use body::BodyLimits;
 pub use cache::CatalogCacheLimits;
 
 /// What the API can be tuned with; the defaults are those of ../shared/API.md.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub body: BodyLimits,
     pub login: LoginLimits,
     pub clients: limits::ClientLimits,
     pub catalog_cache: CatalogCacheLimits,
+    /// Long-lived responses (order event streams) end when this turns true, so that a
+    /// graceful shutdown does not wait for them.
+    pub shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    /// How often an idle order event stream sends a comment line, so that proxies keep it
+    /// open [15 s].
+    pub order_events_keep_alive: std::time::Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body: BodyLimits::default(),
+            login: LoginLimits::default(),
+            clients: limits::ClientLimits::default(),
+            catalog_cache: CatalogCacheLimits::default(),
+            shutdown: None,
+            order_events_keep_alive: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 /// The whole API: `/api/...`, `/health`, `/ready`, `/metrics`, `/openapi.json` and `/docs`.
@@ -68,7 +87,11 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
             },
             accounts::UsersApi { shop: shop.clone() },
             shopping::ShoppingApi { shop: shop.clone() },
-            shopping::OrdersApi { shop: shop.clone() },
+            shopping::OrdersApi {
+                shop: shop.clone(),
+                shutdown: config.shutdown.clone(),
+                keep_alive: config.order_events_keep_alive,
+            },
             shopping::PaymentsApi { shop: shop.clone() },
             admin::AdminApi { shop: shop.clone() },
         ),

@@ -8,6 +8,8 @@ use commerce_core::service::{
 };
 use commerce_core::{Caller, Commerce};
 use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::EventStream;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -410,6 +412,23 @@ impl ShoppingApi {
 
 pub struct OrdersApi {
     pub shop: Commerce,
+    /// Order event streams end when this turns true (the server is shutting down).
+    pub shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    /// How often an idle order event stream sends a comment, so that proxies keep it open.
+    pub keep_alive: std::time::Duration,
+}
+
+/// One change of an order's status on its event stream.
+#[derive(Debug, Object, serde::Serialize)]
+pub struct OrderStatusEventJson {
+    pub order_id: Uuid,
+    /// `pending`, `paid`, `processing`, `shipped`, `delivered`, `cancelled` or `refunded`.
+    pub status: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The event's `id:`: its place in the order's status history, from 1.
+    #[oai(skip)]
+    #[serde(skip)]
+    pub sequence: u64,
 }
 
 #[OpenApi(tag = "ShoppingTags::Orders")]
@@ -440,6 +459,52 @@ impl OrdersApi {
         let order = self.shop.orders().create(&caller.0, request).await?;
         let location = order_location(order.id);
         Ok(OrderCreated::Created(Reply(order.into()), location))
+    }
+
+    /// The order's status, live (`text/event-stream`), to its owner or an admin: first the
+    /// current status, then one `order.status` event per change, each with an `id:` (its
+    /// place in the status history). A client reconnecting with `Last-Event-ID` gets the
+    /// changes it missed, never one twice. Comment lines keep an idle stream open.
+    #[oai(path = "/orders/:id/events", method = "get")]
+    async fn events(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+        #[oai(name = "Last-Event-ID")] last_event_id: Header<Option<String>>,
+    ) -> Result<EventStream<futures_util::stream::BoxStream<'static, OrderStatusEventJson>>, ApiError>
+    {
+        let id: OrderId = id.0.parse("order")?;
+        let after = last_event_id.0.and_then(|v| v.trim().parse::<u64>().ok());
+        let watch = self.shop.watch_order(&auth.0, id, after).await?;
+        let shutdown = self.shutdown.clone();
+        let updates = futures_util::stream::unfold(
+            (watch, shutdown),
+            |(mut watch, mut shutdown)| async move {
+                let update = match shutdown.as_mut() {
+                    Some(stop) => tokio::select! {
+                        update = watch.next() => update,
+                        _ = stop.wait_for(|stopping| *stopping) => None,
+                    },
+                    None => watch.next().await,
+                }?;
+                let event = OrderStatusEventJson {
+                    order_id: update.order_id.as_uuid(),
+                    status: update.status.as_str().to_string(),
+                    at: update.at,
+                    sequence: update.sequence,
+                };
+                Some((event, (watch, shutdown)))
+            },
+        );
+        Ok(
+            EventStream::new(Box::pin(updates) as futures_util::stream::BoxStream<'static, _>)
+                .keep_alive(self.keep_alive)
+                .to_event(|e: OrderStatusEventJson| {
+                    poem::web::sse::Event::message(e.to_json_string())
+                        .event_type("order.status")
+                        .id(e.sequence.to_string())
+                }),
+        )
     }
 
     /// The caller's orders, newest first.

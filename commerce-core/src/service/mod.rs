@@ -14,6 +14,7 @@ mod carts;
 mod catalog;
 mod orders;
 mod payments;
+mod watch;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery,
 pub use catalog::{Catalog, ProductListing};
 pub use orders::{DirectOrder, Orders};
 pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
+pub use watch::{OrderStatusUpdate, OrderWatch};
 
 use crate::account::Role;
 use crate::cart::CartError;

@@ -1611,3 +1611,79 @@ async fn the_test_provider_takes_no_webhooks_and_no_hosted_checkout() {
         "conflict"
     );
 }
+
+#[tokio::test]
+async fn a_watcher_gets_each_status_change_once_and_in_order() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let mut watch = shop
+        .commerce
+        .watch_order(&ada, order.id, None)
+        .await
+        .unwrap();
+    let first = watch.next().await.unwrap();
+    assert_eq!((first.sequence, first.status), (1, OrderStatus::Pending));
+    let payments = shop.commerce.payments();
+    let payment = payments.create_intent(&ada, order.id).await.unwrap();
+    payments.confirm(&ada, payment.id).await.unwrap();
+    for status in [OrderStatus::Processing, OrderStatus::Shipped] {
+        shop.commerce
+            .orders()
+            .set_status(&shop.admin, order.id, status)
+            .await
+            .unwrap();
+    }
+    let seen: Vec<(u64, OrderStatus)> = [
+        watch.next().await.unwrap(),
+        watch.next().await.unwrap(),
+        watch.next().await.unwrap(),
+    ]
+    .into_iter()
+    .map(|u| (u.sequence, u.status))
+    .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (2, OrderStatus::Paid),
+            (3, OrderStatus::Processing),
+            (4, OrderStatus::Shipped)
+        ]
+    );
+    // A repeated announcement sends nothing twice.
+    shop.commerce
+        .ports
+        .events
+        .publish(DomainEvent::OrderStatusChanged {
+            order_id: order.id,
+            status: OrderStatus::Shipped,
+            at: shop.commerce.now(),
+        });
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(50), watch.next()).await;
+    assert!(quiet.is_err(), "nothing new: {quiet:?}");
+    // A client back after number 2 gets 3 and 4.
+    let mut back = shop
+        .commerce
+        .watch_order(&ada, order.id, Some(2))
+        .await
+        .unwrap();
+    assert_eq!(back.next().await.unwrap().sequence, 3);
+    assert_eq!(back.next().await.unwrap().sequence, 4);
+    // Someone else's order is not found.
+    let bob = shop.customer("bob@example.com").await;
+    assert_eq!(
+        shop.commerce
+            .watch_order(&bob, order.id, None)
+            .await
+            .err()
+            .unwrap()
+            .code(),
+        "not_found"
+    );
+}

@@ -5,6 +5,7 @@
 mod accounts;
 mod cache;
 mod catalog;
+mod events;
 mod idempotency;
 mod malformed;
 mod openapi;

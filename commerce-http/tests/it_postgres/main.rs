@@ -12,6 +12,9 @@ mod cache;
 #[path = "../it/catalog.rs"]
 mod catalog;
 #[cfg(postgres_tests)]
+#[path = "../it/events.rs"]
+mod events;
+#[cfg(postgres_tests)]
 #[path = "../it/idempotency.rs"]
 mod idempotency;
 #[cfg(postgres_tests)]
