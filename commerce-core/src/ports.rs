@@ -666,6 +666,8 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The same message as HTML, sent beside the text (multipart/alternative) when present.
+    pub html: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

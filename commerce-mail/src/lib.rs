@@ -43,17 +43,37 @@ fn header_value(value: &str) -> String {
     value.replace(['\r', '\n'], " ")
 }
 
-/// The message as it is written: headers, a blank line, the text with CRLF line ends.
+/// Line ends as mail wants them.
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// The message as it is written: headers, a blank line, the text with CRLF line ends; with an
+/// HTML part, a multipart/alternative of the text and the HTML.
 pub fn render(mail: &Mail, from: &str, date: chrono::DateTime<chrono::Utc>) -> String {
-    let body = mail.text.replace("\r\n", "\n").replace('\n', "\r\n");
-    format!(
-        "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+    let headers = format!(
+        "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMIME-Version: 1.0\r\n",
         header_value(from),
         header_value(&mail.to),
         header_value(&mail.subject),
         date.to_rfc2822(),
-        body
-    )
+    );
+    let plain = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
+    match &mail.html {
+        None => format!("{headers}{plain}\r\n{}\r\n", crlf(&mail.text)),
+        Some(html) => {
+            // A boundary that cannot occur in either part.
+            let boundary = format!("=_commerce_{}", uuid::Uuid::new_v4().simple());
+            format!(
+                "{headers}Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+                 --{boundary}\r\n{plain}\r\n{}\r\n\
+                 --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n\
+                 --{boundary}--\r\n",
+                crlf(&mail.text),
+                crlf(html)
+            )
+        }
+    }
 }
 
 #[async_trait]
@@ -96,6 +116,7 @@ mod tests {
                     to: "ana@example.com".into(),
                     subject: format!("Hello\r\nBcc: evil@example.com {i}"),
                     text: "line one\nline two".into(),
+                    html: None,
                 })
                 .await
                 .unwrap();
@@ -115,6 +136,27 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn a_message_with_html_carries_both_parts() {
+        let text = render(
+            &Mail {
+                to: "ana@example.com".into(),
+                subject: "Order CM-1 is confirmed".into(),
+                text: "Thank you.".into(),
+                html: Some("<p>Thank you.</p>".into()),
+            },
+            "shop@example.com",
+            chrono::Utc::now(),
+        );
+        assert!(text.contains("Content-Type: multipart/alternative; boundary=\"=_commerce_"));
+        let plain = text.find("Content-Type: text/plain").unwrap();
+        let html = text.find("Content-Type: text/html").unwrap();
+        assert!(plain < html, "the text first, the richer part last");
+        assert!(text.contains("\r\n\r\nThank you.\r\n"));
+        assert!(text.contains("<p>Thank you.</p>"));
+        assert!(text.trim_end().ends_with("--"));
+    }
+
     #[tokio::test]
     async fn an_unwritable_directory_is_an_error_not_a_panic() {
         let dir = std::env::temp_dir().join(format!("commerce-mail-{}", uuid::Uuid::new_v4()));
@@ -125,6 +167,7 @@ mod tests {
                 to: "a@example.com".into(),
                 subject: "s".into(),
                 text: "t".into(),
+                html: None,
             })
             .await;
         assert!(sent.is_err());

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use commerce_core::ports::{Mail, MailError, Mailer};
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::{header::ContentType, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -114,13 +114,20 @@ impl Mailer for SmtpMailer {
             .to
             .parse::<Mailbox>()
             .map_err(|e| MailError(format!("{}: {e}", mail.to)))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.text.clone())
-            .map_err(|e| MailError(e.to_string()))?;
+            .subject(mail.subject.clone());
+        let message = match &mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                html.clone(),
+            )),
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.text.clone()),
+        }
+        .map_err(|e| MailError(e.to_string()))?;
         self.transport
             .send(message)
             .await
@@ -211,6 +218,7 @@ mod tests {
                 to: "ana@example.com".into(),
                 subject: "Verify your email".into(),
                 text: "token abc123".into(),
+                html: None,
             })
             .await
             .unwrap();

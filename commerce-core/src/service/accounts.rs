@@ -597,6 +597,7 @@ impl Accounts<'_> {
                 to: to.to_string(),
                 subject: subject.to_string(),
                 text: text.to_string(),
+                html: None,
             })
             .await;
     }

@@ -12,6 +12,7 @@ mod accounts;
 mod admin;
 mod carts;
 mod catalog;
+mod notices;
 mod orders;
 mod payments;
 mod watch;
@@ -322,6 +323,10 @@ pub struct EngineConfig {
     /// How long the shop's settings are kept in memory between reads of storage (zero reads
     /// them every time). Other processes' changes show within this.
     pub settings_ttl: std::time::Duration,
+    /// How often an order mail is tried before it is given up (and logged).
+    pub mail_attempts: u32,
+    /// The pause after a failed try; it doubles after each.
+    pub mail_retry_after: std::time::Duration,
 }
 
 impl Default for EngineConfig {
@@ -332,6 +337,8 @@ impl Default for EngineConfig {
             refresh_ttl: chrono::Duration::days(30),
             default_currency: crate::money::Currency::USD,
             settings_ttl: std::time::Duration::from_secs(1),
+            mail_attempts: 5,
+            mail_retry_after: std::time::Duration::from_secs(2),
         }
     }
 }

@@ -4,7 +4,6 @@
 use super::carts::price_lines;
 use super::{Caller, Commerce, CommerceError, ItemRequest};
 use crate::account::Address;
-use crate::events::DomainEvent;
 use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
 use crate::money::Money;
 use crate::order::{ChosenShipping, Order, OrderDetails, OrderStatus};
@@ -319,14 +318,7 @@ impl Orders<'_> {
                 }
                 other => other.into(),
             })?;
-        self.shop
-            .ports
-            .events
-            .publish(DomainEvent::OrderStatusChanged {
-                order_id: stored.id,
-                status: to,
-                at: now,
-            });
+        self.shop.order_status_changed(&stored, to, now);
         Ok(stored)
     }
 }

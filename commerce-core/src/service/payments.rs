@@ -389,15 +389,9 @@ impl Payments<'_> {
                         .update_order(&order, StockMovement::None)
                         .await
                     {
-                        Ok(_) => {
+                        Ok(stored) => {
                             self.shop
-                                .ports
-                                .events
-                                .publish(DomainEvent::OrderStatusChanged {
-                                    order_id: order.id,
-                                    status: OrderStatus::Paid,
-                                    at: now,
-                                });
+                                .order_status_changed(&stored, OrderStatus::Paid, now);
                             return Ok(());
                         }
                         Err(StorageError::VersionConflict) => continue,
@@ -500,16 +494,10 @@ impl Payments<'_> {
             };
             order.payment_status = payment.status;
             match self.shop.ports.orders.update_order(&order, stock).await {
-                Ok(_) => {
+                Ok(stored) => {
                     if to_refunded {
                         self.shop
-                            .ports
-                            .events
-                            .publish(DomainEvent::OrderStatusChanged {
-                                order_id: order.id,
-                                status: OrderStatus::Refunded,
-                                at: now,
-                            });
+                            .order_status_changed(&stored, OrderStatus::Refunded, now);
                     }
                     return Ok(());
                 }

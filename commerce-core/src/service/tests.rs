@@ -1687,3 +1687,110 @@ async fn a_watcher_gets_each_status_change_once_and_in_order() {
         "not_found"
     );
 }
+
+/// A mailer that fails its first `failures` sends.
+struct FlakyMailer {
+    failures: std::sync::atomic::AtomicU32,
+    inner: MemoryMailer,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Mailer for FlakyMailer {
+    async fn send(&self, mail: &crate::ports::Mail) -> Result<(), crate::ports::MailError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(crate::ports::MailError("the relay is down".into()));
+        }
+        self.inner.send(mail).await
+    }
+}
+
+#[tokio::test]
+async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
+    let mailer = Arc::new(FlakyMailer {
+        failures: std::sync::atomic::AtomicU32::new(2),
+        inner: MemoryMailer::default(),
+    });
+    let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
+        .mailer(mailer.clone())
+        .config(EngineConfig {
+            mail_retry_after: std::time::Duration::from_millis(5),
+            ..EngineConfig::default()
+        })
+        .build();
+    let admin = commerce
+        .accounts()
+        .create_user(
+            "admin@shop.test",
+            "admin-password",
+            "Admin",
+            Role::Admin,
+            true,
+        )
+        .await
+        .unwrap();
+    let admin = Caller::user(admin.id, Role::Admin);
+    let lamp = commerce
+        .catalog()
+        .create_product(
+            &admin,
+            NewProduct {
+                name: "Lamp <b>".into(),
+                price: dec!(30.00),
+                inventory_count: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = commerce
+        .accounts()
+        .register("ada@example.com", "password123", "Ada")
+        .await
+        .unwrap();
+    let ada = Caller::user(ada.id, ada.role);
+    let order = commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 2))
+        .await
+        .unwrap();
+    let payment = commerce
+        .payments()
+        .create_intent(&ada, order.id)
+        .await
+        .unwrap();
+    // The confirmation does not hold up the payment: it is answered before the mail goes.
+    let paid = commerce.payments().confirm(&ada, payment.id).await.unwrap();
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    let mut confirmation = None;
+    for _ in 0..100 {
+        confirmation = mailer
+            .inner
+            .sent()
+            .into_iter()
+            .find(|m| m.subject.contains("confirmed"));
+        if confirmation.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let mail = confirmation.expect("the confirmation, on the third try");
+    assert_eq!(mail.to, "ada@example.com");
+    assert!(mail.subject.contains(&order.number));
+    assert!(mail.text.contains("2 × Lamp <b>"), "{}", mail.text);
+    assert!(mail
+        .text
+        .contains(&format!("Total: {}", order.totals.total)));
+    assert!(
+        mail.text.contains("Austin"),
+        "the delivery address: {}",
+        mail.text
+    );
+    let html = mail.html.unwrap();
+    assert!(html.contains("Lamp &lt;b&gt;"), "names are escaped in HTML");
+    assert!(html.contains(&order.number));
+}

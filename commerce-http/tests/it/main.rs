@@ -9,6 +9,7 @@ mod events;
 mod idempotency;
 mod malformed;
 mod openapi;
+mod order_mail;
 mod shopping;
 mod stripe;
 mod support;

@@ -24,6 +24,9 @@ mod malformed;
 #[path = "../it/openapi.rs"]
 mod openapi;
 #[cfg(postgres_tests)]
+#[path = "../it/order_mail.rs"]
+mod order_mail;
+#[cfg(postgres_tests)]
 #[path = "../it/shopping.rs"]
 mod shopping;
 #[cfg(postgres_tests)]
