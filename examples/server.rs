@@ -11,6 +11,7 @@ use std::time::Duration;
 use commerce::account::Role;
 use commerce::catalog::{NewProduct, NewVariant};
 use commerce::http::{ApiConfig, JwtIssuer};
+use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
 use commerce::ports::Mailer;
 use commerce::postgres::{PgOptions, PgStore};
@@ -40,6 +41,9 @@ Each option may also be given as the environment variable shown.
   --jwt-secret SECRET      COMMERCE_JWT_SECRET      signs access tokens (32+ bytes) [generated
                                                     once and kept in DATA_DIR/jwt-secret]
   --mail-dir DIR           COMMERCE_MAIL_DIR        write mail as files here [DATA_DIR/mail]
+  --image-dir DIR          COMMERCE_IMAGE_DIR       product images are kept here, served under
+                                                    /images/ [DATA_DIR/images] (servers sharing
+                                                    a database need it shared too)
   --smtp-url URL           COMMERCE_SMTP_URL        send mail by SMTP instead: smtp://,
                                                     smtp+starttls:// or smtps://[user:pass@]host[:port]
   --mail-from ADDR         COMMERCE_MAIL_FROM       the sender [Commerce <shop@localhost>]
@@ -118,6 +122,7 @@ struct Config {
     demo: bool,
     jwt_secret: Option<String>,
     mail_dir: PathBuf,
+    image_dir: PathBuf,
     smtp_url: Option<String>,
     mail_from: String,
 }
@@ -150,6 +155,7 @@ fn config() -> Result<Config, String> {
             "--admin-password" => "admin_password",
             "--jwt-secret" => "jwt_secret",
             "--mail-dir" => "mail_dir",
+            "--image-dir" => "image_dir",
             "--smtp-url" => "smtp_url",
             "--mail-from" => "mail_from",
             "--stripe-secret-key" => "stripe_secret_key",
@@ -249,6 +255,9 @@ fn config() -> Result<Config, String> {
         mail_dir: setting("mail_dir", "COMMERCE_MAIL_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("mail")),
+        image_dir: setting("image_dir", "COMMERCE_IMAGE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("images")),
         smtp_url: setting("smtp_url", "COMMERCE_SMTP_URL"),
         mail_from: setting("mail_from", "COMMERCE_MAIL_FROM")
             .unwrap_or_else(|| "Commerce <shop@localhost>".into()),
@@ -320,7 +329,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => builder,
     };
+    let images = DirImageStore::new(&config.image_dir, "/images")
+        .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
     let shop = builder
+        .images(Arc::new(images))
         .token_issuer(Arc::new(issuer))
         .mailer(mailer)
         .build();

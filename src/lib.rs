@@ -43,6 +43,10 @@ pub use commerce_http as http;
 #[cfg(feature = "stripe")]
 pub use commerce_stripe as stripe;
 
+/// Product images as files in a local directory (feature `images`).
+#[cfg(feature = "images")]
+pub use commerce_images as images;
+
 /// Mail adapters: files in a directory, SMTP with feature `smtp` (feature `mail`).
 #[cfg(feature = "mail")]
 pub use commerce_mail as mail;

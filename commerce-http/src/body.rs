@@ -24,15 +24,102 @@ use crate::problem::ApiError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimits {
     pub json_bytes: usize,
+    /// An uploaded image's bytes at most (the multipart body may add a little framing).
+    pub image_bytes: usize,
 }
 
 impl Default for BodyLimits {
     fn default() -> Self {
         Self {
             json_bytes: 1024 * 1024,
+            image_bytes: commerce_core::service::MAX_IMAGE_BYTES,
         }
     }
 }
+
+/// An image upload: a `multipart/form-data` body whose `image` part (or `file`) holds the
+/// image. Read with a cap that holds whatever the body claims (413 past it, as a problem,
+/// not a dropped connection); what the file is comes from its bytes, later.
+pub struct ImageUpload(pub Vec<u8>);
+
+/// Room for the multipart framing and the other (ignored) parts around the image.
+const MULTIPART_SLACK: usize = 64 * 1024;
+
+impl Payload for ImageUpload {
+    const CONTENT_TYPE: &'static str = "multipart/form-data";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.type_() == "multipart" && m.subtype() == "form-data")
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        use poem_openapi::registry::MetaSchema;
+        let file = MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "binary")));
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            required: vec!["image"],
+            properties: vec![("image", file)],
+            ..MetaSchema::new("object")
+        }))
+    }
+}
+
+impl ParsePayload for ImageUpload {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let cap = request
+            .data::<BodyLimits>()
+            .copied()
+            .unwrap_or_default()
+            .image_bytes;
+        let too_large = || {
+            refuse(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("an image may be {cap} bytes at most"),
+            ))
+        };
+        let bytes = read_capped(body, cap + MULTIPART_SLACK)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+                _ => e,
+            })?;
+        let mut parts = RequestBody::new(poem::Body::from(bytes));
+        let mut form =
+            <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut parts)
+                .await
+                .map_err(|_| {
+                    refuse(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        "the body is not multipart/form-data with a boundary",
+                    ))
+                })?;
+        let unreadable = || {
+            refuse(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the multipart body cannot be read",
+            ))
+        };
+        while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
+            if matches!(field.name(), Some("image") | Some("file")) {
+                let image = field.bytes().await.map_err(|_| unreadable())?;
+                if image.len() > cap {
+                    return Err(too_large());
+                }
+                return Ok(ImageUpload(image));
+            }
+        }
+        Err(refuse(ApiError::validation(
+            "image",
+            "is required: a part named `image` holding the file",
+        )))
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(ImageUpload,);
 
 /// A JSON request body of `T`.
 pub struct JsonBody<T>(pub T);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use commerce_core::catalog::{
     NewProduct, NewReview, NewVariant, Product, ProductChanges, ProductStatus,
 };
-use commerce_core::ids::{CategoryId, ProductId, UserId};
+use commerce_core::ids::{CategoryId, ImageId, ProductId, UserId};
 use commerce_core::ports::{PageRequest, ProductSort};
 use commerce_core::service::ProductListing;
 use commerce_core::Commerce;
@@ -16,12 +16,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
-use crate::body::{amount, double_option, optional_amount, JsonBody, Reply};
+use crate::body::{amount, double_option, optional_amount, ImageUpload, JsonBody, Reply};
 use crate::cache::{Built, CatalogCache, Encoded};
 use crate::common::{etag, if_match, PathId};
 use crate::json::{
-    CategoryJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson, ShippingMethodJson,
-    StoreJson,
+    CategoryJson, ImageJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson,
+    ShippingMethodJson, StoreJson,
 };
 use crate::problem::ApiError;
 
@@ -164,6 +164,12 @@ pub enum ReviewCreated {
     /// Created; shown once a moderator approves it.
     #[oai(status = 201)]
     Created(Reply<ReviewJson>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ImageCreated {
+    #[oai(status = 201)]
+    Created(Reply<ImageJson>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -425,6 +431,43 @@ impl CatalogApi {
     ) -> Result<Deleted, ApiError> {
         let id: ProductId = id.0.parse("product")?;
         self.shop.catalog().delete_product(&auth.0, id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// Adds an image to a product (its vendor or an admin): a `multipart/form-data` body
+    /// with the file in a part named `image`. JPEG, PNG or WebP, told from the bytes (a
+    /// text file named `x.png` is 415), 10 MiB at most (413). The product lists it in
+    /// `images`; its `url` serves it.
+    #[oai(path = "/products/:id/images", method = "post")]
+    async fn add_image(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+        body: ImageUpload,
+    ) -> Result<ImageCreated, ApiError> {
+        let id: ProductId = id.0.parse("product")?;
+        let image = self.shop.catalog().add_image(&auth.0, id, body.0).await?;
+        let location = image.url.clone();
+        Ok(ImageCreated::Created(
+            Reply(ImageJson {
+                id: image.id.as_uuid(),
+                url: image.url,
+            }),
+            location,
+        ))
+    }
+
+    /// Removes a product's image (its vendor or an admin); its file goes too.
+    #[oai(path = "/products/:id/images/:image_id", method = "delete")]
+    async fn delete_image(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+        image_id: Path<PathId>,
+    ) -> Result<Deleted, ApiError> {
+        let id: ProductId = id.0.parse("product")?;
+        let image: ImageId = image_id.0.parse("image")?;
+        self.shop.catalog().delete_image(&auth.0, id, image).await?;
         Ok(Deleted::Deleted)
     }
 

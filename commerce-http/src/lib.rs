@@ -105,6 +105,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .nest("/api", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at("/images/:key", get(image))
         .at("/health", get(health))
         .at("/ready", get(ready))
         .at("/metrics", get(metrics_text))
@@ -116,6 +117,33 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .around(move |next, req| limits::limit_clients(limiter.clone(), next, req))
         .around(problem::problems)
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
+}
+
+/// A product image, from the shop's image store: immutable under its key (the image's own
+/// id), so cached for a year, and `If-None-Match` answers 304.
+#[handler]
+async fn image(
+    req: &poem::Request,
+    key: poem::web::Path<String>,
+    shop: Data<&Commerce>,
+) -> poem::Response {
+    let etag = format!("\"{}\"", key.0);
+    if req.header("If-None-Match") == Some(etag.as_str()) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    match shop.images().get(&key.0).await {
+        Ok(Some((content_type, bytes))) => poem::Response::builder()
+            .content_type(content_type)
+            .header("ETag", etag)
+            .header("Cache-Control", "public, max-age=31536000, immutable")
+            .header("X-Content-Type-Options", "nosniff")
+            .body(bytes),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "an image could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 #[handler]

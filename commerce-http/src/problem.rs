@@ -136,6 +136,8 @@ impl From<CommerceError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             CommerceError::BadWebhook { .. } => StatusCode::BAD_REQUEST,
+            CommerceError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            CommerceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
             CommerceError::Unauthenticated
             | CommerceError::InvalidCredentials

@@ -33,12 +33,27 @@ pub struct Catalog<'a> {
 
 /// The most bytes of one image, and the types accepted.
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The images a product may show, with their file extensions.
 const IMAGE_TYPES: &[(&str, &str)] = &[
     ("image/jpeg", "jpg"),
     ("image/png", "png"),
     ("image/webp", "webp"),
-    ("image/gif", "gif"),
 ];
+
+/// What an image's bytes say it is (its leading "magic" bytes), whatever it was called or
+/// labelled when sent: JPEG, PNG or WebP, else `None`.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
 
 impl Catalog<'_> {
     /// Vendors and admins create products; a vendor's waits for approval, an admin's is active.
@@ -455,28 +470,27 @@ impl Catalog<'_> {
         Ok(review)
     }
 
-    /// Stores an uploaded image for a product its caller manages.
+    /// Stores an uploaded image for a product its caller manages. Its type is what its bytes
+    /// are (JPEG, PNG or WebP), not what it was called; its name on the store is the image's
+    /// own id, never the upload's.
     pub async fn add_image(
         &self,
         caller: &Caller,
         product_id: ProductId,
-        content_type: &str,
         bytes: Vec<u8>,
     ) -> Result<ProductImage, CommerceError> {
         let product = self.managed_product(caller, product_id).await?;
-        if bytes.is_empty() || bytes.len() > MAX_IMAGE_BYTES {
-            return Err(CommerceError::validation(
-                "file",
-                "an image of 1 byte to 10 MiB",
-            ));
+        if bytes.len() > MAX_IMAGE_BYTES {
+            return Err(CommerceError::TooLarge(format!(
+                "an image may be {} MiB at most",
+                MAX_IMAGE_BYTES / (1024 * 1024)
+            )));
         }
-        let content_type = content_type.trim().to_ascii_lowercase();
-        if !IMAGE_TYPES.iter().any(|(t, _)| *t == content_type) {
-            return Err(CommerceError::validation(
-                "file",
-                "must be a JPEG, PNG, WebP or GIF image",
-            ));
-        }
+        let content_type = image_type(&bytes)
+            .ok_or_else(|| {
+                CommerceError::UnsupportedMedia("the file is not a JPEG, PNG or WebP image".into())
+            })?
+            .to_string();
         if product.images.len() >= 20 {
             return Err(CommerceError::validation(
                 "file",

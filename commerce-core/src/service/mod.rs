@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 pub use accounts::{Accounts, Session};
 pub use admin::{Admin, Dashboard, StoreChanges};
 pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery, ItemRequest};
-pub use catalog::{Catalog, ProductListing};
+pub use catalog::{image_type, Catalog, ProductListing, MAX_IMAGE_BYTES};
 pub use orders::{DirectOrder, Orders};
 pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
 pub use watch::{OrderStatusUpdate, OrderWatch};
@@ -127,6 +127,12 @@ pub enum CommerceError {
     PaymentDeclined(String),
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// A body of a kind this operation does not take (a text file sent as an image).
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// A body larger than this operation takes.
+    #[error("{0}")]
+    TooLarge(String),
     /// A provider's webhook that is not genuine (its signature) or cannot be read.
     #[error("{detail}")]
     BadWebhook { signature: bool, detail: String },
@@ -159,6 +165,8 @@ impl CommerceError {
             CommerceError::PaymentDeclined(_) => "payment_declined",
             CommerceError::ProviderUnavailable(_) => "provider_unavailable",
             CommerceError::StorageUnavailable(_) => "storage_unavailable",
+            CommerceError::UnsupportedMedia(_) => "unsupported_media_type",
+            CommerceError::TooLarge(_) => "payload_too_large",
             CommerceError::BadWebhook {
                 signature: true, ..
             } => "invalid_signature",

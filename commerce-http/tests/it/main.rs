@@ -7,6 +7,7 @@ mod cache;
 mod catalog;
 mod events;
 mod idempotency;
+mod images;
 mod malformed;
 mod openapi;
 mod order_mail;

@@ -81,7 +81,11 @@ async fn start_shop(
     ) -> commerce_core::service::CommerceBuilder,
 ) -> Server {
     let mail_dir = std::env::temp_dir().join(format!("commerce-it-mail-{}", uuid::Uuid::new_v4()));
+    let image_dir = mail_dir.join("images");
     let shop = adapt(fresh_storage().await)
+        .images(Arc::new(
+            commerce_images::DirImageStore::new(&image_dir, "/images").unwrap(),
+        ))
         .token_issuer(Arc::new(
             JwtIssuer::new(&[42u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap(),
         ))

@@ -18,6 +18,9 @@ mod events;
 #[path = "../it/idempotency.rs"]
 mod idempotency;
 #[cfg(postgres_tests)]
+#[path = "../it/images.rs"]
+mod images;
+#[cfg(postgres_tests)]
 #[path = "../it/malformed.rs"]
 mod malformed;
 #[cfg(postgres_tests)]
