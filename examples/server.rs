@@ -13,6 +13,7 @@ use commerce::catalog::{NewProduct, NewVariant};
 use commerce::http::{ApiConfig, JwtIssuer};
 use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
+use commerce::pdf::PdfInvoices;
 use commerce::ports::Mailer;
 use commerce::postgres::{PgOptions, PgStore};
 use commerce::promotion::{PromotionClass, PromotionDraft};
@@ -333,6 +334,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
     let shop = builder
         .images(Arc::new(images))
+        .invoices(Arc::new(PdfInvoices::new()))
         .token_issuer(Arc::new(issuer))
         .mailer(mailer)
         .build();

@@ -47,6 +47,10 @@ pub use commerce_stripe as stripe;
 #[cfg(feature = "images")]
 pub use commerce_images as images;
 
+/// PDF invoices (feature `pdf`).
+#[cfg(feature = "pdf")]
+pub use commerce_pdf as pdf;
+
 /// Mail adapters: files in a directory, SMTP with feature `smtp` (feature `mail`).
 #[cfg(feature = "mail")]
 pub use commerce_mail as mail;

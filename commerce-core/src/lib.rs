@@ -8,7 +8,7 @@
 //! - [`pricing`]: the pure pricing engine of PRICING.md, and its explanation.
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
 //! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
-//! - [`events`]: what services publish after a change.
+//! - [`events`]: what services publish after a change; [`invoice`]: what an invoice shows.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
 //!   [`cursor`]: the page cursors storage adapters hand out.
 
@@ -19,6 +19,7 @@ pub mod cursor;
 pub mod events;
 pub mod ids;
 pub mod inventory;
+pub mod invoice;
 pub mod limits;
 pub mod memory;
 pub mod money;

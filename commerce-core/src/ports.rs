@@ -429,6 +429,9 @@ pub struct StoreSettings {
     pub currency: crate::money::Currency,
     pub tax: TaxPolicy,
     pub rounding: crate::money::Rounding,
+    /// The seller's address, shown on invoices.
+    #[serde(default)]
+    pub address: Option<crate::account::Address>,
 }
 
 impl Default for StoreSettings {
@@ -439,6 +442,7 @@ impl Default for StoreSettings {
             currency: crate::money::Currency::USD,
             tax: TaxPolicy::default(),
             rounding: crate::money::Rounding::HalfEven,
+            address: None,
         }
     }
 }

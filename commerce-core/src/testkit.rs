@@ -121,9 +121,12 @@ pub mod fixtures {
             ProductId::random(),
             NewProduct {
                 name: name.to_string(),
+                // A name with no Latin letters slugs to nothing.
                 slug: Some(format!(
                     "{}-{}",
-                    slugify(name),
+                    Some(slugify(name))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "product".into()),
                     &ProductId::random().to_string()[..8]
                 )),
                 description: format!("{name}, described."),

@@ -28,8 +28,8 @@ use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
 use crate::common::PathId;
 use crate::json::{
-    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
-    StoreJson, UserJson, UserPageJson,
+    money, AddressJson, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson,
+    ShippingMethodJson, StoreJson, UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
 
@@ -375,6 +375,10 @@ pub struct StoreBody {
     #[serde(default)]
     #[oai(nullable)]
     pub tax_shipping: Option<bool>,
+    /// The shop's own address, shown on invoices (a full postal address).
+    #[serde(default)]
+    #[oai(nullable)]
+    pub address: Option<AddressJson>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -824,6 +828,7 @@ impl AdminApi {
             prices_include_tax: b.prices_include_tax,
             tax_rounding,
             tax_shipping: b.tax_shipping,
+            address: b.address.map(Into::into),
         };
         let settings = self.shop.admin().update_store(&auth.0, changes).await?;
         Ok(Reply(settings.into()))

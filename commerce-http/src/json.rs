@@ -49,6 +49,9 @@ pub struct StoreJson {
     /// `line` or `order`.
     pub tax_rounding: String,
     pub tax_shipping: bool,
+    /// The shop's own address, as invoices show it.
+    #[oai(nullable)]
+    pub address: Option<AddressJson>,
 }
 
 impl From<StoreSettings> for StoreJson {
@@ -62,6 +65,7 @@ impl From<StoreSettings> for StoreJson {
                 TaxRounding::Order => "order".into(),
             },
             tax_shipping: s.tax.tax_shipping,
+            address: s.address.map(Into::into),
         }
     }
 }

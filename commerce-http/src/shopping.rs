@@ -418,6 +418,16 @@ pub struct OrdersApi {
     pub keep_alive: std::time::Duration,
 }
 
+#[derive(ApiResponse)]
+pub enum InvoiceFile {
+    /// The invoice (`application/pdf`).
+    #[oai(status = 200, content_type = "application/pdf")]
+    Ok(
+        poem_openapi::payload::Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
 /// One change of an order's status on its event stream.
 #[derive(Debug, Object, serde::Serialize)]
 pub struct OrderStatusEventJson {
@@ -505,6 +515,19 @@ impl OrdersApi {
                         .id(e.sequence.to_string())
                 }),
         )
+    }
+
+    /// The order's invoice as a PDF, to its owner or an admin: the shop's name and address,
+    /// the buyer's, the order's number and date, each line (SKU, quantity, unit price,
+    /// discount, tax) and the totals, to the cent as the order holds them.
+    #[oai(path = "/orders/:id/invoice", method = "get")]
+    async fn invoice(&self, auth: BearerAuth, id: Path<PathId>) -> Result<InvoiceFile, ApiError> {
+        let id: OrderId = id.0.parse("order")?;
+        let (bytes, name) = self.shop.orders().invoice(&auth.0, id).await?;
+        Ok(InvoiceFile::Ok(
+            poem_openapi::payload::Binary(bytes),
+            format!("attachment; filename=\"{name}\""),
+        ))
     }
 
     /// The caller's orders, newest first.

@@ -21,6 +21,8 @@ pub struct StoreChanges {
     pub prices_include_tax: Option<bool>,
     pub tax_rounding: Option<TaxRounding>,
     pub tax_shipping: Option<bool>,
+    /// The seller's address (on invoices): a full postal address.
+    pub address: Option<crate::account::Address>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +292,9 @@ impl Admin<'_> {
                 ));
             }
             settings.name = name.to_string();
+        }
+        if let Some(address) = changes.address {
+            settings.address = Some(address.validated(true).map_err(|e| e.nested("address"))?);
         }
         if let Some(v) = changes.prices_include_tax {
             settings.tax.prices_include_tax = v;

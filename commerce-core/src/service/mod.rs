@@ -311,6 +311,7 @@ pub(crate) struct Ports {
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub token_issuer: Option<Arc<dyn TokenIssuer>>,
+    pub invoices: Option<Arc<dyn crate::invoice::InvoiceRenderer>>,
     pub events: Arc<dyn EventBus>,
     pub images: Arc<dyn ImageStore>,
     pub clock: Arc<dyn Clock>,
@@ -568,6 +569,7 @@ impl CommerceBuilder {
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
                 token_issuer: None,
+                invoices: None,
                 events: Arc::new(MemoryEventBus::default()),
                 images: Arc::new(MemoryImageStore::default()),
                 clock: Arc::new(SystemClock),
@@ -604,6 +606,13 @@ impl CommerceBuilder {
     /// authenticate themselves build `Caller`s directly).
     pub fn token_issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
         self.ports.token_issuer = Some(issuer);
+        self
+    }
+
+    /// Draws order invoices (`commerce-pdf`'s `PdfInvoices`); without one, invoices are not
+    /// offered.
+    pub fn invoices(mut self, renderer: Arc<dyn crate::invoice::InvoiceRenderer>) -> Self {
+        self.ports.invoices = Some(renderer);
         self
     }
 

@@ -155,6 +155,32 @@ impl Orders<'_> {
         }
     }
 
+    /// The order's invoice, to its owner or an admin: the PDF's bytes and a file name. Drawn
+    /// off the async workers.
+    pub async fn invoice(
+        &self,
+        caller: &Caller,
+        id: OrderId,
+    ) -> Result<(Vec<u8>, String), CommerceError> {
+        let order = self.order(caller, id).await?;
+        let renderer = self.shop.ports.invoices.clone().ok_or_else(|| {
+            CommerceError::Conflict("this shop draws no invoices (no invoice renderer)".into())
+        })?;
+        let settings = self.shop.settings().await?;
+        let invoice = crate::invoice::Invoice {
+            shop_name: settings.name,
+            shop_address: settings.address,
+            order,
+            issued_at: self.shop.now(),
+        };
+        let name = invoice.file_name();
+        let drawn = tokio::task::spawn_blocking(move || renderer.render(&invoice))
+            .await
+            .map_err(|e| CommerceError::Internal(format!("the invoice task failed: {e}")))?
+            .map_err(|e| CommerceError::Internal(e.to_string()))?;
+        Ok((drawn, name))
+    }
+
     /// The caller's orders, newest first.
     pub async fn my_orders(
         &self,

@@ -8,6 +8,7 @@ mod catalog;
 mod events;
 mod idempotency;
 mod images;
+mod invoices;
 mod malformed;
 mod openapi;
 mod order_mail;

@@ -86,6 +86,7 @@ async fn start_shop(
         .images(Arc::new(
             commerce_images::DirImageStore::new(&image_dir, "/images").unwrap(),
         ))
+        .invoices(Arc::new(commerce_pdf::PdfInvoices::new()))
         .token_issuer(Arc::new(
             JwtIssuer::new(&[42u8; 32], JwtIssuer::DEFAULT_LIFETIME).unwrap(),
         ))

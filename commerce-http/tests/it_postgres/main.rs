@@ -21,6 +21,9 @@ mod idempotency;
 #[path = "../it/images.rs"]
 mod images;
 #[cfg(postgres_tests)]
+#[path = "../it/invoices.rs"]
+mod invoices;
+#[cfg(postgres_tests)]
 #[path = "../it/malformed.rs"]
 mod malformed;
 #[cfg(postgres_tests)]
