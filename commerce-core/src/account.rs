@@ -112,6 +112,27 @@ pub struct Address {
 }
 
 impl Address {
+    /// The address as it goes on a parcel, one line each: name, street lines, postal code with
+    /// town and region, country. Blank parts are left out.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for part in [&self.full_name, &self.line1, &self.line2] {
+            if let Some(p) = part.as_deref().filter(|p| !p.trim().is_empty()) {
+                lines.push(p.to_string());
+            }
+        }
+        let town: Vec<&str> = [&self.postal_code, &self.city, &self.region]
+            .into_iter()
+            .filter_map(|p| p.as_deref())
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        if !town.is_empty() {
+            lines.push(town.join(" "));
+        }
+        lines.push(self.country.clone());
+        lines
+    }
+
     /// Checks and normalises. `full` asks for what a parcel needs (line1, city, postal code);
     /// without it only what tax needs (country, region, postal code) is required, as for
     /// `PUT /api/cart/delivery`.

@@ -236,6 +236,34 @@ pub mod fixtures {
         )
     }
 
+    /// An invoice for an order of `lines` lines (two of each product, names long enough to
+    /// need shortening in a narrow column) from a shop in Leeds.
+    pub fn invoice(lines: usize) -> crate::invoice::Invoice {
+        let products: Vec<Product> = (0..lines)
+            .map(|i| {
+                product(
+                    &format!("Walnut serving board no. {i} with a rather long name for its column"),
+                    Decimal::new(1999 + i as i64, 2),
+                    100,
+                )
+            })
+            .collect();
+        let units: Vec<_> = products.iter().map(|p| (p, None, 2)).collect();
+        crate::invoice::Invoice {
+            shop_name: "Linen & Co".into(),
+            shop_address: Some(Address {
+                full_name: Some("Linen & Co Ltd".into()),
+                line1: Some("12 Market Street".into()),
+                city: Some("Leeds".into()),
+                postal_code: Some("LS1 6DT".into()),
+                country: "GB".into(),
+                ..Default::default()
+            }),
+            order: order(None, &units),
+            issued_at: now(),
+        }
+    }
+
     pub fn new_order(order: Order, customer: &str) -> NewOrder {
         NewOrder {
             order,

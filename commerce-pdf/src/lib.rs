@@ -92,30 +92,35 @@ impl Metrics {
         }
     }
 
+    /// A character's advance in font units.
+    fn advance(face: &ttf_parser::Face<'_>, c: char) -> f32 {
+        face.glyph_index(c)
+            .and_then(|g| face.glyph_hor_advance(g))
+            .map_or(f32::from(face.units_per_em()) / 2.0, f32::from)
+    }
+
     fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
         let face = if bold { &self.bold } else { &self.regular };
         let units = f32::from(face.units_per_em());
-        text.chars()
-            .map(|c| {
-                face.glyph_index(c)
-                    .and_then(|g| face.glyph_hor_advance(g))
-                    .map_or(units / 2.0, f32::from)
-            })
-            .sum::<f32>()
-            * size
-            / units
+        text.chars().map(|c| Self::advance(face, c)).sum::<f32>() * size / units
     }
 
-    /// `text` shortened with an ellipsis to fit `room`.
+    /// `text` shortened with an ellipsis to fit `room`: one pass over the characters.
     fn fit(&self, text: &str, size: f32, room: f32) -> String {
         if self.width(text, size, false) <= room {
             return text.to_string();
         }
-        let mut kept: String = text.to_string();
-        while !kept.is_empty() && self.width(&format!("{kept}…"), size, false) > room {
-            kept.pop();
-        }
-        format!("{}…", kept.trim_end())
+        let face = &self.regular;
+        let room = room * f32::from(face.units_per_em()) / size - Self::advance(face, '…');
+        let mut used = 0.0;
+        let end = text
+            .char_indices()
+            .find(|&(_, c)| {
+                used += Self::advance(face, c);
+                used > room
+            })
+            .map_or(text.len(), |(i, _)| i);
+        format!("{}…", text[..end].trim_end())
     }
 }
 
@@ -177,25 +182,6 @@ fn paginate(count: usize) -> Vec<std::ops::Range<usize>> {
         start = end;
         room = NEXT_PAGE_ROWS;
     }
-}
-
-fn address_lines(address: &Address) -> Vec<String> {
-    let mut lines = Vec::new();
-    for part in [&address.full_name, &address.line1, &address.line2] {
-        if let Some(p) = part.as_deref().filter(|p| !p.trim().is_empty()) {
-            lines.push(p.to_string());
-        }
-    }
-    let town: Vec<&str> = [&address.postal_code, &address.city, &address.region]
-        .into_iter()
-        .filter_map(|p| p.as_deref())
-        .filter(|p| !p.trim().is_empty())
-        .collect();
-    if !town.is_empty() {
-        lines.push(town.join(" "));
-    }
-    lines.push(address.country.clone());
-    lines
 }
 
 struct Pen<'a, 'b> {
@@ -297,7 +283,7 @@ impl InvoiceRenderer for PdfInvoices {
                 for line in invoice
                     .shop_address
                     .as_ref()
-                    .map(address_lines)
+                    .map(Address::lines)
                     .unwrap_or_default()
                 {
                     pen.text(MARGIN, y, TEXT, false, &line);
@@ -313,7 +299,7 @@ impl InvoiceRenderer for PdfInvoices {
                     pen.right(WIDTH - MARGIN, 90.0 + 13.0 * i as f32, TEXT, false, fact);
                 }
                 pen.text(MARGIN, 190.0, SMALL, true, "BILL TO");
-                let mut buyer = address_lines(&order.shipping_address);
+                let mut buyer = order.shipping_address.lines();
                 if let Some(email) = &order.email {
                     buyer.push(email.clone());
                 }
@@ -419,5 +405,9 @@ mod tests {
         assert!(fitted.ends_with('…'));
         assert!(m.width(&fitted, TEXT, false) <= 150.0);
         assert_eq!(m.fit("Mug", TEXT, 150.0), "Mug");
+        // As much as fits is kept: one character more would not.
+        let fitted = m.fit(&"x".repeat(200), TEXT, 150.0);
+        assert!(m.width(&fitted, TEXT, false) <= 150.0);
+        assert!(m.width(&format!("x{fitted}"), TEXT, false) > 150.0);
     }
 }

@@ -1,37 +1,10 @@
 //! Invoices drawn and read back: the text a reader extracts has the order's number, every
 //! line and the total to the cent; a long order takes several pages.
 
-use commerce_core::account::Address;
-use commerce_core::invoice::{Invoice, InvoiceRenderer};
-use commerce_core::testkit::{fixtures, now};
+use commerce_core::invoice::InvoiceRenderer;
+use commerce_core::testkit::fixtures;
 use commerce_pdf::PdfInvoices;
 use rust_decimal::Decimal;
-
-fn invoice(lines: usize) -> Invoice {
-    let products: Vec<_> = (0..lines)
-        .map(|i| {
-            fixtures::product(
-                &format!("Walnut serving board no. {i} with a rather long name for its column"),
-                Decimal::new(1999 + i as i64, 2),
-                100,
-            )
-        })
-        .collect();
-    let units: Vec<_> = products.iter().map(|p| (p, None, 2)).collect();
-    Invoice {
-        shop_name: "Linen & Co".into(),
-        shop_address: Some(Address {
-            full_name: Some("Linen & Co Ltd".into()),
-            line1: Some("12 Market Street".into()),
-            city: Some("Leeds".into()),
-            postal_code: Some("LS1 6DT".into()),
-            country: "GB".into(),
-            ..Default::default()
-        }),
-        order: fixtures::order(None, &units),
-        issued_at: now(),
-    }
-}
 
 fn text_of(pdf: &[u8]) -> String {
     pdf_extract::extract_text_from_mem(pdf).expect("a PDF a reader can read")
@@ -39,7 +12,7 @@ fn text_of(pdf: &[u8]) -> String {
 
 #[test]
 fn the_text_of_an_invoice_has_its_number_lines_and_total() {
-    let invoice = invoice(3);
+    let invoice = fixtures::invoice(3);
     let pdf = PdfInvoices::new().render(&invoice).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     let text = text_of(&pdf);
@@ -63,7 +36,7 @@ fn the_text_of_an_invoice_has_its_number_lines_and_total() {
 
 #[test]
 fn a_long_order_takes_several_pages_and_ends_with_the_total() {
-    let invoice = invoice(120);
+    let invoice = fixtures::invoice(120);
     let pdf = PdfInvoices::new().render(&invoice).unwrap();
     let text = text_of(&pdf);
     let pages = text.matches("Page ").count();
@@ -104,7 +77,7 @@ fn names_in_any_script_or_with_emoji_still_draw() {
         .map(|n| fixtures::product(n, Decimal::new(1250, 2), 10))
         .collect();
     let units: Vec<_> = products.iter().map(|p| (p, None, 1)).collect();
-    let mut invoice = invoice(0);
+    let mut invoice = fixtures::invoice(0);
     invoice.order = fixtures::order(None, &units);
     invoice.shop_name = "Лавка 🛍".into();
     let pdf = PdfInvoices::new().render(&invoice).unwrap();

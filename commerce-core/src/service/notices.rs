@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 
 use super::Commerce;
-use crate::account::Address;
 use crate::events::DomainEvent;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
@@ -92,26 +91,6 @@ fn html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The address as it goes on a parcel, one line each.
-pub(crate) fn address_lines(address: &Address) -> Vec<String> {
-    let mut lines = Vec::new();
-    for part in [&address.full_name, &address.line1, &address.line2] {
-        if let Some(p) = part.as_deref().filter(|p| !p.trim().is_empty()) {
-            lines.push(p.to_string());
-        }
-    }
-    let town: Vec<&str> = [&address.postal_code, &address.city, &address.region]
-        .into_iter()
-        .filter_map(|p| p.as_deref())
-        .filter(|p| !p.trim().is_empty())
-        .collect();
-    if !town.is_empty() {
-        lines.push(town.join(" "));
-    }
-    lines.push(address.country.clone());
-    lines
-}
-
 fn negative(m: &Money) -> String {
     if m.is_zero() {
         m.to_string()
@@ -151,7 +130,7 @@ fn order_mail(shop: &str, order: &Order, notice: Notice, to: String) -> Mail {
         ("Tax", t.tax.to_string()),
         ("Total", t.total.to_string()),
     ];
-    let address = address_lines(&order.shipping_address);
+    let address = order.shipping_address.lines();
     let mut text = format!("{opening}\n\nOrder {number}\n\n");
     for line in &order.lines {
         text.push_str(&format!(
