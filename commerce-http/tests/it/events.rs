@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::shopping::{set_up_shop, TEXAS};
+use crate::shopping::set_up_shop;
 use crate::support::{start, start_with, Server};
 
 /// One event of a stream, or a comment line.
@@ -99,20 +99,7 @@ async fn pending_order(s: &Server) -> (String, String, String) {
     let customer = s
         .customer(&format!("ana-{}@example.com", uuid::Uuid::new_v4()))
         .await;
-    s.call(Method::POST, "/api/cart/items")
-        .token(&customer)
-        .json(json!({"product_id": lamp.id.to_string(), "quantity": 1}))
-        .send()
-        .await
-        .expect(StatusCode::CREATED, None);
-    let address: Value = serde_json::from_str(TEXAS).unwrap();
-    let done = s
-        .call(Method::POST, "/api/cart/checkout")
-        .token(&customer)
-        .json(json!({"shipping_address": address}))
-        .send()
-        .await;
-    let done = done.expect(StatusCode::CREATED, None);
+    let done = s.buy(&customer, &lamp, 1).await;
     (
         done["order"]["id"].as_str().unwrap().to_string(),
         customer,

@@ -2,9 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::shopping::{set_up_shop, TEXAS};
+use crate::shopping::set_up_shop;
 use crate::support::start;
 
 #[tokio::test]
@@ -49,20 +49,7 @@ async fn the_owner_downloads_the_invoice_as_a_pdf_with_the_orders_figures() {
 
     let lamp = s.product("Brass lamp", Decimal::new(3000, 2), 10).await;
     let customer = s.customer("ana.invoice@example.com").await;
-    s.call(Method::POST, "/api/cart/items")
-        .token(&customer)
-        .json(json!({"product_id": lamp.id.to_string(), "quantity": 3}))
-        .send()
-        .await
-        .expect(StatusCode::CREATED, None);
-    let address: Value = serde_json::from_str(TEXAS).unwrap();
-    let placed = s
-        .call(Method::POST, "/api/cart/checkout")
-        .token(&customer)
-        .json(json!({"shipping_address": address}))
-        .send()
-        .await;
-    let order = placed.expect(StatusCode::CREATED, None)["order"].clone();
+    let order = s.buy(&customer, &lamp, 3).await["order"].clone();
     let id = order["id"].as_str().unwrap();
     let number = order["number"].as_str().unwrap();
 

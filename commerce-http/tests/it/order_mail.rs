@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::shopping::{set_up_shop, TEXAS};
+use crate::shopping::set_up_shop;
 use crate::support::{start, Server};
 
 /// The mail to `to` whose subject contains `about`, waiting briefly: it goes out after the
@@ -44,22 +44,9 @@ async fn the_customer_is_mailed_when_the_order_is_paid_shipped_refunded_or_cance
     let lamp = s.product("Brass lamp", Decimal::new(3000, 2), 10).await;
     let email = "ana.mail@example.com";
     let customer = s.customer(email).await;
-    let address: Value = serde_json::from_str(TEXAS).unwrap();
     let mut orders = Vec::new();
     for _ in 0..2 {
-        s.call(Method::POST, "/api/cart/items")
-            .token(&customer)
-            .json(json!({"product_id": lamp.id.to_string(), "quantity": 2}))
-            .send()
-            .await
-            .expect(StatusCode::CREATED, None);
-        let done = s
-            .call(Method::POST, "/api/cart/checkout")
-            .token(&customer)
-            .json(json!({"shipping_address": address}))
-            .send()
-            .await;
-        orders.push(done.expect(StatusCode::CREATED, None).clone());
+        orders.push(s.buy(&customer, &lamp, 2).await);
     }
     let (first, second) = (&orders[0], &orders[1]);
     let number = first["order"]["number"].as_str().unwrap();

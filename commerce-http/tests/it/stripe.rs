@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::shopping::{set_up_shop, TEXAS};
+use crate::shopping::set_up_shop;
 use crate::support::{start, start_with_gateway, Server};
 
 const SECRET_KEY: &str = "sk_test_fake_commerce";
@@ -40,20 +40,7 @@ async fn checkout_again(s: &Server) -> (Value, String) {
     let customer = s
         .customer(&format!("ana-{}@example.com", uuid::Uuid::new_v4()))
         .await;
-    s.call(Method::POST, "/api/cart/items")
-        .token(&customer)
-        .json(json!({"product_id": lamp.id.to_string(), "quantity": 2}))
-        .send()
-        .await
-        .expect(StatusCode::CREATED, None);
-    let address: Value = serde_json::from_str(TEXAS).unwrap();
-    let done = s
-        .call(Method::POST, "/api/cart/checkout")
-        .token(&customer)
-        .json(json!({"shipping_address": address}))
-        .send()
-        .await;
-    (done.expect(StatusCode::CREATED, None).clone(), customer)
+    (s.buy(&customer, &lamp, 2).await, customer)
 }
 
 async fn order(s: &Server, id: &str) -> Value {

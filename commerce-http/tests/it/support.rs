@@ -232,6 +232,25 @@ impl Server {
             .unwrap()
     }
 
+    /// A signed-in customer buys `quantity` of `product`: into the cart, then checked out to
+    /// the Texas address. The checkout's answer (`order`, `payment`).
+    pub async fn buy(&self, customer: &str, product: &Product, quantity: u32) -> Value {
+        self.call(Method::POST, "/api/cart/items")
+            .token(customer)
+            .json(serde_json::json!({"product_id": product.id.to_string(), "quantity": quantity}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED, None);
+        let address: Value = serde_json::from_str(crate::shopping::TEXAS).unwrap();
+        self.call(Method::POST, "/api/cart/checkout")
+            .token(customer)
+            .json(serde_json::json!({"shipping_address": address}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED, None)
+            .clone()
+    }
+
     /// Signs in through the API and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let r = self
