@@ -28,6 +28,16 @@ async fn shop() -> Shop {
         .mailer(mail.clone())
         .token_issuer(Arc::new(MemoryTokenIssuer::default()))
         .build();
+    let admin = first_admin(&commerce).await;
+    Shop {
+        commerce,
+        mail,
+        admin,
+    }
+}
+
+/// The shop's first admin, signed in.
+async fn first_admin(commerce: &Commerce) -> Caller {
     let admin = commerce
         .accounts()
         .create_user(
@@ -39,11 +49,7 @@ async fn shop() -> Shop {
         )
         .await
         .unwrap();
-    Shop {
-        commerce,
-        mail,
-        admin: Caller::user(admin.id, Role::Admin),
-    }
+    Caller::user(admin.id, Role::Admin)
 }
 
 impl Shop {
@@ -1722,18 +1728,7 @@ async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
             ..EngineConfig::default()
         })
         .build();
-    let admin = commerce
-        .accounts()
-        .create_user(
-            "admin@shop.test",
-            "admin-password",
-            "Admin",
-            Role::Admin,
-            true,
-        )
-        .await
-        .unwrap();
-    let admin = Caller::user(admin.id, Role::Admin);
+    let admin = first_admin(&commerce).await;
     let lamp = commerce
         .catalog()
         .create_product(
