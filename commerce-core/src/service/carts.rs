@@ -2,19 +2,17 @@
 //! prices, promotions, tax rates and shipping methods resolved here; nothing a client sends
 //! is trusted as a price.
 
+use super::checkout::{price_lines, product_ids, LineRequest, PlacementRequest, PricedLines};
 use super::{Caller, Commerce, CommerceError};
-use crate::account::{hash_token, normalize_email, random_token, Address};
+use crate::account::{hash_token, random_token, Address};
 use crate::cart::Cart;
 use crate::catalog::Product;
-use crate::events::DomainEvent;
 use crate::ids::{AddressId, CartItemId, ProductId, ShippingMethodId, UserId, VariantId};
-use crate::order::{order_number, ChosenShipping, Order, OrderDetails};
+use crate::order::Order;
 use crate::payment::Payment;
-use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings};
-use crate::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
+use crate::ports::StorageError;
+use crate::pricing::PricedCart;
 use crate::shipping::ShippingMethod;
-use crate::tax::rate_for;
-use crate::validation::ValidationErrors;
 
 /// Whose cart: a guest's, named by the token it was given, or a signed-in customer's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,157 +82,16 @@ pub struct Carts<'a> {
     pub(super) shop: &'a Commerce,
 }
 
-/// Everything a price needs besides the lines, loaded once per request.
-pub(crate) struct PricingInputs {
-    pub settings: StoreSettings,
-    pub products: Vec<Product>,
-    pub tree: crate::catalog::CategoryTree,
-    pub promotions: Vec<crate::promotion::Promotion>,
-    pub customer_uses: Vec<(crate::ids::PromotionId, u32)>,
-    pub tax_rate: rust_decimal::Decimal,
-    pub shipping: Option<ShippingMethod>,
-}
-
-impl Commerce {
-    /// Loads what pricing `items` needs: products, categories, promotions for `codes` with
-    /// this customer's uses, the destination's tax rate and the shipping method.
-    pub(crate) async fn pricing_inputs(
-        &self,
-        product_ids: Vec<ProductId>,
-        codes: &[String],
-        customer_key: Option<&str>,
-        destination: Option<&Address>,
-        shipping: Option<ShippingMethod>,
-    ) -> Result<PricingInputs, CommerceError> {
-        let settings = self.settings().await?;
-        let products = if product_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.ports.products.products(&product_ids).await?
-        };
-        let tree = crate::catalog::CategoryTree::new(self.ports.categories.categories().await?);
-        let promotions = self.ports.promotions.promotions_for_pricing(codes).await?;
-        let limited: Vec<_> = promotions
-            .iter()
-            .filter(|p| p.per_customer_limit.is_some())
-            .map(|p| p.id)
-            .collect();
-        let customer_uses = match customer_key {
-            Some(key) if !limited.is_empty() => {
-                self.ports.promotions.customer_uses(key, &limited).await?
-            }
-            _ => Vec::new(),
-        };
-        let tax_rate = match destination {
-            Some(a) => rate_for(
-                &self.ports.settings.tax_rates().await?,
-                &a.country,
-                a.region.as_deref(),
-            ),
-            None => rust_decimal::Decimal::ZERO,
-        };
-        Ok(PricingInputs {
-            settings,
-            products,
-            tree,
-            promotions,
-            customer_uses,
-            tax_rate,
-            shipping,
-        })
-    }
-
-    /// The active shipping method with this id, or the cheapest active one when `None`.
-    pub(crate) async fn shipping_method(
-        &self,
-        id: Option<ShippingMethodId>,
-        field: &str,
-    ) -> Result<Option<ShippingMethod>, CommerceError> {
-        let methods = self.ports.settings.shipping_methods().await?;
-        match id {
-            Some(id) => methods
-                .into_iter()
-                .find(|m| m.id == id && m.active)
-                .map(Some)
-                .ok_or_else(|| CommerceError::validation(field, "no such active shipping method")),
-            None => Ok(methods
-                .into_iter()
-                .filter(|m| m.active)
-                .min_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)))),
-        }
-    }
-}
-
-/// Prices `lines` (item id, product, variant, quantity). Lines whose product is not active or
-/// whose variant is gone are left out and returned as unavailable.
-pub(crate) fn price_lines(
-    inputs: &PricingInputs,
-    lines: &[(CartItemId, ProductId, Option<VariantId>, u32)],
-    codes: &[String],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(PricedCart, Vec<String>, Vec<CartItemId>), CommerceError> {
-    let mut pricing_lines = Vec::with_capacity(lines.len());
-    let mut names = Vec::with_capacity(lines.len());
-    let mut unavailable = Vec::new();
-    for (item_id, product_id, variant_id, quantity) in lines {
-        let product = inputs
-            .products
-            .iter()
-            .find(|p| p.id == *product_id && p.is_sellable());
-        let unit_price = product.and_then(|p| {
-            if p.variants.is_empty() != variant_id.is_none() {
-                None // a variant is required exactly when the product has variants
-            } else {
-                p.unit_price(*variant_id)
-            }
-        });
-        match (product, unit_price) {
-            (Some(p), Some(unit_price)) => {
-                names.push(p.line_name(*variant_id));
-                pricing_lines.push(PricingLine {
-                    item_id: *item_id,
-                    product_id: *product_id,
-                    variant_id: *variant_id,
-                    category_ids: p
-                        .category_id
-                        .map(|c| inputs.tree.ancestry(c))
-                        .unwrap_or_default(),
-                    unit_price,
-                    quantity: *quantity,
-                });
-            }
-            _ => unavailable.push(*item_id),
-        }
-    }
-    let request = PricingRequest {
-        currency: inputs.settings.currency,
-        lines: pricing_lines,
-        codes: codes.to_vec(),
-    };
-    let ctx = PricingContext {
-        now,
-        promotions: &inputs.promotions,
-        customer_uses: &inputs.customer_uses,
-        tax: inputs.settings.tax,
-        tax_rate: inputs.tax_rate,
-        shipping: inputs.shipping.as_ref(),
-        rounding: inputs.settings.rounding,
-    };
-    Ok((price(&request, &ctx)?, names, unavailable))
-}
-
-fn cart_lines(cart: &Cart) -> Vec<(CartItemId, ProductId, Option<VariantId>, u32)> {
+fn cart_lines(cart: &Cart) -> Vec<LineRequest> {
     cart.items
         .iter()
-        .map(|i| (i.id, i.product_id, i.variant_id, i.quantity))
+        .map(|i| LineRequest {
+            item_id: i.id,
+            product_id: i.product_id,
+            variant_id: i.variant_id,
+            quantity: i.quantity,
+        })
         .collect()
-}
-
-fn product_ids(cart: &Cart) -> Vec<ProductId> {
-    let mut ids: Vec<ProductId> = cart.items.iter().map(|i| i.product_id).collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 impl Carts<'_> {
@@ -424,7 +281,7 @@ impl Carts<'_> {
             .shop
             .ports
             .products
-            .products(&product_ids(&guest))
+            .products(&product_ids(&cart_lines(&guest)))
             .await?;
         let stock = |p: ProductId, v: Option<VariantId>| {
             products
@@ -452,39 +309,21 @@ impl Carts<'_> {
         if cart.items.is_empty() {
             return Err(CommerceError::validation("items", "the cart is empty"));
         }
-        let (user_id, email) = self
+        let quote = self
             .shop
-            .orders()
-            .buyer(caller, request.email.as_deref())
-            .await?;
-        let address = self
-            .shop
-            .orders()
-            .shipping_address(user_id, request.shipping_address, request.address_id)
-            .await?;
-        let method = self
-            .shop
-            .shipping_method(
-                request.shipping_method.or(cart.shipping_method_id),
-                "shipping_method",
+            .quote(
+                caller,
+                PlacementRequest {
+                    lines: cart_lines(&cart),
+                    codes: &cart.discount_codes,
+                    email: request.email.as_deref(),
+                    shipping_address: request.shipping_address,
+                    address_id: request.address_id,
+                    shipping_method: request.shipping_method.or(cart.shipping_method_id),
+                },
             )
             .await?;
-        let customer_key =
-            user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
-        let inputs = self
-            .shop
-            .pricing_inputs(
-                product_ids(&cart),
-                &cart.discount_codes,
-                Some(&customer_key),
-                Some(&address),
-                method.clone(),
-            )
-            .await?;
-        let now = self.shop.now();
-        let (priced, _, unavailable) =
-            price_lines(&inputs, &cart_lines(&cart), &cart.discount_codes, now)?;
-        if !unavailable.is_empty() {
+        if !quote.lines.unavailable.is_empty() {
             return Err(CommerceError::validation(
                 "items",
                 "some items are no longer for sale: remove them",
@@ -492,29 +331,7 @@ impl Carts<'_> {
         }
         let order = self
             .shop
-            .orders()
-            .place(
-                OrderDetails {
-                    id: self.shop.new_id(),
-                    number: String::new(),
-                    user_id,
-                    email,
-                    shipping_address: address,
-                    shipping_method: method.map(|m| ChosenShipping {
-                        id: m.id,
-                        name: m.name,
-                        price: crate::money::Money::rounded(
-                            m.price,
-                            priced.currency,
-                            inputs.settings.rounding,
-                        ),
-                    }),
-                },
-                &priced,
-                &inputs.products,
-                customer_key,
-                Some((cart.id, cart.version)),
-            )
+            .place(quote, Some((cart.id, cart.version)))
             .await?;
         let payment = self.shop.payments().start(&order).await.ok();
         Ok(Checkout { order, payment })
@@ -613,22 +430,22 @@ impl Carts<'_> {
             None => None,
         };
         let customer_key = cart.customer_id.map(|u| u.to_string());
+        let lines = cart_lines(&cart);
         let inputs = self
             .shop
             .pricing_inputs(
-                product_ids(&cart),
+                product_ids(&lines),
                 &cart.discount_codes,
                 customer_key.as_deref(),
                 cart.shipping_address.as_ref(),
                 method.clone(),
             )
             .await?;
-        let (priced, names, unavailable) = price_lines(
-            &inputs,
-            &cart_lines(&cart),
-            &cart.discount_codes,
-            self.shop.now(),
-        )?;
+        let PricedLines {
+            priced,
+            names,
+            unavailable,
+        } = price_lines(&inputs, &lines, &cart.discount_codes, self.shop.now())?;
         Ok(CartView {
             cart,
             priced,
@@ -644,131 +461,5 @@ fn check_version(cart: &Cart, expected: Option<u64>) -> Result<(), CommerceError
     match expected {
         Some(v) if v != cart.version => Err(CommerceError::VersionMismatch("cart")),
         _ => Ok(()),
-    }
-}
-
-impl super::Orders<'_> {
-    /// The buyer: the signed-in user (with their email), or a guest's email (required).
-    pub(crate) async fn buyer(
-        &self,
-        caller: &Caller,
-        email: Option<&str>,
-    ) -> Result<(Option<UserId>, Option<String>), CommerceError> {
-        match caller.user_id() {
-            Some(id) => {
-                let user = self
-                    .shop
-                    .ports
-                    .users
-                    .user(id)
-                    .await?
-                    .ok_or(CommerceError::Unauthenticated)?;
-                Ok((Some(id), Some(user.email)))
-            }
-            None => {
-                let email = email.and_then(normalize_email).ok_or_else(|| {
-                    CommerceError::validation("email", "a guest checkout needs a valid email")
-                })?;
-                Ok((None, Some(email)))
-            }
-        }
-    }
-
-    /// The inline address (validated in full) or one of the user's saved addresses.
-    pub(crate) async fn shipping_address(
-        &self,
-        user: Option<UserId>,
-        inline: Option<Address>,
-        saved: Option<AddressId>,
-    ) -> Result<Address, CommerceError> {
-        match (inline, saved) {
-            (Some(a), _) => a
-                .validated(true)
-                .map_err(|e| CommerceError::Validation(e.nested("shipping_address"))),
-            (None, Some(id)) => {
-                let user = user.ok_or_else(|| {
-                    CommerceError::validation("address_id", "guests give a shipping_address")
-                })?;
-                self.shop
-                    .ports
-                    .users
-                    .addresses(user)
-                    .await?
-                    .into_iter()
-                    .find(|a| a.id == id)
-                    .map(|a| a.address)
-                    .ok_or_else(|| CommerceError::validation("address_id", "no such saved address"))
-            }
-            (None, None) => Err(CommerceError::Validation(ValidationErrors::single(
-                "shipping_address",
-                "is required (or give address_id)",
-            ))),
-        }
-    }
-
-    /// Writes a priced order atomically (stock, promotion usage, cart), retrying on the rare
-    /// clash of order numbers, then reports low stock and publishes `OrderPlaced`.
-    pub(crate) async fn place(
-        &self,
-        mut details: OrderDetails,
-        priced: &PricedCart,
-        products: &[Product],
-        customer_key: String,
-        cart: Option<(crate::ids::CartId, u64)>,
-    ) -> Result<Order, CommerceError> {
-        let now = self.shop.now();
-        for attempt in 0..4 {
-            details.number = order_number(now, self.shop.ports.ids.random_u64());
-            let order = Order::from_priced(details.clone(), priced, products, now);
-            let new = NewOrder {
-                order,
-                promotion_ids: priced.applied_ids().collect(),
-                customer_key: customer_key.clone(),
-                cart,
-            };
-            match self.shop.ports.orders.place_order(&new).await {
-                Ok(levels) => {
-                    self.shop.catalog().report_low_stock(&levels);
-                    self.shop.ports.events.publish(DomainEvent::OrderPlaced {
-                        order_id: new.order.id,
-                        user_id: new.order.user_id,
-                        at: now,
-                    });
-                    return Ok(new.order);
-                }
-                Err(PlaceOrderError::Storage(StorageError::Duplicate(field)))
-                    if field == "number" && attempt < 3 =>
-                {
-                    continue
-                }
-                Err(e) => return Err(self.name_promotion(e, priced)),
-            }
-        }
-        Err(CommerceError::Internal(
-            "could not allocate an order number".into(),
-        ))
-    }
-
-    /// Puts the code of a promotion that ran out during checkout into the error.
-    fn name_promotion(&self, e: PlaceOrderError, priced: &PricedCart) -> CommerceError {
-        let code_of = |id| {
-            priced
-                .applied
-                .iter()
-                .find(|a| a.id == id)
-                .and_then(|a| a.code.clone())
-                .unwrap_or_default()
-        };
-        match e {
-            PlaceOrderError::UsageExhausted(id) => CommerceError::InvalidDiscount {
-                code: code_of(id),
-                reason: crate::pricing::RejectionReason::UsageExhausted,
-            },
-            PlaceOrderError::CustomerLimitReached(id) => CommerceError::InvalidDiscount {
-                code: code_of(id),
-                reason: crate::pricing::RejectionReason::CustomerLimitReached,
-            },
-            other => other.into(),
-        }
     }
 }

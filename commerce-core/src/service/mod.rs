@@ -12,6 +12,7 @@ mod accounts;
 mod admin;
 mod carts;
 mod catalog;
+mod checkout;
 mod notices;
 mod orders;
 mod payments;

@@ -1,12 +1,12 @@
 //! Order use cases: direct orders, reading, cancelling, and the admin's status changes and
 //! refunds.
 
-use super::carts::price_lines;
+use super::checkout::{LineRequest, PlacementRequest};
 use super::{Caller, Commerce, CommerceError, ItemRequest};
 use crate::account::Address;
 use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
 use crate::money::Money;
-use crate::order::{ChosenShipping, Order, OrderDetails, OrderStatus};
+use crate::order::{Order, OrderStatus};
 use crate::payment::PaymentStatus;
 use crate::ports::{OrderFilter, Page, PageRequest, StockMovement, StorageError};
 use crate::promotion::normalize_code;
@@ -60,82 +60,62 @@ impl Orders<'_> {
             }
         }
         errors.into_result(())?;
-        let (user_id, email) = self.buyer(caller, request.email.as_deref()).await?;
-        let address = self
-            .shipping_address(user_id, request.shipping_address, request.address_id)
-            .await?;
-        let method = self
-            .shop
-            .shipping_method(request.shipping_method, "shipping_method")
-            .await?;
-        let customer_key =
-            user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
-        // Merge repeated product/variant pairs into one line, as a cart would.
-        let mut lines: Vec<(
-            CartItemId,
-            crate::ids::ProductId,
-            Option<crate::ids::VariantId>,
-            u32,
-        )> = Vec::new();
+        // Repeated product/variant pairs make one line, as in a cart.
+        let mut lines: Vec<LineRequest> = Vec::new();
         for item in &request.items {
             match lines
                 .iter_mut()
-                .find(|l| l.1 == item.product_id && l.2 == item.variant_id)
+                .find(|l| l.product_id == item.product_id && l.variant_id == item.variant_id)
             {
                 Some(l) => {
-                    l.3 =
-                        l.3.saturating_add(item.quantity)
-                            .min(crate::limits::MAX_LINE_QUANTITY)
+                    l.quantity = l
+                        .quantity
+                        .saturating_add(item.quantity)
+                        .min(crate::limits::MAX_LINE_QUANTITY)
                 }
-                None => lines.push((
-                    self.shop.new_id(),
-                    item.product_id,
-                    item.variant_id,
-                    item.quantity,
-                )),
+                None => lines.push(LineRequest {
+                    item_id: self.shop.new_id(),
+                    product_id: item.product_id,
+                    variant_id: item.variant_id,
+                    quantity: item.quantity,
+                }),
             }
         }
-        let mut ids: Vec<_> = lines.iter().map(|l| l.1).collect();
-        ids.sort();
-        ids.dedup();
-        let inputs = self
+        let line_ids: Vec<CartItemId> = lines.iter().map(|l| l.item_id).collect();
+        let quote = self
             .shop
-            .pricing_inputs(
-                ids,
-                &codes,
-                Some(&customer_key),
-                Some(&address),
-                method.clone(),
+            .quote(
+                caller,
+                PlacementRequest {
+                    lines,
+                    codes: &codes,
+                    email: request.email.as_deref(),
+                    shipping_address: request.shipping_address,
+                    address_id: request.address_id,
+                    shipping_method: request.shipping_method,
+                },
             )
             .await?;
-        let (priced, _, unavailable) = price_lines(&inputs, &lines, &codes, self.shop.now())?;
-        if let Some(missing) = unavailable.first() {
-            let i = lines.iter().position(|l| l.0 == *missing).unwrap_or(0);
+        if let Some(missing) = quote.lines.unavailable.first() {
+            let i = line_ids.iter().position(|id| id == missing).unwrap_or(0);
             return Err(CommerceError::validation(
                 &format!("items.{i}.product_id"),
                 "no such product or variant for sale",
             ));
         }
-        if let Some(rejected) = priced.rejected.iter().find(|r| r.code.is_some()) {
+        if let Some(rejected) = quote
+            .lines
+            .priced
+            .rejected
+            .iter()
+            .find(|r| r.code.is_some())
+        {
             return Err(CommerceError::InvalidDiscount {
                 code: rejected.code.clone().unwrap_or_default(),
                 reason: rejected.reason,
             });
         }
-        let details = OrderDetails {
-            id: self.shop.new_id(),
-            number: String::new(),
-            user_id,
-            email,
-            shipping_address: address,
-            shipping_method: method.map(|m| ChosenShipping {
-                id: m.id,
-                name: m.name,
-                price: Money::rounded(m.price, priced.currency, inputs.settings.rounding),
-            }),
-        };
-        self.place(details, &priced, &inputs.products, customer_key, None)
-            .await
+        self.shop.place(quote, None).await
     }
 
     /// The order, to its owner or an admin; anyone else gets not found.
