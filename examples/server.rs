@@ -328,7 +328,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             settings.checkout_cancel_url = stripe.cancel_url.clone();
             builder.gateway(Arc::new(StripeGateway::new(settings)?))
         }
-        None => builder,
+        None => builder.test_payments(),
     };
     let images = DirImageStore::new(&config.image_dir, "/images")
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;

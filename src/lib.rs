@@ -1,9 +1,10 @@
 //! `commerce`: an embeddable commerce engine.
 //!
 //! This facade re-exports [`commerce_core`] (the domain, the pricing engine, ports, services
-//! and in-memory adapters) and, behind features, the adapters as they land: `sqlite`,
-//! `postgres`, `http`, `stripe`. Features `mocks` (mockall mocks of every port) and
-//! `testkit` (the storage conformance kit) are for embedders' own tests.
+//! and in-memory adapters) and, behind features, the adapters: `sqlite`, `postgres`, `http`,
+//! `stripe`, `images`, `pdf`, `mail` and `smtp` (`full` is all of them). Features `mocks`
+//! (mockall mocks of every port) and `testkit` (the storage conformance kit) are for
+//! embedders' own tests.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

@@ -1288,6 +1288,54 @@ impl Mailer for MemoryMailer {
     }
 }
 
+/// What a shop built without a payment provider has: every payment is refused with
+/// `GatewayError::NotConfigured`, so no order is ever marked paid by accident.
+#[derive(Default)]
+pub struct NoPaymentProvider;
+
+impl NoPaymentProvider {
+    /// Its `provider()`.
+    pub const NAME: &'static str = "none";
+}
+
+#[async_trait]
+impl PaymentGateway for NoPaymentProvider {
+    fn provider(&self) -> &'static str {
+        Self::NAME
+    }
+
+    async fn create_intent(
+        &self,
+        _payment: &Payment,
+        _order: &Order,
+        _idempotency_key: &str,
+    ) -> Result<GatewayIntent, GatewayError> {
+        Err(GatewayError::NotConfigured)
+    }
+
+    async fn confirm(&self, _payment: &Payment) -> Result<PaymentStatus, GatewayError> {
+        Err(GatewayError::NotConfigured)
+    }
+
+    async fn refund(
+        &self,
+        _payment: &Payment,
+        _amount: Money,
+        _idempotency_key: &str,
+    ) -> Result<String, GatewayError> {
+        Err(GatewayError::NotConfigured)
+    }
+
+    async fn create_checkout_session(
+        &self,
+        _payment: &Payment,
+        _order: &Order,
+        _idempotency_key: &str,
+    ) -> Result<HostedCheckout, GatewayError> {
+        Err(GatewayError::NotConfigured)
+    }
+}
+
 /// The built-in test payment provider: payments are created with a `test_pi_` reference and
 /// succeed when confirmed, so a shop runs end to end with no provider account. An amount
 /// ending in .13 (13 minor units for zero-decimal currencies) is declined on confirm, to

@@ -589,6 +589,9 @@ pub enum GatewayError {
     /// This provider has no such thing (a hosted checkout page).
     #[error("the payment provider does not offer this")]
     NotOffered,
+    /// The shop was built without a payment provider.
+    #[error("no payment provider is set up")]
+    NotConfigured,
 }
 
 /// A payment page hosted by the provider (Stripe Checkout).

@@ -3,8 +3,10 @@
 //! - One file, created on first open; WAL mode, `synchronous=NORMAL`, a busy timeout, foreign
 //!   keys on. The schema is embedded and migrated forward on open ([`schema`]).
 //! - One writer connection (SQLite has one writer anyway; queuing writes in-process avoids
-//!   busy waits) and a small pool of readers, all used from `spawn_blocking` so the async
-//!   runtime never blocks.
+//!   busy waits) and a small pool of readers. Calls run in place with `block_in_place` on a
+//!   multi-threaded runtime (the worker's other tasks move to another thread first, so the
+//!   runtime never stalls, and a call skips a thread round trip), on the blocking pool on a
+//!   current-thread runtime.
 //! - Checkout's `place_order` is one `BEGIN IMMEDIATE` transaction; stock is taken with a
 //!   guarded `UPDATE ... WHERE available >= ?`; optimistic versions are checked in the
 //!   UPDATE's WHERE clause; listings use keyset pagination.

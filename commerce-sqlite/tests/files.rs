@@ -366,7 +366,9 @@ async fn search_follows_renames_and_deletions() {
 #[tokio::test]
 async fn a_guest_checks_out_on_sqlite() {
     let dir = TempDir::new();
-    let shop = Commerce::builder(Arc::new(SqliteStore::open(dir.db()).await.unwrap())).build();
+    let shop = Commerce::builder(Arc::new(SqliteStore::open(dir.db()).await.unwrap()))
+        .test_payments()
+        .build();
     let admin = shop
         .accounts()
         .create_user(

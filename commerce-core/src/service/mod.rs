@@ -34,7 +34,8 @@ use crate::account::Role;
 use crate::cart::CartError;
 use crate::ids::UserId;
 use crate::memory::{
-    MemoryEventBus, MemoryImageStore, MemoryMailer, MemoryStore, TestPaymentGateway,
+    MemoryEventBus, MemoryImageStore, MemoryMailer, MemoryStore, NoPaymentProvider,
+    TestPaymentGateway,
 };
 use crate::order::InvalidTransition;
 use crate::passwords::Argon2Hasher;
@@ -288,6 +289,9 @@ impl From<GatewayError> for CommerceError {
             GatewayError::NotOffered => {
                 CommerceError::Conflict("the payment provider does not offer this".into())
             }
+            GatewayError::NotConfigured => CommerceError::Conflict(
+                "this shop takes no payments yet: no payment provider is set up".into(),
+            ),
         }
     }
 }
@@ -377,7 +381,9 @@ impl Commerce {
 
     /// A shop entirely in memory, with the built-in test payment provider.
     pub fn in_memory() -> Commerce {
-        Commerce::builder(Arc::new(MemoryStore::new())).build()
+        Commerce::builder(Arc::new(MemoryStore::new()))
+            .test_payments()
+            .build()
     }
 
     pub fn catalog(&self) -> Catalog<'_> {
@@ -531,10 +537,13 @@ impl<T> Storage for T where
 {
 }
 
-/// Builds a [`Commerce`] from a storage adapter. Every other port has a default (the test
-/// payment provider, an in-memory outbox, argon2id, an in-process event bus, images in
-/// memory, the system clock and random ids), and any port, storage ones included, can be
-/// replaced, for instance by a mock.
+/// Builds a [`Commerce`] from a storage adapter. Every other port has a default (an
+/// in-memory outbox, argon2id, an in-process event bus, images in memory, the system clock
+/// and random ids), and any port, storage ones included, can be replaced, for instance by a
+/// mock. The payment provider has none that takes money: name one with
+/// [`gateway`](Self::gateway) (`commerce-stripe`), or the built-in test provider, which
+/// approves every payment, with [`test_payments`](Self::test_payments). Without either, the
+/// shop places orders but refuses to take payments, saying so.
 pub struct CommerceBuilder {
     ports: Ports,
     config: EngineConfig,
@@ -566,7 +575,7 @@ impl CommerceBuilder {
                 idempotency: store.clone(),
                 login_attempts: store.clone(),
                 client_rates: store,
-                gateway: Arc::new(TestPaymentGateway),
+                gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
                 token_issuer: None,
@@ -603,6 +612,13 @@ impl CommerceBuilder {
         ids: IdGenerator,
     );
 
+    /// Payments through the built-in test provider: every payment succeeds when confirmed
+    /// (except amounts ending in .13, declined to exercise that path). For tests, demos and
+    /// development; never for a shop that takes real money.
+    pub fn test_payments(self) -> Self {
+        self.gateway(Arc::new(TestPaymentGateway))
+    }
+
     /// Signs access tokens at login; without one, login is not offered (embedders that
     /// authenticate themselves build `Caller`s directly).
     pub fn token_issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
@@ -623,6 +639,12 @@ impl CommerceBuilder {
     }
 
     pub fn build(self) -> Commerce {
+        if self.ports.gateway.provider() == NoPaymentProvider::NAME {
+            tracing::warn!(
+                "this shop has no payment provider: payments are refused; name one with \
+                 CommerceBuilder::gateway (e.g. commerce-stripe) or CommerceBuilder::test_payments"
+            );
+        }
         Commerce {
             ports: self.ports,
             config: self.config,

@@ -25,6 +25,7 @@ struct Shop {
 async fn shop() -> Shop {
     let mail = Arc::new(MemoryMailer::default());
     let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
+        .test_payments()
         .mailer(mail.clone())
         .token_issuer(Arc::new(MemoryTokenIssuer::default()))
         .build();
@@ -1722,6 +1723,7 @@ async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
         inner: MemoryMailer::default(),
     });
     let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
+        .test_payments()
         .mailer(mailer.clone())
         .config(EngineConfig {
             mail_retry_after: std::time::Duration::from_millis(5),
@@ -1788,4 +1790,49 @@ async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
     let html = mail.html.unwrap();
     assert!(html.contains("Lamp &lt;b&gt;"), "names are escaped in HTML");
     assert!(html.contains(&order.number));
+}
+
+#[tokio::test]
+async fn a_shop_built_without_a_payment_provider_takes_orders_but_no_money() {
+    let store = Arc::new(MemoryStore::new());
+    let commerce = Commerce::builder(store.clone()).build();
+    let admin = first_admin(&commerce).await;
+    let lamp = commerce
+        .catalog()
+        .create_product(
+            &admin,
+            NewProduct {
+                name: "Lamp".into(),
+                price: dec!(30.00),
+                inventory_count: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = commerce
+        .accounts()
+        .register("ada@example.com", "password123", "Ada")
+        .await
+        .unwrap();
+    let ada = Caller::user(ada.id, ada.role);
+    let order = commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap();
+    let refused = commerce
+        .payments()
+        .create_intent(&ada, order.id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "conflict");
+    assert!(
+        refused.to_string().contains("no payment provider"),
+        "{refused}"
+    );
+    // Nothing was paid, nothing half-made.
+    assert!(store.payments_of_order(order.id).await.unwrap().is_empty());
+    let order = commerce.orders().order(&ada, order.id).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Pending);
 }

@@ -82,7 +82,7 @@ async fn start_shop(
 ) -> Server {
     let mail_dir = std::env::temp_dir().join(format!("commerce-it-mail-{}", uuid::Uuid::new_v4()));
     let image_dir = mail_dir.join("images");
-    let shop = adapt(fresh_storage().await)
+    let shop = adapt(fresh_storage().await.test_payments())
         .images(Arc::new(
             commerce_images::DirImageStore::new(&image_dir, "/images").unwrap(),
         ))
