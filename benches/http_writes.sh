@@ -15,7 +15,7 @@ connections=${2:-64}
 postgres=${3:-}
 source benches/server.sh
 
-cargo build --quiet --release --example server --features full
+[ -n "${SERVER_BIN:-}" ] || cargo build --quiet --release --example server --features full
 start_server "$postgres"
 
 token=$(curl -sf "$api/api/auth/login" -H 'content-type: application/json' \

@@ -4,7 +4,11 @@
 # is stopped at exit, by its id.
 #
 #   start_server [POSTGRES_URL]   sets $api (the base URL) and $server_pid
+#
+# SERVER_BIN=path runs that build of the server instead (e.g. one kept from an earlier
+# commit, to compare before and after on the same machine in the same minute).
 
+server_bin=${SERVER_BIN:-./target/release/examples/server}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
@@ -33,7 +37,7 @@ start_server() {
   local port
   port=$(free_port)
   COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
-    ./target/release/examples/server --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
+    "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
     "${database_args[@]}" >"$work/server.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
