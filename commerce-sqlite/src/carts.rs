@@ -24,6 +24,7 @@ fn read_cart(conn: &Connection, column: &str, value: String) -> Result<Option<Ca
     .map_err(storage_error)
 }
 
+// A cart is one row found by key, so it is read on the worker itself (`read_inline`).
 #[async_trait]
 impl CartStore for SqliteStore {
     async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError> {
@@ -93,18 +94,18 @@ impl CartStore for SqliteStore {
     }
 
     async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError> {
-        self.read(move |conn| read_cart(conn, "id", id.to_string()))
+        self.read_inline(move |conn| read_cart(conn, "id", id.to_string()))
             .await
     }
 
     async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError> {
         let token = token_hash.to_string();
-        self.read(move |conn| read_cart(conn, "guest_token_hash", token))
+        self.read_inline(move |conn| read_cart(conn, "guest_token_hash", token))
             .await
     }
 
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError> {
-        self.read(move |conn| read_cart(conn, "customer_id", user_id.to_string()))
+        self.read_inline(move |conn| read_cart(conn, "customer_id", user_id.to_string()))
             .await
     }
 }

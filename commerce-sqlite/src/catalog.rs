@@ -471,26 +471,13 @@ impl ProductStore for SqliteStore {
             return Ok(Vec::new());
         }
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        self.read(move |conn| {
-            let mut out = Vec::with_capacity(ids.len());
-            // Chunks keep each statement well under SQLite's parameter limit.
-            for chunk in ids.chunks(500) {
-                let sql = format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id IN ({})",
-                    vec!["?"; chunk.len()].join(",")
-                );
-                let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
-                let rows = stmt
-                    .query_map(rusqlite::params_from_iter(chunk), product_from_row)
-                    .map_err(storage_error)?;
-                for row in rows {
-                    out.push(row.map_err(storage_error)?);
-                }
-            }
-            attach_variants(conn, &mut out)?;
-            Ok(out)
-        })
-        .await
+        // A cart's few products are lookups by key, read on the worker; a long list is not.
+        if ids.len() <= INLINE_PRODUCT_READS {
+            self.read_inline(move |conn| read_products(conn, &ids))
+                .await
+        } else {
+            self.read(move |conn| read_products(conn, &ids)).await
+        }
     }
 
     /// Served from a cache while the product generation (bumped by triggers on every change
@@ -841,4 +828,27 @@ impl ReviewStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Products read by id on the async worker itself, at most; more go off it.
+const INLINE_PRODUCT_READS: usize = 32;
+
+fn read_products(conn: &Connection, ids: &[String]) -> Result<Vec<Product>, StorageError> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Chunks keep each statement well under SQLite's parameter limit.
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id IN ({})",
+            vec!["?"; chunk.len()].join(",")
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(chunk), product_from_row)
+            .map_err(storage_error)?;
+        for row in rows {
+            out.push(row.map_err(storage_error)?);
+        }
+    }
+    attach_variants(conn, &mut out)?;
+    Ok(out)
 }

@@ -128,10 +128,13 @@ struct Inner {
     /// Product listings by query, and the product generation they were read at (see
     /// migration 0004); emptied when the generation moves.
     listings: Mutex<ListingCache>,
-    writer: Mutex<Connection>,
+    /// The writer connection lives on its own thread, which runs the queued writes one after
+    /// another: async callers wait for their answer without holding a thread, and under load
+    /// the thread goes from one write to the next without sleeping.
+    writer: std::sync::mpsc::Sender<WriteJob>,
     /// Writes run on the writer (committed or not), counted so that the catalog generation
     /// is read from the file again after any of them.
-    writes: AtomicU64,
+    writes: Arc<AtomicU64>,
     /// The catalog generation as last read from the file.
     generation_seen: RwLock<Option<GenerationSeen>>,
     other_writers_seen_within: Duration,
@@ -246,13 +249,14 @@ impl SqliteStore {
         let readers = (0..options.readers.max(1))
             .map(|_| connect(&path, &options))
             .collect::<Result<Vec<_>, _>>()?;
+        let writer = spawn_writer(writer, &path)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 categories: Mutex::new(None),
                 listings: Mutex::new(ListingCache::default()),
-                writer: Mutex::new(writer),
-                writes: AtomicU64::new(0),
+                writer,
+                writes: Arc::new(AtomicU64::new(0)),
                 generation_seen: RwLock::new(None),
                 other_writers_seen_within: options.other_writers_seen_within,
                 reader_permits: tokio::sync::Semaphore::new(readers.len()),
@@ -388,23 +392,54 @@ impl SqliteStore {
         }
     }
 
-    /// Runs `f` on the writer connection without blocking the async runtime. Writes are
-    /// queued here, one at a time, which is how SQLite works anyway.
+    /// Runs `f` on the writer connection, on the writer's thread: writes queue there, one at
+    /// a time, which is how SQLite works anyway.
     pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StorageError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let done = f(&mut conn);
-            inner.writes.fetch_add(1, Ordering::Release);
-            done
-        })
-        .await
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let writes = self.inner.writes.clone();
+        let job: WriteJob = Box::new(move |conn| {
+            let done = f(conn);
+            // Counted before the caller hears of it, so its next read sees the write.
+            writes.fetch_add(1, Ordering::Release);
+            // A caller that gave up waiting does not undo the write; it just is not told.
+            let _ = answer.send(done);
+        });
+        let stopped = || StorageError::Unavailable("the database writer stopped".into());
+        self.inner.writer.send(job).map_err(|_| stopped())?;
+        // Dropped unanswered only if `f` panicked (the writer carries on with the next).
+        answered.await.map_err(|_| E::from(stopped()))?
     }
+}
+
+/// A write, run on the writer's thread.
+type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Starts the writer's thread, which owns the writer connection until the store is dropped
+/// (its queue's last sender gone).
+fn spawn_writer(
+    mut conn: Connection,
+    path: &Path,
+) -> Result<std::sync::mpsc::Sender<WriteJob>, OpenError> {
+    let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || {
+            while let Ok(job) = queue.recv() {
+                // A panicking write rolls its transaction back as it unwinds (rusqlite's
+                // `Transaction` does so on drop); the connection stays sound for the next.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+            }
+        })
+        .map_err(|e| OpenError::Io {
+            path: path.to_path_buf(),
+            reason: format!("cannot start the writer thread: {e}"),
+        })?;
+    Ok(jobs)
 }
 
 /// Runs blocking database work from async code. On a multi-threaded runtime it runs in place

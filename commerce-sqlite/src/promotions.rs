@@ -100,7 +100,8 @@ impl PromotionStore for SqliteStore {
         codes: &[String],
     ) -> Result<Vec<Promotion>, StorageError> {
         let codes = codes.to_vec();
-        self.read(move |conn| {
+        // The automatic promotions and a few codes: a small indexed read, on the worker.
+        self.read_inline(move |conn| {
             let mut sql =
                 String::from("SELECT data, used_count FROM promotions WHERE code IS NULL");
             if !codes.is_empty() {
