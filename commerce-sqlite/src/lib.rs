@@ -249,7 +249,7 @@ impl SqliteStore {
         let readers = (0..options.readers.max(1))
             .map(|_| connect(&path, &options))
             .collect::<Result<Vec<_>, _>>()?;
-        let writer = spawn_writer(writer, &path)?;
+        let writer = spawn_writer(writer, &path, &options)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -420,11 +420,31 @@ impl SqliteStore {
 type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// Starts the writer's thread, which owns the writer connection until the store is dropped
-/// (its queue's last sender gone).
+/// (its queue's last sender gone), and the checkpointer's thread beside it.
 fn spawn_writer(
     mut conn: Connection,
     path: &Path,
+    options: &SqliteOptions,
 ) -> Result<std::sync::mpsc::Sender<WriteJob>, OpenError> {
+    let cannot_start = |what: &str, e: String| OpenError::Io {
+        path: path.to_path_buf(),
+        reason: format!("cannot start the {what}: {e}"),
+    };
+    // Checkpoints copy the log into the database and wait for the disk (fsync): run by the
+    // writer, as SQLite does by default, every write queued behind one waits too. So the
+    // writer only nudges the checkpointer, which runs them on its own connection. SQLite's
+    // own checkpoint stays as a backstop, far out, should the checkpointer fall behind.
+    let checkpointer = connect(path, options)?;
+    conn.execute_batch(&format!(
+        "PRAGMA wal_autocheckpoint = {}",
+        CHECKPOINT_BACKSTOP_PAGES
+    ))
+    .map_err(|e| cannot_start("writer", e.to_string()))?;
+    let (nudge, nudged) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || run_checkpoints(checkpointer, nudged))
+        .map_err(|e| cannot_start("checkpointer thread", e.to_string()))?;
     let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
     std::thread::Builder::new()
         .name("sqlite-writer".into())
@@ -433,13 +453,31 @@ fn spawn_writer(
                 // A panicking write rolls its transaction back as it unwinds (rusqlite's
                 // `Transaction` does so on drop); the connection stays sound for the next.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+                // Full means a nudge is already waiting.
+                let _ = nudge.try_send(());
             }
         })
-        .map_err(|e| OpenError::Io {
-            path: path.to_path_buf(),
-            reason: format!("cannot start the writer thread: {e}"),
-        })?;
+        .map_err(|e| cannot_start("writer thread", e.to_string()))?;
     Ok(jobs)
+}
+
+/// The log size (in pages) at which the writer checkpoints by itself, should the
+/// checkpointer not have: 16 times SQLite's default.
+const CHECKPOINT_BACKSTOP_PAGES: u32 = 16_000;
+
+/// How long the checkpointer lets writes gather after a nudge, so that under load one
+/// checkpoint covers many of them.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// Checkpoints after writes, until the writer is gone. `PASSIVE` never blocks the writer or
+/// readers: it copies what no reader still needs, and the log starts over once all of it is.
+fn run_checkpoints(conn: Connection, nudged: std::sync::mpsc::Receiver<()>) {
+    while nudged.recv().is_ok() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; the writer's backstop will run it");
+        }
+    }
 }
 
 /// Runs blocking database work from async code. On a multi-threaded runtime it runs in place

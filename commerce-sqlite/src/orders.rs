@@ -324,7 +324,7 @@ impl OrderStore for SqliteStore {
     }
 
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError> {
-        self.read(move |conn| read_order(conn, id)).await
+        self.read_inline(move |conn| read_order(conn, id)).await
     }
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError> {

@@ -42,7 +42,7 @@ impl PaymentStore for SqliteStore {
     }
 
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError> {
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.prepare_cached("SELECT data FROM payments WHERE id = ?1")
                 .map_err(storage_error)?
                 .query_row([id.to_string()], |r| r.json(0))
@@ -58,7 +58,7 @@ impl PaymentStore for SqliteStore {
         reference: &str,
     ) -> Result<Option<Payment>, StorageError> {
         let (provider, reference) = (provider.to_string(), reference.to_string());
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.prepare_cached(
                 "SELECT data FROM payments WHERE provider = ?1 AND provider_reference = ?2",
             )
@@ -71,7 +71,7 @@ impl PaymentStore for SqliteStore {
     }
 
     async fn payments_of_order(&self, order_id: OrderId) -> Result<Vec<Payment>, StorageError> {
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT data FROM payments WHERE order_id = ?1 ORDER BY created_at, id",

@@ -71,7 +71,7 @@ impl PromotionStore for SqliteStore {
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError> {
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.prepare_cached("SELECT data, used_count FROM promotions WHERE id = ?1")
                 .map_err(storage_error)?
                 .query_row([id.to_string()], promotion_from_row)
@@ -130,7 +130,7 @@ impl PromotionStore for SqliteStore {
         }
         let key = customer_key.to_string();
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             let sql = format!(
                 "SELECT promotion_id, uses FROM promotion_uses WHERE customer_key = ? AND promotion_id IN ({})",
                 vec!["?"; ids.len()].join(",")

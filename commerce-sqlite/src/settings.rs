@@ -13,7 +13,7 @@ use crate::{found, storage_error, SqliteStore};
 #[async_trait]
 impl SettingsStore for SqliteStore {
     async fn store_settings(&self) -> Result<Option<StoreSettings>, StorageError> {
-        self.read(|conn| {
+        self.read_inline(|conn| {
             conn.prepare_cached("SELECT data FROM store_settings WHERE id = 1")
                 .map_err(storage_error)?
                 .query_row([], |r| r.json(0))
@@ -34,7 +34,7 @@ impl SettingsStore for SqliteStore {
     }
 
     async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError> {
-        self.read(|conn| {
+        self.read_inline(|conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT id, country, region, rate, created_at, updated_at FROM tax_rates ORDER BY country, region, id")
                 .map_err(storage_error)?;
@@ -92,7 +92,7 @@ impl SettingsStore for SqliteStore {
     }
 
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError> {
-        self.read(|conn| {
+        self.read_inline(|conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods ORDER BY price_key, name, id",

@@ -94,7 +94,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StorageError> {
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))
                 .map_err(storage_error)?
                 .query_row([id.to_string()], user_from_row)
@@ -106,7 +106,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
         let email = email.to_string();
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE email = ?1"
             ))
@@ -289,7 +289,7 @@ impl TokenStore for SqliteStore {
 
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
         let hash = token_hash.to_string();
-        self.read(move |conn| {
+        self.read_inline(move |conn| {
             conn.query_row(
                 "SELECT token_hash, family_id, user_id, issued_at, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1",
                 [hash],
