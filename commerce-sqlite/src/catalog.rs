@@ -12,7 +12,7 @@ use commerce_core::ports::{
     StorageError,
 };
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
@@ -122,7 +122,7 @@ fn read_product(conn: &Connection, id: ProductId) -> Result<Option<Product>, Sto
     }
 }
 
-fn write_variants(tx: &Transaction<'_>, product: &Product) -> Result<(), StorageError> {
+fn write_variants(tx: &Connection, product: &Product) -> Result<(), StorageError> {
     let keep: Vec<String> = product.variants.iter().map(|v| v.id.to_string()).collect();
     // Variants dropped from the product go; the rest are updated in place (keeping their ids).
     let mut existing = tx
@@ -341,7 +341,7 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
     Ok(Page { items, next_cursor })
 }
 
-fn insert_product_row(tx: &Transaction<'_>, p: &Product) -> Result<(), StorageError> {
+fn insert_product_row(tx: &Connection, p: &Product) -> Result<(), StorageError> {
     tx.prepare_cached(
         "INSERT INTO products (id, name, name_key, slug, description, price, price_key, category_id, vendor_id, status,
              inventory_count, reserved, low_stock_threshold, has_variants, images, rating_average, rating_key, rating_count,
@@ -380,7 +380,7 @@ impl SqliteStore {
     /// Inserts many products in one transaction (imports, seeding): all or none.
     pub async fn insert_products(&self, products: Vec<Product>) -> Result<(), StorageError> {
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             for p in &products {
                 insert_product_row(&tx, p)?;
                 write_variants(&tx, p)?;
@@ -396,7 +396,7 @@ impl ProductStore for SqliteStore {
     async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
         let p = product.clone();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             insert_product_row(&tx, &p)?;
             write_variants(&tx, &p)?;
             tx.commit().map_err(storage_error)
@@ -407,7 +407,7 @@ impl ProductStore for SqliteStore {
     async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
         let p = product.clone();
         self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             // The version guard is in the WHERE clause: a stale write changes no row.
             let changed = tx
                 .prepare_cached(
@@ -637,7 +637,7 @@ impl CategoryStore for SqliteStore {
 
     async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             let id = id.to_string();
             let parent: Option<Option<String>> = tx
                 .query_row(
@@ -705,7 +705,7 @@ fn review_status(s: ReviewStatus) -> &'static str {
 }
 
 /// Recomputes a product's rating from its approved reviews, in the caller's transaction.
-fn refresh_rating(tx: &Transaction<'_>, product_id: &str) -> Result<(), StorageError> {
+fn refresh_rating(tx: &Connection, product_id: &str) -> Result<(), StorageError> {
     let (count, sum): (i64, i64) = tx
         .query_row(
             "SELECT COUNT(*), COALESCE(SUM(rating), 0) FROM reviews WHERE product_id = ?1 AND status = 'approved'",
@@ -732,7 +732,7 @@ impl ReviewStore for SqliteStore {
     async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
         let r = review.clone();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             tx.execute(
                 &format!("INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                 params![
@@ -760,7 +760,7 @@ impl ReviewStore for SqliteStore {
     async fn update_review(&self, review: &Review) -> Result<(), StorageError> {
         let r = review.clone();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             let n = tx
                 .execute(
                     "UPDATE reviews SET rating = ?1, title = ?2, body = ?3, status = ?4 WHERE id = ?5",

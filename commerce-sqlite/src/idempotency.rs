@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::ports::{IdempotencyClaim, IdempotencyStore, KeptResponse, StorageError};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
 use crate::{found, storage_error, SqliteStore};
@@ -24,7 +24,7 @@ impl IdempotencyStore for SqliteStore {
             (scope.to_string(), key.to_string(), fingerprint.to_string());
         self.write(move |conn| {
             let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .savepoint()
                 .map_err(storage_error)?;
             let existing = tx
                 .query_row(

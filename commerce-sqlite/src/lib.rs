@@ -393,21 +393,33 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the writer connection, on the writer's thread: writes queue there, one at
-    /// a time, which is how SQLite works anyway.
+    /// a time, which is how SQLite works anyway. Writes that queued up meanwhile commit
+    /// together (see [`run_group`]); each is answered once its commit is durable as
+    /// configured, and a failed one is undone alone.
     pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StorageError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (reply, answered) = tokio::sync::oneshot::channel();
         let writes = self.inner.writes.clone();
         let job: WriteJob = Box::new(move |conn| {
             let done = f(conn);
-            // Counted before the caller hears of it, so its next read sees the write.
-            writes.fetch_add(1, Ordering::Release);
-            // A caller that gave up waiting does not undo the write; it just is not told.
-            let _ = answer.send(done);
+            Ran {
+                failed: done.is_err(),
+                tell: Box::new(move |lost| {
+                    // Counted before the caller hears of it, so its next read sees the write.
+                    writes.fetch_add(1, Ordering::Release);
+                    let answer = match (done, lost) {
+                        (Err(e), _) => Err(e),
+                        (Ok(_), Some(lost)) => Err(E::from(lost)),
+                        (Ok(v), None) => Ok(v),
+                    };
+                    // A caller that gave up waiting does not undo the write; it just is not told.
+                    let _ = reply.send(answer);
+                }),
+            }
         });
         let stopped = || StorageError::Unavailable("the database writer stopped".into());
         self.inner.writer.send(job).map_err(|_| stopped())?;
@@ -416,8 +428,92 @@ impl SqliteStore {
     }
 }
 
-/// A write, run on the writer's thread.
-type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A write, run on the writer's thread inside a savepoint of the group's transaction.
+type WriteJob = Box<dyn FnOnce(&mut Connection) -> Ran + Send>;
+
+/// A write that has run, not yet committed: whether it failed (its savepoint is then rolled
+/// back), and how to answer its caller once the group's fate is known: `None` if committed,
+/// or why the write was lost.
+struct Ran {
+    failed: bool,
+    tell: Box<dyn FnOnce(Option<StorageError>) + Send>,
+}
+
+/// The most writes one transaction commits together.
+const GROUP_MOST: usize = 64;
+
+/// Runs queued writes in one transaction, each in a savepoint of its own: a failed write is
+/// rolled back to its savepoint and leaves the others be. Under load most of a write's cost
+/// is the pages it appends to the log (an order touches a dozen, shared with the next order:
+/// stock rows, indexes, the catalog generation), so one commit for many writes costs little
+/// more than one for one. Nobody is told of success before the commit.
+fn run_group(conn: &mut Connection, jobs: Vec<WriteJob>) {
+    let mut jobs = jobs.into_iter();
+    let mut committing: Vec<Box<dyn FnOnce(Option<StorageError>) + Send>> = Vec::new();
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        // Cannot open the group (the file locked by another process past the busy timeout):
+        // each write runs alone and meets the error itself.
+        for job in jobs {
+            run_alone(conn, job);
+        }
+        return;
+    }
+    while let Some(job) = jobs.next() {
+        let _ = conn.execute_batch("SAVEPOINT write");
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
+        match ran {
+            Ok(ran) if !ran.failed => committing.push(ran.tell),
+            failed => {
+                let _ = conn.execute_batch("ROLLBACK TO write");
+                // A panicked write's caller is told by its answer channel closing.
+                if let Ok(ran) = failed {
+                    (ran.tell)(None);
+                }
+            }
+        }
+        let _ = conn.execute_batch("RELEASE write");
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): what the
+            // group wrote is gone; the rest starts over on its own.
+            for tell in committing.drain(..) {
+                tell(Some(StorageError::Unavailable(
+                    "the database could not keep the write (rolled back)".into(),
+                )));
+            }
+            for job in jobs {
+                run_alone(conn, job);
+            }
+            return;
+        }
+    }
+    let lost = conn.execute_batch("COMMIT").err().map(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        storage_error(e)
+    });
+    for tell in committing {
+        tell(lost.clone());
+    }
+}
+
+/// One write in a transaction of its own (its savepoint, outside any transaction).
+fn run_alone(conn: &mut Connection, job: WriteJob) {
+    let _ = conn.execute_batch("SAVEPOINT write");
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+        Ok(ran) if !ran.failed => {
+            let lost = conn.execute_batch("RELEASE write").err().map(storage_error);
+            if lost.is_some() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            (ran.tell)(lost);
+        }
+        failed => {
+            let _ = conn.execute_batch("ROLLBACK TO write; RELEASE write");
+            if let Ok(ran) = failed {
+                (ran.tell)(None);
+            }
+        }
+    }
+}
 
 /// Starts the writer's thread, which owns the writer connection until the store is dropped
 /// (its queue's last sender gone), and the checkpointer's thread beside it.
@@ -449,10 +545,15 @@ fn spawn_writer(
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
-            while let Ok(job) = queue.recv() {
-                // A panicking write rolls its transaction back as it unwinds (rusqlite's
-                // `Transaction` does so on drop); the connection stays sound for the next.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+            while let Ok(first) = queue.recv() {
+                let mut group = vec![first];
+                while group.len() < GROUP_MOST {
+                    match queue.try_recv() {
+                        Ok(job) => group.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run_group(&mut conn, group);
                 // Full means a nudge is already waiting.
                 let _ = nudge.try_send(());
             }

@@ -10,7 +10,7 @@ use commerce_core::ports::{
     StockMovement, StorageError,
 };
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
 use crate::{storage_error, SqliteStore};
@@ -32,7 +32,7 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
 /// Takes `quantity` units of a product or variant from what is available, in SQL with a
 /// guard, so that two checkouts can never both take the last unit.
 fn reserve(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     product: ProductId,
     variant: Option<VariantId>,
     quantity: u32,
@@ -122,11 +122,7 @@ fn reserve(
 }
 
 /// Moves an order's reserved units back to available (release) or out (commit).
-fn move_stock(
-    tx: &Transaction<'_>,
-    order: &Order,
-    movement: StockMovement,
-) -> Result<(), StorageError> {
+fn move_stock(tx: &Connection, order: &Order, movement: StockMovement) -> Result<(), StorageError> {
     let (sql_variant, sql_product) = match movement {
         StockMovement::None => return Ok(()),
         StockMovement::Release => (
@@ -161,7 +157,7 @@ fn move_stock(
     Ok(())
 }
 
-fn insert_order(tx: &Transaction<'_>, order: &Order) -> Result<(), StorageError> {
+fn insert_order(tx: &Connection, order: &Order) -> Result<(), StorageError> {
     tx.prepare_cached(
         "INSERT INTO orders (id, number, user_id, status, total, currency, data, version, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -197,7 +193,7 @@ fn insert_order(tx: &Transaction<'_>, order: &Order) -> Result<(), StorageError>
 }
 
 fn count_promotion(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: commerce_core::ids::PromotionId,
     customer: &str,
 ) -> Result<(), PlaceOrderError> {
@@ -248,9 +244,10 @@ impl OrderStore for SqliteStore {
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
         let new = new.clone();
         self.write(move |conn| {
-            // IMMEDIATE takes the write lock at once: no other writer (another process on
-            // the same file) can slip in between the stock check and the decrement.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            // Inside the writer's `BEGIN IMMEDIATE` (run_group): the write lock is held from
+            // the start, so no other writer (another process on the same file) can slip in
+            // between the stock check and the decrement.
+            let tx = conn.savepoint().map_err(storage_error)?;
             let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
             for (p, v, q) in new.order.units() {
                 match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
@@ -300,7 +297,7 @@ impl OrderStore for SqliteStore {
         let mut next = order.clone();
         next.version += 1;
         self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(storage_error)?;
+            let tx = conn.savepoint().map_err(storage_error)?;
             let n = tx
                 .prepare_cached("UPDATE orders SET status = ?1, data = ?2, version = ?3, updated_at = ?4 WHERE id = ?5 AND version = ?6")
                 .map_err(storage_error)?

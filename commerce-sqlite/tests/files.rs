@@ -328,6 +328,84 @@ async fn a_full_disk_is_a_storage_error_and_nothing_is_half_written() {
     }
 }
 
+/// Writes that queue up commit together (one transaction, a savepoint each): a write that
+/// fails is undone alone, and every write its caller was told of is on disk after reopening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_committed_together_fail_alone_and_keep_what_they_said() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    let taken = fixtures::product("Taken slug", Decimal::ONE, 1);
+    store.insert_product(&taken).await.unwrap();
+    let mut writes = Vec::new();
+    for i in 0..300 {
+        let mut p = fixtures::product(&format!("Lamp {i}"), Decimal::ONE, 1);
+        if i % 7 == 3 {
+            p.slug = taken.slug.clone();
+        }
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            let done = store.insert_product(&p).await;
+            (p.id, i % 7 == 3, done)
+        }));
+    }
+    let mut answers = Vec::new();
+    for w in writes {
+        answers.push(w.await.unwrap());
+    }
+    drop(store);
+    let reopened = SqliteStore::open(dir.db()).await.unwrap();
+    for (id, duplicate, done) in answers {
+        let stored = reopened.product(id).await.unwrap().is_some();
+        if duplicate {
+            assert_eq!(done, Err(StorageError::Duplicate("slug".into())));
+            assert!(!stored, "a refused write left nothing");
+        } else {
+            assert_eq!(done, Ok(()));
+            assert!(stored, "an acknowledged write is on disk");
+        }
+    }
+}
+
+/// The same when the disk fills in the middle of writes committed together: whatever each
+/// caller was told, the file agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_disk_filling_under_concurrent_writes_keeps_every_answer_true() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.db()).await.unwrap());
+    let used: i64 = rusqlite_connection(&dir)
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    let options = SqliteOptions {
+        max_pages: Some(used as u64 + 16),
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
+    let mut writes = Vec::new();
+    for i in 0..200 {
+        let mut p = fixtures::product(&format!("Lamp {i}"), Decimal::ONE, 1);
+        p.description = "x".repeat(2_000);
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            let done = store.insert_product(&p).await;
+            (p.id, done)
+        }));
+    }
+    let mut answers = Vec::new();
+    for w in writes {
+        answers.push(w.await.unwrap());
+    }
+    assert!(
+        answers.iter().any(|(_, done)| done.is_err()),
+        "the disk filled up"
+    );
+    drop(store);
+    let reopened = SqliteStore::open(dir.db()).await.unwrap();
+    for (id, done) in answers {
+        let stored = reopened.product(id).await.unwrap().is_some();
+        assert_eq!(stored, done.is_ok(), "told {done:?}, stored: {stored}");
+    }
+}
+
 #[tokio::test]
 async fn search_follows_renames_and_deletions() {
     let dir = TempDir::new();
