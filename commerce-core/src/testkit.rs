@@ -77,6 +77,8 @@ macro_rules! storage_conformance_tests {
             carts_round_trip_with_versions,
             placing_an_order_reserves_stock_counts_usage_and_empties_the_cart,
             placing_an_order_is_all_or_nothing,
+            variants_sell_only_by_name_and_from_their_own_stock,
+            an_order_of_many_lines_keeps_every_line,
             concurrent_checkouts_of_the_last_units_never_oversell,
             fifty_buyers_of_the_last_ten_units_leave_exactly_ten_orders,
             checkouts_taking_two_products_in_opposite_orders_never_fail,
@@ -711,6 +713,105 @@ pub mod cases {
             ),
             "order numbers are unique"
         );
+    }
+
+    pub async fn variants_sell_only_by_name_and_from_their_own_stock<S: Storage>(store: Arc<S>) {
+        let shirt = product_with_variants("Shirt", &[2, 5]);
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&shirt).await.unwrap();
+        store.insert_product(&lamp).await.unwrap();
+        let (small, large) = (shirt.variants[0].id, shirt.variants[1].id);
+        let place = |units: &[(&Product, Option<VariantId>, u32)]| {
+            let new = new_order(order(None, units), "a");
+            let store = store.clone();
+            async move { store.place_order(&new).await }
+        };
+        assert_eq!(
+            place(&[(&shirt, None, 1)]).await.unwrap_err(),
+            PlaceOrderError::Unavailable(shirt.id),
+            "a product sold by variant is not sold without one"
+        );
+        assert_eq!(
+            place(&[(&lamp, Some(small), 1)]).await.unwrap_err(),
+            PlaceOrderError::Unavailable(lamp.id),
+            "nor a product without variants with one"
+        );
+        assert_eq!(
+            place(&[(&shirt, Some(VariantId::random()), 1)])
+                .await
+                .unwrap_err(),
+            PlaceOrderError::Unavailable(shirt.id),
+            "nor a variant it does not have"
+        );
+        assert_eq!(
+            place(&[(&shirt, Some(small), 3)]).await.unwrap_err(),
+            PlaceOrderError::OutOfStock {
+                product_id: shirt.id,
+                variant_id: Some(small),
+                available: 2
+            }
+        );
+        let levels = place(&[(&shirt, Some(small), 2), (&shirt, Some(large), 1)])
+            .await
+            .unwrap();
+        assert!(levels.contains(&StockLevel {
+            product_id: shirt.id,
+            variant_id: Some(small),
+            available: 0,
+            threshold: shirt.low_stock_threshold
+        }));
+        let stored = ProductStore::product(&*store, shirt.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored
+                .variants
+                .iter()
+                .map(|v| v.inventory_count)
+                .collect::<Vec<_>>(),
+            vec![0, 4]
+        );
+        assert_eq!(
+            stored.inventory_count, 4,
+            "the product counts its variants' sum"
+        );
+        assert_eq!(
+            stock_of(&*store, lamp.id).await,
+            5,
+            "refused orders took nothing"
+        );
+    }
+
+    pub async fn an_order_of_many_lines_keeps_every_line<S: Storage>(store: Arc<S>) {
+        let buyer = user("many@example.com");
+        store.insert_user(&buyer).await.unwrap();
+        let mut products = Vec::new();
+        for i in 0..19 {
+            let p = product(&format!("Item {i}"), Decimal::ONE, 10);
+            store.insert_product(&p).await.unwrap();
+            products.push(p);
+        }
+        let units: Vec<(&Product, Option<VariantId>, u32)> =
+            products.iter().map(|p| (p, None, 2)).collect();
+        let placed = order(Some(buyer.id), &units);
+        let levels = store
+            .place_order(&new_order(placed.clone(), "many"))
+            .await
+            .unwrap();
+        assert_eq!(levels.len(), 19);
+        assert_eq!(
+            OrderStore::order(&*store, placed.id).await.unwrap(),
+            Some(placed)
+        );
+        for p in &products {
+            assert!(
+                store.has_bought(buyer.id, p.id).await.unwrap(),
+                "line of {} recorded",
+                p.name
+            );
+            assert_eq!(stock_of(&*store, p.id).await, 8);
+        }
     }
 
     pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {

@@ -2,7 +2,9 @@
 //! prices, promotions, tax rates and shipping methods resolved here; nothing a client sends
 //! is trusted as a price.
 
-use super::checkout::{price_lines, product_ids, LineRequest, PlacementRequest, PricedLines};
+use super::checkout::{
+    price_lines, product_ids, LineRequest, PlacementRequest, PricedLines, ProductsToPrice,
+};
 use super::{Caller, Commerce, CommerceError};
 use crate::account::{hash_token, random_token, Address};
 use crate::cart::Cart;
@@ -98,7 +100,7 @@ impl Carts<'_> {
     /// The caller's cart, priced. A guest without a cart sees an empty one (nothing stored).
     pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, CommerceError> {
         match self.find(owner).await? {
-            Some(cart) => self.view(cart, None).await,
+            Some(cart) => self.view(cart, None, None).await,
             None => {
                 let settings = self.shop.settings().await?;
                 let cart = Cart::new(
@@ -108,7 +110,7 @@ impl Carts<'_> {
                     settings.currency,
                     self.shop.now(),
                 );
-                self.view(cart, None).await
+                self.view(cart, None, None).await
             }
         }
     }
@@ -121,13 +123,21 @@ impl Carts<'_> {
         item: ItemRequest,
         expected_version: Option<u64>,
     ) -> Result<CartView, CommerceError> {
-        let product = self
-            .shop
-            .ports
-            .products
-            .product(item.product_id)
-            .await?
-            .filter(Product::is_sellable)
+        let found = self.find(owner).await?;
+        // One read of every product the cart will hold: the new one is checked here, and all
+        // of them are priced for the answer.
+        let mut ids = found
+            .as_ref()
+            .map(|c| product_ids(&cart_lines(c)))
+            .unwrap_or_default();
+        if !ids.contains(&item.product_id) {
+            ids.push(item.product_id);
+        }
+        let products = self.shop.ports.products.products(&ids).await?;
+        let product = products
+            .iter()
+            .find(|p| p.id == item.product_id)
+            .filter(|p| p.is_sellable())
             .ok_or_else(|| CommerceError::validation("product_id", "no such product for sale"))?;
         let available = match (item.variant_id, product.variants.is_empty()) {
             (None, false) => {
@@ -146,18 +156,36 @@ impl Carts<'_> {
                 CommerceError::validation("variant_id", "no such variant of this product")
             })?,
         };
-        let (mut cart, token) = self.find_or_create(owner).await?;
-        check_version(&cart, expected_version)?;
         let now = self.shop.now();
-        cart.add_item(
-            self.shop.new_id(),
-            item.product_id,
-            item.variant_id,
-            item.quantity,
-            available,
-            now,
-        )?;
-        self.save(cart, token).await
+        let add = |cart: &mut Cart| -> Result<(), CommerceError> {
+            check_version(cart, expected_version)?;
+            cart.add_item(
+                self.shop.new_id(),
+                item.product_id,
+                item.variant_id,
+                item.quantity,
+                available,
+                now,
+            )?;
+            Ok(())
+        };
+        if let Some(mut cart) = found {
+            add(&mut cart)?;
+            return self.save(cart, None, Some(products)).await;
+        }
+        // A first item: the cart is stored with it, in one write.
+        let (mut cart, token) = self.new_cart(owner).await?;
+        add(&mut cart)?;
+        match self.shop.ports.carts.insert_cart(&cart).await {
+            Ok(()) => self.view(cart, token, Some(products)).await,
+            // Two first writes of one customer raced: add to the cart the other one made.
+            Err(StorageError::Duplicate(_)) => {
+                let mut cart = self.require(owner).await?;
+                add(&mut cart)?;
+                self.save(cart, None, None).await
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sets a line's quantity; 0 removes it.
@@ -187,7 +215,7 @@ impl Carts<'_> {
                 .unwrap_or(0)
         };
         cart.set_quantity(item_id, quantity, available, self.shop.now())?;
-        self.save(cart, None).await
+        self.save(cart, None, None).await
     }
 
     pub async fn remove_item(
@@ -199,7 +227,7 @@ impl Carts<'_> {
         let mut cart = self.require(owner).await?;
         check_version(&cart, expected_version)?;
         cart.remove_item(item_id, self.shop.now())?;
-        self.save(cart, None).await
+        self.save(cart, None, None).await
     }
 
     /// Adds a discount code. One that can never apply now is refused with its reason; one
@@ -213,7 +241,7 @@ impl Carts<'_> {
         let (mut cart, token) = self.find_or_create(owner).await?;
         check_version(&cart, expected_version)?;
         let code = cart.add_code(code, self.shop.now())?;
-        let view = self.view(cart.clone(), None).await?;
+        let view = self.view(cart.clone(), None, None).await?;
         if let Some(rejected) = view.priced.rejection_of_code(&code) {
             if rejected.reason.is_permanent() {
                 return Err(CommerceError::InvalidDiscount {
@@ -222,7 +250,7 @@ impl Carts<'_> {
                 });
             }
         }
-        self.save(cart, token).await
+        self.save(cart, token, None).await
     }
 
     pub async fn remove_code(
@@ -234,7 +262,7 @@ impl Carts<'_> {
         let mut cart = self.require(owner).await?;
         check_version(&cart, expected_version)?;
         cart.remove_code(code, self.shop.now())?;
-        self.save(cart, None).await
+        self.save(cart, None, None).await
     }
 
     /// Sets the destination (for tax) and the shipping method.
@@ -257,7 +285,7 @@ impl Carts<'_> {
         cart.shipping_address = Some(address);
         cart.shipping_method_id = method.map(|m| m.id);
         cart.updated_at = self.shop.now();
-        self.save(cart, token).await
+        self.save(cart, token, None).await
     }
 
     /// At login: moves the guest cart's lines and codes into the customer's cart (quantities
@@ -291,7 +319,7 @@ impl Carts<'_> {
                 .unwrap_or(0)
         };
         cart.merge_guest(&guest, stock, self.shop.now());
-        let view = self.save(cart, None).await?;
+        let view = self.save(cart, None, None).await?;
         self.shop.ports.carts.delete_cart(guest.id).await?;
         Ok(Some(view))
     }
@@ -365,9 +393,21 @@ impl Carts<'_> {
         if let Some(cart) = self.find(owner).await? {
             return Ok((cart, None));
         }
+        let (cart, token) = self.new_cart(owner).await?;
+        match self.shop.ports.carts.insert_cart(&cart).await {
+            Ok(()) => Ok((cart, token)),
+            // Two first writes of one customer raced: use the cart the other one made.
+            Err(StorageError::Duplicate(_)) => Ok((self.require(owner).await?, None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A new, empty cart for `owner` (not stored yet), with a new token for a guest: an
+    /// unknown or expired token gets a new cart and a new token.
+    async fn new_cart(&self, owner: &CartOwner) -> Result<(Cart, Option<String>), CommerceError> {
         let settings = self.shop.settings().await?;
         let now = self.shop.now();
-        let (cart, token) = match owner {
+        Ok(match owner {
             CartOwner::Customer(user) => (
                 Cart::new(
                     self.shop.new_id(),
@@ -379,7 +419,6 @@ impl Carts<'_> {
                 None,
             ),
             CartOwner::Guest(_) => {
-                // An unknown or expired token gets a new cart and a new token.
                 let token = random_token().map_err(|e| CommerceError::Internal(e.to_string()))?;
                 (
                     Cart::new(
@@ -392,16 +431,17 @@ impl Carts<'_> {
                     Some(token),
                 )
             }
-        };
-        match self.shop.ports.carts.insert_cart(&cart).await {
-            Ok(()) => Ok((cart, token)),
-            // Two first writes of one customer raced: use the cart the other one made.
-            Err(StorageError::Duplicate(_)) => Ok((self.require(owner).await?, None)),
-            Err(e) => Err(e.into()),
-        }
+        })
     }
 
-    async fn save(&self, cart: Cart, new_token: Option<String>) -> Result<CartView, CommerceError> {
+    /// Stores the cart (at the version read) and prices it; `products`, if the caller has
+    /// them already, spares reading them again.
+    async fn save(
+        &self,
+        cart: Cart,
+        new_token: Option<String>,
+        products: Option<Vec<Product>>,
+    ) -> Result<CartView, CommerceError> {
         let stored = self
             .shop
             .ports
@@ -412,13 +452,14 @@ impl Carts<'_> {
                 StorageError::VersionConflict => CommerceError::VersionMismatch("cart"),
                 other => other.into(),
             })?;
-        self.view(stored, new_token).await
+        self.view(stored, new_token, products).await
     }
 
     pub(crate) async fn view(
         &self,
         cart: Cart,
         new_guest_token: Option<String>,
+        products: Option<Vec<Product>>,
     ) -> Result<CartView, CommerceError> {
         let method = match cart.shipping_method_id {
             Some(id) => self
@@ -431,10 +472,19 @@ impl Carts<'_> {
         };
         let customer_key = cart.customer_id.map(|u| u.to_string());
         let lines = cart_lines(&cart);
+        // Products read with the cart are used only if they cover every line.
+        let products = products.filter(|read| {
+            lines
+                .iter()
+                .all(|l| read.iter().any(|p| p.id == l.product_id))
+        });
         let inputs = self
             .shop
             .pricing_inputs(
-                product_ids(&lines),
+                products.map_or_else(
+                    || ProductsToPrice::Read(product_ids(&lines)),
+                    ProductsToPrice::Given,
+                ),
                 &cart.discount_codes,
                 customer_key.as_deref(),
                 cart.shipping_address.as_ref(),

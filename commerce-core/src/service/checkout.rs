@@ -76,22 +76,29 @@ pub(crate) struct Quote {
     pub products: Vec<Product>,
 }
 
+/// The products to price: to be read, or read already by the caller.
+pub(crate) enum ProductsToPrice {
+    Read(Vec<ProductId>),
+    Given(Vec<Product>),
+}
+
 impl Commerce {
-    /// Loads what pricing lines of `product_ids` needs: products, categories, promotions for
-    /// `codes` with this customer's uses, the destination's tax rate.
+    /// Loads what pricing lines of these products needs: products (unless given),
+    /// categories, promotions for `codes` with this customer's uses, the destination's tax
+    /// rate.
     pub(crate) async fn pricing_inputs(
         &self,
-        product_ids: Vec<ProductId>,
+        products: ProductsToPrice,
         codes: &[String],
         customer_key: Option<&str>,
         destination: Option<&Address>,
         shipping: Option<ShippingMethod>,
     ) -> Result<PricingInputs, CommerceError> {
         let settings = self.settings().await?;
-        let products = if product_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.ports.products.products(&product_ids).await?
+        let products = match products {
+            ProductsToPrice::Given(products) => products,
+            ProductsToPrice::Read(ids) if ids.is_empty() => Vec::new(),
+            ProductsToPrice::Read(ids) => self.ports.products.products(&ids).await?,
         };
         let tree = CategoryTree::new(self.ports.categories.categories().await?);
         let promotions = self.ports.promotions.promotions_for_pricing(codes).await?;
@@ -163,7 +170,7 @@ impl Commerce {
             user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
         let inputs = self
             .pricing_inputs(
-                product_ids(&request.lines),
+                ProductsToPrice::Read(product_ids(&request.lines)),
                 request.codes,
                 Some(&customer_key),
                 Some(&address),
