@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# HTTP write throughput: adding to guest carts (POST /api/cart/items, cycling over 512 carts
-# and 20 products) and guest orders (POST /api/orders: pricing, stock taken, order written),
-# with wrk on loopback against the release server on a fresh demo shop. Prints a Markdown
-# table: requests/s, latency percentiles, errors and the server's peak memory.
+# HTTP write throughput: adding to guest carts (POST /api/cart/items, cycling over 256 carts
+# and 20 products), checking guest carts out (POST /api/cart/checkout, each cart made by the
+# add-to-cart run with one line of two units) and guest orders (POST /api/orders: pricing,
+# stock taken, order written), with wrk on loopback against the release server on a fresh
+# demo shop. Prints a Markdown table: requests/s, latency percentiles, errors and the
+# server's peak memory; then checks that stock and orders reconcile (no unit sold twice).
 #
 #   benches/http_writes.sh [SECONDS] [CONNECTIONS] [POSTGRES_URL]
 #
@@ -64,9 +66,55 @@ function request()
 end
 LUA
 
+# Carts to check out: each new guest cart gets one line; its token goes to a file per
+# wrk thread.
+cat >"$work/make_carts.lua" <<'LUA'
+local products, n, out = {}, 0, nil
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  for id in string.gmatch(args[1], "[^,]+") do table.insert(products, id) end
+  out = io.open(args[2] .. "/tokens." .. id, "w")
+end
+function request()
+  n = n + 1
+  local body = '{"product_id": "' .. products[(n % #products) + 1] .. '", "quantity": 2}'
+  return wrk.format("POST", "/api/cart/items", { ["Content-Type"] = "application/json" }, body)
+end
+function response(status, headers, body)
+  local t = headers["x-cart-token"] or headers["X-Cart-Token"]
+  if status == 201 and t then out:write(t, "\n"); out:flush() end
+end
+LUA
+
+cat >"$work/checkout.lua" <<'LUA'
+local tokens, n = {}, 0
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  for t in io.lines(args[2] .. "/tokens." .. id) do table.insert(tokens, t) end
+end
+function request()
+  n = n + 1
+  -- Past the last cart, a token again: its cart is empty, and the answer (422) counts as
+  -- an error in the table rather than passing unseen.
+  local token = tokens[((n - 1) % #tokens) + 1]
+  local body = '{"email": "guest@example.com", "shipping_address": {"full_name": "Ana Lima", ' ..
+    '"line1": "1 Main St", "city": "Austin", "region": "TX", "postal_code": "78701", "country": "US"}}'
+  return wrk.format("POST", "/api/cart/checkout",
+    { ["Content-Type"] = "application/json", ["X-Cart-Token"] = token }, body)
+end
+LUA
+
 run() {
   local script=$1 out
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/$script" "$api" -- "$products")
+  out=$(wrk -t2 -c"$connections" -d"${3:-$seconds}s" --latency -s "$work/$script" "$api" -- "$products" "$work")
   local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
@@ -82,4 +130,33 @@ echo
 echo "| operation | requests/s | p50 | p99 | non-2xx | peak RSS (MiB) |"
 echo "|---|---:|---:|---:|---:|---:|"
 run add_to_cart.lua '`POST /api/cart/items` (guest carts)'
+# Twice the time: checkout outpaces making carts, and every checkout needs a cart of its own.
+run make_carts.lua '`POST /api/cart/items` (new guest carts, for checkout)' $((seconds * 2))
+run checkout.lua '`POST /api/cart/checkout` (guest, 1 line)'
 run order.lua '`POST /api/orders` (guest, 2 lines)'
+
+# Every unit that left stock is in an order, and no more: no oversell under the load.
+echo
+python3 - "$api" "$token" "$products" <<'PY'
+import json, sys, urllib.request
+api, token, products = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+def get(path):
+    req = urllib.request.Request(api + path, headers={"authorization": "Bearer " + token})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+ordered, orders, cursor = {}, 0, None
+while True:
+    page = get("/api/admin/orders?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+    for order in page["items"]:
+        orders += 1
+        for line in order["items"]:
+            ordered[line["product_id"]] = ordered.get(line["product_id"], 0) + line["quantity"]
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+taken = {p: 1_000_000_000 - get(f"/api/products/{p}")["inventory_count"] for p in products}
+wrong = {p: (taken[p], ordered.get(p, 0)) for p in products if taken[p] != ordered.get(p, 0)}
+if wrong:
+    sys.exit(f"stock and orders disagree (taken, ordered) per product: {wrong}")
+print(f"Stock reconciles with {orders} orders: {sum(taken.values())} units taken, as many ordered.")
+PY

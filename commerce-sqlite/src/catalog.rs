@@ -380,12 +380,12 @@ impl SqliteStore {
     /// Inserts many products in one transaction (imports, seeding): all or none.
     pub async fn insert_products(&self, products: Vec<Product>) -> Result<(), StorageError> {
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             for p in &products {
-                insert_product_row(&tx, p)?;
-                write_variants(&tx, p)?;
+                insert_product_row(tx, p)?;
+                write_variants(tx, p)?;
             }
-            tx.commit().map_err(storage_error)
+            Ok(())
         })
         .await
     }
@@ -396,10 +396,10 @@ impl ProductStore for SqliteStore {
     async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
         let p = product.clone();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
-            insert_product_row(&tx, &p)?;
-            write_variants(&tx, &p)?;
-            tx.commit().map_err(storage_error)
+            let tx = &*conn;
+            insert_product_row(tx, &p)?;
+            write_variants(tx, &p)?;
+            Ok(())
         })
         .await
     }
@@ -407,7 +407,7 @@ impl ProductStore for SqliteStore {
     async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
         let p = product.clone();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             // The version guard is in the WHERE clause: a stale write changes no row.
             let changed = tx
                 .prepare_cached(
@@ -443,9 +443,8 @@ impl ProductStore for SqliteStore {
                     .map_err(storage_error)?;
                 return Err(if exists.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
             }
-            write_variants(&tx, &p)?;
-            let stored = read_product(&tx, p.id)?.ok_or(StorageError::NotFound)?;
-            tx.commit().map_err(storage_error)?;
+            write_variants(tx, &p)?;
+            let stored = read_product(tx, p.id)?.ok_or(StorageError::NotFound)?;
             Ok(stored)
         })
         .await
@@ -637,7 +636,7 @@ impl CategoryStore for SqliteStore {
 
     async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let id = id.to_string();
             let parent: Option<Option<String>> = tx
                 .query_row(
@@ -662,7 +661,7 @@ impl CategoryStore for SqliteStore {
             .map_err(storage_error)?;
             tx.execute("DELETE FROM categories WHERE id = ?1", [&id])
                 .map_err(storage_error)?;
-            tx.commit().map_err(storage_error)
+            Ok(())
         })
         .await
     }
@@ -732,7 +731,7 @@ impl ReviewStore for SqliteStore {
     async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
         let r = review.clone();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             tx.execute(
                 &format!("INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                 params![
@@ -751,8 +750,8 @@ impl ReviewStore for SqliteStore {
                 StorageError::Duplicate(_) => StorageError::Duplicate("review".into()),
                 other => other,
             })?;
-            refresh_rating(&tx, &r.product_id.to_string())?;
-            tx.commit().map_err(storage_error)
+            refresh_rating(tx, &r.product_id.to_string())?;
+            Ok(())
         })
         .await
     }
@@ -760,7 +759,7 @@ impl ReviewStore for SqliteStore {
     async fn update_review(&self, review: &Review) -> Result<(), StorageError> {
         let r = review.clone();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let n = tx
                 .execute(
                     "UPDATE reviews SET rating = ?1, title = ?2, body = ?3, status = ?4 WHERE id = ?5",
@@ -768,8 +767,8 @@ impl ReviewStore for SqliteStore {
                 )
                 .map_err(storage_error)?;
             found(n)?;
-            refresh_rating(&tx, &r.product_id.to_string())?;
-            tx.commit().map_err(storage_error)
+            refresh_rating(tx, &r.product_id.to_string())?;
+            Ok(())
         })
         .await
     }
@@ -835,6 +834,7 @@ const INLINE_PRODUCT_READS: usize = 32;
 
 fn read_products(conn: &Connection, ids: &[String]) -> Result<Vec<Product>, StorageError> {
     let mut out = Vec::with_capacity(ids.len());
+    let mut any_variants = false;
     // Chunks keep each statement well under SQLite's parameter limit.
     for chunk in ids.chunks(500) {
         let sql = format!(
@@ -843,12 +843,19 @@ fn read_products(conn: &Connection, ids: &[String]) -> Result<Vec<Product>, Stor
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(chunk), product_from_row)
+            .query_map(rusqlite::params_from_iter(chunk), |r| {
+                Ok((product_from_row(r)?, r.get::<_, bool>(20)?))
+            })
             .map_err(storage_error)?;
         for row in rows {
-            out.push(row.map_err(storage_error)?);
+            let (product, has_variants) = row.map_err(storage_error)?;
+            any_variants |= has_variants;
+            out.push(product);
         }
     }
-    attach_variants(conn, &mut out)?;
+    // Most carts hold no product sold by variant: then there is nothing to look up.
+    if any_variants {
+        attach_variants(conn, &mut out)?;
+    }
     Ok(out)
 }

@@ -23,9 +23,7 @@ impl IdempotencyStore for SqliteStore {
         let (scope, key, fingerprint) =
             (scope.to_string(), key.to_string(), fingerprint.to_string());
         self.write(move |conn| {
-            let tx = conn
-                .savepoint()
-                .map_err(storage_error)?;
+            let tx = &*conn;
             let existing = tx
                 .query_row(
                     "SELECT fingerprint, created_at, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
@@ -57,7 +55,6 @@ impl IdempotencyStore for SqliteStore {
                 params![scope, key, fingerprint, time_text(now)],
             )
             .map_err(storage_error)?;
-            tx.commit().map_err(storage_error)?;
             Ok(IdempotencyClaim::Claimed)
         })
         .await

@@ -78,6 +78,10 @@ pub struct SqliteOptions {
     /// locks, an fstat) per request; 1 ms makes that one in dozens at load, and no person
     /// can tell. Zero reads it every time.
     pub other_writers_seen_within: Duration,
+    /// Called with the text of each SQL statement as it starts, on every connection
+    /// (SQLite's trace hook): for logging or counting statements. Triggered statements are
+    /// reported too, as `-- TRIGGER name`.
+    pub on_statement: Option<fn(&str)>,
 }
 
 impl Default for SqliteOptions {
@@ -88,6 +92,7 @@ impl Default for SqliteOptions {
             cache_kib: 2 * 1024,
             max_pages: None,
             other_writers_seen_within: Duration::from_millis(1),
+            on_statement: None,
         }
     }
 }
@@ -161,7 +166,7 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| OpenError::Io {
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| OpenError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
@@ -188,6 +193,11 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError
     ))
     .map_err(classify)?;
     conn.set_prepared_statement_cache_capacity(64);
+    if let Some(hook) = options.on_statement {
+        // trace_v2 takes no argument to carry the caller's function; the older hook does.
+        #[allow(deprecated)]
+        conn.trace(Some(hook));
+    }
     Ok(conn)
 }
 
@@ -393,9 +403,10 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the writer connection, on the writer's thread: writes queue there, one at
-    /// a time, which is how SQLite works anyway. Writes that queued up meanwhile commit
-    /// together (see [`run_group`]); each is answered once its commit is durable as
-    /// configured, and a failed one is undone alone.
+    /// a time, which is how SQLite works anyway. Each write is atomic without a transaction
+    /// of its own: the writer runs it inside `BEGIN IMMEDIATE` (alone, or in a savepoint of
+    /// a group, see [`run_group`]) and undoes it whole if `f` returns an error. Each is
+    /// answered once its commit is done.
     pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -448,6 +459,12 @@ const GROUP_MOST: usize = 64;
 /// stock rows, indexes, the catalog generation), so one commit for many writes costs little
 /// more than one for one. Nobody is told of success before the commit.
 fn run_group(conn: &mut Connection, jobs: Vec<WriteJob>) {
+    if jobs.len() == 1 {
+        for job in jobs {
+            run_one(conn, job);
+        }
+        return;
+    }
     let mut jobs = jobs.into_iter();
     let mut committing: Vec<Box<dyn FnOnce(Option<StorageError>) + Send>> = Vec::new();
     if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
@@ -492,6 +509,31 @@ fn run_group(conn: &mut Connection, jobs: Vec<WriteJob>) {
     });
     for tell in committing {
         tell(lost.clone());
+    }
+}
+
+/// A write with none queued behind it: its own `BEGIN IMMEDIATE` transaction, committed or
+/// rolled back whole.
+fn run_one(conn: &mut Connection, job: WriteJob) {
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        return run_alone(conn, job);
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+        Ok(ran) if !ran.failed => {
+            let lost = conn.execute_batch("COMMIT").err().map(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                storage_error(e)
+            });
+            (ran.tell)(lost);
+        }
+        failed => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            if let Ok(ran) = failed {
+                (ran.tell)(None);
+            }
+        }
     }
 }
 

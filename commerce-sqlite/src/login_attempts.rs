@@ -18,7 +18,7 @@ impl LoginAttemptStore for SqliteStore {
     ) -> Result<(), StorageError> {
         let keys = keys.to_vec();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             {
                 let mut insert = tx
                     .prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")
@@ -29,7 +29,7 @@ impl LoginAttemptStore for SqliteStore {
                         .map_err(storage_error)?;
                 }
             }
-            tx.commit().map_err(storage_error)
+            Ok(())
         })
         .await
     }
@@ -79,7 +79,7 @@ impl ClientRateStore for SqliteStore {
     ) -> Result<Vec<(String, DateTime<Utc>)>, StorageError> {
         let requests = requests.to_vec();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let mut times = Vec::with_capacity(requests.len());
             {
                 let mut read = tx
@@ -105,7 +105,6 @@ impl ClientRateStore for SqliteStore {
                     times.push((client.clone(), time));
                 }
             }
-            tx.commit().map_err(storage_error)?;
             Ok(times)
         })
         .await

@@ -38,6 +38,46 @@ fn reserve(
     quantity: u32,
 ) -> Result<StockLevel, PlaceOrderError> {
     let pid = product.to_string();
+    let level = |available, threshold| StockLevel {
+        product_id: product,
+        variant_id: variant,
+        available,
+        threshold,
+    };
+    let Some(v) = variant else {
+        // One statement when it sells: the guard, the decrement and what is left. Only
+        // active products sell, and one sold by variant only by naming the variant.
+        let taken: Option<(u32, u32)> = tx
+            .prepare_cached(
+                "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1
+                 WHERE id = ?2 AND status = 'active' AND has_variants = 0 AND inventory_count >= ?1
+                 RETURNING inventory_count, low_stock_threshold",
+            )
+            .map_err(storage_error)?
+            .query_row(params![quantity, pid], |r| Ok((r.count(0)?, r.count(1)?)))
+            .optional()
+            .map_err(storage_error)?;
+        if let Some((left, threshold)) = taken {
+            return Ok(level(left, threshold));
+        }
+        // Refused: say why.
+        let row: Option<(String, bool, u32)> = tx
+            .prepare_cached(
+                "SELECT status, has_variants, inventory_count FROM products WHERE id = ?1",
+            )
+            .map_err(storage_error)?
+            .query_row([&pid], |r| Ok((r.get(0)?, r.get(1)?, r.count(2)?)))
+            .optional()
+            .map_err(storage_error)?;
+        return Err(match row {
+            Some((status, false, available)) if status == "active" => PlaceOrderError::OutOfStock {
+                product_id: product,
+                variant_id: None,
+                available,
+            },
+            _ => PlaceOrderError::Unavailable(product),
+        });
+    };
     let row: Option<(String, bool, u32)> = tx
         .prepare_cached(
             "SELECT status, has_variants, low_stock_threshold FROM products WHERE id = ?1",
@@ -46,79 +86,49 @@ fn reserve(
         .query_row([&pid], |r| Ok((r.get(0)?, r.get(1)?, r.count(2)?)))
         .optional()
         .map_err(storage_error)?;
-    let Some((status, has_variants, threshold)) = row else {
+    let Some((status, true, threshold)) = row else {
         return Err(PlaceOrderError::Unavailable(product));
     };
-    // Only active products sell; a variant is named exactly when the product has variants.
-    if status != "active" || has_variants != variant.is_some() {
+    if status != "active" {
         return Err(PlaceOrderError::Unavailable(product));
     }
-    let available = match variant {
-        None => {
-            let taken = tx
-                .prepare_cached(
-                    "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1
-                     WHERE id = ?2 AND inventory_count >= ?1",
-                )
-                .map_err(storage_error)?
-                .execute(params![quantity, pid])
-                .map_err(storage_error)?;
-            let left: u32 = tx
-                .query_row(
-                    "SELECT inventory_count FROM products WHERE id = ?1",
-                    [&pid],
-                    |r| r.count(0),
-                )
-                .map_err(storage_error)?;
-            if taken == 0 {
-                return Err(PlaceOrderError::OutOfStock {
-                    product_id: product,
-                    variant_id: None,
-                    available: left,
-                });
-            }
-            left
-        }
-        Some(v) => {
-            let vid = v.to_string();
-            let taken = tx
-                .prepare_cached(
-                    "UPDATE product_variants SET inventory_count = inventory_count - ?1, reserved = reserved + ?1
-                     WHERE id = ?2 AND product_id = ?3 AND inventory_count >= ?1",
-                )
-                .map_err(storage_error)?
-                .execute(params![quantity, vid, pid])
-                .map_err(storage_error)?;
-            let left: Option<u32> = tx
-                .query_row("SELECT inventory_count FROM product_variants WHERE id = ?1 AND product_id = ?2", [&vid, &pid], |r| r.count(0))
-                .optional()
-                .map_err(storage_error)?;
-            let Some(left) = left else {
-                return Err(PlaceOrderError::Unavailable(product));
-            };
-            if taken == 0 {
-                return Err(PlaceOrderError::OutOfStock {
-                    product_id: product,
-                    variant_id: Some(v),
-                    available: left,
-                });
-            }
-            // The product's counts are the sums of its variants'.
-            tx.prepare_cached(
-                "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1 WHERE id = ?2",
+    let vid = v.to_string();
+    let taken: Option<u32> = tx
+        .prepare_cached(
+            "UPDATE product_variants SET inventory_count = inventory_count - ?1, reserved = reserved + ?1
+             WHERE id = ?2 AND product_id = ?3 AND inventory_count >= ?1
+             RETURNING inventory_count",
+        )
+        .map_err(storage_error)?
+        .query_row(params![quantity, vid, pid], |r| r.count(0))
+        .optional()
+        .map_err(storage_error)?;
+    let Some(left) = taken else {
+        let left: Option<u32> = tx
+            .query_row(
+                "SELECT inventory_count FROM product_variants WHERE id = ?1 AND product_id = ?2",
+                [&vid, &pid],
+                |r| r.count(0),
             )
-            .map_err(storage_error)?
-            .execute(params![quantity, pid])
+            .optional()
             .map_err(storage_error)?;
-            left
-        }
+        return Err(match left {
+            Some(available) => PlaceOrderError::OutOfStock {
+                product_id: product,
+                variant_id: Some(v),
+                available,
+            },
+            None => PlaceOrderError::Unavailable(product),
+        });
     };
-    Ok(StockLevel {
-        product_id: product,
-        variant_id: variant,
-        available,
-        threshold,
-    })
+    // The product's counts are the sums of its variants'.
+    tx.prepare_cached(
+        "UPDATE products SET inventory_count = inventory_count - ?1, reserved = reserved + ?1, version = version + 1 WHERE id = ?2",
+    )
+    .map_err(storage_error)?
+    .execute(params![quantity, pid])
+    .map_err(storage_error)?;
+    Ok(level(left, threshold))
 }
 
 /// Moves an order's reserved units back to available (release) or out (commit).
@@ -176,21 +186,33 @@ fn insert_order(tx: &Connection, order: &Order) -> Result<(), StorageError> {
         time_text(order.updated_at)
     ])
     .map_err(storage_error)?;
-    let mut line = tx
-        .prepare_cached("INSERT INTO order_lines (order_id, position, product_id, variant_id, quantity) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .map_err(storage_error)?;
-    for (i, l) in order.lines.iter().enumerate() {
-        line.execute(params![
-            order.id.to_string(),
-            i as i64,
-            l.product_id.to_string(),
-            l.variant_id.map(|v| v.to_string()),
-            l.quantity
-        ])
-        .map_err(storage_error)?;
+    // Several lines to a statement (a statement per line count, so few kept prepared).
+    for (chunk_index, chunk) in order.lines.chunks(LINES_PER_INSERT).enumerate() {
+        let sql = format!(
+            "INSERT INTO order_lines (order_id, position, product_id, variant_id, quantity) VALUES {}",
+            vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for (i, l) in chunk.iter().enumerate() {
+            args.push(Value::Text(order.id.to_string()));
+            args.push(Value::Integer((chunk_index * LINES_PER_INSERT + i) as i64));
+            args.push(Value::Text(l.product_id.to_string()));
+            args.push(
+                l.variant_id
+                    .map_or(Value::Null, |v| Value::Text(v.to_string())),
+            );
+            args.push(Value::Integer(i64::from(l.quantity)));
+        }
+        tx.prepare_cached(&sql)
+            .map_err(storage_error)?
+            .execute(rusqlite::params_from_iter(args))
+            .map_err(storage_error)?;
     }
     Ok(())
 }
+
+/// Order lines written by one `INSERT`.
+const LINES_PER_INSERT: usize = 8;
 
 fn count_promotion(
     tx: &Connection,
@@ -247,7 +269,7 @@ impl OrderStore for SqliteStore {
             // Inside the writer's `BEGIN IMMEDIATE` (run_group): the write lock is held from
             // the start, so no other writer (another process on the same file) can slip in
             // between the stock check and the decrement.
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
             for (p, v, q) in new.order.units() {
                 match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
@@ -257,10 +279,10 @@ impl OrderStore for SqliteStore {
             }
             let mut levels = Vec::with_capacity(wanted.len());
             for (product, variant, quantity) in wanted {
-                levels.push(reserve(&tx, product, variant, quantity)?);
+                levels.push(reserve(tx, product, variant, quantity)?);
             }
             for id in &new.promotion_ids {
-                count_promotion(&tx, *id, &new.customer_key)?;
+                count_promotion(tx, *id, &new.customer_key)?;
             }
             if let Some((cart_id, version)) = new.cart {
                 let emptied = tx
@@ -282,8 +304,7 @@ impl OrderStore for SqliteStore {
                     }
                 }
             }
-            insert_order(&tx, &new.order)?;
-            tx.commit().map_err(storage_error)?;
+            insert_order(tx, &new.order)?;
             Ok(levels)
         })
         .await
@@ -297,7 +318,7 @@ impl OrderStore for SqliteStore {
         let mut next = order.clone();
         next.version += 1;
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let n = tx
                 .prepare_cached("UPDATE orders SET status = ?1, data = ?2, version = ?3, updated_at = ?4 WHERE id = ?5 AND version = ?6")
                 .map_err(storage_error)?
@@ -311,10 +332,9 @@ impl OrderStore for SqliteStore {
                 ])
                 .map_err(storage_error)?;
             if n == 0 {
-                return Err(if read_order(&tx, next.id)?.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
+                return Err(if read_order(tx, next.id)?.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
             }
-            move_stock(&tx, &next, stock)?;
-            tx.commit().map_err(storage_error)?;
+            move_stock(tx, &next, stock)?;
             Ok(next)
         })
         .await

@@ -55,7 +55,7 @@ impl PromotionStore for SqliteStore {
 
     async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError> {
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let n = tx
                 .execute("DELETE FROM promotions WHERE id = ?1", [id.to_string()])
                 .map_err(storage_error)?;
@@ -65,7 +65,7 @@ impl PromotionStore for SqliteStore {
                 [id.to_string()],
             )
             .map_err(storage_error)?;
-            tx.commit().map_err(storage_error)
+            Ok(())
         })
         .await
     }

@@ -174,7 +174,7 @@ impl UserStore for SqliteStore {
     async fn save_address(&self, address: &SavedAddress) -> Result<(), StorageError> {
         let a = address.clone();
         self.write(move |conn| {
-            let tx = conn.savepoint().map_err(storage_error)?;
+            let tx = &*conn;
             let owner: Option<String> = tx
                 .query_row("SELECT user_id FROM addresses WHERE id = ?1", [a.id.to_string()], |r| r.get(0))
                 .optional()
@@ -195,7 +195,7 @@ impl UserStore for SqliteStore {
                 StorageError::MissingReference(_) => StorageError::MissingReference("user_id".into()),
                 other => other,
             })?;
-            tx.commit().map_err(storage_error)
+            Ok(())
         })
         .await
     }
