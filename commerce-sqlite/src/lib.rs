@@ -2,14 +2,17 @@
 //!
 //! - One file, created on first open; WAL mode, `synchronous=NORMAL`, a busy timeout, foreign
 //!   keys on. The schema is embedded and migrated forward on open ([`schema`]).
-//! - One writer connection (SQLite has one writer anyway; queuing writes in-process avoids
-//!   busy waits) and a small pool of readers. Calls run in place with `block_in_place` on a
-//!   multi-threaded runtime (the worker's other tasks move to another thread first, so the
-//!   runtime never stalls, and a call skips a thread round trip), on the blocking pool on a
+//! - One writer connection on a thread of its own (SQLite has one writer anyway; queuing
+//!   writes in-process avoids busy waits). Writes that queue up meanwhile commit together:
+//!   one `BEGIN IMMEDIATE` transaction, a savepoint each, a failed one undone alone, nobody
+//!   answered before `COMMIT`. A checkpointer thread runs SQLite's checkpoints beside it.
+//! - A small pool of readers: lookups of microseconds run on the async worker; longer
+//!   queries with `block_in_place` on a multi-threaded runtime (the worker's other tasks move
+//!   to another thread first, so the runtime never stalls), on the blocking pool on a
 //!   current-thread runtime.
-//! - Checkout's `place_order` is one `BEGIN IMMEDIATE` transaction; stock is taken with a
-//!   guarded `UPDATE ... WHERE available >= ?`; optimistic versions are checked in the
-//!   UPDATE's WHERE clause; listings use keyset pagination.
+//! - Checkout's `place_order` is one atomic write; stock is taken with a guarded
+//!   `UPDATE ... WHERE inventory_count >= ? RETURNING ...`; optimistic versions are checked
+//!   in the UPDATE's WHERE clause; listings use keyset pagination.
 //!
 //! ```ignore
 //! let store = Arc::new(commerce_sqlite::SqliteStore::open("data/commerce.db").await?);
