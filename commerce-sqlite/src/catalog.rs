@@ -577,11 +577,12 @@ fn missing_parent(e: StorageError) -> StorageError {
 #[async_trait]
 impl CategoryStore for SqliteStore {
     /// Served from a cache while the category generation (bumped by triggers on every
-    /// change, by any process) is the one it was read at.
+    /// change, by any process) is the one it was read at. On the worker: nearly always one
+    /// row by key, and every cart price asks.
     async fn categories(&self) -> Result<Vec<Category>, StorageError> {
         let store = self.clone();
         let list = self
-            .read(move |conn| {
+            .read_inline(move |conn| {
                 let generation: i64 = conn
                     .prepare_cached("SELECT categories FROM catalog_generation WHERE id = 1")
                     .map_err(storage_error)?
