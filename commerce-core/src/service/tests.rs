@@ -10,7 +10,7 @@ use crate::account::{Address, Role};
 use crate::catalog::{NewProduct, NewVariant, ProductChanges, ProductStatus};
 use crate::events::DomainEvent;
 use crate::memory::{MemoryMailer, MemoryStore, MemoryTokenIssuer};
-use crate::order::OrderStatus;
+use crate::order::{Order, OrderStatus};
 use crate::payment::PaymentStatus;
 use crate::ports::PageRequest;
 use crate::pricing::RejectionReason;
@@ -1716,27 +1716,16 @@ impl crate::ports::Mailer for FlakyMailer {
     }
 }
 
-#[tokio::test]
-async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
-    let mailer = Arc::new(FlakyMailer {
-        failures: std::sync::atomic::AtomicU32::new(2),
-        inner: MemoryMailer::default(),
-    });
-    let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
-        .test_payments()
-        .mailer(mailer.clone())
-        .config(EngineConfig {
-            mail_retry_after: std::time::Duration::from_millis(5),
-            ..EngineConfig::default()
-        })
-        .build();
-    let admin = first_admin(&commerce).await;
+/// A shop's first admin lists a lamp named `name` at 30.00 (5 in stock) and the customer Ada
+/// orders `quantity` of it, delivered to Texas.
+async fn ada_orders_lamps(commerce: &Commerce, name: &str, quantity: u32) -> (Caller, Order) {
+    let admin = first_admin(commerce).await;
     let lamp = commerce
         .catalog()
         .create_product(
             &admin,
             NewProduct {
-                name: "Lamp <b>".into(),
+                name: name.into(),
                 price: dec!(30.00),
                 inventory_count: 5,
                 ..Default::default()
@@ -1752,9 +1741,27 @@ async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
     let ada = Caller::user(ada.id, ada.role);
     let order = commerce
         .orders()
-        .create(&ada, order_of(&lamp, 2))
+        .create(&ada, order_of(&lamp, quantity))
         .await
         .unwrap();
+    (ada, order)
+}
+
+#[tokio::test]
+async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
+    let mailer = Arc::new(FlakyMailer {
+        failures: std::sync::atomic::AtomicU32::new(2),
+        inner: MemoryMailer::default(),
+    });
+    let commerce = Commerce::builder(Arc::new(MemoryStore::new()))
+        .test_payments()
+        .mailer(mailer.clone())
+        .config(EngineConfig {
+            mail_retry_after: std::time::Duration::from_millis(5),
+            ..EngineConfig::default()
+        })
+        .build();
+    let (ada, order) = ada_orders_lamps(&commerce, "Lamp <b>", 2).await;
     let payment = commerce
         .payments()
         .create_intent(&ada, order.id)
@@ -1796,31 +1803,7 @@ async fn a_paid_order_is_confirmed_by_mail_even_when_the_first_sends_fail() {
 async fn a_shop_built_without_a_payment_provider_takes_orders_but_no_money() {
     let store = Arc::new(MemoryStore::new());
     let commerce = Commerce::builder(store.clone()).build();
-    let admin = first_admin(&commerce).await;
-    let lamp = commerce
-        .catalog()
-        .create_product(
-            &admin,
-            NewProduct {
-                name: "Lamp".into(),
-                price: dec!(30.00),
-                inventory_count: 5,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let ada = commerce
-        .accounts()
-        .register("ada@example.com", "password123", "Ada")
-        .await
-        .unwrap();
-    let ada = Caller::user(ada.id, ada.role);
-    let order = commerce
-        .orders()
-        .create(&ada, order_of(&lamp, 1))
-        .await
-        .unwrap();
+    let (ada, order) = ada_orders_lamps(&commerce, "Lamp", 1).await;
     let refused = commerce
         .payments()
         .create_intent(&ada, order.id)
