@@ -812,6 +812,55 @@ pub mod cases {
             );
             assert_eq!(stock_of(&*store, p.id).await, 8);
         }
+        // Refused for its last line (8 left, 9 wanted): no line's units are taken, however
+        // many products an adapter takes per statement.
+        let mut units: Vec<(&Product, Option<VariantId>, u32)> =
+            products.iter().map(|p| (p, None, 1)).collect();
+        units[18].2 = 9;
+        let err = store
+            .place_order(&new_order(order(Some(buyer.id), &units), "many-2"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PlaceOrderError::OutOfStock {
+                product_id: products[18].id,
+                variant_id: None,
+                available: 8
+            }
+        );
+        for p in &products {
+            assert_eq!(stock_of(&*store, p.id).await, 8, "{} untouched", p.name);
+        }
+        // Two lines of one product take the sum of their units, guarded as one.
+        let twice = [
+            (&products[0], None, 5),
+            (&products[1], None, 1),
+            (&products[0], None, 4),
+        ];
+        let err = store
+            .place_order(&new_order(order(Some(buyer.id), &twice), "many-3"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PlaceOrderError::OutOfStock {
+                product_id: products[0].id,
+                variant_id: None,
+                available: 8
+            }
+        );
+        let twice = [
+            (&products[0], None, 5),
+            (&products[1], None, 1),
+            (&products[0], None, 3),
+        ];
+        store
+            .place_order(&new_order(order(Some(buyer.id), &twice), "many-4"))
+            .await
+            .unwrap();
+        assert_eq!(stock_of(&*store, products[0].id).await, 0);
+        assert_eq!(stock_of(&*store, products[1].id).await, 7);
     }
 
     pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {

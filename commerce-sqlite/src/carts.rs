@@ -29,7 +29,7 @@ fn read_cart(conn: &Connection, column: &str, value: String) -> Result<Option<Ca
 impl CartStore for SqliteStore {
     async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError> {
         let cart = cart.clone();
-        self.write(move |conn| {
+        self.write_one_statement(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO carts (id, customer_id, guest_token_hash, data, version, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
@@ -54,7 +54,7 @@ impl CartStore for SqliteStore {
     async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError> {
         let mut next = cart.clone();
         next.version += 1;
-        self.write(move |conn| {
+        self.write_one_statement(move |conn| {
             let n = conn
                 .prepare_cached(
                     "UPDATE carts SET customer_id = ?1, guest_token_hash = ?2, data = ?3, version = ?4, updated_at = ?5

@@ -416,9 +416,30 @@ impl SqliteStore {
         E: From<StorageError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
+        self.queue_write(false, f).await
+    }
+
+    /// [`write`](Self::write) for an `f` that changes the file with one statement (it may
+    /// read besides): with no other write queued, SQLite commits that statement by itself,
+    /// which saves the `BEGIN` and `COMMIT` round trips.
+    pub(crate) async fn write_one_statement<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.queue_write(true, f).await
+    }
+
+    async fn queue_write<T, E, F>(&self, one_statement: bool, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
         let (reply, answered) = tokio::sync::oneshot::channel();
         let writes = self.inner.writes.clone();
-        let job: WriteJob = Box::new(move |conn| {
+        let run = Box::new(move |conn: &mut Connection| {
             let done = f(conn);
             Ran {
                 failed: done.is_err(),
@@ -435,6 +456,7 @@ impl SqliteStore {
                 }),
             }
         });
+        let job = WriteJob { one_statement, run };
         let stopped = || StorageError::Unavailable("the database writer stopped".into());
         self.inner.writer.send(job).map_err(|_| stopped())?;
         // Dropped unanswered only if `f` panicked (the writer carries on with the next).
@@ -443,7 +465,11 @@ impl SqliteStore {
 }
 
 /// A write, run on the writer's thread inside a savepoint of the group's transaction.
-type WriteJob = Box<dyn FnOnce(&mut Connection) -> Ran + Send>;
+struct WriteJob {
+    /// It changes the file with one statement, so alone it needs no transaction.
+    one_statement: bool,
+    run: Box<dyn FnOnce(&mut Connection) -> Ran + Send>,
+}
 
 /// A write that has run, not yet committed: whether it failed (its savepoint is then rolled
 /// back), and how to answer its caller once the group's fate is known: `None` if committed,
@@ -480,7 +506,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<WriteJob>) {
     }
     while let Some(job) = jobs.next() {
         let _ = conn.execute_batch("SAVEPOINT write");
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(conn)));
         match ran {
             Ok(ran) if !ran.failed => committing.push(ran.tell),
             failed => {
@@ -518,10 +544,19 @@ fn run_group(conn: &mut Connection, jobs: Vec<WriteJob>) {
 /// A write with none queued behind it: its own `BEGIN IMMEDIATE` transaction, committed or
 /// rolled back whole.
 fn run_one(conn: &mut Connection, job: WriteJob) {
+    if job.one_statement && conn.is_autocommit() {
+        // SQLite runs the statement in a transaction of its own and commits it, or undoes
+        // it and `f` returns the error.
+        if let Ok(ran) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(conn)))
+        {
+            (ran.tell)(None);
+        }
+        return;
+    }
     if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
         return run_alone(conn, job);
     }
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(conn))) {
         Ok(ran) if !ran.failed => {
             let lost = conn.execute_batch("COMMIT").err().map(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -543,7 +578,7 @@ fn run_one(conn: &mut Connection, job: WriteJob) {
 /// One write in a transaction of its own (its savepoint, outside any transaction).
 fn run_alone(conn: &mut Connection, job: WriteJob) {
     let _ = conn.execute_batch("SAVEPOINT write");
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(conn))) {
         Ok(ran) if !ran.failed => {
             let lost = conn.execute_batch("RELEASE write").err().map(storage_error);
             if lost.is_some() {

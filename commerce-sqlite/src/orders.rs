@@ -29,6 +29,74 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
     Ok(order)
 }
 
+/// Products (each once, not sold by variant) whose stock one `UPDATE` takes.
+const PRODUCTS_PER_RESERVE: usize = 8;
+
+/// Takes units of several products, sold without variants, in one guarded `UPDATE`: every
+/// product that sells comes back with what is left. When one does not, the caller's
+/// transaction is undone (the others' decrements with it) and the first refused is said why.
+fn reserve_products(
+    tx: &Connection,
+    wanted: &[(ProductId, u32)],
+) -> Result<Vec<StockLevel>, PlaceOrderError> {
+    if let [(product, quantity)] = wanted {
+        return Ok(vec![reserve(tx, *product, None, *quantity)?]);
+    }
+    let sql = format!(
+        "UPDATE products SET inventory_count = products.inventory_count - w.column2,
+             reserved = products.reserved + w.column2, version = products.version + 1
+         FROM (VALUES {}) AS w
+         WHERE products.id = w.column1 AND products.status = 'active'
+           AND products.has_variants = 0 AND products.inventory_count >= w.column2
+         RETURNING products.id, products.inventory_count, products.low_stock_threshold",
+        vec!["(?, ?)"; wanted.len()].join(", ")
+    );
+    let args = wanted
+        .iter()
+        .flat_map(|(p, q)| [Value::Text(p.to_string()), Value::Integer(i64::from(*q))]);
+    let mut stmt = tx.prepare_cached(&sql).map_err(storage_error)?;
+    let taken: Vec<StockLevel> = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(StockLevel {
+                product_id: r.id(0)?,
+                variant_id: None,
+                available: r.count(1)?,
+                threshold: r.count(2)?,
+            })
+        })
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    if taken.len() == wanted.len() {
+        return Ok(taken);
+    }
+    let refused = wanted
+        .iter()
+        .find(|(p, _)| !taken.iter().any(|t| t.product_id == *p))
+        .map_or(wanted[0].0, |(p, _)| *p);
+    Err(refusal(tx, refused)?)
+}
+
+/// Why a product sold without variants was not taken: out of stock, or not for sale.
+fn refusal(tx: &Connection, product: ProductId) -> Result<PlaceOrderError, StorageError> {
+    let row: Option<(String, bool, u32)> = tx
+        .prepare_cached("SELECT status, has_variants, inventory_count FROM products WHERE id = ?1")
+        .map_err(storage_error)?
+        .query_row([product.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.count(2)?))
+        })
+        .optional()
+        .map_err(storage_error)?;
+    Ok(match row {
+        Some((status, false, available)) if status == "active" => PlaceOrderError::OutOfStock {
+            product_id: product,
+            variant_id: None,
+            available,
+        },
+        _ => PlaceOrderError::Unavailable(product),
+    })
+}
+
 /// Takes `quantity` units of a product or variant from what is available, in SQL with a
 /// guard, so that two checkouts can never both take the last unit.
 fn reserve(
@@ -60,23 +128,7 @@ fn reserve(
         if let Some((left, threshold)) = taken {
             return Ok(level(left, threshold));
         }
-        // Refused: say why.
-        let row: Option<(String, bool, u32)> = tx
-            .prepare_cached(
-                "SELECT status, has_variants, inventory_count FROM products WHERE id = ?1",
-            )
-            .map_err(storage_error)?
-            .query_row([&pid], |r| Ok((r.get(0)?, r.get(1)?, r.count(2)?)))
-            .optional()
-            .map_err(storage_error)?;
-        return Err(match row {
-            Some((status, false, available)) if status == "active" => PlaceOrderError::OutOfStock {
-                product_id: product,
-                variant_id: None,
-                available,
-            },
-            _ => PlaceOrderError::Unavailable(product),
-        });
+        return Err(refusal(tx, product)?);
     };
     let row: Option<(String, bool, u32)> = tx
         .prepare_cached(
@@ -278,8 +330,18 @@ impl OrderStore for SqliteStore {
                 }
             }
             let mut levels = Vec::with_capacity(wanted.len());
+            let plain: Vec<(ProductId, u32)> = wanted
+                .iter()
+                .filter(|(_, v, _)| v.is_none())
+                .map(|(p, _, q)| (*p, *q))
+                .collect();
+            for chunk in plain.chunks(PRODUCTS_PER_RESERVE) {
+                levels.extend(reserve_products(tx, chunk)?);
+            }
             for (product, variant, quantity) in wanted {
-                levels.push(reserve(tx, product, variant, quantity)?);
+                if variant.is_some() {
+                    levels.push(reserve(tx, product, variant, quantity)?);
+                }
             }
             for id in &new.promotion_ids {
                 count_promotion(tx, *id, &new.customer_key)?;

@@ -13,7 +13,7 @@ use crate::{found, storage_error, SqliteStore};
 impl PaymentStore for SqliteStore {
     async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError> {
         let p = payment.clone();
-        self.write(move |conn| {
+        self.write_one_statement(move |conn| {
             conn.prepare_cached("INSERT INTO payments (id, order_id, provider, provider_reference, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .map_err(storage_error)?
                 .execute(params![p.id.to_string(), p.order_id.to_string(), p.provider, p.provider_reference, json(&p)?, time_text(p.created_at)])

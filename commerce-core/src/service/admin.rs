@@ -159,17 +159,14 @@ impl Admin<'_> {
         if let Some(e) = existing {
             tax_rate.created_at = e.created_at;
         }
-        self.shop
-            .ports
-            .settings
-            .save_tax_rate(&tax_rate)
-            .await
-            .map_err(|e| match e {
-                StorageError::Duplicate(_) => {
-                    CommerceError::Conflict("a rate for this country and region exists".into())
-                }
-                other => other.into(),
-            })?;
+        let saved = self.shop.ports.settings.save_tax_rate(&tax_rate).await;
+        self.shop.forget_setup();
+        saved.map_err(|e| match e {
+            StorageError::Duplicate(_) => {
+                CommerceError::Conflict("a rate for this country and region exists".into())
+            }
+            other => other.into(),
+        })?;
         Ok(tax_rate)
     }
 
@@ -179,12 +176,9 @@ impl Admin<'_> {
         id: TaxRateId,
     ) -> Result<(), CommerceError> {
         caller.require_admin()?;
-        self.shop
-            .ports
-            .settings
-            .delete_tax_rate(id)
-            .await
-            .map_err(not_found("tax rate"))
+        let deleted = self.shop.ports.settings.delete_tax_rate(id).await;
+        self.shop.forget_setup();
+        deleted.map_err(not_found("tax rate"))
     }
 
     /// Every shipping method, inactive ones included (admins); see
@@ -217,12 +211,11 @@ impl Admin<'_> {
     pub async fn active_shipping_methods(&self) -> Result<Vec<ShippingMethod>, CommerceError> {
         Ok(self
             .shop
-            .ports
-            .settings
-            .shipping_methods()
+            .kept_shipping_methods()
             .await?
-            .into_iter()
+            .iter()
             .filter(|m| m.active)
+            .cloned()
             .collect())
     }
 
@@ -253,11 +246,9 @@ impl Admin<'_> {
         if let Some(e) = existing {
             method.created_at = e.created_at;
         }
-        self.shop
-            .ports
-            .settings
-            .save_shipping_method(&method)
-            .await?;
+        let saved = self.shop.ports.settings.save_shipping_method(&method).await;
+        self.shop.forget_setup();
+        saved?;
         Ok(method)
     }
 
@@ -267,12 +258,9 @@ impl Admin<'_> {
         id: ShippingMethodId,
     ) -> Result<(), CommerceError> {
         caller.require_admin()?;
-        self.shop
-            .ports
-            .settings
-            .delete_shipping_method(id)
-            .await
-            .map_err(not_found("shipping method"))
+        let deleted = self.shop.ports.settings.delete_shipping_method(id).await;
+        self.shop.forget_setup();
+        deleted.map_err(not_found("shipping method"))
     }
 
     /// Changes the shop's settings. The currency is chosen once, before the first product.

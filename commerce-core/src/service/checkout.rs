@@ -38,6 +38,7 @@ pub(crate) struct LineRequest {
 pub(crate) struct PricingInputs {
     pub settings: StoreSettings,
     pub products: Vec<Product>,
+    /// Empty unless a promotion is scoped by category.
     pub tree: CategoryTree,
     pub promotions: Vec<Promotion>,
     pub customer_uses: Vec<(PromotionId, u32)>,
@@ -100,8 +101,17 @@ impl Commerce {
             ProductsToPrice::Read(ids) if ids.is_empty() => Vec::new(),
             ProductsToPrice::Read(ids) => self.ports.products.products(&ids).await?,
         };
-        let tree = CategoryTree::new(self.ports.categories.categories().await?);
         let promotions = self.ports.promotions.promotions_for_pricing(codes).await?;
+        // A line's categories matter only to promotions scoped by category: most prices
+        // need no category tree.
+        let tree = if promotions
+            .iter()
+            .any(|p| !p.applies_to.category_ids.is_empty())
+        {
+            CategoryTree::new(self.ports.categories.categories().await?)
+        } else {
+            CategoryTree::default()
+        };
         let limited: Vec<_> = promotions
             .iter()
             .filter(|p| p.per_customer_limit.is_some())
@@ -115,7 +125,7 @@ impl Commerce {
         };
         let tax_rate = match destination {
             Some(a) => rate_for(
-                &self.ports.settings.tax_rates().await?,
+                &self.kept_tax_rates().await?,
                 &a.country,
                 a.region.as_deref(),
             ),
@@ -138,17 +148,19 @@ impl Commerce {
         id: Option<ShippingMethodId>,
         field: &str,
     ) -> Result<Option<ShippingMethod>, CommerceError> {
-        let methods = self.ports.settings.shipping_methods().await?;
+        let methods = self.kept_shipping_methods().await?;
         match id {
             Some(id) => methods
-                .into_iter()
+                .iter()
                 .find(|m| m.id == id && m.active)
+                .cloned()
                 .map(Some)
                 .ok_or_else(|| CommerceError::validation(field, "no such active shipping method")),
             None => Ok(methods
-                .into_iter()
+                .iter()
                 .filter(|m| m.active)
-                .min_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)))),
+                .min_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)))
+                .cloned()),
         }
     }
 

@@ -13,6 +13,7 @@ mod admin;
 mod carts;
 mod catalog;
 mod checkout;
+mod kept;
 mod notices;
 mod orders;
 mod payments;
@@ -364,14 +365,7 @@ pub struct Commerce {
     pub(crate) config: EngineConfig,
     /// A hash to verify against when a login names an unknown email.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
-    settings_cache: Arc<std::sync::RwLock<Option<KeptSettings>>>,
-}
-
-/// The shop's settings as last read, with when and at which settings generation.
-struct KeptSettings {
-    at: std::time::Instant,
-    generation: Option<u64>,
-    settings: StoreSettings,
+    pub(crate) setup: Arc<kept::KeptSetup>,
 }
 
 impl Commerce {
@@ -420,63 +414,6 @@ impl Commerce {
 
     pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> T {
         T::from(self.ports.ids.new_id())
-    }
-
-    /// The shop's settings, or the defaults of a new shop. Read on nearly every request, so
-    /// kept in memory: while the store's settings generation stays the same when it has one
-    /// (PostgreSQL tells every process of every change), else for
-    /// `EngineConfig::settings_ttl`. Changes made through this `Commerce` apply at once.
-    pub async fn settings(&self) -> Result<StoreSettings, CommerceError> {
-        // Read before the settings, so that what is kept is at least as new as its generation.
-        let generation = self.ports.settings.settings_generation().await?;
-        if let Ok(kept) = self.settings_cache.read() {
-            if let Some(kept) = kept.as_ref() {
-                let fresh = match (generation, kept.generation) {
-                    (Some(now), Some(then)) => now == then,
-                    (None, None) => kept.at.elapsed() < self.config.settings_ttl,
-                    _ => false,
-                };
-                if fresh {
-                    return Ok(kept.settings.clone());
-                }
-            }
-        }
-        let settings = self
-            .ports
-            .settings
-            .store_settings()
-            .await?
-            .unwrap_or_else(|| StoreSettings {
-                currency: self.config.default_currency,
-                ..StoreSettings::default()
-            });
-        self.keep_settings(generation, &settings);
-        Ok(settings)
-    }
-
-    /// Keeps settings this process just saved, under the generation their save moved to.
-    pub(crate) async fn remember_settings(&self, settings: &StoreSettings) {
-        match self.ports.settings.settings_generation().await {
-            Ok(generation) => self.keep_settings(generation, settings),
-            // Unknown: read them again next time.
-            Err(_) => self.forget_settings(),
-        }
-    }
-
-    fn keep_settings(&self, generation: Option<u64>, settings: &StoreSettings) {
-        if let Ok(mut kept) = self.settings_cache.write() {
-            *kept = Some(KeptSettings {
-                at: std::time::Instant::now(),
-                generation,
-                settings: settings.clone(),
-            });
-        }
-    }
-
-    fn forget_settings(&self) {
-        if let Ok(mut kept) = self.settings_cache.write() {
-            *kept = None;
-        }
     }
 
     /// Failed sign-ins, for edges that limit them (the HTTP layer's login throttle).
@@ -649,7 +586,7 @@ impl CommerceBuilder {
             ports: self.ports,
             config: self.config,
             dummy_hash: Arc::default(),
-            settings_cache: Arc::default(),
+            setup: Arc::default(),
         }
     }
 }

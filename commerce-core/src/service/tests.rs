@@ -1819,3 +1819,121 @@ async fn a_shop_built_without_a_payment_provider_takes_orders_but_no_money() {
     let order = commerce.orders().order(&ada, order.id).await.unwrap();
     assert_eq!(order.status, OrderStatus::Pending);
 }
+
+#[tokio::test]
+async fn tax_rates_and_shipping_methods_changed_here_price_the_next_order() {
+    let shop = shop().await;
+    let lamp = shop.product("Lamp", dec!(10.00), 10).await;
+    let ada = shop.customer("ada@example.com").await;
+    let admin = shop.commerce.admin();
+    let rate = admin
+        .save_tax_rate(&shop.admin, None, "US", Some("TX"), dec!(0.10))
+        .await
+        .unwrap();
+    let post = admin
+        .save_shipping_method(&shop.admin, None, "Post", dec!(4.00), None, true)
+        .await
+        .unwrap();
+    let orders = shop.commerce.orders();
+    let first = orders.create(&ada, order_of(&lamp, 1)).await.unwrap();
+    assert_eq!(
+        (first.totals.tax.amount(), first.totals.shipping.amount()),
+        (dec!(1.00), dec!(4.00))
+    );
+    // Both are kept between orders now; a change made here must not wait for them to expire.
+    admin
+        .save_tax_rate(&shop.admin, Some(rate.id), "US", Some("TX"), dec!(0.20))
+        .await
+        .unwrap();
+    admin
+        .save_shipping_method(&shop.admin, Some(post.id), "Post", dec!(6.00), None, true)
+        .await
+        .unwrap();
+    let second = orders.create(&ada, order_of(&lamp, 1)).await.unwrap();
+    assert_eq!(
+        (second.totals.tax.amount(), second.totals.shipping.amount()),
+        (dec!(2.00), dec!(6.00))
+    );
+    admin.delete_tax_rate(&shop.admin, rate.id).await.unwrap();
+    admin
+        .delete_shipping_method(&shop.admin, post.id)
+        .await
+        .unwrap();
+    let named = DirectOrder {
+        shipping_method: Some(post.id),
+        ..order_of(&lamp, 1)
+    };
+    let err = orders.create(&ada, named).await.unwrap_err();
+    assert_eq!(err.code(), "validation_failed");
+    let third = orders.create(&ada, order_of(&lamp, 1)).await.unwrap();
+    assert_eq!(
+        (third.totals.tax.amount(), third.totals.shipping.amount()),
+        (dec!(0.00), dec!(0.00))
+    );
+    assert!(admin.active_shipping_methods().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_promotion_on_a_category_discounts_products_of_its_subcategories_only() {
+    let shop = shop().await;
+    let catalog = shop.commerce.catalog();
+    let home = catalog
+        .create_category(&shop.admin, "Home", None, None)
+        .await
+        .unwrap();
+    let lamps = catalog
+        .create_category(&shop.admin, "Lamps", None, Some(home.id))
+        .await
+        .unwrap();
+    let lamp = catalog
+        .create_product(
+            &shop.admin,
+            NewProduct {
+                name: "Lamp".into(),
+                price: dec!(20.00),
+                inventory_count: 5,
+                category_id: Some(lamps.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let pen = shop.product("Pen", dec!(5.00), 5).await;
+    shop.commerce
+        .admin()
+        .create_promotion(
+            &shop.admin,
+            PromotionDraft {
+                kind: "percent".into(),
+                value: Some(dec!(10)),
+                class: Some(crate::promotion::PromotionClass::Product),
+                applies_to: crate::promotion::AppliesTo {
+                    category_ids: vec![home.id],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = shop.customer("ada@example.com").await;
+    let order = shop
+        .commerce
+        .orders()
+        .create(
+            &ada,
+            DirectOrder {
+                items: vec![item(&lamp, 1), item(&pen, 1)],
+                ..order_of(&lamp, 1)
+            },
+        )
+        .await
+        .unwrap();
+    let discounts: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| (l.name.as_str(), l.discount.amount()))
+        .collect();
+    assert_eq!(discounts, vec![("Lamp", dec!(2.00)), ("Pen", dec!(0.00))]);
+    assert_eq!(order.totals.discount.amount(), dec!(2.00));
+}
