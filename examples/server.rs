@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use commerce::account::Role;
 use commerce::catalog::{NewProduct, NewVariant};
-use commerce::http::{ApiConfig, JwtIssuer};
+use commerce::http::{ApiConfig, CorsConfig, JwtIssuer};
 use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
 use commerce::pdf::PdfInvoices;
@@ -60,6 +60,15 @@ Each option may also be given as the environment variable shown.
   --checkout-cancel-url U  COMMERCE_CHECKOUT_CANCEL_URL   where it returns one who gives up
   --admin-email EMAIL      COMMERCE_ADMIN_EMAIL     create this admin at start if missing
   --admin-password PASS    COMMERCE_ADMIN_PASSWORD  its password (8 to 128 characters)
+  --cors-origins LIST      COMMERCE_CORS_ORIGINS    origins whose browser scripts may call the
+                                                    API, comma-separated (https://shop.example),
+                                                    or * for any [none: CORS off]
+  --cors-methods LIST      COMMERCE_CORS_METHODS    methods they may use
+                                                    [GET,HEAD,POST,PUT,PATCH,DELETE]
+  --cors-headers LIST      COMMERCE_CORS_HEADERS    request headers they may send [authorization,
+                                                    content-type,if-match,if-none-match,
+                                                    idempotency-key,last-event-id,x-cart-token,
+                                                    x-request-id]
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
   --help                   this text
 ";
@@ -126,6 +135,7 @@ struct Config {
     image_dir: PathBuf,
     smtp_url: Option<String>,
     mail_from: String,
+    cors: CorsConfig,
 }
 
 fn config() -> Result<Config, String> {
@@ -164,6 +174,9 @@ fn config() -> Result<Config, String> {
             "--stripe-api-base" => "stripe_api_base",
             "--checkout-success-url" => "checkout_success_url",
             "--checkout-cancel-url" => "checkout_cancel_url",
+            "--cors-origins" => "cors_origins",
+            "--cors-methods" => "cors_methods",
+            "--cors-headers" => "cors_headers",
             other => return Err(format!("unknown option {other} (see --help)")),
         };
         let value = match inline {
@@ -244,7 +257,18 @@ fn config() -> Result<Config, String> {
             )
         }
     };
+    let mut cors = CorsConfig::default();
+    if let Some(list) = setting("cors_origins", "COMMERCE_CORS_ORIGINS") {
+        cors.allowed_origins = CorsConfig::origins(&list)?;
+    }
+    if let Some(list) = setting("cors_methods", "COMMERCE_CORS_METHODS") {
+        cors.allowed_methods = CorsConfig::methods(&list)?;
+    }
+    if let Some(list) = setting("cors_headers", "COMMERCE_CORS_HEADERS") {
+        cors.allowed_headers = CorsConfig::headers(&list)?;
+    }
     Ok(Config {
+        cors,
         stripe,
         data_dir: data_dir.clone(),
         bind,
@@ -409,6 +433,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let api = ApiConfig {
         shutdown: Some(stopped),
+        cors: config.cors.clone(),
         ..ApiConfig::default()
     };
     poem::Server::new(TcpListener::bind(config.bind.clone()))

@@ -19,9 +19,11 @@ pub mod body;
 pub mod cache;
 mod catalog;
 mod common;
+pub mod cors;
 pub mod idempotency;
 pub mod json;
 pub mod limits;
+pub mod methods;
 pub mod metrics;
 pub mod problem;
 mod shopping;
@@ -36,6 +38,7 @@ use poem_openapi::OpenApiService;
 pub use auth::{JwtIssuer, LoginLimits};
 pub use body::BodyLimits;
 pub use cache::CatalogCacheLimits;
+pub use cors::CorsConfig;
 
 /// What the API can be tuned with; the defaults are those of ../shared/API.md.
 #[derive(Debug, Clone)]
@@ -44,6 +47,8 @@ pub struct ApiConfig {
     pub login: LoginLimits,
     pub clients: limits::ClientLimits,
     pub catalog_cache: CatalogCacheLimits,
+    /// Which other origins may call the API from a browser [none].
+    pub cors: CorsConfig,
     /// Long-lived responses (order event streams) end when this turns true, so that a
     /// graceful shutdown does not wait for them.
     pub shutdown: Option<tokio::sync::watch::Receiver<bool>>,
@@ -59,6 +64,7 @@ impl Default for ApiConfig {
             login: LoginLimits::default(),
             clients: limits::ClientLimits::default(),
             catalog_cache: CatalogCacheLimits::default(),
+            cors: CorsConfig::default(),
             shutdown: None,
             order_events_keep_alive: std::time::Duration::from_secs(15),
         }
@@ -101,6 +107,21 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     .server("/api");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
+    let document = serde_json::from_str(&api.spec()).unwrap_or_default();
+    let only_get = [poem::http::Method::GET];
+    let methods = Arc::new(methods::MethodTable::new(
+        &document,
+        "/api",
+        &[
+            ("/openapi.json", &only_get),
+            ("/docs", &only_get),
+            ("/images/{key}", &only_get),
+            ("/health", &only_get),
+            ("/ready", &only_get),
+            ("/metrics", &only_get),
+        ],
+    ));
+    let cors = Arc::new(cors::Cors::new(&config.cors));
     Route::new()
         .nest("/api", api)
         .at("/openapi.json", spec)
@@ -116,6 +137,8 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .data(catalog_cache)
         .around(move |next, req| limits::limit_clients(limiter.clone(), next, req))
         .around(problem::problems)
+        .around(move |next, req| methods::answer_methods(methods.clone(), next, req))
+        .around(move |next, req| cors::cross_origin(cors.clone(), next, req))
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
 }
 

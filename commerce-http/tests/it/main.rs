@@ -5,6 +5,7 @@
 mod accounts;
 mod cache;
 mod catalog;
+mod cross_origin;
 mod events;
 mod idempotency;
 mod images;
