@@ -225,6 +225,17 @@ impl AccountsApi {
         Ok(Reply(session.into()))
     }
 
+    /// Seed 000's path of `POST /api/auth/login`: the same operation.
+    #[oai(path = "/users/login", method = "post", deprecated)]
+    async fn users_login(
+        &self,
+        req: &Request,
+        body: JsonBody<LoginBody>,
+        #[oai(name = "X-Cart-Token")] cart_token: Header<Option<String>>,
+    ) -> Result<Reply<TokensJson>, ApiError> {
+        self.login(req, body, cart_token).await
+    }
+
     /// Trades a refresh token for a new pair. The old one is revoked; presenting a revoked
     /// one again revokes its whole family (it leaked) and is 401.
     #[oai(path = "/auth/refresh", method = "post")]
@@ -297,6 +308,22 @@ impl UsersApi {
             )
             .await?;
         Ok(Reply(user.into()))
+    }
+
+    /// Seed 004's path of `GET /api/users/profile`: the same operation.
+    #[oai(path = "/auth/profile", method = "get", deprecated)]
+    async fn auth_profile(&self, auth: BearerAuth) -> Result<Reply<UserJson>, ApiError> {
+        self.profile(auth).await
+    }
+
+    /// Seed 004's path of `PUT /api/users/profile`: the same operation.
+    #[oai(path = "/auth/profile", method = "put", deprecated)]
+    async fn update_auth_profile(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ProfileBody>,
+    ) -> Result<Reply<UserJson>, ApiError> {
+        self.update_profile(auth, body).await
     }
 
     /// The caller's orders, newest first (as `GET /api/orders`).

@@ -531,6 +531,17 @@ impl AdminApi {
         Ok(Reply(order.into()))
     }
 
+    /// Seed 004's path of `PUT /api/admin/orders/{id}/status` (admins): the same operation.
+    #[oai(path = "/orders/:id/status", method = "put", deprecated)]
+    async fn set_order_status(
+        &self,
+        auth: BearerAuth,
+        id: Path<PathId>,
+        body: JsonBody<StatusBody>,
+    ) -> Result<Reply<OrderJson>, ApiError> {
+        self.set_status(auth, id, body).await
+    }
+
     /// Refunds through the payment provider: the whole captured amount, or `amount` of it.
     #[oai(path = "/admin/orders/:id/refund", method = "post")]
     async fn refund(

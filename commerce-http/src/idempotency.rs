@@ -1,5 +1,5 @@
 //! `Idempotency-Key` on `POST /api/orders`, `POST /api/cart/checkout` and
-//! `POST /api/payments/*`: the same key and body get the first response again; the same key
+//! `POST /api/payments/*` (and its alias `POST /api/payments`): the same key and body get the first response again; the same key
 //! with another body is 409 `idempotency_key_reused`; while the first request still runs,
 //! 409 `idempotency_key_in_use`. Keys are scoped to the caller (user or cart token) and the
 //! endpoint, and kept 24 hours, in the shop's storage so that every server shares them.
@@ -36,6 +36,7 @@ fn covered(req: &Request) -> bool {
         && (path == "/api/orders"
             || path == "/api/cart/checkout"
             || path == "/api/payment/checkout"
+            || path == "/api/payments"
             || path.starts_with("/api/payments/"))
 }
 

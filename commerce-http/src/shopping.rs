@@ -325,6 +325,44 @@ impl ShoppingApi {
         Ok(CartResponse::ok(view))
     }
 
+    /// Seed 004's path of `POST /api/cart/items` (adds a product, or grows its line): the
+    /// same operation.
+    #[oai(path = "/cart", method = "post", deprecated)]
+    async fn add_to_cart(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: JsonBody<AddItemBody>,
+    ) -> Result<CartResponse, ApiError> {
+        self.add_item(caller, token, version, body).await
+    }
+
+    /// Seed 004's path of `PUT /api/cart/items/{id}`: the same operation.
+    #[oai(path = "/cart/:id", method = "put", deprecated)]
+    async fn update_cart_line(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        id: Path<PathId>,
+        body: JsonBody<QuantityBody>,
+    ) -> Result<CartResponse, ApiError> {
+        self.update_item(caller, token, version, id, body).await
+    }
+
+    /// Seed 004's path of `DELETE /api/cart/items/{id}`: the same operation.
+    #[oai(path = "/cart/:id", method = "delete", deprecated)]
+    async fn remove_cart_line(
+        &self,
+        caller: MaybeSignedIn,
+        #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        id: Path<PathId>,
+    ) -> Result<CartResponse, ApiError> {
+        self.remove_item(caller, token, version, id).await
+    }
+
     /// Adds a discount code. One that can never apply now is 422 `invalid_discount` with a
     /// `reason`; one the cart does not qualify for yet is kept and listed in
     /// `rejected_promotions`.
@@ -612,6 +650,16 @@ impl PaymentsApi {
             .await?;
         let location = format!("/api/payments/{}", payment.id);
         Ok(PaymentCreated::Created(Reply(payment.into()), location))
+    }
+
+    /// Seed 000's path of `POST /api/payments/create-intent`: the same operation.
+    #[oai(path = "/payments", method = "post", deprecated)]
+    async fn create_payment(
+        &self,
+        caller: MaybeSignedIn,
+        body: JsonBody<IntentBody>,
+    ) -> Result<PaymentCreated, ApiError> {
+        self.create_intent(caller, body).await
     }
 
     /// Confirms a payment with providers confirmed by the client (the built-in test provider
