@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::auth::{client_ip, BearerAuth, LoginThrottle};
 use crate::body::{JsonBody, Reply};
-use crate::common::PathId;
+use crate::common::{Limit, PathId};
 use crate::json::{OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
 
@@ -331,7 +331,7 @@ impl UsersApi {
     async fn orders(
         &self,
         auth: BearerAuth,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<OrderPageJson>, ApiError> {
         crate::shopping::my_orders(&self.shop, &auth.0, limit.0, cursor.0).await

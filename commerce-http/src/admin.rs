@@ -26,7 +26,7 @@ use crate::auth::BearerAuth;
 use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
-use crate::common::PathId;
+use crate::common::{Limit, PathId};
 use crate::json::{
     money, AddressJson, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson,
     ShippingMethodJson, StoreJson, UserJson, UserPageJson,
@@ -452,7 +452,7 @@ impl AdminApi {
         auth: BearerAuth,
         role: Query<Option<String>>,
         q: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<UserPageJson>, ApiError> {
         let role = role
@@ -505,7 +505,7 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         status: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<OrderPageJson>, ApiError> {
         let status = status.0.map(|s| order_status("status", &s)).transpose()?;
@@ -600,7 +600,7 @@ impl AdminApi {
     async fn discounts(
         &self,
         auth: BearerAuth,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<DiscountPageJson>, ApiError> {
         let found = self

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{amount, double_option, optional_amount, ImageUpload, JsonBody, Reply};
 use crate::cache::{Built, CatalogCache, Encoded};
-use crate::common::{etag, if_match, PathId};
+use crate::common::{etag, if_match, Limit, PathId};
 use crate::json::{
     CategoryJson, ImageJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson,
     ShippingMethodJson, StoreJson,
@@ -179,14 +179,8 @@ pub enum Deleted {
 }
 
 /// `limit` as the API states it: default 20, 1 to 100.
-pub fn page(limit: Option<u32>, cursor: Option<String>) -> Result<PageRequest, ApiError> {
-    let limit = limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
-    if limit == 0 || limit > PageRequest::MAX_LIMIT {
-        return Err(ApiError::validation(
-            "limit",
-            format!("must be 1 to {}", PageRequest::MAX_LIMIT),
-        ));
-    }
+pub fn page(limit: Option<Limit>, cursor: Option<String>) -> Result<PageRequest, ApiError> {
+    let limit = limit.map_or(PageRequest::DEFAULT_LIMIT, |l| l.0);
     Ok(PageRequest { limit, cursor })
 }
 
@@ -258,7 +252,7 @@ impl CatalogApi {
     async fn category_products(
         &self,
         id: Path<PathId>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let id: CategoryId = id.0.parse("category")?;
@@ -283,7 +277,7 @@ impl CatalogApi {
         vendor: Query<Option<Uuid>>,
         q: Query<Option<String>>,
         sort: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let listing = ProductListing {
@@ -309,7 +303,7 @@ impl CatalogApi {
     async fn search(
         &self,
         q: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let q = q.0.unwrap_or_default();
@@ -549,7 +543,7 @@ impl CatalogApi {
         &self,
         caller: MaybeSignedIn,
         id: Path<PathId>,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<ReviewPageJson>, ApiError> {
         let id: ProductId = id.0.parse("product")?;

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
+use commerce_core::ports::PageRequest;
 use poem::http::StatusCode;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
@@ -91,5 +92,54 @@ mod tests {
         assert_eq!(if_match(Some("*")).unwrap(), None);
         assert_eq!(if_match(None).unwrap(), None);
         assert!(if_match(Some("abc")).is_err());
+    }
+}
+
+/// How many items a page holds (`limit`): 1 to `PageRequest::MAX_LIMIT`, by default
+/// `PageRequest::DEFAULT_LIMIT`. The rule is checked here as the parameter is parsed, and the
+/// document's schema is written from the same constants, so the two cannot disagree.
+pub struct Limit(pub u32);
+
+impl Type for Limit {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "integer_page_limit".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            minimum: Some(1.0),
+            maximum: Some(f64::from(PageRequest::MAX_LIMIT)),
+            default: Some(PageRequest::DEFAULT_LIMIT.into()),
+            ..MetaSchema::new_with_format("integer", "int32")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromParameter for Limit {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=PageRequest::MAX_LIMIT).contains(n))
+            .map(Limit)
+            .ok_or_else(|| {
+                poem_openapi::types::ParseError::custom(format!(
+                    "must be 1 to {}",
+                    PageRequest::MAX_LIMIT
+                ))
+            })
     }
 }

@@ -220,7 +220,14 @@ pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
     let id = request_id(&req);
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => match e.downcast_ref::<poem_openapi::error::ParseParamError>() {
+            // A parameter of the wrong type or outside its documented range is invalid input,
+            // named like a body field: 422, not Poem's 400.
+            Some(bad) => {
+                ApiError::validation(bad.name, parameter_message(&bad.reason)).into_response()
+            }
+            None => e.into_response(),
+        },
     };
     let status = resp.status();
     if status.is_client_error() || status.is_server_error() {
@@ -258,6 +265,22 @@ pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     Ok(resp)
+}
+
+/// What is wrong with a parameter, without Poem's wrapping: `failed to parse "boolean":
+/// provided string was not `true` or `false` (occurred while parsing "optional_boolean")`
+/// says `provided string was not `true` or `false``.
+fn parameter_message(reason: &str) -> String {
+    let inner = reason
+        .strip_prefix("failed to parse ")
+        .and_then(|r| r.split_once("\": ").map(|(_, m)| m))
+        .unwrap_or(reason);
+    inner
+        .split(" (occurred while parsing")
+        .next()
+        .unwrap_or(inner)
+        .trim()
+        .to_string()
 }
 
 /// The serde shape of a problem, for problems built outside an operation.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{JsonBody, RawJson, Reply};
 use crate::catalog::page;
-use crate::common::{etag, if_match, PathId};
+use crate::common::{etag, if_match, Limit, PathId};
 use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
 use crate::problem::ApiError;
 
@@ -241,7 +241,7 @@ fn owner(caller: &MaybeSignedIn, token: Header<Option<String>>) -> CartOwner {
 pub(crate) async fn my_orders(
     shop: &Commerce,
     caller: &Caller,
-    limit: Option<u32>,
+    limit: Option<Limit>,
     cursor: Option<String>,
 ) -> Result<Reply<OrderPageJson>, ApiError> {
     let found = shop
@@ -573,7 +573,7 @@ impl OrdersApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<OrderPageJson>, ApiError> {
         my_orders(&self.shop, &auth.0, limit.0, cursor.0).await

@@ -3,7 +3,7 @@
 use commerce_core::catalog::NewProduct;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{assert_problem, start};
 
@@ -186,13 +186,18 @@ async fn bad_requests_get_specific_problems_never_a_500() {
         ),
         (
             "/api/products?in_stock=maybe",
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
         ),
         (
             "/api/products?limit=-5",
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "/api/products?limit=ten",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
         ),
         (
             "/api/products/search",
@@ -208,6 +213,26 @@ async fn bad_requests_get_specific_problems_never_a_500() {
     }
     let (_, _, body) = s.get("/api/products?limit=0").await;
     assert_eq!(body["errors"][0]["field"], "limit");
+    assert_eq!(body["errors"][0]["message"], "must be 1 to 100");
+    let (_, _, body) = s.get("/api/products?in_stock=maybe").await;
+    assert_eq!(body["errors"][0]["field"], "in_stock");
+    assert!(
+        !body["detail"].as_str().unwrap().contains("occurred while"),
+        "{body}"
+    );
+    // The document states the same rule.
+    let (_, _, document) = s.get("/openapi.json").await;
+    let limit = document["paths"]["/products"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(
+        (&limit["minimum"], &limit["maximum"], &limit["default"]),
+        (&json!(1.0), &json!(100.0), &json!(20))
+    );
     let resp = s
         .http
         .post(format!("{}/api/store", s.base))
