@@ -80,21 +80,6 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_takes_quoted_bare_weak_and_star() {
-        assert_eq!(if_match(Some("\"3\"")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("3")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("W/\"3\"")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("*")).unwrap(), None);
-        assert_eq!(if_match(None).unwrap(), None);
-        assert!(if_match(Some("abc")).is_err());
-    }
-}
-
 /// How many items a page holds (`limit`): 1 to `PageRequest::MAX_LIMIT`, by default
 /// `PageRequest::DEFAULT_LIMIT`. The rule is checked here as the parameter is parsed, and the
 /// document's schema is written from the same constants, so the two cannot disagree.
@@ -141,5 +126,20 @@ impl ParseFromParameter for Limit {
                     PageRequest::MAX_LIMIT
                 ))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_quoted_bare_weak_and_star() {
+        assert_eq!(if_match(Some("\"3\"")).unwrap(), Some(3));
+        assert_eq!(if_match(Some("3")).unwrap(), Some(3));
+        assert_eq!(if_match(Some("W/\"3\"")).unwrap(), Some(3));
+        assert_eq!(if_match(Some("*")).unwrap(), None);
+        assert_eq!(if_match(None).unwrap(), None);
+        assert!(if_match(Some("abc")).is_err());
     }
 }
