@@ -424,12 +424,6 @@ pub enum CsvReport {
     Csv(PlainText<String>),
 }
 
-fn date(field: &str, value: Option<String>) -> Result<NaiveDate, ApiError> {
-    let value = value.ok_or_else(|| ApiError::validation(field, "is required (YYYY-MM-DD)"))?;
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::validation(field, "must be a date as YYYY-MM-DD"))
-}
-
 impl AdminApi {
     async fn currency(&self) -> Result<Currency, ApiError> {
         Ok(self.shop.settings().await?.currency)
@@ -850,10 +844,10 @@ impl AdminApi {
     async fn sales_report(
         &self,
         auth: BearerAuth,
-        from: Query<Option<String>>,
-        to: Query<Option<String>>,
+        from: Query<NaiveDate>,
+        to: Query<NaiveDate>,
     ) -> Result<CsvReport, ApiError> {
-        let (from, to) = (date("from", from.0)?, date("to", to.0)?);
+        let (from, to) = (from.0, to.0);
         let csv = self
             .shop
             .admin()

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{amount, double_option, optional_amount, ImageUpload, JsonBody, Reply};
 use crate::cache::{Built, CatalogCache, Encoded};
-use crate::common::{etag, if_match, Limit, PathId};
+use crate::common::{etag, given, if_match, Choice, Choices, Limit, PathId};
 use crate::json::{
     CategoryJson, ImageJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson,
     ShippingMethodJson, StoreJson,
@@ -181,12 +181,15 @@ pub enum Deleted {
 /// `limit` as the API states it: default 20, 1 to 100.
 pub fn page(limit: Option<Limit>, cursor: Option<String>) -> Result<PageRequest, ApiError> {
     let limit = limit.map_or(PageRequest::DEFAULT_LIMIT, |l| l.0);
-    Ok(PageRequest { limit, cursor })
+    Ok(PageRequest {
+        limit,
+        cursor: given(cursor),
+    })
 }
 
 /// A price filter: a decimal string, parsed exactly (never through a float).
 fn price_filter(field: &str, value: Option<String>) -> Result<Option<Decimal>, ApiError> {
-    value
+    given(value)
         .map(|v| {
             Decimal::from_str_exact(v.trim())
                 .ok()
@@ -198,20 +201,15 @@ fn price_filter(field: &str, value: Option<String>) -> Result<Option<Decimal>, A
         .transpose()
 }
 
-fn sort_of(value: Option<String>) -> Result<Option<ProductSort>, ApiError> {
-    value
-        .map(|s| match s.as_str() {
-            "newest" => Ok(ProductSort::Newest),
-            "price_asc" => Ok(ProductSort::PriceAsc),
-            "price_desc" => Ok(ProductSort::PriceDesc),
-            "rating" => Ok(ProductSort::Rating),
-            "name" => Ok(ProductSort::Name),
-            _ => Err(ApiError::validation(
-                "sort",
-                "one of newest, price_asc, price_desc, rating, name",
-            )),
-        })
-        .transpose()
+impl Choices for ProductSort {
+    const NAME: &'static str = "product_sort";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("newest", ProductSort::Newest),
+        ("price_asc", ProductSort::PriceAsc),
+        ("price_desc", ProductSort::PriceDesc),
+        ("rating", ProductSort::Rating),
+        ("name", ProductSort::Name),
+    ];
 }
 
 #[OpenApi]
@@ -276,7 +274,7 @@ impl CatalogApi {
         in_stock: Query<Option<bool>>,
         vendor: Query<Option<Uuid>>,
         q: Query<Option<String>>,
-        sort: Query<Option<String>>,
+        sort: Query<Option<Choice<ProductSort>>>,
         limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
@@ -287,7 +285,7 @@ impl CatalogApi {
             in_stock: in_stock.0.unwrap_or(false),
             vendor: vendor.0.map(UserId::from),
             q: q.0,
-            sort: sort_of(sort.0)?,
+            sort: sort.0.and_then(|c| c.0),
             page: page(limit.0, cursor.0)?,
         };
         let key = format!("products {listing:?}");

@@ -129,6 +129,67 @@ impl ParseFromParameter for Limit {
     }
 }
 
+/// A query value, or `None` when it is absent or empty: `?cursor=` as an HTML form sends an
+/// empty field means no cursor.
+pub fn given(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// One of a fixed set of words in a query (`sort=price_asc`), parsed and documented from the
+/// same table, so the document's `enum` is exactly what is accepted. An empty value is
+/// absent (see [`given`]).
+pub struct Choice<T: Choices>(pub Option<T>);
+
+/// The words a [`Choice`] accepts and what each means.
+pub trait Choices: Sized + Copy + Send + Sync + 'static {
+    const NAME: &'static str;
+    const ALL: &'static [(&'static str, Self)];
+}
+
+impl<T: Choices> Type for Choice<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        T::NAME.into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let mut words: Vec<serde_json::Value> = vec!["".into()];
+        words.extend(T::ALL.iter().map(|(word, _)| (*word).into()));
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: words,
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: Choices> ParseFromParameter for Choice<T> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(Choice(None));
+        }
+        T::ALL
+            .iter()
+            .find(|(word, _)| *word == value)
+            .map(|(_, meaning)| Choice(Some(*meaning)))
+            .ok_or_else(|| {
+                let words: Vec<&str> = T::ALL.iter().map(|(w, _)| *w).collect();
+                poem_openapi::types::ParseError::custom(format!("one of {}", words.join(", ")))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

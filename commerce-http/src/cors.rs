@@ -24,14 +24,7 @@ impl Default for CorsConfig {
     fn default() -> Self {
         Self {
             allowed_origins: Vec::new(),
-            allowed_methods: vec![
-                Method::GET,
-                Method::HEAD,
-                Method::POST,
-                Method::PUT,
-                Method::PATCH,
-                Method::DELETE,
-            ],
+            allowed_methods: crate::methods::API_METHODS.to_vec(),
             allowed_headers: [
                 "authorization",
                 "content-type",

@@ -70,28 +70,27 @@ impl MethodTable {
     }
 }
 
+/// The methods the API's operations use, in the order `Allow` lists them (`OPTIONS`, which
+/// every known path answers, comes last).
+pub const API_METHODS: [Method; 6] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
 /// `GET, HEAD, POST, OPTIONS`: what was found, `HEAD` beside `GET` (answered as a `GET`
-/// without its body), and `OPTIONS`, which every known path answers.
+/// without its body), and `OPTIONS`.
 fn allow_header(methods: &[Method]) -> HeaderValue {
-    let order = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::OPTIONS,
-    ];
+    let order = API_METHODS.iter().chain([Method::OPTIONS].iter());
     let answered = |m: &Method| {
         methods.contains(m)
             || (*m == Method::HEAD && methods.contains(&Method::GET))
             || *m == Method::OPTIONS
     };
-    let list: Vec<&str> = order
-        .iter()
-        .filter(|m| answered(m))
-        .map(|m| m.as_str())
-        .collect();
+    let list: Vec<&str> = order.filter(|m| answered(m)).map(|m| m.as_str()).collect();
     HeaderValue::from_str(&list.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"))
 }
 

@@ -220,7 +220,18 @@ async fn bad_requests_get_specific_problems_never_a_500() {
         !body["detail"].as_str().unwrap().contains("occurred while"),
         "{body}"
     );
-    // The document states the same rule.
+    // Empty values, as an HTML form sends its empty fields, are absent.
+    let (status, _, body) = s
+        .get("/api/products?cursor=&min_price=&max_price=&sort=&limit=5")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, body) = s.get("/api/products?sort=cheapest").await;
+    assert_eq!(body["errors"][0]["field"], "sort");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "one of newest, price_asc, price_desc, rating, name"
+    );
+    // The document states the same rules.
     let (_, _, document) = s.get("/openapi.json").await;
     let limit = document["paths"]["/products"]["get"]["parameters"]
         .as_array()
@@ -232,6 +243,17 @@ async fn bad_requests_get_specific_problems_never_a_500() {
     assert_eq!(
         (&limit["minimum"], &limit["maximum"], &limit["default"]),
         (&json!(1.0), &json!(100.0), &json!(20))
+    );
+    let sort = document["paths"]["/products"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(
+        sort["enum"],
+        json!(["", "newest", "price_asc", "price_desc", "rating", "name"])
     );
     let resp = s
         .http

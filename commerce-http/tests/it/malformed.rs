@@ -226,6 +226,13 @@ async fn unknown_ids_and_bad_paths_are_404() {
     r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
     assert_eq!(r.body["errors"][0]["field"], "from");
     let r = s
+        .call(Method::GET, "/api/admin/reports/sales?from=2026-12-01")
+        .token(&admin)
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "to");
+    let r = s
         .call(Method::POST, "/api/admin/discounts")
         .token(&admin)
         .json(json!({"kind": "percent", "value": "150"}))
