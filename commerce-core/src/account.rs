@@ -18,6 +18,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Customer, Role::Vendor, Role::Admin];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Customer => "customer",
@@ -27,12 +29,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "customer" => Some(Role::Customer),
-            "vendor" => Some(Role::Vendor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

@@ -684,6 +684,12 @@ pub enum ReviewStatus {
 }
 
 impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 3] = [
+        ReviewStatus::Pending,
+        ReviewStatus::Approved,
+        ReviewStatus::Rejected,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ReviewStatus::Pending => "pending",
@@ -693,12 +699,7 @@ impl ReviewStatus {
     }
 
     pub fn parse(s: &str) -> Option<ReviewStatus> {
-        match s {
-            "pending" => Some(ReviewStatus::Pending),
-            "approved" => Some(ReviewStatus::Approved),
-            "rejected" => Some(ReviewStatus::Rejected),
-            _ => None,
-        }
+        ReviewStatus::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

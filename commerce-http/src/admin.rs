@@ -26,7 +26,7 @@ use crate::auth::BearerAuth;
 use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
-use crate::common::{Limit, PathId};
+use crate::common::{Choice, Choices, Limit, PathId, Word};
 use crate::json::{
     money, AddressJson, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson,
     ShippingMethodJson, StoreJson, UserJson, UserPageJson,
@@ -383,18 +383,43 @@ pub struct StoreBody {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct UserChangesBody {
-    /// `customer`, `vendor` or `admin`.
     #[serde(default)]
     #[oai(nullable)]
-    pub role: Option<String>,
+    pub role: Option<Word<Role>>,
     #[serde(default)]
     #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 
 #[derive(Debug, Object, Deserialize)]
-pub struct StatusBody {
-    pub status: String,
+pub struct OrderStatusBody {
+    pub status: Word<OrderStatus>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct ReviewStatusBody {
+    pub status: Word<ReviewStatus>,
+}
+
+impl Choices for OrderStatus {
+    const NAME: &'static str = "order_status";
+    fn all() -> Vec<(&'static str, Self)> {
+        OrderStatus::ALL.iter().map(|s| (s.as_str(), *s)).collect()
+    }
+}
+
+impl Choices for ReviewStatus {
+    const NAME: &'static str = "review_status";
+    fn all() -> Vec<(&'static str, Self)> {
+        ReviewStatus::ALL.iter().map(|s| (s.as_str(), *s)).collect()
+    }
+}
+
+impl Choices for Role {
+    const NAME: &'static str = "role";
+    fn all() -> Vec<(&'static str, Self)> {
+        Role::ALL.iter().map(|r| (r.as_str(), *r)).collect()
+    }
 }
 
 #[derive(Debug, Object, Deserialize, Default)]
@@ -444,20 +469,13 @@ impl AdminApi {
     async fn users(
         &self,
         auth: BearerAuth,
-        role: Query<Option<String>>,
+        role: Query<Option<Choice<Role>>>,
         q: Query<Option<String>>,
         limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<UserPageJson>, ApiError> {
-        let role = role
-            .0
-            .map(|r| {
-                Role::parse(&r)
-                    .ok_or_else(|| ApiError::validation("role", "one of customer, vendor, admin"))
-            })
-            .transpose()?;
         let filter = UserFilter {
-            role,
+            role: role.0.and_then(|r| r.0),
             text: q.0.filter(|t| !t.trim().is_empty()),
             page: page(limit.0, cursor.0)?,
         };
@@ -478,13 +496,7 @@ impl AdminApi {
     ) -> Result<Reply<UserJson>, ApiError> {
         let id: UserId = id.0.parse("user")?;
         let b = body.0;
-        let role = b
-            .role
-            .map(|r| {
-                Role::parse(&r)
-                    .ok_or_else(|| ApiError::validation("role", "one of customer, vendor, admin"))
-            })
-            .transpose()?;
+        let role = b.role.map(|r| r.0);
         let user = self
             .shop
             .accounts()
@@ -498,11 +510,11 @@ impl AdminApi {
     async fn orders(
         &self,
         auth: BearerAuth,
-        status: Query<Option<String>>,
+        status: Query<Option<Choice<OrderStatus>>>,
         limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<OrderPageJson>, ApiError> {
-        let status = status.0.map(|s| order_status("status", &s)).transpose()?;
+        let status = status.0.and_then(|s| s.0);
         let found = self
             .shop
             .orders()
@@ -517,10 +529,10 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         id: Path<PathId>,
-        body: JsonBody<StatusBody>,
+        body: JsonBody<OrderStatusBody>,
     ) -> Result<Reply<OrderJson>, ApiError> {
         let id: OrderId = id.0.parse("order")?;
-        let status = order_status("status", &body.0.status)?;
+        let status = body.0.status.0;
         let order = self.shop.orders().set_status(&auth.0, id, status).await?;
         Ok(Reply(order.into()))
     }
@@ -531,7 +543,7 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         id: Path<PathId>,
-        body: JsonBody<StatusBody>,
+        body: JsonBody<OrderStatusBody>,
     ) -> Result<Reply<OrderJson>, ApiError> {
         self.set_status(auth, id, body).await
     }
@@ -576,11 +588,10 @@ impl AdminApi {
         &self,
         auth: BearerAuth,
         id: Path<PathId>,
-        body: JsonBody<StatusBody>,
+        body: JsonBody<ReviewStatusBody>,
     ) -> Result<Reply<ReviewJson>, ApiError> {
         let id: ReviewId = id.0.parse("review")?;
-        let status = ReviewStatus::parse(&body.0.status)
-            .ok_or_else(|| ApiError::validation("status", "one of approved, rejected, pending"))?;
+        let status = body.0.status.0;
         let review = self
             .shop
             .catalog()
@@ -855,13 +866,4 @@ impl AdminApi {
             .await?;
         Ok(CsvReport::Csv(PlainText(csv)))
     }
-}
-
-fn order_status(field: &str, s: &str) -> Result<OrderStatus, ApiError> {
-    OrderStatus::parse(s).ok_or_else(|| {
-        ApiError::validation(
-            field,
-            "one of pending, paid, processing, shipped, delivered, cancelled, refunded",
-        )
-    })
 }

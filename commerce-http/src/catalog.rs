@@ -203,13 +203,15 @@ fn price_filter(field: &str, value: Option<String>) -> Result<Option<Decimal>, A
 
 impl Choices for ProductSort {
     const NAME: &'static str = "product_sort";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("newest", ProductSort::Newest),
-        ("price_asc", ProductSort::PriceAsc),
-        ("price_desc", ProductSort::PriceDesc),
-        ("rating", ProductSort::Rating),
-        ("name", ProductSort::Name),
-    ];
+    fn all() -> Vec<(&'static str, Self)> {
+        vec![
+            ("newest", ProductSort::Newest),
+            ("price_asc", ProductSort::PriceAsc),
+            ("price_desc", ProductSort::PriceDesc),
+            ("rating", ProductSort::Rating),
+            ("name", ProductSort::Name),
+        ]
+    }
 }
 
 #[OpenApi]

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use commerce_core::ports::PageRequest;
 use poem::http::StatusCode;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
+use poem_openapi::types::{ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type};
 
 use crate::problem::ApiError;
 
@@ -140,10 +140,43 @@ pub fn given(value: Option<String>) -> Option<String> {
 /// absent (see [`given`]).
 pub struct Choice<T: Choices>(pub Option<T>);
 
-/// The words a [`Choice`] accepts and what each means.
-pub trait Choices: Sized + Copy + Send + Sync + 'static {
+/// The words a [`Choice`] or a [`Word`] accepts and what each means: from the core's own
+/// list where it has one (`OrderStatus::ALL` and `as_str`).
+pub trait Choices: Sized + Copy + PartialEq + Send + Sync + 'static {
     const NAME: &'static str;
-    const ALL: &'static [(&'static str, Self)];
+    fn all() -> Vec<(&'static str, Self)>;
+
+    fn find(word: &str) -> Option<Self> {
+        Self::all()
+            .into_iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, meaning)| meaning)
+    }
+
+    fn word(self) -> &'static str {
+        Self::all()
+            .into_iter()
+            .find(|(_, m)| *m == self)
+            .map_or("", |(w, _)| w)
+    }
+
+    /// `one of a, b, c`: what a refusal says.
+    fn expected() -> String {
+        let words: Vec<&str> = Self::all().into_iter().map(|(w, _)| w).collect();
+        format!("one of {}", words.join(", "))
+    }
+
+    fn schema(with_empty: bool) -> MetaSchemaRef {
+        let mut words: Vec<serde_json::Value> = Vec::new();
+        if with_empty {
+            words.push("".into());
+        }
+        words.extend(Self::all().into_iter().map(|(word, _)| word.into()));
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: words,
+            ..MetaSchema::new("string")
+        }))
+    }
 }
 
 impl<T: Choices> Type for Choice<T> {
@@ -156,12 +189,7 @@ impl<T: Choices> Type for Choice<T> {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        let mut words: Vec<serde_json::Value> = vec!["".into()];
-        words.extend(T::ALL.iter().map(|(word, _)| (*word).into()));
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: words,
-            ..MetaSchema::new("string")
-        }))
+        T::schema(true)
     }
 
     fn as_raw_value(&self) -> Option<&Self> {
@@ -179,14 +207,62 @@ impl<T: Choices> ParseFromParameter for Choice<T> {
         if value.is_empty() {
             return Ok(Choice(None));
         }
-        T::ALL
-            .iter()
-            .find(|(word, _)| *word == value)
-            .map(|(_, meaning)| Choice(Some(*meaning)))
-            .ok_or_else(|| {
-                let words: Vec<&str> = T::ALL.iter().map(|(w, _)| *w).collect();
-                poem_openapi::types::ParseError::custom(format!("one of {}", words.join(", ")))
-            })
+        T::find(value)
+            .map(|meaning| Choice(Some(meaning)))
+            .ok_or_else(|| poem_openapi::types::ParseError::custom(T::expected()))
+    }
+}
+
+/// One of a fixed set of words in a JSON body (`{"status": "shipped"}`): required, parsed by
+/// serde with the body and documented as an `enum`, both from [`Choices::all`].
+#[derive(Debug, Clone, Copy)]
+pub struct Word<T: Choices>(pub T);
+
+impl<T: Choices> Type for Word<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        T::NAME.into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema(false)
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: Choices> ParseFromJSON for Word<T> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|w| T::find(w.trim()))
+            .map(Word)
+            .ok_or_else(|| poem_openapi::types::ParseError::custom(T::expected()))
+    }
+}
+
+impl<T: Choices> ToJSON for Word<T> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(self.0.word().into())
+    }
+}
+
+impl<'de, T: Choices> serde::Deserialize<'de> for Word<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        T::find(text.trim())
+            .map(Word)
+            .ok_or_else(|| serde::de::Error::custom(T::expected()))
     }
 }
 

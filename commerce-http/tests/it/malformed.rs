@@ -215,6 +215,50 @@ async fn unknown_ids_and_bad_paths_are_404() {
         .await;
     r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
     assert_eq!(r.body["errors"][0]["field"], "status");
+    // In bodies too, and the document lists exactly the words accepted (from the core's
+    // own lists).
+    let lamp = s.product("Lamp", Decimal::new(2500, 2), 3).await;
+    let order = s.buy(&s.customer("eve@example.com").await, &lamp, 1).await;
+    let r = s
+        .call(
+            Method::PUT,
+            &format!(
+                "/api/admin/orders/{}/status",
+                order["order"]["id"].as_str().unwrap()
+            ),
+        )
+        .token(&admin)
+        .json(json!({"status": "lost"}))
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "status");
+    assert_eq!(
+        r.body["errors"][0]["message"],
+        "one of pending, paid, processing, shipped, delivered, cancelled, refunded"
+    );
+    let (_, _, document) = s.get("/openapi.json").await;
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["OrderStatusBody"]["properties"]["status"]["enum"],
+        json!([
+            "pending",
+            "paid",
+            "processing",
+            "shipped",
+            "delivered",
+            "cancelled",
+            "refunded"
+        ])
+    );
+    assert_eq!(
+        schemas["ReviewStatusBody"]["properties"]["status"]["enum"],
+        json!(["pending", "approved", "rejected"])
+    );
+    assert_eq!(
+        schemas["UserChangesBody"]["properties"]["role"]["enum"],
+        json!(["customer", "vendor", "admin"])
+    );
     let r = s
         .call(
             Method::GET,
