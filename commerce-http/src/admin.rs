@@ -26,7 +26,7 @@ use crate::auth::BearerAuth;
 use crate::body::{optional_amount, JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
-use crate::common::{Choice, Choices, Limit, PathId, Word};
+use crate::common::{Choice, Choices, Limit, MaybeWord, PathId, Word};
 use crate::json::{
     money, AddressJson, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson,
     ShippingMethodJson, StoreJson, UserJson, UserPageJson,
@@ -384,8 +384,7 @@ pub struct StoreBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct UserChangesBody {
     #[serde(default)]
-    #[oai(nullable)]
-    pub role: Option<Word<Role>>,
+    pub role: MaybeWord<Role>,
     #[serde(default)]
     #[oai(nullable)]
     pub is_active: Option<bool>,
@@ -496,7 +495,7 @@ impl AdminApi {
     ) -> Result<Reply<UserJson>, ApiError> {
         let id: UserId = id.0.parse("user")?;
         let b = body.0;
-        let role = b.role.map(|r| r.0);
+        let role = b.role.0;
         let user = self
             .shop
             .accounts()

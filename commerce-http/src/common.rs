@@ -166,14 +166,14 @@ pub trait Choices: Sized + Copy + PartialEq + Send + Sync + 'static {
         format!("one of {}", words.join(", "))
     }
 
-    fn schema(with_empty: bool) -> MetaSchemaRef {
-        let mut words: Vec<serde_json::Value> = Vec::new();
-        if with_empty {
-            words.push("".into());
-        }
+    /// The words as a schema; `extra` (an empty string, `null`) is accepted too.
+    fn schema(extra: Option<serde_json::Value>) -> MetaSchemaRef {
+        let nullable = extra.as_ref().is_some_and(|e| e.is_null());
+        let mut words: Vec<serde_json::Value> = extra.into_iter().collect();
         words.extend(Self::all().into_iter().map(|(word, _)| word.into()));
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             enum_items: words,
+            nullable,
             ..MetaSchema::new("string")
         }))
     }
@@ -189,7 +189,7 @@ impl<T: Choices> Type for Choice<T> {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        T::schema(true)
+        T::schema(Some("".into()))
     }
 
     fn as_raw_value(&self) -> Option<&Self> {
@@ -228,7 +228,7 @@ impl<T: Choices> Type for Word<T> {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        T::schema(false)
+        T::schema(None)
     }
 
     fn as_raw_value(&self) -> Option<&Self> {
@@ -263,6 +263,62 @@ impl<'de, T: Choices> serde::Deserialize<'de> for Word<T> {
         T::find(text.trim())
             .map(Word)
             .ok_or_else(|| serde::de::Error::custom(T::expected()))
+    }
+}
+
+/// A [`Word`] that may be left out or `null` (a change that keeps what is there): `null` is
+/// in the document's `enum`, as OpenAPI wants of a nullable enum.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeWord<T: Choices>(pub Option<T>);
+
+impl<T: Choices> Type for MaybeWord<T> {
+    const IS_REQUIRED: bool = false;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        format!("optional_{}", T::NAME).into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema(Some(serde_json::Value::Null))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: Choices> ParseFromJSON for MaybeWord<T> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        match value {
+            None | Some(serde_json::Value::Null) => Ok(MaybeWord(None)),
+            some => Word::<T>::parse_from_json(some)
+                .map(|w| MaybeWord(Some(w.0)))
+                .map_err(|e| e.propagate()),
+        }
+    }
+}
+
+impl<T: Choices> ToJSON for MaybeWord<T> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(self.0.map_or(serde_json::Value::Null, |w| w.word().into()))
+    }
+}
+
+impl<'de, T: Choices> serde::Deserialize<'de> for MaybeWord<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(MaybeWord(Option::<Word<T>>::deserialize(d)?.map(|w| w.0)))
+    }
+}
+
+impl<T: Choices> Default for MaybeWord<T> {
+    fn default() -> Self {
+        MaybeWord(None)
     }
 }
 

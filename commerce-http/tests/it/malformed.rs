@@ -218,7 +218,8 @@ async fn unknown_ids_and_bad_paths_are_404() {
     // In bodies too, and the document lists exactly the words accepted (from the core's
     // own lists).
     let lamp = s.product("Lamp", Decimal::new(2500, 2), 3).await;
-    let order = s.buy(&s.customer("eve@example.com").await, &lamp, 1).await;
+    let eve = s.customer("eve@example.com").await;
+    let order = s.buy(&eve, &lamp, 1).await;
     let r = s
         .call(
             Method::PUT,
@@ -255,10 +256,35 @@ async fn unknown_ids_and_bad_paths_are_404() {
         schemas["ReviewStatusBody"]["properties"]["status"]["enum"],
         json!(["pending", "approved", "rejected"])
     );
+    // A change may leave the role out or send null: the nullable enum holds null.
     assert_eq!(
         schemas["UserChangesBody"]["properties"]["role"]["enum"],
-        json!(["customer", "vendor", "admin"])
+        json!([null, "customer", "vendor", "admin"])
     );
+    let eve_id = s
+        .call(Method::GET, "/api/users/profile")
+        .token(&eve)
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let kept = s
+        .call(Method::PUT, &format!("/api/admin/users/{eve_id}"))
+        .token(&admin)
+        .json(json!({"role": null, "is_active": true}))
+        .send()
+        .await;
+    assert_eq!(kept.expect(StatusCode::OK, None)["role"], "customer");
+    let r = s
+        .call(Method::PUT, &format!("/api/admin/users/{eve_id}"))
+        .token(&admin)
+        .json(json!({"role": "owner"}))
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "role");
     let r = s
         .call(
             Method::GET,
