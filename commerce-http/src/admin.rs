@@ -476,7 +476,7 @@ impl AdminApi {
         let filter = UserFilter {
             role: role.0.and_then(|r| r.0),
             text: q.0.filter(|t| !t.trim().is_empty()),
-            page: page(limit.0, cursor.0)?,
+            page: page(limit.0, cursor.0),
         };
         let found = self.shop.accounts().list_users(&auth.0, filter).await?;
         Ok(Reply(UserPageJson {
@@ -517,7 +517,7 @@ impl AdminApi {
         let found = self
             .shop
             .orders()
-            .all_orders(&auth.0, status, page(limit.0, cursor.0)?)
+            .all_orders(&auth.0, status, page(limit.0, cursor.0))
             .await?;
         Ok(Reply(found.into()))
     }
@@ -610,7 +610,7 @@ impl AdminApi {
         let found = self
             .shop
             .admin()
-            .promotions(&auth.0, page(limit.0, cursor.0)?)
+            .promotions(&auth.0, page(limit.0, cursor.0))
             .await?;
         let currency = self.currency().await?;
         Ok(Reply(DiscountPageJson {

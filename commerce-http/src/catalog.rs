@@ -179,12 +179,11 @@ pub enum Deleted {
 }
 
 /// `limit` as the API states it: default 20, 1 to 100.
-pub fn page(limit: Option<Limit>, cursor: Option<String>) -> Result<PageRequest, ApiError> {
-    let limit = limit.map_or(PageRequest::DEFAULT_LIMIT, |l| l.0);
-    Ok(PageRequest {
-        limit,
+pub fn page(limit: Option<Limit>, cursor: Option<String>) -> PageRequest {
+    PageRequest {
+        limit: limit.map_or(PageRequest::DEFAULT_LIMIT, |l| l.0),
         cursor: given(cursor),
-    })
+    }
 }
 
 /// A price filter: a decimal string, parsed exactly (never through a float).
@@ -256,7 +255,7 @@ impl CatalogApi {
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let id: CategoryId = id.0.parse("category")?;
-        let page = page(limit.0, cursor.0)?;
+        let page = page(limit.0, cursor.0);
         let key = format!("category products {id} {page:?}");
         self.cached(&key, || async {
             let found = self.shop.catalog().category_products(id, page).await?;
@@ -288,7 +287,7 @@ impl CatalogApi {
             vendor: vendor.0.map(UserId::from),
             q: q.0,
             sort: sort.0.and_then(|c| c.0),
-            page: page(limit.0, cursor.0)?,
+            page: page(limit.0, cursor.0),
         };
         let key = format!("products {listing:?}");
         self.cached(&key, || async {
@@ -307,7 +306,7 @@ impl CatalogApi {
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let q = q.0.unwrap_or_default();
-        let page = page(limit.0, cursor.0)?;
+        let page = page(limit.0, cursor.0);
         let key = format!("search {q:?} {page:?}");
         self.cached(&key, || async {
             let found = self.shop.catalog().search(&q, page).await?;
@@ -550,7 +549,7 @@ impl CatalogApi {
         let found = self
             .shop
             .catalog()
-            .reviews(&caller.0, id, page(limit.0, cursor.0)?)
+            .reviews(&caller.0, id, page(limit.0, cursor.0))
             .await?;
         Ok(Reply(ReviewPageJson {
             items: found.items.into_iter().map(Into::into).collect(),

@@ -10,6 +10,24 @@ use poem_openapi::types::{ParseFromJSON, ParseFromParameter, ParseResult, ToJSON
 
 use crate::problem::ApiError;
 
+/// The part of poem-openapi's `Type` that is the same for every type here: the value is its
+/// own raw value.
+macro_rules! own_raw_value {
+    ($required:expr) => {
+        const IS_REQUIRED: bool = $required;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn as_raw_value(&self) -> Option<&Self> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    };
+}
+
 /// An id in a path, documented as a UUID. It is taken as any text and checked by the
 /// operation: one that is not a UUID names nothing, so it is a 404 like an unknown one (a
 /// typed path parameter would make it Poem's 400).
@@ -29,9 +47,7 @@ impl PathId {
 }
 
 impl Type for PathId {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+    own_raw_value!(true);
 
     fn name() -> Cow<'static, str> {
         "string_uuid".into()
@@ -39,14 +55,6 @@ impl Type for PathId {
 
     fn schema_ref() -> MetaSchemaRef {
         MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "uuid")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 
@@ -86,9 +94,7 @@ pub fn etag(version: u64) -> String {
 pub struct Limit(pub u32);
 
 impl Type for Limit {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+    own_raw_value!(true);
 
     fn name() -> Cow<'static, str> {
         "integer_page_limit".into()
@@ -101,14 +107,6 @@ impl Type for Limit {
             default: Some(PageRequest::DEFAULT_LIMIT.into()),
             ..MetaSchema::new_with_format("integer", "int32")
         }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 
@@ -180,9 +178,7 @@ pub trait Choices: Sized + Copy + PartialEq + Send + Sync + 'static {
 }
 
 impl<T: Choices> Type for Choice<T> {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+    own_raw_value!(true);
 
     fn name() -> Cow<'static, str> {
         T::NAME.into()
@@ -190,14 +186,6 @@ impl<T: Choices> Type for Choice<T> {
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema(Some("".into()))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 
@@ -219,9 +207,7 @@ impl<T: Choices> ParseFromParameter for Choice<T> {
 pub struct Word<T: Choices>(pub T);
 
 impl<T: Choices> Type for Word<T> {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+    own_raw_value!(true);
 
     fn name() -> Cow<'static, str> {
         T::NAME.into()
@@ -229,14 +215,6 @@ impl<T: Choices> Type for Word<T> {
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema(None)
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 
@@ -272,9 +250,7 @@ impl<'de, T: Choices> serde::Deserialize<'de> for Word<T> {
 pub struct MaybeWord<T: Choices>(pub Option<T>);
 
 impl<T: Choices> Type for MaybeWord<T> {
-    const IS_REQUIRED: bool = false;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+    own_raw_value!(false);
 
     fn name() -> Cow<'static, str> {
         format!("optional_{}", T::NAME).into()
@@ -282,14 +258,6 @@ impl<T: Choices> Type for MaybeWord<T> {
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema(Some(serde_json::Value::Null))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 

@@ -100,22 +100,24 @@ pub async fn answer_methods<E: Endpoint>(
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
-    let allow = table.allow(req.uri().path()).cloned();
+    // The table is searched only when the answer needs it (OPTIONS, a 405), not on every
+    // request: the URI is kept (a reference count) to look it up after the call.
     if req.method() == Method::OPTIONS {
-        if let Some(allow) = allow {
+        if let Some(allow) = table.allow(req.uri().path()) {
             return Ok(Response::builder()
                 .status(StatusCode::NO_CONTENT)
-                .header(header::ALLOW, allow)
+                .header(header::ALLOW, allow.clone())
                 .finish());
         }
     }
+    let uri = req.uri().clone();
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
-        if let Some(allow) = allow {
-            resp.headers_mut().insert(header::ALLOW, allow);
+        if let Some(allow) = table.allow(uri.path()) {
+            resp.headers_mut().insert(header::ALLOW, allow.clone());
         }
     }
     Ok(resp)

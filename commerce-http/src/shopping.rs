@@ -244,10 +244,7 @@ pub(crate) async fn my_orders(
     limit: Option<Limit>,
     cursor: Option<String>,
 ) -> Result<Reply<OrderPageJson>, ApiError> {
-    let found = shop
-        .orders()
-        .my_orders(caller, page(limit, cursor)?)
-        .await?;
+    let found = shop.orders().my_orders(caller, page(limit, cursor)).await?;
     Ok(Reply(found.into()))
 }
 

@@ -63,7 +63,8 @@ async fn seed_000_signs_in_and_pays_through_its_paths() {
     let payment = payment.expect(StatusCode::CREATED, None).clone();
     assert_eq!(payment["order_id"], order_id.as_str());
     assert!(payment["client_secret"].as_str().is_some());
-    // An idempotent retry gets the same payment, as on the main path.
+    // An idempotent retry is answered from the kept response, as on the main path (the
+    // header tells: a second create would find the order's open payment anyway).
     let again = s
         .call(Method::POST, "/api/payments")
         .token(&token)
@@ -72,6 +73,7 @@ async fn seed_000_signs_in_and_pays_through_its_paths() {
         .send()
         .await;
     assert_eq!(again.expect(StatusCode::CREATED, None)["id"], payment["id"]);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
     let paid = s
         .call(Method::POST, "/api/payments/confirm")
         .token(&token)
