@@ -57,8 +57,8 @@ pub fn normalize_email(email: &str) -> Option<String> {
     let e = email.trim().to_lowercase();
     let (local, domain) = e.split_once('@')?;
     let ok = !local.is_empty()
-        && local.len() <= 64
-        && e.len() <= 254
+        && local.chars().count() <= 64
+        && e.chars().count() <= 254
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')

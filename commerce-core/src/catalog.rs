@@ -26,6 +26,13 @@ pub enum ProductStatus {
 }
 
 impl ProductStatus {
+    pub const ALL: [ProductStatus; 4] = [
+        ProductStatus::Draft,
+        ProductStatus::PendingApproval,
+        ProductStatus::Active,
+        ProductStatus::Archived,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ProductStatus::Draft => "draft",
@@ -232,15 +239,15 @@ fn build_variants(
     for (i, v) in drafts.into_iter().enumerate() {
         let field = |name: &str| format!("variants.{i}.{name}");
         let sku = v.sku.trim().to_string();
-        if sku.is_empty() || sku.len() > 64 {
+        if sku.is_empty() || sku.chars().count() > 64 {
             errors.add(field("sku"), "must be 1 to 64 characters");
         } else if !seen.insert(sku.to_ascii_uppercase()) {
             errors.add(field("sku"), "is used by another variant of this product");
         }
         if v.options.len() > 10
-            || v.options
-                .iter()
-                .any(|(k, val)| k.trim().is_empty() || k.len() > 50 || val.len() > 100)
+            || v.options.iter().any(|(k, val)| {
+                k.trim().is_empty() || k.chars().count() > 50 || val.chars().count() > 100
+            })
         {
             errors.add(
                 field("options"),
@@ -283,7 +290,7 @@ impl Product {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, &draft.name);
         check_price(&mut errors, "price", draft.price, currency);
-        if draft.description.len() > 20_000 {
+        if draft.description.chars().count() > 20_000 {
             errors.add("description", "at most 20,000 characters");
         }
         let slug = match draft.slug {
@@ -341,7 +348,7 @@ impl Product {
             next.slug = slug;
         }
         if let Some(d) = changes.description {
-            if d.len() > 20_000 {
+            if d.chars().count() > 20_000 {
                 errors.add("description", "at most 20,000 characters");
             }
             next.description = d;

@@ -175,6 +175,9 @@ pub struct PromotionDraft {
 }
 
 /// Codes are letters, digits, `-` and `_`, matched case-insensitively and stored upper-case.
+/// The kinds of promotion a draft may name (`PromotionDraft::kind`).
+pub const KINDS: [&str; 4] = ["percent", "fixed", "buy_x_get_y", "free_shipping"];
+
 pub fn normalize_code(code: &str) -> Option<String> {
     let trimmed = code.trim();
     let valid = !trimmed.is_empty()

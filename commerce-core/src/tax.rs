@@ -16,6 +16,17 @@ pub enum TaxRounding {
     Order,
 }
 
+impl TaxRounding {
+    pub const ALL: [TaxRounding; 2] = [TaxRounding::Line, TaxRounding::Order];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaxRounding::Line => "line",
+            TaxRounding::Order => "order",
+        }
+    }
+}
+
 /// How the shop states and taxes its prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TaxPolicy {

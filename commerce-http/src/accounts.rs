@@ -17,6 +17,7 @@ use crate::body::{JsonBody, Reply};
 use crate::common::{Limit, PathId};
 use crate::json::{OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
+use crate::rules::{AddressPart, Country, Email, Label, Name, Password, RequiredAddressPart, Text};
 
 #[derive(Tags)]
 pub enum AccountTags {
@@ -33,10 +34,9 @@ pub struct AccountsApi {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct RegisterBody {
-    pub email: String,
-    /// At least 8 characters.
-    pub password: String,
-    pub full_name: String,
+    pub email: Text<Email>,
+    pub password: Text<Password>,
+    pub full_name: Text<Name>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -64,18 +64,18 @@ pub struct ForgotBody {
 #[derive(Debug, Object, Deserialize)]
 pub struct ResetBody {
     pub token: String,
-    pub password: String,
+    pub password: Text<Password>,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct ProfileBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub full_name: Option<String>,
+    pub full_name: Option<Text<Name>>,
     /// A new password; needs `current_password`.
     #[serde(default)]
     #[oai(nullable)]
-    pub password: Option<String>,
+    pub password: Option<Text<Password>>,
     #[serde(default)]
     #[oai(nullable)]
     pub current_password: Option<String>,
@@ -87,48 +87,42 @@ pub struct ProfileBody {
 pub struct AddressBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub label: Option<String>,
+    pub label: Option<Text<Label>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub full_name: Option<String>,
+    pub full_name: Option<Text<AddressPart>>,
+    pub line1: Text<RequiredAddressPart>,
     #[serde(default)]
     #[oai(nullable)]
-    pub line1: Option<String>,
+    pub line2: Option<Text<AddressPart>>,
+    pub city: Text<RequiredAddressPart>,
     #[serde(default)]
     #[oai(nullable)]
-    pub line2: Option<String>,
+    pub region: Option<Text<AddressPart>>,
+    pub postal_code: Text<RequiredAddressPart>,
+    pub country: Text<Country>,
     #[serde(default)]
     #[oai(nullable)]
-    pub city: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub region: Option<String>,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    #[serde(default)]
-    #[oai(nullable)]
-    pub phone: Option<String>,
+    pub phone: Option<Text<AddressPart>>,
     /// The first address is the default either way.
     #[serde(default)]
+    #[oai(default)]
     pub is_default: bool,
 }
 
 impl AddressBody {
     fn into_parts(self) -> (Option<String>, Address, bool) {
         let address = Address {
-            full_name: self.full_name,
-            line1: self.line1,
-            line2: self.line2,
-            city: self.city,
-            region: self.region,
-            postal_code: self.postal_code,
-            country: self.country,
-            phone: self.phone,
+            full_name: self.full_name.map(Text::into_string),
+            line1: Some(self.line1.into_string()),
+            line2: self.line2.map(Text::into_string),
+            city: Some(self.city.into_string()),
+            region: self.region.map(Text::into_string),
+            postal_code: Some(self.postal_code.into_string()),
+            country: self.country.into_string(),
+            phone: self.phone.map(Text::into_string),
         };
-        (self.label, address, self.is_default)
+        (self.label.map(Text::into_string), address, self.is_default)
     }
 }
 

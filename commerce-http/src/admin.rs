@@ -2,7 +2,7 @@
 //! shipping methods, the store's settings and the sales report. Every one needs role admin
 //! (the services check it).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use commerce_core::account::Role;
 use commerce_core::catalog::ReviewStatus;
 use commerce_core::ids::{
@@ -18,20 +18,23 @@ use commerce_core::{Commerce, PromotionKind};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::PlainText;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
-use crate::body::{optional_amount, JsonBody, Reply};
+use crate::body::{JsonBody, Reply};
 use crate::catalog::page;
 use crate::catalog::{product_response, ProductResponse};
 use crate::common::{Choice, Choices, Limit, MaybeWord, PathId, Word};
+use crate::json::ParcelAddressBody;
 use crate::json::{
-    money, AddressJson, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson,
-    ShippingMethodJson, StoreJson, UserJson, UserPageJson,
+    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
+    StoreJson, UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
+use crate::rules::{
+    AddressPart, Amount, Count, Country, Day, DiscountCode, Fraction, Name, PositiveAmount, Text,
+};
 
 #[derive(Tags)]
 pub enum AdminTags {
@@ -202,41 +205,76 @@ pub struct DiscountPageJson {
 }
 
 #[derive(Debug, Object, Deserialize, Default)]
-#[serde(default)]
 pub struct AppliesToBody {
+    #[serde(default)]
+    #[oai(default)]
     pub product_ids: Vec<Uuid>,
+    #[serde(default)]
+    #[oai(default)]
     pub category_ids: Vec<Uuid>,
 }
 
+/// A kind of promotion, by its name in the core (`promotion::KINDS`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiscountKind(&'static str);
+
+impl Choices for DiscountKind {
+    const NAME: &'static str = "discount_kind";
+    fn all() -> Vec<(&'static str, Self)> {
+        commerce_core::promotion::KINDS
+            .iter()
+            .map(|k| (*k, DiscountKind(k)))
+            .collect()
+    }
+}
+
+impl Choices for TaxRounding {
+    const NAME: &'static str = "tax_rounding";
+    fn all() -> Vec<(&'static str, Self)> {
+        TaxRounding::ALL.iter().map(|r| (r.as_str(), *r)).collect()
+    }
+}
+
+impl Choices for PromotionClass {
+    const NAME: &'static str = "promotion_class";
+    fn all() -> Vec<(&'static str, Self)> {
+        PromotionClass::ALL.iter().map(|c| (c.name(), *c)).collect()
+    }
+}
+
 /// A discount code or automatic promotion. Only `kind` is required, and `value` for
-/// percent and fixed; no `code` makes it automatic.
+/// percent and fixed; no `code` makes it automatic. Rules across fields (PRICING.md): a
+/// percent `value` is 0 to 100 with at most 4 decimals, a fixed one an amount;
+/// `buy_x_get_y` needs `buy_quantity` and `get_quantity` (together at most 10,000) and is
+/// class `product`; `free_shipping` is class `shipping`; `ends_at` is after `starts_at`.
 #[derive(Debug, Object, Deserialize)]
 pub struct DiscountBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub code: Option<String>,
-    pub kind: String,
+    pub code: Option<Text<DiscountCode>>,
+    pub kind: Word<DiscountKind>,
     /// Percent ("10" = 10 %) or an amount in the shop currency (string, number or money).
-    #[serde(default, deserialize_with = "optional_amount")]
-    #[oai(nullable)]
-    pub value: Option<Decimal>,
     #[serde(default)]
     #[oai(nullable)]
-    pub buy_quantity: Option<u32>,
+    pub value: Option<Amount>,
     #[serde(default)]
     #[oai(nullable)]
-    pub get_quantity: Option<u32>,
+    pub buy_quantity: Option<Count<1, 10_000>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub get_quantity: Option<Count<1, 10_000>>,
     /// Defaults by kind (PRICING.md).
     #[serde(default)]
-    #[oai(nullable)]
-    pub class: Option<String>,
+    pub class: MaybeWord<PromotionClass>,
     #[serde(default)]
-    pub combines_with: Vec<String>,
+    #[oai(default)]
+    pub combines_with: Vec<Word<PromotionClass>>,
     #[serde(default)]
+    #[oai(default)]
     pub applies_to: AppliesToBody,
-    #[serde(default, deserialize_with = "optional_amount")]
+    #[serde(default)]
     #[oai(nullable)]
-    pub min_subtotal: Option<Decimal>,
+    pub min_subtotal: Option<Amount>,
     #[serde(default)]
     #[oai(nullable)]
     pub starts_at: Option<DateTime<Utc>>,
@@ -245,42 +283,25 @@ pub struct DiscountBody {
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub usage_limit: Option<u32>,
+    pub usage_limit: Option<Count<0, { u32::MAX }>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub per_customer_limit: Option<u32>,
+    pub per_customer_limit: Option<Count<1, { u32::MAX }>>,
     #[serde(default)]
     #[oai(nullable)]
     pub active: Option<bool>,
 }
 
-fn class_of(field: &str, name: &str) -> Result<PromotionClass, ApiError> {
-    PromotionClass::ALL
-        .into_iter()
-        .find(|c| c.name() == name)
-        .ok_or_else(|| ApiError::validation(field, "one of product, order, shipping"))
-}
-
 impl DiscountBody {
-    fn into_draft(self) -> Result<PromotionDraft, ApiError> {
-        let class = self
-            .class
-            .as_deref()
-            .map(|c| class_of("class", c))
-            .transpose()?;
-        let combines_with = self
-            .combines_with
-            .iter()
-            .map(|c| class_of("combines_with", c))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(PromotionDraft {
-            code: self.code,
-            kind: self.kind,
-            value: self.value,
-            buy_quantity: self.buy_quantity,
-            get_quantity: self.get_quantity,
-            class,
-            combines_with,
+    fn into_draft(self) -> PromotionDraft {
+        PromotionDraft {
+            code: self.code.map(Text::into_string),
+            kind: self.kind.0 .0.to_string(),
+            value: self.value.map(|v| v.0),
+            buy_quantity: self.buy_quantity.map(|q| q.0),
+            get_quantity: self.get_quantity.map(|q| q.0),
+            class: self.class.0,
+            combines_with: self.combines_with.into_iter().map(|c| c.0).collect(),
             applies_to: AppliesTo {
                 product_ids: self
                     .applies_to
@@ -295,13 +316,13 @@ impl DiscountBody {
                     .map(Into::into)
                     .collect(),
             },
-            min_subtotal: self.min_subtotal,
+            min_subtotal: self.min_subtotal.map(|m| m.0),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
-            usage_limit: self.usage_limit,
-            per_customer_limit: self.per_customer_limit,
+            usage_limit: self.usage_limit.map(|l| l.0),
+            per_customer_limit: self.per_customer_limit.map(|l| l.0),
             active: self.active,
-        })
+        }
     }
 }
 
@@ -334,25 +355,24 @@ impl From<TaxRate> for TaxRateJson {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct TaxRateBody {
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
+    pub country: Text<Country>,
+    /// The whole country when absent, `null` or empty.
     #[serde(default)]
     #[oai(nullable)]
-    pub region: Option<String>,
-    /// A fraction: "0.0825" is 8.25 %.
-    #[serde(deserialize_with = "crate::body::amount")]
-    pub rate: Decimal,
+    pub region: Option<Text<AddressPart>>,
+    pub rate: Fraction,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct ShippingMethodBody {
-    pub name: String,
-    #[serde(deserialize_with = "crate::body::amount")]
-    pub price: Decimal,
-    #[serde(default, deserialize_with = "optional_amount")]
+    pub name: Text<Name>,
+    pub price: Amount,
+    /// Free for subtotals at or above this.
+    #[serde(default)]
     #[oai(nullable)]
-    pub free_above: Option<Decimal>,
+    pub free_above: Option<Amount>,
     #[serde(default = "yes")]
+    #[oai(default = "yes")]
     pub active: bool,
 }
 
@@ -364,21 +384,20 @@ fn yes() -> bool {
 pub struct StoreBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub name: Option<Text<Name>>,
     #[serde(default)]
     #[oai(nullable)]
     pub prices_include_tax: Option<bool>,
-    /// `line` or `order`.
+    /// Tax rounded per line or once per order (PRICING.md).
     #[serde(default)]
-    #[oai(nullable)]
-    pub tax_rounding: Option<String>,
+    pub tax_rounding: MaybeWord<TaxRounding>,
     #[serde(default)]
     #[oai(nullable)]
     pub tax_shipping: Option<bool>,
     /// The shop's own address, shown on invoices (a full postal address).
     #[serde(default)]
     #[oai(nullable)]
-    pub address: Option<AddressJson>,
+    pub address: Option<ParcelAddressBody>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -423,10 +442,10 @@ impl Choices for Role {
 
 #[derive(Debug, Object, Deserialize, Default)]
 pub struct RefundBody {
-    /// Part of the captured amount; the whole when absent.
-    #[serde(default, deserialize_with = "optional_amount")]
+    /// Part of the captured amount, above zero; the whole when absent.
+    #[serde(default)]
     #[oai(nullable)]
-    pub amount: Option<Decimal>,
+    pub amount: Option<PositiveAmount>,
 }
 
 #[derive(ApiResponse)]
@@ -561,7 +580,7 @@ impl AdminApi {
             .0
             .amount
             .map(|a| {
-                Money::new(a, currency).map_err(|e| ApiError::validation("amount", e.to_string()))
+                Money::new(a.0, currency).map_err(|e| ApiError::validation("amount", e.to_string()))
             })
             .transpose()?;
         let order = self.shop.orders().refund(&auth.0, id, amount).await?;
@@ -640,7 +659,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: JsonBody<DiscountBody>,
     ) -> Result<Created<DiscountJson>, ApiError> {
-        let draft = body.0.into_draft()?;
+        let draft = body.0.into_draft();
         let created = self.shop.admin().create_promotion(&auth.0, draft).await?;
         let location = format!("/api/admin/discounts/{}", created.id);
         Ok(Created::Created(
@@ -658,7 +677,7 @@ impl AdminApi {
         body: JsonBody<DiscountBody>,
     ) -> Result<Reply<DiscountJson>, ApiError> {
         let id: PromotionId = id.0.parse("discount")?;
-        let draft = body.0.into_draft()?;
+        let draft = body.0.into_draft();
         let updated = self
             .shop
             .admin()
@@ -695,7 +714,13 @@ impl AdminApi {
         let rate = self
             .shop
             .admin()
-            .save_tax_rate(&auth.0, None, &b.country, b.region.as_deref(), b.rate)
+            .save_tax_rate(
+                &auth.0,
+                None,
+                b.country.as_str(),
+                b.region.as_ref().map(Text::as_str),
+                b.rate.0,
+            )
             .await?;
         let location = format!("/api/admin/tax-rates/{}", rate.id);
         Ok(Created::Created(Reply(rate.into()), location))
@@ -723,7 +748,13 @@ impl AdminApi {
         let rate = self
             .shop
             .admin()
-            .save_tax_rate(&auth.0, Some(id), &b.country, b.region.as_deref(), b.rate)
+            .save_tax_rate(
+                &auth.0,
+                Some(id),
+                b.country.as_str(),
+                b.region.as_ref().map(Text::as_str),
+                b.rate.0,
+            )
             .await?;
         Ok(Reply(rate.into()))
     }
@@ -765,7 +796,14 @@ impl AdminApi {
         let method = self
             .shop
             .admin()
-            .save_shipping_method(&auth.0, None, &b.name, b.price, b.free_above, b.active)
+            .save_shipping_method(
+                &auth.0,
+                None,
+                b.name.as_str(),
+                b.price.0,
+                b.free_above.map(|f| f.0),
+                b.active,
+            )
             .await?;
         let location = format!("/api/admin/shipping-methods/{}", method.id);
         let currency = self.currency().await?;
@@ -802,7 +840,14 @@ impl AdminApi {
         let method = self
             .shop
             .admin()
-            .save_shipping_method(&auth.0, Some(id), &b.name, b.price, b.free_above, b.active)
+            .save_shipping_method(
+                &auth.0,
+                Some(id),
+                b.name.as_str(),
+                b.price.0,
+                b.free_above.map(|f| f.0),
+                b.active,
+            )
             .await?;
         let currency = self.currency().await?;
         Ok(Reply(ShippingMethodJson::new(method, currency)))
@@ -830,18 +875,10 @@ impl AdminApi {
         body: JsonBody<StoreBody>,
     ) -> Result<Reply<StoreJson>, ApiError> {
         let b = body.0;
-        let tax_rounding = b
-            .tax_rounding
-            .map(|r| match r.as_str() {
-                "line" => Ok(TaxRounding::Line),
-                "order" => Ok(TaxRounding::Order),
-                _ => Err(ApiError::validation("tax_rounding", "one of line, order")),
-            })
-            .transpose()?;
         let changes = StoreChanges {
-            name: b.name,
+            name: b.name.map(Text::into_string),
             prices_include_tax: b.prices_include_tax,
-            tax_rounding,
+            tax_rounding: b.tax_rounding.0,
             tax_shipping: b.tax_shipping,
             address: b.address.map(Into::into),
         };
@@ -854,10 +891,10 @@ impl AdminApi {
     async fn sales_report(
         &self,
         auth: BearerAuth,
-        from: Query<NaiveDate>,
-        to: Query<NaiveDate>,
+        from: Query<Day>,
+        to: Query<Day>,
     ) -> Result<CsvReport, ApiError> {
-        let (from, to) = (from.0, to.0);
+        let (from, to) = (from.0 .0, to.0 .0);
         let csv = self
             .shop
             .admin()

@@ -16,9 +16,11 @@ use commerce_core::ports::{AccessClaims, TokenError, TokenIssuer};
 use commerce_core::{Caller, Commerce, CommerceError};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use poem::http::StatusCode;
-use poem::{FromRequest, IntoResponse, Request, RequestBody};
+use poem::{IntoResponse, Request, RequestBody};
 use poem_openapi::auth::Bearer;
+use poem_openapi::registry::Registry;
 use poem_openapi::SecurityScheme;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::problem::ApiError;
@@ -168,8 +170,31 @@ async fn caller_of_token(req: &Request, token: &str) -> poem::Result<Caller> {
 /// an `Authorization` header; a header with a bad token is still 401, never silently a guest.
 pub struct MaybeSignedIn(pub Caller);
 
-impl<'a> FromRequest<'a> for MaybeSignedIn {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+/// Documented as the bearer scheme with an empty alternative (`security: [{BearerAuth: []},
+/// {}]`): OpenAPI's way to say that signing in is optional.
+impl<'a> ApiExtractor<'a> for MaybeSignedIn {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <BearerAuth as ApiExtractor>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        <BearerAuth as ApiExtractor>::security_schemes()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _options: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
         let Some(token) = bearer_token(req) else {
             return Ok(Self(Caller::Anonymous));
         };

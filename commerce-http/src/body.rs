@@ -9,11 +9,8 @@ use poem::{IntoResponse, Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
-use std::cell::Cell;
 
-use commerce_core::money::Currency;
 use commerce_core::Commerce;
-use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use tokio::io::AsyncReadExt;
@@ -257,75 +254,13 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
             ),
             None => None,
         };
-        in_currency(currency, || parse_json(&bytes))
+        crate::rules::in_currency(currency, || parse_json(&bytes))
             .map(JsonBody)
             .map_err(refuse)
     }
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned + Send);
-
-thread_local! {
-    /// The shop's currency while a body is parsed (parsing is synchronous, so the value never
-    /// leaks to another request): a money object in another currency is refused.
-    static SHOP_CURRENCY: Cell<Option<Currency>> = const { Cell::new(None) };
-}
-
-fn in_currency<T>(currency: Option<Currency>, parse: impl FnOnce() -> T) -> T {
-    let before = SHOP_CURRENCY.with(|c| c.replace(currency));
-    let parsed = parse();
-    SHOP_CURRENCY.with(|c| c.set(before));
-    parsed
-}
-
-/// An amount in a body: a decimal string, a JSON number or a money object in the shop's
-/// currency, parsed exactly (never through a float). Needs serde_json's
-/// `arbitrary_precision`, which keeps a number's digits.
-pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    use serde::de::Error;
-    use serde_json::Value;
-    // Through a `Value`: with `arbitrary_precision` it keeps the number's digits, which an
-    // untagged enum would not.
-    fn exact(value: &Value) -> Option<Decimal> {
-        match value {
-            Value::String(s) => Decimal::from_str_exact(s.trim()).ok(),
-            Value::Number(n) => {
-                let text = n.to_string();
-                Decimal::from_str_exact(&text)
-                    .or_else(|_| Decimal::from_scientific(&text))
-                    .ok()
-            }
-            Value::Object(money) => money.get("amount").and_then(exact),
-            _ => None,
-        }
-    }
-    let value = Value::deserialize(d)?;
-    if let Some(code) = value.get("currency") {
-        let shop = SHOP_CURRENCY.with(Cell::get);
-        match (code.as_str(), shop) {
-            (Some(code), Some(shop)) if !code.trim().eq_ignore_ascii_case(shop.code()) => {
-                return Err(D::Error::custom(format!(
-                    "the currency must be the shop's, {}",
-                    shop.code()
-                )))
-            }
-            (None, _) => {
-                return Err(D::Error::custom(
-                    "currency must be a string such as \"USD\"",
-                ))
-            }
-            _ => {}
-        }
-    }
-    exact(&value).ok_or_else(|| D::Error::custom("must be a decimal string such as \"19.99\""))
-}
-
-/// [`amount`] for optional fields (`null` or absent is `None`).
-pub fn optional_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    #[derive(Deserialize)]
-    struct Wrap(#[serde(deserialize_with = "amount")] Decimal);
-    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-}
 
 /// A field that can be absent (keep), `null` (clear) or a value (set): PUT bodies.
 pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
@@ -412,8 +347,8 @@ mod tests {
     struct Order {
         email: String,
         items: Vec<Line>,
-        #[serde(default, deserialize_with = "optional_amount")]
-        price: Option<Decimal>,
+        #[serde(default)]
+        price: Option<crate::rules::Amount>,
     }
 
     fn field_of(e: ApiError) -> (u16, String, String) {
@@ -447,33 +382,48 @@ mod tests {
 
     #[test]
     fn amounts_are_exact_from_strings_numbers_and_money_objects() {
+        use crate::rules::in_currency;
+        use commerce_core::money::Currency;
+        let usd = Some(Currency::USD);
+        let price = |body: &str| {
+            let json = format!(r#"{{"email": "a", "items": [], "price": {body}}}"#);
+            in_currency(usd, || parse_json::<Order>(json.as_bytes()))
+        };
         for (body, want) in [
             (r#""19.99""#, "19.99"),
             ("19.99", "19.99"),
             ("0.1", "0.1"),
-            ("12345678901234567.89", "12345678901234567.89"),
+            ("1e2", "100"),
+            ("999999999999.99", "999999999999.99"),
+            (r#""1000000000000.00""#, "1000000000000.00"),
             (r#"{"amount": "5.10", "currency": "USD"}"#, "5.10"),
+            (r#"{"amount": "5", "currency": "usd"}"#, "5"),
+            (r#"{"amount": 5.1}"#, "5.1"),
         ] {
-            let json = format!(r#"{{"email": "a", "items": [], "price": {body}}}"#);
-            let order: Order = parse_json(json.as_bytes()).unwrap();
-            assert_eq!(order.price.unwrap().to_string(), want, "{body}");
+            let order = price(body).unwrap_or_else(|e| panic!("{body}: {e:?}"));
+            assert_eq!(order.price.unwrap().0.to_string(), want, "{body}");
         }
-        let usd = Some(Currency::USD);
-        let e = in_currency(usd, || {
-            parse_json::<Order>(
-                br#"{"email": "a", "items": [], "price": {"amount": "5", "currency": "EUR"}}"#,
-            )
-        })
-        .unwrap_err();
-        assert_eq!(field_of(e).2, "price");
-        let ok: Order = in_currency(usd, || {
-            parse_json(
-                br#"{"email": "a", "items": [], "price": {"amount": "5", "currency": "usd"}}"#,
-            )
-        })
-        .unwrap();
-        assert_eq!(ok.price.unwrap().to_string(), "5");
-        let e = parse_json::<Order>(br#"{"email": "a", "items": [], "price": "abc"}"#).unwrap_err();
-        assert_eq!(field_of(e).2, "price");
+        for refused in [
+            r#""abc""#,
+            r#""""#,
+            r#"" 5""#,
+            r#""5.001""#,
+            r#""-1""#,
+            "-1",
+            "0.001",
+            r#""1000000000000.01""#,
+            "1000000000001",
+            r#""05""#,
+            r#"{"amount": "5", "currency": "EUR"}"#,
+            r#"{"amount": "5", "currency": 1}"#,
+            r#"{"currency": "USD"}"#,
+            "true",
+        ] {
+            let e = price(refused).unwrap_err();
+            assert_eq!(field_of(e).2, "price", "{refused}");
+        }
+        // Without a shop, any currency's decimals (up to 4).
+        let json = r#"{"email": "a", "items": [], "price": "1.2345"}"#;
+        assert!(parse_json::<Order>(json.as_bytes()).is_ok());
     }
 }

@@ -1,7 +1,5 @@
 //! Public catalog operations: the store, shipping methods, categories and products.
 
-use std::collections::BTreeMap;
-
 use commerce_core::catalog::{
     NewProduct, NewReview, NewVariant, Product, ProductChanges, ProductStatus,
 };
@@ -11,19 +9,23 @@ use commerce_core::service::ProductListing;
 use commerce_core::Commerce;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{BearerAuth, MaybeSignedIn};
-use crate::body::{amount, double_option, optional_amount, ImageUpload, JsonBody, Reply};
+use crate::body::{double_option, ImageUpload, JsonBody, Reply};
 use crate::cache::{Built, CatalogCache, Encoded};
-use crate::common::{etag, given, if_match, Choice, Choices, Limit, PathId};
+use crate::common::MaybeWord;
+use crate::common::{etag, given, Choice, Choices, IfMatch, Limit, PathId};
 use crate::json::{
     CategoryJson, ImageJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson,
     ShippingMethodJson, StoreJson,
 };
 use crate::problem::ApiError;
+use crate::rules::{
+    Amount, Description, Name, OptionValue, PriceBound, Rating, ReviewText, ReviewTitle,
+    SearchWords, Sku, Slug, Stock, Text,
+};
 
 pub struct CatalogApi {
     pub shop: Commerce,
@@ -32,50 +34,60 @@ pub struct CatalogApi {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct VariantBody {
-    pub sku: String,
-    /// Option values, e.g. `{"size": "M"}`.
+    pub sku: Text<Sku>,
+    /// Up to 10 option values, e.g. `{"size": "M"}`; a name is 1 to 50 characters.
     #[serde(default)]
-    pub options: BTreeMap<String, String>,
+    #[oai(default)]
+    pub options: VariantOptions,
     /// The product's price when absent.
-    #[serde(default, deserialize_with = "optional_amount")]
-    #[oai(nullable)]
-    pub price: Option<Decimal>,
     #[serde(default)]
-    pub inventory_count: u32,
+    #[oai(nullable)]
+    pub price: Option<Amount>,
+    #[serde(default)]
+    #[oai(default)]
+    pub inventory_count: Stock,
 }
+
+/// A variant's options, by name.
+pub type VariantOptions = crate::rules::Options<OptionValue>;
 
 impl From<VariantBody> for NewVariant {
     fn from(v: VariantBody) -> Self {
         NewVariant {
-            sku: v.sku,
-            options: v.options,
-            price: v.price,
-            inventory_count: v.inventory_count,
+            sku: v.sku.into_string(),
+            options: v.options.into_map(),
+            price: v.price.map(|p| p.0),
+            inventory_count: v.inventory_count.0,
         }
     }
 }
 
+/// At most 100 variants.
+type Variants = crate::rules::List<VariantBody, 0, 100>;
+
 #[derive(Debug, Object, Deserialize)]
 pub struct ProductBody {
-    pub name: String,
+    pub name: Text<Name>,
+    /// Made from the name when absent.
     #[serde(default)]
     #[oai(nullable)]
-    pub slug: Option<String>,
+    pub slug: Option<Text<Slug>>,
     #[serde(default)]
-    pub description: String,
-    /// A money object or a decimal string in the shop currency.
-    #[serde(deserialize_with = "amount")]
-    pub price: Decimal,
+    #[oai(nullable)]
+    pub description: Option<Text<Description>>,
+    pub price: Amount,
     #[serde(default)]
     #[oai(nullable)]
     pub category_id: Option<Uuid>,
     #[serde(default)]
-    pub inventory_count: u32,
+    #[oai(default)]
+    pub inventory_count: Stock,
     #[serde(default)]
     #[oai(nullable)]
-    pub low_stock_threshold: Option<u32>,
+    pub low_stock_threshold: Option<Stock>,
     #[serde(default)]
-    pub variants: Vec<VariantBody>,
+    #[oai(default)]
+    pub variants: Variants,
 }
 
 /// Only the fields sent change.
@@ -83,45 +95,69 @@ pub struct ProductBody {
 pub struct ProductChangesBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub name: Option<Text<Name>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub slug: Option<String>,
+    pub slug: Option<Text<Slug>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub description: Option<String>,
-    #[serde(default, deserialize_with = "optional_amount")]
+    pub description: Option<Text<Description>>,
+    #[serde(default)]
     #[oai(nullable)]
-    pub price: Option<Decimal>,
+    pub price: Option<Amount>,
     /// `null` takes the product out of its category.
     #[serde(default, deserialize_with = "double_option")]
     #[oai(nullable)]
     pub category_id: Option<Option<Uuid>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub inventory_count: Option<u32>,
+    pub inventory_count: Option<Stock>,
     #[serde(default)]
     #[oai(nullable)]
-    pub low_stock_threshold: Option<u32>,
-    /// `draft`, `pending_approval`, `active` (admins only) or `archived`.
+    pub low_stock_threshold: Option<Stock>,
+    /// `active` is for admins; the catalog allows `draft → pending_approval → active →
+    /// archived`, a pending product back to draft and an archived one back.
     #[serde(default)]
-    #[oai(nullable)]
-    pub status: Option<String>,
+    pub status: MaybeWord<ProductStatus>,
     /// Replaces the variants; existing ones are matched by SKU and keep their ids.
     #[serde(default)]
     #[oai(nullable)]
-    pub variants: Option<Vec<VariantBody>>,
+    pub variants: Option<Variants>,
+}
+
+impl Choices for ProductStatus {
+    const NAME: &'static str = "product_status";
+    fn all() -> Vec<(&'static str, Self)> {
+        ProductStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), *s))
+            .collect()
+    }
 }
 
 #[derive(Debug, Object, Deserialize)]
-pub struct CategoryBody {
-    /// Required to create.
+pub struct NewCategoryBody {
+    pub name: Text<Name>,
+    /// Made from the name when absent.
     #[serde(default)]
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub slug: Option<Text<Slug>>,
+    /// A root category when absent or `null`.
     #[serde(default)]
     #[oai(nullable)]
-    pub slug: Option<String>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// Only the fields sent change.
+#[derive(Debug, Object, Deserialize)]
+pub struct CategoryChangesBody {
+    #[serde(default)]
+    #[oai(nullable)]
+    pub name: Option<Text<Name>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub slug: Option<Text<Slug>>,
+    /// `null` makes it a root.
     #[serde(default, deserialize_with = "double_option")]
     #[oai(nullable)]
     pub parent_id: Option<Option<Uuid>>,
@@ -129,12 +165,13 @@ pub struct CategoryBody {
 
 #[derive(Debug, Object, Deserialize)]
 pub struct ReviewBody {
-    /// 1 to 5.
-    pub rating: u8,
+    pub rating: Rating,
     #[serde(default)]
-    pub title: String,
+    #[oai(default)]
+    pub title: Text<ReviewTitle>,
     #[serde(default)]
-    pub body: String,
+    #[oai(default)]
+    pub body: Text<ReviewText>,
 }
 
 #[derive(ApiResponse)]
@@ -184,20 +221,6 @@ pub fn page(limit: Option<Limit>, cursor: Option<String>) -> PageRequest {
         limit: limit.map_or(PageRequest::DEFAULT_LIMIT, |l| l.0),
         cursor: given(cursor),
     }
-}
-
-/// A price filter: a decimal string, parsed exactly (never through a float).
-fn price_filter(field: &str, value: Option<String>) -> Result<Option<Decimal>, ApiError> {
-    given(value)
-        .map(|v| {
-            Decimal::from_str_exact(v.trim())
-                .ok()
-                .filter(|d| !d.is_sign_negative())
-                .ok_or_else(|| {
-                    ApiError::validation(field, "must be a non-negative decimal such as 19.99")
-                })
-        })
-        .transpose()
 }
 
 impl Choices for ProductSort {
@@ -270,8 +293,8 @@ impl CatalogApi {
     async fn products(
         &self,
         category: Query<Option<Uuid>>,
-        min_price: Query<Option<String>>,
-        max_price: Query<Option<String>>,
+        min_price: Query<Option<PriceBound>>,
+        max_price: Query<Option<PriceBound>>,
         in_stock: Query<Option<bool>>,
         vendor: Query<Option<Uuid>>,
         q: Query<Option<String>>,
@@ -281,8 +304,8 @@ impl CatalogApi {
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
         let listing = ProductListing {
             category: category.0.map(CategoryId::from),
-            min_price: price_filter("min_price", min_price.0)?,
-            max_price: price_filter("max_price", max_price.0)?,
+            min_price: min_price.0.and_then(|p| p.0),
+            max_price: max_price.0.and_then(|p| p.0),
             in_stock: in_stock.0.unwrap_or(false),
             vendor: vendor.0.map(UserId::from),
             q: q.0,
@@ -301,11 +324,11 @@ impl CatalogApi {
     #[oai(path = "/products/search", method = "get")]
     async fn search(
         &self,
-        q: Query<Option<String>>,
+        q: Query<Text<SearchWords>>,
         limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Encoded<ProductPageJson>, ApiError> {
-        let q = q.0.unwrap_or_default();
+        let q = q.0.into_string();
         let page = page(limit.0, cursor.0);
         let key = format!("search {q:?} {page:?}");
         self.cached(&key, || async {
@@ -352,14 +375,14 @@ impl CatalogApi {
     ) -> Result<ProductCreated, ApiError> {
         let b = body.0;
         let draft = NewProduct {
-            name: b.name,
-            slug: b.slug,
-            description: b.description,
-            price: b.price,
+            name: b.name.into_string(),
+            slug: b.slug.map(Text::into_string),
+            description: b.description.map(Text::into_string).unwrap_or_default(),
+            price: b.price.0,
             category_id: b.category_id.map(CategoryId::from),
-            inventory_count: b.inventory_count,
-            low_stock_threshold: b.low_stock_threshold,
-            variants: b.variants.into_iter().map(Into::into).collect(),
+            inventory_count: b.inventory_count.0,
+            low_stock_threshold: b.low_stock_threshold.map(|t| t.0),
+            variants: b.variants.into_vec().into_iter().map(Into::into).collect(),
         };
         let product = self.shop.catalog().create_product(&auth.0, draft).await?;
         let location = format!("/api/products/{}", product.id);
@@ -379,33 +402,24 @@ impl CatalogApi {
         &self,
         auth: BearerAuth,
         id: Path<PathId>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         body: JsonBody<ProductChangesBody>,
     ) -> Result<ProductResponse, ApiError> {
         let id: ProductId = id.0.parse("product")?;
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let b = body.0;
-        let status = b
-            .status
-            .map(|s| {
-                ProductStatus::parse(&s).ok_or_else(|| {
-                    ApiError::validation(
-                        "status",
-                        "one of draft, pending_approval, active, archived",
-                    )
-                })
-            })
-            .transpose()?;
         let changes = ProductChanges {
-            name: b.name,
-            slug: b.slug,
-            description: b.description,
-            price: b.price,
+            name: b.name.map(Text::into_string),
+            slug: b.slug.map(Text::into_string),
+            description: b.description.map(Text::into_string),
+            price: b.price.map(|p| p.0),
             category_id: b.category_id.map(|c| c.map(CategoryId::from)),
-            inventory_count: b.inventory_count,
-            low_stock_threshold: b.low_stock_threshold,
-            status,
-            variants: b.variants.map(|v| v.into_iter().map(Into::into).collect()),
+            inventory_count: b.inventory_count.map(|c| c.0),
+            low_stock_threshold: b.low_stock_threshold.map(|t| t.0),
+            status: b.status.0,
+            variants: b
+                .variants
+                .map(|v| v.into_vec().into_iter().map(Into::into).collect()),
         };
         let product = self
             .shop
@@ -469,20 +483,17 @@ impl CatalogApi {
     async fn create_category(
         &self,
         auth: BearerAuth,
-        body: JsonBody<CategoryBody>,
+        body: JsonBody<NewCategoryBody>,
     ) -> Result<CategoryCreated, ApiError> {
         let b = body.0;
-        let name = b
-            .name
-            .ok_or_else(|| ApiError::validation("name", "is required"))?;
         let category = self
             .shop
             .catalog()
             .create_category(
                 &auth.0,
-                &name,
-                b.slug.as_deref(),
-                b.parent_id.flatten().map(CategoryId::from),
+                b.name.as_str(),
+                b.slug.as_ref().map(Text::as_str),
+                b.parent_id.map(CategoryId::from),
             )
             .await?;
         let location = format!("/api/categories/{}", category.id);
@@ -506,7 +517,7 @@ impl CatalogApi {
         &self,
         auth: BearerAuth,
         id: Path<PathId>,
-        body: JsonBody<CategoryBody>,
+        body: JsonBody<CategoryChangesBody>,
     ) -> Result<Reply<CategoryJson>, ApiError> {
         let id: CategoryId = id.0.parse("category")?;
         let b = body.0;
@@ -516,8 +527,8 @@ impl CatalogApi {
             .update_category(
                 &auth.0,
                 id,
-                b.name.as_deref(),
-                b.slug.as_deref(),
+                b.name.as_ref().map(Text::as_str),
+                b.slug.as_ref().map(Text::as_str),
                 b.parent_id.map(|p| p.map(CategoryId::from)),
             )
             .await?;
@@ -574,9 +585,9 @@ impl CatalogApi {
                 &auth.0,
                 id,
                 NewReview {
-                    rating: b.rating,
-                    title: b.title,
-                    body: b.body,
+                    rating: b.rating.0 as u8,
+                    title: b.title.into_string(),
+                    body: b.body.into_string(),
                 },
             )
             .await?;

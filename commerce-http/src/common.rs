@@ -27,6 +27,7 @@ macro_rules! own_raw_value {
         }
     };
 }
+pub(crate) use own_raw_value;
 
 /// An id in a path, documented as a UUID. It is taken as any text and checked by the
 /// operation: one that is not a UUID names nothing, so it is a 404 like an unknown one (a
@@ -64,23 +65,58 @@ impl ParseFromParameter for PathId {
     }
 }
 
-/// The version an `If-Match` header asks for: quoted or bare; `*` (or no header) asks for
-/// none. Anything else cannot match a version, so it is a 412 like a stale one.
-pub fn if_match(header: Option<&str>) -> Result<Option<u64>, ApiError> {
-    let Some(raw) = header.map(str::trim).filter(|h| !h.is_empty()) else {
-        return Ok(None);
-    };
-    if raw == "*" {
-        return Ok(None);
+/// The version an `If-Match` header asks for: quoted or bare (`"3"`, `3`, `W/"3"`); `*`,
+/// an empty value or no header asks for none. Anything else is refused as the header is
+/// parsed (422 naming it), and the document's pattern is the one it is checked with.
+pub struct IfMatch(Option<u64>);
+
+impl IfMatch {
+    const PATTERN: &'static str = r#"^\s*(\*|(W/)?"?[0-9]{1,19}"?)?\s*$"#;
+
+    /// The version asked for, if any.
+    pub fn version(header: Option<IfMatch>) -> Option<u64> {
+        header.and_then(|h| h.0)
     }
-    let bare = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    bare.parse::<u64>().map(Some).map_err(|_| {
-        ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
-            "If-Match must be the resource's version, e.g. \"3\"",
-        )
-    })
+
+    fn parse(raw: &str) -> Option<IfMatch> {
+        static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(IfMatch::PATTERN).expect("a valid expression")
+        });
+        if !SHAPE.is_match(raw) {
+            return None;
+        }
+        let raw = raw.trim();
+        if raw.is_empty() || raw == "*" {
+            return Some(IfMatch(None));
+        }
+        let bare = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+        bare.parse::<u64>().ok().map(|v| IfMatch(Some(v)))
+    }
+}
+
+impl Type for IfMatch {
+    own_raw_value!(true);
+
+    fn name() -> Cow<'static, str> {
+        "if_match".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            pattern: Some(Self::PATTERN.to_string()),
+            ..MetaSchema::new("string")
+        }))
+    }
+}
+
+impl ParseFromParameter for IfMatch {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        IfMatch::parse(value).ok_or_else(|| {
+            poem_openapi::types::ParseError::custom(
+                "must be the resource's version as its ETag gave it, e.g. \"3\", or *",
+            )
+        })
+    }
 }
 
 /// The `ETag` of a versioned resource.
@@ -295,12 +331,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_match_takes_quoted_bare_weak_and_star() {
-        assert_eq!(if_match(Some("\"3\"")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("3")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("W/\"3\"")).unwrap(), Some(3));
-        assert_eq!(if_match(Some("*")).unwrap(), None);
-        assert_eq!(if_match(None).unwrap(), None);
-        assert!(if_match(Some("abc")).is_err());
+    fn if_match_takes_quoted_bare_weak_star_and_empty() {
+        let version = |raw: &str| IfMatch::parse(raw).map(|h| IfMatch::version(Some(h)));
+        assert_eq!(version("\"3\""), Some(Some(3)));
+        assert_eq!(version("3"), Some(Some(3)));
+        assert_eq!(version("W/\"3\""), Some(Some(3)));
+        assert_eq!(version(" 3 "), Some(Some(3)));
+        assert_eq!(version("*"), Some(None));
+        assert_eq!(version(""), Some(None));
+        assert_eq!(IfMatch::version(None), None);
+        for refused in ["abc", "\"3\", \"4\"", "-1", "99999999999999999999", "W/"] {
+            assert!(IfMatch::parse(refused).is_none(), "{refused}");
+        }
     }
 }

@@ -15,6 +15,8 @@ use commerce_core::service::{CartView, Session};
 use commerce_core::shipping::ShippingMethod;
 use commerce_core::tax::TaxRounding;
 use poem_openapi::Object;
+
+use crate::rules::{AddressPart, Country, RequiredAddressPart, Text};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -350,6 +352,84 @@ impl From<AddressJson> for Address {
             postal_code: a.postal_code,
             country: a.country,
             phone: a.phone,
+        }
+    }
+}
+
+/// A postal address a parcel can go to: `line1`, `city`, `postal_code` and `country` are
+/// required; every part is at most 200 characters.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct ParcelAddressBody {
+    #[serde(default)]
+    #[oai(nullable)]
+    pub full_name: Option<Text<AddressPart>>,
+    pub line1: Text<RequiredAddressPart>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub line2: Option<Text<AddressPart>>,
+    pub city: Text<RequiredAddressPart>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub region: Option<Text<AddressPart>>,
+    pub postal_code: Text<RequiredAddressPart>,
+    pub country: Text<Country>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub phone: Option<Text<AddressPart>>,
+}
+
+impl From<ParcelAddressBody> for Address {
+    fn from(a: ParcelAddressBody) -> Self {
+        Self {
+            full_name: a.full_name.map(Text::into_string),
+            line1: Some(a.line1.into_string()),
+            line2: a.line2.map(Text::into_string),
+            city: Some(a.city.into_string()),
+            region: a.region.map(Text::into_string),
+            postal_code: Some(a.postal_code.into_string()),
+            country: a.country.into_string(),
+            phone: a.phone.map(Text::into_string),
+        }
+    }
+}
+
+/// Where a cart will go, as far as tax and shipping need it: `postal_code` and `country`
+/// are required, the rest may follow at checkout.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct DestinationBody {
+    #[serde(default)]
+    #[oai(nullable)]
+    pub full_name: Option<Text<AddressPart>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub line1: Option<Text<AddressPart>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub line2: Option<Text<AddressPart>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub city: Option<Text<AddressPart>>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub region: Option<Text<AddressPart>>,
+    pub postal_code: Text<RequiredAddressPart>,
+    pub country: Text<Country>,
+    #[serde(default)]
+    #[oai(nullable)]
+    pub phone: Option<Text<AddressPart>>,
+}
+
+impl From<DestinationBody> for Address {
+    fn from(a: DestinationBody) -> Self {
+        Self {
+            full_name: a.full_name.map(Text::into_string),
+            line1: a.line1.map(Text::into_string),
+            line2: a.line2.map(Text::into_string),
+            city: a.city.map(Text::into_string),
+            region: a.region.map(Text::into_string),
+            postal_code: Some(a.postal_code.into_string()),
+            country: a.country.into_string(),
+            phone: a.phone.map(Text::into_string),
         }
     }
 }

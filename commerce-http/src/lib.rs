@@ -20,12 +20,14 @@ pub mod cache;
 mod catalog;
 mod common;
 pub mod cors;
+pub mod document;
 pub mod idempotency;
 pub mod json;
 pub mod limits;
 pub mod methods;
 pub mod metrics;
 pub mod problem;
+pub mod rules;
 mod shopping;
 
 use std::sync::Arc;
@@ -81,32 +83,51 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
     limits::share_with_other_processes(&limiter, shop.clone());
     let catalog_cache = Arc::new(cache::CatalogCache::new(config.catalog_cache));
-    let api = OpenApiService::new(
-        (
-            catalog::CatalogApi {
-                shop: shop.clone(),
-                cache: catalog_cache.clone(),
-            },
-            accounts::AccountsApi {
-                shop: shop.clone(),
-                throttle,
-            },
-            accounts::UsersApi { shop: shop.clone() },
-            shopping::ShoppingApi { shop: shop.clone() },
-            shopping::OrdersApi {
-                shop: shop.clone(),
-                shutdown: config.shutdown.clone(),
-                keep_alive: config.order_events_keep_alive,
-            },
-            shopping::PaymentsApi { shop: shop.clone() },
-            admin::AdminApi { shop: shop.clone() },
-        ),
-        "commerce",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .server("/api");
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    // Made twice: once to serve the operations, once to write the document for the shop's
+    // currency (see `document`).
+    let service = || {
+        OpenApiService::new(
+            (
+                catalog::CatalogApi {
+                    shop: shop.clone(),
+                    cache: catalog_cache.clone(),
+                },
+                accounts::AccountsApi {
+                    shop: shop.clone(),
+                    throttle: throttle.clone(),
+                },
+                accounts::UsersApi { shop: shop.clone() },
+                shopping::ShoppingApi { shop: shop.clone() },
+                shopping::OrdersApi {
+                    shop: shop.clone(),
+                    shutdown: config.shutdown.clone(),
+                    keep_alive: config.order_events_keep_alive,
+                },
+                shopping::PaymentsApi { shop: shop.clone() },
+                admin::AdminApi { shop: shop.clone() },
+            ),
+            "commerce",
+            env!("CARGO_PKG_VERSION"),
+        )
+        .server("/api")
+    };
+    let api = service();
+    let written_for = service();
+    let documents = Arc::new(document::Documents::new(move |currency| {
+        rules::in_currency(Some(currency), || {
+            let written = written_for.spec();
+            let mut spec: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
+            document::state_problems(&mut spec);
+            let spec = serde_json::to_string_pretty(&spec).unwrap_or_default();
+            // poem-openapi's page holds the document it wrote; it is given ours instead.
+            let page = written_for.swagger_ui_html().replacen(&written, &spec, 1);
+            let ui = poem::endpoint::make_sync(move |_| poem::web::Html(page.clone()))
+                .map_to_response()
+                .boxed();
+            (spec, ui)
+        })
+    }));
+    // The paths and methods do not depend on the currency.
     let document = serde_json::from_str(&api.spec()).unwrap_or_default();
     let only_get = [poem::http::Method::GET];
     let methods = Arc::new(methods::MethodTable::new(
@@ -124,8 +145,8 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let cors = Arc::new(cors::Cors::new(&config.cors));
     Route::new()
         .nest("/api", api)
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
+        .at("/openapi.json", document::Document(documents.clone()))
+        .nest("/docs", document::SwaggerUi(documents))
         .at("/images/:key", get(image))
         .at("/health", get(health))
         .at("/ready", get(ready))

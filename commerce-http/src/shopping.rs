@@ -17,9 +17,13 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, MaybeSignedIn};
 use crate::body::{JsonBody, RawJson, Reply};
 use crate::catalog::page;
-use crate::common::{etag, if_match, Limit, PathId};
-use crate::json::{AddressJson, CartJson, CheckoutJson, OrderJson, OrderPageJson, PaymentJson};
+use crate::common::{etag, IfMatch, Limit, PathId};
+use crate::json::{
+    CartJson, CheckoutJson, DestinationBody, OrderJson, OrderPageJson, ParcelAddressBody,
+    PaymentJson,
+};
 use crate::problem::ApiError;
+use crate::rules::{DiscountCode, Email, List, NewQuantity, Quantity, Text};
 
 #[derive(Tags)]
 pub enum ShoppingTags {
@@ -42,8 +46,7 @@ pub struct AddItemBody {
     #[serde(default)]
     #[oai(nullable)]
     pub variant_id: Option<Uuid>,
-    /// 1 or more.
-    pub quantity: u32,
+    pub quantity: Quantity,
 }
 
 impl From<AddItemBody> for ItemRequest {
@@ -51,7 +54,7 @@ impl From<AddItemBody> for ItemRequest {
         ItemRequest {
             product_id: ProductId::from(b.product_id),
             variant_id: b.variant_id.map(VariantId::from),
-            quantity: b.quantity,
+            quantity: b.quantity.0,
         }
     }
 }
@@ -59,18 +62,18 @@ impl From<AddItemBody> for ItemRequest {
 #[derive(Debug, Object, Deserialize)]
 pub struct QuantityBody {
     /// 0 removes the line.
-    pub quantity: u32,
+    pub quantity: NewQuantity,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct CodeBody {
-    pub code: String,
+    pub code: Text<DiscountCode>,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct DeliveryBody {
-    /// At least country, region and postal code (what tax needs).
-    pub shipping_address: AddressJson,
+    /// What tax and shipping need: country and postal code (region where it matters).
+    pub shipping_address: DestinationBody,
     /// The id of an active shipping method.
     pub shipping_method: Uuid,
 }
@@ -80,7 +83,7 @@ pub struct DeliveryBody {
 pub struct CheckoutBody {
     #[serde(default)]
     #[oai(nullable)]
-    pub shipping_address: Option<AddressJson>,
+    pub shipping_address: Option<ParcelAddressBody>,
     /// One of the signed-in customer's saved addresses, instead of `shipping_address`.
     #[serde(default)]
     #[oai(nullable)]
@@ -92,7 +95,7 @@ pub struct CheckoutBody {
     /// Required for a guest.
     #[serde(default)]
     #[oai(nullable)]
-    pub email: Option<String>,
+    pub email: Option<Text<Email>>,
 }
 
 impl From<CheckoutBody> for CheckoutRequest {
@@ -101,7 +104,7 @@ impl From<CheckoutBody> for CheckoutRequest {
             shipping_address: b.shipping_address.map(Into::into),
             address_id: b.address_id.map(AddressId::from),
             shipping_method: b.shipping_method.map(ShippingMethodId::from),
-            email: b.email,
+            email: b.email.map(Text::into_string),
         }
     }
 }
@@ -110,12 +113,13 @@ impl From<CheckoutBody> for CheckoutRequest {
 /// loses the path of an error inside them (a test holds `shipping_address` as the field).
 #[derive(Debug, Object, Deserialize)]
 pub struct OrderBody {
-    pub items: Vec<AddItemBody>,
+    pub items: List<AddItemBody, 1, { commerce_core::limits::MAX_LINES }>,
     #[serde(default)]
-    pub discount_codes: Vec<String>,
+    #[oai(default)]
+    pub discount_codes: Vec<Text<DiscountCode>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub shipping_address: Option<AddressJson>,
+    pub shipping_address: Option<ParcelAddressBody>,
     #[serde(default)]
     #[oai(nullable)]
     pub address_id: Option<Uuid>,
@@ -125,7 +129,7 @@ pub struct OrderBody {
     /// Required for a guest.
     #[serde(default)]
     #[oai(nullable)]
-    pub email: Option<String>,
+    pub email: Option<Text<Email>>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -272,10 +276,10 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         body: JsonBody<AddItemBody>,
     ) -> Result<CartResponse, ApiError> {
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let view = self
             .shop
             .carts()
@@ -290,16 +294,16 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         id: Path<PathId>,
         body: JsonBody<QuantityBody>,
     ) -> Result<CartResponse, ApiError> {
         let id: CartItemId = id.0.parse("cart item")?;
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let view = self
             .shop
             .carts()
-            .update_item(&owner(&caller, token), id, body.0.quantity, version)
+            .update_item(&owner(&caller, token), id, body.0.quantity.0, version)
             .await?;
         Ok(CartResponse::ok(view))
     }
@@ -309,11 +313,11 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         id: Path<PathId>,
     ) -> Result<CartResponse, ApiError> {
         let id: CartItemId = id.0.parse("cart item")?;
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let view = self
             .shop
             .carts()
@@ -329,7 +333,7 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         body: JsonBody<AddItemBody>,
     ) -> Result<CartResponse, ApiError> {
         self.add_item(caller, token, version, body).await
@@ -341,7 +345,7 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         id: Path<PathId>,
         body: JsonBody<QuantityBody>,
     ) -> Result<CartResponse, ApiError> {
@@ -354,7 +358,7 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         id: Path<PathId>,
     ) -> Result<CartResponse, ApiError> {
         self.remove_item(caller, token, version, id).await
@@ -368,14 +372,14 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         body: JsonBody<CodeBody>,
     ) -> Result<CartResponse, ApiError> {
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let view = self
             .shop
             .carts()
-            .add_code(&owner(&caller, token), &body.0.code, version)
+            .add_code(&owner(&caller, token), body.0.code.as_str(), version)
             .await?;
         Ok(CartResponse::ok(view))
     }
@@ -385,10 +389,10 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         code: Path<String>,
     ) -> Result<CartResponse, ApiError> {
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let view = self
             .shop
             .carts()
@@ -403,10 +407,10 @@ impl ShoppingApi {
         &self,
         caller: MaybeSignedIn,
         #[oai(name = "X-Cart-Token")] token: Header<Option<String>>,
-        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        #[oai(name = "If-Match")] version: Header<Option<IfMatch>>,
         body: JsonBody<DeliveryBody>,
     ) -> Result<CartResponse, ApiError> {
-        let version = if_match(version.0.as_deref())?;
+        let version = IfMatch::version(version.0);
         let b = body.0;
         let delivery = Delivery {
             shipping_address: b.shipping_address.into(),
@@ -494,8 +498,12 @@ impl OrdersApi {
             email: b.email,
         });
         let request = DirectOrder {
-            items: b.items.into_iter().map(Into::into).collect(),
-            discount_codes: b.discount_codes,
+            items: b.items.into_vec().into_iter().map(Into::into).collect(),
+            discount_codes: b
+                .discount_codes
+                .into_iter()
+                .map(Text::into_string)
+                .collect(),
             shipping_address: delivery.shipping_address,
             address_id: delivery.address_id,
             shipping_method: delivery.shipping_method,

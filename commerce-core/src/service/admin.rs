@@ -444,9 +444,7 @@ impl Admin<'_> {
 
 fn code_taken(e: StorageError) -> CommerceError {
     match e {
-        StorageError::Duplicate(_) => {
-            CommerceError::validation("code", "is used by another discount")
-        }
+        StorageError::Duplicate(_) => CommerceError::Taken("code"),
         other => other.into(),
     }
 }

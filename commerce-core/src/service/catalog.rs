@@ -644,9 +644,9 @@ fn may_manage(caller: &Caller, product: &Product) -> bool {
 
 fn slug_taken(e: StorageError) -> CommerceError {
     match e {
-        StorageError::Duplicate(field) if field == "slug" => CommerceError::Validation(
-            ValidationErrors::single("slug", "is used by another product or category"),
-        ),
+        // Another product or category has it: a conflict with what is stored (409), as a
+        // taken email is, not a malformed slug.
+        StorageError::Duplicate(field) if field == "slug" => CommerceError::Taken("slug"),
         other => other.into(),
     }
 }
@@ -660,9 +660,7 @@ fn tree_error(e: CategoryTreeError) -> CommerceError {
             "parent_id",
             "a category cannot be moved under itself or one of its descendants",
         ),
-        CategoryTreeError::SlugTaken(_) => {
-            CommerceError::validation("slug", "is used by another category")
-        }
+        CategoryTreeError::SlugTaken(_) => CommerceError::Taken("slug"),
         CategoryTreeError::Invalid(errors) => CommerceError::Validation(errors),
     }
 }

@@ -159,6 +159,8 @@ impl CommerceError {
             CommerceError::AccountDisabled => "account_disabled",
             CommerceError::InvalidToken => "invalid_token",
             CommerceError::Taken("email") => "email_taken",
+            CommerceError::Taken("slug") => "slug_taken",
+            CommerceError::Taken("code") => "code_taken",
             CommerceError::Taken(_) => "conflict",
             CommerceError::OutOfStock { .. } => "out_of_stock",
             CommerceError::InvalidTransition(_) => "invalid_transition",

@@ -557,6 +557,13 @@ impl Payments<'_> {
     ) -> Result<Payment, CommerceError> {
         let amount = match amount {
             Some(a) => a,
+            // The whole of nothing (all refunded already, or a free order): what is stored
+            // refuses it, not the request.
+            None if payment.refundable().is_zero() && payment.status.is_captured() => {
+                return Err(CommerceError::Conflict(
+                    "nothing is left to refund on this order".into(),
+                ));
+            }
             None => payment.refundable(),
         };
         let now = self.shop.now();
@@ -605,7 +612,8 @@ fn refund_error(e: RefundError) -> CommerceError {
         RefundError::NotPositive | RefundError::Currency => {
             CommerceError::validation("amount", e.to_string())
         }
-        RefundError::ExceedsCaptured { .. } => CommerceError::validation("amount", e.to_string()),
+        // How much was captured and refunded is the payment's state: a conflict with it.
+        RefundError::ExceedsCaptured { .. } => CommerceError::Conflict(e.to_string()),
         RefundError::NotCaptured => CommerceError::Conflict(e.to_string()),
     }
 }

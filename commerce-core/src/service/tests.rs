@@ -421,10 +421,17 @@ async fn partial_refunds_never_exceed_the_captured_amount() {
             .await
             .unwrap_err()
             .code(),
-        "validation_failed"
+        "conflict"
     );
     let rest = orders.refund(&shop.admin, order.id, None).await.unwrap();
     assert_eq!(rest.status, OrderStatus::Refunded);
+    // Refunding the rest again: nothing is left, which is the order's state (409), not a
+    // wrong request.
+    let again = orders
+        .refund(&shop.admin, order.id, None)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), "conflict", "{again}");
 }
 
 #[tokio::test]
@@ -1271,7 +1278,7 @@ async fn made_up_slugs_never_clash_and_never_come_out_empty() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "validation_failed");
+    assert_eq!(err.code(), "slug_taken");
     let catalog = shop.commerce.catalog();
     let men = catalog
         .create_category(&shop.admin, "Men", None, None)

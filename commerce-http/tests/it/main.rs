@@ -13,6 +13,7 @@ mod invoices;
 mod malformed;
 mod openapi;
 mod order_mail;
+mod rules;
 mod seed_paths;
 mod shopping;
 mod stripe;

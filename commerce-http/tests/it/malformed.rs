@@ -319,7 +319,7 @@ async fn fields_of_the_delivery_part_of_an_order_are_named_too() {
     for (delivery, field) in [
         (json!({"shipping_address": 5}), "shipping_address"),
         (
-            json!({"shipping_address": {"line1": "1 Main St"}}),
+            json!({"shipping_address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345"}}),
             "shipping_address.country",
         ),
         (json!({"address_id": "nope"}), "address_id"),

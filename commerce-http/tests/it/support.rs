@@ -68,6 +68,19 @@ pub async fn start_with(config: ApiConfig) -> Server {
     start_shop(config, |builder| builder).await
 }
 
+/// The server over a shop whose currency is `code` (`JPY`: no decimals).
+#[allow(dead_code)]
+pub async fn start_in_currency(code: &str) -> Server {
+    let currency = commerce_core::money::Currency::from_code(code).expect("a known currency");
+    start_shop(ApiConfig::default(), |builder| {
+        builder.config(commerce_core::service::EngineConfig {
+            default_currency: currency,
+            ..Default::default()
+        })
+    })
+    .await
+}
+
 /// The server with another payment provider than the built-in test one.
 #[allow(dead_code)]
 pub async fn start_with_gateway(gateway: Arc<dyn commerce_core::ports::PaymentGateway>) -> Server {

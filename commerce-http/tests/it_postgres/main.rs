@@ -12,6 +12,9 @@ mod cache;
 #[path = "../it/catalog.rs"]
 mod catalog;
 #[cfg(postgres_tests)]
+#[path = "../it/cross_origin.rs"]
+mod cross_origin;
+#[cfg(postgres_tests)]
 #[path = "../it/events.rs"]
 mod events;
 #[cfg(postgres_tests)]
@@ -32,6 +35,12 @@ mod openapi;
 #[cfg(postgres_tests)]
 #[path = "../it/order_mail.rs"]
 mod order_mail;
+#[cfg(postgres_tests)]
+#[path = "../it/rules.rs"]
+mod rules;
+#[cfg(postgres_tests)]
+#[path = "../it/seed_paths.rs"]
+mod seed_paths;
 #[cfg(postgres_tests)]
 #[path = "../it/shopping.rs"]
 mod shopping;
