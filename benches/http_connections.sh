@@ -13,6 +13,7 @@ connections=${1:-10000}
 seconds=${2:-10}
 ulimit -n $((connections + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 source benches/server.sh
+need_wrk
 
 [ -n "${SERVER_BIN:-}" ] || cargo build --quiet --release --example server --features full
 start_server ""

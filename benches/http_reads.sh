@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-8}
 connections=${2:-64}
 source benches/server.sh
+need_wrk
 
 cargo build --quiet --release --example server --example bare_poem --features full
 start_server "${3:-}"

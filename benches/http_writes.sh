@@ -16,6 +16,7 @@ seconds=${1:-10}
 connections=${2:-64}
 postgres=${3:-}
 source benches/server.sh
+need_wrk
 
 [ -n "${SERVER_BIN:-}" ] || cargo build --quiet --release --example server --features full
 start_server "$postgres"

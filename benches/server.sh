@@ -9,7 +9,6 @@
 # commit, to compare before and after on the same machine in the same minute).
 
 server_bin=${SERVER_BIN:-./target/release/examples/server}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
 bench_database=""
@@ -47,6 +46,9 @@ start_server() {
   cat "$work/server.log" >&2
   exit 1
 }
+
+# The load scripts call this first: wrk comes from Debian's packages.
+need_wrk() { command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }; }
 
 # The server's peak resident memory so far, in MiB.
 peak_rss() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$server_pid/status"; }
