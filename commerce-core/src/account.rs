@@ -85,10 +85,11 @@ pub fn check_password(password: &str, field: &str) -> Result<(), ValidationError
 
 pub fn check_full_name(name: &str) -> Result<String, ValidationErrors> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 {
+    let most = crate::limits::MAX_NAME_CHARS;
+    if n.is_empty() || n.chars().count() > most {
         return Err(ValidationErrors::single(
             "full_name",
-            "must be 1 to 200 characters",
+            format!("must be 1 to {most} characters"),
         ));
     }
     Ok(n.to_string())
@@ -166,8 +167,9 @@ impl Address {
             ("postal_code", &self.postal_code),
             ("phone", &self.phone),
         ] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
-                errors.add(name, "at most 200 characters");
+            let most = crate::limits::MAX_ADDRESS_PART_CHARS;
+            if value.as_ref().is_some_and(|v| v.chars().count() > most) {
+                errors.add(name, format!("at most {most} characters"));
             }
         }
         if self.postal_code.is_none() {

@@ -1,5 +1,10 @@
 //! The catalog: products with variants, the category tree, images and reviews.
 
+use crate::limits::{
+    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_OPTIONS, MAX_OPTION_NAME_CHARS,
+    MAX_OPTION_VALUE_CHARS, MAX_REVIEW_TEXT_CHARS, MAX_REVIEW_TITLE_CHARS, MAX_SKU_CHARS,
+    MAX_VARIANTS,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -180,7 +185,7 @@ pub fn slugify(text: &str) -> String {
             dash = true;
         }
     }
-    slug.truncate(120);
+    slug.truncate(crate::limits::MAX_SLUG_CHARS);
     slug.trim_end_matches('-').to_string()
 }
 
@@ -202,7 +207,7 @@ pub fn unique_slug(slug: &str, id: &str) -> String {
 }
 
 fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty() && slug.len() <= 120 && slugify(slug) == slug
+    !slug.is_empty() && slug.len() <= crate::limits::MAX_SLUG_CHARS && slugify(slug) == slug
 }
 
 fn check_price(errors: &mut ValidationErrors, field: &str, price: Decimal, currency: Currency) {
@@ -223,8 +228,8 @@ fn check_price(errors: &mut ValidationErrors, field: &str, price: Decimal, curre
 
 fn check_name(errors: &mut ValidationErrors, name: &str) {
     let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        errors.add("name", "must be 1 to 200 characters");
+    if len == 0 || len > MAX_NAME_CHARS {
+        errors.add("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
     }
 }
 
@@ -239,14 +244,19 @@ fn build_variants(
     for (i, v) in drafts.into_iter().enumerate() {
         let field = |name: &str| format!("variants.{i}.{name}");
         let sku = v.sku.trim().to_string();
-        if sku.is_empty() || sku.chars().count() > 64 {
-            errors.add(field("sku"), "must be 1 to 64 characters");
+        if sku.is_empty() || sku.chars().count() > MAX_SKU_CHARS {
+            errors.add(
+                field("sku"),
+                format!("must be 1 to {MAX_SKU_CHARS} characters"),
+            );
         } else if !seen.insert(sku.to_ascii_uppercase()) {
             errors.add(field("sku"), "is used by another variant of this product");
         }
-        if v.options.len() > 10
+        if v.options.len() > MAX_OPTIONS
             || v.options.iter().any(|(k, val)| {
-                k.trim().is_empty() || k.chars().count() > 50 || val.chars().count() > 100
+                k.trim().is_empty()
+                    || k.chars().count() > MAX_OPTION_NAME_CHARS
+                    || val.chars().count() > MAX_OPTION_VALUE_CHARS
             })
         {
             errors.add(
@@ -271,7 +281,7 @@ fn build_variants(
             reserved: kept.map_or(0, |e| e.reserved),
         });
     }
-    if variants.len() > 100 {
+    if variants.len() > MAX_VARIANTS {
         errors.add("variants", "at most 100 variants");
     }
     variants
@@ -290,7 +300,7 @@ impl Product {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, &draft.name);
         check_price(&mut errors, "price", draft.price, currency);
-        if draft.description.chars().count() > 20_000 {
+        if draft.description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.add("description", "at most 20,000 characters");
         }
         let slug = match draft.slug {
@@ -348,7 +358,7 @@ impl Product {
             next.slug = slug;
         }
         if let Some(d) = changes.description {
-            if d.chars().count() > 20_000 {
+            if d.chars().count() > MAX_DESCRIPTION_CHARS {
                 errors.add("description", "at most 20,000 characters");
             }
             next.description = d;
@@ -592,8 +602,8 @@ impl CategoryTree {
     pub fn check(&self, category: &Category) -> Result<(), CategoryTreeError> {
         let mut errors = ValidationErrors::new();
         let len = category.name.trim().chars().count();
-        if len == 0 || len > 200 {
-            errors.add("name", "must be 1 to 200 characters");
+        if len == 0 || len > MAX_NAME_CHARS {
+            errors.add("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
         }
         if !valid_slug(&category.slug) {
             errors.add("slug", "lower-case letters, digits and single dashes");
@@ -737,10 +747,10 @@ impl Review {
         if !(1..=5).contains(&rating) {
             errors.add("rating", "must be 1 to 5");
         }
-        if title.trim().chars().count() > 200 {
+        if title.trim().chars().count() > MAX_REVIEW_TITLE_CHARS {
             errors.add("title", "at most 200 characters");
         }
-        if body.chars().count() > 10_000 {
+        if body.chars().count() > MAX_REVIEW_TEXT_CHARS {
             errors.add("body", "at most 10,000 characters");
         }
         errors.into_result(Review {

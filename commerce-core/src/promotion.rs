@@ -181,7 +181,7 @@ pub const KINDS: [&str; 4] = ["percent", "fixed", "buy_x_get_y", "free_shipping"
 pub fn normalize_code(code: &str) -> Option<String> {
     let trimmed = code.trim();
     let valid = !trimmed.is_empty()
-        && trimmed.len() <= 64
+        && trimmed.len() <= crate::limits::MAX_DISCOUNT_CODE_CHARS
         && trimmed
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -258,7 +258,7 @@ impl PromotionDraft {
                 if get == 0 {
                     errors.add("get_quantity", "must be at least 1");
                 }
-                if buy.saturating_add(get) > 10_000 {
+                if buy.saturating_add(get) > crate::limits::MAX_BUY_AND_GET_UNITS {
                     errors.add("buy_quantity", "is too large");
                 }
                 Some(PromotionKind::BuyXGetY { buy, get })

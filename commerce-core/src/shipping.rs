@@ -33,8 +33,9 @@ impl ShippingMethod {
     ) -> Result<ShippingMethod, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            errors.add("name", "must be 1 to 200 characters");
+        let most = crate::limits::MAX_NAME_CHARS;
+        if name.is_empty() || name.chars().count() > most {
+            errors.add("name", format!("must be 1 to {most} characters"));
         }
         let mut check = |field: &str, v: Decimal| match currency.at_scale(v) {
             Ok(v) if !v.is_sign_negative() && v <= crate::limits::MAX_AMOUNT => v,

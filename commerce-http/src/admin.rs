@@ -259,10 +259,10 @@ pub struct DiscountBody {
     pub value: Option<Amount>,
     #[serde(default)]
     #[oai(nullable)]
-    pub buy_quantity: Option<Count<1, 10_000>>,
+    pub buy_quantity: Option<Count<1, { commerce_core::limits::MAX_BUY_AND_GET_UNITS }>>,
     #[serde(default)]
     #[oai(nullable)]
-    pub get_quantity: Option<Count<1, 10_000>>,
+    pub get_quantity: Option<Count<1, { commerce_core::limits::MAX_BUY_AND_GET_UNITS }>>,
     /// Defaults by kind (PRICING.md).
     #[serde(default)]
     pub class: MaybeWord<PromotionClass>,

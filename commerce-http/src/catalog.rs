@@ -63,7 +63,7 @@ impl From<VariantBody> for NewVariant {
 }
 
 /// At most 100 variants.
-type Variants = crate::rules::List<VariantBody, 0, 100>;
+type Variants = crate::rules::List<VariantBody, 0, { commerce_core::limits::MAX_VARIANTS }>;
 
 #[derive(Debug, Object, Deserialize)]
 pub struct ProductBody {

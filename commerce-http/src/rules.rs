@@ -11,6 +11,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::LazyLock;
 
+use commerce_core::limits;
 use commerce_core::money::Currency;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{
@@ -130,19 +131,19 @@ macro_rules! text_rule {
 
 text_rule!(
     /// A name shown to shoppers: a product, a category, a shipping method, the store, a person.
-    Name, "name", 1, 200, r"\S"
+    Name, "name", 1, limits::MAX_NAME_CHARS, r"\S"
 );
 text_rule!(
     /// A product's description.
-    Description, "description", 0, 20_000
+    Description, "description", 0, limits::MAX_DESCRIPTION_CHARS
 );
 text_rule!(
     /// A review's title.
-    ReviewTitle, "review_title", 0, 200
+    ReviewTitle, "review_title", 0, limits::MAX_REVIEW_TITLE_CHARS
 );
 text_rule!(
     /// A review's text.
-    ReviewText, "review_text", 0, 10_000
+    ReviewText, "review_text", 0, limits::MAX_REVIEW_TEXT_CHARS
 );
 text_rule!(
     /// A new password: any characters, spaces too.
@@ -152,11 +153,11 @@ text_rule!(
 );
 text_rule!(
     /// A variant's stock-keeping unit, unique within its product.
-    Sku, "sku", 1, 64, r"\S"
+    Sku, "sku", 1, limits::MAX_SKU_CHARS, r"\S"
 );
 text_rule!(
     /// A URL slug: lower-case letters and digits in words joined by single dashes.
-    Slug, "slug", 1, 120, r"^[a-z0-9]+(-[a-z0-9]+)*$",
+    Slug, "slug", 1, limits::MAX_SLUG_CHARS, r"^[a-z0-9]+(-[a-z0-9]+)*$",
     "lower-case letters, digits and single dashes, at most 120 characters"
 );
 text_rule!(
@@ -166,7 +167,7 @@ text_rule!(
 );
 text_rule!(
     /// A discount code: letters, digits, `-` and `_`; compared without case.
-    DiscountCode, "discount_code", 1, 64, r"^[A-Za-z0-9_-]{1,64}$",
+    DiscountCode, "discount_code", 1, limits::MAX_DISCOUNT_CODE_CHARS, r"^[A-Za-z0-9_-]{1,64}$",
     "use 1 to 64 letters, digits, '-' or '_'"
 );
 text_rule!(
@@ -178,19 +179,20 @@ text_rule!(
 );
 text_rule!(
     /// A part of an address that may be left empty.
-    AddressPart, "address_part", 0, 200
+    AddressPart, "address_part", 0, limits::MAX_ADDRESS_PART_CHARS
 );
 text_rule!(
     /// A part of an address that a parcel needs (line1, city, postal code).
-    RequiredAddressPart, "required_address_part", 1, 200, r"\S", "is required: 1 to 200 characters"
+    RequiredAddressPart, "required_address_part", 1, limits::MAX_ADDRESS_PART_CHARS, r"\S",
+    "is required: 1 to 200 characters"
 );
 text_rule!(
     /// A saved address's label ("Home").
-    Label, "label", 0, 100
+    Label, "label", 0, limits::MAX_LABEL_CHARS
 );
 text_rule!(
     /// A variant option's value ("red").
-    OptionValue, "option_value", 0, 100
+    OptionValue, "option_value", 0, limits::MAX_OPTION_VALUE_CHARS
 );
 text_rule!(
     /// Words to search for.
@@ -770,8 +772,8 @@ impl<T: ToJSON, const MIN: usize, const MAX: usize> ToJSON for List<T, MIN, MAX>
 pub struct Options<R>(std::collections::BTreeMap<String, Text<R>>);
 
 impl<R> Options<R> {
-    pub const MAX: usize = 10;
-    const NAME_CHARS: usize = 50;
+    pub const MAX: usize = limits::MAX_OPTIONS;
+    const NAME_CHARS: usize = limits::MAX_OPTION_NAME_CHARS;
 
     pub fn into_map(self) -> std::collections::BTreeMap<String, String> {
         self.0
@@ -918,6 +920,9 @@ mod tests {
         assert!(slug.is_match("desk-lamp-2") && !slug.is_match("Desk") && !slug.is_match("a--b"));
         assert!(Country::check("us").is_ok() && Country::check("USA").is_err());
         assert!(DiscountCode::check("SUMMER_10").is_ok() && DiscountCode::check("10 %").is_err());
+        // Patterns are literals; the lengths inside them are the core's.
+        let (code, _) = DiscountCode::pattern().unwrap();
+        assert!(code.contains(&format!("{{1,{}}}", limits::MAX_DISCOUNT_CODE_CHARS)));
     }
 
     #[test]

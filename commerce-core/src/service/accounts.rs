@@ -439,8 +439,12 @@ impl Accounts<'_> {
                 self.shop.now()
             }
         };
-        if label.as_ref().is_some_and(|l| l.chars().count() > 100) {
-            return Err(CommerceError::validation("label", "at most 100 characters"));
+        let most = crate::limits::MAX_LABEL_CHARS;
+        if label.as_ref().is_some_and(|l| l.chars().count() > most) {
+            return Err(CommerceError::validation(
+                "label",
+                format!("at most {most} characters"),
+            ));
         }
         let saved = SavedAddress {
             id: id.unwrap_or_else(|| self.shop.new_id()),

@@ -273,10 +273,11 @@ impl Admin<'_> {
         let mut settings = self.shop.settings().await?;
         if let Some(name) = changes.name {
             let name = name.trim();
-            if name.is_empty() || name.chars().count() > 200 {
+            let most = crate::limits::MAX_NAME_CHARS;
+            if name.is_empty() || name.chars().count() > most {
                 return Err(CommerceError::validation(
                     "name",
-                    "must be 1 to 200 characters",
+                    format!("must be 1 to {most} characters"),
                 ));
             }
             settings.name = name.to_string();
