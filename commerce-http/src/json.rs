@@ -297,8 +297,9 @@ impl From<Session> for TokensJson {
     }
 }
 
-/// A postal address (saved or inline `shipping_address`).
-#[derive(Debug, Clone, Object, serde::Deserialize, serde::Serialize)]
+/// A postal address as the API shows it (a saved one, an order's, the store's); requests
+/// send a `ParcelAddressBody` or a `DestinationBody`, which state what they require.
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Address")]
 pub struct AddressJson {
     #[serde(default)]
@@ -328,21 +329,6 @@ pub struct AddressJson {
 
 impl From<Address> for AddressJson {
     fn from(a: Address) -> Self {
-        Self {
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country: a.country,
-            phone: a.phone,
-        }
-    }
-}
-
-impl From<AddressJson> for Address {
-    fn from(a: AddressJson) -> Self {
         Self {
             full_name: a.full_name,
             line1: a.line1,

@@ -346,7 +346,7 @@ const MOST_DECIMALS: u32 = 4;
 /// A decimal rule: from 0 to `10^whole_digits` with at most `decimals` digits after the
 /// point. A string must match [`Decimals::pattern`] (the document's); a JSON number is read
 /// from its digits and held to the same bounds and decimals.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Decimals {
     whole_digits: u32,
     decimals: u32,
@@ -394,20 +394,21 @@ impl Decimals {
     }
 
     fn matches(self, text: &str) -> bool {
+        // Compiled once per rule and thread (a rule is a few numbers; the pattern is only
+        // written out to compile it).
         thread_local! {
-            static COMPILED: std::cell::RefCell<Vec<(String, Regex)>> = const { std::cell::RefCell::new(Vec::new()) };
+            static COMPILED: std::cell::RefCell<Vec<(Decimals, Regex)>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         COMPILED.with(|compiled| {
             let mut compiled = compiled.borrow_mut();
-            let key = self.pattern();
-            if let Some((_, re)) = compiled.iter().find(|(k, _)| *k == key) {
+            if let Some((_, re)) = compiled.iter().find(|(rule, _)| *rule == self) {
                 return re.is_match(text);
             }
-            let Ok(re) = Regex::new(&key) else {
+            let Ok(re) = Regex::new(&self.pattern()) else {
                 return false;
             };
             let found = re.is_match(text);
-            compiled.push((key, re));
+            compiled.push((self, re));
             found
         })
     }
