@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CategoryId, ImageId, ProductId, ReviewId, UserId, VariantId};
 use crate::inventory::Stock;
 use crate::limits::MAX_AMOUNT;
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::validation::ValidationErrors;
 
 /// The most units one product or variant may hold in stock.
@@ -81,8 +81,8 @@ pub struct Variant {
     pub sku: String,
     /// Option values such as `{"size": "M", "colour": "red"}`, sorted by name.
     pub options: BTreeMap<String, String>,
-    /// Overrides the product price when set.
-    pub price: Option<Decimal>,
+    /// Overrides the product price when set; in the product's currency.
+    pub price: Option<Money>,
     /// Units available to sell.
     pub inventory_count: u32,
     /// Units held by open orders (see [`crate::inventory`]).
@@ -112,8 +112,8 @@ pub struct Product {
     pub name: String,
     pub slug: String,
     pub description: String,
-    /// In the shop currency, at its scale.
-    pub price: Decimal,
+    /// In the shop's currency (chosen before the first product), at its scale.
+    pub price: Money,
     pub category_id: Option<CategoryId>,
     /// The vendor (or admin) who owns it.
     pub vendor_id: UserId,
@@ -210,20 +210,31 @@ fn valid_slug(slug: &str) -> bool {
     !slug.is_empty() && slug.len() <= crate::limits::MAX_SLUG_CHARS && slugify(slug) == slug
 }
 
-fn check_price(errors: &mut ValidationErrors, field: &str, price: Decimal, currency: Currency) {
+/// A price as sent, checked and made money in `currency`. A refused price is noted in `errors`
+/// and stands in as zero: with an error the whole draft is refused, so it is never kept.
+fn checked_price(
+    errors: &mut ValidationErrors,
+    field: &str,
+    price: Decimal,
+    currency: Currency,
+) -> Money {
     if price.is_sign_negative() && !price.is_zero() {
         errors.add(field, "must not be negative");
     } else if price > MAX_AMOUNT {
         errors.add(field, "is too large");
-    } else if currency.at_scale(price).is_err() {
-        errors.add(
-            field,
-            format!(
-                "{currency} prices have at most {} decimals",
-                currency.scale()
+    } else {
+        match Money::new(price, currency) {
+            Ok(money) => return money,
+            Err(_) => errors.add(
+                field,
+                format!(
+                    "{currency} prices have at most {} decimals",
+                    currency.scale()
+                ),
             ),
-        );
+        }
     }
+    Money::zero(currency)
 }
 
 fn check_name(errors: &mut ValidationErrors, name: &str) {
@@ -264,9 +275,9 @@ fn build_variants(
                 "up to 10 named options of up to 100 characters",
             );
         }
-        if let Some(p) = v.price {
-            check_price(errors, &field("price"), p, currency);
-        }
+        let price = v
+            .price
+            .map(|p| checked_price(errors, &field("price"), p, currency));
         if v.inventory_count > MAX_STOCK {
             errors.add(field("inventory_count"), "is too large");
         }
@@ -276,7 +287,7 @@ fn build_variants(
             id: kept.map_or_else(VariantId::random, |e| e.id),
             sku,
             options: v.options,
-            price: v.price.and_then(|p| currency.at_scale(p).ok()),
+            price,
             inventory_count: v.inventory_count,
             reserved: kept.map_or(0, |e| e.reserved),
         });
@@ -299,7 +310,7 @@ impl Product {
     ) -> Result<Product, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, &draft.name);
-        check_price(&mut errors, "price", draft.price, currency);
+        let price = checked_price(&mut errors, "price", draft.price, currency);
         if draft.description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.add("description", "at most 20,000 characters");
         }
@@ -320,7 +331,7 @@ impl Product {
             name: draft.name.trim().to_string(),
             slug,
             description: draft.description,
-            price: currency.at_scale(draft.price).unwrap_or(draft.price),
+            price,
             category_id: draft.category_id,
             vendor_id,
             status,
@@ -338,13 +349,14 @@ impl Product {
         errors.into_result(product)
     }
 
-    /// Applies a partial update. The version is bumped by the store when it writes.
+    /// Applies a partial update; new prices are in the product's currency. The version is
+    /// bumped by the store when it writes.
     pub fn apply(
         &mut self,
         changes: ProductChanges,
-        currency: Currency,
         now: DateTime<Utc>,
     ) -> Result<(), ValidationErrors> {
+        let currency = self.price.currency();
         let mut errors = ValidationErrors::new();
         let mut next = self.clone();
         if let Some(name) = changes.name {
@@ -364,8 +376,7 @@ impl Product {
             next.description = d;
         }
         if let Some(price) = changes.price {
-            check_price(&mut errors, "price", price, currency);
-            next.price = currency.at_scale(price).unwrap_or(price);
+            next.price = checked_price(&mut errors, "price", price, currency);
         }
         if let Some(category) = changes.category_id {
             next.category_id = category;
@@ -461,7 +472,7 @@ impl Product {
     }
 
     /// The price the engine charges for one unit: the variant's when set, else the product's.
-    pub fn unit_price(&self, variant: Option<VariantId>) -> Option<Decimal> {
+    pub fn unit_price(&self, variant: Option<VariantId>) -> Option<Money> {
         match variant {
             None => Some(self.price),
             Some(id) => self.variant(id).map(|v| v.price.unwrap_or(self.price)),
@@ -832,8 +843,9 @@ mod tests {
         assert_eq!(p.slug, "linen-shirt");
         assert_eq!(p.inventory_count, 5);
         let (m, xl) = (p.variants[0].id, p.variants[1].id);
-        assert_eq!(p.unit_price(Some(m)), Some(dec!(49.00)));
-        assert_eq!(p.unit_price(Some(xl)), Some(dec!(55.00)));
+        let usd = |amount| Some(Money::new(amount, Currency::USD).unwrap());
+        assert_eq!(p.unit_price(Some(m)), usd(dec!(49.00)));
+        assert_eq!(p.unit_price(Some(xl)), usd(dec!(55.00)));
         assert_eq!(p.available(Some(xl)), Some(2));
         assert_eq!(p.line_name(Some(xl)), "Linen Shirt (XL)");
         assert_eq!(p.unit_price(Some(VariantId::random())), None);
@@ -890,7 +902,6 @@ mod tests {
                     status: Some(Active),
                     ..Default::default()
                 },
-                Currency::USD,
                 Utc::now(),
             )
             .unwrap_err();

@@ -219,8 +219,8 @@ impl ProductStore for MemoryStore {
                     .as_ref()
                     .is_none_or(|ids| p.category_id.is_some_and(|c| ids.contains(&c)))
             })
-            .filter(|p| q.min_price.is_none_or(|m| p.price >= m))
-            .filter(|p| q.max_price.is_none_or(|m| p.price <= m))
+            .filter(|p| q.min_price.is_none_or(|m| p.price.amount() >= m))
+            .filter(|p| q.max_price.is_none_or(|m| p.price.amount() <= m))
             .filter(|p| !q.in_stock || p.inventory_count > 0)
             .filter(|p| q.vendor_id.is_none_or(|v| p.vendor_id == v))
             .filter_map(|p| {
@@ -241,13 +241,13 @@ impl ProductStore for MemoryStore {
             ),
             ProductSort::PriceAsc => page_after(
                 matching,
-                |(_, p)| (p.price, p.id),
+                |(_, p)| (p.price.amount(), p.id),
                 |(_, p)| p.id.to_string(),
                 &q.page,
             ),
             ProductSort::PriceDesc => page_after(
                 matching,
-                |(_, p)| (std::cmp::Reverse(p.price), p.id),
+                |(_, p)| (std::cmp::Reverse(p.price.amount()), p.id),
                 |(_, p)| p.id.to_string(),
                 &q.page,
             ),

@@ -200,7 +200,7 @@ pub mod fixtures {
                 product_id: p.id,
                 variant_id: *v,
                 category_ids: vec![],
-                unit_price: p.unit_price(*v).unwrap_or(p.price),
+                unit_price: p.unit_price(*v).unwrap_or(p.price).amount(),
                 quantity: *q,
             })
             .collect();
@@ -375,6 +375,23 @@ pub mod cases {
         let shirt = fetched.iter().find(|x| x.id == v.id).unwrap();
         assert_eq!(shirt.variants, v.variants);
         assert_eq!(shirt.inventory_count, 5);
+        // A price keeps its currency and that currency's scale, the variants' prices too.
+        let mut dinar = product_with_variants("Dinar lamp", &[1, 1]);
+        dinar.price = Money::new(Decimal::new(12_500, 3), Currency::KWD).unwrap();
+        dinar.variants[1].price = Some(Money::new(Decimal::new(13, 0), Currency::KWD).unwrap());
+        store.insert_product(&dinar).await.unwrap();
+        let fetched = ProductStore::product(&*store, dinar.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fetched, dinar);
+        assert_eq!(fetched.price.to_string(), "12.500 KWD");
+        assert_eq!(
+            fetched
+                .unit_price(Some(fetched.variants[1].id))
+                .map(|m| m.to_string()),
+            Some("13.000 KWD".to_string())
+        );
         store.delete_product(p.id).await.unwrap();
         assert_eq!(ProductStore::product(&*store, p.id).await.unwrap(), None);
         assert_eq!(
@@ -489,7 +506,10 @@ pub mod cases {
         })
         .await;
         assert_eq!(
-            cheapest.iter().map(|p| p.price).collect::<Vec<_>>(),
+            cheapest
+                .iter()
+                .map(|p| p.price.amount())
+                .collect::<Vec<_>>(),
             vec![
                 Decimal::new(1000, 2),
                 Decimal::new(1100, 2),
@@ -503,7 +523,7 @@ pub mod cases {
         })
         .await;
         assert_eq!(
-            dearest[0].price,
+            dearest[0].price.amount(),
             Decimal::new(3300, 2),
             "the draft (34.00) is not listed"
         );

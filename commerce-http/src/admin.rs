@@ -75,7 +75,7 @@ pub struct DashboardJson {
 }
 
 impl DashboardJson {
-    fn new(d: Dashboard, currency: Currency) -> Self {
+    fn new(d: Dashboard) -> Self {
         Self {
             revenue: d.revenue.into(),
             orders_by_status: d
@@ -96,11 +96,7 @@ impl DashboardJson {
                     units,
                 })
                 .collect(),
-            low_stock: d
-                .low_stock
-                .into_iter()
-                .map(|p| ProductJson::new(p, currency))
-                .collect(),
+            low_stock: d.low_stock.into_iter().map(ProductJson::new).collect(),
         }
     }
 }
@@ -479,7 +475,7 @@ impl AdminApi {
     #[oai(path = "/admin/dashboard", method = "get")]
     async fn dashboard(&self, auth: BearerAuth) -> Result<Reply<DashboardJson>, ApiError> {
         let dashboard = self.shop.admin().dashboard(&auth.0).await?;
-        Ok(Reply(DashboardJson::new(dashboard, self.currency().await?)))
+        Ok(Reply(DashboardJson::new(dashboard)))
     }
 
     /// Users, filtered by `role` and by `q` (email or name).
@@ -596,7 +592,7 @@ impl AdminApi {
     ) -> Result<ProductResponse, ApiError> {
         let id: ProductId = id.0.parse("product")?;
         let product = self.shop.catalog().approve_product(&auth.0, id).await?;
-        product_response(product, self.currency().await?)
+        product_response(product)
     }
 
     /// Moderates a review: `approved`, `rejected` (hidden) or `pending`. Reviews by buyers

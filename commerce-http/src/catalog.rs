@@ -282,7 +282,7 @@ impl CatalogApi {
         let key = format!("category products {id} {page:?}");
         self.cached(&key, || async {
             let found = self.shop.catalog().category_products(id, page).await?;
-            self.product_page(found).await
+            Ok(Self::product_page(found))
         })
         .await
     }
@@ -315,7 +315,7 @@ impl CatalogApi {
         let key = format!("products {listing:?}");
         self.cached(&key, || async {
             let found = self.shop.catalog().list_products(listing).await?;
-            self.product_page(found).await
+            Ok(Self::product_page(found))
         })
         .await
     }
@@ -333,7 +333,7 @@ impl CatalogApi {
         let key = format!("search {q:?} {page:?}");
         self.cached(&key, || async {
             let found = self.shop.catalog().search(&q, page).await?;
-            self.product_page(found).await
+            Ok(Self::product_page(found))
         })
         .await
     }
@@ -350,12 +350,11 @@ impl CatalogApi {
             .cache
             .reply(&self.shop, &format!("product {id}"), || async {
                 let product = self.shop.catalog().product(&caller.0, id).await?;
-                let currency = self.shop.settings().await?.currency;
                 Ok(Built {
                     etag: Some(etag(product.version)),
                     // Others are shown to their vendor and admins only.
                     public: product.status == ProductStatus::Active,
-                    value: ProductJson::new(product, currency),
+                    value: ProductJson::new(product),
                 })
             })
             .await?;
@@ -387,9 +386,8 @@ impl CatalogApi {
         let product = self.shop.catalog().create_product(&auth.0, draft).await?;
         let location = format!("/api/products/{}", product.id);
         let tag = etag(product.version);
-        let currency = self.shop.settings().await?.currency;
         Ok(ProductCreated::Created(
-            Reply(ProductJson::new(product, currency)),
+            Reply(ProductJson::new(product)),
             tag,
             location,
         ))
@@ -426,7 +424,7 @@ impl CatalogApi {
             .catalog()
             .update_product(&auth.0, id, changes, version)
             .await?;
-        self.product_response(product).await
+        product_response(product)
     }
 
     /// Deletes a product; its vendor or an admin.
@@ -597,22 +595,15 @@ impl CatalogApi {
 }
 
 /// A product as a write answers it: with its `ETag`.
-pub(crate) fn product_response(
-    product: Product,
-    currency: commerce_core::money::Currency,
-) -> Result<ProductResponse, ApiError> {
+pub(crate) fn product_response(product: Product) -> Result<ProductResponse, ApiError> {
     let tag = etag(product.version);
     Ok(ProductResponse::Ok(
-        Encoded::of(&ProductJson::new(product, currency))?,
+        Encoded::of(&ProductJson::new(product))?,
         tag,
     ))
 }
 
 impl CatalogApi {
-    async fn product_response(&self, product: Product) -> Result<ProductResponse, ApiError> {
-        product_response(product, self.shop.settings().await?.currency)
-    }
-
     /// A public read through the catalog cache.
     async fn cached<T, F, Fut>(&self, key: &str, build: F) -> Result<Encoded<T>, ApiError>
     where
@@ -624,18 +615,10 @@ impl CatalogApi {
         Ok(Encoded::new(reply.body))
     }
 
-    async fn product_page(
-        &self,
-        page: commerce_core::ports::Page<commerce_core::catalog::Product>,
-    ) -> Result<Built<ProductPageJson>, ApiError> {
-        let currency = self.shop.settings().await?.currency;
-        Ok(Built::public(ProductPageJson {
-            items: page
-                .items
-                .into_iter()
-                .map(|p| ProductJson::new(p, currency))
-                .collect(),
+    fn product_page(page: commerce_core::ports::Page<Product>) -> Built<ProductPageJson> {
+        Built::public(ProductPageJson {
+            items: page.items.into_iter().map(ProductJson::new).collect(),
             next_cursor: page.next_cursor,
-        }))
+        })
     }
 }

@@ -182,14 +182,14 @@ pub struct ProductJson {
 }
 
 impl ProductJson {
-    pub fn new(p: Product, currency: Currency) -> Self {
+    pub fn new(p: Product) -> Self {
         let price = p.price;
         Self {
             id: p.id.as_uuid(),
             name: p.name,
             slug: p.slug,
             description: p.description,
-            price: money(price, currency),
+            price: price.into(),
             category_id: p.category_id.map(|c| c.as_uuid()),
             vendor_id: p.vendor_id.as_uuid(),
             status: p.status.as_str().to_string(),
@@ -209,7 +209,7 @@ impl ProductJson {
                     id: v.id.as_uuid(),
                     sku: v.sku,
                     options: v.options,
-                    price: money(v.price.unwrap_or(price), currency),
+                    price: v.price.unwrap_or(price).into(),
                     inventory_count: v.inventory_count,
                 })
                 .collect(),

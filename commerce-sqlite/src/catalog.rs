@@ -7,6 +7,7 @@ use commerce_core::catalog::{
     Category, Product, ProductStatus, Rating, Review, ReviewStatus, Variant,
 };
 use commerce_core::ids::{CategoryId, ProductId, ReviewId, UserId};
+use commerce_core::money::Currency;
 use commerce_core::ports::{
     CategoryStore, Page, PageRequest, ProductQuery, ProductSort, ProductStore, ReviewStore,
     StorageError,
@@ -22,7 +23,7 @@ use crate::{found, storage_error, SqliteStore};
 
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
-     p.created_at, p.updated_at, p.price_key, p.name_key, p.rating_key, p.has_variants";
+     p.created_at, p.updated_at, p.price_key, p.name_key, p.rating_key, p.has_variants, p.currency";
 
 fn status_of(text: &str, index: usize) -> rusqlite::Result<ProductStatus> {
     ProductStatus::parse(text).ok_or_else(|| {
@@ -41,7 +42,7 @@ fn product_from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
         name: r.get(1)?,
         slug: r.get(2)?,
         description: r.get(3)?,
-        price: r.decimal(4)?,
+        price: r.money(4, 21)?,
         category_id: r.opt_id(5)?,
         vendor_id: r.id(6)?,
         status: status_of(&status, 7)?,
@@ -72,15 +73,29 @@ fn attach_variants(conn: &Connection, products: &mut [Product]) -> Result<(), St
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
     let ids = products.iter().map(|p| p.id.to_string());
+    // A variant's price is in its product's currency.
+    let currencies: HashMap<ProductId, Currency> = products
+        .iter()
+        .map(|p| (p.id, p.price.currency()))
+        .collect();
     let rows = stmt
         .query_map(rusqlite::params_from_iter(ids), |r| {
+            let product_id = r.id::<ProductId>(0)?;
+            // Only the listed products' variants are selected.
+            let currency = currencies.get(&product_id).copied().ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    format!("a variant of product {product_id}, which was not asked for").into(),
+                )
+            })?;
             Ok((
-                r.id::<ProductId>(0)?,
+                product_id,
                 Variant {
                     id: r.id(1)?,
                     sku: r.get(2)?,
                     options: r.json(3)?,
-                    price: r.opt_decimal(4)?,
+                    price: r.opt_money(4, currency)?,
                     inventory_count: r.count(5)?,
                     reserved: r.count(6)?,
                 },
@@ -153,7 +168,7 @@ fn write_variants(tx: &Connection, product: &Product) -> Result<(), StorageError
                 i as i64,
                 v.sku,
                 json(&v.options)?,
-                v.price.map(|p| p.to_string()),
+                v.price.map(|p| p.amount().to_string()),
                 v.inventory_count,
                 v.reserved
             ])
@@ -307,7 +322,7 @@ fn list_products(conn: &Connection, q: &ProductQuery) -> Result<Page<Product>, S
             let price_key: i64 = r.get(17)?;
             let name_key: String = r.get(18)?;
             let rating_key: i64 = r.get(19)?;
-            let rank: f64 = r.get(21)?;
+            let rank: f64 = r.get(22)?;
             let cursor = match sort {
                 ProductSort::Newest => vec![time_text(product.created_at), product.id.to_string()],
                 ProductSort::PriceAsc | ProductSort::PriceDesc => {
@@ -345,8 +360,8 @@ fn insert_product_row(tx: &Connection, p: &Product) -> Result<(), StorageError> 
     tx.prepare_cached(
         "INSERT INTO products (id, name, name_key, slug, description, price, price_key, category_id, vendor_id, status,
              inventory_count, reserved, low_stock_threshold, has_variants, images, rating_average, rating_key, rating_count,
-             version, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             version, created_at, updated_at, currency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )
     .map_err(storage_error)?
     .execute(params![
@@ -355,8 +370,8 @@ fn insert_product_row(tx: &Connection, p: &Product) -> Result<(), StorageError> 
         name_key(&p.name),
         p.slug,
         p.description,
-        p.price.to_string(),
-        amount_key(p.price),
+        p.price.amount().to_string(),
+        amount_key(p.price.amount()),
         p.category_id.map(|c| c.to_string()),
         p.vendor_id.to_string(),
         p.status.as_str(),
@@ -370,7 +385,8 @@ fn insert_product_row(tx: &Connection, p: &Product) -> Result<(), StorageError> 
         p.rating.count,
         p.version as i64,
         time_text(p.created_at),
-        time_text(p.updated_at)
+        time_text(p.updated_at),
+        p.price.currency().code()
     ])
     .map_err(|e| missing_category(storage_error(e)))?;
     Ok(())
@@ -413,7 +429,7 @@ impl ProductStore for SqliteStore {
                 .prepare_cached(
                     "UPDATE products SET name = ?1, name_key = ?2, slug = ?3, description = ?4, price = ?5, price_key = ?6,
                          category_id = ?7, status = ?8, inventory_count = ?9, reserved = ?10, low_stock_threshold = ?11,
-                         has_variants = ?12, images = ?13, updated_at = ?14, version = version + 1
+                         has_variants = ?12, images = ?13, updated_at = ?14, currency = ?17, version = version + 1
                      WHERE id = ?15 AND version = ?16",
                 )
                 .map_err(storage_error)?
@@ -422,8 +438,8 @@ impl ProductStore for SqliteStore {
                     name_key(&p.name),
                     p.slug,
                     p.description,
-                    p.price.to_string(),
-                    amount_key(p.price),
+                    p.price.amount().to_string(),
+                    amount_key(p.price.amount()),
                     p.category_id.map(|c| c.to_string()),
                     p.status.as_str(),
                     p.inventory_count,
@@ -433,7 +449,8 @@ impl ProductStore for SqliteStore {
                     json(&p.images)?,
                     time_text(p.updated_at),
                     p.id.to_string(),
-                    p.version as i64
+                    p.version as i64,
+                    p.price.currency().code()
                 ])
                 .map_err(|e| missing_category(storage_error(e)))?;
             if changed == 0 {

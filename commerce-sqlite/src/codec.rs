@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use commerce_core::money::{Currency, Money};
 use commerce_core::ports::StorageError;
 use rusqlite::types::Type;
 use rusqlite::Row;
@@ -44,6 +45,10 @@ pub trait RowExt {
     fn opt_time(&self, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>>;
     fn decimal(&self, index: usize) -> rusqlite::Result<Decimal>;
     fn opt_decimal(&self, index: usize) -> rusqlite::Result<Option<Decimal>>;
+    /// An amount and, in another column, its currency's code.
+    fn money(&self, amount: usize, currency: usize) -> rusqlite::Result<Money>;
+    /// An amount, if set, in a currency known from elsewhere (a variant's product's).
+    fn opt_money(&self, amount: usize, currency: Currency) -> rusqlite::Result<Option<Money>>;
     fn json<T: DeserializeOwned>(&self, index: usize) -> rusqlite::Result<T>;
     fn count(&self, index: usize) -> rusqlite::Result<u32>;
 }
@@ -87,6 +92,18 @@ impl RowExt for Row<'_> {
     fn opt_decimal(&self, index: usize) -> rusqlite::Result<Option<Decimal>> {
         let text: Option<String> = self.get(index)?;
         text.map(|t| Decimal::from_str(&t).map_err(|e| bad(index, e)))
+            .transpose()
+    }
+
+    fn money(&self, amount: usize, currency: usize) -> rusqlite::Result<Money> {
+        let code: String = self.get(currency)?;
+        let currency = Currency::from_code(&code).map_err(|e| bad(currency, e))?;
+        Money::new(self.decimal(amount)?, currency).map_err(|e| bad(amount, e))
+    }
+
+    fn opt_money(&self, amount: usize, currency: Currency) -> rusqlite::Result<Option<Money>> {
+        self.opt_decimal(amount)?
+            .map(|a| Money::new(a, currency).map_err(|e| bad(amount, e)))
             .transpose()
     }
 

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "client_rates",
         include_str!("../migrations/0006_client_rates.sql"),
     ),
+    (
+        7,
+        "product_currency",
+        include_str!("../migrations/0007_product_currency.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

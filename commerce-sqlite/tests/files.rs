@@ -124,6 +124,48 @@ async fn a_database_of_an_older_version_upgrades_in_place() {
 }
 
 #[tokio::test]
+async fn products_from_before_prices_had_a_currency_take_the_shops() {
+    use commerce_core::money::{Currency, Money};
+    let dir = TempDir::new();
+    let product = "00000000-0000-0000-0000-0000000000a1";
+    {
+        // What schema 6 left behind: a yen shop, a product and its variants, prices bare.
+        let conn = rusqlite_connection(&dir);
+        conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").unwrap();
+        for (version, name, sql) in &commerce_sqlite::schema::MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, '2026-01-01T00:00:00.000000Z')",
+                rusqlite::params![version, name],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(&format!(
+            "INSERT INTO store_settings (id, data) VALUES (1, '{{\"name\": \"Yen shop\", \"currency\": \"JPY\"}}');
+             INSERT INTO products (id, name, name_key, slug, description, price, price_key, vendor_id, status,
+                 inventory_count, low_stock_threshold, has_variants, version, created_at, updated_at)
+             VALUES ('{product}', 'Tea bowl', 'tea bowl', 'tea-bowl', '', '1500', 15000000,
+                 '00000000-0000-0000-0000-0000000000b1', 'active', 3, 1, 1, 1,
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+             INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count)
+             VALUES ('00000000-0000-0000-0000-0000000000c1', '{product}', 0, 'BOWL-S', '{{}}', NULL, 1),
+                    ('00000000-0000-0000-0000-0000000000c2', '{product}', 1, 'BOWL-L', '{{}}', '1800', 2);"
+        ))
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    let bowl = ProductStore::product(&store, product.parse::<uuid::Uuid>().unwrap().into())
+        .await
+        .unwrap()
+        .expect("the product survives the upgrade");
+    let yen = |amount| Money::new(Decimal::from(amount), Currency::JPY).unwrap();
+    assert_eq!(bowl.price, yen(1500));
+    assert_eq!(bowl.variants[0].price, None);
+    assert_eq!(bowl.variants[1].price, Some(yen(1800)));
+    assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
+}
+
+#[tokio::test]
 async fn categories_changed_by_another_process_are_seen() {
     use commerce_core::ports::CategoryStore;
     let dir = TempDir::new();

@@ -6,6 +6,7 @@ use commerce_core::catalog::{
 };
 use commerce_core::cursor;
 use commerce_core::ids::{CategoryId, ProductId, ReviewId, UserId};
+use commerce_core::money::{Currency, Money};
 use commerce_core::ports::{
     CategoryStore, Page, PageRequest, ProductQuery, ProductSort, ProductStore, ReviewStore,
     StorageError,
@@ -25,17 +26,51 @@ const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.c
      p.created_at, p.updated_at, p.name_key, \
      CASE WHEN p.has_variants THEN (SELECT jsonb_agg(jsonb_build_object('id', v.id, 'sku', v.sku, 'options', v.options, \
          'price', v.price::text, 'inventory_count', v.inventory_count, 'reserved', v.reserved) ORDER BY v.position) \
-         FROM product_variants v WHERE v.product_id = p.id) END";
+         FROM product_variants v WHERE v.product_id = p.id) END, p.currency";
+
+/// A variant as the product query returns it: its price is in the product's currency.
+#[derive(serde::Deserialize)]
+struct StoredVariant {
+    id: commerce_core::ids::VariantId,
+    sku: String,
+    options: std::collections::BTreeMap<String, String>,
+    price: Option<Decimal>,
+    inventory_count: u32,
+    reserved: u32,
+}
+
+fn money(amount: Decimal, currency: Currency) -> Result<Money, StorageError> {
+    Money::new(amount, currency).map_err(|e| StorageError::Corrupt(format!("a stored price: {e}")))
+}
 
 fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
     let status: String = col(r, 7)?;
     let variants: Option<serde_json::Value> = col(r, 18)?;
+    let code: String = col(r, 19)?;
+    let currency = Currency::from_code(&code)
+        .map_err(|e| StorageError::Corrupt(format!("a product's currency: {e}")))?;
+    let variants = match variants {
+        Some(v) => from_json::<Vec<StoredVariant>>(v)?
+            .into_iter()
+            .map(|v| {
+                Ok(Variant {
+                    id: v.id,
+                    sku: v.sku,
+                    options: v.options,
+                    price: v.price.map(|p| money(p, currency)).transpose()?,
+                    inventory_count: v.inventory_count,
+                    reserved: v.reserved,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?,
+        None => Vec::new(),
+    };
     Ok(Product {
         id: col::<Uuid>(r, 0)?.into(),
         name: col(r, 1)?,
         slug: col(r, 2)?,
         description: col(r, 3)?,
-        price: col(r, 4)?,
+        price: money(col(r, 4)?, currency)?,
         category_id: col::<Option<Uuid>>(r, 5)?.map(Into::into),
         vendor_id: col::<Uuid>(r, 6)?.into(),
         status: ProductStatus::parse(&status)
@@ -44,10 +79,7 @@ fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
         reserved: count(col(r, 9)?)?,
         low_stock_threshold: count(col(r, 10)?)?,
         images: from_json(col(r, 11)?)?,
-        variants: match variants {
-            Some(v) => from_json::<Vec<Variant>>(v)?,
-            None => Vec::new(),
-        },
+        variants,
         rating: Rating {
             average: col(r, 12)?,
             count: count(col(r, 13)?)?,
@@ -119,7 +151,7 @@ fn variant_binds(product: &Product) -> Result<VariantColumns, StorageError> {
         c.positions.push(i32::try_from(i).unwrap_or(i32::MAX));
         c.skus.push(v.sku.clone());
         c.options.push(json(&v.options)?);
-        c.prices.push(v.price);
+        c.prices.push(v.price.map(|p| p.amount()));
         c.inventory.push(i64::from(v.inventory_count));
         c.reserved.push(i64::from(v.reserved));
     }
@@ -176,15 +208,15 @@ async fn insert_product_row(conn: &mut PgConnection, p: &Product) -> Result<(), 
     sqlx::query(
         "INSERT INTO products (id, name, name_key, slug, description, price, category_id, vendor_id, status,
              inventory_count, reserved, low_stock_threshold, has_variants, images, rating_average, rating_count,
-             version, created_at, updated_at, search)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector)",
+             version, created_at, updated_at, search, currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector, $21)",
     )
     .bind(p.id.as_uuid())
     .bind(&p.name)
     .bind(name_key(&p.name))
     .bind(&p.slug)
     .bind(&p.description)
-    .bind(p.price)
+    .bind(p.price.amount())
     .bind(p.category_id.map(|c| c.as_uuid()))
     .bind(p.vendor_id.as_uuid())
     .bind(p.status.as_str())
@@ -199,6 +231,7 @@ async fn insert_product_row(conn: &mut PgConnection, p: &Product) -> Result<(), 
     .bind(p.created_at)
     .bind(p.updated_at)
     .bind(search_document(&p.name, &p.description))
+    .bind(p.price.currency().code())
     .execute(&mut *conn)
     .await
     .map_err(storage_error)?;
@@ -404,12 +437,12 @@ async fn list_products(
     let mut last_key = None;
     for row in rows.iter().take(limit) {
         let product = product_from_row(row)?;
-        let rank: f32 = col(row, 19)?;
+        let rank: f32 = col(row, 20)?;
         let name_key: String = col(row, 17)?;
         last_key = Some(match sort {
             ProductSort::Newest => vec![time_key(product.created_at), product.id.to_string()],
             ProductSort::PriceAsc | ProductSort::PriceDesc => {
-                vec![product.price.to_string(), product.id.to_string()]
+                vec![product.price.amount().to_string(), product.id.to_string()]
             }
             ProductSort::Name => vec![name_key, product.id.to_string()],
             ProductSort::Rating => vec![
@@ -448,14 +481,15 @@ impl ProductStore for PgStore {
                 let changed = sqlx::query(
                     "UPDATE products SET name = $1, name_key = $2, slug = $3, description = $4, price = $5,
                          category_id = $6, status = $7, inventory_count = $8, reserved = $9, low_stock_threshold = $10,
-                         has_variants = $11, images = $12, updated_at = $13, search = $14::tsvector, version = version + 1
+                         has_variants = $11, images = $12, updated_at = $13, search = $14::tsvector, currency = $17,
+                         version = version + 1
                      WHERE id = $15 AND version = $16",
                 )
                 .bind(&p.name)
                 .bind(name_key(&p.name))
                 .bind(&p.slug)
                 .bind(&p.description)
-                .bind(p.price)
+                .bind(p.price.amount())
                 .bind(p.category_id.map(|c| c.as_uuid()))
                 .bind(p.status.as_str())
                 .bind(i64::from(p.inventory_count))
@@ -467,6 +501,7 @@ impl ProductStore for PgStore {
                 .bind(search_document(&p.name, &p.description))
                 .bind(p.id.as_uuid())
                 .bind(sql_version(p.version))
+                .bind(p.price.currency().code())
                 .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?

@@ -11,8 +11,14 @@ use sqlx::{Connection, Row};
 use crate::{redact, OpenError};
 
 /// Every migration, in order. Append only: a released migration is never edited.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "product_currency",
+        include_str!("../migrations/0002_product_currency.sql"),
+    ),
+];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).
 const MIGRATION_LOCK: i64 = 0x636f_6d6d_6572_6365;

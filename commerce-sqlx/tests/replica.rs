@@ -201,9 +201,9 @@ async fn add_unannounced(url: &str, name: &str) {
         &format!(
             "SET session_replication_role = replica;
              INSERT INTO products (id, name, name_key, slug, description, price, vendor_id, status,
-                 inventory_count, low_stock_threshold, version, created_at, updated_at, search)
+                 inventory_count, low_stock_threshold, version, created_at, updated_at, search, currency)
              VALUES (gen_random_uuid(), '{name}', lower('{name}'), lower('{name}'), '', 1, gen_random_uuid(),
-                 'active', 1, 0, 1, now(), now(), ''::tsvector)"
+                 'active', 1, 0, 1, now(), now(), ''::tsvector, 'USD')"
         ),
     )
     .await;
@@ -244,6 +244,8 @@ async fn caught_up(primary: &str, replica: &str) {
 async fn catalog_reads_come_from_the_replica_and_writes_never_go_there() {
     let pair = tokio::task::spawn_blocking(Pair::start).await.unwrap();
     sql(&pair.primary_url("postgres"), "CREATE DATABASE shop").await;
+    // The store connects to the replica at once: it must have the database by then.
+    caught_up(&pair.primary_url("postgres"), &pair.replica_url("postgres")).await;
     let (primary, replica) = (pair.primary_url("shop"), pair.replica_url("shop"));
     let store = PgStore::open(
         &primary,

@@ -115,3 +115,60 @@ async fn an_unreachable_server_is_a_clear_error_naming_it_without_its_password()
         Ok(_) => panic!("opened nothing"),
     }
 }
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test]
+async fn products_from_before_prices_had_a_currency_take_the_shops() {
+    use commerce_core::ids::ProductId;
+    use commerce_core::money::{Currency, Money};
+    use commerce_core::ports::ProductStore;
+    use sqlx::Connection;
+    let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
+    let product = uuid::Uuid::from_u128(0xa1);
+    {
+        // What schema 1 left behind: a yen shop, a product and its variants, prices bare.
+        let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+        let (version, name, sql) = schema::MIGRATIONS[0];
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL,
+                 checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+            .bind(version)
+            .bind(name)
+            .bind(schema::checksum(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO store_settings (id, data) VALUES (1, '{\"name\": \"Yen shop\", \"currency\": \"JPY\"}');
+             INSERT INTO products (id, name, name_key, slug, description, price, vendor_id, status,
+                 inventory_count, low_stock_threshold, has_variants, version, created_at, updated_at, search)
+             VALUES ('00000000-0000-0000-0000-0000000000a1', 'Tea bowl', 'tea bowl', 'tea-bowl', '', 1500,
+                 '00000000-0000-0000-0000-0000000000b1', 'active', 3, 1, true, 1, now(), now(), '');
+             INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count)
+             VALUES ('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000a1', 0, 'BOWL-S', '{}', NULL, 1),
+                    ('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000a1', 1, 'BOWL-L', '{}', 1800, 2);"
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let store = PgStore::open(db.url(), small()).await.unwrap();
+    let bowl = ProductStore::product(&store, ProductId::from(product))
+        .await
+        .unwrap()
+        .expect("the product survives the upgrade");
+    let yen = |amount| Money::new(rust_decimal::Decimal::from(amount), Currency::JPY).unwrap();
+    assert_eq!(bowl.price, yen(1500));
+    assert_eq!(bowl.variants[0].price, None);
+    assert_eq!(bowl.variants[1].price, Some(yen(1800)));
+    assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
+}

@@ -130,7 +130,6 @@ impl Catalog<'_> {
         if let Some(Some(category)) = changes.category_id {
             self.require_category(category).await?;
         }
-        let settings = self.shop.settings().await?;
         let now = self.shop.now();
         let admin = caller.is_admin();
         self.change_product(caller, id, |product| {
@@ -147,7 +146,7 @@ impl Catalog<'_> {
                     "only an admin approves a product".into(),
                 ));
             }
-            Ok(product.apply(changes.clone(), settings.currency, now)?)
+            Ok(product.apply(changes.clone(), now)?)
         })
         .await
     }

@@ -346,6 +346,16 @@ pub(crate) fn price_lines(
             }
         });
         match (product, unit_price) {
+            // The currency is fixed before the first product, so only storage filled behind
+            // the engine's back can get here; pricing it would mix currencies.
+            (Some(p), Some(price)) if price.currency() != inputs.settings.currency => {
+                return Err(CommerceError::Internal(format!(
+                    "product {} is priced in {}, but the shop sells in {}",
+                    p.id,
+                    price.currency(),
+                    inputs.settings.currency
+                )));
+            }
             (Some(p), Some(unit_price)) => {
                 names.push(p.line_name(line.variant_id));
                 pricing_lines.push(PricingLine {
@@ -356,7 +366,7 @@ pub(crate) fn price_lines(
                         .category_id
                         .map(|c| inputs.tree.ancestry(c))
                         .unwrap_or_default(),
-                    unit_price,
+                    unit_price: unit_price.amount(),
                     quantity: line.quantity,
                 });
             }
