@@ -21,7 +21,6 @@ use commerce::service::CommerceBuilder;
 use commerce::sqlite::SqliteStore;
 use commerce::stripe::{StripeConfig, StripeGateway};
 use commerce::{Caller, Commerce, CommerceError, Currency};
-use poem::listener::TcpListener;
 use rust_decimal::Decimal;
 
 const HELP: &str = "\
@@ -307,6 +306,19 @@ fn limit_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
 
+/// Hands the memory that starting up used and freed (opening storage, seeding the demo shop)
+/// back to the system: glibc keeps freed heap pages otherwise, and they stay resident.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_startup_memory() {
+    // SAFETY: malloc_trim only returns free memory of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_startup_memory() {}
+
 fn main() {
     limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -425,6 +437,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => "payments through the built-in test provider".into(),
     };
+    release_startup_memory();
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     eprintln!(
         "commerce on http://{} ({} in {}, {payments}), API docs at http://{}/docs",
         config.bind, settings.currency, config.database, config.bind
@@ -436,16 +452,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         cors: config.cors.clone(),
         ..ApiConfig::default()
     };
-    poem::Server::new(TcpListener::bind(config.bind.clone()))
-        .run_with_graceful_shutdown(
-            commerce::http::routes(shop, api),
-            async move {
-                shutdown().await;
-                let _ = stopping.send(true);
-            },
-            Some(Duration::from_secs(10)),
-        )
-        .await?;
+    commerce::http::serve::serve(
+        listener,
+        commerce::http::routes(shop, api),
+        async move {
+            shutdown().await;
+            let _ = stopping.send(true);
+        },
+        Duration::from_secs(10),
+    )
+    .await?;
     eprintln!("stopped");
     Ok(())
 }

@@ -686,7 +686,6 @@ async fn subscribers_are_told_when_the_bus_may_have_missed_events() {
 
 /// The API of a shop on its own store (its own connections and listener, as a process has).
 async fn api_on(database_url: &str, config: commerce::http::ApiConfig) -> String {
-    use poem::listener::{Acceptor, Listener};
     let store = PgStore::open(
         database_url,
         PgOptions {
@@ -699,14 +698,14 @@ async fn api_on(database_url: &str, config: commerce::http::ApiConfig) -> String
     let shop = commerce::Commerce::builder(Arc::new(store.clone()))
         .events(store.event_bus())
         .build();
-    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .unwrap();
-    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
-    tokio::spawn(
-        poem::Server::new_with_acceptor(acceptor).run(commerce::http::routes(shop, config)),
-    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(commerce::http::serve::serve(
+        listener,
+        commerce::http::routes(shop, config),
+        std::future::pending(),
+        Duration::ZERO,
+    ));
     format!("http://{addr}")
 }
 

@@ -8,6 +8,7 @@
 //! - [`body`]: JSON request bodies with the API's 400/413/415/422 answers;
 //! - [`cache`]: public catalog replies kept encoded while the catalog is unchanged;
 //! - [`problem`]: the one error type and the middleware that makes every error a problem;
+//! - [`serve`]: HTTP/1.1 serving with lean connections (what the example server runs);
 //! - [`json`]: the response shapes;
 //! - one module per group of operations: catalog, accounts, shopping (cart, checkout,
 //!   orders, payments), admin.
@@ -28,6 +29,7 @@ pub mod methods;
 pub mod metrics;
 pub mod problem;
 pub mod rules;
+pub mod serve;
 mod shopping;
 
 use std::sync::Arc;

@@ -12,7 +12,6 @@ use commerce_core::{Caller, Commerce};
 use commerce_http::{ApiConfig, JwtIssuer};
 use commerce_mail::FileMailer;
 use commerce_sqlite::SqliteStore;
-use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
@@ -112,16 +111,17 @@ async fn start_shop(
         .create_user(ADMIN_EMAIL, PASSWORD, "Admin", Role::Admin, true)
         .await
         .unwrap();
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
-    let addr = *acceptor.local_addr()[0]
-        .as_socket_addr()
-        .expect("a socket address");
-    tokio::spawn(
-        poem::Server::new_with_acceptor(acceptor).run(commerce_http::routes(shop.clone(), config)),
-    );
+    let addr = listener.local_addr().expect("a socket address");
+    // As the example server serves it.
+    tokio::spawn(commerce_http::serve::serve(
+        listener,
+        commerce_http::routes(shop.clone(), config),
+        std::future::pending(),
+        std::time::Duration::ZERO,
+    ));
     Server {
         base: format!("http://{addr}"),
         shop,
