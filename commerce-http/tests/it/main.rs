@@ -15,6 +15,7 @@ mod openapi;
 mod order_mail;
 mod rules;
 mod seed_paths;
+mod serving;
 mod shopping;
 mod stripe;
 mod support;
