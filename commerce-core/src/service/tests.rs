@@ -1944,3 +1944,55 @@ async fn a_promotion_on_a_category_discounts_products_of_its_subcategories_only(
     assert_eq!(discounts, vec![("Lamp", dec!(2.00)), ("Pen", dec!(0.00))]);
     assert_eq!(order.totals.discount.amount(), dec!(2.00));
 }
+
+#[tokio::test]
+async fn a_product_priced_in_another_currency_than_the_shops_is_never_sold() {
+    use crate::money::{Currency, Money};
+    use crate::ports::ProductStore;
+    let store = Arc::new(MemoryStore::new());
+    let commerce = Commerce::builder(store.clone())
+        .test_payments()
+        .token_issuer(Arc::new(MemoryTokenIssuer::default()))
+        .build();
+    let admin = first_admin(&commerce).await;
+    let shop = Shop {
+        commerce,
+        mail: Arc::new(MemoryMailer::default()),
+        admin,
+    };
+    let lamp = shop.product("Lamp", dec!(30.00), 5).await;
+    // Written behind the engine's back: the shop sells in USD.
+    let mut euro = ProductStore::product(&*store, lamp.id)
+        .await
+        .unwrap()
+        .unwrap();
+    euro.price = Money::new(dec!(30.00), Currency::EUR).unwrap();
+    store.update_product(&euro).await.unwrap();
+    let ada = shop.customer("ada@example.com").await;
+    let err = shop
+        .commerce
+        .orders()
+        .create(&ada, order_of(&lamp, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Internal(m) if m.contains("priced in EUR") && m.contains("sells in USD")),
+        "{err:?}"
+    );
+    let err = shop
+        .commerce
+        .carts()
+        .add_item(&CartOwner::Guest(None), item(&lamp, 1), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CommerceError::Internal(_)), "{err:?}");
+    let after = ProductStore::product(&*store, lamp.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.inventory_count, after.reserved),
+        (5, 0),
+        "no stock taken"
+    );
+}
