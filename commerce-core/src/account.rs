@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ids::{AddressId, TokenFamilyId, UserId};
 use crate::tax::{normalize_country, normalize_region};
-use crate::validation::ValidationErrors;
+use crate::validation::{check_text, has_control_characters, Lines, ValidationErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +92,12 @@ pub fn check_full_name(name: &str) -> Result<String, ValidationErrors> {
             format!("must be 1 to {most} characters"),
         ));
     }
+    if has_control_characters(n, Lines::One) {
+        return Err(ValidationErrors::single(
+            "full_name",
+            "must not contain control characters",
+        ));
+    }
     Ok(n.to_string())
 }
 
@@ -168,8 +174,11 @@ impl Address {
             ("phone", &self.phone),
         ] {
             let most = crate::limits::MAX_ADDRESS_PART_CHARS;
-            if value.as_ref().is_some_and(|v| v.chars().count() > most) {
-                errors.add(name, format!("at most {most} characters"));
+            if let Some(value) = value {
+                if value.chars().count() > most {
+                    errors.add(name, format!("at most {most} characters"));
+                }
+                check_text(&mut errors, name, value, Lines::One);
             }
         }
         if self.postal_code.is_none() {

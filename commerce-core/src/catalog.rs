@@ -15,7 +15,7 @@ use crate::ids::{CategoryId, ImageId, ProductId, ReviewId, UserId, VariantId};
 use crate::inventory::Stock;
 use crate::limits::MAX_AMOUNT;
 use crate::money::{Currency, Money};
-use crate::validation::ValidationErrors;
+use crate::validation::{check_text, has_control_characters, Lines, ValidationErrors};
 
 /// The most units one product or variant may hold in stock.
 pub const MAX_STOCK: u32 = 1_000_000_000;
@@ -242,6 +242,14 @@ fn check_name(errors: &mut ValidationErrors, name: &str) {
     if len == 0 || len > MAX_NAME_CHARS {
         errors.add("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
     }
+    check_text(errors, "name", name, Lines::One);
+}
+
+fn check_description(errors: &mut ValidationErrors, description: &str) {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        errors.add("description", "at most 20,000 characters");
+    }
+    check_text(errors, "description", description, Lines::Many);
 }
 
 fn build_variants(
@@ -262,6 +270,12 @@ fn build_variants(
             );
         } else if !seen.insert(sku.to_ascii_uppercase()) {
             errors.add(field("sku"), "is used by another variant of this product");
+        }
+        check_text(errors, field("sku"), &sku, Lines::One);
+        if v.options.iter().any(|(k, val)| {
+            has_control_characters(k, Lines::One) || has_control_characters(val, Lines::One)
+        }) {
+            errors.add(field("options"), "must not contain control characters");
         }
         if v.options.len() > MAX_OPTIONS
             || v.options.iter().any(|(k, val)| {
@@ -311,9 +325,7 @@ impl Product {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, &draft.name);
         let price = checked_price(&mut errors, "price", draft.price, currency);
-        if draft.description.chars().count() > MAX_DESCRIPTION_CHARS {
-            errors.add("description", "at most 20,000 characters");
-        }
+        check_description(&mut errors, &draft.description);
         let slug = match draft.slug {
             Some(s) if !valid_slug(&s) => {
                 errors.add("slug", "lower-case letters, digits and single dashes");
@@ -370,9 +382,7 @@ impl Product {
             next.slug = slug;
         }
         if let Some(d) = changes.description {
-            if d.chars().count() > MAX_DESCRIPTION_CHARS {
-                errors.add("description", "at most 20,000 characters");
-            }
+            check_description(&mut errors, &d);
             next.description = d;
         }
         if let Some(price) = changes.price {
@@ -616,6 +626,7 @@ impl CategoryTree {
         if len == 0 || len > MAX_NAME_CHARS {
             errors.add("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
         }
+        check_text(&mut errors, "name", &category.name, Lines::One);
         if !valid_slug(&category.slug) {
             errors.add("slug", "lower-case letters, digits and single dashes");
         }
@@ -764,6 +775,8 @@ impl Review {
         if body.chars().count() > MAX_REVIEW_TEXT_CHARS {
             errors.add("body", "at most 10,000 characters");
         }
+        check_text(&mut errors, "title", title, Lines::One);
+        check_text(&mut errors, "body", body, Lines::Many);
         errors.into_result(Review {
             id,
             product_id,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::ShippingMethodId;
 use crate::money::Currency;
-use crate::validation::ValidationErrors;
+use crate::validation::{check_text, Lines, ValidationErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShippingMethod {
@@ -37,6 +37,7 @@ impl ShippingMethod {
         if name.is_empty() || name.chars().count() > most {
             errors.add("name", format!("must be 1 to {most} characters"));
         }
+        check_text(&mut errors, "name", name, Lines::One);
         let mut check = |field: &str, v: Decimal| match currency.at_scale(v) {
             Ok(v) if !v.is_sign_negative() && v <= crate::limits::MAX_AMOUNT => v,
             Ok(_) => {

@@ -81,3 +81,56 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+/// Whether a text field may span lines: only there are tab, line feed and carriage return
+/// taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// Whether `text` holds a control character its field must not: NUL (which PostgreSQL
+/// cannot store at all) and every other C0 or C1 control and DEL. Such characters are
+/// invisible on a page, break CSV exports and mail headers, and are never what a shop meant.
+pub fn has_control_characters(text: &str, lines: Lines) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !(lines == Lines::Many && matches!(c, '\t' | '\n' | '\r')))
+}
+
+/// Adds a field error when `text` holds a control character its field must not (see
+/// [`has_control_characters`]).
+pub fn check_text(
+    errors: &mut ValidationErrors,
+    field: impl Into<String>,
+    text: &str,
+    lines: Lines,
+) {
+    if has_control_characters(text, lines) {
+        let allowed = match lines {
+            Lines::One => "must not contain control characters",
+            Lines::Many => "must not contain control characters other than tab and line breaks",
+        };
+        errors.add(field, allowed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_and_line_breaks_taken_where_lines_are() {
+        assert!(has_control_characters("a\0b", Lines::Many));
+        assert!(has_control_characters("a\u{7f}", Lines::One));
+        assert!(has_control_characters("a\u{85}", Lines::Many));
+        assert!(has_control_characters("a\nb", Lines::One));
+        assert!(has_control_characters("a\tb", Lines::One));
+        assert!(!has_control_characters("a\r\n\tb", Lines::Many));
+        assert!(!has_control_characters("Zoë's café — 10 €", Lines::One));
+        let mut errors = ValidationErrors::new();
+        check_text(&mut errors, "name", "x\0", Lines::One);
+        check_text(&mut errors, "body", "fine\nline", Lines::Many);
+        assert_eq!(errors.fields().collect::<Vec<_>>(), ["name"]);
+    }
+}

@@ -11,7 +11,7 @@ use crate::account::{
 use crate::events::DomainEvent;
 use crate::ids::{AddressId, TokenFamilyId, UserId};
 use crate::ports::{Mail, PasswordHasher, StorageError, TokenError, UserFilter};
-use crate::validation::ValidationErrors;
+use crate::validation::{has_control_characters, Lines, ValidationErrors};
 
 /// What a sign-in gives the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -444,6 +444,15 @@ impl Accounts<'_> {
             return Err(CommerceError::validation(
                 "label",
                 format!("at most {most} characters"),
+            ));
+        }
+        if label
+            .as_ref()
+            .is_some_and(|l| has_control_characters(l, Lines::One))
+        {
+            return Err(CommerceError::validation(
+                "label",
+                "must not contain control characters",
             ));
         }
         let saved = SavedAddress {

@@ -13,6 +13,7 @@ use crate::ports::{Page, PageRequest, StorageError, StoreSettings};
 use crate::promotion::{Promotion, PromotionDraft};
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxRate, TaxRounding};
+use crate::validation::{has_control_characters, Lines};
 
 /// A partial update of the shop's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -278,6 +279,12 @@ impl Admin<'_> {
                 return Err(CommerceError::validation(
                     "name",
                     format!("must be 1 to {most} characters"),
+                ));
+            }
+            if has_control_characters(name, Lines::One) {
+                return Err(CommerceError::validation(
+                    "name",
+                    "must not contain control characters",
                 ));
             }
             settings.name = name.to_string();

@@ -334,3 +334,73 @@ async fn fields_of_the_delivery_part_of_an_order_are_named_too() {
         assert_eq!(r.body["errors"][0]["field"], field, "{}", r.text);
     }
 }
+
+/// A NUL or other control character in text is 422 naming the field on every storage
+/// (PostgreSQL cannot store NUL at all), and nothing is stored; line breaks are taken where a
+/// field spans lines.
+#[tokio::test]
+async fn control_characters_in_text_are_refused_by_field() {
+    let s = start().await;
+    let admin = s.admin_token().await;
+    for (body, field) in [
+        (json!({"name": "\u{0}", "price": "5.00"}), "name"),
+        (json!({"name": "Lamp\u{7}", "price": "5.00"}), "name"),
+        (
+            json!({"name": "Lamp", "price": "5.00", "description": "warm\u{0}light"}),
+            "description",
+        ),
+    ] {
+        let r = s
+            .call(Method::POST, "/api/products")
+            .token(&admin)
+            .json(body)
+            .send()
+            .await;
+        r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.text);
+    }
+    let (_, _, page) = s.get("/api/products").await;
+    assert_eq!(
+        page["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing stored"
+    );
+
+    let r = s
+        .call(Method::POST, "/api/products")
+        .token(&admin)
+        .json(json!({"name": "Lamp", "price": "5.00", "description": "warm\r\n\tlight"}))
+        .send()
+        .await;
+    r.expect(StatusCode::CREATED, None);
+
+    let customer = s.customer("ana@example.com").await;
+    let r = s
+        .call(Method::PUT, "/api/users/profile")
+        .token(&customer)
+        .json(json!({"full_name": "Ana\u{0}Lima"}))
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(r.body["errors"][0]["field"], "full_name", "{}", r.text);
+
+    let lamp = s.product("Desk lamp", Decimal::new(2500, 2), 10).await;
+    let r = s
+        .call(Method::POST, "/api/orders")
+        .json(json!({
+            "items": [{"product_id": lamp.id.to_string(), "quantity": 1}],
+            "email": "guest@example.com",
+            "shipping_address": {"line1": "1 Main\u{0} St", "city": "Austin", "region": "TX",
+                                  "postal_code": "78701", "country": "US"}
+        }))
+        .send()
+        .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(
+        r.body["errors"][0]["field"], "shipping_address.line1",
+        "{}",
+        r.text
+    );
+    let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
+    assert_eq!(product["inventory_count"], 10, "no stock taken");
+}
