@@ -160,10 +160,15 @@ async fn caller_of_token(req: &Request, token: &str) -> poem::Result<Caller> {
     let shop = req
         .data::<Commerce>()
         .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
-    shop.accounts()
+    let caller = shop
+        .accounts()
         .authenticate(token)
         .await
-        .map_err(|e| poem::Error::from_response(ApiError::from(e).into_response()))
+        .map_err(|e| poem::Error::from_response(ApiError::from(e).into_response()))?;
+    if let Some(user) = caller.user_id() {
+        crate::request_log::saw_caller(user);
+    }
+    Ok(caller)
 }
 
 /// The caller when signing in is optional (carts, checkout, product pages): anonymous without
@@ -312,13 +317,13 @@ impl LoginThrottle {
     }
 }
 
-/// The client's address for rate limits: the TCP peer (a proxy in front should be trusted
-/// explicitly by the embedder, so `X-Forwarded-For` is not read here).
+/// The client's address for limits and logs: the TCP peer, or whom a trusted proxy says it
+/// forwarded for (`ApiConfig::trusted_proxies`, see [`crate::client`]).
 pub fn client_ip(req: &Request) -> Option<IpAddr> {
-    match req.remote_addr().0 {
+    crate::request_log::current_client().or_else(|| match req.remote_addr().0 {
         poem::Addr::SocketAddr(addr) => Some(addr.ip()),
         _ => None,
-    }
+    })
 }
 
 #[cfg(test)]

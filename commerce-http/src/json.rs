@@ -809,10 +809,15 @@ impl From<Payment> for PaymentJson {
 #[oai(rename = "Checkout")]
 pub struct CheckoutJson {
     pub order: OrderJson,
-    /// Null when the payment provider could not be reached: create it with
-    /// `POST /api/payments/create-intent`.
+    /// Null when the payment provider could not start it (see `payment_error`): start it
+    /// again with `POST /api/payments/create-intent`.
     #[oai(nullable)]
     pub payment: Option<PaymentJson>,
+    /// Why the payment could not be started (an RFC 9457 problem such as
+    /// `provider_unavailable` or `payment_declined`); absent when it was.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_error: Option<crate::problem::Problem>,
 }
 
 // ---- reviews --------------------------------------------------------------------------

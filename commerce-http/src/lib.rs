@@ -19,6 +19,7 @@ pub mod auth;
 pub mod body;
 pub mod cache;
 mod catalog;
+pub mod client;
 mod common;
 pub mod cors;
 pub mod document;
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod methods;
 pub mod metrics;
 pub mod problem;
+pub mod request_log;
 pub mod rules;
 pub mod serve;
 mod shopping;
@@ -59,6 +61,9 @@ pub struct ApiConfig {
     /// How often an idle order event stream sends a comment line, so that proxies keep it
     /// open [15 s].
     pub order_events_keep_alive: std::time::Duration,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` is believed about the client's address
+    /// [none: the TCP peer is the client].
+    pub trusted_proxies: Vec<client::IpBlock>,
 }
 
 impl Default for ApiConfig {
@@ -71,6 +76,7 @@ impl Default for ApiConfig {
             cors: CorsConfig::default(),
             shutdown: None,
             order_events_keep_alive: std::time::Duration::from_secs(15),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -145,6 +151,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         ],
     ));
     let cors = Arc::new(cors::Cors::new(&config.cors));
+    let trusted_proxies: Arc<[client::IpBlock]> = config.trusted_proxies.into();
     Route::new()
         .nest("/api", api)
         .at("/openapi.json", document::Document(documents.clone()))
@@ -163,6 +170,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .around(move |next, req| methods::answer_methods(methods.clone(), next, req))
         .around(move |next, req| cors::cross_origin(cors.clone(), next, req))
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
+        .around(move |next, req| request_log::log_requests(trusted_proxies.clone(), next, req))
 }
 
 /// A product image, from the shop's image store: immutable under its key (the image's own

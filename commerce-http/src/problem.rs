@@ -8,13 +8,15 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
+use crate::request_log::OrEmpty;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// What a 503 for unreachable storage tells clients to wait: reconnecting takes about this.
 const STORAGE_RETRY_AFTER_SECONDS: u64 = 1;
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct FieldProblem {
     /// The JSON field (dotted for nested ones) or query parameter.
     pub field: String,
@@ -22,10 +24,11 @@ pub struct FieldProblem {
 }
 
 /// An RFC 9457 problem. All six members are always present.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct Problem {
     /// A URI naming the kind of problem, or `about:blank`.
     #[oai(rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub status: u16,
@@ -36,9 +39,11 @@ pub struct Problem {
     pub request_id: String,
     /// Per-field errors of a `validation_failed` problem.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
     /// Why a discount code was refused (`invalid_discount`).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -129,46 +134,30 @@ fn code_of(status: StatusCode) -> &'static str {
     }
 }
 
-impl From<CommerceError> for ApiError {
-    fn from(e: CommerceError) -> Self {
-        let status = match &e {
-            CommerceError::Validation(_) | CommerceError::InvalidDiscount { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            CommerceError::BadWebhook { .. } => StatusCode::BAD_REQUEST,
-            CommerceError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            CommerceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
-            CommerceError::Unauthenticated
-            | CommerceError::InvalidCredentials
-            | CommerceError::InvalidToken => StatusCode::UNAUTHORIZED,
-            CommerceError::Forbidden(_) | CommerceError::AccountDisabled => StatusCode::FORBIDDEN,
-            CommerceError::Taken(_)
-            | CommerceError::OutOfStock { .. }
-            | CommerceError::InvalidTransition(_)
-            | CommerceError::Conflict(_) => StatusCode::CONFLICT,
-            CommerceError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
-            CommerceError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
-            CommerceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
-            CommerceError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            CommerceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+impl Problem {
+    /// The problem a domain error is, stamped with the current request's id: what an error
+    /// answer carries, and what a success that partly failed (checkout's `payment_error`)
+    /// carries beside its result.
+    pub fn of(e: CommerceError) -> Problem {
+        let status = status_of(&e);
+        let request_id = crate::request_log::current_request_id();
         let detail = match &e {
             // The cause is for the log, not for the client.
             CommerceError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+                tracing::error!(%cause, request_id = %OrEmpty(request_id.as_deref()), "internal error");
                 "something went wrong on our side; the request id helps us find out what"
                     .to_string()
             }
             // The cause (a host name, a driver message) is for the log as well.
             CommerceError::StorageUnavailable(cause) => {
-                tracing::warn!(%cause, "storage unavailable");
+                tracing::warn!(%cause, request_id = %OrEmpty(request_id.as_deref()), "storage unavailable");
                 "the shop's storage cannot be reached right now; nothing was changed, try again shortly"
                     .to_string()
             }
             other => other.to_string(),
         };
         let mut p = problem(status, e.code(), detail);
+        p.request_id = request_id.unwrap_or_default();
         match e {
             CommerceError::Validation(errors) => {
                 p.errors = Some(
@@ -185,39 +174,59 @@ impl From<CommerceError> for ApiError {
             CommerceError::InvalidDiscount { reason, .. } => {
                 p.reason = Some(reason.as_str().to_string())
             }
-            CommerceError::StorageUnavailable(_) => {
-                return ApiError::Unavailable(Json(Box::new(p)), STORAGE_RETRY_AFTER_SECONDS)
-            }
             _ => {}
         }
-        ApiError::Problem(status, Json(Box::new(p)))
+        p
     }
 }
 
-/// The request id: the client's when it sent a sane one, else a new one.
-fn request_id(req: &Request) -> String {
-    req.header(REQUEST_ID)
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_string)
-        .unwrap_or_else(new_request_id)
+fn status_of(e: &CommerceError) -> StatusCode {
+    match e {
+        CommerceError::Validation(_) | CommerceError::InvalidDiscount { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        CommerceError::BadWebhook { .. } => StatusCode::BAD_REQUEST,
+        CommerceError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        CommerceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
+        CommerceError::Unauthenticated
+        | CommerceError::InvalidCredentials
+        | CommerceError::InvalidToken => StatusCode::UNAUTHORIZED,
+        CommerceError::Forbidden(_) | CommerceError::AccountDisabled => StatusCode::FORBIDDEN,
+        CommerceError::Taken(_)
+        | CommerceError::OutOfStock { .. }
+        | CommerceError::InvalidTransition(_)
+        | CommerceError::Conflict(_) => StatusCode::CONFLICT,
+        CommerceError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
+        CommerceError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+        CommerceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+        CommerceError::StorageUnavailable(_) | CommerceError::Busy(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        CommerceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
-/// 32 hex digits: a random prefix per process and a counter, so ids are unique across
-/// processes without asking the kernel for randomness on every request (a random UUID per
-/// request was a `getrandom` call each).
-fn new_request_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static PREFIX: OnceLock<u64> = OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
-    format!("{prefix:016x}{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
+impl From<CommerceError> for ApiError {
+    fn from(e: CommerceError) -> Self {
+        let retry_after = match &e {
+            CommerceError::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECONDS),
+            CommerceError::Busy(wait) => Some(wait.as_secs().max(1)),
+            _ => None,
+        };
+        let p = Problem::of(e);
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match retry_after {
+            Some(seconds) => ApiError::Unavailable(Json(Box::new(p)), seconds),
+            None => ApiError::Problem(status, Json(Box::new(p))),
+        }
+    }
 }
 
-/// Wraps the whole app: every response carries `x-request-id`, and every error is a complete
-/// problem+json with that id.
+/// Wraps the whole app: every error is a complete problem+json with the request's id.
 pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let id = request_id(&req);
+    let id =
+        crate::request_log::current_request_id().unwrap_or_else(crate::request_log::new_request_id);
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => match e.downcast_ref::<poem_openapi::error::ParseParamError>() {
@@ -261,9 +270,6 @@ pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
         resp.headers_mut()
             .remove(poem::http::header::CONTENT_LENGTH);
     }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        resp.headers_mut().insert(REQUEST_ID, v);
-    }
     Ok(resp)
 }
 
@@ -305,19 +311,5 @@ impl From<Problem> for ProblemBody {
             code: p.code,
             request_id: p.request_id,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_request_ids_are_32_hex_digits_and_never_repeat() {
-        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
-        assert_eq!(ids.len(), 1000);
-        assert!(ids
-            .iter()
-            .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
     }
 }

@@ -443,6 +443,7 @@ impl ShoppingApi {
             Reply(CheckoutJson {
                 order: done.order.into(),
                 payment: done.payment.map(Into::into),
+                payment_error: done.payment_error.map(crate::problem::Problem::of),
             }),
             location,
         ))

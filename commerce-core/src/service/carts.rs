@@ -74,10 +74,13 @@ pub struct CheckoutRequest {
 
 /// What checkout made: the pending order and its payment (none if the payment provider
 /// could not be reached; the client then creates the payment with `create_intent`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Checkout {
     pub order: Order,
     pub payment: Option<Payment>,
+    /// Why the payment could not be started, when it could not: the order stands all the
+    /// same, and its payment may be started again.
+    pub payment_error: Option<CommerceError>,
 }
 
 pub struct Carts<'a> {
@@ -361,8 +364,21 @@ impl Carts<'_> {
             .shop
             .place(quote, Some((cart.id, cart.version)))
             .await?;
-        let payment = self.shop.payments().start(&order).await.ok();
-        Ok(Checkout { order, payment })
+        // The order stands whatever the provider says: the client is told why there is no
+        // payment and may start one again with create-intent.
+        let payment = self.shop.payments().start(&order).await;
+        if let Err(e) = &payment {
+            tracing::warn!(order = %order.number, error = %e, "the payment of a placed order could not be started");
+        }
+        let (payment, payment_error) = match payment {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        Ok(Checkout {
+            order,
+            payment,
+            payment_error,
+        })
     }
 
     async fn find(&self, owner: &CartOwner) -> Result<Option<Cart>, CommerceError> {

@@ -143,6 +143,10 @@ pub enum CommerceError {
     /// retrying shortly.
     #[error("storage is unavailable: {0}")]
     StorageUnavailable(String),
+    /// The server is at capacity for this kind of work (password hashing); nothing was done.
+    /// Worth retrying after the duration.
+    #[error("the server is busy; try again in a moment")]
+    Busy(std::time::Duration),
     /// Storage or another dependency failed: not the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -176,6 +180,7 @@ impl CommerceError {
                 signature: true, ..
             } => "invalid_signature",
             CommerceError::BadWebhook { .. } => "malformed_webhook",
+            CommerceError::Busy(_) => "busy",
             CommerceError::Internal(_) => "internal_error",
         }
     }

@@ -220,6 +220,7 @@ async fn guest_cart_merge_code_delivery_checkout_pay_ship_deliver() {
         .unwrap()
         .ends_with(order["id"].as_str().unwrap()));
     let payment = &done["payment"];
+    assert!(done.get("payment_error").is_none(), "{done}");
     assert_eq!(payment["provider"], "test");
     assert_eq!(payment["status"], "requires_payment");
     let order_id = order["id"].as_str().unwrap().to_string();

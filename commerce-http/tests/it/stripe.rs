@@ -432,6 +432,18 @@ async fn a_refused_api_key_is_a_problem_that_never_shows_the_key() {
     let s = start_with_gateway(Arc::new(StripeGateway::new(config).unwrap())).await;
     let (placed, customer) = checkout(&s).await;
     assert_eq!(placed["payment"], Value::Null);
+    // The order stands, and the answer says why it has no payment, as a problem with the
+    // request's id.
+    assert_eq!(placed["order"]["status"], "pending");
+    let told = &placed["payment_error"];
+    assert_eq!(told["code"], "provider_unavailable", "{placed}");
+    assert_eq!(told["status"], 502);
+    assert_eq!(
+        told["request_id"].as_str().map(str::len),
+        Some(32),
+        "{told}"
+    );
+    assert!(!placed.to_string().contains("sk_test"), "{placed}");
     let r = s
         .call(Method::POST, "/api/payments/create-intent")
         .token(&customer)

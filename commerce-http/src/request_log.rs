@@ -1,0 +1,136 @@
+//! One log line per request, and what the rest of a request's handling may ask about it: its
+//! id, its client's address and the signed-in user, kept in a task-local for the request's
+//! task (a `tracing` span per request cost about a tenth of an add-to-cart's time).
+//!
+//! Lines go to `tracing` with target `commerce_http::request` at `info` (at `warn` for a 5xx);
+//! nothing of a request's body, query, headers or tokens is logged, only its method and path.
+
+use std::cell::Cell;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use commerce_core::ids::UserId;
+use poem::http::HeaderValue;
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::client::{client_address, IpBlock};
+use crate::problem::REQUEST_ID;
+
+struct RequestInfo {
+    id: String,
+    client: Option<IpAddr>,
+    user: Cell<Option<UserId>>,
+}
+
+tokio::task_local! {
+    static THIS_REQUEST: RequestInfo;
+}
+
+/// The id of the request being handled (`X-Request-Id`), outside a request `None`.
+pub fn current_request_id() -> Option<String> {
+    THIS_REQUEST.try_with(|r| r.id.clone()).ok()
+}
+
+/// The client address of the request being handled, as the trusted proxies say.
+pub fn current_client() -> Option<IpAddr> {
+    THIS_REQUEST.try_with(|r| r.client).ok().flatten()
+}
+
+/// Notes who the request's caller turned out to be, for its log line.
+pub(crate) fn saw_caller(user: UserId) {
+    let _ = THIS_REQUEST.try_with(|r| r.user.set(Some(user)));
+}
+
+/// Shows an optional value as itself or as nothing, without formatting it first.
+pub(crate) struct OrEmpty<T>(pub Option<T>);
+
+impl<T: fmt::Display> fmt::Display for OrEmpty<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The request id: the client's when it sent a sane one, else a new one.
+fn request_id(req: &Request) -> String {
+    req.header(REQUEST_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id)
+}
+
+/// 32 hex digits: a random prefix per process and a counter, so ids are unique across
+/// processes without asking the kernel for randomness on every request (a random UUID per
+/// request was a `getrandom` call each).
+pub(crate) fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!("{prefix:016x}{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Wraps the whole app: names the request and its client for everything inside, answers with
+/// `X-Request-Id`, and logs one line when the answer is ready.
+pub async fn log_requests<E: Endpoint>(
+    trusted_proxies: Arc<[IpBlock]>,
+    next: E,
+    req: Request,
+) -> poem::Result<Response> {
+    let started = Instant::now();
+    let peer = match req.remote_addr().0 {
+        poem::Addr::SocketAddr(addr) => Some(addr.ip()),
+        _ => None,
+    };
+    let info = RequestInfo {
+        id: request_id(&req),
+        client: client_address(peer, req.headers(), &trusted_proxies),
+        user: Cell::new(None),
+    };
+    let id = info.id.clone();
+    let client = info.client;
+    // Only what the line needs, and only when a line will be written.
+    let logged = tracing::enabled!(target: "commerce_http::request", tracing::Level::WARN)
+        .then(|| (req.method().clone(), req.uri().path().to_string()));
+    let (result, user) = THIS_REQUEST
+        .scope(info, async move {
+            let result = next.call(req).await.map(IntoResponse::into_response);
+            (result, THIS_REQUEST.with(|r| r.user.get()))
+        })
+        .await;
+    let mut resp = result.unwrap_or_else(|e| e.into_response());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    if let Some((method, path)) = logged {
+        let status = resp.status().as_u16();
+        let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let client = OrEmpty(client);
+        let user = OrEmpty(user);
+        if status >= 500 {
+            tracing::warn!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
+        } else {
+            tracing::info!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
+        }
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_request_ids_are_32_hex_digits_and_never_repeat() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
+}
