@@ -75,6 +75,7 @@ impl ServerProcess {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--database-url", database_url, "--database-pool", "8"])
+            .arg("--test-payments")
             .env("COMMERCE_JWT_SECRET", SECRET)
             .env("COMMERCE_ADMIN_EMAIL", ADMIN)
             .env("COMMERCE_ADMIN_PASSWORD", PASSWORD)
@@ -764,6 +765,7 @@ fn a_server_whose_database_cannot_be_reached_says_so_and_exits() {
         .arg(&data_dir)
         .args(["--bind", "127.0.0.1:0"])
         .args(["--database-url", "postgres://shop:s3cret@127.0.0.1:1/shop"])
+        .arg("--test-payments")
         .output()
         .expect("the server runs");
     let _ = std::fs::remove_dir_all(&data_dir);

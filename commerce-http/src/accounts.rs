@@ -17,6 +17,7 @@ use crate::body::{JsonBody, Reply};
 use crate::common::{Limit, PathId};
 use crate::json::{OrderPageJson, SavedAddressJson, TokensJson, UserJson};
 use crate::problem::ApiError;
+use crate::request_log::security_event;
 use crate::rules::{AddressPart, Country, Email, Label, Name, Password, RequiredAddressPart, Text};
 
 #[derive(Tags)]
@@ -189,6 +190,7 @@ impl AccountsApi {
         let b = body.0;
         let ip = client_ip(req);
         if let Some(wait) = self.throttle.check(&self.shop, &b.email, ip).await? {
+            security_event!(warn, "auth.locked", email = %b.email, wait_s = wait.as_secs(), "sign-in refused: too many failures");
             return Err(ApiError::rate_limited(
                 wait,
                 "too many failed sign-ins; try again later",
@@ -198,6 +200,7 @@ impl AccountsApi {
             Ok(s) => s,
             Err(e) => {
                 if matches!(e, CommerceError::InvalidCredentials) {
+                    security_event!(warn, "auth.login_failed", email = %b.email, "a failed sign-in");
                     self.throttle
                         .record_failure(&self.shop, &b.email, ip)
                         .await?;
@@ -205,6 +208,7 @@ impl AccountsApi {
                 return Err(e.into());
             }
         };
+        security_event!(info, "auth.login", user = %session.user.id, "signed in");
         if let Some(token) = cart_token.0.filter(|t| !t.trim().is_empty()) {
             // The sign-in stands even if the guest cart cannot be merged now.
             if let Err(e) = self

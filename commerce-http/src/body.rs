@@ -23,6 +23,10 @@ pub struct BodyLimits {
     pub json_bytes: usize,
     /// An uploaded image's bytes at most (the multipart body may add a little framing).
     pub image_bytes: usize,
+    /// How long a body may take to arrive whole, once its head has [30 s]; a slower one is
+    /// 408 `request_timeout` and the connection is closed, so a client that trickles a body
+    /// cannot hold a connection and a task.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for BodyLimits {
@@ -30,6 +34,7 @@ impl Default for BodyLimits {
         Self {
             json_bytes: 1024 * 1024,
             image_bytes: commerce_core::service::MAX_IMAGE_BYTES,
+            read_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -64,11 +69,8 @@ impl ParsePayload for ImageUpload {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let cap = request
-            .data::<BodyLimits>()
-            .copied()
-            .unwrap_or_default()
-            .image_bytes;
+        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        let cap = limits.image_bytes;
         let too_large = || {
             refuse(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -76,7 +78,7 @@ impl ParsePayload for ImageUpload {
                 format!("an image may be {cap} bytes at most"),
             ))
         };
-        let bytes = read_capped(body, cap + MULTIPART_SLACK)
+        let bytes = read_capped(body, cap + MULTIPART_SLACK, limits.read_timeout)
             .await
             .map_err(|e| match e.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => too_large(),
@@ -142,12 +144,35 @@ fn refuse(error: ApiError) -> poem::Error {
     poem::Error::from_response(error.into_response())
 }
 
-/// Reads at most `limit` bytes; one more means the body is too large.
-pub async fn read_capped(body: &mut RequestBody, limit: usize) -> poem::Result<Vec<u8>> {
+/// Reads at most `limit` bytes within `within`; one more byte means the body is too large
+/// (413), and a body still arriving after `within` is 408.
+pub async fn read_capped(
+    body: &mut RequestBody,
+    limit: usize,
+    within: std::time::Duration,
+) -> poem::Result<Vec<u8>> {
     let body = body.take()?;
     let mut reader = body.into_async_read().take(limit as u64 + 1);
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).await.map_err(|_| {
+    let read = tokio::time::timeout(within, reader.read_to_end(&mut bytes)).await;
+    let Ok(read) = read else {
+        let mut answer = ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} seconds",
+                within.as_secs()
+            ),
+        )
+        .into_response();
+        // The rest of the body may still come: the connection cannot carry another request.
+        answer.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+        return Err(poem::Error::from_response(answer));
+    };
+    read.map_err(|_| {
         refuse(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -184,12 +209,10 @@ impl ParsePayload for RawJson {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = request
-            .data::<BodyLimits>()
-            .copied()
-            .unwrap_or_default()
-            .json_bytes;
-        Ok(RawJson(read_capped(body, limit).await?))
+        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        Ok(RawJson(
+            read_capped(body, limits.json_bytes, limits.read_timeout).await?,
+        ))
     }
 }
 
@@ -239,12 +262,8 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = request
-            .data::<BodyLimits>()
-            .copied()
-            .unwrap_or_default()
-            .json_bytes;
-        let bytes = read_capped(body, limit).await?;
+        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        let bytes = read_capped(body, limits.json_bytes, limits.read_timeout).await?;
         let currency = match request.data::<Commerce>() {
             Some(shop) => Some(
                 shop.settings()

@@ -82,13 +82,9 @@ pub async fn idempotency_keys<E: Endpoint>(next: E, mut req: Request) -> poem::R
     let Some(shop) = req.data::<Commerce>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
-    let limit = req
-        .data::<BodyLimits>()
-        .copied()
-        .unwrap_or_default()
-        .json_bytes;
+    let limits = req.data::<BodyLimits>().copied().unwrap_or_default();
     let mut body = poem::RequestBody::new(req.take_body());
-    let bytes = match read_capped(&mut body, limit).await {
+    let bytes = match read_capped(&mut body, limits.json_bytes, limits.read_timeout).await {
         Ok(b) => b,
         Err(e) => return Ok(e.into_response()),
     };

@@ -169,6 +169,9 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .around(problem::problems)
         .around(move |next, req| methods::answer_methods(methods.clone(), next, req))
         .around(move |next, req| cors::cross_origin(cors.clone(), next, req))
+        // Boxed here so the layered type stays shallow enough for the compiler's depth limit.
+        .map_to_response()
+        .boxed()
         .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
         .around(move |next, req| request_log::log_requests(trusted_proxies.clone(), next, req))
 }

@@ -121,6 +121,7 @@ fn code_of(status: StatusCode) -> &'static str {
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
+        408 => "request_timeout",
         409 => "conflict",
         411 => "length_required",
         412 => "version_mismatch",

@@ -43,6 +43,22 @@ pub(crate) fn saw_caller(user: UserId) {
     let _ = THIS_REQUEST.try_with(|r| r.user.set(Some(user)));
 }
 
+/// Logs a security event (target `commerce::security`, field `event`) with the current
+/// request's id and client: sign-ins, their failures and locks, webhooks that are not genuine.
+/// Never give it a password, token or secret.
+macro_rules! security_event {
+    ($level:ident, $event:literal, $($rest:tt)*) => {
+        tracing::$level!(
+            target: "commerce::security",
+            event = $event,
+            request_id = %$crate::request_log::OrEmpty($crate::request_log::current_request_id()),
+            client = %$crate::request_log::OrEmpty($crate::request_log::current_client()),
+            $($rest)*
+        )
+    };
+}
+pub(crate) use security_event;
+
 /// Shows an optional value as itself or as nothing, without formatting it first.
 pub(crate) struct OrEmpty<T>(pub Option<T>);
 

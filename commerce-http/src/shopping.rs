@@ -619,12 +619,19 @@ impl PaymentsApi {
         signature: Option<String>,
         body: &[u8],
     ) -> Result<Reply<WebhookReceived>, ApiError> {
-        match self
+        let received = self
             .shop
             .payments()
             .receive_webhook(provider, signature, body)
-            .await?
+            .await;
+        if let Err(commerce_core::service::CommerceError::BadWebhook {
+            signature: true,
+            detail,
+        }) = &received
         {
+            crate::request_log::security_event!(warn, "webhook.bad_signature", provider, %detail, "a webhook that is not the provider's");
+        }
+        match received? {
             WebhookOutcome::Refused(why) => {
                 tracing::warn!(provider, %why, "a provider event was not applied");
             }

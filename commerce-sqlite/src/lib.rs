@@ -1,6 +1,6 @@
 //! Every storage port of `commerce-core` on SQLite: the embedded default.
 //!
-//! - One file, created on first open; WAL mode, `synchronous=NORMAL`, a busy timeout, foreign
+//! - One file, created on first open; WAL mode, `synchronous=FULL` (see [`Synchronous`]), a busy timeout, foreign
 //!   keys on. The schema is embedded and migrated forward on open ([`schema`]).
 //! - One writer connection on a thread of its own (SQLite has one writer anyway; queuing
 //!   writes in-process avoids busy waits). Writes that queue up meanwhile commit together:
@@ -60,9 +60,46 @@ pub enum OpenError {
     },
 }
 
+/// How hard a commit waits for the disk (SQLite's `synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Every commit is on the disk before it is acknowledged: an order the API answered 201
+    /// for survives a power loss or a kernel crash. Costs an fsync per commit (shared by the
+    /// writes that commit together).
+    Full,
+    /// Commits reach the operating system, and the disk at each checkpoint: a killed
+    /// process loses nothing, but a power loss or kernel crash may lose the last commits
+    /// (never corrupts the file). Faster where fsync is slow.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            other => Err(format!("synchronous is full or normal, not {other}")),
+        }
+    }
+}
+
 /// How the store uses SQLite.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
+    /// Whether a commit waits for the disk [`Synchronous::Full`]: a shop acknowledges orders
+    /// and payments, and they must outlive a power cut.
+    pub synchronous: Synchronous,
     /// Reader connections (each keeps its own page cache, so keep it small).
     pub readers: usize,
     /// How long a connection waits for a lock held by another process before failing.
@@ -90,6 +127,7 @@ pub struct SqliteOptions {
 impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
+            synchronous: Synchronous::Full,
             readers: 4,
             busy_timeout: Duration::from_secs(5),
             cache_kib: 2 * 1024,
@@ -191,7 +229,8 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .map_err(classify)?;
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        options.synchronous.pragma(),
         options.cache_kib.max(64)
     ))
     .map_err(classify)?;
@@ -356,6 +395,23 @@ impl SqliteStore {
             cache.generation = generation;
         }
         cache.pages.insert(key, page);
+    }
+
+    /// How hard this store's commits wait for the disk, as SQLite reports it: what the
+    /// server's banner shows.
+    pub async fn synchronous(&self) -> Result<Synchronous, StorageError> {
+        let level: i64 = self
+            .read(|conn| {
+                conn.query_row("PRAGMA synchronous", [], |row| row.get(0))
+                    .map_err(|e| StorageError::Unavailable(e.to_string()))
+            })
+            .await?;
+        // SQLite's numbers: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA; only the first two are weaker.
+        Ok(if level >= 2 {
+            Synchronous::Full
+        } else {
+            Synchronous::Normal
+        })
     }
 
     /// Runs `f` on a reader connection without blocking the async runtime.

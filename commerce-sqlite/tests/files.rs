@@ -11,7 +11,7 @@ use commerce_core::ports::{ProductStore, StorageError};
 use commerce_core::service::{CartOwner, CheckoutRequest, ItemRequest};
 use commerce_core::testkit::fixtures;
 use commerce_core::{Caller, Commerce};
-use commerce_sqlite::{OpenError, SqliteOptions, SqliteStore};
+use commerce_sqlite::{OpenError, SqliteOptions, SqliteStore, Synchronous};
 use rust_decimal::Decimal;
 
 /// A database path in a fresh temporary directory, removed at the end of the test.
@@ -33,6 +33,22 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+#[tokio::test]
+async fn commits_wait_for_the_disk_unless_told_otherwise() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.db()).await.unwrap();
+    assert_eq!(store.synchronous().await.unwrap(), Synchronous::Full);
+    drop(store);
+    let options = SqliteOptions {
+        synchronous: Synchronous::Normal,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
+    assert_eq!(store.synchronous().await.unwrap(), Synchronous::Normal);
+    assert_eq!("FULL".parse::<Synchronous>(), Ok(Synchronous::Full));
+    assert!("off".parse::<Synchronous>().is_err());
 }
 
 #[tokio::test]

@@ -404,3 +404,40 @@ async fn control_characters_in_text_are_refused_by_field() {
     let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
     assert_eq!(product["inventory_count"], 10, "no stock taken");
 }
+
+/// A body that stops arriving is 408 `request_timeout` once its time is up, and the
+/// connection is closed (the rest of the body could still come).
+#[tokio::test]
+async fn a_body_that_stalls_is_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = crate::support::start_with(commerce_http::ApiConfig {
+        body: commerce_http::BodyLimits {
+            read_timeout: std::time::Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let lamp = s.product("Desk lamp", Decimal::new(2500, 2), 10).await;
+    let mut conn = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    conn.write_all(
+        b"POST /api/cart/items HTTP/1.1\r\nhost: shop\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"product_id\": ",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        conn.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered and closed")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
+    assert_eq!(product["inventory_count"], 10);
+}

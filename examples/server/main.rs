@@ -4,13 +4,17 @@
 //! http://127.0.0.1:8080/docs. `--help` lists every setting; each is a flag or an environment
 //! variable.
 
+mod logging;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use commerce::account::Role;
 use commerce::catalog::{NewProduct, NewVariant};
-use commerce::http::{ApiConfig, CorsConfig, JwtIssuer};
+use commerce::http::client::IpBlock;
+use commerce::http::serve::ConnectionLimits;
+use commerce::http::{ApiConfig, BodyLimits, CorsConfig, JwtIssuer};
 use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
 use commerce::pdf::PdfInvoices;
@@ -18,9 +22,10 @@ use commerce::ports::Mailer;
 use commerce::postgres::{PgOptions, PgStore};
 use commerce::promotion::{PromotionClass, PromotionDraft};
 use commerce::service::CommerceBuilder;
-use commerce::sqlite::SqliteStore;
+use commerce::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use commerce::stripe::{StripeConfig, StripeGateway};
 use commerce::{Caller, Commerce, CommerceError, Currency};
+use logging::LogFormat;
 use rust_decimal::Decimal;
 
 const HELP: &str = "\
@@ -48,7 +53,8 @@ Each option may also be given as the environment variable shown.
                                                     smtp+starttls:// or smtps://[user:pass@]host[:port]
   --mail-from ADDR         COMMERCE_MAIL_FROM       the sender [Commerce <shop@localhost>]
   --stripe-secret-key KEY  STRIPE_SECRET_KEY        take payments through Stripe (with the next);
-                                                    without, the built-in test provider
+                                                    without it the server does not start, unless
+                                                    --test-payments
   --stripe-webhook-secret S STRIPE_WEBHOOK_SECRET   the webhook endpoint's signing secret
                                                     (POST /api/webhooks/stripe)
   --stripe-api-base URL    STRIPE_API_BASE          Stripe's API [https://api.stripe.com]
@@ -68,8 +74,25 @@ Each option may also be given as the environment variable shown.
                                                     content-type,if-match,if-none-match,
                                                     idempotency-key,last-event-id,x-cart-token,
                                                     x-request-id]
+  --test-payments          COMMERCE_TEST_PAYMENTS=1 take \"payments\" through the built-in test
+                                                    provider, which moves no money (for trying
+                                                    the API; --demo implies it)
+  --sqlite-synchronous S   COMMERCE_SQLITE_SYNCHRONOUS  full: a commit is on disk before it is
+                                                    acknowledged; normal: faster, but a power
+                                                    loss may lose the last commits [full]
+  --trusted-proxies LIST   COMMERCE_TRUSTED_PROXIES  proxies (CIDRs, comma-separated) whose
+                                                    Forwarded / X-Forwarded-For names the client
+                                                    [none: the TCP peer is the client]
+  --header-timeout DUR     COMMERCE_HEADER_TIMEOUT  a request's head must arrive within [10s]
+  --idle-timeout DUR       COMMERCE_IDLE_TIMEOUT    a keep-alive connection may idle [60s]
+  --body-timeout DUR       COMMERCE_BODY_TIMEOUT    a request's body must arrive within [30s]
+  --max-connections N      COMMERCE_MAX_CONNECTIONS  open connections at most; more wait [10000]
+  --log-format FORMAT      COMMERCE_LOG_FORMAT      text or json (one object per line) [text];
+                                                    levels from RUST_LOG [info]
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
   --help                   this text
+
+Durations: 500ms, 10s, 5m, 2h (a bare number is seconds).
 ";
 
 /// Where the shop's data lives.
@@ -135,12 +158,42 @@ struct Config {
     smtp_url: Option<String>,
     mail_from: String,
     cors: CorsConfig,
+    synchronous: Synchronous,
+    trusted_proxies: Vec<IpBlock>,
+    connections: ConnectionLimits,
+    body_timeout: Duration,
+    log_format: LogFormat,
+}
+
+/// A duration as `500ms`, `10s`, `5m` or `2h`; a bare number is seconds.
+fn parse_duration(name: &str, text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{name}: {text:?} is not a duration such as 10s"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("{name}: {text:?} is not a duration such as 10s")),
+    };
+    if d.is_zero() {
+        return Err(format!("{name} must be longer than zero"));
+    }
+    Ok(d)
 }
 
 fn config() -> Result<Config, String> {
     let mut args = std::env::args().skip(1);
     let mut flags: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     let mut demo = std::env::var("COMMERCE_DEMO").is_ok_and(|v| v == "1" || v == "true");
+    let mut test_payments =
+        std::env::var("COMMERCE_TEST_PAYMENTS").is_ok_and(|v| v == "1" || v == "true");
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -155,6 +208,17 @@ fn config() -> Result<Config, String> {
                 demo = true;
                 continue;
             }
+            "--test-payments" => {
+                test_payments = true;
+                continue;
+            }
+            "--sqlite-synchronous" => "sqlite_synchronous",
+            "--trusted-proxies" => "trusted_proxies",
+            "--header-timeout" => "header_timeout",
+            "--idle-timeout" => "idle_timeout",
+            "--body-timeout" => "body_timeout",
+            "--max-connections" => "max_connections",
+            "--log-format" => "log_format",
             "--bind" => "bind",
             "--data-dir" => "data_dir",
             "--database-url" => "database_url",
@@ -266,7 +330,51 @@ fn config() -> Result<Config, String> {
     if let Some(list) = setting("cors_headers", "COMMERCE_CORS_HEADERS") {
         cors.allowed_headers = CorsConfig::headers(&list)?;
     }
+    let synchronous = match setting("sqlite_synchronous", "COMMERCE_SQLITE_SYNCHRONOUS") {
+        Some(s) => s.parse()?,
+        None => Synchronous::Full,
+    };
+    let trusted_proxies = match setting("trusted_proxies", "COMMERCE_TRUSTED_PROXIES") {
+        Some(list) => list
+            .split(',')
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| b.parse::<IpBlock>().map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let mut connections = ConnectionLimits::default();
+    if let Some(d) = setting("header_timeout", "COMMERCE_HEADER_TIMEOUT") {
+        connections.header_read_timeout = parse_duration("--header-timeout", &d)?;
+    }
+    if let Some(d) = setting("idle_timeout", "COMMERCE_IDLE_TIMEOUT") {
+        connections.idle_timeout = parse_duration("--idle-timeout", &d)?;
+    }
+    if let Some(n) = setting("max_connections", "COMMERCE_MAX_CONNECTIONS") {
+        connections.max_connections =
+            n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("--max-connections must be a whole number from 1, not {n}")
+            })?;
+    }
+    let body_timeout = match setting("body_timeout", "COMMERCE_BODY_TIMEOUT") {
+        Some(d) => parse_duration("--body-timeout", &d)?,
+        None => BodyLimits::default().read_timeout,
+    };
+    let log_format = match setting("log_format", "COMMERCE_LOG_FORMAT") {
+        Some(f) => f.parse()?,
+        None => LogFormat::Text,
+    };
+    if stripe.is_none() && !test_payments && !demo {
+        return Err(
+            "no payment provider: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or give --test-payments to take test payments that move no money"
+                .into(),
+        );
+    }
     Ok(Config {
+        synchronous,
+        trusted_proxies,
+        connections,
+        body_timeout,
+        log_format,
         cors,
         stripe,
         data_dir: data_dir.clone(),
@@ -342,16 +450,30 @@ async fn serve() {
             std::process::exit(2);
         }
     };
+    if let Err(e) = logging::init(config.log_format) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     if let Err(e) = run(config).await {
+        logging::flush();
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
 /// A shop's builder over the configured database; an unreachable one is an error here.
-async fn storage(database: &Database) -> Result<CommerceBuilder, Box<dyn std::error::Error>> {
+async fn storage(
+    database: &Database,
+    synchronous: Synchronous,
+) -> Result<CommerceBuilder, Box<dyn std::error::Error>> {
     Ok(match database {
-        Database::Sqlite(path) => Commerce::builder(Arc::new(SqliteStore::open(path).await?)),
+        Database::Sqlite(path) => {
+            let options = SqliteOptions {
+                synchronous,
+                ..SqliteOptions::default()
+            };
+            Commerce::builder(Arc::new(SqliteStore::open_with(path, options).await?))
+        }
         Database::Postgres {
             url,
             read_url,
@@ -371,7 +493,7 @@ async fn storage(database: &Database) -> Result<CommerceBuilder, Box<dyn std::er
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let builder = storage(&config.database).await?;
+    let builder = storage(&config.database, config.synchronous).await?;
     let secret = jwt_secret(&config)?;
     let issuer = JwtIssuer::new(secret.as_bytes(), JwtIssuer::DEFAULT_LIFETIME)
         .map_err(|e| format!("COMMERCE_JWT_SECRET: {e}"))?;
@@ -435,7 +557,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 .as_deref()
                 .unwrap_or("https://api.stripe.com")
         ),
-        None => "payments through the built-in test provider".into(),
+        None => "TEST payments through the built-in provider, which moves no money".into(),
     };
     release_startup_memory();
     let listener = tokio::net::TcpListener::bind(&config.bind)
@@ -450,9 +572,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let api = ApiConfig {
         shutdown: Some(stopped),
         cors: config.cors.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        body: BodyLimits {
+            read_timeout: config.body_timeout,
+            ..BodyLimits::default()
+        },
         ..ApiConfig::default()
     };
-    commerce::http::serve::serve(
+    commerce::http::serve::serve_with_limits(
         listener,
         commerce::http::routes(shop, api),
         async move {
@@ -460,9 +587,11 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             let _ = stopping.send(true);
         },
         Duration::from_secs(10),
+        config.connections,
     )
     .await?;
-    eprintln!("stopped");
+    tracing::info!("stopped");
+    logging::flush();
     Ok(())
 }
 

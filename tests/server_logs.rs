@@ -1,0 +1,270 @@
+//! The bundled server's log, read from its standard error as an operator would: one JSON line
+//! per request with its id, status and client, and security events, never a password, token or
+//! secret. Runs the real binary on SQLite (no PostgreSQL needed).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const ADMIN: &str = "admin@shop.test";
+const PASSWORD: &str = "a-long-password";
+const SECRET: &str = "a-secret-that-signs-every-token-of-the-shop";
+const STRIPE_KEY: &str = "sk_test_never_in_a_log";
+const STRIPE_WEBHOOK_SECRET: &str = "whsec_never_in_a_log";
+
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    target.join("examples").join("server")
+}
+
+/// An HTTP client (the Stripe adapter in this build leaves reqwest's TLS provider to be set
+/// for the process).
+fn http_client() -> reqwest::Client {
+    commerce::stripe::install_tls_provider();
+    reqwest::Client::new()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A server this test started, its log collected line by line; stopped (by its id) when
+/// dropped.
+struct Logged {
+    child: Child,
+    base: String,
+    data_dir: PathBuf,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Logged {
+    async fn start(extra: &[&str]) -> Logged {
+        let port = free_port();
+        let data_dir = std::env::temp_dir().join(format!("commerce-logs-{}", uuid::Uuid::new_v4()));
+        let mut child = Command::new(server_binary())
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--test-payments"])
+            .args(["--log-format", "json"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("COMMERCE_JWT_SECRET", SECRET)
+            .env("COMMERCE_ADMIN_EMAIL", ADMIN)
+            .env("COMMERCE_ADMIN_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("its standard error");
+        let kept = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let server = Logged {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data_dir,
+            lines,
+        };
+        let http = http_client();
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{}/health", server.base)).send().await {
+                if r.status().is_success() {
+                    return server;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the server did not come up: {:?}",
+            server.lines.lock().unwrap()
+        );
+    }
+
+    /// The JSON lines logged so far that `pick` chooses, waiting up to 5 s for at least `n`.
+    async fn wait_for(&self, n: usize, pick: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found: Vec<Value> = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| pick(v))
+                .collect();
+            if found.len() >= n || Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn all_text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+#[tokio::test]
+async fn each_request_is_one_json_line_and_security_events_never_show_secrets() {
+    // Stripe set up (its API never called here), so that its webhook endpoint listens.
+    let server = Logged::start(&[
+        "--trusted-proxies",
+        "127.0.0.1/32",
+        "--stripe-secret-key",
+        STRIPE_KEY,
+        "--stripe-webhook-secret",
+        STRIPE_WEBHOOK_SECRET,
+        "--stripe-api-base",
+        "http://127.0.0.1:1",
+    ])
+    .await;
+    let http = http_client();
+    let url = |p: &str| format!("{}{p}", server.base);
+
+    // A request through a trusted proxy: the line names the client it forwarded for.
+    let r = http
+        .get(url("/api/products?limit=1"))
+        .header("x-request-id", "req-from-the-client-1")
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-request-id"], "req-from-the-client-1");
+
+    // A wrong password, then the right one: both told, neither password shown.
+    let wrong = "wrong-password-never-logged";
+    let r = http
+        .post(url("/api/auth/login"))
+        .json(&json!({"email": ADMIN, "password": wrong}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http
+        .post(url("/api/auth/login"))
+        .json(&json!({"email": ADMIN, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let r = http
+        .get(url("/api/users/profile"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+
+    // A webhook that is not the provider's.
+    let r = http
+        .post(url("/api/webhooks/stripe"))
+        .header("stripe-signature", "t=1,v1=00")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let requests = server
+        .wait_for(5, |v| v["target"] == "commerce_http::request")
+        .await;
+    assert!(requests.len() >= 5, "{}", server.all_text());
+    let first = requests
+        .iter()
+        .find(|v| v["request_id"] == "req-from-the-client-1")
+        .expect("the line of the first request");
+    assert_eq!(first["method"], "GET");
+    assert_eq!(first["path"], "/api/products", "no query string: {first}");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["client"], "203.0.113.7");
+    assert_eq!(first["level"], "INFO");
+    assert!(first["duration_us"].as_u64().is_some(), "{first}");
+    assert!(first["timestamp"].is_string(), "{first}");
+    let profile = requests
+        .iter()
+        .find(|v| v["path"] == "/api/users/profile")
+        .expect("the profile's line");
+    assert_eq!(profile["user"], me["id"], "the signed-in caller is named");
+
+    let security = server
+        .wait_for(3, |v| v["target"] == "commerce::security")
+        .await;
+    let event = |name: &str| {
+        security
+            .iter()
+            .find(|v| v["event"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {}", server.all_text()))
+            .clone()
+    };
+    let failed = event("auth.login_failed");
+    assert_eq!(failed["email"], ADMIN);
+    assert!(
+        failed["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{failed}"
+    );
+    assert_eq!(event("auth.login")["user"], me["id"]);
+    assert_eq!(event("webhook.bad_signature")["provider"], "stripe");
+
+    let everything = server.all_text();
+    for secret in [
+        wrong,
+        PASSWORD,
+        SECRET,
+        STRIPE_KEY,
+        STRIPE_WEBHOOK_SECRET,
+        &access,
+        &refresh,
+    ] {
+        assert!(!everything.contains(secret), "{secret} was logged");
+    }
+}
+
+#[test]
+fn without_a_payment_provider_the_server_refuses_to_start() {
+    let data_dir = std::env::temp_dir().join(format!("commerce-logs-{}", uuid::Uuid::new_v4()));
+    let out = Command::new(server_binary())
+        .args(["--bind", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .env_remove("STRIPE_SECRET_KEY")
+        .env_remove("COMMERCE_TEST_PAYMENTS")
+        .env_remove("COMMERCE_DEMO")
+        .output()
+        .expect("the server runs");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no payment provider"), "{said}");
+    assert!(said.contains("--test-payments"), "{said}");
+}
