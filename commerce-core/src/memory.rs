@@ -638,7 +638,7 @@ impl OrderStore for MemoryStore {
     ) -> Result<bool, StorageError> {
         Ok(self.lock()?.orders.values().any(|o| {
             o.user_id == Some(user_id)
-                && o.status != OrderStatus::Cancelled
+                && o.status.is_bought()
                 && o.lines.iter().any(|l| l.product_id == product_id)
         }))
     }

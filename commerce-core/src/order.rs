@@ -25,6 +25,18 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Whether an order in this status means its buyer has the goods or paid for them (and
+    /// may review them): paid and later, not cancelled or refunded.
+    pub fn is_bought(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid
+                | OrderStatus::Processing
+                | OrderStatus::Shipped
+                | OrderStatus::Delivered
+        )
+    }
+
     pub const ALL: [OrderStatus; 7] = [
         OrderStatus::Pending,
         OrderStatus::Paid,

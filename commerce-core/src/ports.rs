@@ -300,7 +300,8 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
     /// Newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;
-    /// Whether the user has an order, in any status but cancelled, containing the product.
+    /// Whether the user has a paid order containing the product (paid, processing, shipped
+    /// or delivered: not pending, cancelled or refunded), which lets them review it.
     async fn has_bought(
         &self,
         user_id: UserId,

@@ -438,7 +438,7 @@ impl OrderStore for SqliteStore {
         self.read(move |conn| {
             conn.prepare_cached(
                 "SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id
-                 WHERE l.product_id = ?1 AND o.user_id = ?2 AND o.status != 'cancelled' LIMIT 1",
+                 WHERE l.product_id = ?1 AND o.user_id = ?2 AND o.status IN ('paid', 'processing', 'shipped', 'delivered') LIMIT 1",
             )
             .map_err(storage_error)?
             .query_row([product_id.to_string(), user_id.to_string()], |_| Ok(()))

@@ -434,7 +434,7 @@ impl OrderStore for PgStore {
     ) -> Result<bool, StorageError> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id
-                 WHERE l.product_id = $1 AND o.user_id = $2 AND o.status <> 'cancelled')",
+                 WHERE l.product_id = $1 AND o.user_id = $2 AND o.status IN ('paid', 'processing', 'shipped', 'delivered'))",
         )
         .bind(product_id.as_uuid())
         .bind(user_id.as_uuid())

@@ -1209,11 +1209,27 @@ async fn only_buyers_review_and_ratings_follow() {
             .code(),
         "forbidden"
     );
-    shop.commerce
+    // An order that is not paid yet does not make a buyer.
+    let unpaid = shop
+        .commerce
         .orders()
         .create(&ada, order_of(&a, 1))
         .await
         .unwrap();
+    assert_eq!(
+        catalog
+            .add_review(&ada, a.id, review.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    shop.commerce
+        .orders()
+        .cancel(&ada, unpaid.id)
+        .await
+        .unwrap();
+    shop.paid_order(&ada, &a, 1).await;
     catalog
         .add_review(&ada, a.id, review.clone())
         .await
