@@ -33,6 +33,7 @@ pub mod request_log;
 pub mod rules;
 pub mod serve;
 mod shopping;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -64,6 +65,8 @@ pub struct ApiConfig {
     /// Proxies whose `Forwarded` / `X-Forwarded-For` is believed about the client's address
     /// [none: the TCP peer is the client].
     pub trusted_proxies: Vec<client::IpBlock>,
+    /// Caps on open order event streams, per user and in all.
+    pub streams: streams::StreamLimits,
 }
 
 impl Default for ApiConfig {
@@ -77,6 +80,7 @@ impl Default for ApiConfig {
             shutdown: None,
             order_events_keep_alive: std::time::Duration::from_secs(15),
             trusted_proxies: Vec::new(),
+            streams: streams::StreamLimits::default(),
         }
     }
 }
@@ -91,6 +95,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let limiter = Arc::new(limits::ClientLimiter::new(config.clients));
     limits::share_with_other_processes(&limiter, shop.clone());
     let catalog_cache = Arc::new(cache::CatalogCache::new(config.catalog_cache));
+    let open_streams = streams::OpenStreams::new(config.streams);
     // Made twice: once to serve the operations, once to write the document for the shop's
     // currency (see `document`).
     let service = || {
@@ -110,6 +115,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
                     shop: shop.clone(),
                     shutdown: config.shutdown.clone(),
                     keep_alive: config.order_events_keep_alive,
+                    streams: open_streams.clone(),
                 },
                 shopping::PaymentsApi { shop: shop.clone() },
                 admin::AdminApi { shop: shop.clone() },

@@ -7,6 +7,7 @@ use commerce_core::service::{
     CartOwner, CartView, CheckoutRequest, Delivery, DirectOrder, ItemRequest, WebhookOutcome,
 };
 use commerce_core::{Caller, Commerce};
+use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::EventStream;
 use poem_openapi::types::ToJSON;
@@ -456,6 +457,52 @@ pub struct OrdersApi {
     pub shutdown: Option<tokio::sync::watch::Receiver<bool>>,
     /// How often an idle order event stream sends a comment, so that proxies keep it open.
     pub keep_alive: std::time::Duration,
+    pub streams: std::sync::Arc<crate::streams::OpenStreams>,
+}
+
+/// An open order event stream: what it watches, and what ends it (the server stopping, its
+/// user no longer signed in).
+struct Watching {
+    watch: commerce_core::service::OrderWatch,
+    shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    shop: Commerce,
+    token: String,
+    /// When the token was checked at the start: later checks ask whether the user still
+    /// stands behind it, not whether it has since expired.
+    opened_at: chrono::DateTime<chrono::Utc>,
+    recheck: tokio::time::Interval,
+    _slot: crate::streams::StreamSlot,
+}
+
+impl Watching {
+    /// The next update; `None` ends the stream.
+    async fn next(&mut self) -> Option<commerce_core::service::OrderStatusUpdate> {
+        loop {
+            let stop = async {
+                match self.shutdown.as_mut() {
+                    Some(stop) => {
+                        let _ = stop.wait_for(|stopping| *stopping).await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                update = self.watch.next() => return update,
+                () = stop => return None,
+                _ = self.recheck.tick() => {
+                    let still = self
+                        .shop
+                        .accounts()
+                        .is_still_signed_in(&self.token, self.opened_at)
+                        .await;
+                    // Storage that cannot answer now is asked again at the next check.
+                    if matches!(still, Ok(false)) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -522,34 +569,42 @@ impl OrdersApi {
     #[oai(path = "/orders/:id/events", method = "get")]
     async fn events(
         &self,
+        req: &Request,
         auth: BearerAuth,
         id: Path<PathId>,
         #[oai(name = "Last-Event-ID")] last_event_id: Header<Option<String>>,
     ) -> Result<EventStream<futures_util::stream::BoxStream<'static, OrderStatusEventJson>>, ApiError>
     {
         let id: OrderId = id.0.parse("order")?;
+        let (user, _) = auth.0.require_user()?;
+        let slot = self.streams.open(user)?;
         let after = last_event_id.0.and_then(|v| v.trim().parse::<u64>().ok());
         let watch = self.shop.watch_order(&auth.0, id, after).await?;
-        let shutdown = self.shutdown.clone();
-        let updates = futures_util::stream::unfold(
-            (watch, shutdown),
-            |(mut watch, mut shutdown)| async move {
-                let update = match shutdown.as_mut() {
-                    Some(stop) => tokio::select! {
-                        update = watch.next() => update,
-                        _ = stop.wait_for(|stopping| *stopping) => None,
-                    },
-                    None => watch.next().await,
-                }?;
-                let event = OrderStatusEventJson {
-                    order_id: update.order_id.as_uuid(),
-                    status: update.status.as_str().to_string(),
-                    at: update.at,
-                    sequence: update.sequence,
-                };
-                Some((event, (watch, shutdown)))
-            },
-        );
+        let token = crate::auth::bearer_token(req)
+            .unwrap_or_default()
+            .to_string();
+        let watching = Watching {
+            watch,
+            shutdown: self.shutdown.clone(),
+            shop: self.shop.clone(),
+            token,
+            opened_at: self.shop.now(),
+            recheck: tokio::time::interval_at(
+                tokio::time::Instant::now() + self.streams.limits.recheck_every,
+                self.streams.limits.recheck_every,
+            ),
+            _slot: slot,
+        };
+        let updates = futures_util::stream::unfold(watching, |mut w| async move {
+            let update = w.next().await?;
+            let event = OrderStatusEventJson {
+                order_id: update.order_id.as_uuid(),
+                status: update.status.as_str().to_string(),
+                at: update.at,
+                sequence: update.sequence,
+            };
+            Some((event, w))
+        });
         Ok(
             EventStream::new(Box::pin(updates) as futures_util::stream::BoxStream<'static, _>)
                 .keep_alive(self.keep_alive)

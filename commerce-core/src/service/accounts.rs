@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use super::{Caller, Commerce, CommerceError};
 use crate::account::{
     check_full_name, check_password, hash_token, normalize_email, random_token, Address,
@@ -314,18 +316,40 @@ impl Accounts<'_> {
     /// The caller of an access token: valid signature, not expired, and the user still
     /// active with the same token version (deactivation and password resets apply at once).
     pub async fn authenticate(&self, access_token: &str) -> Result<Caller, CommerceError> {
+        self.authenticate_at(access_token, self.shop.now()).await
+    }
+
+    /// Whether a token that was good at `checked_at` still speaks for its user: the user is
+    /// active and no deactivation, role change or password reset has ended their tokens since.
+    /// What a long-lived response (an order event stream) asks now and then; storage that
+    /// cannot answer is an error, not a no.
+    pub async fn is_still_signed_in(
+        &self,
+        access_token: &str,
+        checked_at: DateTime<Utc>,
+    ) -> Result<bool, CommerceError> {
+        match self.authenticate_at(access_token, checked_at).await {
+            Ok(_) => Ok(true),
+            Err(CommerceError::Unauthenticated) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn authenticate_at(
+        &self,
+        access_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Caller, CommerceError> {
         let issuer = self
             .shop
             .ports
             .token_issuer
             .as_ref()
             .ok_or(CommerceError::Unauthenticated)?;
-        let claims = issuer
-            .verify(access_token, self.shop.now())
-            .map_err(|e| match e {
-                TokenError::Issuer(m) => CommerceError::Internal(m),
-                _ => CommerceError::Unauthenticated,
-            })?;
+        let claims = issuer.verify(access_token, now).map_err(|e| match e {
+            TokenError::Issuer(m) => CommerceError::Internal(m),
+            _ => CommerceError::Unauthenticated,
+        })?;
         let user = self
             .shop
             .ports

@@ -61,6 +61,15 @@ impl Stream {
         }
     }
 
+    /// Whether the server ends the stream within `wait` (whatever it sends meanwhile).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, async {
+            while let Ok(Some(_)) = self.response.chunk().await {}
+        })
+        .await
+        .is_ok()
+    }
+
     /// The next event, skipping comments.
     pub async fn event_within(&mut self, wait: Duration) -> Option<(String, String, Value)> {
         loop {
@@ -237,4 +246,64 @@ async fn an_idle_stream_sends_comments_and_ends_when_the_server_shuts_down() {
         }
     }
     assert!(ended, "the stream ended with the server");
+}
+
+/// Each stream holds a connection and a task: one user may keep only so many open (429
+/// past it), and a user who is deactivated loses theirs at the next check.
+#[tokio::test]
+async fn open_streams_are_capped_per_user_and_end_when_the_user_is_deactivated() {
+    let s = start_with(commerce_http::ApiConfig {
+        streams: commerce_http::streams::StreamLimits {
+            per_user: 2,
+            total: 100,
+            recheck_every: Duration::from_millis(200),
+        },
+        ..Default::default()
+    })
+    .await;
+    let admin = s.admin_token().await;
+    set_up_shop(&s, &admin).await;
+    let (order, customer, _) = pending_order(&s).await;
+    let path = format!("/api/orders/{order}/events");
+    let mut first = Stream::open(&s, &path, &customer, None).await;
+    let mut second = Stream::open(&s, &path, &customer, None).await;
+    let third = s.call(Method::GET, &path).token(&customer).send().await;
+    third.expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+    assert!(third.header("retry-after").is_some());
+    // The admin's streams are counted apart.
+    let mut watched_by_admin = Stream::open(&s, &path, &admin, None).await;
+    assert!(first.event_within(SECOND).await.is_some());
+    assert!(second.event_within(SECOND).await.is_some());
+    assert!(watched_by_admin.event_within(SECOND).await.is_some());
+
+    // A stream that ends gives its place back.
+    drop(second);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut again = Stream::open(&s, &path, &customer, None).await;
+    assert!(again.event_within(SECOND).await.is_some());
+
+    let me = s
+        .call(Method::GET, "/api/users/profile")
+        .token(&customer)
+        .send()
+        .await;
+    let id = me.body["id"].as_str().unwrap().to_string();
+    s.call(Method::PUT, &format!("/api/admin/users/{id}"))
+        .token(&admin)
+        .json(json!({"is_active": false}))
+        .send()
+        .await
+        .expect(StatusCode::OK, None);
+    for stream in [&mut first, &mut again] {
+        assert!(
+            stream.ends_within(Duration::from_secs(3)).await,
+            "the deactivated user's stream ended"
+        );
+    }
+    assert!(
+        !watched_by_admin
+            .ends_within(Duration::from_millis(600))
+            .await,
+        "the admin's stream stays open"
+    );
 }
