@@ -57,6 +57,7 @@ id_type!(
     CartItemId,
     CategoryId,
     ImageId,
+    LoginAttemptId,
     OrderId,
     PaymentId,
     ProductId,

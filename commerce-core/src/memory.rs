@@ -69,8 +69,8 @@ struct State {
     shipping: HashMap<ShippingMethodId, ShippingMethod>,
     /// (scope, key) → (fingerprint, created at, response once complete).
     idempotency: HashMap<(String, String), KeyRecord>,
-    /// Key → times of failed sign-ins, oldest first.
-    login_failures: HashMap<String, Vec<DateTime<Utc>>>,
+    /// Key → failed sign-ins, oldest first.
+    login_failures: HashMap<String, Vec<LoginFailure>>,
     /// Client → its theoretical arrival time.
     client_rates: HashMap<String, DateTime<Utc>>,
 }
@@ -937,43 +937,63 @@ impl IdempotencyStore for MemoryStore {
     }
 }
 
+/// When a sign-in failed, and the attempt that may take it back.
+type LoginFailure = (DateTime<Utc>, Option<LoginAttemptId>);
+
 #[async_trait]
 impl LoginAttemptStore for MemoryStore {
-    async fn record_login_failure(
+    async fn begin_login_attempt(
         &self,
-        keys: &[String],
+        attempt: LoginAttemptId,
+        keys: &[(String, u32)],
+        since: DateTime<Utc>,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
         let mut s = self.lock()?;
-        for key in keys {
-            let times = s.login_failures.entry(key.clone()).or_default();
-            let at_or_after = times.partition_point(|t| *t <= at);
-            times.insert(at_or_after, at);
+        let mut refused_until: Option<DateTime<Utc>> = None;
+        for (key, limit) in keys {
+            let recent: Vec<DateTime<Utc>> = s
+                .login_failures
+                .get(key)
+                .map(|times| {
+                    times
+                        .iter()
+                        .map(|(t, _)| *t)
+                        .filter(|t| *t > since)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let limit = (*limit).max(1) as usize;
+            if recent.len() >= limit {
+                let oldest = recent[recent.len() - limit];
+                refused_until = Some(refused_until.map_or(oldest, |r| r.max(oldest)));
+            }
         }
-        Ok(())
+        if refused_until.is_some() {
+            return Ok(refused_until);
+        }
+        for (key, _) in keys {
+            let times = s.login_failures.entry(key.clone()).or_default();
+            let at_or_after = times.partition_point(|(t, _)| *t <= at);
+            times.insert(at_or_after, (at, Some(attempt)));
+        }
+        Ok(None)
     }
 
-    async fn login_failure_at_limit(
-        &self,
-        key: &str,
-        limit: u32,
-        since: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError> {
-        let s = self.lock()?;
-        let recent: Vec<&DateTime<Utc>> = s
-            .login_failures
-            .get(key)
-            .map(|times| times.iter().filter(|t| **t > since).collect())
-            .unwrap_or_default();
-        let limit = limit.max(1) as usize;
-        Ok((recent.len() >= limit).then(|| *recent[recent.len() - limit]))
+    async fn forget_login_attempt(&self, attempt: LoginAttemptId) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.login_failures.retain(|_, times| {
+            times.retain(|(_, a)| *a != Some(attempt));
+            !times.is_empty()
+        });
+        Ok(())
     }
 
     async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
         let mut s = self.lock()?;
         let mut purged = 0;
         s.login_failures.retain(|_, times| {
-            let keep = times.partition_point(|t| *t < before);
+            let keep = times.partition_point(|(t, _)| *t < before);
             purged += keep as u64;
             times.drain(..keep);
             !times.is_empty()

@@ -528,21 +528,22 @@ pub trait SettingsStore: Send + Sync {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait LoginAttemptStore: Send + Sync {
-    /// Records one failed sign-in under each of `keys` (an email, a client address).
-    async fn record_login_failure(
+    /// Counts a sign-in attempt as a failure under each of `keys` (an email, an email from one
+    /// client, a client address), in one atomic step with the check of each key's limit: when
+    /// some key already holds its `limit` of failures after `since`, nothing is recorded and
+    /// the answer is the time of the oldest of those (the key frees when it leaves the
+    /// window; of several such keys, the latest). `None`: counted, the password may be
+    /// checked. Parallel attempts, from this process or others sharing the storage, never
+    /// pass a limit together.
+    async fn begin_login_attempt(
         &self,
-        keys: &[String],
-        at: DateTime<Utc>,
-    ) -> Result<(), StorageError>;
-    /// The time of the `limit`-th most recent failure under `key` after `since`, when there
-    /// are at least `limit` of them: the key is refused until that one is older than the
-    /// window. `None` when there are fewer.
-    async fn login_failure_at_limit(
-        &self,
-        key: &str,
-        limit: u32,
+        attempt: LoginAttemptId,
+        keys: &[(String, u32)],
         since: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StorageError>;
+    /// Takes an attempt's failures back: its password was right.
+    async fn forget_login_attempt(&self, attempt: LoginAttemptId) -> Result<(), StorageError>;
     /// Forgets failures before `before`; returns how many.
     async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }

@@ -1480,52 +1480,55 @@ pub mod cases {
     pub async fn login_failures_are_counted_per_key_within_the_window<S: Storage>(store: Arc<S>) {
         let t0 = now();
         let minute = Duration::minutes(1);
-        let keys = |email: &str| vec![format!("email:{email}"), "ip:192.0.2.7".to_string()];
-        for i in 0..3 {
-            store
-                .record_login_failure(&keys("ada@example.com"), t0 + minute * i)
-                .await
-                .unwrap();
-        }
-        store
-            .record_login_failure(&keys("bob@example.com"), t0 + minute * 3)
-            .await
-            .unwrap();
         let window_start = t0 - minute;
-        // Three for Ada: at a limit of three, the oldest of them is what frees the key.
+        // Ada's email at 3, the address (shared with Bob) at 4.
+        let keys = |email: &str| {
+            vec![
+                (format!("email:{email}"), 3u32),
+                ("ip:192.0.2.7".to_string(), 4u32),
+            ]
+        };
+        let attempt = |email: &str, at| {
+            let store = store.clone();
+            let keys = keys(email);
+            async move {
+                let id = LoginAttemptId::random();
+                let refused = store
+                    .begin_login_attempt(id, &keys, window_start, at)
+                    .await
+                    .unwrap();
+                (id, refused)
+            }
+        };
+        for i in 0..3 {
+            assert_eq!(attempt("ada@example.com", t0 + minute * i).await.1, None);
+        }
+        // At its limit, Ada's email is refused until its oldest failure leaves the window,
+        // and the refusal is not counted (the address still has room for one).
         assert_eq!(
-            store
-                .login_failure_at_limit("email:ada@example.com", 3, window_start)
-                .await
-                .unwrap(),
+            attempt("ada@example.com", t0 + minute * 3).await.1,
             Some(t0)
         );
+        let (bob, refused) = attempt("bob@example.com", t0 + minute * 3).await;
+        assert_eq!(refused, None, "the address's fourth");
+        // Now the address is full too: Bob is refused by it, told the later of the two.
         assert_eq!(
-            store
-                .login_failure_at_limit("email:ada@example.com", 4, window_start)
-                .await
-                .unwrap(),
-            None
+            attempt("bob@example.com", t0 + minute * 4).await.1,
+            Some(t0)
         );
-        // The address counts both accounts' failures; the limit-th most recent is told.
+        // Bob's password was right: his attempt is taken back, on every key it touched.
+        store.forget_login_attempt(bob).await.unwrap();
+        assert_eq!(attempt("bob@example.com", t0 + minute * 4).await.1, None);
+        // Failures before the window do not count: from t0 + 1m, Ada's first is gone.
+        let later = t0 + minute;
         assert_eq!(
             store
-                .login_failure_at_limit("ip:192.0.2.7", 2, window_start)
-                .await
-                .unwrap(),
-            Some(t0 + minute * 2)
-        );
-        // Failures before the window do not count.
-        assert_eq!(
-            store
-                .login_failure_at_limit("email:ada@example.com", 2, t0 + minute)
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            store
-                .login_failure_at_limit("email:nobody@example.com", 1, window_start)
+                .begin_login_attempt(
+                    LoginAttemptId::random(),
+                    &[("email:ada@example.com".to_string(), 3)],
+                    later,
+                    t0 + minute * 5,
+                )
                 .await
                 .unwrap(),
             None
@@ -1535,13 +1538,31 @@ pub mod cases {
             store.purge_login_failures(t0 + minute / 2).await.unwrap(),
             2
         );
-        assert_eq!(
-            store
-                .login_failure_at_limit("email:ada@example.com", 3, window_start)
-                .await
-                .unwrap(),
-            None
-        );
+
+        // A burst of parallel attempts on a fresh key: exactly its limit get through.
+        let burst: Vec<_> = (0..24)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .begin_login_attempt(
+                            LoginAttemptId::random(),
+                            &[("email:carol@example.com".to_string(), 5)],
+                            window_start,
+                            t0,
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut counted = 0;
+        for attempt in burst {
+            if attempt.await.unwrap().is_none() {
+                counted += 1;
+            }
+        }
+        assert_eq!(counted, 5, "the check and the count are one step");
     }
 
     pub async fn client_request_times_add_up_from_now<S: Storage>(store: Arc<S>) {

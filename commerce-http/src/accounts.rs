@@ -189,25 +189,16 @@ impl AccountsApi {
     ) -> Result<Reply<TokensJson>, ApiError> {
         let b = body.0;
         let ip = client_ip(req);
-        if let Some(wait) = self.throttle.check(&self.shop, &b.email, ip).await? {
-            security_event!(warn, "auth.locked", email = %b.email, wait_s = wait.as_secs(), "sign-in refused: too many failures");
-            return Err(ApiError::rate_limited(
-                wait,
-                "too many failed sign-ins; try again later",
-            ));
-        }
-        let session = match self.shop.accounts().login(&b.email, &b.password).await {
-            Ok(s) => s,
-            Err(e) => {
-                if matches!(e, CommerceError::InvalidCredentials) {
+        let session = self
+            .throttle
+            .guard(&self.shop, &b.email, ip, is_invalid_credentials, async {
+                let signed_in = self.shop.accounts().login(&b.email, &b.password).await;
+                if matches!(signed_in, Err(CommerceError::InvalidCredentials)) {
                     security_event!(warn, "auth.login_failed", email = %b.email, "a failed sign-in");
-                    self.throttle
-                        .record_failure(&self.shop, &b.email, ip)
-                        .await?;
                 }
-                return Err(e.into());
-            }
-        };
+                signed_in
+            })
+            .await?;
         security_event!(info, "auth.login", user = %session.user.id, "signed in");
         if let Some(token) = cart_token.0.filter(|t| !t.trim().is_empty()) {
             // The sign-in stands even if the guest cart cannot be merged now.
@@ -277,6 +268,7 @@ impl AccountsApi {
 
 pub struct UsersApi {
     pub shop: Commerce,
+    pub throttle: Arc<LoginThrottle>,
 }
 
 #[OpenApi(tag = "AccountTags::Users")]
@@ -291,20 +283,37 @@ impl UsersApi {
     #[oai(path = "/users/profile", method = "put")]
     async fn update_profile(
         &self,
+        req: &Request,
         auth: BearerAuth,
         body: JsonBody<ProfileBody>,
     ) -> Result<Reply<UserJson>, ApiError> {
         let b = body.0;
-        let user = self
-            .shop
-            .accounts()
-            .update_profile(
-                &auth.0,
-                b.full_name.as_deref(),
-                b.password.as_deref(),
-                b.current_password.as_deref(),
-            )
-            .await?;
+        let accounts = self.shop.accounts();
+        let change = accounts.update_profile(
+            &auth.0,
+            b.full_name.as_deref(),
+            b.password.as_deref(),
+            b.current_password.as_deref(),
+        );
+        // A current password is a password guess like a sign-in's, and throttled the same.
+        let user = match (&b.password, &b.current_password) {
+            (Some(_), Some(_)) => {
+                let email = self.shop.accounts().profile(&auth.0).await?.email;
+                let ip = client_ip(req);
+                let wrong = |e: &CommerceError| matches!(e, CommerceError::Validation(v) if v.fields().any(|f| f == "current_password"));
+                let changed = self
+                    .throttle
+                    .guard(&self.shop, &email, ip, wrong, change)
+                    .await;
+                if matches!(&changed, Err(ApiError::Problem(_, p)) if p.code == "validation_failed"
+                    && p.errors.as_ref().is_some_and(|e| e.iter().any(|f| f.field == "current_password")))
+                {
+                    security_event!(warn, "auth.password_check_failed", email = %email, "a wrong current password");
+                }
+                changed?
+            }
+            _ => change.await?,
+        };
         Ok(Reply(user.into()))
     }
 
@@ -318,10 +327,11 @@ impl UsersApi {
     #[oai(path = "/auth/profile", method = "put", deprecated)]
     async fn update_auth_profile(
         &self,
+        req: &Request,
         auth: BearerAuth,
         body: JsonBody<ProfileBody>,
     ) -> Result<Reply<UserJson>, ApiError> {
-        self.update_profile(auth, body).await
+        self.update_profile(req, auth, body).await
     }
 
     /// The caller's orders, newest first (as `GET /api/orders`).
@@ -400,4 +410,9 @@ impl UsersApi {
         self.shop.accounts().delete_address(&auth.0, id).await?;
         Ok(NoContent::Done)
     }
+}
+
+/// A sign-in refused for its password (not for a disabled account or storage away).
+fn is_invalid_credentials(e: &CommerceError) -> bool {
+    matches!(e, CommerceError::InvalidCredentials)
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use commerce_core::account::{Role, User};
-use commerce_core::ids::UserId;
+use commerce_core::ids::{LoginAttemptId, UserId};
 use commerce_core::ports::{AccessClaims, TokenError, TokenIssuer};
 use commerce_core::{Caller, Commerce, CommerceError};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -217,11 +217,18 @@ impl<'a> ApiExtractor<'a> for MaybeSignedIn {
     }
 }
 
-/// Limits on failed logins: per email (against guessing one account's password) and per
-/// client address (against spraying many accounts). Successful logins are not counted.
+/// Limits on failed password checks (sign-ins, and `current_password` when a password is
+/// changed) in a sliding window. Per email from one client low, against guessing one account's
+/// password; per email from anywhere much higher, so that an attacker elsewhere cannot lock the
+/// owner out; per client address, against spraying many accounts. A right password takes its
+/// attempt back: the owner's own sign-ins never count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
+    /// Failures for one email from one client address [10].
+    pub failures_per_email_and_client: usize,
+    /// Failures for one email from all clients together [100].
     pub failures_per_email: usize,
+    /// Failures from one client address, whatever the email [100].
     pub failures_per_ip: usize,
     pub window: Duration,
 }
@@ -229,28 +236,36 @@ pub struct LoginLimits {
 impl Default for LoginLimits {
     fn default() -> Self {
         Self {
-            failures_per_email: 10,
+            failures_per_email_and_client: 10,
+            failures_per_email: 100,
             failures_per_ip: 100,
             window: Duration::from_secs(15 * 60),
         }
     }
 }
 
-/// Failed logins in a sliding window, counted in the shop's storage
+/// Failed password checks in a sliding window, counted in the shop's storage
 /// (`LoginAttemptStore`), so that several server processes sharing it enforce one limit.
+/// An attempt is counted as a failure before its password is checked, in the same atomic step
+/// as the check of the limits, and taken back if the password was right: a burst of parallel
+/// guesses gets no more than the limit.
 pub struct LoginThrottle {
     limits: LoginLimits,
-    recorded: AtomicU64,
+    begun: AtomicU64,
 }
 
-/// Failures recorded between purges of those older than the window.
+/// Attempts begun between purges of failures older than the window.
 const PURGE_EVERY: u64 = 1_000;
+
+/// An attempt counted until its password proves right.
+#[derive(Debug)]
+pub struct Attempt(LoginAttemptId);
 
 impl LoginThrottle {
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             limits,
-            recorded: AtomicU64::new(0),
+            begun: AtomicU64::new(0),
         }
     }
 
@@ -258,54 +273,43 @@ impl LoginThrottle {
         chrono::Duration::from_std(self.limits.window).unwrap_or(chrono::Duration::MAX)
     }
 
-    /// The counters a login attempt touches, each with its limit.
-    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(String, usize)> {
-        let by_email = (
-            format!("email:{}", email.trim().to_lowercase()),
-            self.limits.failures_per_email,
-        );
-        let by_ip = ip.map(|ip| (format!("ip:{ip}"), self.limits.failures_per_ip));
-        std::iter::once(by_email).chain(by_ip).collect()
-    }
-
-    /// `Some(wait)` when this login must be refused now: a counter holds as many failures
-    /// in the window as its limit, and is free again when the oldest of them leaves it.
-    pub async fn check(
-        &self,
-        shop: &Commerce,
-        email: &str,
-        ip: Option<IpAddr>,
-    ) -> Result<Option<Duration>, CommerceError> {
-        let now = shop.now();
-        let since = now - self.window();
-        let mut wait: Option<Duration> = None;
-        for (key, limit) in self.keys(email, ip) {
-            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-            if let Some(oldest) = shop
-                .login_attempts()
-                .login_failure_at_limit(&key, limit, since)
-                .await?
-            {
-                let left = (oldest + self.window() - now)
-                    .to_std()
-                    .unwrap_or(Duration::ZERO);
-                wait = Some(wait.map_or(left, |w| w.max(left)));
-            }
+    /// The counters a password check touches, each with its limit.
+    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(String, u32)> {
+        let limit = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let email = email.trim().to_lowercase();
+        let client = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let mut keys = vec![
+            (
+                format!("email+client:{email}|{client}"),
+                limit(self.limits.failures_per_email_and_client),
+            ),
+            (
+                format!("email:{email}"),
+                limit(self.limits.failures_per_email),
+            ),
+        ];
+        if let Some(ip) = ip {
+            keys.push((format!("ip:{ip}"), limit(self.limits.failures_per_ip)));
         }
-        Ok(wait)
+        keys
     }
 
-    pub async fn record_failure(
+    /// Counts an attempt for `email` from `ip`, or refuses it: `Err(wait)` when a limit is
+    /// reached, free again after `wait`.
+    pub async fn begin(
         &self,
         shop: &Commerce,
         email: &str,
         ip: Option<IpAddr>,
-    ) -> Result<(), CommerceError> {
+    ) -> Result<Result<Attempt, Duration>, CommerceError> {
         let now = shop.now();
-        let keys: Vec<String> = self.keys(email, ip).into_iter().map(|(k, _)| k).collect();
-        let attempts = shop.login_attempts().clone();
-        attempts.record_login_failure(&keys, now).await?;
-        if self.recorded.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1 {
+        let attempt = LoginAttemptId::random();
+        let refused = shop
+            .login_attempts()
+            .begin_login_attempt(attempt, &self.keys(email, ip), now - self.window(), now)
+            .await?;
+        if self.begun.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1 {
+            let attempts = shop.login_attempts().clone();
             let before = now - self.window();
             tokio::spawn(async move {
                 if let Err(e) = attempts.purge_login_failures(before).await {
@@ -313,7 +317,53 @@ impl LoginThrottle {
                 }
             });
         }
-        Ok(())
+        Ok(match refused {
+            None => Ok(Attempt(attempt)),
+            Some(oldest) => Err((oldest + self.window() - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_secs(1))),
+        })
+    }
+
+    /// The password was right (or never checked): the attempt does not count.
+    pub async fn forget(&self, shop: &Commerce, attempt: Attempt) -> Result<(), CommerceError> {
+        Ok(shop
+            .login_attempts()
+            .forget_login_attempt(attempt.0)
+            .await?)
+    }
+
+    /// Runs `check` (a password check) under the throttle: refused with 429 at a limit;
+    /// counted as a failure when `wrong_password` says its error means so, and not counted
+    /// otherwise.
+    pub async fn guard<T>(
+        &self,
+        shop: &Commerce,
+        email: &str,
+        ip: Option<IpAddr>,
+        wrong_password: fn(&CommerceError) -> bool,
+        check: impl std::future::Future<Output = Result<T, CommerceError>>,
+    ) -> Result<T, crate::problem::ApiError> {
+        let attempt = match self.begin(shop, email, ip).await? {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                crate::request_log::security_event!(warn, "auth.locked", email = %email, wait_s = wait.as_secs(), "password check refused: too many failures");
+                return Err(crate::problem::ApiError::rate_limited(
+                    wait,
+                    "too many failed sign-ins; try again later",
+                ));
+            }
+        };
+        let checked = check.await;
+        // A wrong password stays counted; anything else (right, a disabled account, storage
+        // away) was not a guess.
+        if !checked.as_ref().is_err_and(wrong_password) {
+            if let Err(e) = self.forget(shop, attempt).await {
+                tracing::warn!(error = %e, "a sign-in attempt was not taken back");
+            }
+        }
+        Ok(checked?)
     }
 }
 
@@ -384,24 +434,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_eleventh_failure_for_an_email_waits_for_the_window() {
+    async fn the_eleventh_failure_for_an_email_from_a_client_waits_for_the_window() {
         let shop = Commerce::in_memory();
         let throttle = LoginThrottle::new(LoginLimits::default());
-        let ip = Some(IpAddr::from([127, 0, 0, 1]));
+        let ip = Some(IpAddr::from([192, 0, 2, 1]));
         for _ in 0..10 {
-            assert_eq!(throttle.check(&shop, "A@example.com", ip).await, Ok(None));
-            throttle
-                .record_failure(&shop, "a@example.com", ip)
+            // Counted whatever the case and spacing of the email.
+            assert!(throttle
+                .begin(&shop, "A@example.com ", ip)
                 .await
-                .unwrap();
+                .unwrap()
+                .is_ok());
         }
         let wait = throttle
-            .check(&shop, "a@example.com ", ip)
+            .begin(&shop, "a@example.com", ip)
             .await
             .unwrap()
-            .unwrap();
+            .unwrap_err();
         assert!(wait > Duration::from_secs(14 * 60) && wait <= Duration::from_secs(15 * 60));
-        // Another account from the same address is still allowed.
-        assert_eq!(throttle.check(&shop, "b@example.com", ip).await, Ok(None));
+        // Another account from the same address, and the same account from elsewhere, are
+        // still allowed; an attempt taken back does not count.
+        let other = throttle.begin(&shop, "b@example.com", ip).await.unwrap();
+        throttle.forget(&shop, other.unwrap()).await.unwrap();
+        let elsewhere = Some(IpAddr::from([198, 51, 100, 2]));
+        assert!(throttle
+            .begin(&shop, "a@example.com", elsewhere)
+            .await
+            .unwrap()
+            .is_ok());
     }
 }

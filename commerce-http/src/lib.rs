@@ -109,7 +109,10 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
                     shop: shop.clone(),
                     throttle: throttle.clone(),
                 },
-                accounts::UsersApi { shop: shop.clone() },
+                accounts::UsersApi {
+                    shop: shop.clone(),
+                    throttle: throttle.clone(),
+                },
                 shopping::ShoppingApi { shop: shop.clone() },
                 shopping::OrdersApi {
                     shop: shop.clone(),

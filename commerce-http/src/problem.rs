@@ -314,3 +314,27 @@ impl From<Problem> for ProblemBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_and_unreachable_storage_are_503_with_retry_after() {
+        let busy = ApiError::from(CommerceError::Busy(std::time::Duration::from_secs(2)));
+        match busy {
+            ApiError::Unavailable(p, seconds) => {
+                assert_eq!((p.status, p.code.as_str(), seconds), (503, "busy", 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        let away = ApiError::from(CommerceError::StorageUnavailable("db down".into()));
+        match away {
+            ApiError::Unavailable(p, seconds) => {
+                assert_eq!((p.code.as_str(), seconds), ("storage_unavailable", 1));
+                assert!(!p.detail.contains("db down"), "the cause is for the log");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

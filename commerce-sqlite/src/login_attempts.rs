@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use commerce_core::ids::LoginAttemptId;
 use commerce_core::ports::{ClientRateStore, LoginAttemptStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
@@ -11,47 +12,61 @@ use crate::{storage_error, SqliteStore};
 
 #[async_trait]
 impl LoginAttemptStore for SqliteStore {
-    async fn record_login_failure(
+    /// On the writer: SQLite has one writer at a time (across processes too, in an immediate
+    /// transaction), so the count and the insert cannot interleave with another attempt's.
+    async fn begin_login_attempt(
         &self,
-        keys: &[String],
+        attempt: LoginAttemptId,
+        keys: &[(String, u32)],
+        since: DateTime<Utc>,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
         let keys = keys.to_vec();
         self.write(move |conn| {
             let tx = &*conn;
+            let mut refused_until: Option<DateTime<Utc>> = None;
             {
-                let mut insert = tx
-                    .prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")
+                let mut at_limit = tx
+                    .prepare_cached(
+                        "SELECT at FROM login_failures WHERE key = ?1 AND at > ?2 ORDER BY at DESC LIMIT 1 OFFSET ?3",
+                    )
                     .map_err(storage_error)?;
-                for key in &keys {
-                    insert
-                        .execute(params![key, time_text(at)])
+                for (key, limit) in &keys {
+                    let oldest: Option<DateTime<Utc>> = at_limit
+                        .query_row(
+                            params![key, time_text(since), i64::from(limit.max(&1) - 1)],
+                            |r| r.time(0),
+                        )
+                        .optional()
                         .map_err(storage_error)?;
+                    if let Some(oldest) = oldest {
+                        refused_until = Some(refused_until.map_or(oldest, |r| r.max(oldest)));
+                    }
                 }
             }
-            Ok(())
+            if refused_until.is_some() {
+                return Ok(refused_until);
+            }
+            let mut insert = tx
+                .prepare_cached("INSERT INTO login_failures (key, at, attempt) VALUES (?1, ?2, ?3)")
+                .map_err(storage_error)?;
+            for (key, _) in &keys {
+                insert
+                    .execute(params![key, time_text(at), attempt.to_string()])
+                    .map_err(storage_error)?;
+            }
+            Ok(None)
         })
         .await
     }
 
-    async fn login_failure_at_limit(
-        &self,
-        key: &str,
-        limit: u32,
-        since: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError> {
-        let key = key.to_string();
-        self.read(move |conn| {
-            conn.prepare_cached(
-                "SELECT at FROM login_failures WHERE key = ?1 AND at > ?2 ORDER BY at DESC LIMIT 1 OFFSET ?3",
-            )
-            .map_err(storage_error)?
-            .query_row(
-                params![key, time_text(since), i64::from(limit.max(1) - 1)],
-                |r| r.time(0),
-            )
-            .optional()
-            .map_err(storage_error)
+    async fn forget_login_attempt(&self, attempt: LoginAttemptId) -> Result<(), StorageError> {
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM login_failures WHERE attempt = ?1")
+                .map_err(storage_error)?
+                .execute([attempt.to_string()])
+                .map(|_| ())
+                .map_err(storage_error)
         })
         .await
     }

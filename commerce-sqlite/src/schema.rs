@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "product_currency",
         include_str!("../migrations/0007_product_currency.sql"),
     ),
+    (
+        8,
+        "login_attempts",
+        include_str!("../migrations/0008_login_attempts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

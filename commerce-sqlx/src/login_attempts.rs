@@ -3,43 +3,76 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use commerce_core::ids::LoginAttemptId;
 use commerce_core::ports::{ClientRateStore, LoginAttemptStore, StorageError};
 
 use crate::{storage_error, PgStore};
 
 #[async_trait]
 impl LoginAttemptStore for PgStore {
-    async fn record_login_failure(
+    /// One transaction that first takes an advisory lock per key (in a fixed order, so two
+    /// attempts never wait on each other crosswise): attempts on a key, from any process,
+    /// count and insert one after the other.
+    async fn begin_login_attempt(
         &self,
-        keys: &[String],
+        attempt: LoginAttemptId,
+        keys: &[(String, u32)],
+        since: DateTime<Utc>,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let mut sorted: Vec<&(String, u32)> = keys.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let names: Vec<String> = sorted.iter().map(|(k, _)| k.clone()).collect();
+        let offsets: Vec<i64> = sorted
+            .iter()
+            .map(|(_, limit)| i64::from((*limit).max(1) - 1))
+            .collect();
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
         sqlx::query(
-            "INSERT INTO login_failures (key, at) SELECT k, $2 FROM UNNEST($1::text[]) AS k",
+            "SELECT pg_advisory_xact_lock(hashtextextended('login:' || k, 0))
+             FROM UNNEST($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n",
         )
-        .bind(keys)
-        .bind(at)
-        .execute(self.pool())
+        .bind(&names)
+        .execute(&mut *tx)
         .await
         .map_err(storage_error)?;
-        Ok(())
+        let refused_until: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "SELECT MAX(oldest) FROM (
+                 SELECT (SELECT f.at FROM login_failures f
+                          WHERE f.key = u.k AND f.at > $3
+                          ORDER BY f.at DESC OFFSET u.skip LIMIT 1) AS oldest
+                 FROM UNNEST($1::text[], $2::bigint[]) AS u(k, skip)) AS limits",
+        )
+        .bind(&names)
+        .bind(&offsets)
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage_error)?;
+        if refused_until.is_some() {
+            tx.rollback().await.map_err(storage_error)?;
+            return Ok(refused_until);
+        }
+        sqlx::query(
+            "INSERT INTO login_failures (key, at, attempt) SELECT k, $2, $3 FROM UNNEST($1::text[]) AS k",
+        )
+        .bind(&names)
+        .bind(at)
+        .bind(attempt.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(storage_error)?;
+        tx.commit().await.map_err(storage_error)?;
+        Ok(None)
     }
 
-    async fn login_failure_at_limit(
-        &self,
-        key: &str,
-        limit: u32,
-        since: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError> {
-        sqlx::query_scalar(
-            "SELECT at FROM login_failures WHERE key = $1 AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1",
-        )
-        .bind(key)
-        .bind(since)
-        .bind(i64::from(limit.max(1) - 1))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(storage_error)
+    async fn forget_login_attempt(&self, attempt: LoginAttemptId) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM login_failures WHERE attempt = $1")
+            .bind(attempt.as_uuid())
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?;
+        Ok(())
     }
 
     async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {

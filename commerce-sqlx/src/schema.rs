@@ -18,6 +18,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "product_currency",
         include_str!("../migrations/0002_product_currency.sql"),
     ),
+    (
+        3,
+        "login_attempts",
+        include_str!("../migrations/0003_login_attempts.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -522,7 +522,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let images = DirImageStore::new(&config.image_dir, "/images")
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
+    let engine = commerce::service::EngineConfig {
+        password_hashes_at_once: password_hashes_at_once(),
+        ..commerce::service::EngineConfig::default()
+    };
     let shop = builder
+        .config(engine)
         .images(Arc::new(images))
         .invoices(Arc::new(PdfInvoices::new()))
         .token_issuer(Arc::new(issuer))
@@ -593,6 +598,29 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("stopped");
     logging::flush();
     Ok(())
+}
+
+/// Memory one Argon2id hash takes with the hasher's settings (19 MiB, OWASP's minimum).
+const HASH_MEMORY_BYTES: u64 = 19 * 1024 * 1024;
+
+/// Password hashes at once: one per core, but never more than a quarter of the memory
+/// available now can hold, so a burst of sign-ins cannot run the machine out of memory.
+fn password_hashes_at_once() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kib| kib * 1024);
+    match available {
+        Some(bytes) => cores
+            .min(usize::try_from(bytes / 4 / HASH_MEMORY_BYTES).unwrap_or(cores))
+            .max(1),
+        None => cores,
+    }
 }
 
 /// The configured secret, else the one kept in the data directory, else a new random one

@@ -51,6 +51,7 @@ impl Accounts<'_> {
     async fn hash(&self, password: &str) -> Result<String, CommerceError> {
         let hasher = self.hasher();
         let password = password.to_string();
+        let _slot = self.shop.hashing.take().await?;
         blocking(move || hasher.hash(&password))
             .await?
             .map_err(|e| CommerceError::Internal(e.to_string()))
@@ -59,6 +60,7 @@ impl Accounts<'_> {
     async fn verify(&self, password: &str, hash: &str) -> Result<bool, CommerceError> {
         let hasher = self.hasher();
         let (password, hash) = (password.to_string(), hash.to_string());
+        let _slot = self.shop.hashing.take().await?;
         // A malformed stored hash counts as a wrong password, never as a crash.
         Ok(blocking(move || hasher.verify(&password, &hash))
             .await?

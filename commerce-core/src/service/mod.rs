@@ -349,6 +349,13 @@ pub struct EngineConfig {
     pub mail_attempts: u32,
     /// The pause after a failed try; it doubles after each.
     pub mail_retry_after: std::time::Duration,
+    /// Password hashes (and checks) computed at once [the machine's cores]. Each takes the
+    /// hasher's memory (19 MiB with the default Argon2id) and a core for tens of
+    /// milliseconds, so a burst of sign-ins must not start them all together.
+    pub password_hashes_at_once: usize,
+    /// Sign-ins and registrations that may wait for a hashing slot [64]; past them the
+    /// answer is `Busy` (HTTP 503 with `Retry-After`) at once.
+    pub password_hashes_waiting: usize,
 }
 
 impl Default for EngineConfig {
@@ -361,6 +368,8 @@ impl Default for EngineConfig {
             settings_ttl: std::time::Duration::from_secs(1),
             mail_attempts: 5,
             mail_retry_after: std::time::Duration::from_secs(2),
+            password_hashes_at_once: std::thread::available_parallelism().map_or(2, usize::from),
+            password_hashes_waiting: 64,
         }
     }
 }
@@ -373,6 +382,42 @@ pub struct Commerce {
     /// A hash to verify against when a login names an unknown email.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
     pub(crate) setup: Arc<kept::KeptSetup>,
+    pub(crate) hashing: Arc<HashingSlots>,
+}
+
+/// Slots for password hashing: at most so many at once, and so many waiting.
+pub(crate) struct HashingSlots {
+    slots: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    most_waiting: usize,
+}
+
+/// What a sign-in turned away for want of a hashing slot is told to wait.
+const HASHING_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl HashingSlots {
+    fn new(config: &EngineConfig) -> Self {
+        Self {
+            slots: tokio::sync::Semaphore::new(config.password_hashes_at_once.max(1)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            most_waiting: config.password_hashes_waiting,
+        }
+    }
+
+    /// A slot, waited for in line; `Busy` when the line is full.
+    pub(crate) async fn take(&self) -> Result<tokio::sync::SemaphorePermit<'_>, CommerceError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(slot) = self.slots.try_acquire() {
+            return Ok(slot);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.most_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(CommerceError::Busy(HASHING_RETRY_AFTER));
+        }
+        let slot = self.slots.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        slot.map_err(|_| CommerceError::Busy(HASHING_RETRY_AFTER))
+    }
 }
 
 impl Commerce {
@@ -590,6 +635,7 @@ impl CommerceBuilder {
             );
         }
         Commerce {
+            hashing: Arc::new(HashingSlots::new(&self.config)),
             ports: self.ports,
             config: self.config,
             dummy_hash: Arc::default(),

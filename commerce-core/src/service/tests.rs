@@ -2012,3 +2012,48 @@ async fn a_product_priced_in_another_currency_than_the_shops_is_never_sold() {
         "no stock taken"
     );
 }
+
+/// A hasher that takes its time, like Argon2 under load.
+struct SlowHasher;
+
+impl crate::ports::PasswordHasher for SlowHasher {
+    fn hash(&self, password: &str) -> Result<String, crate::ports::HashError> {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Ok(format!("slow:{password}"))
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> Result<bool, crate::ports::HashError> {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Ok(hash == format!("slow:{password}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_hashing_takes_turns_and_a_full_line_is_told_busy() {
+    let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+        .hasher(Arc::new(SlowHasher))
+        .config(EngineConfig {
+            password_hashes_at_once: 1,
+            password_hashes_waiting: 1,
+            ..EngineConfig::default()
+        })
+        .build();
+    let register = |n: usize| {
+        let shop = shop.clone();
+        async move {
+            shop.accounts()
+                .register(&format!("u{n}@example.com"), "a-long-password", "U")
+                .await
+        }
+    };
+    // One hashes, one waits its turn, the third finds the line full.
+    let (a, b, c) = tokio::join!(register(1), register(2), async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        register(3).await
+    });
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert!(matches!(c, Err(CommerceError::Busy(_))), "{c:?}");
+    assert_eq!(c.unwrap_err().code(), "busy");
+    // Nothing was stored for the one turned away, and it can try again.
+    register(3).await.unwrap();
+}

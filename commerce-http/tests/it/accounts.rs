@@ -201,7 +201,7 @@ async fn the_eleventh_failed_login_for_an_email_is_429_with_retry_after() {
 async fn the_throttle_is_configurable() {
     let s = start_with(commerce_http::ApiConfig {
         login: commerce_http::LoginLimits {
-            failures_per_email: 2,
+            failures_per_email_and_client: 2,
             ..Default::default()
         },
         ..Default::default()
@@ -219,6 +219,69 @@ async fn the_throttle_is_configurable() {
         .send()
         .await
         .expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+}
+
+/// The sign-in throttle behind a trusted proxy: one client guessing locks only itself out of
+/// that account; a parallel burst gets no more guesses than the limit; the owner's right
+/// password from elsewhere still signs in; and a current password is throttled alike.
+#[tokio::test]
+async fn guessing_locks_out_the_guesser_not_the_owner_and_a_burst_gets_no_extra_guesses() {
+    let s = start_with(commerce_http::ApiConfig {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Default::default()
+    })
+    .await;
+    let owner = s.customer("ana@example.com").await;
+    let from = |client: &'static str, password: &'static str| {
+        s.call(Method::POST, "/api/auth/login")
+            .header("x-forwarded-for", client)
+            .json(json!({"email": "ana@example.com", "password": password}))
+            .send()
+    };
+    // 30 guesses at once from one client: exactly 10 are checked, the rest refused.
+    let burst: Vec<_> = (0..30)
+        .map(|_| from("203.0.113.9", "wrong-password"))
+        .collect();
+    let answers = futures_util::future::join_all(burst).await;
+    let checked = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (10, 20));
+    // Even the right password is refused from that client now...
+    from("203.0.113.9", PASSWORD)
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+    // ...but the owner, elsewhere, signs in; and their sign-ins never count.
+    for _ in 0..12 {
+        from("198.51.100.4", PASSWORD)
+            .await
+            .expect(StatusCode::OK, None);
+    }
+    // A current password is a guess too: 10 wrong ones, then 429 even for the right one.
+    let change = |current: &'static str| {
+        s.call(Method::PUT, "/api/users/profile")
+            .token(&owner)
+            .header("x-forwarded-for", "192.0.2.50")
+            .json(json!({"password": "a-brand-new-password", "current_password": current}))
+            .send()
+    };
+    for _ in 0..10 {
+        let r = change("not-my-password").await;
+        r.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+        assert_eq!(r.body["errors"][0]["field"], "current_password");
+    }
+    change(PASSWORD)
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+    // The password is unchanged.
+    from("198.51.100.4", PASSWORD)
+        .await
+        .expect(StatusCode::OK, None);
 }
 
 #[tokio::test]
