@@ -484,6 +484,17 @@ impl CartStore for MemoryStore {
             .find(|c| c.customer_id == Some(user_id))
             .cloned())
     }
+
+    async fn purge_guest_carts(
+        &self,
+        untouched_before: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let mut s = self.lock()?;
+        let before = s.carts.len();
+        s.carts
+            .retain(|_, c| c.customer_id.is_some() || c.updated_at >= untouched_before);
+        Ok((before - s.carts.len()) as u64)
+    }
 }
 
 #[async_trait]
@@ -587,13 +598,25 @@ impl OrderStore for MemoryStore {
     async fn update_order(
         &self,
         order: &Order,
-        stock: StockMovement,
+        effects: OrderEffects,
     ) -> Result<Order, StorageError> {
         let mut s = self.lock()?;
         let stored = s.orders.get(&order.id).ok_or(StorageError::NotFound)?;
         if stored.version != order.version {
             return Err(StorageError::VersionConflict);
         }
+        if effects.give_back_promotion_uses {
+            let customer = order.customer_key();
+            for applied in &order.applied_promotions {
+                if let Some(p) = s.promotions.get_mut(&applied.id) {
+                    p.used_count = p.used_count.saturating_sub(1);
+                }
+                if let Some(uses) = s.promotion_uses.get_mut(&(applied.id, customer.clone())) {
+                    *uses = uses.saturating_sub(1);
+                }
+            }
+        }
+        let stock = effects.stock;
         if stock != StockMovement::None {
             for (product_id, variant_id, quantity) in order.units() {
                 // A product or variant deleted since has no stock left to move.
@@ -603,6 +626,73 @@ impl OrderStore for MemoryStore {
                     }
                 }
             }
+        }
+        let mut next = order.clone();
+        next.version += 1;
+        s.orders.insert(next.id, next.clone());
+        Ok(next)
+    }
+
+    async fn unpaid_orders(
+        &self,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StorageError> {
+        let s = self.lock()?;
+        let mut unpaid: Vec<Order> = s
+            .orders
+            .values()
+            .filter(|o| o.status == OrderStatus::Pending && o.created_at < placed_before)
+            .cloned()
+            .collect();
+        unpaid.sort_by_key(|o| (o.created_at, o.id));
+        unpaid.truncate(limit as usize);
+        Ok(unpaid)
+    }
+
+    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+        let mut s = self.lock()?;
+        let stored = s.orders.get(&order.id).ok_or(StorageError::NotFound)?;
+        if stored.version != order.version {
+            return Err(StorageError::VersionConflict.into());
+        }
+        let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
+        for (p, v, q) in order.units() {
+            match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
+                Some(w) => w.2 += q,
+                None => wanted.push((p, v, q)),
+            }
+        }
+        for (product_id, variant_id, quantity) in &wanted {
+            let have = s
+                .products
+                .get(product_id)
+                .and_then(|p| available(p, *variant_id))
+                .unwrap_or(0);
+            if have < *quantity {
+                return Err(PlaceOrderError::OutOfStock {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                    available: have,
+                });
+            }
+        }
+        for (product_id, variant_id, quantity) in &wanted {
+            if let Some(product) = s.products.get_mut(product_id) {
+                product.update_stock(*variant_id, |stock| {
+                    let _ = stock.reserve(*quantity);
+                });
+                product.version += 1;
+            }
+        }
+        let customer = order.customer_key();
+        for applied in &order.applied_promotions {
+            if let Some(p) = s.promotions.get_mut(&applied.id) {
+                p.used_count += 1;
+            }
+            *s.promotion_uses
+                .entry((applied.id, customer.clone()))
+                .or_insert(0) += 1;
         }
         let mut next = order.clone();
         next.version += 1;

@@ -141,6 +141,29 @@ pub struct ChosenShipping {
 pub struct StatusChange {
     pub status: OrderStatus,
     pub at: DateTime<Utc>,
+    /// Why the shop itself made the change, when it did (absent for changes people made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<StatusReason>,
+}
+
+/// Why the shop changed an order's status by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusReason {
+    /// Left unpaid past the shop's unpaid-order timeout: cancelled, stock and discount uses
+    /// given back.
+    PaymentTimeout,
+    /// Paid after it had expired, with the stock still there: reserved again and paid.
+    PaidAfterTimeout,
+}
+
+impl StatusReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusReason::PaymentTimeout => "payment_timeout",
+            StatusReason::PaidAfterTimeout => "paid_after_timeout",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +252,7 @@ impl Order {
             status_history: vec![StatusChange {
                 status: OrderStatus::Pending,
                 at: now,
+                reason: None,
             }],
             version: 1,
             created_at: now,
@@ -242,18 +266,62 @@ impl Order {
         to: OrderStatus,
         now: DateTime<Utc>,
     ) -> Result<(), InvalidTransition> {
+        self.transition_because(to, now, None)
+    }
+
+    /// [`Order::transition`], recording why the shop made the change.
+    pub fn transition_because(
+        &mut self,
+        to: OrderStatus,
+        now: DateTime<Utc>,
+        reason: Option<StatusReason>,
+    ) -> Result<(), InvalidTransition> {
         if !self.status.can_become(to) {
             return Err(InvalidTransition {
                 from: self.status,
                 to,
             });
         }
+        self.record(to, now, reason);
+        Ok(())
+    }
+
+    fn record(&mut self, to: OrderStatus, now: DateTime<Utc>, reason: Option<StatusReason>) {
         self.status = to;
         self.status_history.push(StatusChange {
             status: to,
             at: now,
+            reason,
         });
         self.updated_at = now;
+    }
+
+    /// Who the order counts against for per-customer promotion limits: the user, or a guest
+    /// by email.
+    pub fn customer_key(&self) -> String {
+        customer_key(self.user_id, self.email.as_deref())
+    }
+
+    /// Whether the shop cancelled it for want of payment (and a late payment may bring it
+    /// back).
+    pub fn expired_unpaid(&self) -> bool {
+        self.status == OrderStatus::Cancelled
+            && self
+                .status_history
+                .last()
+                .is_some_and(|c| c.reason == Some(StatusReason::PaymentTimeout))
+    }
+
+    /// An order that expired unpaid, paid after all: back to `paid`, outside the status
+    /// machine (a cancelled order never comes back otherwise).
+    pub fn reinstate_paid(&mut self, now: DateTime<Utc>) -> Result<(), InvalidTransition> {
+        if !self.expired_unpaid() {
+            return Err(InvalidTransition {
+                from: self.status,
+                to: OrderStatus::Paid,
+            });
+        }
+        self.record(OrderStatus::Paid, now, Some(StatusReason::PaidAfterTimeout));
         Ok(())
     }
 
@@ -264,6 +332,11 @@ impl Order {
             .map(|l| (l.product_id, l.variant_id, l.quantity))
             .collect()
     }
+}
+
+/// The key per-customer promotion limits count under: the user id, or a guest's email.
+pub fn customer_key(user_id: Option<UserId>, email: Option<&str>) -> String {
+    user_id.map_or_else(|| email.unwrap_or_default().to_string(), |u| u.to_string())
 }
 
 /// A new order number: the date and 8 characters of Crockford base32 from `entropy`

@@ -186,6 +186,10 @@ pub trait CartStore: Send + Sync {
     async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError>;
     async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError>;
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError>;
+    /// Deletes guest carts (no customer) last changed before `untouched_before`; returns how
+    /// many. Customers' carts are kept.
+    async fn purge_guest_carts(&self, untouched_before: DateTime<Utc>)
+        -> Result<u64, StorageError>;
 }
 
 /// Everything `place_order` writes, all or nothing.
@@ -198,6 +202,23 @@ pub struct NewOrder {
     pub customer_key: String,
     /// The cart checked out, emptied in the same transaction if still at this version.
     pub cart: Option<(CartId, u64)>,
+}
+
+/// What a status change does beside the order, in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderEffects {
+    pub stock: StockMovement,
+    /// The order will not be paid for (cancelled): its promotion uses are given back.
+    pub give_back_promotion_uses: bool,
+}
+
+impl From<StockMovement> for OrderEffects {
+    fn from(stock: StockMovement) -> Self {
+        Self {
+            stock,
+            give_back_promotion_uses: false,
+        }
+    }
 }
 
 /// Why `place_order` wrote nothing.
@@ -290,13 +311,30 @@ pub trait OrderStore: Send + Sync {
     /// order, and empties the cart. Any failure writes nothing.
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError>;
     /// Writes a status change if the stored version is still `order.version` (stored with
-    /// the version bumped), and in the same transaction moves the order's reserved units:
-    /// `Release` makes them available again (cancelled), `Commit` lets them go (shipped).
+    /// the version bumped; else `VersionConflict` and nothing written), and in the same
+    /// transaction does its `effects`: moves the order's reserved units (`Release` makes them
+    /// available again, `Commit` lets them go) and, when asked, gives back the order's
+    /// promotion uses (each of `order.applied_promotions` one use fewer in total, and one
+    /// fewer for its customer: the user id, or a guest's email).
     async fn update_order(
         &self,
         order: &Order,
-        stock: StockMovement,
+        effects: OrderEffects,
     ) -> Result<Order, StorageError>;
+    /// Pending orders placed before `placed_before`, oldest first, at most `limit`: those the
+    /// shop's unpaid-order timeout has run out on.
+    async fn unpaid_orders(
+        &self,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StorageError>;
+    /// Brings back an order that expired unpaid and was paid after all (`order` as it is to be
+    /// stored, status `paid`), in one transaction: if the stored version is still
+    /// `order.version`, reserves each line's units again (never past zero: `OutOfStock` for
+    /// the first line short, and nothing written), counts its promotion uses again (without
+    /// their limits: the customer paid the discounted price), and writes the order with the
+    /// version bumped.
+    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError>;
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
     /// Newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;

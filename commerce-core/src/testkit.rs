@@ -98,6 +98,9 @@ macro_rules! storage_conformance_tests {
             concurrent_claims_of_one_idempotency_key_let_one_through,
             login_failures_are_counted_per_key_within_the_window,
             client_request_times_add_up_from_now,
+            unpaid_orders_expire_giving_back_stock_and_discount_uses,
+            an_expired_order_paid_late_comes_back_only_while_its_stock_is_there,
+            guest_carts_untouched_for_long_are_purged,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {
@@ -719,7 +722,7 @@ pub mod cases {
         let mut paid = order.clone();
         paid.transition(OrderStatus::Paid, Utc::now()).unwrap();
         let paid = store
-            .update_order(&paid, StockMovement::None)
+            .update_order(&paid, StockMovement::None.into())
             .await
             .unwrap();
         assert!(store.has_bought(user.id, lamp.id).await.unwrap());
@@ -732,7 +735,7 @@ pub mod cases {
             .transition(OrderStatus::Refunded, Utc::now())
             .unwrap();
         store
-            .update_order(&refunded, StockMovement::Release)
+            .update_order(&refunded, StockMovement::Release.into())
             .await
             .unwrap();
         assert!(
@@ -1161,7 +1164,7 @@ pub mod cases {
         let mut cancelled = placed.clone();
         cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
         let stored = store
-            .update_order(&cancelled, StockMovement::Release)
+            .update_order(&cancelled, StockMovement::Release.into())
             .await
             .unwrap();
         assert_eq!(stored.version, placed.version + 1);
@@ -1174,7 +1177,9 @@ pub mod cases {
         );
         // A write from the old version is refused and gives nothing back twice.
         assert_eq!(
-            store.update_order(&cancelled, StockMovement::Release).await,
+            store
+                .update_order(&cancelled, StockMovement::Release.into())
+                .await,
             Err(StorageError::VersionConflict)
         );
         assert_eq!(
@@ -1207,7 +1212,7 @@ pub mod cases {
             shipped.transition(status, now()).unwrap();
         }
         let movement = StockMovement::Commit;
-        store.update_order(&shipped, movement).await.unwrap();
+        store.update_order(&shipped, movement.into()).await.unwrap();
         let shirt = ProductStore::product(&*store, shirt.id)
             .await
             .unwrap()
@@ -1255,7 +1260,7 @@ pub mod cases {
         let mut cancelled = placed;
         cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
         store
-            .update_order(&cancelled, StockMovement::Release)
+            .update_order(&cancelled, StockMovement::Release.into())
             .await
             .unwrap();
         let mut stale = after_sale.clone();
@@ -1563,6 +1568,227 @@ pub mod cases {
             }
         }
         assert_eq!(counted, 5, "the check and the count are one step");
+    }
+
+    /// An order placed with a code, for the cases of its life after placement: placed (its
+    /// units reserved, the code's use counted for the buyer), as stored.
+    async fn placed_with_code<S: Storage>(
+        store: &Arc<S>,
+        promo: &Promotion,
+        units: &[(&Product, Option<VariantId>, u32)],
+        placed_at: chrono::DateTime<Utc>,
+    ) -> Order {
+        let buyer = user(&format!("buyer-{}@example.com", UserId::random()));
+        store.insert_user(&buyer).await.unwrap();
+        let mut placed = order(Some(buyer.id), units);
+        placed.created_at = placed_at;
+        placed
+            .applied_promotions
+            .push(crate::pricing::AppliedPromotion {
+                id: promo.id,
+                code: promo.code.clone(),
+                class: crate::promotion::PromotionClass::Order,
+                amount: Money::zero(Currency::USD),
+                lines: vec![],
+                shipping: Money::zero(Currency::USD),
+            });
+        store
+            .place_order(&NewOrder {
+                order: placed.clone(),
+                promotion_ids: vec![promo.id],
+                customer_key: placed.customer_key(),
+                cart: None,
+            })
+            .await
+            .unwrap();
+        placed
+    }
+
+    async fn uses_of<S: Storage>(store: &S, promo: &Promotion, order: &Order) -> (u32, u32) {
+        let total = store.promotion(promo.id).await.unwrap().unwrap().used_count;
+        let mine = store
+            .customer_uses(&order.customer_key(), &[promo.id])
+            .await
+            .unwrap()
+            .first()
+            .map_or(0, |(_, n)| *n);
+        (total, mine)
+    }
+
+    pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage>(
+        store: Arc<S>,
+    ) {
+        let lamp = product("Lamp", Decimal::TEN, 5);
+        store.insert_product(&lamp).await.unwrap();
+        let promo = promotion(Some("ONCE"), Some(10), Some(1));
+        store.insert_promotion(&promo).await.unwrap();
+        let t0 = now() - Duration::hours(2);
+        let old = placed_with_code(&store, &promo, &[(&lamp, None, 2)], t0).await;
+        let older =
+            placed_with_code(&store, &promo, &[(&lamp, None, 1)], t0 - Duration::hours(1)).await;
+        let recent = placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await;
+        assert_eq!(stock_of(&*store, lamp.id).await, 1);
+        assert_eq!(uses_of(&*store, &promo, &old).await, (3, 1));
+
+        // Pending orders placed before the cut, oldest first, at most as many as asked.
+        let cut = now() - Duration::minutes(30);
+        let unpaid = store.unpaid_orders(cut, 10).await.unwrap();
+        let ids: Vec<OrderId> = unpaid.iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![older.id, old.id]);
+        assert_eq!(unpaid[1], old, "read whole, at its version");
+        assert_eq!(store.unpaid_orders(cut, 1).await.unwrap().len(), 1);
+
+        // Cancelled for want of payment: its units and its code's uses come back, in total
+        // and for its buyer; the recent order keeps its own.
+        let mut expired = old.clone();
+        expired
+            .transition_because(
+                OrderStatus::Cancelled,
+                now(),
+                Some(crate::order::StatusReason::PaymentTimeout),
+            )
+            .unwrap();
+        let effects = OrderEffects {
+            stock: StockMovement::Release,
+            give_back_promotion_uses: true,
+        };
+        let stored = store.update_order(&expired, effects).await.unwrap();
+        assert!(stored.expired_unpaid());
+        assert_eq!(stock_of(&*store, lamp.id).await, 3);
+        assert_eq!(uses_of(&*store, &promo, &old).await, (2, 0));
+        assert_eq!(uses_of(&*store, &promo, &recent).await.1, 1);
+        // Only once: a second process's write from the same version is refused and gives
+        // nothing back twice.
+        assert_eq!(
+            store.update_order(&expired, effects).await,
+            Err(StorageError::VersionConflict)
+        );
+        assert_eq!(stock_of(&*store, lamp.id).await, 3);
+        assert_eq!(uses_of(&*store, &promo, &old).await, (2, 0));
+        let unpaid = store.unpaid_orders(cut, 10).await.unwrap();
+        assert_eq!(
+            unpaid.iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![older.id]
+        );
+    }
+
+    pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there<S: Storage>(
+        store: Arc<S>,
+    ) {
+        let lamp = product("Lamp", Decimal::TEN, 3);
+        store.insert_product(&lamp).await.unwrap();
+        let promo = promotion(Some("LATE"), Some(2), Some(1));
+        store.insert_promotion(&promo).await.unwrap();
+        let placed = placed_with_code(&store, &promo, &[(&lamp, None, 2)], now()).await;
+        let expire = |order: &Order| {
+            let mut expired = order.clone();
+            expired
+                .transition_because(
+                    OrderStatus::Cancelled,
+                    now(),
+                    Some(crate::order::StatusReason::PaymentTimeout),
+                )
+                .unwrap();
+            expired
+        };
+        let effects = OrderEffects {
+            stock: StockMovement::Release,
+            give_back_promotion_uses: true,
+        };
+        let expired = store.update_order(&expire(&placed), effects).await.unwrap();
+        assert_eq!(stock_of(&*store, lamp.id).await, 3);
+
+        // Paid late while the units are there: reserved again, the code counted again (the
+        // customer paid the discounted price), the order paid.
+        let mut back = expired.clone();
+        back.reinstate_paid(now()).unwrap();
+        back.payment_status = PaymentStatus::Succeeded;
+        let stored = store.reinstate_order(&back).await.unwrap();
+        assert_eq!(stored.status, OrderStatus::Paid);
+        assert_eq!(stored.version, back.version + 1);
+        assert_eq!(stock_of(&*store, lamp.id).await, 1);
+        assert_eq!(uses_of(&*store, &promo, &placed).await, (1, 1));
+        assert_eq!(
+            OrderStore::order(&*store, placed.id).await.unwrap(),
+            Some(stored.clone())
+        );
+        // From a stale version: refused, nothing reserved twice.
+        assert_eq!(
+            store.reinstate_order(&back).await,
+            Err(PlaceOrderError::Storage(StorageError::VersionConflict))
+        );
+        assert_eq!(stock_of(&*store, lamp.id).await, 1);
+
+        // Another expires and its units are sold meanwhile: coming back is refused for the
+        // line short, and nothing is written.
+        let second = placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await;
+        let second = store.update_order(&expire(&second), effects).await.unwrap();
+        let rival = order(None, &[(&lamp, None, 1)]);
+        store.place_order(&new_order(rival, "rival")).await.unwrap();
+        assert_eq!(stock_of(&*store, lamp.id).await, 0);
+        let mut back = second.clone();
+        back.reinstate_paid(now()).unwrap();
+        match store.reinstate_order(&back).await {
+            Err(PlaceOrderError::OutOfStock {
+                product_id,
+                available,
+                ..
+            }) => assert_eq!((product_id, available), (lamp.id, 0)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            OrderStore::order(&*store, second.id).await.unwrap(),
+            Some(second.clone()),
+            "still cancelled, at its version"
+        );
+        assert_eq!(uses_of(&*store, &promo, &placed).await.0, 1);
+    }
+
+    pub async fn guest_carts_untouched_for_long_are_purged<S: Storage>(store: Arc<S>) {
+        let user = user("keeps@example.com");
+        store.insert_user(&user).await.unwrap();
+        let long_ago = now() - Duration::days(40);
+        let old_guest = Cart::new(
+            CartId::random(),
+            None,
+            Some("old".into()),
+            Currency::USD,
+            long_ago,
+        );
+        let new_guest = Cart::new(
+            CartId::random(),
+            None,
+            Some("new".into()),
+            Currency::USD,
+            now(),
+        );
+        let old_customer = Cart::new(
+            CartId::random(),
+            Some(user.id),
+            None,
+            Currency::USD,
+            long_ago,
+        );
+        for cart in [&old_guest, &new_guest, &old_customer] {
+            store.insert_cart(cart).await.unwrap();
+        }
+        let purged = store
+            .purge_guest_carts(now() - Duration::days(30))
+            .await
+            .unwrap();
+        assert_eq!(purged, 1);
+        assert_eq!(CartStore::cart(&*store, old_guest.id).await.unwrap(), None);
+        assert!(CartStore::cart(&*store, new_guest.id)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(
+            CartStore::cart(&*store, old_customer.id)
+                .await
+                .unwrap()
+                .is_some(),
+            "a customer's cart is kept however old"
+        );
     }
 
     pub async fn client_request_times_add_up_from_now<S: Storage>(store: Arc<S>) {
@@ -1993,7 +2219,7 @@ pub mod cases {
         let mut cancelled = placed;
         cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
         store
-            .update_order(&cancelled, StockMovement::Release)
+            .update_order(&cancelled, StockMovement::Release.into())
             .await
             .unwrap();
         moved(

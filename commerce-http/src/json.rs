@@ -642,6 +642,11 @@ pub struct OrderLineJson {
 pub struct StatusChangeJson {
     pub status: String,
     pub at: DateTime<Utc>,
+    /// Why the shop made the change itself: `payment_timeout` (left unpaid too long) or
+    /// `paid_after_timeout` (paid after that, with the stock still there); absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -713,6 +718,7 @@ impl From<Order> for OrderJson {
                 .map(|c| StatusChangeJson {
                     status: c.status.as_str().to_string(),
                     at: c.at,
+                    reason: c.reason.map(|r| r.as_str().to_string()),
                 })
                 .collect(),
             version: o.version,

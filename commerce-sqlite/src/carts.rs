@@ -2,6 +2,7 @@
 //! and is checked in the UPDATE itself.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use commerce_core::cart::Cart;
 use commerce_core::ids::{CartId, UserId};
 use commerce_core::ports::{CartStore, StorageError};
@@ -107,5 +108,19 @@ impl CartStore for SqliteStore {
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError> {
         self.read_inline(move |conn| read_cart(conn, "customer_id", user_id.to_string()))
             .await
+    }
+
+    async fn purge_guest_carts(
+        &self,
+        untouched_before: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM carts WHERE customer_id IS NULL AND updated_at < ?1")
+                .map_err(storage_error)?
+                .execute([time_text(untouched_before)])
+                .map(|n| n as u64)
+                .map_err(storage_error)
+        })
+        .await
     }
 }

@@ -1,12 +1,12 @@
 //! Orders, and checkout's one atomic write.
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use commerce_core::ids::{OrderId, ProductId, UserId, VariantId};
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::{Order, OrderStatus};
 use commerce_core::ports::{
-    DailySales, NewOrder, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
+    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
     StockMovement, StorageError,
 };
 use rusqlite::types::Value;
@@ -183,6 +183,80 @@ fn reserve(
     Ok(level(left, threshold))
 }
 
+/// Reserves every unit of an order (never past zero), a statement per few products.
+fn reserve_units(tx: &Connection, order: &Order) -> Result<Vec<StockLevel>, PlaceOrderError> {
+    let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
+    for (p, v, q) in order.units() {
+        match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
+            Some(w) => w.2 += q,
+            None => wanted.push((p, v, q)),
+        }
+    }
+    let mut levels = Vec::with_capacity(wanted.len());
+    let plain: Vec<(ProductId, u32)> = wanted
+        .iter()
+        .filter(|(_, v, _)| v.is_none())
+        .map(|(p, _, q)| (*p, *q))
+        .collect();
+    for chunk in plain.chunks(PRODUCTS_PER_RESERVE) {
+        levels.extend(reserve_products(tx, chunk)?);
+    }
+    for (product, variant, quantity) in wanted {
+        if variant.is_some() {
+            levels.push(reserve(tx, product, variant, quantity)?);
+        }
+    }
+    Ok(levels)
+}
+
+/// Gives back (`-1`) or counts again (`+1`) each of an order's promotion uses, in total and
+/// for its customer. No limit is checked: a use given back was counted within it, and one
+/// counted again was paid for.
+fn move_promotion_uses(tx: &Connection, order: &Order, by: i64) -> Result<(), StorageError> {
+    let customer = order.customer_key();
+    for applied in &order.applied_promotions {
+        let pid = applied.id.to_string();
+        tx.prepare_cached(
+            "UPDATE promotions SET used_count = MAX(used_count + ?1, 0) WHERE id = ?2",
+        )
+        .map_err(storage_error)?
+        .execute(params![by, pid])
+        .map_err(storage_error)?;
+        tx.prepare_cached(
+            "INSERT INTO promotion_uses (promotion_id, customer_key, uses) VALUES (?1, ?2, MAX(?3, 0))
+             ON CONFLICT(promotion_id, customer_key) DO UPDATE SET uses = MAX(uses + ?3, 0)",
+        )
+        .map_err(storage_error)?
+        .execute(params![pid, customer, by])
+        .map_err(storage_error)?;
+    }
+    Ok(())
+}
+
+/// Writes an order at its next version if the stored one is still the order's own.
+fn write_next_version(tx: &Connection, next: &Order) -> Result<(), StorageError> {
+    let n = tx
+        .prepare_cached("UPDATE orders SET status = ?1, data = ?2, version = ?3, updated_at = ?4 WHERE id = ?5 AND version = ?6")
+        .map_err(storage_error)?
+        .execute(params![
+            next.status.as_str(),
+            json(next)?,
+            next.version as i64,
+            time_text(next.updated_at),
+            next.id.to_string(),
+            next.version as i64 - 1
+        ])
+        .map_err(storage_error)?;
+    if n == 0 {
+        return Err(if read_order(tx, next.id)?.is_some() {
+            StorageError::VersionConflict
+        } else {
+            StorageError::NotFound
+        });
+    }
+    Ok(())
+}
+
 /// Moves an order's reserved units back to available (release) or out (commit).
 fn move_stock(tx: &Connection, order: &Order, movement: StockMovement) -> Result<(), StorageError> {
     let (sql_variant, sql_product) = match movement {
@@ -322,27 +396,7 @@ impl OrderStore for SqliteStore {
             // the start, so no other writer (another process on the same file) can slip in
             // between the stock check and the decrement.
             let tx = &*conn;
-            let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
-            for (p, v, q) in new.order.units() {
-                match wanted.iter_mut().find(|(wp, wv, _)| *wp == p && *wv == v) {
-                    Some(w) => w.2 += q,
-                    None => wanted.push((p, v, q)),
-                }
-            }
-            let mut levels = Vec::with_capacity(wanted.len());
-            let plain: Vec<(ProductId, u32)> = wanted
-                .iter()
-                .filter(|(_, v, _)| v.is_none())
-                .map(|(p, _, q)| (*p, *q))
-                .collect();
-            for chunk in plain.chunks(PRODUCTS_PER_RESERVE) {
-                levels.extend(reserve_products(tx, chunk)?);
-            }
-            for (product, variant, quantity) in wanted {
-                if variant.is_some() {
-                    levels.push(reserve(tx, product, variant, quantity)?);
-                }
-            }
+            let levels = reserve_units(tx, &new.order)?;
             for id in &new.promotion_ids {
                 count_promotion(tx, *id, &new.customer_key)?;
             }
@@ -375,28 +429,52 @@ impl OrderStore for SqliteStore {
     async fn update_order(
         &self,
         order: &Order,
-        stock: StockMovement,
+        effects: OrderEffects,
     ) -> Result<Order, StorageError> {
         let mut next = order.clone();
         next.version += 1;
         self.write(move |conn| {
             let tx = &*conn;
-            let n = tx
-                .prepare_cached("UPDATE orders SET status = ?1, data = ?2, version = ?3, updated_at = ?4 WHERE id = ?5 AND version = ?6")
-                .map_err(storage_error)?
-                .execute(params![
-                    next.status.as_str(),
-                    json(&next)?,
-                    next.version as i64,
-                    time_text(next.updated_at),
-                    next.id.to_string(),
-                    next.version as i64 - 1
-                ])
-                .map_err(storage_error)?;
-            if n == 0 {
-                return Err(if read_order(tx, next.id)?.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
+            write_next_version(tx, &next)?;
+            move_stock(tx, &next, effects.stock)?;
+            if effects.give_back_promotion_uses {
+                move_promotion_uses(tx, &next, -1)?;
             }
-            move_stock(tx, &next, stock)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn unpaid_orders(
+        &self,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StorageError> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT data, version FROM orders WHERE status = 'pending' AND created_at < ?1
+                 ORDER BY created_at, id LIMIT ?2",
+            )
+            .map_err(storage_error)?
+            .query_map(
+                params![time_text(placed_before), i64::from(limit)],
+                order_from_row,
+            )
+            .map_err(storage_error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage_error)
+        })
+        .await
+    }
+
+    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+        let mut next = order.clone();
+        next.version += 1;
+        self.write(move |conn| {
+            let tx = &*conn;
+            write_next_version(tx, &next)?;
+            reserve_units(tx, &next)?;
+            move_promotion_uses(tx, &next, 1)?;
             Ok(next)
         })
         .await

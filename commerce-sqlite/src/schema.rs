@@ -44,8 +44,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "login_attempts",
-        include_str!("../migrations/0008_login_attempts.sql"),
+        "housekeeping",
+        include_str!("../migrations/0008_housekeeping.sql"),
     ),
 ];
 

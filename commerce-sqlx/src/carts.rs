@@ -2,6 +2,7 @@
 //! and is checked in the UPDATE itself.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use commerce_core::cart::Cart;
 use commerce_core::ids::{CartId, UserId};
 use commerce_core::ports::{CartStore, StorageError};
@@ -118,5 +119,19 @@ impl CartStore for PgStore {
             |q| q.bind(user_id.as_uuid()),
         )
         .await
+    }
+
+    async fn purge_guest_carts(
+        &self,
+        untouched_before: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        Ok(
+            sqlx::query("DELETE FROM carts WHERE customer_id IS NULL AND updated_at < $1")
+                .bind(untouched_before)
+                .execute(self.pool())
+                .await
+                .map_err(storage_error)?
+                .rows_affected(),
+        )
     }
 }

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use commerce_core::ids::{OrderId, ProductId, PromotionId, UserId, VariantId};
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::{Order, OrderStatus};
 use commerce_core::ports::{
-    DailySales, NewOrder, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
+    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
     StockMovement, StorageError,
 };
 use sqlx::postgres::PgRow;
@@ -240,6 +240,77 @@ async fn insert_order(conn: &mut PgConnection, order: &Order) -> Result<(), Stor
     Ok(())
 }
 
+/// Writes an order at its next version if the stored one is still the order's own.
+async fn write_next_version(conn: &mut PgConnection, next: &Order) -> Result<(), StorageError> {
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, data = $2, version = $3, updated_at = $4 WHERE id = $5 AND version = $6",
+    )
+    .bind(next.status.as_str())
+    .bind(json(next)?)
+    .bind(sql_version(next.version))
+    .bind(next.updated_at)
+    .bind(next.id.as_uuid())
+    .bind(sql_version(next.version - 1))
+    .execute(&mut *conn)
+    .await
+    .map_err(storage_error)?
+    .rows_affected();
+    if changed == 0 {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)")
+            .bind(next.id.as_uuid())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(storage_error)?;
+        return Err(if exists {
+            StorageError::VersionConflict
+        } else {
+            StorageError::NotFound
+        });
+    }
+    Ok(())
+}
+
+/// Gives back (`-1`) or counts again (`+1`) each of an order's promotion uses, in total and
+/// for its customer, in id order (as checkout locks them). No limit is checked: a use given
+/// back was counted within it, and one counted again was paid for.
+async fn move_promotion_uses(
+    conn: &mut PgConnection,
+    order: &Order,
+    by: i64,
+) -> Result<(), StorageError> {
+    let mut ids: Vec<uuid::Uuid> = order
+        .applied_promotions
+        .iter()
+        .map(|p| p.id.as_uuid())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE promotions SET used_count = GREATEST(used_count + $2, 0) WHERE id = ANY($1::uuid[])",
+    )
+    .bind(&ids)
+    .bind(by)
+    .execute(&mut *conn)
+    .await
+    .map_err(storage_error)?;
+    sqlx::query(
+        "INSERT INTO promotion_uses (promotion_id, customer_key, uses)
+         SELECT id, $2, GREATEST($3, 0) FROM UNNEST($1::uuid[]) AS id
+         ON CONFLICT (promotion_id, customer_key)
+             DO UPDATE SET uses = GREATEST(promotion_uses.uses + $3, 0)",
+    )
+    .bind(&ids)
+    .bind(order.customer_key())
+    .bind(by)
+    .execute(&mut *conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(())
+}
+
 /// Counts one use of a promotion, under its total limit and the customer's.
 async fn count_promotion(
     conn: &mut PgConnection,
@@ -351,7 +422,7 @@ impl OrderStore for PgStore {
     async fn update_order(
         &self,
         order: &Order,
-        stock: StockMovement,
+        effects: OrderEffects,
     ) -> Result<Order, StorageError> {
         let mut next = order.clone();
         next.version += 1;
@@ -359,40 +430,57 @@ impl OrderStore for PgStore {
         let stored = self
             .retrying(|| async move {
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
-                let changed = sqlx::query(
-                    "UPDATE orders SET status = $1, data = $2, version = $3, updated_at = $4 WHERE id = $5 AND version = $6",
-                )
-                .bind(next.status.as_str())
-                .bind(json(next)?)
-                .bind(sql_version(next.version))
-                .bind(next.updated_at)
-                .bind(next.id.as_uuid())
-                .bind(sql_version(next.version - 1))
-                .execute(&mut *tx)
-                .await
-                .map_err(storage_error)?
-                .rows_affected();
-                if changed == 0 {
-                    let exists: bool =
-                        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)")
-                            .bind(next.id.as_uuid())
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(storage_error)?;
-                    return Err(if exists {
-                        StorageError::VersionConflict
-                    } else {
-                        StorageError::NotFound
-                    });
+                write_next_version(&mut tx, next).await?;
+                move_stock(&mut tx, next, effects.stock).await?;
+                if effects.give_back_promotion_uses {
+                    move_promotion_uses(&mut tx, next, -1).await?;
                 }
-                move_stock(&mut tx, next, stock).await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok(next.clone())
             })
             .await?;
-        if stock != StockMovement::None {
+        if effects.stock != StockMovement::None {
             self.catalog_changed();
         }
+        Ok(stored)
+    }
+
+    async fn unpaid_orders(
+        &self,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StorageError> {
+        sqlx::query(
+            "SELECT data, version FROM orders WHERE status = 'pending' AND created_at < $1
+             ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(placed_before)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?
+        .iter()
+        .map(order_from_row)
+        .collect()
+    }
+
+    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+        let mut next = order.clone();
+        next.version += 1;
+        let next = &next;
+        let stored = self
+            .retrying(|| async move {
+                let mut tx = self.pool().begin().await.map_err(storage_error)?;
+                write_next_version(&mut tx, next).await?;
+                for (product, variant, quantity) in units_in_lock_order(next) {
+                    reserve(&mut tx, product, variant, quantity).await?;
+                }
+                move_promotion_uses(&mut tx, next, 1).await?;
+                tx.commit().await.map_err(storage_error)?;
+                Ok::<_, PlaceOrderError>(next.clone())
+            })
+            .await?;
+        self.catalog_changed();
         Ok(stored)
     }
 

@@ -20,8 +20,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         3,
-        "login_attempts",
-        include_str!("../migrations/0003_login_attempts.sql"),
+        "housekeeping",
+        include_str!("../migrations/0003_housekeeping.sql"),
     ),
 ];
 

@@ -87,12 +87,17 @@ Each option may also be given as the environment variable shown.
   --idle-timeout DUR       COMMERCE_IDLE_TIMEOUT    a keep-alive connection may idle [60s]
   --body-timeout DUR       COMMERCE_BODY_TIMEOUT    a request's body must arrive within [30s]
   --max-connections N      COMMERCE_MAX_CONNECTIONS  open connections at most; more wait [10000]
+  --unpaid-order-timeout D COMMERCE_UNPAID_ORDER_TIMEOUT  an order left unpaid this long is
+                                                    cancelled, its stock and discount uses given
+                                                    back [30m]; off keeps them
+  --guest-cart-lifetime D  COMMERCE_GUEST_CART_LIFETIME  a guest cart untouched this long is
+                                                    deleted [30d]; off keeps them
   --log-format FORMAT      COMMERCE_LOG_FORMAT      text or json (one object per line) [text];
                                                     levels from RUST_LOG [info]
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
   --help                   this text
 
-Durations: 500ms, 10s, 5m, 2h (a bare number is seconds).
+Durations: 500ms, 10s, 5m, 2h, 30d (a bare number is seconds).
 ";
 
 /// Where the shop's data lives.
@@ -163,6 +168,16 @@ struct Config {
     connections: ConnectionLimits,
     body_timeout: Duration,
     log_format: LogFormat,
+    unpaid_order_timeout: Option<Duration>,
+    guest_cart_lifetime: Option<Duration>,
+}
+
+/// A duration, or `off` for none.
+fn parse_optional_duration(name: &str, text: &str) -> Result<Option<Duration>, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    parse_duration(name, text).map(Some)
 }
 
 /// A duration as `500ms`, `10s`, `5m` or `2h`; a bare number is seconds.
@@ -180,6 +195,7 @@ fn parse_duration(name: &str, text: &str) -> Result<Duration, String> {
         "" | "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
         _ => return Err(format!("{name}: {text:?} is not a duration such as 10s")),
     };
     if d.is_zero() {
@@ -219,6 +235,8 @@ fn config() -> Result<Config, String> {
             "--body-timeout" => "body_timeout",
             "--max-connections" => "max_connections",
             "--log-format" => "log_format",
+            "--unpaid-order-timeout" => "unpaid_order_timeout",
+            "--guest-cart-lifetime" => "guest_cart_lifetime",
             "--bind" => "bind",
             "--data-dir" => "data_dir",
             "--database-url" => "database_url",
@@ -369,7 +387,19 @@ fn config() -> Result<Config, String> {
                 .into(),
         );
     }
+    let engine = commerce::service::EngineConfig::default();
+    let unpaid_order_timeout =
+        match setting("unpaid_order_timeout", "COMMERCE_UNPAID_ORDER_TIMEOUT") {
+            Some(d) => parse_optional_duration("--unpaid-order-timeout", &d)?,
+            None => engine.unpaid_order_timeout,
+        };
+    let guest_cart_lifetime = match setting("guest_cart_lifetime", "COMMERCE_GUEST_CART_LIFETIME") {
+        Some(d) => parse_optional_duration("--guest-cart-lifetime", &d)?,
+        None => engine.guest_cart_lifetime,
+    };
     Ok(Config {
+        unpaid_order_timeout,
+        guest_cart_lifetime,
         synchronous,
         trusted_proxies,
         connections,
@@ -524,6 +554,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
     let engine = commerce::service::EngineConfig {
         password_hashes_at_once: password_hashes_at_once(),
+        unpaid_order_timeout: config.unpaid_order_timeout,
+        guest_cart_lifetime: config.guest_cart_lifetime,
         ..commerce::service::EngineConfig::default()
     };
     let shop = builder
@@ -574,6 +606,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     );
     // Order event streams end as the shutdown begins, so it does not wait for them.
     let (stopping, stopped) = tokio::sync::watch::channel(false);
+    // Unpaid orders expire and old guest carts go, in every process (each order is moved by
+    // one of them only).
+    let sweeper = shop.spawn_sweeper(sweep_every(config.unpaid_order_timeout), stopped.clone());
     let api = ApiConfig {
         shutdown: Some(stopped),
         cors: config.cors.clone(),
@@ -595,9 +630,18 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         config.connections,
     )
     .await?;
+    let _ = sweeper.await;
     tracing::info!("stopped");
     logging::flush();
     Ok(())
+}
+
+/// How often the sweeper runs: often enough that an unpaid order is not kept much past its
+/// timeout (a tenth of it, between 1 and 30 s); every 5 minutes when orders never expire.
+fn sweep_every(timeout: Option<Duration>) -> Duration {
+    timeout.map_or(Duration::from_secs(300), |t| {
+        (t / 10).clamp(Duration::from_secs(1), Duration::from_secs(30))
+    })
 }
 
 /// Memory one Argon2id hash takes with the hasher's settings (19 MiB, OWASP's minimum).

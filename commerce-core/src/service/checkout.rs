@@ -178,8 +178,7 @@ impl Commerce {
         let method = self
             .shipping_method(request.shipping_method, "shipping_method")
             .await?;
-        let customer_key =
-            user_id.map_or_else(|| email.clone().unwrap_or_default(), |u| u.to_string());
+        let customer_key = crate::order::customer_key(user_id, email.as_deref());
         let inputs = self
             .pricing_inputs(
                 ProductsToPrice::Read(product_ids(&request.lines)),

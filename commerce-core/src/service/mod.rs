@@ -17,6 +17,7 @@ mod kept;
 mod notices;
 mod orders;
 mod payments;
+mod sweeper;
 mod watch;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery,
 pub use catalog::{image_type, Catalog, ProductListing, MAX_IMAGE_BYTES};
 pub use orders::{DirectOrder, Orders};
 pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
+pub use sweeper::Swept;
 pub use watch::{OrderStatusUpdate, OrderWatch};
 
 use crate::account::Role;
@@ -356,6 +358,12 @@ pub struct EngineConfig {
     /// Sign-ins and registrations that may wait for a hashing slot [64]; past them the
     /// answer is `Busy` (HTTP 503 with `Retry-After`) at once.
     pub password_hashes_waiting: usize,
+    /// How long an order may stay unpaid before the sweeper cancels it, giving its stock and
+    /// discount uses back [30 minutes]; `None` keeps unpaid orders for good.
+    pub unpaid_order_timeout: Option<std::time::Duration>,
+    /// How long a guest cart is kept after its last change before the sweeper deletes it
+    /// [30 days]; `None` keeps them for good.
+    pub guest_cart_lifetime: Option<std::time::Duration>,
 }
 
 impl Default for EngineConfig {
@@ -370,6 +378,8 @@ impl Default for EngineConfig {
             mail_retry_after: std::time::Duration::from_secs(2),
             password_hashes_at_once: std::thread::available_parallelism().map_or(2, usize::from),
             password_hashes_waiting: 64,
+            unpaid_order_timeout: Some(std::time::Duration::from_secs(30 * 60)),
+            guest_cart_lifetime: Some(std::time::Duration::from_secs(30 * 24 * 3600)),
         }
     }
 }
@@ -644,5 +654,7 @@ impl CommerceBuilder {
     }
 }
 
+#[cfg(test)]
+mod expiry_tests;
 #[cfg(test)]
 mod tests;

@@ -20,14 +20,19 @@ enum Notice {
     Shipped,
     Refunded,
     Cancelled,
+    /// Cancelled by the shop: not paid in time.
+    Expired,
+    /// Paid after it expired, when its stock was gone: the payment is refunded.
+    LatePaymentRefunded,
 }
 
 impl Notice {
-    fn of(status: OrderStatus) -> Option<Notice> {
+    fn of(order: &Order, status: OrderStatus) -> Option<Notice> {
         match status {
             OrderStatus::Paid => Some(Notice::Confirmed),
             OrderStatus::Shipped => Some(Notice::Shipped),
             OrderStatus::Refunded => Some(Notice::Refunded),
+            OrderStatus::Cancelled if order.expired_unpaid() => Some(Notice::Expired),
             OrderStatus::Cancelled => Some(Notice::Cancelled),
             _ => None,
         }
@@ -48,8 +53,16 @@ impl Commerce {
             status,
             at,
         });
-        if let (Some(notice), Some(to)) = (Notice::of(status), order.email.clone()) {
+        if let (Some(notice), Some(to)) = (Notice::of(order, status), order.email.clone()) {
             self.mail_in_background(order.clone(), notice, to);
+        }
+    }
+
+    /// A payment arrived for an order that had expired and whose stock is gone: it was
+    /// refunded in full, and the customer is told why.
+    pub(crate) fn late_payment_refunded(&self, order: &Order) {
+        if let Some(to) = order.email.clone() {
+            self.mail_in_background(order.clone(), Notice::LatePaymentRefunded, to);
         }
     }
 
@@ -120,6 +133,18 @@ fn order_mail(shop: &str, order: &Order, notice: Notice, to: String) -> Mail {
         Notice::Cancelled => (
             format!("{shop}: order {number} is cancelled"),
             format!("Your order {number} is cancelled. Anything you paid is refunded."),
+        ),
+        Notice::Expired => (
+            format!("{shop}: order {number} was not paid in time"),
+            format!(
+                "Your order {number} was not paid in time, so we cancelled it and released its items. You have not been charged."
+            ),
+        ),
+        Notice::LatePaymentRefunded => (
+            format!("{shop}: your payment for order {number} is refunded"),
+            format!(
+                "Your payment for order {number} arrived after the order had expired, and its items are no longer in stock. We have refunded the payment in full: the money goes back the way it was paid."
+            ),
         ),
     };
     let t = &order.totals;

@@ -6,9 +6,9 @@ use super::{Caller, Commerce, CommerceError, ItemRequest};
 use crate::account::Address;
 use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
 use crate::money::Money;
-use crate::order::{Order, OrderStatus};
+use crate::order::{Order, OrderStatus, StatusReason};
 use crate::payment::PaymentStatus;
-use crate::ports::{OrderFilter, Page, PageRequest, StockMovement, StorageError};
+use crate::ports::{OrderEffects, OrderFilter, Page, PageRequest, StockMovement, StorageError};
 use crate::promotion::normalize_code;
 use crate::validation::ValidationErrors;
 
@@ -262,7 +262,7 @@ impl Orders<'_> {
                 .shop
                 .ports
                 .orders
-                .update_order(&order, StockMovement::None)
+                .update_order(&order, StockMovement::None.into())
                 .await?;
         }
         Ok(order)
@@ -304,19 +304,35 @@ impl Orders<'_> {
 
     async fn write_status(
         &self,
-        mut order: Order,
+        order: Order,
         to: OrderStatus,
         payment_status: PaymentStatus,
     ) -> Result<Order, CommerceError> {
-        let stock = order.status.stock_movement_to(to);
+        self.write_status_because(order, to, payment_status, None)
+            .await
+    }
+
+    /// A status change stored with its effects: units moved as the change says, and a
+    /// cancelled order's promotion uses given back (it will not be paid for).
+    pub(crate) async fn write_status_because(
+        &self,
+        mut order: Order,
+        to: OrderStatus,
+        payment_status: PaymentStatus,
+        reason: Option<StatusReason>,
+    ) -> Result<Order, CommerceError> {
+        let effects = OrderEffects {
+            stock: order.status.stock_movement_to(to),
+            give_back_promotion_uses: to == OrderStatus::Cancelled,
+        };
         let now = self.shop.now();
-        order.transition(to, now)?;
+        order.transition_because(to, now, reason)?;
         order.payment_status = payment_status;
         let stored = self
             .shop
             .ports
             .orders
-            .update_order(&order, stock)
+            .update_order(&order, effects)
             .await
             .map_err(|e| match e {
                 StorageError::VersionConflict => {

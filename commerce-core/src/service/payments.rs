@@ -8,7 +8,7 @@ use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
-use crate::ports::{GatewayError, StockMovement, StorageError, WebhookError};
+use crate::ports::{GatewayError, PlaceOrderError, StockMovement, StorageError, WebhookError};
 
 pub use crate::payment::{ProviderEvent, ProviderEventKind};
 
@@ -386,7 +386,7 @@ impl Payments<'_> {
                         .shop
                         .ports
                         .orders
-                        .update_order(&order, StockMovement::None)
+                        .update_order(&order, StockMovement::None.into())
                         .await
                     {
                         Ok(stored) => {
@@ -395,6 +395,29 @@ impl Payments<'_> {
                             return Ok(());
                         }
                         Err(StorageError::VersionConflict) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                OrderStatus::Cancelled if order.expired_unpaid() => {
+                    // Paid after the shop gave up waiting: the order comes back if its
+                    // stock is still there, else the money goes back. Never lost.
+                    let now = self.shop.now();
+                    let mut back = order.clone();
+                    back.reinstate_paid(now)?;
+                    back.payment_status = PaymentStatus::Succeeded;
+                    match self.shop.ports.orders.reinstate_order(&back).await {
+                        Ok(stored) => {
+                            self.shop
+                                .order_status_changed(&stored, OrderStatus::Paid, now);
+                            return Ok(());
+                        }
+                        Err(PlaceOrderError::Storage(StorageError::VersionConflict)) => continue,
+                        Err(PlaceOrderError::OutOfStock { .. })
+                        | Err(PlaceOrderError::Unavailable(_)) => {
+                            self.refund(payment.clone(), None).await?;
+                            self.shop.late_payment_refunded(&order);
+                            return Ok(());
+                        }
                         Err(e) => return Err(e.into()),
                     }
                 }
@@ -493,7 +516,13 @@ impl Payments<'_> {
                 StockMovement::None
             };
             order.payment_status = payment.status;
-            match self.shop.ports.orders.update_order(&order, stock).await {
+            match self
+                .shop
+                .ports
+                .orders
+                .update_order(&order, stock.into())
+                .await
+            {
                 Ok(stored) => {
                     if to_refunded {
                         self.shop

@@ -1,6 +1,7 @@
-//! The bundled server's log, read from its standard error as an operator would: one JSON line
-//! per request with its id, status and client, and security events, never a password, token or
-//! secret. Runs the real binary on SQLite (no PostgreSQL needed).
+//! The bundled server run as a process on SQLite (no PostgreSQL needed), as an operator meets
+//! it: its log read from standard error (one JSON line per request with its id, status and
+//! client, and security events, never a password, token or secret), its refusal to start
+//! without a payment provider, and its sweeper expiring unpaid orders.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -267,4 +268,92 @@ fn without_a_payment_provider_the_server_refuses_to_start() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("no payment provider"), "{said}");
     assert!(said.contains("--test-payments"), "{said}");
+}
+
+/// The running server's sweeper, with `--unpaid-order-timeout`: an unpaid order gives its
+/// stock back by itself, and its history says why.
+#[tokio::test]
+async fn the_server_expires_unpaid_orders_by_itself() {
+    let server = Logged::start(&["--demo", "--unpaid-order-timeout", "1s"]).await;
+    let http = http_client();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let page: Value = http
+        .get(url("/api/products?limit=50"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let product = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["inventory_count"].as_u64().unwrap_or(0) > 1
+                && p["variants"].as_array().is_none_or(Vec::is_empty)
+        })
+        .expect("a demo product in stock")
+        .clone();
+    let id = product["id"].as_str().unwrap();
+    let stock = product["inventory_count"].as_u64().unwrap();
+    let placed: Value = http
+        .post(url("/api/orders"))
+        .json(&json!({
+            "items": [{"product_id": id, "quantity": 1}],
+            "email": "guest@example.com",
+            "shipping_address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                                  "postal_code": "78701", "country": "US"}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(placed["status"], "pending", "{placed}");
+    let stock_now = |http: reqwest::Client, u: String| async move {
+        let p: Value = http.get(u).send().await.unwrap().json().await.unwrap();
+        p["inventory_count"].as_u64().unwrap()
+    };
+    assert_eq!(
+        stock_now(http.clone(), url(&format!("/api/products/{id}"))).await,
+        stock - 1
+    );
+    let admin: Value = http
+        .post(url("/api/auth/login"))
+        .json(&json!({"email": ADMIN, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = admin["access_token"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let order = loop {
+        let order: Value = http
+            .get(url(&format!(
+                "/api/orders/{}",
+                placed["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if order["status"] != "pending" || Instant::now() > deadline {
+            break order;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(order["status"], "cancelled", "{order}");
+    let last = order["status_history"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["reason"], "payment_timeout");
+    assert_eq!(
+        stock_now(http.clone(), url(&format!("/api/products/{id}"))).await,
+        stock
+    );
 }

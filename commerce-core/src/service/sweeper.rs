@@ -1,0 +1,129 @@
+//! Housekeeping the shop does by itself: orders left unpaid past the unpaid-order timeout are
+//! cancelled (their stock and discount uses given back, their open payments cancelled at the
+//! provider), and guest carts untouched for long are deleted.
+//!
+//! Safe with several processes on one database: each order is cancelled through a versioned
+//! write, so of two sweepers (or a sweeper and a payment arriving) exactly one moves it; the
+//! other finds the version moved and leaves the order alone.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::{Commerce, CommerceError};
+use crate::order::{OrderStatus, StatusReason};
+
+/// Orders read per round of the sweep.
+const UNPAID_PER_ROUND: u32 = 100;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Unpaid orders cancelled.
+    pub expired_orders: u64,
+    /// Guest carts deleted.
+    pub purged_carts: u64,
+}
+
+impl Commerce {
+    /// One sweep, now: what a server runs every so often ([`Commerce::spawn_sweeper`]), and
+    /// what a test or a cron job may call.
+    pub async fn sweep(&self) -> Result<Swept, CommerceError> {
+        let mut swept = Swept::default();
+        if let Some(timeout) = self.config.unpaid_order_timeout {
+            swept.expired_orders = self.expire_unpaid_orders(timeout).await?;
+        }
+        if let Some(lifetime) = self.config.guest_cart_lifetime {
+            let before = self.now() - chrono_duration(lifetime);
+            swept.purged_carts = self.ports.carts.purge_guest_carts(before).await?;
+        }
+        Ok(swept)
+    }
+
+    /// Sweeps now and then every `every`, until `stop` turns true (or its sender is gone). A
+    /// sweep that fails (storage away) is logged and tried again at the next.
+    pub fn spawn_sweeper(
+        &self,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let shop = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match shop.sweep().await {
+                    Ok(swept) if swept != Swept::default() => {
+                        tracing::info!(
+                            expired_orders = swept.expired_orders,
+                            purged_carts = swept.purged_carts,
+                            "swept"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "the sweep failed; trying again later"),
+                }
+                // Waits for the next sweep, or ends at once when told to stop.
+                if tokio::time::timeout(every, stop.wait_for(|stopping| *stopping))
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        })
+    }
+
+    async fn expire_unpaid_orders(&self, timeout: Duration) -> Result<u64, CommerceError> {
+        let placed_before = self.now() - chrono_duration(timeout);
+        let mut expired = 0;
+        loop {
+            let unpaid = self
+                .ports
+                .orders
+                .unpaid_orders(placed_before, UNPAID_PER_ROUND)
+                .await?;
+            let round = unpaid.len();
+            let mut moved = 0;
+            for order in unpaid {
+                // Its open payments first: once cancelled at the provider they cannot be
+                // paid, and one that is paid meanwhile moves the order to paid.
+                self.payments().cancel_open(order.id).await?;
+                let Some(order) = self.ports.orders.order(order.id).await? else {
+                    continue;
+                };
+                if order.status != OrderStatus::Pending {
+                    continue;
+                }
+                let payment_status = order.payment_status;
+                match self
+                    .orders()
+                    .write_status_because(
+                        order,
+                        OrderStatus::Cancelled,
+                        payment_status,
+                        Some(StatusReason::PaymentTimeout),
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        expired += 1;
+                        moved += 1;
+                    }
+                    // Another process, or a payment, moved it first.
+                    Err(CommerceError::Conflict(_))
+                    | Err(CommerceError::VersionMismatch(_))
+                    | Err(CommerceError::InvalidTransition(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            // A full round that moved nothing is another process's work in flight: stop
+            // rather than read the same orders again.
+            if round < UNPAID_PER_ROUND as usize || moved == 0 {
+                return Ok(expired);
+            }
+        }
+    }
+}
+
+fn chrono_duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
