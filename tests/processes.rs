@@ -67,6 +67,10 @@ struct ServerProcess {
 
 impl ServerProcess {
     async fn start(database_url: &str, demo: bool) -> ServerProcess {
+        Self::start_with(database_url, demo, &[]).await
+    }
+
+    async fn start_with(database_url: &str, demo: bool, extra: &[&str]) -> ServerProcess {
         let port = free_port();
         let data_dir = std::env::temp_dir().join(format!("commerce-proc-{}", uuid::Uuid::new_v4()));
         let mut command = Command::new(server_binary());
@@ -76,6 +80,7 @@ impl ServerProcess {
             .arg(&data_dir)
             .args(["--database-url", database_url, "--database-pool", "8"])
             .arg("--test-payments")
+            .args(extra)
             .env("COMMERCE_JWT_SECRET", SECRET)
             .env("COMMERCE_ADMIN_EMAIL", ADMIN)
             .env("COMMERCE_ADMIN_PASSWORD", PASSWORD)
@@ -776,5 +781,106 @@ fn a_server_whose_database_cannot_be_reached_says_so_and_exits() {
     assert!(
         !said.contains("s3cret"),
         "the password is not shown: {said}"
+    );
+}
+
+/// Two servers sweep one database: each unpaid order is cancelled once (one `cancelled` in its
+/// history) and its units come back once, though both sweepers see it.
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_expire_each_unpaid_order_once() {
+    let db = TemporaryDatabase::empty(&server_url(), 24).await.unwrap();
+    let a = ServerProcess::start_with(db.url(), true, &["--unpaid-order-timeout", "2s"]).await;
+    let b = ServerProcess::start_with(db.url(), false, &["--unpaid-order-timeout", "2s"]).await;
+    let http = http_client();
+    let admin = admin_token(&http, &a.base).await;
+    let page = call(
+        &http,
+        Method::GET,
+        format!("{}/api/products?limit=50", a.base),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    let product = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["inventory_count"].as_u64().unwrap_or(0) >= 20
+                && p["variants"].as_array().is_none_or(Vec::is_empty)
+        })
+        .expect("a demo product with stock")
+        .clone();
+    let id = product["id"].as_str().unwrap().to_string();
+    let stock = product["inventory_count"].as_u64().unwrap();
+    let mut orders = Vec::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let mut body = checkout_body();
+        body["items"] = json!([{"product_id": id, "quantity": 1}]);
+        let placed = call(
+            &http,
+            Method::POST,
+            format!("{base}/api/orders"),
+            None,
+            &[],
+            Some(body),
+        )
+        .await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+        orders.push(placed.body["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        product_of(&http, &b.base, &id).await["inventory_count"],
+        stock - 20
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pending = call(
+            &http,
+            Method::GET,
+            format!("{}/api/admin/orders?status=pending&limit=100", b.base),
+            Some(&admin),
+            &[],
+            None,
+        )
+        .await;
+        if pending.body["items"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "orders still pending: {}",
+            pending.body
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for order in &orders {
+        let read = call(
+            &http,
+            Method::GET,
+            format!("{}/api/orders/{order}", a.base),
+            Some(&admin),
+            &[],
+            None,
+        )
+        .await;
+        let history = read.body["status_history"].as_array().unwrap();
+        let cancelled: Vec<&Value> = history
+            .iter()
+            .filter(|c| c["status"] == "cancelled")
+            .collect();
+        assert_eq!(cancelled.len(), 1, "{}", read.body);
+        assert_eq!(cancelled[0]["reason"], "payment_timeout");
+    }
+    assert_eq!(
+        product_of(&http, &a.base, &id).await["inventory_count"],
+        stock,
+        "every unit back, once"
     );
 }

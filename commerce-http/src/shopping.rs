@@ -440,6 +440,14 @@ impl ShoppingApi {
             .checkout(&caller.0, &owner(&caller, token), body.0.into())
             .await?;
         let location = order_location(done.order.id);
+        if let Some(e) = &done.payment_error {
+            tracing::warn!(
+                request_id = %crate::request_log::OrEmpty(crate::request_log::current_request_id()),
+                order = %done.order.number,
+                error = %e,
+                "the payment of a placed order could not be started"
+            );
+        }
         Ok(CheckoutCreated::Created(
             Reply(CheckoutJson {
                 order: done.order.into(),

@@ -364,12 +364,9 @@ impl Carts<'_> {
             .shop
             .place(quote, Some((cart.id, cart.version)))
             .await?;
-        // The order stands whatever the provider says: the client is told why there is no
-        // payment and may start one again with create-intent.
+        // The order stands whatever the provider says: the caller is told why there is no
+        // payment (and logs it) and may start one again with create-intent.
         let payment = self.shop.payments().start(&order).await;
-        if let Err(e) = &payment {
-            tracing::warn!(order = %order.number, error = %e, "the payment of a placed order could not be started");
-        }
         let (payment, payment_error) = match payment {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),
