@@ -1,12 +1,13 @@
 //! The server's log: one line per event on standard error, as text (the default) or JSON
 //! lines (`--log-format json`), levels from `RUST_LOG` [info].
 //!
-//! Lines are written by one thread of their own in batches, so a request never waits for the
-//! terminal or a pipe; [`flush`] waits for what is queued before the process exits.
+//! Lines are formatted into one buffer and written by a thread of their own every 10 ms, so a
+//! request never waits for the terminal or a pipe, and logging a line costs no allocation and
+//! no thread wake-up; [`flush`] writes what is pending before the process exits.
 
 use std::io::Write;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
@@ -30,16 +31,20 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
-enum Message {
-    Line(Vec<u8>),
-    Flush(SyncSender<()>),
-}
+/// Formatted lines not yet written. Events are formatted straight into it under its lock (no
+/// allocation or thread wake-up per line); the writer thread takes it whole every
+/// [`WRITE_EVERY`].
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
-/// Lines waiting for the writer at most; past it, the logging thread waits (better a slower
-/// request than a lost security event).
-const QUEUED_LINES: usize = 16 * 1024;
+/// How often the writer thread writes what is pending: a line reaches standard error within
+/// this.
+const WRITE_EVERY: Duration = Duration::from_millis(10);
 
-static QUEUE: OnceLock<SyncSender<Message>> = OnceLock::new();
+/// Bytes pending at most; past them (standard error slower than the log), a line is written
+/// by the thread that logs it, so nothing is dropped and memory stays bounded.
+const MOST_PENDING: usize = 4 * 1024 * 1024;
+
+static STARTED: OnceLock<()> = OnceLock::new();
 
 /// Installs the log for the whole process. `RUST_LOG` (such as `info`,
 /// `warn,commerce_http::request=off`) chooses what is logged; an unreadable one is an error.
@@ -50,15 +55,14 @@ pub fn init(format: LogFormat) -> Result<(), String> {
         }
         _ => EnvFilter::new("info"),
     };
-    let (queue, lines) = sync_channel(QUEUED_LINES);
     std::thread::Builder::new()
         .name("log-writer".into())
-        .spawn(move || write_lines(lines))
+        .spawn(write_pending)
         .map_err(|e| format!("cannot start the log writer: {e}"))?;
-    let _ = QUEUE.set(queue);
+    let _ = STARTED.set(());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Queued)
+        .with_writer(Pending)
         .with_ansi(false);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
@@ -72,47 +76,47 @@ pub fn init(format: LogFormat) -> Result<(), String> {
     installed.map_err(|e| format!("cannot install the log: {e}"))
 }
 
-/// Waits until every line logged so far is written.
+/// Writes every line logged so far.
 pub fn flush() {
-    if let Some(queue) = QUEUE.get() {
-        let (done, written) = sync_channel(1);
-        if queue.send(Message::Flush(done)).is_ok() {
-            let _ = written.recv();
-        }
+    let mut spare = Vec::new();
+    write_out(&mut spare);
+}
+
+/// Swaps the pending lines out (keeping a buffer's capacity for the next round) and writes
+/// them with one call.
+fn write_out(spare: &mut Vec<u8>) {
+    if let Ok(mut pending) = PENDING.lock() {
+        std::mem::swap(&mut *pending, spare);
+    }
+    if !spare.is_empty() {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(spare);
+        let _ = err.flush();
+        spare.clear();
     }
 }
 
-fn write_lines(lines: Receiver<Message>) {
-    // Not locked for good: the server's own messages (eprintln!) share standard error.
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    while let Ok(first) = lines.recv() {
-        let mut next = Some(first);
-        // Everything queued goes out in one write.
-        while let Some(message) = next {
-            match message {
-                Message::Line(line) => {
-                    let _ = out.write_all(&line);
-                }
-                Message::Flush(done) => {
-                    let _ = out.flush();
-                    let _ = done.send(());
-                }
-            }
-            next = lines.try_recv().ok();
-        }
-        let _ = out.flush();
+fn write_pending() {
+    let mut spare = Vec::with_capacity(64 * 1024);
+    loop {
+        std::thread::sleep(WRITE_EVERY);
+        write_out(&mut spare);
     }
 }
 
-/// Hands each formatted event to the writer thread.
-struct Queued;
+/// Formats each event into the pending lines.
+struct Pending;
 
-/// One event's line, sent when the formatter is done with it.
-struct Line(Vec<u8>);
+/// The pending lines, held while one event is formatted into them.
+struct Line(Option<MutexGuard<'static, Vec<u8>>>);
 
 impl Write for Line {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.extend_from_slice(buf);
+        match self.0.as_mut() {
+            Some(pending) => pending.extend_from_slice(buf),
+            // The lock was poisoned: straight to standard error.
+            None => std::io::stderr().write_all(buf)?,
+        }
         Ok(buf.len())
     }
 
@@ -123,25 +127,20 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
-        if self.0.is_empty() {
-            return;
-        }
-        let line = std::mem::take(&mut self.0);
-        match QUEUE.get() {
-            Some(queue) => {
-                let _ = queue.send(Message::Line(line));
-            }
-            None => {
-                let _ = std::io::stderr().write_all(&line);
+        // Standard error is not keeping up (or there is no writer thread): this thread writes.
+        if let Some(pending) = self.0.as_mut() {
+            if pending.len() > MOST_PENDING || STARTED.get().is_none() {
+                let _ = std::io::stderr().write_all(pending);
+                pending.clear();
             }
         }
     }
 }
 
-impl<'a> MakeWriter<'a> for Queued {
+impl<'a> MakeWriter<'a> for Pending {
     type Writer = Line;
 
     fn make_writer(&'a self) -> Self::Writer {
-        Line(Vec::with_capacity(256))
+        Line(PENDING.lock().ok())
     }
 }
