@@ -165,6 +165,22 @@ impl Shop {
             .unwrap()
     }
 
+    /// The customer's order of 2 lamps (with the code, or not), its payment started, then
+    /// left unpaid past the timeout and swept; the provider could not cancel the payment.
+    async fn expired_with_open_payment(&self, code: bool) -> (Order, Payment) {
+        let placed = self.order(&self.customer, 2, code).await.unwrap();
+        let payment = self
+            .commerce
+            .payments()
+            .create_intent(&self.customer, placed.id)
+            .await
+            .unwrap();
+        self.clock.advance(chrono::Duration::minutes(31));
+        assert_eq!(self.commerce.sweep().await.unwrap().expired_orders, 1);
+        assert_eq!(self.stored(placed.id).await.status, OrderStatus::Cancelled);
+        (placed, payment)
+    }
+
     /// Mail subjects, once the background sends are done.
     async fn subjects(&self) -> Vec<String> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -227,15 +243,7 @@ async fn an_unpaid_order_expires_giving_back_its_stock_and_its_code() {
 #[tokio::test]
 async fn a_payment_after_expiry_pays_the_order_when_its_stock_is_still_there() {
     let s = shop(Arc::new(CannotCancel)).await;
-    let placed = s.order(&s.customer, 2, true).await.unwrap();
-    let payment = s
-        .commerce
-        .payments()
-        .create_intent(&s.customer, placed.id)
-        .await
-        .unwrap();
-    s.clock.advance(chrono::Duration::minutes(31));
-    s.commerce.sweep().await.unwrap();
+    let (placed, payment) = s.expired_with_open_payment(true).await;
     assert_eq!(s.stock().await, 3);
 
     let paid = s
@@ -267,15 +275,7 @@ async fn a_payment_after_expiry_pays_the_order_when_its_stock_is_still_there() {
 #[tokio::test]
 async fn a_payment_after_expiry_is_refunded_in_full_when_the_stock_is_gone() {
     let s = shop(Arc::new(CannotCancel)).await;
-    let placed = s.order(&s.customer, 2, false).await.unwrap();
-    let payment = s
-        .commerce
-        .payments()
-        .create_intent(&s.customer, placed.id)
-        .await
-        .unwrap();
-    s.clock.advance(chrono::Duration::minutes(31));
-    s.commerce.sweep().await.unwrap();
+    let (placed, payment) = s.expired_with_open_payment(false).await;
     // Someone else buys the units meanwhile.
     let bo = s
         .commerce
