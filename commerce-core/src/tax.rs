@@ -87,6 +87,14 @@ impl TaxRate {
         if rate.normalize().scale() > 6 {
             errors.add("rate", "at most 6 decimals");
         }
+        if let Some(region) = region {
+            crate::validation::check_text(
+                &mut errors,
+                "region",
+                region,
+                crate::validation::Lines::One,
+            );
+        }
         errors.into_result(TaxRate {
             id,
             country: country.unwrap_or_default(),

@@ -109,7 +109,7 @@ macro_rules! text_rule {
             const MAX_CHARS: usize = $max;
         }
     };
-    ($(#[$doc:meta])* $rule:ident, $name:literal, $min:expr, $max:expr, $pattern:literal $(, $expected:literal)?) => {
+    ($(#[$doc:meta])* $rule:ident, $name:literal, $min:expr, $max:expr, $pattern:expr $(, $expected:expr)?) => {
         $(#[$doc])*
         pub struct $rule;
         impl TextRule for $rule {
@@ -123,27 +123,51 @@ macro_rules! text_rule {
                 Some(($pattern, &COMPILED))
             }
             $(fn expected() -> String {
-                $expected.to_string()
+                ($expected).to_string()
             })?
         }
     };
 }
 
+/// No control character (NUL, the other C0 and C1 controls, DEL): what the core refuses in
+/// one-line text (`commerce_core::validation::has_control_characters`).
+macro_rules! one_line {
+    () => {
+        r"^[^\x00-\x1f\x7f-\x9f]*$"
+    };
+}
+/// As [`one_line!`], with something besides spaces.
+macro_rules! one_line_not_blank {
+    () => {
+        r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    };
+}
+/// Text of several lines: tab, line feed and carriage return, but no other control character.
+macro_rules! many_lines {
+    () => {
+        r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    };
+}
+
 text_rule!(
     /// A name shown to shoppers: a product, a category, a shipping method, the store, a person.
-    Name, "name", 1, limits::MAX_NAME_CHARS, r"\S"
+    Name, "name", 1, limits::MAX_NAME_CHARS, one_line_not_blank!(),
+    format!("must be 1 to {} characters, not only spaces, and no control characters", limits::MAX_NAME_CHARS)
 );
 text_rule!(
     /// A product's description.
-    Description, "description", 0, limits::MAX_DESCRIPTION_CHARS
+    Description, "description", 0, limits::MAX_DESCRIPTION_CHARS, many_lines!(),
+    format!("at most {} characters, and no control characters but tabs and line breaks", limits::MAX_DESCRIPTION_CHARS)
 );
 text_rule!(
     /// A review's title.
-    ReviewTitle, "review_title", 0, limits::MAX_REVIEW_TITLE_CHARS
+    ReviewTitle, "review_title", 0, limits::MAX_REVIEW_TITLE_CHARS, one_line!(),
+    format!("at most {} characters, and no control characters", limits::MAX_REVIEW_TITLE_CHARS)
 );
 text_rule!(
     /// A review's text.
-    ReviewText, "review_text", 0, limits::MAX_REVIEW_TEXT_CHARS
+    ReviewText, "review_text", 0, limits::MAX_REVIEW_TEXT_CHARS, many_lines!(),
+    format!("at most {} characters, and no control characters but tabs and line breaks", limits::MAX_REVIEW_TEXT_CHARS)
 );
 text_rule!(
     /// A new password: any characters, spaces too.
@@ -153,7 +177,8 @@ text_rule!(
 );
 text_rule!(
     /// A variant's stock-keeping unit, unique within its product.
-    Sku, "sku", 1, limits::MAX_SKU_CHARS, r"\S"
+    Sku, "sku", 1, limits::MAX_SKU_CHARS, one_line_not_blank!(),
+    format!("must be 1 to {} characters, not only spaces, and no control characters", limits::MAX_SKU_CHARS)
 );
 text_rule!(
     /// A URL slug: lower-case letters and digits in words joined by single dashes.
@@ -179,20 +204,23 @@ text_rule!(
 );
 text_rule!(
     /// A part of an address that may be left empty.
-    AddressPart, "address_part", 0, limits::MAX_ADDRESS_PART_CHARS
+    AddressPart, "address_part", 0, limits::MAX_ADDRESS_PART_CHARS, one_line!(),
+    format!("at most {} characters, and no control characters", limits::MAX_ADDRESS_PART_CHARS)
 );
 text_rule!(
     /// A part of an address that a parcel needs (line1, city, postal code).
-    RequiredAddressPart, "required_address_part", 1, limits::MAX_ADDRESS_PART_CHARS, r"\S",
-    "is required: 1 to 200 characters"
+    RequiredAddressPart, "required_address_part", 1, limits::MAX_ADDRESS_PART_CHARS, one_line_not_blank!(),
+    format!("is required: 1 to {} characters, not only spaces, and no control characters", limits::MAX_ADDRESS_PART_CHARS)
 );
 text_rule!(
     /// A saved address's label ("Home").
-    Label, "label", 0, limits::MAX_LABEL_CHARS
+    Label, "label", 0, limits::MAX_LABEL_CHARS, one_line!(),
+    format!("at most {} characters, and no control characters", limits::MAX_LABEL_CHARS)
 );
 text_rule!(
     /// A variant option's value ("red").
-    OptionValue, "option_value", 0, limits::MAX_OPTION_VALUE_CHARS
+    OptionValue, "option_value", 0, limits::MAX_OPTION_VALUE_CHARS, one_line!(),
+    format!("at most {} characters, and no control characters", limits::MAX_OPTION_VALUE_CHARS)
 );
 text_rule!(
     /// Words to search for.

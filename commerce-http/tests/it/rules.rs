@@ -27,7 +27,14 @@ async fn the_document_states_lengths_ranges_patterns_and_amounts_in_the_shop_cur
     let register = &schema(&document, "RegisterBody")["properties"];
     assert_eq!(register["password"]["minLength"], 8);
     assert_eq!(register["password"]["maxLength"], 128);
-    assert_eq!(register["full_name"]["pattern"], "\\S");
+    // A name: something besides spaces, and no control character, as the core checks.
+    let name = regex::Regex::new(register["full_name"]["pattern"].as_str().unwrap()).unwrap();
+    assert!(name.is_match("Ana Lima") && name.is_match(" Zoë "));
+    assert!(!name.is_match("   ") && !name.is_match("Ana\u{0}") && !name.is_match("Ana\nLima"));
+    let description = &schema(&document, "ProductBody")["properties"]["description"];
+    let description = regex::Regex::new(description["pattern"].as_str().unwrap()).unwrap();
+    assert!(description.is_match("two\nlines\tand a tab\r\n"));
+    assert!(!description.is_match("a bell\u{7}") && !description.is_match("\u{85}"));
     assert!(register["email"]["pattern"].as_str().unwrap().contains('@'));
     let item = &schema(&document, "AddItemBody")["properties"]["quantity"];
     assert_eq!(
