@@ -369,6 +369,43 @@ fn to_units(value: Decimal, scale: u32) -> Option<i128> {
     value.mantissa().checked_mul(pow10(scale - value.scale())?)
 }
 
+/// Adds one unit to each of the `left` parts with the largest remainders (ties to the
+/// earlier part), so that rounded-down parts sum back to their total.
+pub(crate) fn hand_out(parts: &mut [i128], remainders: &[i128], left: i128) {
+    if left <= 0 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
+    for i in order
+        .into_iter()
+        .take(usize::try_from(left).unwrap_or(usize::MAX))
+    {
+        parts[i] += 1;
+    }
+}
+
+/// Splits `total` units over `weights` in proportion by largest remainder (all weights zero:
+/// zeros): the one allocation, used by pricing on minor units and by [`allocate`] on amounts.
+/// `None` on overflow.
+pub(crate) fn allocate_units(total: i128, weights: &[i128]) -> Option<Vec<i128>> {
+    let sum: i128 = weights.iter().sum();
+    let mut parts = vec![0i128; weights.len()];
+    if sum <= 0 || total == 0 {
+        return Some(parts);
+    }
+    let mut remainders = vec![0i128; weights.len()];
+    let mut given = 0;
+    for (i, w) in weights.iter().enumerate() {
+        let n = total.checked_mul(*w)?;
+        parts[i] = n / sum;
+        remainders[i] = n % sum;
+        given += parts[i];
+    }
+    hand_out(&mut parts, &remainders, total - given);
+    Some(parts)
+}
+
 /// Splits `total` (at `scale`) over `weights` in proportion, by largest remainder.
 ///
 /// Each part gets the floor of its exact share at `scale`; the units left over go one each
@@ -400,27 +437,12 @@ pub fn allocate(
         .iter()
         .map(|w| to_units(w.normalize(), weight_scale).ok_or(MoneyError::Overflow))
         .collect::<Result<_, _>>()?;
-    let weight_sum = weight_units
+    // The weights' sum must fit before the split adds them up.
+    weight_units
         .iter()
         .try_fold(0_i128, |acc, w| acc.checked_add(*w))
         .ok_or(MoneyError::Overflow)?;
-    let mut parts = vec![0_i128; weights.len()];
-    if weight_sum > 0 {
-        let mut remainders = Vec::with_capacity(weights.len());
-        let mut given = 0_i128;
-        for (i, w) in weight_units.iter().enumerate() {
-            let numerator = total_units.checked_mul(*w).ok_or(MoneyError::Overflow)?;
-            parts[i] = numerator / weight_sum;
-            given += parts[i];
-            remainders.push((numerator % weight_sum, i));
-        }
-        // Largest remainder first; at equal remainders the earlier line wins.
-        remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let left = (total_units - given) as usize;
-        for (_, i) in remainders.into_iter().take(left) {
-            parts[i] += 1;
-        }
-    }
+    let parts = allocate_units(total_units, &weight_units).ok_or(MoneyError::Overflow)?;
     Ok(parts
         .into_iter()
         .map(|units| {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CartItemId, CategoryId, ProductId, PromotionId, VariantId};
 use crate::limits::{MAX_AMOUNT, MAX_LINES, MAX_LINE_QUANTITY, MAX_TAX_RATE};
-use crate::money::{Currency, Money, Rounding};
+use crate::money::{allocate_units, hand_out, Currency, Money, Rounding};
 use crate::promotion::{Promotion, PromotionClass, PromotionKind};
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxPolicy, TaxRounding};
@@ -298,41 +298,6 @@ fn div_round(n: i128, d: i128, rule: Rounding) -> i128 {
             Rounding::HalfUp => q + 1,
         },
     }
-}
-
-/// Adds one unit to each of the `left` parts with the largest remainders (ties to the
-/// earlier part), so that rounded-down parts sum back to their total.
-fn hand_out(parts: &mut [i128], remainders: &[i128], left: i128) {
-    if left <= 0 {
-        return;
-    }
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
-    for i in order
-        .into_iter()
-        .take(usize::try_from(left).unwrap_or(usize::MAX))
-    {
-        parts[i] += 1;
-    }
-}
-
-/// Splits `total` over `weights` in proportion by largest remainder (all weights zero: zeros).
-fn allocate_units(total: i128, weights: &[i128]) -> Option<Vec<i128>> {
-    let sum: i128 = weights.iter().sum();
-    let mut parts = vec![0i128; weights.len()];
-    if sum <= 0 || total == 0 {
-        return Some(parts);
-    }
-    let mut remainders = vec![0i128; weights.len()];
-    let mut given = 0;
-    for (i, w) in weights.iter().enumerate() {
-        let n = total.checked_mul(*w)?;
-        parts[i] = n / sum;
-        remainders[i] = n % sum;
-        given += parts[i];
-    }
-    hand_out(&mut parts, &remainders, total - given);
-    Some(parts)
 }
 
 /// Prices a cart by PRICING.md's default policy.
