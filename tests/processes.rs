@@ -4,6 +4,8 @@
 //! goes away (through a TCP proxy this test cuts and restores) is answered with 503s, then
 //! recovered from without a restart. Needs `COMMERCE_TEST_DATABASE_URL`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,45 +19,17 @@ use commerce::postgres::{PgOptions, PgStore};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use common::{free_port, http_client, server_binary};
+
 const ADMIN: &str = "admin@shop.test";
 const PASSWORD: &str = "a-long-password";
 const SECRET: &str = "a-secret-shared-by-every-server-of-the-shop";
 const TEXAS: &str = r#"{"full_name": "Ana Lima", "line1": "1 Main St", "city": "Austin",
     "region": "TX", "postal_code": "78701", "country": "US"}"#;
 
-/// An HTTP client (the Stripe adapter in this build leaves reqwest's TLS provider to be set
-/// for the process).
-fn http_client() -> reqwest::Client {
-    commerce::stripe::install_tls_provider();
-    reqwest::Client::new()
-}
-
 fn server_url() -> String {
     std::env::var("COMMERCE_TEST_DATABASE_URL")
         .expect("COMMERCE_TEST_DATABASE_URL names a PostgreSQL server")
-}
-
-/// The example server binary, which `cargo test` builds beside this test.
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let target = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let server = target.join("examples").join("server");
-    assert!(
-        server.exists(),
-        "{} is missing: build it with `cargo build --example server --features full`",
-        server.display()
-    );
-    server
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// A server process this test started; stopped (by its id) when dropped.

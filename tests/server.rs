@@ -3,6 +3,8 @@
 //! client, and security events, never a password, token or secret), its refusal to start
 //! without a payment provider, and its sweeper expiring unpaid orders.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -11,34 +13,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use common::{free_port, http_client, server_binary};
+
 const ADMIN: &str = "admin@shop.test";
 const PASSWORD: &str = "a-long-password";
 const SECRET: &str = "a-secret-that-signs-every-token-of-the-shop";
 const STRIPE_KEY: &str = "sk_test_never_in_a_log";
 const STRIPE_WEBHOOK_SECRET: &str = "whsec_never_in_a_log";
-
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let target = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    target.join("examples").join("server")
-}
-
-/// An HTTP client (the Stripe adapter in this build leaves reqwest's TLS provider to be set
-/// for the process).
-fn http_client() -> reqwest::Client {
-    commerce::stripe::install_tls_provider();
-    reqwest::Client::new()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// A server this test started, its log collected line by line; stopped (by its id) when
 /// dropped.
@@ -50,6 +31,18 @@ struct Logged {
 }
 
 impl Logged {
+    /// Signs in through the API: the status, and the tokens when it was 200.
+    async fn login(&self, http: &reqwest::Client, password: &str) -> (u16, Value) {
+        let r = http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"email": ADMIN, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     async fn start(extra: &[&str]) -> Logged {
         let port = free_port();
         let data_dir = std::env::temp_dir().join(format!("commerce-logs-{}", uuid::Uuid::new_v4()));
@@ -158,21 +151,9 @@ async fn each_request_is_one_json_line_and_security_events_never_show_secrets() 
 
     // A wrong password, then the right one: both told, neither password shown.
     let wrong = "wrong-password-never-logged";
-    let r = http
-        .post(url("/api/auth/login"))
-        .json(&json!({"email": ADMIN, "password": wrong}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    let r = http
-        .post(url("/api/auth/login"))
-        .json(&json!({"email": ADMIN, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
+    assert_eq!(server.login(&http, wrong).await.0, 401);
+    let (status, tokens) = server.login(&http, PASSWORD).await;
+    assert_eq!(status, 200);
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
     let r = http
@@ -320,15 +301,7 @@ async fn the_server_expires_unpaid_orders_by_itself() {
         stock_now(http.clone(), url(&format!("/api/products/{id}"))).await,
         stock - 1
     );
-    let admin: Value = http
-        .post(url("/api/auth/login"))
-        .json(&json!({"email": ADMIN, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, admin) = server.login(&http, PASSWORD).await;
     let token = admin["access_token"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
     let order = loop {

@@ -1,0 +1,34 @@
+//! What the tests that run the bundled server as a process share.
+
+use std::path::PathBuf;
+
+/// An HTTP client (the Stripe adapter in this build leaves reqwest's TLS provider to be set
+/// for the process).
+pub fn http_client() -> reqwest::Client {
+    commerce::stripe::install_tls_provider();
+    reqwest::Client::new()
+}
+
+/// The example server binary, which `cargo test` builds beside the test.
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let server = target.join("examples").join("server");
+    assert!(
+        server.exists(),
+        "{} is missing: build it with `cargo build --example server --features full`",
+        server.display()
+    );
+    server
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
