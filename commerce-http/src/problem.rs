@@ -226,8 +226,6 @@ impl From<CommerceError> for ApiError {
 
 /// Wraps the whole app: every error is a complete problem+json with the request's id.
 pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let id =
-        crate::request_log::current_request_id().unwrap_or_else(crate::request_log::new_request_id);
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => match e.downcast_ref::<poem_openapi::error::ParseParamError>() {
@@ -257,11 +255,14 @@ pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
             } else {
                 detail
             };
-            serde_json::to_value(ProblemBody::from(problem(status, code_of(status), detail)))
-                .unwrap_or_default()
+            serde_json::to_value(problem(status, code_of(status), detail)).unwrap_or_default()
         };
+        // Only an error answer needs the id in its body (the header is set around every
+        // answer), so a success costs no copy of it.
+        let id = crate::request_log::current_request_id()
+            .unwrap_or_else(crate::request_log::new_request_id);
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("request_id".into(), serde_json::Value::String(id.clone()));
+            obj.insert("request_id".into(), serde_json::Value::String(id));
         }
         resp.set_body(serde_json::to_vec(&value).unwrap_or_default());
         resp.headers_mut().insert(
@@ -288,31 +289,6 @@ fn parameter_message(reason: &str) -> String {
         .unwrap_or(inner)
         .trim()
         .to_string()
-}
-
-/// The serde shape of a problem, for problems built outside an operation.
-#[derive(serde::Serialize)]
-struct ProblemBody {
-    #[serde(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    code: String,
-    request_id: String,
-}
-
-impl From<Problem> for ProblemBody {
-    fn from(p: Problem) -> Self {
-        Self {
-            kind: p.kind,
-            title: p.title,
-            status: p.status,
-            detail: p.detail,
-            code: p.code,
-            request_id: p.request_id,
-        }
-    }
 }
 
 #[cfg(test)]
