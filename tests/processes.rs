@@ -19,7 +19,7 @@ use commerce::postgres::{PgOptions, PgStore};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use common::{free_port, http_client, server_binary};
+use common::{comes_up, free_port, http_client, server_binary};
 
 const ADMIN: &str = "admin@shop.test";
 const PASSWORD: &str = "a-long-password";
@@ -69,14 +69,8 @@ impl ServerProcess {
             base: format!("http://127.0.0.1:{port}"),
             data_dir,
         };
-        let http = http_client();
-        for _ in 0..300 {
-            if let Ok(r) = http.get(format!("{}/health", server.base)).send().await {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if comes_up(&server.base).await {
+            return server;
         }
         panic!("the server on port {port} did not come up");
     }

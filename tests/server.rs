@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{free_port, http_client, server_binary};
+use common::{comes_up, free_port, http_client, server_binary};
 
 const ADMIN: &str = "admin@shop.test";
 const PASSWORD: &str = "a-long-password";
@@ -74,14 +74,8 @@ impl Logged {
             data_dir,
             lines,
         };
-        let http = http_client();
-        for _ in 0..300 {
-            if let Ok(r) = http.get(format!("{}/health", server.base)).send().await {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if comes_up(&server.base).await {
+            return server;
         }
         panic!(
             "the server did not come up: {:?}",

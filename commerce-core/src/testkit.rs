@@ -1604,6 +1604,25 @@ pub mod cases {
         placed
     }
 
+    /// What the sweeper stores for an order left unpaid: cancelled, for want of payment.
+    fn expired_unpaid(order: &Order) -> Order {
+        let mut expired = order.clone();
+        expired
+            .transition_because(
+                OrderStatus::Cancelled,
+                now(),
+                Some(crate::order::StatusReason::PaymentTimeout),
+            )
+            .unwrap();
+        expired
+    }
+
+    /// What the sweeper's cancellation does beside the order.
+    const EXPIRY: OrderEffects = OrderEffects {
+        stock: StockMovement::Release,
+        give_back_promotion_uses: true,
+    };
+
     async fn uses_of<S: Storage>(store: &S, promo: &Promotion, order: &Order) -> (u32, u32) {
         let total = store.promotion(promo.id).await.unwrap().unwrap().used_count;
         let mine = store
@@ -1640,19 +1659,8 @@ pub mod cases {
 
         // Cancelled for want of payment: its units and its code's uses come back, in total
         // and for its buyer; the recent order keeps its own.
-        let mut expired = old.clone();
-        expired
-            .transition_because(
-                OrderStatus::Cancelled,
-                now(),
-                Some(crate::order::StatusReason::PaymentTimeout),
-            )
-            .unwrap();
-        let effects = OrderEffects {
-            stock: StockMovement::Release,
-            give_back_promotion_uses: true,
-        };
-        let stored = store.update_order(&expired, effects).await.unwrap();
+        let expired = expired_unpaid(&old);
+        let stored = store.update_order(&expired, EXPIRY).await.unwrap();
         assert!(stored.expired_unpaid());
         assert_eq!(stock_of(&*store, lamp.id).await, 3);
         assert_eq!(uses_of(&*store, &promo, &old).await, (2, 0));
@@ -1660,7 +1668,7 @@ pub mod cases {
         // Only once: a second process's write from the same version is refused and gives
         // nothing back twice.
         assert_eq!(
-            store.update_order(&expired, effects).await,
+            store.update_order(&expired, EXPIRY).await,
             Err(StorageError::VersionConflict)
         );
         assert_eq!(stock_of(&*store, lamp.id).await, 3);
@@ -1680,22 +1688,10 @@ pub mod cases {
         let promo = promotion(Some("LATE"), Some(2), Some(1));
         store.insert_promotion(&promo).await.unwrap();
         let placed = placed_with_code(&store, &promo, &[(&lamp, None, 2)], now()).await;
-        let expire = |order: &Order| {
-            let mut expired = order.clone();
-            expired
-                .transition_because(
-                    OrderStatus::Cancelled,
-                    now(),
-                    Some(crate::order::StatusReason::PaymentTimeout),
-                )
-                .unwrap();
-            expired
-        };
-        let effects = OrderEffects {
-            stock: StockMovement::Release,
-            give_back_promotion_uses: true,
-        };
-        let expired = store.update_order(&expire(&placed), effects).await.unwrap();
+        let expired = store
+            .update_order(&expired_unpaid(&placed), EXPIRY)
+            .await
+            .unwrap();
         assert_eq!(stock_of(&*store, lamp.id).await, 3);
 
         // Paid late while the units are there: reserved again, the code counted again (the
@@ -1722,7 +1718,10 @@ pub mod cases {
         // Another expires and its units are sold meanwhile: coming back is refused for the
         // line short, and nothing is written.
         let second = placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await;
-        let second = store.update_order(&expire(&second), effects).await.unwrap();
+        let second = store
+            .update_order(&expired_unpaid(&second), EXPIRY)
+            .await
+            .unwrap();
         let rival = order(None, &[(&lamp, None, 1)]);
         store.place_order(&new_order(rival, "rival")).await.unwrap();
         assert_eq!(stock_of(&*store, lamp.id).await, 0);

@@ -32,3 +32,17 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// Whether the server at `base` answers `/health` within 30 s.
+pub async fn comes_up(base: &str) -> bool {
+    let http = http_client();
+    for _ in 0..300 {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await {
+            if r.status().is_success() {
+                return true;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

@@ -2057,3 +2057,66 @@ async fn password_hashing_takes_turns_and_a_full_line_is_told_busy() {
     // Nothing was stored for the one turned away, and it can try again.
     register(3).await.unwrap();
 }
+
+/// The core itself refuses control characters, whatever edge calls it (the HTTP layer's own
+/// patterns say the same, but an embedder calls the services directly).
+#[tokio::test]
+async fn the_core_refuses_control_characters_by_field_and_keeps_line_breaks_where_lines_are() {
+    let shop = shop().await;
+    let fields = |e: CommerceError| match e {
+        CommerceError::Validation(v) => v.fields().map(str::to_string).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let catalog = shop.commerce.catalog();
+    let draft = |name: &str, description: &str| NewProduct {
+        name: name.into(),
+        description: description.into(),
+        price: dec!(5.00),
+        inventory_count: 3,
+        ..Default::default()
+    };
+    let refused = catalog
+        .create_product(&shop.admin, draft("Lamp\u{0}", "warm\u{7}light"))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(refused), ["name", "description"]);
+    let lamp = catalog
+        .create_product(&shop.admin, draft("Lamp", "warm\r\n\tlight"))
+        .await
+        .unwrap();
+
+    let mut order = order_of(&lamp, 1);
+    if let Some(a) = order.shipping_address.as_mut() {
+        a.line1 = Some("1 Main\u{85}St".into());
+    }
+    let ada = shop.customer("ada@example.com").await;
+    let refused = shop
+        .commerce
+        .orders()
+        .create(&ada, order)
+        .await
+        .unwrap_err();
+    assert!(
+        fields(refused).iter().any(|f| f.ends_with("line1")),
+        "the address line is named"
+    );
+    let stored = catalog.product(&shop.admin, lamp.id).await.unwrap();
+    assert_eq!(stored.inventory_count, 3, "nothing reserved");
+
+    shop.paid_order(&ada, &lamp, 1).await;
+    let review = crate::catalog::NewReview {
+        rating: 5,
+        title: "Bright\u{1b}[31m".into(),
+        body: "Good.\nVery good.".into(),
+    };
+    let refused = catalog.add_review(&ada, lamp.id, review).await.unwrap_err();
+    assert_eq!(fields(refused), ["title"]);
+
+    let refused = shop
+        .commerce
+        .admin()
+        .save_tax_rate(&shop.admin, None, "US", Some("TX\u{0}"), dec!(0.0825))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(refused), ["region"]);
+}
