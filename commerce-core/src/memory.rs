@@ -3,7 +3,7 @@
 //! (`place_order` included) and correct under any concurrency; the lock is never held across
 //! an await.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -144,6 +144,25 @@ fn available(product: &Product, variant: Option<VariantId>) -> Option<u32> {
     product.available(variant)
 }
 
+/// What the databases' constraints hold a product to, beside its slug: its category exists
+/// and its variants' SKUs differ whatever their case.
+fn check_product_rules(s: &State, product: &Product) -> Result<(), StorageError> {
+    if let Some(category) = product.category_id {
+        if !s.categories.contains_key(&category) {
+            return Err(StorageError::MissingReference(Reference::Category));
+        }
+    }
+    let mut skus = HashSet::new();
+    if !product
+        .variants
+        .iter()
+        .all(|v| skus.insert(v.sku.to_lowercase()))
+    {
+        return Err(StorageError::Duplicate(UniqueRule::VariantSku));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ProductStore for MemoryStore {
     async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
@@ -152,11 +171,12 @@ impl ProductStore for MemoryStore {
             .values()
             .any(|p| p.slug == product.slug && p.id != product.id)
         {
-            return Err(StorageError::Duplicate("slug".into()));
+            return Err(StorageError::Duplicate(UniqueRule::ProductSlug));
         }
         if s.products.contains_key(&product.id) {
-            return Err(StorageError::Duplicate("id".into()));
+            return Err(StorageError::Duplicate(UniqueRule::RecordId));
         }
+        check_product_rules(&s, product)?;
         s.products.insert(product.id, product.clone());
         Ok(())
     }
@@ -171,8 +191,9 @@ impl ProductStore for MemoryStore {
             .values()
             .any(|p| p.slug == product.slug && p.id != product.id)
         {
-            return Err(StorageError::Duplicate("slug".into()));
+            return Err(StorageError::Duplicate(UniqueRule::ProductSlug));
         }
+        check_product_rules(&s, product)?;
         let mut next = product.clone();
         next.version += 1;
         // The rating belongs to the reviews; a product read before a review must not undo it.
@@ -307,11 +328,11 @@ impl CategoryStore for MemoryStore {
     async fn insert_category(&self, category: &Category) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.categories.values().any(|c| c.slug == category.slug) {
-            return Err(StorageError::Duplicate("slug".into()));
+            return Err(StorageError::Duplicate(UniqueRule::CategorySlug));
         }
         if let Some(parent) = category.parent_id {
             if !s.categories.contains_key(&parent) {
-                return Err(StorageError::MissingReference("parent_id".into()));
+                return Err(StorageError::MissingReference(Reference::ParentCategory));
             }
         }
         s.categories.insert(category.id, category.clone());
@@ -327,7 +348,7 @@ impl CategoryStore for MemoryStore {
             .values()
             .any(|c| c.slug == category.slug && c.id != category.id)
         {
-            return Err(StorageError::Duplicate("slug".into()));
+            return Err(StorageError::Duplicate(UniqueRule::CategorySlug));
         }
         s.categories.insert(category.id, category.clone());
         Ok(())
@@ -367,13 +388,13 @@ impl ReviewStore for MemoryStore {
     async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.products.contains_key(&review.product_id) {
-            return Err(StorageError::MissingReference("product_id".into()));
+            return Err(StorageError::MissingReference(Reference::Product));
         }
         if s.reviews
             .values()
             .any(|r| r.product_id == review.product_id && r.user_id == review.user_id)
         {
-            return Err(StorageError::Duplicate("review".into()));
+            return Err(StorageError::Duplicate(UniqueRule::OneReviewPerCustomer));
         }
         s.reviews.insert(review.id, review.clone());
         refresh_rating(&mut s, review.product_id);
@@ -433,11 +454,19 @@ impl CartStore for MemoryStore {
         let mut s = self.lock()?;
         if let Some(user) = cart.customer_id {
             if s.carts.values().any(|c| c.customer_id == Some(user)) {
-                return Err(StorageError::Duplicate("customer cart".into()));
+                return Err(StorageError::Duplicate(UniqueRule::OneCartPerCustomer));
+            }
+        }
+        if let Some(token) = cart.guest_token_hash.as_deref() {
+            if s.carts
+                .values()
+                .any(|c| c.guest_token_hash.as_deref() == Some(token))
+            {
+                return Err(StorageError::Duplicate(UniqueRule::GuestCartToken));
             }
         }
         if s.carts.contains_key(&cart.id) {
-            return Err(StorageError::Duplicate("id".into()));
+            return Err(StorageError::Duplicate(UniqueRule::RecordId));
         }
         s.carts.insert(cart.id, cart.clone());
         Ok(())
@@ -502,10 +531,11 @@ impl OrderStore for MemoryStore {
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
         let mut s = self.lock()?;
         // Check everything first, then write: all or nothing.
-        if s.orders.contains_key(&new.order.id)
-            || s.orders.values().any(|o| o.number == new.order.number)
-        {
-            return Err(StorageError::Duplicate("number".into()).into());
+        if s.orders.contains_key(&new.order.id) {
+            return Err(StorageError::Duplicate(UniqueRule::RecordId).into());
+        }
+        if s.orders.values().any(|o| o.number == new.order.number) {
+            return Err(StorageError::Duplicate(UniqueRule::OrderNumber).into());
         }
         let mut wanted: Vec<(ProductId, Option<VariantId>, u32)> = Vec::new();
         for (p, v, q) in new.order.units() {
@@ -536,7 +566,7 @@ impl OrderStore for MemoryStore {
             let promotion = s
                 .promotions
                 .get(id)
-                .ok_or(StorageError::MissingReference("promotion".into()))?;
+                .ok_or(StorageError::MissingReference(Reference::Promotion))?;
             if promotion.usage_exhausted() {
                 return Err(PlaceOrderError::UsageExhausted(*id));
             }
@@ -788,13 +818,32 @@ impl OrderStore for MemoryStore {
     }
 }
 
+/// A provider's payment is recorded once: no other payment has its provider and reference.
+fn check_payment_reference(s: &State, payment: &Payment) -> Result<(), StorageError> {
+    let Some(reference) = payment.provider_reference.as_deref() else {
+        return Ok(());
+    };
+    if s.payments.values().any(|p| {
+        p.id != payment.id
+            && p.provider == payment.provider
+            && p.provider_reference.as_deref() == Some(reference)
+    }) {
+        return Err(StorageError::Duplicate(UniqueRule::PaymentReference));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl PaymentStore for MemoryStore {
     async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.orders.contains_key(&payment.order_id) {
-            return Err(StorageError::MissingReference("order_id".into()));
+            return Err(StorageError::MissingReference(Reference::Order));
         }
+        if s.payments.contains_key(&payment.id) {
+            return Err(StorageError::Duplicate(UniqueRule::RecordId));
+        }
+        check_payment_reference(&s, payment)?;
         s.payments.insert(payment.id, payment.clone());
         Ok(())
     }
@@ -804,6 +853,7 @@ impl PaymentStore for MemoryStore {
         if !s.payments.contains_key(&payment.id) {
             return Err(StorageError::NotFound);
         }
+        check_payment_reference(&s, payment)?;
         s.payments.insert(payment.id, payment.clone());
         Ok(())
     }
@@ -865,7 +915,7 @@ impl UserStore for MemoryStore {
     async fn insert_user(&self, user: &User) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.users.values().any(|u| u.email == user.email) {
-            return Err(StorageError::Duplicate("email".into()));
+            return Err(StorageError::Duplicate(UniqueRule::UserEmail));
         }
         s.users.insert(user.id, user.clone());
         Ok(())
@@ -880,7 +930,7 @@ impl UserStore for MemoryStore {
             .values()
             .any(|u| u.email == user.email && u.id != user.id)
         {
-            return Err(StorageError::Duplicate("email".into()));
+            return Err(StorageError::Duplicate(UniqueRule::UserEmail));
         }
         s.users.insert(user.id, user.clone());
         Ok(())
@@ -935,7 +985,7 @@ impl UserStore for MemoryStore {
     async fn save_address(&self, address: &SavedAddress) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.users.contains_key(&address.user_id) {
-            return Err(StorageError::MissingReference("user_id".into()));
+            return Err(StorageError::MissingReference(Reference::User));
         }
         if s.addresses
             .get(&address.id)
@@ -1209,7 +1259,7 @@ impl PromotionStore for MemoryStore {
     async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if promotion.code.is_some() && s.promotions.values().any(|p| p.code == promotion.code) {
-            return Err(StorageError::Duplicate("code".into()));
+            return Err(StorageError::Duplicate(UniqueRule::PromotionCode));
         }
         s.promotions.insert(promotion.id, promotion.clone());
         Ok(())
@@ -1225,7 +1275,7 @@ impl PromotionStore for MemoryStore {
                 .values()
                 .any(|p| p.code == promotion.code && p.id != promotion.id)
         {
-            return Err(StorageError::Duplicate("code".into()));
+            return Err(StorageError::Duplicate(UniqueRule::PromotionCode));
         }
         s.promotions.insert(promotion.id, promotion.clone());
         Ok(())
@@ -1311,7 +1361,7 @@ impl SettingsStore for MemoryStore {
             .values()
             .any(|r| r.id != rate.id && r.country == rate.country && r.region == rate.region)
         {
-            return Err(StorageError::Duplicate("country and region".into()));
+            return Err(StorageError::Duplicate(UniqueRule::TaxRateRegion));
         }
         s.tax_rates.insert(rate.id, rate.clone());
         Ok(())

@@ -30,12 +30,12 @@ pub enum StorageError {
     /// The stored version is not the one the write expected (optimistic concurrency).
     #[error("the record was changed by someone else")]
     VersionConflict,
-    /// A unique field is taken: `email`, `slug`, `code`, `sku`, `number`...
-    #[error("{0} is already taken")]
-    Duplicate(String),
-    /// A reference to a row that does not exist (a foreign key).
-    #[error("{0} refers to something that does not exist")]
-    MissingReference(String),
+    /// A write would break a rule that two records cannot share a value.
+    #[error("{} is already taken", .0.field())]
+    Duplicate(UniqueRule),
+    /// A write refers to a record that does not exist (a foreign key).
+    #[error("{} refers to something that does not exist", .0.field())]
+    MissingReference(Reference),
     /// A page cursor this storage did not hand out (or from another listing).
     #[error("the cursor is not one this listing gave")]
     InvalidCursor,
@@ -43,6 +43,104 @@ pub enum StorageError {
     Unavailable(String),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
+}
+
+/// The rules by which two stored records cannot share a value. Each adapter maps its own
+/// constraints onto these in one table (PostgreSQL by constraint name, SQLite by table and
+/// columns), and the conformance kit checks that each is reported as exactly this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UniqueRule {
+    /// A record's id is already used (a bug or a replayed insert, never the customer's doing).
+    RecordId,
+    /// Two products cannot share a slug.
+    ProductSlug,
+    /// Two categories cannot share a slug.
+    CategorySlug,
+    /// Two variants of one product cannot share a SKU, whatever its case.
+    VariantSku,
+    /// One review per customer and product.
+    OneReviewPerCustomer,
+    /// Two accounts cannot share an email.
+    UserEmail,
+    /// One cart per signed-in customer.
+    OneCartPerCustomer,
+    /// Two guest carts cannot share a token.
+    GuestCartToken,
+    /// Two orders cannot share a number.
+    OrderNumber,
+    /// A provider's payment is recorded once (provider and its reference).
+    PaymentReference,
+    /// Two discount codes cannot be the same.
+    PromotionCode,
+    /// One tax rate per country and region.
+    TaxRateRegion,
+}
+
+impl UniqueRule {
+    /// Every rule, for adapters' tests that check each of their constraints maps to one.
+    pub const ALL: [UniqueRule; 12] = [
+        UniqueRule::RecordId,
+        UniqueRule::ProductSlug,
+        UniqueRule::CategorySlug,
+        UniqueRule::VariantSku,
+        UniqueRule::OneReviewPerCustomer,
+        UniqueRule::UserEmail,
+        UniqueRule::OneCartPerCustomer,
+        UniqueRule::GuestCartToken,
+        UniqueRule::OrderNumber,
+        UniqueRule::PaymentReference,
+        UniqueRule::PromotionCode,
+        UniqueRule::TaxRateRegion,
+    ];
+
+    /// The field a client sent that the rule is about, in the words error messages use.
+    pub fn field(self) -> &'static str {
+        match self {
+            UniqueRule::RecordId => "id",
+            UniqueRule::ProductSlug | UniqueRule::CategorySlug => "slug",
+            UniqueRule::VariantSku => "sku",
+            UniqueRule::OneReviewPerCustomer => "review",
+            UniqueRule::UserEmail => "email",
+            UniqueRule::OneCartPerCustomer => "customer cart",
+            UniqueRule::GuestCartToken => "guest_token_hash",
+            UniqueRule::OrderNumber => "number",
+            UniqueRule::PaymentReference => "provider_reference",
+            UniqueRule::PromotionCode => "code",
+            UniqueRule::TaxRateRegion => "country and region",
+        }
+    }
+}
+
+/// The references a stored record makes to another (foreign keys). SQLite does not say which
+/// key failed, so its adapter knows them by the table written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reference {
+    /// A product's category.
+    Category,
+    /// A category's parent.
+    ParentCategory,
+    /// The product a review or variant belongs to.
+    Product,
+    /// The account an address or token belongs to.
+    User,
+    /// The order a payment or order line belongs to.
+    Order,
+    /// A promotion an order counts a use of.
+    Promotion,
+}
+
+impl Reference {
+    /// The field that holds the reference, as validation errors name it.
+    pub fn field(self) -> &'static str {
+        match self {
+            Reference::Category => "category_id",
+            Reference::ParentCategory => "parent_id",
+            Reference::Product => "product_id",
+            Reference::User => "user_id",
+            Reference::Order => "order_id",
+            Reference::Promotion => "promotion",
+        }
+    }
 }
 
 /// A page request: `limit` items after the opaque `cursor` of the previous page.
@@ -121,7 +219,8 @@ pub struct ProductQuery {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ProductStore: Send + Sync {
-    /// `Duplicate("slug")` when the slug is taken.
+    /// `Duplicate(ProductSlug)` when the slug is taken, `Duplicate(VariantSku)` when two
+    /// variants share a SKU, `MissingReference(Category)` when the category does not exist.
     async fn insert_product(&self, product: &Product) -> Result<(), StorageError>;
     /// Writes `product` if the stored version is still `product.version`, storing it with the
     /// version bumped by one; returns what was stored. `VersionConflict` otherwise. Every
@@ -392,7 +491,7 @@ pub struct UserFilter {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// `Duplicate("email")` when the email is taken.
+    /// `Duplicate(UserEmail)` when the email is taken.
     async fn insert_user(&self, user: &User) -> Result<(), StorageError>;
     async fn update_user(&self, user: &User) -> Result<(), StorageError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StorageError>;
@@ -441,7 +540,7 @@ pub trait TokenStore: Send + Sync {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
-    /// `Duplicate("code")` when the code is taken.
+    /// `Duplicate(PromotionCode)` when the code is taken.
     async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
     async fn update_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
     async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError>;

@@ -72,6 +72,7 @@ macro_rules! storage_conformance_tests {
     (@all $attrs:tt $factory:expr) => {
         $crate::storage_conformance_tests!(@cases $attrs $factory;
             products_round_trip_with_versions,
+            each_unique_rule_and_reference_is_reported_exactly,
             product_listings_filter_sort_and_page,
             deleting_a_category_moves_its_children_up,
             carts_round_trip_with_versions,
@@ -366,7 +367,7 @@ pub mod cases {
         twin.slug = p.slug.clone();
         assert_eq!(
             store.insert_product(&twin).await,
-            Err(StorageError::Duplicate("slug".into()))
+            Err(StorageError::Duplicate(UniqueRule::ProductSlug))
         );
         let v = product_with_variants("Shirt", &[2, 3]);
         store.insert_product(&v).await.unwrap();
@@ -400,6 +401,146 @@ pub mod cases {
         assert_eq!(
             store.delete_product(p.id).await,
             Err(StorageError::NotFound)
+        );
+    }
+
+    /// Every rule a write can break is named exactly (not just "a duplicate"), and nothing of
+    /// the refused write is stored.
+    pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(store: Arc<S>) {
+        let duplicate = |rule| Err(StorageError::Duplicate(rule));
+        let missing = |reference| Err(StorageError::MissingReference(reference));
+
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store.insert_product(&lamp).await.unwrap();
+        let mut same_id = product("Other lamp", Decimal::ONE, 5);
+        same_id.id = lamp.id;
+        assert_eq!(
+            store.insert_product(&same_id).await,
+            duplicate(UniqueRule::RecordId)
+        );
+
+        let mut shirt = product_with_variants("Shirt", &[1, 1]);
+        shirt.variants[1].sku = shirt.variants[0].sku.to_lowercase();
+        assert_eq!(
+            store.insert_product(&shirt).await,
+            duplicate(UniqueRule::VariantSku)
+        );
+        assert_eq!(
+            ProductStore::product(&*store, shirt.id).await.unwrap(),
+            None,
+            "a refused product leaves nothing behind"
+        );
+
+        let mut filed = product("Filed", Decimal::ONE, 1);
+        filed.category_id = Some(CategoryId::random());
+        assert_eq!(
+            store.insert_product(&filed).await,
+            missing(Reference::Category)
+        );
+        let mut moved = ProductStore::product(&*store, lamp.id)
+            .await
+            .unwrap()
+            .unwrap();
+        moved.category_id = Some(CategoryId::random());
+        assert_eq!(
+            store.update_product(&moved).await.map(|_| ()),
+            missing(Reference::Category)
+        );
+
+        let orphan_category = Category {
+            id: CategoryId::random(),
+            name: "Orphans".into(),
+            slug: "orphans".into(),
+            parent_id: Some(CategoryId::random()),
+            created_at: now(),
+            updated_at: now(),
+        };
+        assert_eq!(
+            store.insert_category(&orphan_category).await,
+            missing(Reference::ParentCategory)
+        );
+
+        let ada = user("ada@example.com");
+        store.insert_user(&ada).await.unwrap();
+        let stray_review = Review::new(
+            ReviewId::random(),
+            ProductId::random(),
+            ada.id,
+            NewReview {
+                rating: 4,
+                title: "t".into(),
+                body: "b".into(),
+            },
+            ReviewStatus::Approved,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            store.insert_review(&stray_review).await,
+            missing(Reference::Product)
+        );
+        let stray_address = SavedAddress {
+            id: AddressId::random(),
+            user_id: UserId::random(),
+            label: None,
+            address: address(),
+            is_default: false,
+            created_at: now(),
+        };
+        assert_eq!(
+            store.save_address(&stray_address).await,
+            missing(Reference::User)
+        );
+
+        let guest = |token: &str| {
+            Cart::new(
+                CartId::random(),
+                None,
+                Some(token.into()),
+                Currency::USD,
+                now(),
+            )
+        };
+        store.insert_cart(&guest("same-token")).await.unwrap();
+        assert_eq!(
+            store.insert_cart(&guest("same-token")).await,
+            duplicate(UniqueRule::GuestCartToken)
+        );
+
+        let o = order(None, &[(&lamp, None, 1)]);
+        store.place_order(&new_order(o.clone(), "a")).await.unwrap();
+        let paid = |reference: &str| {
+            let mut p = Payment::new(PaymentId::random(), o.id, "stripe", o.totals.total, now());
+            p.provider_reference = Some(reference.into());
+            p
+        };
+        store.insert_payment(&paid("pi_1")).await.unwrap();
+        assert_eq!(
+            store.insert_payment(&paid("pi_1")).await,
+            duplicate(UniqueRule::PaymentReference)
+        );
+        let mut second = paid("pi_2");
+        store.insert_payment(&second).await.unwrap();
+        second.provider_reference = Some("pi_1".into());
+        assert_eq!(
+            store.update_payment(&second).await,
+            duplicate(UniqueRule::PaymentReference)
+        );
+
+        let unknown_promotion = NewOrder {
+            promotion_ids: vec![PromotionId::random()],
+            ..new_order(order(None, &[(&lamp, None, 1)]), "b")
+        };
+        assert_eq!(
+            store.place_order(&unknown_promotion).await,
+            Err(PlaceOrderError::Storage(StorageError::MissingReference(
+                Reference::Promotion
+            )))
+        );
+        assert_eq!(
+            stock_of(&*store, lamp.id).await,
+            4,
+            "the refused order took no stock"
         );
     }
 
@@ -574,7 +715,7 @@ pub mod cases {
         }
         assert!(matches!(
             store.insert_category(&cat("Clothing", None)).await,
-            Err(StorageError::Duplicate(_))
+            Err(StorageError::Duplicate(UniqueRule::CategorySlug))
         ));
         let mut p = product("Tee", Decimal::ONE, 1);
         p.category_id = Some(b.id);
@@ -645,7 +786,7 @@ pub mod cases {
         assert!(
             matches!(
                 store.insert_cart(&second).await,
-                Err(StorageError::Duplicate(_))
+                Err(StorageError::Duplicate(UniqueRule::OneCartPerCustomer))
             ),
             "one cart per customer"
         );
@@ -752,7 +893,9 @@ pub mod cases {
         assert!(
             matches!(
                 store.place_order(&clash).await,
-                Err(PlaceOrderError::Storage(StorageError::Duplicate(_)))
+                Err(PlaceOrderError::Storage(StorageError::Duplicate(
+                    UniqueRule::OrderNumber
+                )))
             ),
             "order numbers are unique"
         );
@@ -1873,7 +2016,7 @@ pub mod cases {
         );
         assert!(matches!(
             store.insert_payment(&orphan).await,
-            Err(StorageError::MissingReference(_))
+            Err(StorageError::MissingReference(Reference::Order))
         ));
     }
 
@@ -1882,7 +2025,7 @@ pub mod cases {
         store.insert_user(&ada).await.unwrap();
         assert_eq!(
             store.insert_user(&user("ada@example.com")).await,
-            Err(StorageError::Duplicate("email".into()))
+            Err(StorageError::Duplicate(UniqueRule::UserEmail))
         );
         assert_eq!(
             store
@@ -2077,7 +2220,7 @@ pub mod cases {
             store
                 .insert_promotion(&promotion(Some("SAVE"), None, None))
                 .await,
-            Err(StorageError::Duplicate("code".into()))
+            Err(StorageError::Duplicate(UniqueRule::PromotionCode))
         );
         let listed = walk(|page| {
             let store = store.clone();
@@ -2144,7 +2287,7 @@ pub mod cases {
         let dup = TaxRate::new(TaxRateId::random(), "US", Some("TX"), Decimal::ONE, now).unwrap();
         assert!(matches!(
             store.save_tax_rate(&dup).await,
-            Err(StorageError::Duplicate(_))
+            Err(StorageError::Duplicate(UniqueRule::TaxRateRegion))
         ));
         let rates = store.tax_rates().await.unwrap();
         assert_eq!(
@@ -2314,7 +2457,7 @@ pub mod cases {
         assert!(
             matches!(
                 store.insert_review(&review(&ada, 1)).await,
-                Err(StorageError::Duplicate(_))
+                Err(StorageError::Duplicate(UniqueRule::OneReviewPerCustomer))
             ),
             "one review per customer"
         );

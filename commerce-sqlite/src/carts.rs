@@ -43,10 +43,7 @@ impl CartStore for SqliteStore {
                 cart.version as i64,
                 time_text(cart.updated_at)
             ])
-            .map_err(|e| match storage_error(e) {
-                StorageError::Duplicate(column) if column == "customer_id" => StorageError::Duplicate("customer cart".into()),
-                other => other,
-            })?;
+            .map_err(storage_error)?;
             Ok(())
         })
         .await

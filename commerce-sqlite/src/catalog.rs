@@ -19,7 +19,7 @@ use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
     RowExt,
 };
-use crate::{found, storage_error, SqliteStore};
+use crate::{found, storage_error, writing, SqliteStore};
 
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
@@ -175,13 +175,6 @@ fn write_variants(tx: &Connection, product: &Product) -> Result<(), StorageError
             .map_err(storage_error)?;
     }
     Ok(())
-}
-
-fn missing_category(e: StorageError) -> StorageError {
-    match e {
-        StorageError::MissingReference(_) => StorageError::MissingReference("category_id".into()),
-        other => other,
-    }
 }
 
 /// The FTS5 query for what a shopper typed: every word must match, as a prefix, each word
@@ -388,7 +381,7 @@ fn insert_product_row(tx: &Connection, p: &Product) -> Result<(), StorageError> 
         time_text(p.updated_at),
         p.price.currency().code()
     ])
-    .map_err(|e| missing_category(storage_error(e)))?;
+    .map_err(writing("products"))?;
     Ok(())
 }
 
@@ -452,7 +445,7 @@ impl ProductStore for SqliteStore {
                     p.version as i64,
                     p.price.currency().code()
                 ])
-                .map_err(|e| missing_category(storage_error(e)))?;
+                .map_err(writing("products"))?;
             if changed == 0 {
                 let exists: Option<i64> = tx
                     .query_row("SELECT version FROM products WHERE id = ?1", [p.id.to_string()], |r| r.get(0))
@@ -584,13 +577,6 @@ fn category_from_row(r: &Row<'_>) -> rusqlite::Result<Category> {
     })
 }
 
-fn missing_parent(e: StorageError) -> StorageError {
-    match e {
-        StorageError::MissingReference(_) => StorageError::MissingReference("parent_id".into()),
-        other => other,
-    }
-}
-
 #[async_trait]
 impl CategoryStore for SqliteStore {
     /// Served from a cache while the category generation (bumped by triggers on every
@@ -632,7 +618,7 @@ impl CategoryStore for SqliteStore {
                 "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![c.id.to_string(), c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.created_at), time_text(c.updated_at)],
             )
-            .map_err(|e| missing_parent(storage_error(e)))?;
+            .map_err(writing("categories"))?;
             Ok(())
         })
         .await
@@ -646,7 +632,7 @@ impl CategoryStore for SqliteStore {
                     "UPDATE categories SET name = ?1, slug = ?2, parent_id = ?3, updated_at = ?4 WHERE id = ?5",
                     params![c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.updated_at), c.id.to_string()],
                 )
-                .map_err(|e| missing_parent(storage_error(e)))?;
+                .map_err(writing("categories"))?;
             found(n)
         })
         .await
@@ -763,11 +749,7 @@ impl ReviewStore for SqliteStore {
                     time_text(r.created_at)
                 ],
             )
-            .map_err(|e| match storage_error(e) {
-                StorageError::MissingReference(_) => StorageError::MissingReference("product_id".into()),
-                StorageError::Duplicate(_) => StorageError::Duplicate("review".into()),
-                other => other,
-            })?;
+            .map_err(writing("reviews"))?;
             refresh_rating(tx, &r.product_id.to_string())?;
             Ok(())
         })

@@ -22,6 +22,7 @@
 mod carts;
 mod catalog;
 mod codec;
+mod errors;
 mod idempotency;
 mod login_attempts;
 mod orders;
@@ -38,6 +39,8 @@ use std::time::{Duration, Instant};
 
 use commerce_core::ports::StorageError;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub(crate) use errors::{storage_error, writing};
 
 /// Why a database could not be opened. Each says what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -787,55 +790,5 @@ pub(crate) fn found(changed: usize) -> Result<(), StorageError> {
         Err(StorageError::NotFound)
     } else {
         Ok(())
-    }
-}
-
-/// Maps SQLite's errors to the port's: constraints become `Duplicate`/`MissingReference`
-/// naming the column, a full disk or a lock held too long becomes `Unavailable`.
-pub(crate) fn storage_error(e: rusqlite::Error) -> StorageError {
-    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
-        let message = message.clone().unwrap_or_default();
-        match failure.extended_code {
-            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                // "UNIQUE constraint failed: products.slug" → "slug"
-                let column = message
-                    .rsplit(['.', ' '])
-                    .next()
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or("record")
-                    .to_string();
-                return StorageError::Duplicate(column);
-            }
-            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                return StorageError::MissingReference("reference".into())
-            }
-            rusqlite::ffi::SQLITE_CONSTRAINT_CHECK => {
-                return StorageError::Corrupt(format!("a check failed: {message}"))
-            }
-            _ => {}
-        }
-        return match failure.code {
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                StorageError::Unavailable("the database is locked by another process".into())
-            }
-            ErrorCode::DiskFull => StorageError::Unavailable("the disk is full".into()),
-            ErrorCode::ReadOnly
-            | ErrorCode::CannotOpen
-            | ErrorCode::SystemIoFailure
-            | ErrorCode::PermissionDenied => {
-                StorageError::Unavailable(format!("the database cannot be written: {e}"))
-            }
-            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
-                StorageError::Corrupt(e.to_string())
-            }
-            _ => StorageError::Unavailable(e.to_string()),
-        };
-    }
-    match e {
-        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-            StorageError::Corrupt(e.to_string())
-        }
-        other => StorageError::Unavailable(other.to_string()),
     }
 }

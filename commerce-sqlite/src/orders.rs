@@ -6,8 +6,8 @@ use commerce_core::ids::{OrderId, ProductId, UserId, VariantId};
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::{Order, OrderStatus};
 use commerce_core::ports::{
-    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
-    StockMovement, StorageError,
+    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, Reference,
+    StockLevel, StockMovement, StorageError,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -360,7 +360,7 @@ fn count_promotion(
         .optional()
         .map_err(storage_error)?;
     let Some(per_customer) = limit else {
-        return Err(StorageError::MissingReference("promotion".into()).into());
+        return Err(StorageError::MissingReference(Reference::Promotion).into());
     };
     if counted == 0 {
         return Err(PlaceOrderError::UsageExhausted(id));

@@ -7,7 +7,7 @@ use commerce_core::ports::{PaymentStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
-use crate::{found, storage_error, SqliteStore};
+use crate::{found, storage_error, writing, SqliteStore};
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -17,10 +17,7 @@ impl PaymentStore for SqliteStore {
             conn.prepare_cached("INSERT INTO payments (id, order_id, provider, provider_reference, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .map_err(storage_error)?
                 .execute(params![p.id.to_string(), p.order_id.to_string(), p.provider, p.provider_reference, json(&p)?, time_text(p.created_at)])
-                .map_err(|e| match storage_error(e) {
-                    StorageError::MissingReference(_) => StorageError::MissingReference("order_id".into()),
-                    other => other,
-                })?;
+                .map_err(writing("payments"))?;
             Ok(())
         })
         .await

@@ -16,13 +16,6 @@ fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<Promotion> {
     Ok(p)
 }
 
-fn code_taken(e: rusqlite::Error) -> StorageError {
-    match storage_error(e) {
-        StorageError::Duplicate(_) => StorageError::Duplicate("code".into()),
-        other => other,
-    }
-}
-
 #[async_trait]
 impl PromotionStore for SqliteStore {
     async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
@@ -32,7 +25,7 @@ impl PromotionStore for SqliteStore {
                 "INSERT INTO promotions (id, code, used_count, usage_limit, per_customer_limit, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![p.id.to_string(), p.code, p.used_count, p.usage_limit, p.per_customer_limit, json(&p)?, time_text(p.created_at)],
             )
-            .map_err(code_taken)?;
+            .map_err(storage_error)?;
             Ok(())
         })
         .await
@@ -47,7 +40,7 @@ impl PromotionStore for SqliteStore {
                     "UPDATE promotions SET code = ?1, usage_limit = ?2, per_customer_limit = ?3, data = ?4 WHERE id = ?5",
                     params![p.code, p.usage_limit, p.per_customer_limit, json(&p)?, p.id.to_string()],
                 )
-                .map_err(code_taken)?;
+                .map_err(storage_error)?;
             found(n)
         })
         .await

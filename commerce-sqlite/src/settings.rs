@@ -72,10 +72,7 @@ impl SettingsStore for SqliteStore {
                     time_text(t.updated_at)
                 ],
             )
-            .map_err(|e| match storage_error(e) {
-                StorageError::Duplicate(_) => StorageError::Duplicate("country and region".into()),
-                other => other,
-            })?;
+            .map_err(storage_error)?;
             Ok(())
         })
         .await

@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{found, storage_error, SqliteStore};
+use crate::{found, storage_error, writing, SqliteStore};
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
 
@@ -191,10 +191,7 @@ impl UserStore for SqliteStore {
                  ON CONFLICT(id) DO UPDATE SET label = excluded.label, address = excluded.address, is_default = excluded.is_default",
                 params![a.id.to_string(), a.user_id.to_string(), a.label, json(&a.address)?, a.is_default, time_text(a.created_at)],
             )
-            .map_err(|e| match storage_error(e) {
-                StorageError::MissingReference(_) => StorageError::MissingReference("user_id".into()),
-                other => other,
-            })?;
+            .map_err(writing("addresses"))?;
             Ok(())
         })
         .await
@@ -224,7 +221,7 @@ impl TokenStore for SqliteStore {
                 "INSERT INTO one_time_tokens (token_hash, user_id, purpose, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![t.token_hash, t.user_id.to_string(), purpose(t.purpose), time_text(t.expires_at), t.used_at.map(time_text)],
             )
-            .map_err(storage_error)?;
+            .map_err(writing("one_time_tokens"))?;
             Ok(())
         })
         .await
@@ -281,7 +278,7 @@ impl TokenStore for SqliteStore {
                     t.revoked_at.map(time_text)
                 ],
             )
-            .map_err(storage_error)?;
+            .map_err(writing("refresh_tokens"))?;
             Ok(())
         })
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use commerce_core::account::{Address, Role};
 use commerce_core::catalog::NewProduct;
-use commerce_core::ports::{ProductStore, StorageError};
+use commerce_core::ports::{ProductStore, StorageError, UniqueRule};
 use commerce_core::service::{CartOwner, CheckoutRequest, ItemRequest};
 use commerce_core::testkit::fixtures;
 use commerce_core::{Caller, Commerce};
@@ -415,7 +415,7 @@ async fn writes_committed_together_fail_alone_and_keep_what_they_said() {
     for (id, duplicate, done) in answers {
         let stored = reopened.product(id).await.unwrap().is_some();
         if duplicate {
-            assert_eq!(done, Err(StorageError::Duplicate("slug".into())));
+            assert_eq!(done, Err(StorageError::Duplicate(UniqueRule::ProductSlug)));
             assert!(!stored, "a refused write left nothing");
         } else {
             assert_eq!(done, Ok(()));

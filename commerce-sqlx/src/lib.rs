@@ -29,6 +29,7 @@
 mod carts;
 mod catalog;
 pub mod changes;
+mod errors;
 mod idempotency;
 mod login_attempts;
 mod orders;
@@ -38,6 +39,8 @@ mod promotions;
 pub mod schema;
 mod settings;
 pub mod temporary;
+
+pub(crate) use errors::{storage_error, Retryable};
 mod users;
 
 use std::future::Future;
@@ -340,106 +343,6 @@ impl<T: Clone> Kept<T> {
     }
 }
 
-/// Errors a transaction may be retried on.
-pub(crate) trait Retryable {
-    fn is_transient(&self) -> bool;
-    /// What the caller sees once retries are spent.
-    fn exhausted(self) -> Self;
-}
-
-/// A deadlock victim or a serialization failure: PostgreSQL rolled the transaction back,
-/// and running it again is the documented answer.
-const TRANSIENT: &str = "transient";
-
-impl Retryable for StorageError {
-    fn is_transient(&self) -> bool {
-        matches!(self, StorageError::Unavailable(why) if why.starts_with(TRANSIENT))
-    }
-    fn exhausted(self) -> Self {
-        StorageError::Unavailable(
-            "the database stayed too busy to finish the write (lock contention); nothing was written"
-                .into(),
-        )
-    }
-}
-
-impl Retryable for commerce_core::ports::PlaceOrderError {
-    fn is_transient(&self) -> bool {
-        matches!(self, commerce_core::ports::PlaceOrderError::Storage(e) if e.is_transient())
-    }
-    fn exhausted(self) -> Self {
-        match self {
-            commerce_core::ports::PlaceOrderError::Storage(e) => e.exhausted().into(),
-            other => other,
-        }
-    }
-}
-
-/// The field a named constraint is about, for `Duplicate` and `MissingReference`.
-fn field_of_constraint(name: &str) -> &'static str {
-    match name {
-        "products_slug_key" | "categories_slug_key" => "slug",
-        "users_email_key" => "email",
-        "promotions_code_key" => "code",
-        "orders_number_key" => "number",
-        "product_variants_sku_key" => "sku",
-        "reviews_one_per_customer_key" => "review",
-        "carts_customer_id_key" => "customer cart",
-        "carts_guest_token_hash_key" => "guest_token_hash",
-        "tax_rates_country_region_key" => "country and region",
-        "payments_reference_key" => "provider_reference",
-        "products_category_id_fkey" => "category_id",
-        "categories_parent_id_fkey" => "parent_id",
-        "reviews_product_id_fkey" | "product_variants_product_id_fkey" => "product_id",
-        "addresses_user_id_fkey"
-        | "one_time_tokens_user_id_fkey"
-        | "refresh_tokens_user_id_fkey" => "user_id",
-        "payments_order_id_fkey" | "order_lines_order_id_fkey" => "order_id",
-        _ if name.ends_with("_pkey") => "id",
-        _ => "record",
-    }
-}
-
-/// Maps sqlx's errors to the port's: constraints become `Duplicate`/`MissingReference`
-/// naming the field (by the constraint's name), a lost or refused connection, an exhausted
-/// pool or a database shutting down becomes `Unavailable`, and what cannot be decoded is
-/// `Corrupt`.
-pub(crate) fn storage_error(e: sqlx::Error) -> StorageError {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            let constraint = db
-                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .and_then(|pg| pg.constraint())
-                .unwrap_or_default();
-            match code.as_str() {
-                "23505" => StorageError::Duplicate(field_of_constraint(constraint).into()),
-                "23503" => StorageError::MissingReference(field_of_constraint(constraint).into()),
-                "23514" | "23502" => StorageError::Corrupt(format!("a check failed: {db}")),
-                "40001" | "40P01" => StorageError::Unavailable(format!("{TRANSIENT}: {db}")),
-                // Data exceptions and undefined things are bugs or a foreign schema.
-                c if c.starts_with("22") || c.starts_with("42") => {
-                    StorageError::Corrupt(db.to_string())
-                }
-                // Connection exceptions, too many connections, shutdown, a cancelled or timed
-                // out statement, a read-only server (a replica promoted away), disk full...
-                _ => StorageError::Unavailable(db.to_string()),
-            }
-        }
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. }
-        | sqlx::Error::TypeNotFound { .. }
-        | sqlx::Error::RowNotFound => StorageError::Corrupt(e.to_string()),
-        sqlx::Error::PoolTimedOut => StorageError::Unavailable(
-            "no database connection became free in time (the database is unreachable or overloaded)"
-                .into(),
-        ),
-        _ => StorageError::Unavailable(e.to_string()),
-    }
-}
-
 /// An UPDATE or DELETE by id that changed no row means there was no such row.
 pub(crate) fn found(changed: u64) -> Result<(), StorageError> {
     if changed == 0 {
@@ -498,16 +401,5 @@ mod tests {
         );
         assert_eq!(redact("postgres://db/shop"), "postgres://db/shop");
         assert_eq!(redact("postgres://shop@db/shop"), "postgres://shop@db/shop");
-    }
-
-    #[test]
-    fn constraints_name_their_field() {
-        assert_eq!(field_of_constraint("products_slug_key"), "slug");
-        assert_eq!(field_of_constraint("users_email_key"), "email");
-        assert_eq!(
-            field_of_constraint("products_category_id_fkey"),
-            "category_id"
-        );
-        assert_eq!(field_of_constraint("orders_pkey"), "id");
     }
 }

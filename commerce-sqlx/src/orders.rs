@@ -8,8 +8,8 @@ use commerce_core::ids::{OrderId, ProductId, PromotionId, UserId, VariantId};
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::{Order, OrderStatus};
 use commerce_core::ports::{
-    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, StockLevel,
-    StockMovement, StorageError,
+    DailySales, NewOrder, OrderEffects, OrderFilter, OrderStore, Page, PlaceOrderError, Reference,
+    StockLevel, StockMovement, StorageError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, QueryBuilder};
@@ -338,7 +338,7 @@ async fn count_promotion(
             return Err(if exists {
                 PlaceOrderError::UsageExhausted(id)
             } else {
-                StorageError::MissingReference("promotion".into()).into()
+                StorageError::MissingReference(Reference::Promotion).into()
             });
         }
     };

@@ -119,15 +119,7 @@ impl Accounts<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.shop
-            .ports
-            .users
-            .insert_user(&user)
-            .await
-            .map_err(|e| match e {
-                StorageError::Duplicate(_) => CommerceError::Taken("email"),
-                other => other.into(),
-            })?;
+        self.shop.ports.users.insert_user(&user).await?;
         if !verified {
             let token = self
                 .one_time_token(user.id, TokenPurpose::VerifyEmail)

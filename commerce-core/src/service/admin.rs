@@ -77,8 +77,7 @@ impl Admin<'_> {
             .ports
             .promotions
             .insert_promotion(&promotion)
-            .await
-            .map_err(code_taken)?;
+            .await?;
         Ok(promotion)
     }
 
@@ -99,8 +98,7 @@ impl Admin<'_> {
             .ports
             .promotions
             .update_promotion(&promotion)
-            .await
-            .map_err(code_taken)?;
+            .await?;
         Ok(promotion)
     }
 
@@ -162,12 +160,7 @@ impl Admin<'_> {
         }
         let saved = self.shop.ports.settings.save_tax_rate(&tax_rate).await;
         self.shop.forget_setup();
-        saved.map_err(|e| match e {
-            StorageError::Duplicate(_) => {
-                CommerceError::Conflict("a rate for this country and region exists".into())
-            }
-            other => other.into(),
-        })?;
+        saved?;
         Ok(tax_rate)
     }
 
@@ -447,13 +440,6 @@ impl Admin<'_> {
             };
         }
         Ok(csv)
-    }
-}
-
-fn code_taken(e: StorageError) -> CommerceError {
-    match e {
-        StorageError::Duplicate(_) => CommerceError::Taken("code"),
-        other => other.into(),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::catalog::Product;
 use crate::ids::{AddressId, CartItemId, ProductId, ShippingMethodId, UserId, VariantId};
 use crate::order::Order;
 use crate::payment::Payment;
-use crate::ports::StorageError;
+use crate::ports::{StorageError, UniqueRule};
 use crate::pricing::PricedCart;
 use crate::shipping::ShippingMethod;
 
@@ -182,7 +182,7 @@ impl Carts<'_> {
         match self.shop.ports.carts.insert_cart(&cart).await {
             Ok(()) => self.view(cart, token, Some(products)).await,
             // Two first writes of one customer raced: add to the cart the other one made.
-            Err(StorageError::Duplicate(_)) => {
+            Err(StorageError::Duplicate(UniqueRule::OneCartPerCustomer)) => {
                 let mut cart = self.require(owner).await?;
                 add(&mut cart)?;
                 self.save(cart, None, None).await
@@ -410,7 +410,9 @@ impl Carts<'_> {
         match self.shop.ports.carts.insert_cart(&cart).await {
             Ok(()) => Ok((cart, token)),
             // Two first writes of one customer raced: use the cart the other one made.
-            Err(StorageError::Duplicate(_)) => Ok((self.require(owner).await?, None)),
+            Err(StorageError::Duplicate(UniqueRule::OneCartPerCustomer)) => {
+                Ok((self.require(owner).await?, None))
+            }
             Err(e) => Err(e.into()),
         }
     }

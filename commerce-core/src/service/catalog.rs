@@ -10,7 +10,7 @@ use crate::catalog::{
 };
 use crate::events::DomainEvent;
 use crate::ids::{CategoryId, ImageId, ProductId, UserId};
-use crate::ports::{Page, PageRequest, ProductQuery, ProductSort, StorageError};
+use crate::ports::{Page, PageRequest, ProductQuery, ProductSort, StorageError, UniqueRule};
 use crate::validation::ValidationErrors;
 
 /// A public product listing: filters as the API names them.
@@ -87,16 +87,11 @@ impl Catalog<'_> {
         )?;
         match self.shop.ports.products.insert_product(&product).await {
             // Two products of one name: the second made-up slug gets part of its id.
-            Err(StorageError::Duplicate(field)) if field == "slug" && !slug_given => {
+            Err(StorageError::Duplicate(UniqueRule::ProductSlug)) if !slug_given => {
                 product.slug = unique_slug(&product.slug, &product.id.to_string());
-                self.shop
-                    .ports
-                    .products
-                    .insert_product(&product)
-                    .await
-                    .map_err(slug_taken)?;
+                self.shop.ports.products.insert_product(&product).await?;
             }
-            other => other.map_err(slug_taken)?,
+            other => other?,
         }
         Ok(product)
     }
@@ -167,7 +162,7 @@ impl Catalog<'_> {
             match self.shop.ports.products.update_product(&product).await {
                 Ok(stored) => return Ok(stored),
                 Err(StorageError::VersionConflict) => continue,
-                Err(other) => return Err(slug_taken(other)),
+                Err(other) => return Err(other.into()),
             }
         }
         Err(CommerceError::Conflict(
@@ -328,8 +323,7 @@ impl Catalog<'_> {
             .ports
             .categories
             .insert_category(&category)
-            .await
-            .map_err(slug_taken)?;
+            .await?;
         Ok(category)
     }
 
@@ -363,8 +357,7 @@ impl Catalog<'_> {
             .ports
             .categories
             .update_category(&category)
-            .await
-            .map_err(slug_taken)?;
+            .await?;
         Ok(category)
     }
 
@@ -641,15 +634,6 @@ fn may_manage(caller: &Caller, product: &Product) -> bool {
     }
 }
 
-fn slug_taken(e: StorageError) -> CommerceError {
-    match e {
-        // Another product or category has it: a conflict with what is stored (409), as a
-        // taken email is, not a malformed slug.
-        StorageError::Duplicate(field) if field == "slug" => CommerceError::Taken("slug"),
-        other => other.into(),
-    }
-}
-
 fn tree_error(e: CategoryTreeError) -> CommerceError {
     match e {
         CategoryTreeError::UnknownParent(_) => {
@@ -659,7 +643,7 @@ fn tree_error(e: CategoryTreeError) -> CommerceError {
             "parent_id",
             "a category cannot be moved under itself or one of its descendants",
         ),
-        CategoryTreeError::SlugTaken(_) => CommerceError::Taken("slug"),
+        CategoryTreeError::SlugTaken(_) => CommerceError::Taken(UniqueRule::CategorySlug),
         CategoryTreeError::Invalid(errors) => CommerceError::Validation(errors),
     }
 }

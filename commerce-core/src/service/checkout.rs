@@ -18,7 +18,7 @@ use crate::ids::{
 };
 use crate::money::Money;
 use crate::order::{order_number, ChosenShipping, Order, OrderDetails};
-use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings};
+use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings, UniqueRule};
 use crate::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
 use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
@@ -243,8 +243,8 @@ impl Commerce {
                     });
                     return Ok(new.order);
                 }
-                Err(PlaceOrderError::Storage(StorageError::Duplicate(field)))
-                    if field == "number" && attempt < 3 =>
+                Err(PlaceOrderError::Storage(StorageError::Duplicate(UniqueRule::OrderNumber)))
+                    if attempt < 3 =>
                 {
                     continue
                 }

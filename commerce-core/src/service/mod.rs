@@ -108,8 +108,9 @@ pub enum CommerceError {
     AccountDisabled,
     #[error("the token is invalid, expired or already used")]
     InvalidToken,
-    #[error("{0} is already taken")]
-    Taken(&'static str),
+    /// A value that must be unique is held by another record (an email, a slug, a code).
+    #[error("{}", taken_message(*.0))]
+    Taken(UniqueRule),
     #[error("only {available} available")]
     OutOfStock {
         product_id: crate::ids::ProductId,
@@ -164,9 +165,11 @@ impl CommerceError {
             CommerceError::InvalidCredentials => "invalid_credentials",
             CommerceError::AccountDisabled => "account_disabled",
             CommerceError::InvalidToken => "invalid_token",
-            CommerceError::Taken("email") => "email_taken",
-            CommerceError::Taken("slug") => "slug_taken",
-            CommerceError::Taken("code") => "code_taken",
+            CommerceError::Taken(UniqueRule::UserEmail) => "email_taken",
+            CommerceError::Taken(UniqueRule::ProductSlug | UniqueRule::CategorySlug) => {
+                "slug_taken"
+            }
+            CommerceError::Taken(UniqueRule::PromotionCode) => "code_taken",
             CommerceError::Taken(_) => "conflict",
             CommerceError::OutOfStock { .. } => "out_of_stock",
             CommerceError::InvalidTransition(_) => "invalid_transition",
@@ -192,6 +195,14 @@ impl CommerceError {
     }
 }
 
+/// What a client reads when a unique value is taken.
+fn taken_message(rule: UniqueRule) -> String {
+    match rule {
+        UniqueRule::TaxRateRegion => "a rate for this country and region exists".into(),
+        other => format!("{} is already taken", other.field()),
+    }
+}
+
 impl From<ValidationErrors> for CommerceError {
     fn from(e: ValidationErrors) -> Self {
         CommerceError::Validation(e)
@@ -203,16 +214,14 @@ impl From<StorageError> for CommerceError {
         match e {
             StorageError::NotFound => CommerceError::NotFound("record"),
             StorageError::VersionConflict => CommerceError::VersionMismatch("record"),
-            StorageError::Duplicate(what) if what == "email" => CommerceError::Taken("email"),
-            StorageError::Duplicate(what) => {
-                CommerceError::Conflict(format!("{what} is already taken"))
-            }
+            StorageError::Duplicate(rule) => CommerceError::Taken(rule),
             StorageError::InvalidCursor => {
                 CommerceError::validation("cursor", "is not a cursor this listing gave")
             }
-            StorageError::MissingReference(what) => {
-                CommerceError::validation(&what, "refers to something that does not exist")
-            }
+            StorageError::MissingReference(reference) => CommerceError::validation(
+                reference.field(),
+                "refers to something that does not exist",
+            ),
             StorageError::Unavailable(why) => CommerceError::StorageUnavailable(why),
             other => CommerceError::Internal(other.to_string()),
         }
