@@ -11,6 +11,11 @@
 //! - [`events`]: what services publish after a change; [`invoice`]: what an invoice shows.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
 //!   [`cursor`]: the page cursors storage adapters hand out.
+//! - [`service`]: the use cases ([`Commerce`] and what it hands out), the sweeper of unpaid
+//!   orders and old carts.
+//! - [`ids`]: typed ids; [`limits`]: the bounds every input is held to; [`validation`]: field
+//!   errors and the text checks; [`passwords`]: the Argon2 hasher.
+//! - `testkit` (feature `testkit`): the storage conformance kit every adapter runs.
 
 pub mod account;
 pub mod cart;

@@ -19,6 +19,12 @@ use crate::promotion::{Promotion, PromotionClass, PromotionKind};
 use crate::shipping::ShippingMethod;
 use crate::tax::{TaxPolicy, TaxRounding};
 
+mod promotions;
+mod units;
+
+use promotions::*;
+use units::*;
+
 /// One line to price, with the unit price the engine resolved from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricingLine {
@@ -242,62 +248,6 @@ struct LineWork {
     product_discount: i128,
     order_discount: i128,
     tax: i128,
-}
-
-const POW10: [i128; 29] = {
-    let mut table = [1i128; 29];
-    let mut i = 1;
-    while i < 29 {
-        table[i] = table[i - 1] * 10;
-        i += 1;
-    }
-    table
-};
-
-/// An amount in minor units, if it has no more decimals than `scale`.
-fn to_units(d: Decimal, scale: u32) -> Option<i128> {
-    let d = if d.scale() > scale { d.normalize() } else { d };
-    if d.scale() > scale {
-        return None;
-    }
-    d.mantissa()
-        .checked_mul(POW10[(scale - d.scale()) as usize])
-}
-
-/// Minor units back to a decimal at `scale`. Amounts within the limits check_input enforces
-/// are far inside the 96 bits of a decimal's mantissa; building it from its parts is several
-/// times cheaper than the general conversion, and this runs for every amount of the output.
-fn units_to_decimal(units: i128, scale: u32) -> Decimal {
-    let magnitude = units.unsigned_abs();
-    if magnitude >> 96 != 0 {
-        return Decimal::from_i128_with_scale(units.clamp(-(1 << 95), 1 << 95), scale);
-    }
-    Decimal::from_parts(
-        magnitude as u32,
-        (magnitude >> 32) as u32,
-        (magnitude >> 64) as u32,
-        units < 0,
-        scale,
-    )
-}
-
-/// A decimal as the exact fraction `mantissa / 10^scale`.
-fn fraction(d: Decimal) -> (i128, i128) {
-    let d = d.normalize();
-    (d.mantissa(), POW10[d.scale() as usize])
-}
-
-/// `n / d` rounded to an integer by `rule`; `n ≥ 0`, `d > 0`. Exact: no intermediate rounding.
-fn div_round(n: i128, d: i128, rule: Rounding) -> i128 {
-    let (q, r) = (n / d, n % d);
-    match (2 * r).cmp(&d) {
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => match rule {
-            Rounding::HalfEven => q + (q & 1),
-            Rounding::HalfUp => q + 1,
-        },
-    }
 }
 
 /// Prices a cart by PRICING.md's default policy.
@@ -696,127 +646,6 @@ fn check_input(request: &PricingRequest, ctx: &PricingContext<'_>) -> Result<(),
         }
     }
     Ok(())
-}
-
-fn rejection(
-    p: &Promotion,
-    reason: RejectionReason,
-    excluded_by: Option<PromotionId>,
-) -> RejectedPromotion {
-    RejectedPromotion {
-        id: Some(p.id),
-        code: p.code.clone(),
-        reason,
-        excluded_by,
-    }
-}
-
-fn customer_limit_reached(p: &Promotion, uses: &[(PromotionId, u32)]) -> bool {
-    p.per_customer_limit.is_some_and(|limit| {
-        uses.iter()
-            .find(|(id, _)| *id == p.id)
-            .is_some_and(|(_, n)| *n >= limit)
-    })
-}
-
-fn eligible(p: &Promotion, line: &PricingLine) -> bool {
-    p.applies_to.matches(line.product_id, &line.category_ids)
-}
-
-fn is_anything_eligible(p: &Promotion, lines: &[PricingLine], has_shipping: bool) -> bool {
-    match (p.class, p.kind) {
-        (_, PromotionKind::BuyXGetY { buy, get }) => {
-            // Fewer eligible units than one full set frees nothing.
-            let units: u64 = lines
-                .iter()
-                .filter(|l| eligible(p, l))
-                .map(|l| u64::from(l.quantity))
-                .sum();
-            units >= u64::from(buy) + u64::from(get)
-        }
-        (PromotionClass::Shipping, _) => has_shipping && lines.iter().any(|l| eligible(p, l)),
-        _ => lines.iter().any(|l| eligible(p, l)),
-    }
-}
-
-/// The discount a promotion would give if it were the only one (conditions against the plain
-/// subtotal), used to order the candidates.
-fn standalone_value(
-    class: PromotionClass,
-    off: Off,
-    line_amounts: &[(usize, i128)],
-    subtotal: i128,
-    shipping_price: i128,
-    rule: Rounding,
-) -> i128 {
-    match class {
-        // Each line's amount is already capped by its subtotal.
-        PromotionClass::Product => line_amounts.iter().map(|(_, a)| a).sum(),
-        PromotionClass::Order => match off {
-            Off::Share { num, den } => div_round(subtotal * num, den, rule).min(subtotal),
-            Off::Units(v) => v.min(subtotal),
-            Off::BuyGet { .. } | Off::FreeShipping => 0,
-        },
-        PromotionClass::Shipping => shipping_amount(off, shipping_price, rule),
-    }
-}
-
-/// A product-class promotion's amount per eligible line, each computed on the line subtotal
-/// (not yet capped by earlier promotions).
-fn product_amounts(
-    p: &Promotion,
-    off: Off,
-    lines: &[PricingLine],
-    work: &[LineWork],
-    rule: Rounding,
-) -> Vec<(usize, i128)> {
-    let eligible_lines = (0..lines.len()).filter(|i| eligible(p, &lines[*i]));
-    match off {
-        Off::Share { num, den } => eligible_lines
-            .map(|i| {
-                (
-                    i,
-                    div_round(work[i].subtotal * num, den, rule).min(work[i].subtotal),
-                )
-            })
-            .collect(),
-        Off::Units(v) => eligible_lines
-            .map(|i| (i, (v * i128::from(lines[i].quantity)).min(work[i].subtotal)))
-            .collect(),
-        Off::BuyGet { buy, get } => {
-            // Eligible units across lines, cheapest first (ties by line order).
-            let mut cheapest_first: Vec<usize> = eligible_lines.collect();
-            cheapest_first.sort_by(|a, b| work[*a].unit.cmp(&work[*b].unit).then(a.cmp(b)));
-            let units: u64 = cheapest_first
-                .iter()
-                .map(|i| u64::from(lines[*i].quantity))
-                .sum();
-            let mut free = units / (buy + get) * get;
-            let mut amounts = Vec::new();
-            for i in cheapest_first {
-                if free == 0 {
-                    break;
-                }
-                let here = free.min(u64::from(lines[i].quantity));
-                free -= here;
-                amounts.push((i, work[i].unit * i128::from(here)));
-            }
-            amounts.sort_by_key(|(i, _)| *i);
-            amounts
-        }
-        Off::FreeShipping => Vec::new(),
-    }
-}
-
-/// A shipping-class promotion's amount off `price`, capped by it.
-fn shipping_amount(off: Off, price: i128, rule: Rounding) -> i128 {
-    match off {
-        Off::Share { num, den } => div_round(price * num, den, rule),
-        Off::Units(v) => v,
-        Off::FreeShipping => price,
-        Off::BuyGet { .. } => 0,
-    }
-    .min(price)
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use poem_openapi::{ApiResponse, Object};
 use crate::request_log::OrEmpty;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-pub const REQUEST_ID: &str = "x-request-id";
+/// The header that carries a request's id (kept here for those who named it here).
+pub use crate::request_log::REQUEST_ID;
 
 /// What a 503 for unreachable storage tells clients to wait: reconnecting takes about this.
 const STORAGE_RETRY_AFTER_SECONDS: u64 = 1;

@@ -16,7 +16,9 @@ use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::client::{client_address, IpBlock};
-use crate::problem::REQUEST_ID;
+
+/// The header that carries a request's id, in both directions.
+pub const REQUEST_ID: &str = "x-request-id";
 
 struct RequestInfo {
     id: String,

@@ -2,10 +2,30 @@
 //! validates input (field-level errors), calls the ports and publishes domain events, so that
 //! an HTTP handler only translates.
 //!
-//! ```ignore
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use commerce_core::account::Role;
+//! use commerce_core::catalog::NewProduct;
+//! use commerce_core::service::{CartOwner, ItemRequest};
+//! use commerce_core::{Caller, Commerce, Currency, Money, UserId};
+//! use rust_decimal::Decimal;
+//!
 //! let shop = Commerce::in_memory();
+//! let admin = Caller::user(UserId::random(), Role::Admin);
+//! let draft = NewProduct {
+//!     name: "Linen shirt".into(),
+//!     price: Decimal::new(4900, 2),
+//!     inventory_count: 10,
+//!     ..Default::default()
+//! };
 //! let product = shop.catalog().create_product(&admin, draft).await?;
-//! let cart = shop.carts().add_item(&CartOwner::Guest(token), item).await?;
+//! // A guest's first item creates the cart and hands out its token.
+//! let item = ItemRequest { product_id: product.id, variant_id: None, quantity: 2 };
+//! let cart = shop.carts().add_item(&CartOwner::Guest(None), item, None).await?;
+//! assert_eq!(cart.priced.subtotal, Money::parse("98.00", Currency::USD)?);
+//! assert!(cart.new_guest_token.is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 
 mod accounts;

@@ -1,0 +1,92 @@
+//! Storage of the catalog: products, categories, reviews.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductSort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Rating,
+    Name,
+    /// Full-text relevance; only with `text`.
+    Relevance,
+}
+
+/// A product listing: every filter is optional and they combine with AND.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductQuery {
+    /// Any of these categories (the service expands a category to its descendants).
+    pub category_ids: Option<Vec<CategoryId>>,
+    pub min_price: Option<Decimal>,
+    pub max_price: Option<Decimal>,
+    pub in_stock: bool,
+    pub vendor_id: Option<UserId>,
+    /// Full-text words over name and description.
+    pub text: Option<String>,
+    /// Empty means any status.
+    pub statuses: Vec<ProductStatus>,
+    pub sort: ProductSort,
+    pub page: PageRequest,
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// `Duplicate(ProductSlug)` when the slug is taken, `Duplicate(VariantSku)` when two
+    /// variants share a SKU, `MissingReference(Category)` when the category does not exist.
+    async fn insert_product(&self, product: &Product) -> Result<(), StorageError>;
+    /// Writes `product` if the stored version is still `product.version`, storing it with the
+    /// version bumped by one; returns what was stored. `VersionConflict` otherwise. Every
+    /// stock movement (`place_order`, `update_order`) also bumps the version of the products
+    /// it touches, so a write based on an older stock count is refused, never lost.
+    async fn update_product(&self, product: &Product) -> Result<Product, StorageError>;
+    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError>;
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError>;
+    /// The products that exist among `ids`, in any order.
+    async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StorageError>;
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, StorageError>;
+    /// Products whose available stock is at or below their threshold, lowest first.
+    async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError>;
+    /// A number that changes whenever anything the public catalog shows changes: a product
+    /// or variant (stock, rating and images included) or a category. A change written
+    /// through this store moves it before the next call returns; one written by another
+    /// process sharing the database, within a short delay the adapter states. What is built
+    /// from catalog reads may be kept while it stays the same (the HTTP layer keeps encoded
+    /// listings under it). `None` when the store cannot tell, and then nothing may be kept.
+    async fn catalog_generation(&self) -> Result<Option<u64>, StorageError> {
+        Ok(None)
+    }
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    async fn categories(&self) -> Result<Vec<Category>, StorageError>;
+    async fn insert_category(&self, category: &Category) -> Result<(), StorageError>;
+    async fn update_category(&self, category: &Category) -> Result<(), StorageError>;
+    /// Its children move up to its parent; its products keep no category.
+    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    /// Stores the review and refreshes the product's rating from its approved reviews.
+    async fn insert_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn update_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError>;
+    /// Approved reviews, newest first.
+    async fn reviews(
+        &self,
+        product_id: ProductId,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError>;
+    async fn has_reviewed(
+        &self,
+        product_id: ProductId,
+        user_id: UserId,
+    ) -> Result<bool, StorageError>;
+}

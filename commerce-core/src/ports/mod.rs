@@ -1,0 +1,55 @@
+//! Ports: the traits adapters implement. Storage has one port per aggregate plus the atomic
+//! `place_order`; the rest are the payment provider, mail, password hashing, access tokens,
+//! events, images, the clock and ids. All are object safe (`Arc<dyn Port>`), so a server picks
+//! SQLite or PostgreSQL at run time, and each has a mockall mock behind feature `mocks`.
+//!
+//! One module each: `storage` (what every storage port shares: [`StorageError`], [`UniqueRule`],
+//! [`Reference`], [`Page`]), `catalog`, `orders` (carts, orders, payments), `accounts`, `setup`
+//! (promotions, settings), `requests` (idempotency keys, client rates), `payment_gateway`,
+//! `mail`, `credentials` (password hashing, access tokens), `events`, `images`, `clock`
+//! (time and ids). All are re-exported here.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::{OneTimeToken, RefreshToken, Role, SavedAddress, TokenPurpose, User};
+use crate::cart::Cart;
+use crate::catalog::{Category, Product, ProductStatus, Review};
+use crate::events::DomainEvent;
+use crate::ids::*;
+pub use crate::inventory::StockMovement;
+use crate::money::Money;
+use crate::order::{Order, OrderStatus};
+use crate::payment::{Payment, PaymentStatus, ProviderEvent};
+use crate::promotion::Promotion;
+use crate::shipping::ShippingMethod;
+use crate::tax::{TaxPolicy, TaxRate};
+
+mod accounts;
+mod catalog;
+mod clock;
+mod credentials;
+mod events;
+mod images;
+mod mail;
+mod orders;
+mod payment_gateway;
+mod requests;
+mod setup;
+mod storage;
+
+pub use accounts::*;
+pub use catalog::*;
+pub use clock::*;
+pub use credentials::*;
+pub use events::*;
+pub use images::*;
+pub use mail::*;
+pub use orders::*;
+pub use payment_gateway::*;
+pub use requests::*;
+pub use setup::*;
+pub use storage::*;

@@ -1,0 +1,208 @@
+//! Storage of carts, orders and payments, with the atomic `place_order`.
+
+use super::*;
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CartStore: Send + Sync {
+    async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError>;
+    /// Optimistic like `update_product`.
+    async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError>;
+    async fn delete_cart(&self, id: CartId) -> Result<(), StorageError>;
+    async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError>;
+    async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError>;
+    async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError>;
+    /// Deletes guest carts (no customer) last changed before `untouched_before`; returns how
+    /// many. Customers' carts are kept.
+    async fn purge_guest_carts(&self, untouched_before: DateTime<Utc>)
+        -> Result<u64, StorageError>;
+}
+
+/// Everything `place_order` writes, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub order: Order,
+    /// Counted against each promotion's total and per-customer limits.
+    pub promotion_ids: Vec<PromotionId>,
+    /// The user id, or the guest's email, for per-customer limits.
+    pub customer_key: String,
+    /// The cart checked out, emptied in the same transaction if still at this version.
+    pub cart: Option<(CartId, u64)>,
+}
+
+/// What a status change does beside the order, in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderEffects {
+    pub stock: StockMovement,
+    /// The order will not be paid for (cancelled): its promotion uses are given back.
+    pub give_back_promotion_uses: bool,
+}
+
+impl From<StockMovement> for OrderEffects {
+    fn from(stock: StockMovement) -> Self {
+        Self {
+            stock,
+            give_back_promotion_uses: false,
+        }
+    }
+}
+
+/// Why `place_order` wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceOrderError {
+    #[error("only {available} of product {product_id} left")]
+    OutOfStock {
+        product_id: ProductId,
+        variant_id: Option<VariantId>,
+        available: u32,
+    },
+    #[error("product {0} is not for sale")]
+    Unavailable(ProductId),
+    #[error("promotion {0} reached its usage limit")]
+    UsageExhausted(PromotionId),
+    #[error("promotion {0} reached its per-customer limit")]
+    CustomerLimitReached(PromotionId),
+    #[error("the cart changed during checkout")]
+    CartChanged,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Stock left after a reservation, for low-stock events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub available: u32,
+    pub threshold: u32,
+}
+
+impl StockLevel {
+    /// At or below the threshold: time to restock (the rule of `Product::is_low_on_stock`).
+    pub fn is_low(&self) -> bool {
+        self.available <= self.threshold
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderFilter {
+    pub user_id: Option<UserId>,
+    pub status: Option<OrderStatus>,
+    pub page: PageRequest,
+}
+
+/// A day of sales, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailySales {
+    pub day: NaiveDate,
+    pub orders: u32,
+    pub revenue: Money,
+}
+
+impl DailySales {
+    /// Days in order from rows of `(day, orders, revenue)` (one per order, or already summed
+    /// per day), for stores that sum in SQL or not. Revenue of one day in two currencies is
+    /// an error: a shop sells in one.
+    pub fn tally(
+        rows: impl IntoIterator<Item = (NaiveDate, u32, Money)>,
+    ) -> Result<Vec<DailySales>, crate::money::MoneyError> {
+        let mut days: std::collections::BTreeMap<NaiveDate, DailySales> = Default::default();
+        for (day, orders, revenue) in rows {
+            match days.get_mut(&day) {
+                Some(d) => {
+                    d.orders += orders;
+                    d.revenue = d.revenue.checked_add(&revenue)?;
+                }
+                None => {
+                    days.insert(
+                        day,
+                        DailySales {
+                            day,
+                            orders,
+                            revenue,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// In one transaction: checks each line's product is active and reserves its units
+    /// (available never below zero), counts each promotion's use within its limits, writes the
+    /// order, and empties the cart. Any failure writes nothing.
+    async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError>;
+    /// Writes a status change if the stored version is still `order.version` (stored with
+    /// the version bumped; else `VersionConflict` and nothing written), and in the same
+    /// transaction does its `effects`: moves the order's reserved units (`Release` makes them
+    /// available again, `Commit` lets them go) and, when asked, gives back the order's
+    /// promotion uses (each of `order.applied_promotions` one use fewer in total, and one
+    /// fewer for its customer: the user id, or a guest's email).
+    async fn update_order(
+        &self,
+        order: &Order,
+        effects: OrderEffects,
+    ) -> Result<Order, StorageError>;
+    /// Pending orders placed before `placed_before`, oldest first, at most `limit`: those the
+    /// shop's unpaid-order timeout has run out on.
+    async fn unpaid_orders(
+        &self,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StorageError>;
+    /// Brings back an order that expired unpaid and was paid after all (`order` as it is to be
+    /// stored, status `paid`), in one transaction: if the stored version is still
+    /// `order.version`, reserves each line's units again (never past zero: `OutOfStock` for
+    /// the first line short, and nothing written), counts its promotion uses again (without
+    /// their limits: the customer paid the discounted price), and writes the order with the
+    /// version bumped.
+    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError>;
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
+    /// Newest first.
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;
+    /// Whether the user has a paid order containing the product (paid, processing, shipped
+    /// or delivered: not pending, cancelled or refunded), which lets them review it.
+    async fn has_bought(
+        &self,
+        user_id: UserId,
+        product_id: ProductId,
+    ) -> Result<bool, StorageError>;
+    /// Orders per status.
+    async fn count_by_status(&self) -> Result<Vec<(OrderStatus, u64)>, StorageError>;
+    /// Paid-or-later orders per day in `[from, to]` (UTC days).
+    async fn daily_sales(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailySales>, StorageError>;
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
+    async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    async fn update_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError>;
+    async fn payment_by_reference(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Payment>, StorageError>;
+    async fn payments_of_order(&self, order_id: OrderId) -> Result<Vec<Payment>, StorageError>;
+    /// Records a provider event id; `false` when it was seen before (do not apply it again).
+    async fn record_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<bool, StorageError>;
+    /// Forgets a recorded event id whose applying failed, so the provider's retry applies it.
+    async fn forget_provider_event(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<(), StorageError>;
+}

@@ -1,0 +1,382 @@
+//! Carts with their pricing, orders, payments and checkout.
+
+use super::*;
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Totals")]
+pub struct TotalsJson {
+    pub subtotal: MoneyJson,
+    pub discount: MoneyJson,
+    pub shipping: MoneyJson,
+    pub tax: MoneyJson,
+    pub total: MoneyJson,
+}
+
+impl TotalsJson {
+    fn new(subtotal: Money, discount: Money, shipping: Money, tax: Money, total: Money) -> Self {
+        Self {
+            subtotal: subtotal.into(),
+            discount: discount.into(),
+            shipping: shipping.into(),
+            tax: tax.into(),
+            total: total.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "LineAmount")]
+pub struct LineAmountJson {
+    pub item_id: Uuid,
+    pub amount: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "AppliedPromotion")]
+pub struct AppliedPromotionJson {
+    pub id: Uuid,
+    /// Upper-case; null for an automatic promotion.
+    #[oai(nullable)]
+    pub code: Option<String>,
+    /// `product`, `order` or `shipping`.
+    pub class: String,
+    pub amount: MoneyJson,
+    pub lines: Vec<LineAmountJson>,
+}
+
+impl From<AppliedPromotion> for AppliedPromotionJson {
+    fn from(a: AppliedPromotion) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            code: a.code,
+            class: a.class.name().to_string(),
+            amount: a.amount.into(),
+            lines: a
+                .lines
+                .into_iter()
+                .map(|l| LineAmountJson {
+                    item_id: l.item_id.as_uuid(),
+                    amount: l.amount.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "RejectedPromotion")]
+pub struct RejectedPromotionJson {
+    /// Null for a code that names no promotion.
+    #[oai(nullable)]
+    pub id: Option<Uuid>,
+    #[oai(nullable)]
+    pub code: Option<String>,
+    /// `unknown_code`, `not_started`, `expired`, `usage_exhausted`, `customer_limit_reached`,
+    /// `minimum_not_met`, `not_combinable`, `nothing_eligible`, ...
+    pub reason: String,
+    /// For `not_combinable`: the promotion that excluded it.
+    #[oai(nullable)]
+    pub excluded_by: Option<Uuid>,
+}
+
+impl From<RejectedPromotion> for RejectedPromotionJson {
+    fn from(r: RejectedPromotion) -> Self {
+        Self {
+            id: r.id.map(|i| i.as_uuid()),
+            code: r.code,
+            reason: r.reason.as_str().to_string(),
+            excluded_by: r.excluded_by.map(|i| i.as_uuid()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "CartItem")]
+pub struct CartItemJson {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    #[oai(nullable)]
+    pub variant_id: Option<Uuid>,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+    /// Unit price × quantity, before discounts.
+    pub line_total: MoneyJson,
+    /// Its product discount plus its share of order discounts.
+    pub discount: MoneyJson,
+    pub tax: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "ShippingChoice")]
+pub struct ShippingChoiceJson {
+    pub id: Uuid,
+    pub name: String,
+    pub price: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Cart")]
+pub struct CartJson {
+    pub id: Uuid,
+    pub currency: String,
+    pub items: Vec<CartItemJson>,
+    /// Lines whose product is no longer for sale: not priced; remove them to check out.
+    pub unavailable_items: Vec<Uuid>,
+    pub discount_codes: Vec<String>,
+    pub totals: TotalsJson,
+    pub applied_promotions: Vec<AppliedPromotionJson>,
+    pub rejected_promotions: Vec<RejectedPromotionJson>,
+    #[oai(nullable)]
+    pub shipping_address: Option<AddressJson>,
+    #[oai(nullable)]
+    pub shipping_method: Option<ShippingChoiceJson>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CartView> for CartJson {
+    fn from(v: CartView) -> Self {
+        let p = v.priced;
+        let currency = p.currency;
+        let items = p
+            .lines
+            .into_iter()
+            .zip(v.names)
+            .map(|(l, name)| CartItemJson {
+                id: l.item_id.as_uuid(),
+                product_id: l.product_id.as_uuid(),
+                variant_id: l.variant_id.map(|i| i.as_uuid()),
+                name,
+                quantity: l.quantity,
+                unit_price: l.unit_price.into(),
+                line_total: l.line_subtotal.into(),
+                discount: l.discount.into(),
+                tax: l.tax.into(),
+            })
+            .collect();
+        Self {
+            id: v.cart.id.as_uuid(),
+            currency: currency.code().to_string(),
+            items,
+            unavailable_items: v.unavailable.iter().map(|i| i.as_uuid()).collect(),
+            discount_codes: v.cart.discount_codes,
+            totals: TotalsJson::new(p.subtotal, p.discount, p.shipping, p.tax, p.total),
+            applied_promotions: p.applied.into_iter().map(Into::into).collect(),
+            rejected_promotions: p.rejected.into_iter().map(Into::into).collect(),
+            shipping_address: v.cart.shipping_address.map(Into::into),
+            shipping_method: v.shipping_method.map(|m| ShippingChoiceJson {
+                id: m.id.as_uuid(),
+                name: m.name,
+                price: money(m.price, currency),
+            }),
+            version: v.cart.version,
+            updated_at: v.cart.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "OrderLine")]
+pub struct OrderLineJson {
+    pub product_id: Uuid,
+    #[oai(nullable)]
+    pub variant_id: Option<Uuid>,
+    pub name: String,
+    pub sku: String,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+    /// Unit price × quantity.
+    pub subtotal: MoneyJson,
+    pub discount: MoneyJson,
+    pub tax: MoneyJson,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "StatusChange")]
+pub struct StatusChangeJson {
+    pub status: String,
+    pub at: DateTime<Utc>,
+    /// Why the shop made the change itself: `payment_timeout` (left unpaid too long) or
+    /// `paid_after_timeout` (paid after that, with the stock still there); absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Order")]
+pub struct OrderJson {
+    pub id: Uuid,
+    /// Human-friendly: `CM-YYYYMMDD-XXXXXXXX`.
+    pub number: String,
+    /// Null for a guest order.
+    #[oai(nullable)]
+    pub user_id: Option<Uuid>,
+    #[oai(nullable)]
+    pub email: Option<String>,
+    /// `pending`, `paid`, `processing`, `shipped`, `delivered`, `cancelled` or `refunded`.
+    pub status: String,
+    pub currency: String,
+    pub items: Vec<OrderLineJson>,
+    pub totals: TotalsJson,
+    pub applied_promotions: Vec<AppliedPromotionJson>,
+    pub rejected_promotions: Vec<RejectedPromotionJson>,
+    pub shipping_address: AddressJson,
+    #[oai(nullable)]
+    pub shipping_method: Option<ShippingChoiceJson>,
+    pub payment_status: String,
+    pub status_history: Vec<StatusChangeJson>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Order> for OrderJson {
+    fn from(o: Order) -> Self {
+        let t = o.totals;
+        Self {
+            id: o.id.as_uuid(),
+            number: o.number,
+            user_id: o.user_id.map(|u| u.as_uuid()),
+            email: o.email,
+            status: o.status.as_str().to_string(),
+            currency: o.currency.code().to_string(),
+            items: o
+                .lines
+                .into_iter()
+                .map(|l| OrderLineJson {
+                    product_id: l.product_id.as_uuid(),
+                    variant_id: l.variant_id.map(|v| v.as_uuid()),
+                    name: l.name,
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price.into(),
+                    subtotal: l.subtotal.into(),
+                    discount: l.discount.into(),
+                    tax: l.tax.into(),
+                })
+                .collect(),
+            totals: TotalsJson::new(t.subtotal, t.discount, t.shipping, t.tax, t.total),
+            applied_promotions: o.applied_promotions.into_iter().map(Into::into).collect(),
+            rejected_promotions: o.rejected_promotions.into_iter().map(Into::into).collect(),
+            shipping_address: o.shipping_address.into(),
+            shipping_method: o.shipping_method.map(|m| ShippingChoiceJson {
+                id: m.id.as_uuid(),
+                name: m.name,
+                price: m.price.into(),
+            }),
+            payment_status: o.payment_status.as_str().to_string(),
+            status_history: o
+                .status_history
+                .into_iter()
+                .map(|c| StatusChangeJson {
+                    status: c.status.as_str().to_string(),
+                    at: c.at,
+                    reason: c.reason.map(|r| r.as_str().to_string()),
+                })
+                .collect(),
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "OrderPage")]
+pub struct OrderPageJson {
+    pub items: Vec<OrderJson>,
+    #[oai(nullable)]
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<Order>> for OrderPageJson {
+    fn from(p: Page<Order>) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Refund")]
+pub struct RefundJson {
+    pub id: Uuid,
+    pub amount: MoneyJson,
+    #[oai(nullable)]
+    pub provider_reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Payment")]
+pub struct PaymentJson {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    /// `test` for the built-in provider, `stripe`, ...
+    pub provider: String,
+    /// The provider's id of the payment (a Stripe PaymentIntent `pi_...`).
+    #[oai(nullable)]
+    pub provider_reference: Option<String>,
+    /// Handed to the provider's client library to confirm the payment.
+    #[oai(nullable)]
+    pub client_secret: Option<String>,
+    /// `requires_payment`, `processing`, `succeeded`, `failed`, `refunded`,
+    /// `partially_refunded` or `cancelled`.
+    pub status: String,
+    /// For a payment made on the provider's own page (Stripe Checkout): that page.
+    #[oai(nullable)]
+    pub checkout_url: Option<String>,
+    pub amount: MoneyJson,
+    pub refunds: Vec<RefundJson>,
+    #[oai(nullable)]
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Payment> for PaymentJson {
+    fn from(p: Payment) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            order_id: p.order_id.as_uuid(),
+            checkout_url: p.checkout_url,
+            provider: p.provider,
+            provider_reference: p.provider_reference,
+            client_secret: p.client_secret,
+            status: p.status.as_str().to_string(),
+            amount: p.amount.into(),
+            refunds: p
+                .refunds
+                .into_iter()
+                .map(|r| RefundJson {
+                    id: r.id.as_uuid(),
+                    amount: r.amount.into(),
+                    provider_reference: r.provider_reference,
+                    created_at: r.created_at,
+                })
+                .collect(),
+            failure_reason: p.failure_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// What checkout made: the pending order and its payment.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Checkout")]
+pub struct CheckoutJson {
+    pub order: OrderJson,
+    /// Null when the payment provider could not start it (see `payment_error`): start it
+    /// again with `POST /api/payments/create-intent`.
+    #[oai(nullable)]
+    pub payment: Option<PaymentJson>,
+    /// Why the payment could not be started (an RFC 9457 problem such as
+    /// `provider_unavailable` or `payment_declined`); absent when it was.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_error: Option<crate::problem::Problem>,
+}

@@ -1,0 +1,80 @@
+//! Money, the store and its shipping methods.
+
+use super::*;
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Money")]
+pub struct MoneyJson {
+    /// A decimal string with the currency's minor-unit scale: "19.99", "500" (JPY).
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl From<Money> for MoneyJson {
+    fn from(m: Money) -> Self {
+        Self {
+            amount: m.amount().to_string(),
+            currency: m.currency().code().to_string(),
+        }
+    }
+}
+
+/// A stored amount (already at scale) in the shop currency.
+pub fn money(amount: rust_decimal::Decimal, currency: Currency) -> MoneyJson {
+    Money::rounded(amount, currency, Rounding::HalfEven).into()
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "Store")]
+pub struct StoreJson {
+    pub name: String,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    /// `line` or `order`.
+    pub tax_rounding: String,
+    pub tax_shipping: bool,
+    /// The shop's own address, as invoices show it.
+    #[oai(nullable)]
+    pub address: Option<AddressJson>,
+}
+
+impl From<StoreSettings> for StoreJson {
+    fn from(s: StoreSettings) -> Self {
+        Self {
+            name: s.name,
+            currency: s.currency.code().to_string(),
+            prices_include_tax: s.tax.prices_include_tax,
+            tax_rounding: match s.tax.rounding {
+                TaxRounding::Line => "line".into(),
+                TaxRounding::Order => "order".into(),
+            },
+            tax_shipping: s.tax.tax_shipping,
+            address: s.address.map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "ShippingMethod")]
+pub struct ShippingMethodJson {
+    pub id: Uuid,
+    pub name: String,
+    pub price: MoneyJson,
+    /// Free when the discounted subtotal reaches this.
+    #[oai(nullable)]
+    pub free_above: Option<MoneyJson>,
+    pub active: bool,
+}
+
+impl ShippingMethodJson {
+    pub fn new(m: ShippingMethod, currency: Currency) -> Self {
+        Self {
+            id: m.id.as_uuid(),
+            name: m.name,
+            price: money(m.price, currency),
+            free_above: m.free_above.map(|f| money(f, currency)),
+            active: m.active,
+        }
+    }
+}
