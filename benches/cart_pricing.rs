@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use commerce::ids::{CartItemId, CategoryId, ProductId, PromotionId, ShippingMethodId};
-use commerce::money::{Currency, Rounding};
+use commerce::money::{Currency, Money, Rounding};
 use commerce::pricing::{price, PricingContext, PricingLine, PricingRequest};
 use commerce::promotion::{AppliesTo, ClassSet, Promotion, PromotionClass, PromotionKind};
 use commerce::shipping::ShippingMethod;
@@ -24,7 +24,11 @@ fn cart(lines: usize, categories: &[CategoryId]) -> PricingRequest {
                 product_id: ProductId::random(),
                 variant_id: None,
                 category_ids: vec![categories[i % categories.len()]],
-                unit_price: Decimal::new(199 + (i as i64 * 37) % 9_800, 2),
+                unit_price: Money::new(
+                    Decimal::new(199 + (i as i64 * 37) % 9_800, 2),
+                    Currency::USD,
+                )
+                .expect("a price in cents"),
                 quantity: 1 + (i % 4) as u32,
             })
             .collect(),

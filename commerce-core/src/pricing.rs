@@ -34,8 +34,8 @@ pub struct PricingLine {
     /// The product's category and every ancestor of it, so that a promotion on "Clothing"
     /// reaches a product in "Clothing > Shirts".
     pub category_ids: Vec<CategoryId>,
-    /// At the currency's scale.
-    pub unit_price: Decimal,
+    /// In the request's currency (a price in another is refused: [`PricingError::Currency`]).
+    pub unit_price: Money,
     pub quantity: u32,
 }
 
@@ -205,6 +205,8 @@ pub enum PricingError {
     Quantity(CartItemId),
     #[error("line {0}: the unit price is negative, too large or not at the currency's scale")]
     UnitPrice(CartItemId),
+    #[error("line {0}: the unit price is in another currency than the cart")]
+    Currency(CartItemId),
     #[error("the tax rate must be between 0 and 1")]
     TaxRate,
     #[error("promotion {0} has a value out of range")]
@@ -270,7 +272,10 @@ pub fn price(
     let max_units = to_units(MAX_AMOUNT, scale).unwrap_or(i128::MAX);
     let mut work = Vec::with_capacity(lines.len());
     for l in lines {
-        let unit = to_units(l.unit_price, scale)
+        if l.unit_price.currency() != request.currency {
+            return Err(PricingError::Currency(l.item_id));
+        }
+        let unit = to_units(l.unit_price.amount(), scale)
             .filter(|u| (0..=max_units).contains(u))
             .ok_or(PricingError::UnitPrice(l.item_id))?;
         work.push(LineWork {

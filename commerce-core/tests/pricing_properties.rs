@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use commerce_core::ids::{CartItemId, CategoryId, ProductId, PromotionId, ShippingMethodId};
-use commerce_core::money::{Currency, Rounding};
+use commerce_core::money::{Currency, Money, Rounding};
 use commerce_core::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
 use commerce_core::promotion::{AppliesTo, ClassSet, Promotion, PromotionClass, PromotionKind};
 use commerce_core::shipping::ShippingMethod;
@@ -108,7 +108,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     product_id: ProductId::random(),
                     variant_id: None,
                     category_ids: vec![CategoryId::random()],
-                    unit_price: cents(price),
+                    unit_price: Money::new(cents(price), Currency::USD).unwrap(),
                     quantity,
                 })
                 .collect();
@@ -231,7 +231,7 @@ proptest! {
             .iter()
             .zip(&s.lines)
             .map(|(priced, original)| PricingLine {
-                unit_price: priced.unit_price.amount(),
+                unit_price: priced.unit_price,
                 quantity: priced.quantity,
                 ..original.clone()
             })

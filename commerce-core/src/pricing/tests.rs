@@ -9,12 +9,16 @@ fn now() -> DateTime<Utc> {
 }
 
 fn line(price: Decimal, quantity: u32) -> PricingLine {
+    line_in(price, Currency::USD, quantity)
+}
+
+fn line_in(price: Decimal, currency: Currency, quantity: u32) -> PricingLine {
     PricingLine {
         item_id: CartItemId::random(),
         product_id: ProductId::random(),
         variant_id: None,
         category_ids: vec![],
-        unit_price: price,
+        unit_price: Money::new(price, currency).expect("a price at the currency's scale"),
         quantity,
     }
 }
@@ -499,7 +503,7 @@ fn shipping_is_taxed_when_the_shop_says_so() {
 
 #[test]
 fn zero_decimal_and_three_decimal_currencies_price_at_their_scale() {
-    let mut req = request(vec![line(dec!(999), 3)], &[]);
+    let mut req = request(vec![line_in(dec!(999), Currency::JPY, 3)], &[]);
     req.currency = Currency::JPY;
     let promotions = vec![promo(None, percent(dec!(15)), O, &[])];
     let priced = price(&req, &ctx(&promotions, None, dec!(0.10))).unwrap();
@@ -508,7 +512,7 @@ fn zero_decimal_and_three_decimal_currencies_price_at_their_scale() {
     assert_eq!(priced.tax.amount(), dec!(255));
     assert_eq!(priced.total.amount(), dec!(2802));
     assert_eq!(priced.total.amount().to_string(), "2802");
-    let mut req = request(vec![line(dec!(1.255), 1)], &[]);
+    let mut req = request(vec![line_in(dec!(1.255), Currency::KWD, 1)], &[]);
     req.currency = Currency::KWD;
     let priced = price(&req, &ctx(&[], None, dec!(0.05))).unwrap();
     assert_eq!(priced.tax.amount().to_string(), "0.063");
@@ -538,11 +542,24 @@ fn refuses_input_out_of_range_instead_of_overflowing() {
         price(&req, &ctx(&[], None, Decimal::ZERO)),
         Err(PricingError::Quantity(_))
     ));
-    let req = request(vec![line(dec!(10.001), 1)], &[]);
+    // A price off its currency's scale is not a `Money` at all.
+    assert!(Money::new(dec!(10.001), Currency::USD).is_err());
+    let req = request(vec![line(dec!(-0.01), 1)], &[]);
     assert!(matches!(
         price(&req, &ctx(&[], None, Decimal::ZERO)),
         Err(PricingError::UnitPrice(_))
     ));
+    let req = request(
+        vec![line(dec!(10.00), 1), line_in(dec!(10.00), Currency::EUR, 1)],
+        &[],
+    );
+    assert!(
+        matches!(
+            price(&req, &ctx(&[], None, Decimal::ZERO)),
+            Err(PricingError::Currency(id)) if id == req.lines[1].item_id
+        ),
+        "a line priced in another currency than the cart is refused, naming the line"
+    );
     let req = request(vec![line(dec!(10.00), 1)], &[]);
     assert!(matches!(
         price(&req, &ctx(&[], None, dec!(2))),

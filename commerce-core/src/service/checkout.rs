@@ -365,7 +365,7 @@ pub(crate) fn price_lines(
                         .category_id
                         .map(|c| inputs.tree.ancestry(c))
                         .unwrap_or_default(),
-                    unit_price: unit_price.amount(),
+                    unit_price,
                     quantity: line.quantity,
                 });
             }

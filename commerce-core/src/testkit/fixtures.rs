@@ -83,7 +83,7 @@ pub fn order(user: Option<UserId>, units: &[(&Product, Option<VariantId>, u32)])
             product_id: p.id,
             variant_id: *v,
             category_ids: vec![],
-            unit_price: p.unit_price(*v).unwrap_or(p.price).amount(),
+            unit_price: p.unit_price(*v).unwrap_or(p.price),
             quantity: *q,
         })
         .collect();
