@@ -115,8 +115,8 @@ fn bench(c: &mut Criterion) {
     let method = ShippingMethod {
         id: ShippingMethodId::random(),
         name: "Standard".into(),
-        price: Decimal::new(499, 2),
-        free_above: Some(Decimal::new(100_000, 2)),
+        price: Money::new(Decimal::new(499, 2), Currency::USD).expect("cents"),
+        free_above: Some(Money::new(Decimal::new(100_000, 2), Currency::USD).expect("cents")),
         active: true,
         created_at: now,
         updated_at: now,

@@ -213,6 +213,8 @@ pub enum PricingError {
     Promotion(PromotionId),
     #[error("shipping method {0} has a price out of range")]
     Shipping(String),
+    #[error("shipping method {0} is priced in another currency than the cart")]
+    ShippingCurrency(String),
 }
 
 /// What a promotion takes off, in the engine's exact integer terms.
@@ -294,13 +296,13 @@ pub fn price(
     };
     let shipping_price = ctx
         .shipping
-        .map(|m| shipping_units(m.price))
+        .map(|m| shipping_units(m.price.amount()))
         .transpose()?
         .unwrap_or(0);
     let free_above = ctx
         .shipping
         .and_then(|m| m.free_above)
-        .map(shipping_units)
+        .map(|f| shipping_units(f.amount()))
         .transpose()?;
 
     // Step 2: selection.
@@ -646,7 +648,11 @@ fn check_input(request: &PricingRequest, ctx: &PricingContext<'_>) -> Result<(),
     }
     if let Some(m) = ctx.shipping {
         let bad = |d: Decimal| d.is_sign_negative() && !d.is_zero() || d > MAX_AMOUNT;
-        if bad(m.price) || m.free_above.is_some_and(bad) {
+        let in_currency = |money: Money| money.currency() == request.currency;
+        if !in_currency(m.price) || m.free_above.is_some_and(|f| !in_currency(f)) {
+            return Err(PricingError::ShippingCurrency(m.name.clone()));
+        }
+        if bad(m.price.amount()) || m.free_above.is_some_and(|f| bad(f.amount())) {
             return Err(PricingError::Shipping(m.name.clone()));
         }
     }

@@ -5,17 +5,17 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ShippingMethodId;
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::validation::{check_text, Lines, ValidationErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShippingMethod {
     pub id: ShippingMethodId,
     pub name: String,
-    /// In the shop currency, at its scale.
-    pub price: Decimal,
-    /// Shipping is free when the discounted subtotal reaches this (`≥`).
-    pub free_above: Option<Decimal>,
+    /// In the shop currency.
+    pub price: Money,
+    /// Shipping is free when the discounted subtotal reaches this (`≥`); in the same currency.
+    pub free_above: Option<Money>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -38,11 +38,12 @@ impl ShippingMethod {
             errors.add("name", format!("must be 1 to {most} characters"));
         }
         check_text(&mut errors, "name", name, Lines::One);
-        let mut check = |field: &str, v: Decimal| match currency.at_scale(v) {
-            Ok(v) if !v.is_sign_negative() && v <= crate::limits::MAX_AMOUNT => v,
+        // A refused amount stands in as zero: with an error nothing is kept.
+        let mut check = |field: &str, v: Decimal| match Money::new(v, currency) {
+            Ok(m) if !v.is_sign_negative() && v <= crate::limits::MAX_AMOUNT => m,
             Ok(_) => {
                 errors.add(field, "must be between 0 and 1,000,000,000,000");
-                v
+                Money::zero(currency)
             }
             Err(_) => {
                 errors.add(
@@ -52,7 +53,7 @@ impl ShippingMethod {
                         currency.scale()
                     ),
                 );
-                v
+                Money::zero(currency)
             }
         };
         let price = check("price", price);

@@ -134,8 +134,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     shipping: shipping.map(|(price, free_above)| ShippingMethod {
                         id: ShippingMethodId::random(),
                         name: "Standard".into(),
-                        price: cents(price),
-                        free_above: free_above.map(cents),
+                        price: Money::new(cents(price), Currency::USD).unwrap(),
+                        free_above: free_above
+                            .map(|f| Money::new(cents(f), Currency::USD).unwrap()),
                         active: true,
                         created_at: now,
                         updated_at: now,

@@ -247,14 +247,8 @@ impl CatalogApi {
     /// The active shipping methods.
     #[oai(path = "/shipping-methods", method = "get")]
     async fn shipping_methods(&self) -> Result<Reply<Vec<ShippingMethodJson>>, ApiError> {
-        let currency = self.shop.settings().await?.currency;
         let methods = self.shop.admin().active_shipping_methods().await?;
-        Ok(Reply(
-            methods
-                .into_iter()
-                .map(|m| ShippingMethodJson::new(m, currency))
-                .collect(),
-        ))
+        Ok(Reply(methods.into_iter().map(Into::into).collect()))
     }
 
     /// The root categories, each with its children nested to any depth.

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "housekeeping",
         include_str!("../migrations/0008_housekeeping.sql"),
     ),
+    (
+        9,
+        "shipping_currency",
+        include_str!("../migrations/0009_shipping_currency.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

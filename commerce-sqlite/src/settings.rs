@@ -92,16 +92,17 @@ impl SettingsStore for SqliteStore {
         self.read_inline(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods ORDER BY price_key, name, id",
+                    "SELECT id, name, price, free_above, active, created_at, updated_at, currency FROM shipping_methods ORDER BY price_key, name, id",
                 )
                 .map_err(storage_error)?;
             let rows = stmt
                 .query_map([], |r| {
+                    let price = r.money(2, 7)?;
                     Ok(ShippingMethod {
                         id: r.id(0)?,
                         name: r.get(1)?,
-                        price: r.decimal(2)?,
-                        free_above: r.opt_decimal(3)?,
+                        price,
+                        free_above: r.opt_money(3, price.currency())?,
                         active: r.get(4)?,
                         created_at: r.time(5)?,
                         updated_at: r.time(6)?,
@@ -117,19 +118,21 @@ impl SettingsStore for SqliteStore {
         let m = method.clone();
         self.write(move |conn| {
             conn.execute(
-                "INSERT INTO shipping_methods (id, name, price, price_key, free_above, active, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO shipping_methods (id, name, price, price_key, free_above, active, created_at, updated_at, currency)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, price = excluded.price, price_key = excluded.price_key,
-                     free_above = excluded.free_above, active = excluded.active, updated_at = excluded.updated_at",
+                     free_above = excluded.free_above, active = excluded.active, updated_at = excluded.updated_at,
+                     currency = excluded.currency",
                 params![
                     m.id.to_string(),
                     m.name,
-                    m.price.to_string(),
-                    amount_key(m.price),
-                    m.free_above.map(|f| f.to_string()),
+                    m.price.amount().to_string(),
+                    amount_key(m.price.amount()),
+                    m.free_above.map(|f| f.amount().to_string()),
                     m.active,
                     time_text(m.created_at),
-                    time_text(m.updated_at)
+                    time_text(m.updated_at),
+                    m.price.currency().code()
                 ],
             )
             .map_err(storage_error)?;

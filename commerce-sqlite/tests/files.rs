@@ -140,12 +140,13 @@ async fn a_database_of_an_older_version_upgrades_in_place() {
 }
 
 #[tokio::test]
-async fn products_from_before_prices_had_a_currency_take_the_shops() {
+async fn prices_from_before_they_had_a_currency_take_the_shops() {
     use commerce_core::money::{Currency, Money};
     let dir = TempDir::new();
     let product = "00000000-0000-0000-0000-0000000000a1";
     {
-        // What schema 6 left behind: a yen shop, a product and its variants, prices bare.
+        // What schema 6 left behind: a yen shop, a product and its variants, a shipping
+        // method, prices bare.
         let conn = rusqlite_connection(&dir);
         conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").unwrap();
         for (version, name, sql) in &commerce_sqlite::schema::MIGRATIONS[..6] {
@@ -165,7 +166,10 @@ async fn products_from_before_prices_had_a_currency_take_the_shops() {
                  '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
              INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count)
              VALUES ('00000000-0000-0000-0000-0000000000c1', '{product}', 0, 'BOWL-S', '{{}}', NULL, 1),
-                    ('00000000-0000-0000-0000-0000000000c2', '{product}', 1, 'BOWL-L', '{{}}', '1800', 2);"
+                    ('00000000-0000-0000-0000-0000000000c2', '{product}', 1, 'BOWL-L', '{{}}', '1800', 2);
+             INSERT INTO shipping_methods (id, name, price, price_key, free_above, active, created_at, updated_at)
+             VALUES ('00000000-0000-0000-0000-0000000000d1', 'Takkyubin', '500', 5000000, '10000', 1,
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');"
         ))
         .unwrap();
     }
@@ -179,6 +183,12 @@ async fn products_from_before_prices_had_a_currency_take_the_shops() {
     assert_eq!(bowl.variants[0].price, None);
     assert_eq!(bowl.variants[1].price, Some(yen(1800)));
     assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
+    let methods = commerce_core::ports::SettingsStore::shipping_methods(&store)
+        .await
+        .unwrap();
+    assert_eq!(methods.len(), 1, "the shipping method survives the upgrade");
+    assert_eq!(methods[0].price, yen(500));
+    assert_eq!(methods[0].free_above, Some(yen(10000)));
 }
 
 #[tokio::test]

@@ -380,6 +380,21 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| StorageError::Corrupt(format!("stored JSON cannot be read: {e}")))
 }
 
+/// A stored amount as money in `currency`; off its scale is corrupt data.
+pub(crate) fn money_in(
+    amount: rust_decimal::Decimal,
+    currency: commerce_core::money::Currency,
+) -> Result<commerce_core::money::Money, StorageError> {
+    commerce_core::money::Money::new(amount, currency)
+        .map_err(|e| StorageError::Corrupt(format!("a stored amount: {e}")))
+}
+
+/// A stored currency code; one this build does not know is corrupt data.
+pub(crate) fn currency_of(code: &str) -> Result<commerce_core::money::Currency, StorageError> {
+    commerce_core::money::Currency::from_code(code)
+        .map_err(|e| StorageError::Corrupt(format!("a stored currency: {e}")))
+}
+
 /// Reads column `index` of a row as `T`, a decoding failure being corrupt data.
 pub(crate) fn col<'r, T>(row: &'r sqlx::postgres::PgRow, index: usize) -> Result<T, StorageError>
 where

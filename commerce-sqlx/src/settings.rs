@@ -5,9 +5,10 @@ use commerce_core::ids::{ShippingMethodId, TaxRateId};
 use commerce_core::ports::{SettingsStore, StorageError, StoreSettings};
 use commerce_core::shipping::ShippingMethod;
 use commerce_core::tax::TaxRate;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::{col, found, from_json, json, storage_error, PgStore};
+use crate::{col, currency_of, found, from_json, json, money_in, storage_error, PgStore};
 
 impl PgStore {
     /// Runs a write of settings and tells the settings generation, whatever came of it.
@@ -118,19 +119,21 @@ impl SettingsStore for PgStore {
             .shipping_methods
             .get_or_read(generation, || async {
                 let rows = sqlx::query(
-                    "SELECT id, name, price, free_above, active, created_at, updated_at FROM shipping_methods
-                     ORDER BY price, name, id",
+                    "SELECT id, name, price, free_above, active, created_at, updated_at, currency
+                     FROM shipping_methods ORDER BY price, name, id",
                 )
                 .fetch_all(self.pool())
                 .await
                 .map_err(storage_error)?;
                 rows.iter()
                     .map(|r| {
+                        let currency = currency_of(&col::<String>(r, 7)?)?;
+                        let money = |amount: Decimal| money_in(amount, currency);
                         Ok(ShippingMethod {
                             id: col::<Uuid>(r, 0)?.into(),
                             name: col(r, 1)?,
-                            price: col(r, 2)?,
-                            free_above: col(r, 3)?,
+                            price: money(col(r, 2)?)?,
+                            free_above: col::<Option<Decimal>>(r, 3)?.map(money).transpose()?,
                             active: col(r, 4)?,
                             created_at: col(r, 5)?,
                             updated_at: col(r, 6)?,
@@ -144,18 +147,20 @@ impl SettingsStore for PgStore {
     async fn save_shipping_method(&self, m: &ShippingMethod) -> Result<(), StorageError> {
         self.settings_write(async {
             sqlx::query(
-                "INSERT INTO shipping_methods (id, name, price, free_above, active, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO shipping_methods (id, name, price, free_above, active, created_at, updated_at, currency)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, price = excluded.price,
-                     free_above = excluded.free_above, active = excluded.active, updated_at = excluded.updated_at",
+                     free_above = excluded.free_above, active = excluded.active, updated_at = excluded.updated_at,
+                     currency = excluded.currency",
             )
             .bind(m.id.as_uuid())
             .bind(&m.name)
-            .bind(m.price)
-            .bind(m.free_above)
+            .bind(m.price.amount())
+            .bind(m.free_above.map(|f| f.amount()))
             .bind(m.active)
             .bind(m.created_at)
             .bind(m.updated_at)
+            .bind(m.price.currency().code())
             .execute(self.pool())
             .await
             .map_err(storage_error)

@@ -121,7 +121,7 @@ async fn an_unreachable_server_is_a_clear_error_naming_it_without_its_password()
     ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
 )]
 #[tokio::test]
-async fn products_from_before_prices_had_a_currency_take_the_shops() {
+async fn prices_from_before_they_had_a_currency_take_the_shops() {
     use commerce_core::ids::ProductId;
     use commerce_core::money::{Currency, Money};
     use commerce_core::ports::ProductStore;
@@ -129,7 +129,8 @@ async fn products_from_before_prices_had_a_currency_take_the_shops() {
     let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
     let product = uuid::Uuid::from_u128(0xa1);
     {
-        // What schema 1 left behind: a yen shop, a product and its variants, prices bare.
+        // What schema 1 left behind: a yen shop, a product and its variants, a shipping
+        // method, prices bare.
         let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
         let (version, name, sql) = schema::MIGRATIONS[0];
         sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
@@ -155,7 +156,9 @@ async fn products_from_before_prices_had_a_currency_take_the_shops() {
                  '00000000-0000-0000-0000-0000000000b1', 'active', 3, 1, true, 1, now(), now(), '');
              INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count)
              VALUES ('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000a1', 0, 'BOWL-S', '{}', NULL, 1),
-                    ('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000a1', 1, 'BOWL-L', '{}', 1800, 2);"
+                    ('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000a1', 1, 'BOWL-L', '{}', 1800, 2);
+             INSERT INTO shipping_methods (id, name, price, free_above, active, created_at, updated_at)
+             VALUES ('00000000-0000-0000-0000-0000000000d1', 'Takkyubin', 500, 10000, true, now(), now());"
         )
         .execute(&mut conn)
         .await
@@ -171,4 +174,10 @@ async fn products_from_before_prices_had_a_currency_take_the_shops() {
     assert_eq!(bowl.variants[0].price, None);
     assert_eq!(bowl.variants[1].price, Some(yen(1800)));
     assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
+    let methods = commerce_core::ports::SettingsStore::shipping_methods(&store)
+        .await
+        .unwrap();
+    assert_eq!(methods.len(), 1, "the shipping method survives the upgrade");
+    assert_eq!(methods[0].price, yen(500));
+    assert_eq!(methods[0].free_above, Some(yen(10000)));
 }

@@ -41,7 +41,9 @@ impl SettingsStore for MemoryStore {
 
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError> {
         let mut list: Vec<ShippingMethod> = self.lock()?.shipping.values().cloned().collect();
-        list.sort_by(|a, b| (a.price, &a.name, a.id).cmp(&(b.price, &b.name, b.id)));
+        list.sort_by(|a, b| {
+            (a.price.amount(), &a.name, a.id).cmp(&(b.price.amount(), &b.name, b.id))
+        });
         Ok(list)
     }
 

@@ -52,8 +52,8 @@ fn method(price: Decimal, free_above: Option<Decimal>) -> ShippingMethod {
     ShippingMethod {
         id: ShippingMethodId::random(),
         name: "Standard".into(),
-        price,
-        free_above,
+        price: Money::new(price, Currency::USD).expect("a price in cents"),
+        free_above: free_above.map(|f| Money::new(f, Currency::USD).expect("a price in cents")),
         active: true,
         created_at: now(),
         updated_at: now(),

@@ -16,7 +16,6 @@ use crate::events::DomainEvent;
 use crate::ids::{
     AddressId, CartId, CartItemId, ProductId, PromotionId, ShippingMethodId, UserId, VariantId,
 };
-use crate::money::Money;
 use crate::order::{order_number, ChosenShipping, Order, OrderDetails};
 use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings, UniqueRule};
 use crate::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
@@ -149,19 +148,39 @@ impl Commerce {
         field: &str,
     ) -> Result<Option<ShippingMethod>, CommerceError> {
         let methods = self.kept_shipping_methods().await?;
-        match id {
+        let chosen = match id {
             Some(id) => methods
                 .iter()
                 .find(|m| m.id == id && m.active)
                 .cloned()
                 .map(Some)
-                .ok_or_else(|| CommerceError::validation(field, "no such active shipping method")),
-            None => Ok(methods
+                .ok_or_else(|| {
+                    CommerceError::validation(field, "no such active shipping method")
+                })?,
+            None => methods
                 .iter()
                 .filter(|m| m.active)
-                .min_by(|a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)))
-                .cloned()),
+                .min_by(|a, b| {
+                    a.price
+                        .amount()
+                        .cmp(&b.price.amount())
+                        .then(a.id.cmp(&b.id))
+                })
+                .cloned(),
+        };
+        // The currency is fixed when the shop is set up, before its first method, so only
+        // storage filled behind the engine's back can get here; pricing it would mix currencies.
+        if let Some(m) = &chosen {
+            let currency = self.settings().await?.currency;
+            if m.price.currency() != currency {
+                return Err(CommerceError::Internal(format!(
+                    "shipping method {} is priced in {}, but the shop sells in {currency}",
+                    m.id,
+                    m.price.currency()
+                )));
+            }
         }
+        Ok(chosen)
     }
 
     /// Who buys, where it goes, how, and at what price: everything of an order but its
@@ -192,7 +211,7 @@ impl Commerce {
         let shipping_method = method.map(|m| ChosenShipping {
             id: m.id,
             name: m.name,
-            price: Money::rounded(m.price, lines.priced.currency, inputs.settings.rounding),
+            price: m.price,
         });
         Ok(Quote {
             details: OrderDetails {

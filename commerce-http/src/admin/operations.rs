@@ -306,13 +306,7 @@ impl AdminApi {
         auth: BearerAuth,
     ) -> Result<Reply<Vec<ShippingMethodJson>>, ApiError> {
         let methods = self.shop.admin().shipping_methods(&auth.0).await?;
-        let currency = self.currency().await?;
-        Ok(Reply(
-            methods
-                .into_iter()
-                .map(|m| ShippingMethodJson::new(m, currency))
-                .collect(),
-        ))
+        Ok(Reply(methods.into_iter().map(Into::into).collect()))
     }
 
     #[oai(path = "/admin/shipping-methods", method = "post")]
@@ -335,11 +329,7 @@ impl AdminApi {
             )
             .await?;
         let location = format!("/api/admin/shipping-methods/{}", method.id);
-        let currency = self.currency().await?;
-        Ok(Created::Created(
-            Reply(ShippingMethodJson::new(method, currency)),
-            location,
-        ))
+        Ok(Created::Created(Reply(method.into()), location))
     }
 
     /// One shipping method, inactive or not.
@@ -351,10 +341,7 @@ impl AdminApi {
     ) -> Result<Reply<ShippingMethodJson>, ApiError> {
         let id: ShippingMethodId = id.0.parse("shipping method")?;
         let method = self.shop.admin().shipping_method(&auth.0, id).await?;
-        Ok(Reply(ShippingMethodJson::new(
-            method,
-            self.currency().await?,
-        )))
+        Ok(Reply(method.into()))
     }
 
     #[oai(path = "/admin/shipping-methods/:id", method = "put")]
@@ -378,8 +365,7 @@ impl AdminApi {
                 b.active,
             )
             .await?;
-        let currency = self.currency().await?;
-        Ok(Reply(ShippingMethodJson::new(method, currency)))
+        Ok(Reply(method.into()))
     }
 
     #[oai(path = "/admin/shipping-methods/:id", method = "delete")]

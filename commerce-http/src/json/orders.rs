@@ -168,7 +168,7 @@ impl From<CartView> for CartJson {
             shipping_method: v.shipping_method.map(|m| ShippingChoiceJson {
                 id: m.id.as_uuid(),
                 name: m.name,
-                price: money(m.price, currency),
+                price: m.price.into(),
             }),
             version: v.cart.version,
             updated_at: v.cart.updated_at,

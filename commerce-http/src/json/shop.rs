@@ -67,13 +67,13 @@ pub struct ShippingMethodJson {
     pub active: bool,
 }
 
-impl ShippingMethodJson {
-    pub fn new(m: ShippingMethod, currency: Currency) -> Self {
+impl From<ShippingMethod> for ShippingMethodJson {
+    fn from(m: ShippingMethod) -> Self {
         Self {
             id: m.id.as_uuid(),
             name: m.name,
-            price: money(m.price, currency),
-            free_above: m.free_above.map(|f| money(f, currency)),
+            price: m.price.into(),
+            free_above: m.free_above.map(MoneyJson::from),
             active: m.active,
         }
     }

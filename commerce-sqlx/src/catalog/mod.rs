@@ -43,7 +43,7 @@ struct StoredVariant {
 }
 
 fn money(amount: Decimal, currency: Currency) -> Result<Money, StorageError> {
-    Money::new(amount, currency).map_err(|e| StorageError::Corrupt(format!("a stored price: {e}")))
+    crate::money_in(amount, currency)
 }
 
 fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
