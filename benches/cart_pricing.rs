@@ -69,7 +69,7 @@ fn promotions(n: usize, categories: &[CategoryId]) -> Vec<Promotion> {
                 ),
                 _ => (
                     PromotionKind::Fixed {
-                        value: Decimal::new(500, 2),
+                        value: Money::new(Decimal::new(500, 2), Currency::USD).expect("cents"),
                     },
                     PromotionClass::Order,
                     None,
@@ -95,7 +95,9 @@ fn promotions(n: usize, categories: &[CategoryId]) -> Vec<Promotion> {
                         vec![]
                     },
                 },
-                min_subtotal: Some(Decimal::new(2_000, 2)),
+                min_subtotal: Some(
+                    Money::new(Decimal::new(2_000, 2), Currency::USD).expect("cents"),
+                ),
                 starts_at: None,
                 ends_at: None,
                 usage_limit: Some(1_000_000),

@@ -211,6 +211,8 @@ pub enum PricingError {
     TaxRate,
     #[error("promotion {0} has a value out of range")]
     Promotion(PromotionId),
+    #[error("promotion {0} has an amount in another currency than the cart")]
+    PromotionCurrency(PromotionId),
     #[error("shipping method {0} has a price out of range")]
     Shipping(String),
     #[error("shipping method {0} is priced in another currency than the cart")]
@@ -335,7 +337,7 @@ pub fn price(
         let bad = || PricingError::Promotion(promotion.id);
         let min_subtotal = promotion
             .min_subtotal
-            .map(|m| to_units(m, scale).ok_or_else(bad))
+            .map(|m| to_units(m.amount(), scale).ok_or_else(bad))
             .transpose()?;
         let reason = if !promotion.has_started(ctx.now) {
             Some(RejectionReason::NotStarted)
@@ -364,7 +366,9 @@ pub fn price(
                     den: den * 100,
                 }
             }
-            PromotionKind::Fixed { value } => Off::Units(to_units(value, scale).ok_or_else(bad)?),
+            PromotionKind::Fixed { value } => {
+                Off::Units(to_units(value.amount(), scale).ok_or_else(bad)?)
+            }
             PromotionKind::BuyXGetY { buy, get } => Off::BuyGet {
                 buy: u64::from(buy),
                 get: u64::from(get),
@@ -630,18 +634,31 @@ fn check_input(request: &PricingRequest, ctx: &PricingContext<'_>) -> Result<(),
         return Err(PricingError::TaxRate);
     }
     for p in ctx.promotions {
+        let fixed = match p.kind {
+            PromotionKind::Fixed { value } => Some(value),
+            _ => None,
+        };
+        if fixed
+            .into_iter()
+            .chain(p.min_subtotal)
+            .any(|m| m.currency() != request.currency)
+        {
+            return Err(PricingError::PromotionCurrency(p.id));
+        }
         let in_range = match p.kind {
             PromotionKind::Percent { value } => {
                 value >= Decimal::ZERO
                     && value <= Decimal::ONE_HUNDRED
                     && value.normalize().scale() <= MAX_PERCENT_DECIMALS
             }
-            PromotionKind::Fixed { value } => value >= Decimal::ZERO && value <= MAX_AMOUNT,
+            PromotionKind::Fixed { value } => {
+                value.amount() >= Decimal::ZERO && value.amount() <= MAX_AMOUNT
+            }
             PromotionKind::BuyXGetY { buy, get } => buy > 0 && get > 0,
             PromotionKind::FreeShipping => true,
         } && p
             .min_subtotal
-            .is_none_or(|m| m >= Decimal::ZERO && m <= MAX_AMOUNT);
+            .is_none_or(|m| m.amount() >= Decimal::ZERO && m.amount() <= MAX_AMOUNT);
         if !in_range {
             return Err(PricingError::Promotion(p.id));
         }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CategoryId, ProductId, PromotionId};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::validation::ValidationErrors;
 
 /// What a promotion takes off.
@@ -17,7 +17,7 @@ pub enum PromotionKind {
     Percent { value: Decimal },
     /// A fixed amount in the shop currency: off each unit (product class), off the order, or
     /// off the shipping.
-    Fixed { value: Decimal },
+    Fixed { value: Money },
     /// For every `buy + get` eligible units, the `get` cheapest are free.
     BuyXGetY { buy: u32, get: u32 },
     /// The shipping price.
@@ -143,7 +143,8 @@ pub struct Promotion {
     pub class: PromotionClass,
     pub combines_with: ClassSet,
     pub applies_to: AppliesTo,
-    pub min_subtotal: Option<Decimal>,
+    /// The discounted subtotal an order needs for this to apply; in the shop currency.
+    pub min_subtotal: Option<Money>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub usage_limit: Option<u32>,
@@ -208,10 +209,12 @@ impl PromotionDraft {
                 }
             },
         };
+        // A refused amount stands in as zero: with an error nothing is kept.
         let value_at_scale = |errors: &mut ValidationErrors, field: &str, v: Decimal| {
+            let money = Money::new(v, currency);
             if v.is_sign_negative() && !v.is_zero() {
                 errors.add(field, "must not be negative");
-            } else if currency.at_scale(v).is_err() {
+            } else if money.is_err() {
                 errors.add(
                     field,
                     format!(
@@ -222,6 +225,7 @@ impl PromotionDraft {
             } else if v > crate::limits::MAX_AMOUNT {
                 errors.add(field, "is too large");
             }
+            money.unwrap_or(Money::zero(currency))
         };
         let kind = match self.kind.as_str() {
             "percent" => match self.value {
@@ -240,10 +244,9 @@ impl PromotionDraft {
                 }
             },
             "fixed" => match self.value {
-                Some(v) => {
-                    value_at_scale(&mut errors, "value", v);
-                    Some(PromotionKind::Fixed { value: v })
-                }
+                Some(v) => Some(PromotionKind::Fixed {
+                    value: value_at_scale(&mut errors, "value", v),
+                }),
                 None => {
                     errors.add("value", "is required for a fixed discount");
                     None
@@ -306,9 +309,9 @@ impl PromotionDraft {
             (_, Some(class)) => class,
             (_, None) => PromotionClass::Order,
         };
-        if let Some(min) = self.min_subtotal {
-            value_at_scale(&mut errors, "min_subtotal", min);
-        }
+        let min_subtotal = self
+            .min_subtotal
+            .map(|min| value_at_scale(&mut errors, "min_subtotal", min));
         if let (Some(start), Some(end)) = (self.starts_at, self.ends_at) {
             if end <= start {
                 errors.add("ends_at", "must be after starts_at");
@@ -327,7 +330,7 @@ impl PromotionDraft {
             class,
             combines_with: self.combines_with.into_iter().collect(),
             applies_to: self.applies_to,
-            min_subtotal: self.min_subtotal.and_then(|m| currency.at_scale(m).ok()),
+            min_subtotal,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             usage_limit: self.usage_limit,

@@ -50,7 +50,7 @@ fn promotion_strategy(products: Vec<ProductId>) -> impl Strategy<Value = Promoti
                     ),
                     1 | 2 => (
                         PromotionKind::Fixed {
-                            value: cents(value),
+                            value: Money::new(cents(value), Currency::USD).unwrap(),
                         },
                         class_of(class),
                     ),
@@ -84,7 +84,7 @@ fn promotion_strategy(products: Vec<ProductId>) -> impl Strategy<Value = Promoti
                         .map(|(_, c)| c)
                         .collect::<ClassSet>(),
                     applies_to,
-                    min_subtotal: min.map(cents),
+                    min_subtotal: min.map(|m| Money::new(cents(m), Currency::USD).unwrap()),
                     starts_at: None,
                     ends_at: None,
                     usage_limit: None,

@@ -47,11 +47,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "housekeeping",
         include_str!("../migrations/0008_housekeeping.sql"),
     ),
-    (
-        9,
-        "shipping_currency",
-        include_str!("../migrations/0009_shipping_currency.sql"),
-    ),
+    (9, "money", include_str!("../migrations/0009_money.sql")),
 ];
 
 /// The schema version this build writes.

@@ -139,6 +139,9 @@ async fn a_database_of_an_older_version_upgrades_in_place() {
     );
 }
 
+/// A fixed promotion as stored before amounts were money: its value and minimum bare.
+const OLD_PROMOTION: &str = r#"{"id": "00000000-0000-0000-0000-0000000000e1", "code": "TAKE500", "kind": {"kind": "fixed", "value": "500"}, "class": "order", "combines_with": [], "applies_to": {"product_ids": [], "category_ids": []}, "min_subtotal": "3000", "starts_at": null, "ends_at": null, "usage_limit": null, "per_customer_limit": null, "used_count": 0, "active": true, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}"#;
+
 #[tokio::test]
 async fn prices_from_before_they_had_a_currency_take_the_shops() {
     use commerce_core::money::{Currency, Money};
@@ -146,7 +149,7 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
     let product = "00000000-0000-0000-0000-0000000000a1";
     {
         // What schema 6 left behind: a yen shop, a product and its variants, a shipping
-        // method, prices bare.
+        // method and a fixed promotion with a minimum, amounts bare.
         let conn = rusqlite_connection(&dir);
         conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").unwrap();
         for (version, name, sql) in &commerce_sqlite::schema::MIGRATIONS[..6] {
@@ -172,6 +175,12 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
                  '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');"
         ))
         .unwrap();
+        conn.execute(
+            "INSERT INTO promotions (id, code, data, created_at)
+             VALUES ('00000000-0000-0000-0000-0000000000e1', 'TAKE500', ?1, '2026-01-01T00:00:00.000000Z')",
+            [OLD_PROMOTION],
+        )
+        .unwrap();
     }
     let store = SqliteStore::open(dir.db()).await.unwrap();
     let bowl = ProductStore::product(&store, product.parse::<uuid::Uuid>().unwrap().into())
@@ -189,6 +198,16 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
     assert_eq!(methods.len(), 1, "the shipping method survives the upgrade");
     assert_eq!(methods[0].price, yen(500));
     assert_eq!(methods[0].free_above, Some(yen(10000)));
+    let promotion =
+        commerce_core::ports::PromotionStore::promotion(&store, uuid::Uuid::from_u128(0xe1).into())
+            .await
+            .unwrap()
+            .expect("the promotion survives the upgrade");
+    assert_eq!(
+        promotion.kind,
+        commerce_core::PromotionKind::Fixed { value: yen(500) }
+    );
+    assert_eq!(promotion.min_subtotal, Some(yen(3000)));
 }
 
 #[tokio::test]

@@ -23,11 +23,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "housekeeping",
         include_str!("../migrations/0003_housekeeping.sql"),
     ),
-    (
-        4,
-        "shipping_currency",
-        include_str!("../migrations/0004_shipping_currency.sql"),
-    ),
+    (4, "money", include_str!("../migrations/0004_money.sql")),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

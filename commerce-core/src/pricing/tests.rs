@@ -98,8 +98,12 @@ fn percent(v: Decimal) -> PromotionKind {
     PromotionKind::Percent { value: v }
 }
 
+fn usd(v: Decimal) -> Money {
+    Money::new(v, Currency::USD).expect("an amount in cents")
+}
+
 fn fixed(v: Decimal) -> PromotionKind {
-    PromotionKind::Fixed { value: v }
+    PromotionKind::Fixed { value: usd(v) }
 }
 
 use PromotionClass::{Order as O, Product as P, Shipping as S};
@@ -374,7 +378,7 @@ fn buy_two_get_one_frees_the_cheapest_units_across_lines() {
 fn order_minimum_is_checked_against_the_discounted_base() {
     let product = promo(None, fixed(dec!(10.00)), P, &[O]);
     let mut order = promo(Some("SPEND50"), fixed(dec!(5.00)), O, &[P]);
-    order.min_subtotal = Some(dec!(50.00));
+    order.min_subtotal = Some(usd(dec!(50.00)));
     let promotions = vec![product, order.clone()];
     // Plain subtotal 55 meets it; B = 45 does not.
     let priced = price(

@@ -45,11 +45,11 @@ pub struct DiscountJson {
     pub updated_at: DateTime<Utc>,
 }
 
-impl DiscountJson {
-    pub(super) fn new(p: Promotion, currency: Currency) -> Self {
+impl From<Promotion> for DiscountJson {
+    fn from(p: Promotion) -> Self {
         let (value, buy_quantity, get_quantity) = match p.kind {
             PromotionKind::Percent { value } => (Some(value.normalize().to_string()), None, None),
-            PromotionKind::Fixed { value } => (Some(money(value, currency).amount), None, None),
+            PromotionKind::Fixed { value } => (Some(MoneyJson::from(value).amount), None, None),
             PromotionKind::BuyXGetY { buy, get } => (None, Some(buy), Some(get)),
             PromotionKind::FreeShipping => (None, None, None),
         };
@@ -80,7 +80,7 @@ impl DiscountJson {
                     .map(|i| i.as_uuid())
                     .collect(),
             },
-            min_subtotal: p.min_subtotal.map(|m| money(m, currency)),
+            min_subtotal: p.min_subtotal.map(MoneyJson::from),
             starts_at: p.starts_at,
             ends_at: p.ends_at,
             usage_limit: p.usage_limit,

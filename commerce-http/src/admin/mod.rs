@@ -34,8 +34,8 @@ use crate::catalog::{product_response, ProductResponse};
 use crate::common::{Choice, Choices, Limit, MaybeWord, PathId, Word};
 use crate::json::ParcelAddressBody;
 use crate::json::{
-    money, MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson,
-    StoreJson, UserJson, UserPageJson,
+    MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson, StoreJson,
+    UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
 use crate::rules::{

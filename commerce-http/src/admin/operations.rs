@@ -160,13 +160,8 @@ impl AdminApi {
             .admin()
             .promotions(&auth.0, page(limit.0, cursor.0))
             .await?;
-        let currency = self.currency().await?;
         Ok(Reply(DiscountPageJson {
-            items: found
-                .items
-                .into_iter()
-                .map(|p| DiscountJson::new(p, currency))
-                .collect(),
+            items: found.items.into_iter().map(Into::into).collect(),
             next_cursor: found.next_cursor,
         }))
     }
@@ -179,7 +174,7 @@ impl AdminApi {
     ) -> Result<Reply<DiscountJson>, ApiError> {
         let id: PromotionId = id.0.parse("discount")?;
         let found = self.shop.admin().promotion(&auth.0, id).await?;
-        Ok(Reply(DiscountJson::new(found, self.currency().await?)))
+        Ok(Reply(found.into()))
     }
 
     #[oai(path = "/admin/discounts", method = "post")]
@@ -191,10 +186,7 @@ impl AdminApi {
         let draft = body.0.into_draft();
         let created = self.shop.admin().create_promotion(&auth.0, draft).await?;
         let location = format!("/api/admin/discounts/{}", created.id);
-        Ok(Created::Created(
-            Reply(DiscountJson::new(created, self.currency().await?)),
-            location,
-        ))
+        Ok(Created::Created(Reply(created.into()), location))
     }
 
     /// Replaces a discount (its usage count is kept).
@@ -212,7 +204,7 @@ impl AdminApi {
             .admin()
             .update_promotion(&auth.0, id, draft)
             .await?;
-        Ok(Reply(DiscountJson::new(updated, self.currency().await?)))
+        Ok(Reply(updated.into()))
     }
 
     #[oai(path = "/admin/discounts/:id", method = "delete")]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use commerce_core::account::{Address, SavedAddress, User};
 use commerce_core::catalog::{Category, CategoryNode, Product, Review};
-use commerce_core::money::{Currency, Money, Rounding};
+use commerce_core::money::Money;
 use commerce_core::order::Order;
 use commerce_core::payment::Payment;
 use commerce_core::ports::{Page, StoreSettings};

@@ -20,11 +20,6 @@ impl From<Money> for MoneyJson {
     }
 }
 
-/// A stored amount (already at scale) in the shop currency.
-pub fn money(amount: rust_decimal::Decimal, currency: Currency) -> MoneyJson {
-    Money::rounded(amount, currency, Rounding::HalfEven).into()
-}
-
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Store")]
 pub struct StoreJson {
