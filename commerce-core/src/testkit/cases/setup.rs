@@ -47,6 +47,23 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
     );
     store.delete_promotion(other.id).await.unwrap();
     assert_eq!(store.promotion(other.id).await.unwrap(), None);
+    // Amounts come back as the money they were, currency included.
+    let yen = PromotionDraft {
+        code: Some("YEN500".into()),
+        kind: "fixed".into(),
+        value: Some(Decimal::from(500)),
+        min_subtotal: Some(Decimal::from(3000)),
+        ..Default::default()
+    }
+    .validate(PromotionId::random(), Currency::JPY, now())
+    .expect("a valid promotion");
+    store.insert_promotion(&yen).await.unwrap();
+    let read = store.promotion(yen.id).await.unwrap().unwrap();
+    assert_eq!(read, yen);
+    assert_eq!(
+        read.min_subtotal,
+        Some(Money::new(Decimal::from(3000), Currency::JPY).unwrap())
+    );
     assert!(store
         .customer_uses("nobody", &[save.id])
         .await
