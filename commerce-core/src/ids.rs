@@ -69,4 +69,5 @@ id_type!(
     TokenFamilyId,
     UserId,
     VariantId,
+    WebhookEndpointId,
 );

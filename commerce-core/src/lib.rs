@@ -15,7 +15,8 @@
 //!   orders and old carts.
 //! - [`ids`]: typed ids; [`limits`]: the bounds every input is held to; [`validation`]: field
 //!   errors and the text checks; [`passwords`]: the Argon2 hasher.
-//! - [`webhook_signing`]: outbound webhooks signed (and verified) per Standard Webhooks 1.0.
+//! - [`webhook`]: outbound webhook endpoints, their events, retries and allowed targets;
+//!   [`webhook_signing`]: deliveries signed (and verified) per Standard Webhooks 1.0.
 //! - `testkit` (feature `testkit`): the storage conformance kit every adapter runs.
 
 pub mod account;
@@ -41,6 +42,7 @@ pub mod tax;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validation;
+pub mod webhook;
 pub mod webhook_signing;
 
 pub use ids::*;
