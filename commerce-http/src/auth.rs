@@ -224,11 +224,11 @@ impl<'a> ApiExtractor<'a> for MaybeSignedIn {
 /// attempt back: the owner's own sign-ins never count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
-    /// Failures for one email from one client address [10].
+    /// Failures for one email from one client address (default 10).
     pub failures_per_email_and_client: usize,
-    /// Failures for one email from all clients together [100].
+    /// Failures for one email from all clients together (default 100).
     pub failures_per_email: usize,
-    /// Failures from one client address, whatever the email [100].
+    /// Failures from one client address, whatever the email (default 100).
     pub failures_per_ip: usize,
     pub window: Duration,
 }

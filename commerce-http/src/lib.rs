@@ -54,7 +54,7 @@ pub struct ApiConfig {
     pub login: LoginLimits,
     pub clients: limits::ClientLimits,
     pub catalog_cache: CatalogCacheLimits,
-    /// Which other origins may call the API from a browser [none].
+    /// Which other origins may call the API from a browser (default none).
     pub cors: CorsConfig,
     /// Long-lived responses (order event streams) end when this turns true, so that a
     /// graceful shutdown does not wait for them.

@@ -46,7 +46,7 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// How long a keep-alive connection may wait for its next request [60 s].
     pub idle_timeout: Duration,
-    /// Connections open at once [10,000]; further clients wait in the listen queue until
+    /// Connections open at once (default 10,000); further clients wait in the listen queue until
     /// one closes.
     pub max_connections: usize,
 }

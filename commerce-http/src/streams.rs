@@ -13,9 +13,9 @@ use crate::problem::ApiError;
 /// user may still watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamLimits {
-    /// Streams one user may hold open at once [10]; past it, 429.
+    /// Streams one user may hold open at once (default 10); past it, 429.
     pub per_user: usize,
-    /// Streams open at once in all [10,000]; past it, 429.
+    /// Streams open at once in all (default 10,000); past it, 429.
     pub total: usize,
     /// How often an open stream checks that its token still speaks for its user [30 s]: a
     /// deactivated user's streams, or those of a token ended by a password reset or role

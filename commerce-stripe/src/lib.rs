@@ -375,7 +375,7 @@ impl PaymentGateway for StripeGateway {
         }
     }
 
-    /// A session with the order's lines (see [`checkout_lines`]) for exactly its total.
+    /// A session with the order's lines (see `checkout_lines`) for exactly its total.
     async fn create_checkout_session(
         &self,
         payment: &Payment,

@@ -384,7 +384,7 @@ pub struct EngineConfig {
     /// hasher's memory (19 MiB with the default Argon2id) and a core for tens of
     /// milliseconds, so a burst of sign-ins must not start them all together.
     pub password_hashes_at_once: usize,
-    /// Sign-ins and registrations that may wait for a hashing slot [64]; past them the
+    /// Sign-ins and registrations that may wait for a hashing slot (default 64); past them the
     /// answer is `Busy` (HTTP 503 with `Retry-After`) at once.
     pub password_hashes_waiting: usize,
     /// How long an order may stay unpaid before the sweeper cancels it, giving its stock and
