@@ -89,10 +89,7 @@ impl WebhookSecret {
             .decode(encoded)
             .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded))
             .map_err(|_| SecretError::Base64)?;
-        if !(24..=64).contains(&key.len()) {
-            return Err(SecretError::Length);
-        }
-        Ok(WebhookSecret { key })
+        WebhookSecret::from_key(key)
     }
 
     /// The text form shown to the shop once: `whsec_` + base64.

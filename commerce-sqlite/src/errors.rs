@@ -54,16 +54,16 @@ fn constrained_columns(message: &str) -> Option<(&str, Vec<&str>)> {
 
 /// For a write to `table`: a failed foreign key is that table's reference.
 pub(crate) fn writing(table: &'static str) -> impl Fn(rusqlite::Error) -> StorageError {
-    move |e| match storage_error(e) {
-        StorageError::Corrupt(why) if why.starts_with(FOREIGN_KEY) => match reference_of(table) {
-            Some(reference) => StorageError::MissingReference(reference),
-            None => StorageError::Corrupt(why),
-        },
-        other => other,
+    move |e| match reference_of(table) {
+        Some(reference) if is_foreign_key(&e) => StorageError::MissingReference(reference),
+        _ => storage_error(e),
     }
 }
 
-const FOREIGN_KEY: &str = "a foreign key failed";
+fn is_foreign_key(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
 
 /// Maps SQLite's errors to the port's: a unique constraint becomes `Duplicate` with its
 /// rule; a foreign key `MissingReference` where the write says which table it was
@@ -91,7 +91,7 @@ pub(crate) fn storage_error(e: rusqlite::Error) -> StorageError {
             }
             rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
                 return StorageError::Corrupt(format!(
-                    "{FOREIGN_KEY} in a write that names no table: {message}"
+                    "a foreign key failed in a write that names no table: {message}"
                 ))
             }
             rusqlite::ffi::SQLITE_CONSTRAINT_CHECK => {

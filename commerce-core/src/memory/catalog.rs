@@ -21,7 +21,7 @@ fn text_score(product: &Product, words: &[String]) -> u32 {
 }
 
 /// What the databases' constraints hold a product to, beside its slug: its category exists
-/// and its variants' SKUs differ whatever their case.
+/// and its variants' SKUs differ whatever their (ASCII) case, as the core compares them.
 fn check_product_rules(s: &State, product: &Product) -> Result<(), StorageError> {
     if let Some(category) = product.category_id {
         if !s.categories.contains_key(&category) {
@@ -32,7 +32,7 @@ fn check_product_rules(s: &State, product: &Product) -> Result<(), StorageError>
     if !product
         .variants
         .iter()
-        .all(|v| skus.insert(v.sku.to_lowercase()))
+        .all(|v| skus.insert(v.sku.to_ascii_uppercase()))
     {
         return Err(StorageError::Duplicate(UniqueRule::VariantSku));
     }

@@ -147,17 +147,16 @@ impl Commerce {
         id: Option<ShippingMethodId>,
         field: &str,
     ) -> Result<Option<ShippingMethod>, CommerceError> {
+        // A method in another currency than the cart is refused by pricing.
         let methods = self.kept_shipping_methods().await?;
-        let chosen = match id {
+        match id {
             Some(id) => methods
                 .iter()
                 .find(|m| m.id == id && m.active)
                 .cloned()
                 .map(Some)
-                .ok_or_else(|| {
-                    CommerceError::validation(field, "no such active shipping method")
-                })?,
-            None => methods
+                .ok_or_else(|| CommerceError::validation(field, "no such active shipping method")),
+            None => Ok(methods
                 .iter()
                 .filter(|m| m.active)
                 .min_by(|a, b| {
@@ -166,21 +165,8 @@ impl Commerce {
                         .cmp(&b.price.amount())
                         .then(a.id.cmp(&b.id))
                 })
-                .cloned(),
-        };
-        // The currency is fixed when the shop is set up, before its first method, so only
-        // storage filled behind the engine's back can get here; pricing it would mix currencies.
-        if let Some(m) = &chosen {
-            let currency = self.settings().await?.currency;
-            if m.price.currency() != currency {
-                return Err(CommerceError::Internal(format!(
-                    "shipping method {} is priced in {}, but the shop sells in {currency}",
-                    m.id,
-                    m.price.currency()
-                )));
-            }
+                .cloned()),
         }
-        Ok(chosen)
     }
 
     /// Who buys, where it goes, how, and at what price: everything of an order but its

@@ -6,7 +6,6 @@ use commerce_core::catalog::{
 };
 use commerce_core::cursor;
 use commerce_core::ids::{CategoryId, ProductId, ReviewId, UserId};
-use commerce_core::money::{Currency, Money};
 use commerce_core::ports::{
     CategoryStore, Page, PageRequest, ProductQuery, ProductSort, ProductStore, ReviewStore,
     StorageError,
@@ -17,7 +16,10 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use crate::page::{newest_first_page, parse_time, time_key};
-use crate::{col, count, found, from_json, json, sql_version, storage_error, version, PgStore};
+use crate::{
+    col, count, currency_of, found, from_json, json, money_in, sql_version, storage_error, version,
+    PgStore,
+};
 
 mod categories;
 mod reviews;
@@ -42,16 +44,10 @@ struct StoredVariant {
     reserved: u32,
 }
 
-fn money(amount: Decimal, currency: Currency) -> Result<Money, StorageError> {
-    crate::money_in(amount, currency)
-}
-
 fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
     let status: String = col(r, 7)?;
     let variants: Option<serde_json::Value> = col(r, 18)?;
-    let code: String = col(r, 19)?;
-    let currency = Currency::from_code(&code)
-        .map_err(|e| StorageError::Corrupt(format!("a product's currency: {e}")))?;
+    let currency = currency_of(&col::<String>(r, 19)?)?;
     let variants = match variants {
         Some(v) => from_json::<Vec<StoredVariant>>(v)?
             .into_iter()
@@ -60,7 +56,7 @@ fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
                     id: v.id,
                     sku: v.sku,
                     options: v.options,
-                    price: v.price.map(|p| money(p, currency)).transpose()?,
+                    price: v.price.map(|p| money_in(p, currency)).transpose()?,
                     inventory_count: v.inventory_count,
                     reserved: v.reserved,
                 })
@@ -73,7 +69,7 @@ fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
         name: col(r, 1)?,
         slug: col(r, 2)?,
         description: col(r, 3)?,
-        price: money(col(r, 4)?, currency)?,
+        price: money_in(col(r, 4)?, currency)?,
         category_id: col::<Option<Uuid>>(r, 5)?.map(Into::into),
         vendor_id: col::<Uuid>(r, 6)?.into(),
         status: ProductStatus::parse(&status)
