@@ -139,12 +139,8 @@ async fn a_database_of_an_older_version_upgrades_in_place() {
     );
 }
 
-/// A fixed promotion as stored before amounts were money: its value and minimum bare.
-const OLD_PROMOTION: &str = r#"{"id": "00000000-0000-0000-0000-0000000000e1", "code": "TAKE500", "kind": {"kind": "fixed", "value": "500"}, "class": "order", "combines_with": [], "applies_to": {"product_ids": [], "category_ids": []}, "min_subtotal": "3000", "starts_at": null, "ends_at": null, "usage_limit": null, "per_customer_limit": null, "used_count": 0, "active": true, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}"#;
-
 #[tokio::test]
 async fn prices_from_before_they_had_a_currency_take_the_shops() {
-    use commerce_core::money::{Currency, Money};
     let dir = TempDir::new();
     let product = "00000000-0000-0000-0000-0000000000a1";
     {
@@ -178,36 +174,12 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
         conn.execute(
             "INSERT INTO promotions (id, code, data, created_at)
              VALUES ('00000000-0000-0000-0000-0000000000e1', 'TAKE500', ?1, '2026-01-01T00:00:00.000000Z')",
-            [OLD_PROMOTION],
+            [commerce_core::testkit::upgrades::PROMOTION_BEFORE_MONEY],
         )
         .unwrap();
     }
     let store = SqliteStore::open(dir.db()).await.unwrap();
-    let bowl = ProductStore::product(&store, product.parse::<uuid::Uuid>().unwrap().into())
-        .await
-        .unwrap()
-        .expect("the product survives the upgrade");
-    let yen = |amount| Money::new(Decimal::from(amount), Currency::JPY).unwrap();
-    assert_eq!(bowl.price, yen(1500));
-    assert_eq!(bowl.variants[0].price, None);
-    assert_eq!(bowl.variants[1].price, Some(yen(1800)));
-    assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
-    let methods = commerce_core::ports::SettingsStore::shipping_methods(&store)
-        .await
-        .unwrap();
-    assert_eq!(methods.len(), 1, "the shipping method survives the upgrade");
-    assert_eq!(methods[0].price, yen(500));
-    assert_eq!(methods[0].free_above, Some(yen(10000)));
-    let promotion =
-        commerce_core::ports::PromotionStore::promotion(&store, uuid::Uuid::from_u128(0xe1).into())
-            .await
-            .unwrap()
-            .expect("the promotion survives the upgrade");
-    assert_eq!(
-        promotion.kind,
-        commerce_core::PromotionKind::Fixed { value: yen(500) }
-    );
-    assert_eq!(promotion.min_subtotal, Some(yen(3000)));
+    commerce_core::testkit::upgrades::assert_yen_shop_upgraded(&store).await;
 }
 
 #[tokio::test]

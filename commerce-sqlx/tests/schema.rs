@@ -116,21 +116,14 @@ async fn an_unreachable_server_is_a_clear_error_naming_it_without_its_password()
     }
 }
 
-/// A fixed promotion as stored before amounts were money: its value and minimum bare.
-const OLD_PROMOTION: &str = r#"{"id": "00000000-0000-0000-0000-0000000000e1", "code": "TAKE500", "kind": {"kind": "fixed", "value": "500"}, "class": "order", "combines_with": [], "applies_to": {"product_ids": [], "category_ids": []}, "min_subtotal": "3000", "starts_at": null, "ends_at": null, "usage_limit": null, "per_customer_limit": null, "used_count": 0, "active": true, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}"#;
-
 #[cfg_attr(
     not(postgres_tests),
     ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
 )]
 #[tokio::test]
 async fn prices_from_before_they_had_a_currency_take_the_shops() {
-    use commerce_core::ids::ProductId;
-    use commerce_core::money::{Currency, Money};
-    use commerce_core::ports::ProductStore;
     use sqlx::Connection;
     let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
-    let product = uuid::Uuid::from_u128(0xa1);
     {
         // What schema 1 left behind: a yen shop, a product and its variants, a shipping
         // method and a fixed promotion with a minimum, amounts bare.
@@ -170,35 +163,11 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
             "INSERT INTO promotions (id, code, data, created_at)
              VALUES ('00000000-0000-0000-0000-0000000000e1', 'TAKE500', $1::jsonb, now())",
         )
-        .bind(OLD_PROMOTION)
+        .bind(commerce_core::testkit::upgrades::PROMOTION_BEFORE_MONEY)
         .execute(&mut conn)
         .await
         .unwrap();
     }
     let store = PgStore::open(db.url(), small()).await.unwrap();
-    let bowl = ProductStore::product(&store, ProductId::from(product))
-        .await
-        .unwrap()
-        .expect("the product survives the upgrade");
-    let yen = |amount| Money::new(rust_decimal::Decimal::from(amount), Currency::JPY).unwrap();
-    assert_eq!(bowl.price, yen(1500));
-    assert_eq!(bowl.variants[0].price, None);
-    assert_eq!(bowl.variants[1].price, Some(yen(1800)));
-    assert_eq!(bowl.unit_price(Some(bowl.variants[0].id)), Some(yen(1500)));
-    let methods = commerce_core::ports::SettingsStore::shipping_methods(&store)
-        .await
-        .unwrap();
-    assert_eq!(methods.len(), 1, "the shipping method survives the upgrade");
-    assert_eq!(methods[0].price, yen(500));
-    assert_eq!(methods[0].free_above, Some(yen(10000)));
-    let promotion =
-        commerce_core::ports::PromotionStore::promotion(&store, uuid::Uuid::from_u128(0xe1).into())
-            .await
-            .unwrap()
-            .expect("the promotion survives the upgrade");
-    assert_eq!(
-        promotion.kind,
-        commerce_core::PromotionKind::Fixed { value: yen(500) }
-    );
-    assert_eq!(promotion.min_subtotal, Some(yen(3000)));
+    commerce_core::testkit::upgrades::assert_yen_shop_upgraded(&store).await;
 }

@@ -564,6 +564,40 @@ fn refuses_input_out_of_range_instead_of_overflowing() {
         ),
         "a line priced in another currency than the cart is refused, naming the line"
     );
+    let euros = |v| Money::new(v, Currency::EUR).unwrap();
+    let mut shipping = method(dec!(5.00), None);
+    shipping.free_above = Some(euros(dec!(50.00)));
+    assert!(matches!(
+        price(
+            &request(vec![line(dec!(10.00), 1)], &[]),
+            &ctx(&[], Some(&shipping), Decimal::ZERO)
+        ),
+        Err(PricingError::ShippingCurrency(_))
+    ));
+    let off = promo(
+        None,
+        PromotionKind::Fixed {
+            value: euros(dec!(1.00)),
+        },
+        O,
+        &[],
+    );
+    assert!(matches!(
+        price(
+            &request(vec![line(dec!(10.00), 1)], &[]),
+            &ctx(&[off], None, Decimal::ZERO)
+        ),
+        Err(PricingError::PromotionCurrency(_))
+    ));
+    let mut above = promo(None, percent(dec!(10)), O, &[]);
+    above.min_subtotal = Some(euros(dec!(5.00)));
+    assert!(matches!(
+        price(
+            &request(vec![line(dec!(10.00), 1)], &[]),
+            &ctx(&[above], None, Decimal::ZERO)
+        ),
+        Err(PricingError::PromotionCurrency(_))
+    ));
     let req = request(vec![line(dec!(10.00), 1)], &[]);
     assert!(matches!(
         price(&req, &ctx(&[], None, dec!(2))),

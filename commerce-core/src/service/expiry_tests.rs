@@ -165,9 +165,8 @@ impl Shop {
             .unwrap()
     }
 
-    /// The customer's order of 2 lamps (with the code, or not), its payment started, then
-    /// left unpaid past the timeout and swept; the provider could not cancel the payment.
-    async fn expired_with_open_payment(&self, code: bool) -> (Order, Payment) {
+    /// The customer's order of 2 lamps (with the code, or not), its payment started.
+    async fn placed_with_payment(&self, code: bool) -> (Order, Payment) {
         let placed = self.order(&self.customer, 2, code).await.unwrap();
         let payment = self
             .commerce
@@ -175,6 +174,13 @@ impl Shop {
             .create_intent(&self.customer, placed.id)
             .await
             .unwrap();
+        (placed, payment)
+    }
+
+    /// The customer's order of 2 lamps (with the code, or not), its payment started, then
+    /// left unpaid past the timeout and swept; the provider could not cancel the payment.
+    async fn expired_with_open_payment(&self, code: bool) -> (Order, Payment) {
+        let (placed, payment) = self.placed_with_payment(code).await;
         self.clock.advance(chrono::Duration::minutes(31));
         assert_eq!(self.commerce.sweep().await.unwrap().expired_orders, 1);
         assert_eq!(self.stored(placed.id).await.status, OrderStatus::Cancelled);
@@ -191,13 +197,7 @@ impl Shop {
 #[tokio::test]
 async fn an_unpaid_order_expires_giving_back_its_stock_and_its_code() {
     let s = shop(Arc::new(TestPaymentGateway)).await;
-    let placed = s.order(&s.customer, 2, true).await.unwrap();
-    let payment = s
-        .commerce
-        .payments()
-        .create_intent(&s.customer, placed.id)
-        .await
-        .unwrap();
+    let (placed, payment) = s.placed_with_payment(true).await;
     assert_eq!(s.stock().await, 1);
     // The code is used once per customer: a second order with it is refused.
     assert_eq!(

@@ -62,6 +62,23 @@ pub fn user(email: &str) -> User {
     }
 }
 
+/// An approved review of `product` by `user`.
+pub fn review(product: ProductId, user: UserId, rating: u8) -> Review {
+    Review::new(
+        ReviewId::random(),
+        product,
+        user,
+        NewReview {
+            rating,
+            title: "t".into(),
+            body: "b".into(),
+        },
+        ReviewStatus::Approved,
+        now(),
+    )
+    .expect("a valid review")
+}
+
 pub fn address() -> Address {
     Address {
         full_name: Some("Ada".into()),

@@ -123,3 +123,5 @@ pub mod fixtures;
 
 /// The cases. Each takes a fresh store.
 pub mod cases;
+
+pub mod upgrades;

@@ -135,19 +135,7 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
 
     let ada = user("ada@example.com");
     store.insert_user(&ada).await.unwrap();
-    let stray_review = Review::new(
-        ReviewId::random(),
-        ProductId::random(),
-        ada.id,
-        NewReview {
-            rating: 4,
-            title: "t".into(),
-            body: "b".into(),
-        },
-        ReviewStatus::Approved,
-        now(),
-    )
-    .unwrap();
+    let stray_review = review(ProductId::random(), ada.id, 4);
     assert_eq!(
         store.insert_review(&stray_review).await,
         missing(Reference::Product)
@@ -497,19 +485,7 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
 
     let ada = user("ada@example.com");
     store.insert_user(&ada).await.unwrap();
-    let review = Review::new(
-        ReviewId::random(),
-        lamp.id,
-        ada.id,
-        NewReview {
-            rating: 4,
-            title: "t".into(),
-            body: "b".into(),
-        },
-        ReviewStatus::Approved,
-        now(),
-    )
-    .unwrap();
+    let review = review(lamp.id, ada.id, 4);
     store.insert_review(&review).await.unwrap();
     moved(store.catalog_generation().await.unwrap(), "a new rating");
     let mut rejected = review;
@@ -555,21 +531,7 @@ pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
     let (ada, bob) = (user("ada@example.com"), user("bob@example.com"));
     store.insert_user(&ada).await.unwrap();
     store.insert_user(&bob).await.unwrap();
-    let review = |u: &User, rating| {
-        Review::new(
-            ReviewId::random(),
-            p.id,
-            u.id,
-            NewReview {
-                rating,
-                title: "t".into(),
-                body: "b".into(),
-            },
-            ReviewStatus::Approved,
-            now(),
-        )
-        .unwrap()
-    };
+    let review = |u: &User, rating| review(p.id, u.id, rating);
     let first = review(&ada, 5);
     store.insert_review(&first).await.unwrap();
     store.insert_review(&review(&bob, 2)).await.unwrap();
