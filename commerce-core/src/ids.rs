@@ -69,5 +69,7 @@ id_type!(
     TokenFamilyId,
     UserId,
     VariantId,
+    WebhookDeliveryId,
     WebhookEndpointId,
+    EventId,
 );

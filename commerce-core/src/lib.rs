@@ -31,6 +31,7 @@ pub mod limits;
 pub mod memory;
 pub mod money;
 pub mod order;
+pub mod outbox;
 pub mod passwords;
 pub mod payment;
 pub mod ports;

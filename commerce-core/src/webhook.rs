@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::WebhookEndpointId;
+use crate::ids::{WebhookDeliveryId, WebhookEndpointId};
+use crate::outbox::OutboxEvent;
 use crate::validation::{check_text, Lines, ValidationErrors};
 
 /// The longest endpoint URL taken.
@@ -164,6 +165,10 @@ pub struct WebhookEndpoint {
     pub events: EventFilter,
     pub description: Option<String>,
     pub active: bool,
+    /// Since when every delivery to it has failed (none succeeded since); `None` while it
+    /// answers. After [`DISABLE_AFTER_FAILING`] it is turned off and the admins are told.
+    #[serde(default)]
+    pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -213,6 +218,7 @@ impl WebhookEndpointDraft {
             events,
             description,
             active: self.active.unwrap_or(true),
+            failing_since: None,
             created_at: now,
             updated_at: now,
         })
@@ -237,6 +243,113 @@ fn check_url(url: &str) -> Result<(), String> {
         return Err("must not have a fragment".into());
     }
     Ok(())
+}
+
+/// How long an endpoint may fail every delivery before it is turned off (5 days).
+pub const DISABLE_AFTER_FAILING: Duration = Duration::from_secs(5 * 24 * 3_600);
+
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 3_600);
+
+/// An endpoint's signing secrets as stored: sealed with the server's
+/// [`SealingKey`](crate::webhook_signing::SealingKey), never in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecrets {
+    pub current: Vec<u8>,
+    /// The secret before the last rotation, signing too until the time given.
+    pub previous: Option<(Vec<u8>, DateTime<Utc>)>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not yet delivered; tried at `next_attempt_at`.
+    Pending,
+    /// A 2xx answer came.
+    Succeeded,
+    /// Every attempt failed (or the endpoint answered 410 Gone).
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Succeeded => "succeeded",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        match text {
+            "pending" => Some(DeliveryState::Pending),
+            "succeeded" => Some(DeliveryState::Succeeded),
+            "failed" => Some(DeliveryState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event on its way to one endpoint, as the admin lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: WebhookDeliveryId,
+    pub endpoint_id: WebhookEndpointId,
+    /// The event's `webhook-id`.
+    pub event_id: String,
+    pub event_type: EventType,
+    pub attempts: u32,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub state: DeliveryState,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A delivery due now, with its event, as a relay sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDelivery {
+    pub id: WebhookDeliveryId,
+    pub event: OutboxEvent,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// An endpoint a relay took, with its due deliveries in the order their events were committed.
+/// No other relay sends to it until the lease runs out or is given back, which keeps each
+/// endpoint's events in order and each delivery in one relay's hands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeasedEndpoint {
+    pub endpoint: WebhookEndpoint,
+    pub secrets: SealedSecrets,
+    pub deliveries: Vec<DueDelivery>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Succeeded,
+    /// Failed; tried again then.
+    RetryAt(DateTime<Utc>),
+    /// Failed for good.
+    Failed,
+}
+
+/// One attempt's outcome, as a relay records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub delivery_id: WebhookDeliveryId,
+    pub endpoint_id: WebhookEndpointId,
+    pub at: DateTime<Utc>,
+    /// The answer's status, when one came.
+    pub status_code: Option<u16>,
+    /// Why it failed, in a line (no answer, a refused target, a status that is not 2xx).
+    pub error: Option<String>,
+    pub next: AfterAttempt,
+    /// The endpoint is to be turned off (it answered 410 Gone, or has failed for too long).
+    pub disable_endpoint: bool,
 }
 
 /// When a failed delivery is tried again: the n-th wait after the n-th failed attempt, then

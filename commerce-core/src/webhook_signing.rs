@@ -175,6 +175,90 @@ pub fn verify(
     }
 }
 
+/// The key that seals endpoints' secrets at rest (AES-256-GCM), held by the server (its
+/// settings), never by the database: a dump of the database alone cannot sign a delivery.
+/// Encrypting rather than keeping a derived key, because HMAC needs the secret itself to sign.
+#[derive(Clone)]
+pub struct SealingKey {
+    cipher: aes_gcm::Aes256Gcm,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(..)")
+    }
+}
+
+/// Why a sealing key or a sealed secret cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("a sealing key is 32 bytes, written as 64 hex digits or base64")]
+    KeyFormat,
+    #[error("the stored secret cannot be opened with this key (another server's key, or damaged)")]
+    Open,
+    #[error("no randomness to seal with: {0}")]
+    Random(String),
+}
+
+/// The bytes of a nonce, written before the ciphertext.
+const NONCE_BYTES: usize = 12;
+
+impl SealingKey {
+    /// From the key's 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<SealingKey, SealError> {
+        use aes_gcm::KeyInit as _;
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(bytes).map_err(|_| SealError::KeyFormat)?;
+        Ok(SealingKey { cipher })
+    }
+
+    /// From a setting: 64 hex digits, or base64 of 32 bytes.
+    pub fn parse(text: &str) -> Result<SealingKey, SealError> {
+        let text = text.trim();
+        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..32)
+                .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|_| SealError::KeyFormat)?
+        } else {
+            STANDARD.decode(text).map_err(|_| SealError::KeyFormat)?
+        };
+        SealingKey::from_bytes(&bytes)
+    }
+
+    /// A new random key, as 64 hex digits (for a server to keep in its settings).
+    pub fn generate_text() -> Result<String, SealError> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| SealError::Random(e.to_string()))?;
+        Ok(key.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The secret encrypted with a fresh random nonce (nonce first).
+    pub fn seal(&self, secret: &WebhookSecret) -> Result<Vec<u8>, SealError> {
+        use aes_gcm::aead::Aead as _;
+        let mut nonce = [0u8; NONCE_BYTES];
+        getrandom::fill(&mut nonce).map_err(|e| SealError::Random(e.to_string()))?;
+        let sealed = self
+            .cipher
+            .encrypt(aes_gcm::Nonce::from_slice(&nonce), secret.key())
+            .map_err(|_| SealError::Open)?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    /// The secret back; `Open` for bytes sealed with another key or changed since.
+    pub fn open(&self, sealed: &[u8]) -> Result<WebhookSecret, SealError> {
+        use aes_gcm::aead::Aead as _;
+        if sealed.len() <= NONCE_BYTES {
+            return Err(SealError::Open);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+        let key = self
+            .cipher
+            .decrypt(aes_gcm::Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| SealError::Open)?;
+        WebhookSecret::from_key(key).map_err(|_| SealError::Open)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +371,41 @@ mod tests {
         assert_eq!(
             WebhookSecret::parse("whsec_c2hvcnQ="),
             Err(SecretError::Length)
+        );
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key() {
+        let key = SealingKey::parse(&SealingKey::generate_text().unwrap()).unwrap();
+        let secret = WebhookSecret::generate().unwrap();
+        let sealed = key.seal(&secret).unwrap();
+        assert!(!sealed
+            .windows(secret.key().len())
+            .any(|w| w == secret.key()));
+        assert_eq!(key.open(&sealed).unwrap(), secret);
+        // Two seals of one secret differ (a fresh nonce each).
+        assert_ne!(key.seal(&secret).unwrap(), sealed);
+        let other = SealingKey::from_bytes(&[7u8; 32]).unwrap();
+        assert_eq!(other.open(&sealed), Err(SealError::Open));
+        let mut damaged = sealed.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        assert_eq!(key.open(&damaged), Err(SealError::Open));
+        assert_eq!(key.open(&[1, 2, 3]), Err(SealError::Open));
+    }
+
+    #[test]
+    fn sealing_keys_are_read_as_hex_or_base64_of_32_bytes() {
+        let hex = "00".repeat(32);
+        assert!(SealingKey::parse(&hex).is_ok());
+        assert!(SealingKey::parse(&STANDARD.encode([9u8; 32])).is_ok());
+        assert_eq!(
+            SealingKey::parse("short").unwrap_err(),
+            SealError::KeyFormat
+        );
+        assert_eq!(
+            SealingKey::parse(&STANDARD.encode([9u8; 16])).unwrap_err(),
+            SealError::KeyFormat
         );
     }
 }

@@ -20,7 +20,7 @@
 //! and listings kept under it); `errors` (SQLite's errors as the port's, in one table);
 //! `codec` (column conversions); [`schema`] (migrations); one module per port: `catalog`,
 //! `carts`, `orders`, `payments`, `users`, `promotions`, `settings`, `idempotency`,
-//! `login_attempts`.
+//! `login_attempts`, `webhooks` (the outbox, endpoints and deliveries).
 //!
 //! ```ignore
 //! let store = Arc::new(commerce_sqlite::SqliteStore::open("data/commerce.db").await?);
@@ -42,6 +42,7 @@ mod readers;
 pub mod schema;
 mod settings;
 mod users;
+mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ use caches::{GenerationSeen, ListingCache};
 pub(crate) use errors::{storage_error, writing};
 pub use options::{OpenError, SqliteOptions, Synchronous};
 use readers::lock;
+pub(crate) use webhooks::tell;
 use writer::{spawn_writer, WriteJob};
 
 /// All storage ports on one SQLite file.

@@ -13,7 +13,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{storage_error, SqliteStore};
+use crate::{storage_error, tell, SqliteStore};
+use commerce_core::outbox::ChangeRecord;
 
 fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
     conn.prepare_cached("SELECT data, version FROM orders WHERE id = ?1")
@@ -421,6 +422,7 @@ impl OrderStore for SqliteStore {
                 }
             }
             insert_order(tx, &new.order)?;
+            tell(tx, &new.record)?;
             Ok(levels)
         })
         .await
@@ -440,6 +442,7 @@ impl OrderStore for SqliteStore {
             if effects.give_back_promotion_uses {
                 move_promotion_uses(tx, &next, -1)?;
             }
+            tell(tx, &effects.record)?;
             Ok(next)
         })
         .await
@@ -467,14 +470,20 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+    async fn reinstate_order(
+        &self,
+        order: &Order,
+        record: &ChangeRecord,
+    ) -> Result<Order, PlaceOrderError> {
         let mut next = order.clone();
+        let record = record.clone();
         next.version += 1;
         self.write(move |conn| {
             let tx = &*conn;
             write_next_version(tx, &next)?;
             reserve_units(tx, &next)?;
             move_promotion_uses(tx, &next, 1)?;
+            tell(tx, &record)?;
             Ok(next)
         })
         .await

@@ -7,7 +7,8 @@ use commerce_core::ports::{PaymentStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
-use crate::{found, storage_error, writing, SqliteStore};
+use crate::{found, storage_error, tell, writing, SqliteStore};
+use commerce_core::outbox::ChangeRecord;
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -23,8 +24,13 @@ impl PaymentStore for SqliteStore {
         .await
     }
 
-    async fn update_payment(&self, payment: &Payment) -> Result<(), StorageError> {
+    async fn update_payment(
+        &self,
+        payment: &Payment,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let p = payment.clone();
+        let record = record.clone();
         self.write(move |conn| {
             let n = conn
                 .prepare_cached(
@@ -33,7 +39,8 @@ impl PaymentStore for SqliteStore {
                 .map_err(storage_error)?
                 .execute(params![p.provider_reference, json(&p)?, p.id.to_string()])
                 .map_err(storage_error)?;
-            found(n)
+            found(n)?;
+            tell(conn, &record)
         })
         .await
     }

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0008_housekeeping.sql"),
     ),
     (9, "money", include_str!("../migrations/0009_money.sql")),
+    (
+        10,
+        "webhooks",
+        include_str!("../migrations/0010_webhooks.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

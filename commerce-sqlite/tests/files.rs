@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use commerce_core::account::{Address, Role};
 use commerce_core::catalog::NewProduct;
+use commerce_core::outbox::ChangeRecord;
 use commerce_core::ports::{ProductStore, StorageError, UniqueRule};
 use commerce_core::service::{CartOwner, CheckoutRequest, ItemRequest};
 use commerce_core::testkit::fixtures;
@@ -88,7 +89,10 @@ async fn reopening_keeps_the_data_and_migrates_nothing_twice() {
     let lamp = fixtures::product("Lamp", Decimal::new(3000, 2), 4);
     {
         let store = SqliteStore::open(dir.db()).await.unwrap();
-        store.insert_product(&lamp).await.unwrap();
+        store
+            .insert_product(&lamp, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     let store = SqliteStore::open(dir.db()).await.unwrap();
     assert_eq!(
@@ -208,7 +212,10 @@ async fn product_listings_are_cached_but_see_every_change() {
     let dir = TempDir::new();
     let store = SqliteStore::open(dir.db()).await.unwrap();
     let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let in_stock = ProductQuery {
         in_stock: true,
         page: PageRequest::default(),
@@ -232,7 +239,10 @@ async fn product_listings_are_cached_but_see_every_change() {
     // And this process's own writes too.
     let mut restocked = store.product(lamp.id).await.unwrap().unwrap();
     restocked.inventory_count = 5;
-    store.update_product(&restocked).await.unwrap();
+    store
+        .update_product(&restocked, &ChangeRecord::none())
+        .await
+        .unwrap();
     let listed = store.list_products(&in_stock).await.unwrap();
     assert_eq!(listed.items[0].inventory_count, 5);
 }
@@ -249,7 +259,10 @@ async fn the_catalog_generation_sees_another_process_change_stock_and_categories
     };
     let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
     let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let before = store.catalog_generation().await.unwrap();
     let other = rusqlite_connection(&dir);
     other
@@ -297,7 +310,10 @@ async fn within_the_window_only_this_store_s_writes_move_the_catalog_generation(
     };
     let store = SqliteStore::open_with(dir.db(), options).await.unwrap();
     let lamp = fixtures::product("Lamp", Decimal::new(2500, 2), 3);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let first = store.catalog_generation().await.unwrap();
     rusqlite_connection(&dir)
         .execute(
@@ -312,7 +328,10 @@ async fn within_the_window_only_this_store_s_writes_move_the_catalog_generation(
     );
     let mut renamed = store.product(lamp.id).await.unwrap().unwrap();
     renamed.name = "Desk lamp".into();
-    store.update_product(&renamed).await.unwrap();
+    store
+        .update_product(&renamed, &ChangeRecord::none())
+        .await
+        .unwrap();
     let after = store.catalog_generation().await.unwrap();
     assert!(after > first, "its own write, at once: {after:?} {first:?}");
 }
@@ -329,7 +348,7 @@ async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() 
     let other = rusqlite_connection(&dir);
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let lamp = fixtures::product("Lamp", Decimal::ONE, 1);
-    match store.insert_product(&lamp).await {
+    match store.insert_product(&lamp, &ChangeRecord::none()).await {
         Err(StorageError::Unavailable(reason)) => assert!(reason.contains("locked"), "{reason}"),
         other => panic!("expected Unavailable, got {other:?}"),
     }
@@ -339,7 +358,10 @@ async fn a_lock_held_elsewhere_is_a_storage_error_and_nothing_is_half_written() 
         None,
         "nothing half-written"
     );
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert!(store.product(lamp.id).await.unwrap().is_some());
 }
 
@@ -364,7 +386,7 @@ async fn a_full_disk_is_a_storage_error_and_nothing_is_half_written() {
     for i in 0..500 {
         let mut p = fixtures::product(&format!("Lamp {i}"), Decimal::ONE, 1);
         p.description = "x".repeat(2_000);
-        match store.insert_product(&p).await {
+        match store.insert_product(&p, &ChangeRecord::none()).await {
             Ok(()) => stored.push(p.id),
             Err(e) => {
                 refused = Some((p.id, e));
@@ -394,7 +416,10 @@ async fn writes_committed_together_fail_alone_and_keep_what_they_said() {
     let dir = TempDir::new();
     let store = SqliteStore::open(dir.db()).await.unwrap();
     let taken = fixtures::product("Taken slug", Decimal::ONE, 1);
-    store.insert_product(&taken).await.unwrap();
+    store
+        .insert_product(&taken, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut writes = Vec::new();
     for i in 0..300 {
         let mut p = fixtures::product(&format!("Lamp {i}"), Decimal::ONE, 1);
@@ -403,7 +428,7 @@ async fn writes_committed_together_fail_alone_and_keep_what_they_said() {
         }
         let store = store.clone();
         writes.push(tokio::spawn(async move {
-            let done = store.insert_product(&p).await;
+            let done = store.insert_product(&p, &ChangeRecord::none()).await;
             (p.id, i % 7 == 3, done)
         }));
     }
@@ -445,7 +470,7 @@ async fn a_disk_filling_under_concurrent_writes_keeps_every_answer_true() {
         p.description = "x".repeat(2_000);
         let store = store.clone();
         writes.push(tokio::spawn(async move {
-            let done = store.insert_product(&p).await;
+            let done = store.insert_product(&p, &ChangeRecord::none()).await;
             (p.id, done)
         }));
     }
@@ -482,19 +507,28 @@ async fn search_follows_renames_and_deletions() {
         }
     };
     let kettle = fixtures::product("Copper kettle", Decimal::ONE, 1);
-    store.insert_product(&kettle).await.unwrap();
+    store
+        .insert_product(&kettle, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(search("kettle").await, 1);
     let mut renamed = store.product(kettle.id).await.unwrap().unwrap();
     renamed.name = "Brass teapot".into();
     renamed.description = "Pours well.".into();
-    store.update_product(&renamed).await.unwrap();
+    store
+        .update_product(&renamed, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
         search("kettle").await,
         0,
         "the old words are gone from the index"
     );
     assert_eq!(search("teapot").await, 1);
-    store.delete_product(kettle.id).await.unwrap();
+    store
+        .delete_product(kettle.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(search("teapot").await, 0);
     // Input that looks like FTS syntax is only ever words.
     assert_eq!(search("\"teapot OR NEAR(").await, 0);

@@ -11,7 +11,8 @@
 //!   reach subscribers in all of them.
 //! - [`temporary`]: throwaway databases cloned from a migrated template, for tests.
 //! - one module per aggregate: catalog (products, categories, reviews), carts, orders,
-//!   payments, users (with tokens), promotions, settings, idempotency keys, login attempts.
+//!   payments, users (with tokens), promotions, settings, idempotency keys, login attempts,
+//!   webhooks (the outbox, endpoints and deliveries).
 //!
 //! Semantics are those of the SQLite adapter, checked by the same conformance kit: money is
 //! `numeric`, times `timestamptz`, optimistic versions are checked in each `UPDATE`'s
@@ -39,8 +40,10 @@ mod promotions;
 pub mod schema;
 mod settings;
 pub mod temporary;
+mod webhooks;
 
 pub(crate) use errors::{storage_error, Retryable};
+pub(crate) use webhooks::tell;
 mod users;
 
 use std::future::Future;

@@ -15,7 +15,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, QueryBuilder};
 
 use crate::page::newest_first_page;
+use crate::tell;
 use crate::{col, count, from_json, json, sql_version, storage_error, version, PgStore};
+use commerce_core::outbox::ChangeRecord;
 
 fn order_from_row(r: &PgRow) -> Result<Order, StorageError> {
     let mut order: Order = from_json(col(r, 0)?)?;
@@ -404,6 +406,7 @@ impl PgStore {
             }
         }
         insert_order(&mut tx, &new.order).await?;
+        tell(&mut tx, &new.record).await?;
         tx.commit().await.map_err(storage_error)?;
         Ok(levels)
     }
@@ -427,6 +430,7 @@ impl OrderStore for PgStore {
         let mut next = order.clone();
         next.version += 1;
         let next = &next;
+        let effects = &effects;
         let stored = self
             .retrying(|| async move {
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
@@ -435,6 +439,7 @@ impl OrderStore for PgStore {
                 if effects.give_back_promotion_uses {
                     move_promotion_uses(&mut tx, next, -1).await?;
                 }
+                tell(&mut tx, &effects.record).await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok(next.clone())
             })
@@ -464,7 +469,11 @@ impl OrderStore for PgStore {
         .collect()
     }
 
-    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+    async fn reinstate_order(
+        &self,
+        order: &Order,
+        record: &ChangeRecord,
+    ) -> Result<Order, PlaceOrderError> {
         let mut next = order.clone();
         next.version += 1;
         let next = &next;
@@ -476,6 +485,7 @@ impl OrderStore for PgStore {
                     reserve(&mut tx, product, variant, quantity).await?;
                 }
                 move_promotion_uses(&mut tx, next, 1).await?;
+                tell(&mut tx, record).await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok::<_, PlaceOrderError>(next.clone())
             })

@@ -5,7 +5,9 @@ use commerce_core::ids::{OrderId, PaymentId};
 use commerce_core::payment::Payment;
 use commerce_core::ports::{PaymentStore, StorageError};
 
+use crate::tell;
 use crate::{found, from_json, json, storage_error, PgStore};
+use commerce_core::outbox::ChangeRecord;
 
 #[async_trait]
 impl PaymentStore for PgStore {
@@ -25,17 +27,20 @@ impl PaymentStore for PgStore {
         Ok(())
     }
 
-    async fn update_payment(&self, p: &Payment) -> Result<(), StorageError> {
+    async fn update_payment(&self, p: &Payment, record: &ChangeRecord) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
         found(
             sqlx::query("UPDATE payments SET provider_reference = $1, data = $2 WHERE id = $3")
                 .bind(&p.provider_reference)
                 .bind(json(p)?)
                 .bind(p.id.as_uuid())
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?
                 .rows_affected(),
-        )
+        )?;
+        tell(&mut tx, record).await?;
+        tx.commit().await.map_err(storage_error)
     }
 
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError> {

@@ -10,7 +10,9 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use crate::page::newest_first_page;
+use crate::tell;
 use crate::{col, count, found, from_json, json, storage_error, PgStore};
+use commerce_core::outbox::ChangeRecord;
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
 
@@ -59,7 +61,8 @@ impl PgStore {
 
 #[async_trait]
 impl UserStore for PgStore {
-    async fn insert_user(&self, u: &User) -> Result<(), StorageError> {
+    async fn insert_user(&self, u: &User, record: &ChangeRecord) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
         sqlx::query(
             "INSERT INTO users (id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -74,10 +77,11 @@ impl UserStore for PgStore {
         .bind(i64::from(u.token_version))
         .bind(u.created_at)
         .bind(u.updated_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(storage_error)?;
-        Ok(())
+        tell(&mut tx, record).await?;
+        tx.commit().await.map_err(storage_error)
     }
 
     async fn update_user(&self, u: &User) -> Result<(), StorageError> {

@@ -4,12 +4,13 @@ use super::*;
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn insert_user(&self, user: &User) -> Result<(), StorageError> {
+    async fn insert_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.users.values().any(|u| u.email == user.email) {
             return Err(StorageError::Duplicate(UniqueRule::UserEmail));
         }
         s.users.insert(user.id, user.clone());
+        s.tell(record);
         Ok(())
     }
 

@@ -41,7 +41,11 @@ fn check_product_rules(s: &State, product: &Product) -> Result<(), StorageError>
 
 #[async_trait]
 impl ProductStore for MemoryStore {
-    async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
+    async fn insert_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.products
             .values()
@@ -54,10 +58,15 @@ impl ProductStore for MemoryStore {
         }
         check_product_rules(&s, product)?;
         s.products.insert(product.id, product.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
+    async fn update_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<Product, StorageError> {
         let mut s = self.lock()?;
         let stored = s.products.get(&product.id).ok_or(StorageError::NotFound)?;
         if stored.version != product.version {
@@ -75,15 +84,19 @@ impl ProductStore for MemoryStore {
         // The rating belongs to the reviews; a product read before a review must not undo it.
         next.rating = stored.rating;
         s.products.insert(next.id, next.clone());
+        s.tell(record);
         Ok(next)
     }
 
-    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError> {
+    async fn delete_product(
+        &self,
+        id: ProductId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
-        s.products
-            .remove(&id)
-            .map(|_| ())
-            .ok_or(StorageError::NotFound)
+        s.products.remove(&id).ok_or(StorageError::NotFound)?;
+        s.tell(record);
+        Ok(())
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError> {
@@ -261,7 +274,11 @@ fn refresh_rating(s: &mut State, product_id: ProductId) {
 
 #[async_trait]
 impl ReviewStore for MemoryStore {
-    async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
+    async fn insert_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.products.contains_key(&review.product_id) {
             return Err(StorageError::MissingReference(Reference::Product));
@@ -274,6 +291,7 @@ impl ReviewStore for MemoryStore {
         }
         s.reviews.insert(review.id, review.clone());
         refresh_rating(&mut s, review.product_id);
+        s.tell(record);
         Ok(())
     }
 

@@ -6,11 +6,12 @@
 //! - [`MemoryStore`] (here: the state and its lock), its ports one module each: `catalog`
 //!   (products, categories, reviews), `carts`, `orders`, `payments`, `accounts` (users,
 //!   addresses, tokens, failed sign-ins), `promotions`, `settings` (tax rates, shipping),
-//!   `requests` (idempotency keys, client rates).
+//!   `requests` (idempotency keys, client rates), `webhooks` (endpoints, deliveries, the
+//!   outbox).
 //! - The other ports: [`MemoryEventBus`] (`events`), [`MemoryMailer`] (`mail`),
 //!   [`NoPaymentProvider`] and [`TestPaymentGateway`] (`payment_providers`),
 //!   [`MemoryImageStore`] (`images`), [`ManualClock`] and [`SequentialIds`] (`clock`),
-//!   [`MemoryTokenIssuer`] (`access_tokens`).
+//!   [`MemoryTokenIssuer`] (`access_tokens`), [`RecordingWebhookSender`] (`webhook_sender`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,7 @@ use crate::events::DomainEvent;
 use crate::ids::*;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
+use crate::outbox::ChangeRecord;
 use crate::payment::{Payment, PaymentStatus};
 use crate::ports::*;
 use crate::promotion::Promotion;
@@ -47,6 +49,8 @@ mod payments;
 mod promotions;
 mod requests;
 mod settings;
+mod webhook_sender;
+mod webhooks;
 
 pub use access_tokens::MemoryTokenIssuer;
 pub use clock::{ManualClock, SequentialIds};
@@ -54,6 +58,7 @@ pub use events::MemoryEventBus;
 pub use images::MemoryImageStore;
 pub use mail::MemoryMailer;
 pub use payment_providers::{NoPaymentProvider, TestPaymentGateway};
+pub use webhook_sender::RecordingWebhookSender;
 
 /// When a sign-in failed, and the attempt that may take it back.
 type LoginFailure = (DateTime<Utc>, Option<LoginAttemptId>);
@@ -107,6 +112,11 @@ struct State {
     login_failures: HashMap<String, Vec<LoginFailure>>,
     /// Client → its theoretical arrival time.
     client_rates: HashMap<String, DateTime<Utc>>,
+    /// Events told by writes, in commit order.
+    outbox: Vec<webhooks::OutboxEntry>,
+    webhook_endpoints: HashMap<WebhookEndpointId, webhooks::KeptEndpoint>,
+    /// Oldest first.
+    webhook_deliveries: Vec<webhooks::KeptDelivery>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);

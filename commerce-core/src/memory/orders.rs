@@ -99,6 +99,7 @@ impl OrderStore for MemoryStore {
             }
         }
         s.orders.insert(new.order.id, new.order.clone());
+        s.tell(&new.record);
         Ok(levels)
     }
 
@@ -137,6 +138,7 @@ impl OrderStore for MemoryStore {
         let mut next = order.clone();
         next.version += 1;
         s.orders.insert(next.id, next.clone());
+        s.tell(&effects.record);
         Ok(next)
     }
 
@@ -157,7 +159,11 @@ impl OrderStore for MemoryStore {
         Ok(unpaid)
     }
 
-    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError> {
+    async fn reinstate_order(
+        &self,
+        order: &Order,
+        record: &ChangeRecord,
+    ) -> Result<Order, PlaceOrderError> {
         let mut s = self.lock()?;
         let stored = s.orders.get(&order.id).ok_or(StorageError::NotFound)?;
         if stored.version != order.version {
@@ -204,6 +210,7 @@ impl OrderStore for MemoryStore {
         let mut next = order.clone();
         next.version += 1;
         s.orders.insert(next.id, next.clone());
+        s.tell(record);
         Ok(next)
     }
 

@@ -32,13 +32,18 @@ impl PaymentStore for MemoryStore {
         Ok(())
     }
 
-    async fn update_payment(&self, payment: &Payment) -> Result<(), StorageError> {
+    async fn update_payment(
+        &self,
+        payment: &Payment,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.payments.contains_key(&payment.id) {
             return Err(StorageError::NotFound);
         }
         check_payment_reference(&s, payment)?;
         s.payments.insert(payment.id, payment.clone());
+        s.tell(record);
         Ok(())
     }
 

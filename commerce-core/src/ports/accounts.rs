@@ -14,7 +14,7 @@ pub struct UserFilter {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// `Duplicate(UserEmail)` when the email is taken.
-    async fn insert_user(&self, user: &User) -> Result<(), StorageError>;
+    async fn insert_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError>;
     async fn update_user(&self, user: &User) -> Result<(), StorageError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StorageError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;

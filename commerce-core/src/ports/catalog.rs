@@ -37,13 +37,27 @@ pub struct ProductQuery {
 pub trait ProductStore: Send + Sync {
     /// `Duplicate(ProductSlug)` when the slug is taken, `Duplicate(VariantSku)` when two
     /// variants share a SKU, `MissingReference(Category)` when the category does not exist.
-    async fn insert_product(&self, product: &Product) -> Result<(), StorageError>;
+    /// `record`'s events go to the outbox in the same transaction (as for every write that
+    /// takes a [`ChangeRecord`]: both or neither).
+    async fn insert_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     /// Writes `product` if the stored version is still `product.version`, storing it with the
     /// version bumped by one; returns what was stored. `VersionConflict` otherwise. Every
     /// stock movement (`place_order`, `update_order`) also bumps the version of the products
     /// it touches, so a write based on an older stock count is refused, never lost.
-    async fn update_product(&self, product: &Product) -> Result<Product, StorageError>;
-    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError>;
+    async fn update_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<Product, StorageError>;
+    async fn delete_product(
+        &self,
+        id: ProductId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StorageError>;
     /// The products that exist among `ids`, in any order.
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StorageError>;
@@ -75,7 +89,11 @@ pub trait CategoryStore: Send + Sync {
 #[async_trait]
 pub trait ReviewStore: Send + Sync {
     /// Stores the review and refreshes the product's rating from its approved reviews.
-    async fn insert_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn insert_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn update_review(&self, review: &Review) -> Result<(), StorageError>;
     async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError>;
     /// Approved reviews, newest first.

@@ -7,7 +7,7 @@
 //! [`Reference`], [`Page`]), `catalog`, `orders` (carts, orders, payments), `accounts`, `setup`
 //! (promotions, settings), `requests` (idempotency keys, client rates), `payment_gateway`,
 //! `mail`, `credentials` (password hashing, access tokens), `events`, `images`, `clock`
-//! (time and ids). All are re-exported here.
+//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending). All are re-exported here.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +23,7 @@ use crate::ids::*;
 pub use crate::inventory::StockMovement;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
+use crate::outbox::ChangeRecord;
 use crate::payment::{Payment, PaymentStatus, ProviderEvent};
 use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
@@ -40,6 +41,7 @@ mod payment_gateway;
 mod requests;
 mod setup;
 mod storage;
+mod webhooks;
 
 pub use accounts::*;
 pub use catalog::*;
@@ -53,3 +55,4 @@ pub use payment_gateway::*;
 pub use requests::*;
 pub use setup::*;
 pub use storage::*;
+pub use webhooks::*;

@@ -28,21 +28,34 @@ pub struct NewOrder {
     pub customer_key: String,
     /// The cart checked out, emptied in the same transaction if still at this version.
     pub cart: Option<(CartId, u64)>,
+    /// Written with the order (`order.created`).
+    pub record: ChangeRecord,
 }
 
 /// What a status change does beside the order, in the same transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrderEffects {
     pub stock: StockMovement,
     /// The order will not be paid for (cancelled): its promotion uses are given back.
     pub give_back_promotion_uses: bool,
+    /// The events the change tells (`order.status_changed`, `order.paid` ...).
+    pub record: ChangeRecord,
 }
 
+/// Moves stock and tells nobody (what tests of storage mostly need).
 impl From<StockMovement> for OrderEffects {
     fn from(stock: StockMovement) -> Self {
+        Self::new(stock, ChangeRecord::none())
+    }
+}
+
+impl OrderEffects {
+    /// Moves `stock`, tells `record`.
+    pub fn new(stock: StockMovement, record: ChangeRecord) -> Self {
         Self {
             stock,
             give_back_promotion_uses: false,
+            record,
         }
     }
 }
@@ -159,8 +172,12 @@ pub trait OrderStore: Send + Sync {
     /// `order.version`, reserves each line's units again (never past zero: `OutOfStock` for
     /// the first line short, and nothing written), counts its promotion uses again (without
     /// their limits: the customer paid the discounted price), and writes the order with the
-    /// version bumped.
-    async fn reinstate_order(&self, order: &Order) -> Result<Order, PlaceOrderError>;
+    /// version bumped, with `record`.
+    async fn reinstate_order(
+        &self,
+        order: &Order,
+        record: &ChangeRecord,
+    ) -> Result<Order, PlaceOrderError>;
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
     /// Newest first.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;
@@ -185,7 +202,11 @@ pub trait OrderStore: Send + Sync {
 #[async_trait]
 pub trait PaymentStore: Send + Sync {
     async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError>;
-    async fn update_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    async fn update_payment(
+        &self,
+        payment: &Payment,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError>;
     async fn payment_by_reference(
         &self,

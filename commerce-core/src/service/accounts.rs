@@ -12,6 +12,7 @@ use crate::account::{
 };
 use crate::events::DomainEvent;
 use crate::ids::{AddressId, TokenFamilyId, UserId};
+use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::ports::{Mail, PasswordHasher, StorageError, TokenError, UserFilter};
 use crate::validation::{has_control_characters, Lines, ValidationErrors};
 
@@ -119,7 +120,12 @@ impl Accounts<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.shop.ports.users.insert_user(&user).await?;
+        let record = ChangeRecord::telling(vec![OutboxEvent::customer_created(
+            self.shop.new_id(),
+            &user,
+        )]);
+        self.shop.ports.users.insert_user(&user, &record).await?;
+        self.shop.outbox_written();
         if !verified {
             let token = self
                 .one_time_token(user.id, TokenPurpose::VerifyEmail)

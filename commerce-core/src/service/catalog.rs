@@ -10,8 +10,10 @@ use crate::catalog::{
 };
 use crate::events::DomainEvent;
 use crate::ids::{CategoryId, ImageId, ProductId, UserId};
+use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::ports::{Page, PageRequest, ProductQuery, ProductSort, StorageError, UniqueRule};
 use crate::validation::ValidationErrors;
+use crate::webhook::EventType;
 
 /// A public product listing: filters as the API names them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,14 +87,33 @@ impl Catalog<'_> {
             settings.currency,
             self.shop.now(),
         )?;
-        match self.shop.ports.products.insert_product(&product).await {
+        let told = |product: &Product| {
+            ChangeRecord::telling(vec![OutboxEvent::product(
+                self.shop.new_id(),
+                EventType::ProductCreated,
+                product,
+                product.created_at,
+            )])
+        };
+        match self
+            .shop
+            .ports
+            .products
+            .insert_product(&product, &told(&product))
+            .await
+        {
             // Two products of one name: the second made-up slug gets part of its id.
             Err(StorageError::Duplicate(UniqueRule::ProductSlug)) if !slug_given => {
                 product.slug = unique_slug(&product.slug, &product.id.to_string());
-                self.shop.ports.products.insert_product(&product).await?;
+                self.shop
+                    .ports
+                    .products
+                    .insert_product(&product, &told(&product))
+                    .await?;
             }
             other => other?,
         }
+        self.shop.outbox_written();
         Ok(product)
     }
 
@@ -159,8 +180,23 @@ impl Catalog<'_> {
             let mut product = self.managed_product(caller, id).await?;
             change(&mut product)?;
             product.updated_at = self.shop.now();
-            match self.shop.ports.products.update_product(&product).await {
-                Ok(stored) => return Ok(stored),
+            let record = ChangeRecord::telling(vec![OutboxEvent::product(
+                self.shop.new_id(),
+                EventType::ProductUpdated,
+                &product,
+                product.updated_at,
+            )]);
+            match self
+                .shop
+                .ports
+                .products
+                .update_product(&product, &record)
+                .await
+            {
+                Ok(stored) => {
+                    self.shop.outbox_written();
+                    return Ok(stored);
+                }
                 Err(StorageError::VersionConflict) => continue,
                 Err(other) => return Err(other.into()),
             }
@@ -185,7 +221,14 @@ impl Catalog<'_> {
                 .delete(&image_key(&image.id, &image.content_type))
                 .await;
         }
-        self.shop.ports.products.delete_product(id).await?;
+        let record = ChangeRecord::telling(vec![OutboxEvent::product(
+            self.shop.new_id(),
+            EventType::ProductDeleted,
+            &product,
+            self.shop.now(),
+        )]);
+        self.shop.ports.products.delete_product(id, &record).await?;
+        self.shop.outbox_written();
         Ok(())
     }
 
@@ -438,7 +481,16 @@ impl Catalog<'_> {
             ReviewStatus::Approved,
             self.shop.now(),
         )?;
-        self.shop.ports.reviews.insert_review(&review).await?;
+        let record = ChangeRecord::telling(vec![OutboxEvent::review_created(
+            self.shop.new_id(),
+            &review,
+        )]);
+        self.shop
+            .ports
+            .reviews
+            .insert_review(&review, &record)
+            .await?;
+        self.shop.outbox_written();
         Ok(review)
     }
 

@@ -17,6 +17,7 @@ use crate::ids::{
     AddressId, CartId, CartItemId, ProductId, PromotionId, ShippingMethodId, UserId, VariantId,
 };
 use crate::order::{order_number, ChosenShipping, Order, OrderDetails};
+use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::ports::{NewOrder, PlaceOrderError, StorageError, StoreSettings, UniqueRule};
 use crate::pricing::{price, PricedCart, PricingContext, PricingLine, PricingRequest};
 use crate::promotion::Promotion;
@@ -232,14 +233,19 @@ impl Commerce {
         let now = self.now();
         for attempt in 0..4 {
             details.number = order_number(now, self.ports.ids.random_u64());
+            let order = Order::from_priced(details.clone(), priced, &products, now);
+            let record =
+                ChangeRecord::telling(vec![OutboxEvent::order_created(self.new_id(), &order)]);
             let new = NewOrder {
-                order: Order::from_priced(details.clone(), priced, &products, now),
+                order,
                 promotion_ids: priced.applied_ids().collect(),
                 customer_key: customer_key.clone(),
                 cart,
+                record,
             };
             match self.ports.orders.place_order(&new).await {
                 Ok(levels) => {
+                    self.outbox_written();
                     self.catalog().report_low_stock(&levels);
                     self.ports.events.publish(DomainEvent::OrderPlaced {
                         order_id: new.order.id,

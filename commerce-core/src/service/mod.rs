@@ -39,6 +39,7 @@ mod orders;
 mod payments;
 mod sweeper;
 mod watch;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub use orders::{DirectOrder, Orders};
 pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
 pub use sweeper::Swept;
 pub use watch::{OrderStatusUpdate, OrderWatch};
+pub use webhooks::{EndpointWithSecret, Relayed, WebhookRelayConfig, Webhooks};
 
 use crate::account::Role;
 use crate::cart::CartError;
@@ -351,6 +353,8 @@ pub(crate) struct Ports {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub login_attempts: Arc<dyn LoginAttemptStore>,
     pub client_rates: Arc<dyn ClientRateStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -393,6 +397,8 @@ pub struct EngineConfig {
     /// How long a guest cart is kept after its last change before the sweeper deletes it
     /// [30 days]; `None` keeps them for good.
     pub guest_cart_lifetime: Option<std::time::Duration>,
+    /// How outbound webhooks are relayed (retries, leases, how much at once).
+    pub webhooks: WebhookRelayConfig,
 }
 
 impl Default for EngineConfig {
@@ -409,6 +415,7 @@ impl Default for EngineConfig {
             password_hashes_waiting: 64,
             unpaid_order_timeout: Some(std::time::Duration::from_secs(30 * 60)),
             guest_cart_lifetime: Some(std::time::Duration::from_secs(30 * 24 * 3600)),
+            webhooks: WebhookRelayConfig::default(),
         }
     }
 }
@@ -422,6 +429,10 @@ pub struct Commerce {
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
     pub(crate) setup: Arc<kept::KeptSetup>,
     pub(crate) hashing: Arc<HashingSlots>,
+    /// Seals webhook endpoints' secrets; without one, webhooks cannot be set up.
+    pub(crate) sealing_key: Option<crate::webhook_signing::SealingKey>,
+    /// Wakes this process's webhook relay after a write told the outbox something.
+    pub(crate) relay_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Slots for password hashing: at most so many at once, and so many waiting.
@@ -466,9 +477,15 @@ impl Commerce {
 
     /// A shop entirely in memory, with the built-in test payment provider.
     pub fn in_memory() -> Commerce {
-        Commerce::builder(Arc::new(MemoryStore::new()))
-            .test_payments()
-            .build()
+        let builder = Commerce::builder(Arc::new(MemoryStore::new())).test_payments();
+        // A key for this process's life: the memory shop's secrets die with it anyway.
+        match crate::webhook_signing::SealingKey::generate_text()
+            .and_then(|k| crate::webhook_signing::SealingKey::parse(&k))
+        {
+            Ok(key) => builder.sealing_key(key),
+            Err(_) => builder,
+        }
+        .build()
     }
 
     pub fn catalog(&self) -> Catalog<'_> {
@@ -543,6 +560,7 @@ pub trait Storage:
     + IdempotencyStore
     + LoginAttemptStore
     + ClientRateStore
+    + WebhookStore
     + 'static
 {
 }
@@ -561,6 +579,7 @@ impl<T> Storage for T where
         + IdempotencyStore
         + LoginAttemptStore
         + ClientRateStore
+        + WebhookStore
         + 'static
 {
 }
@@ -575,6 +594,7 @@ impl<T> Storage for T where
 pub struct CommerceBuilder {
     ports: Ports,
     config: EngineConfig,
+    sealing_key: Option<crate::webhook_signing::SealingKey>,
 }
 
 macro_rules! setters {
@@ -602,7 +622,9 @@ impl CommerceBuilder {
                 settings: store.clone(),
                 idempotency: store.clone(),
                 login_attempts: store.clone(),
-                client_rates: store,
+                client_rates: store.clone(),
+                webhooks: store,
+                webhook_sender: None,
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
@@ -614,6 +636,7 @@ impl CommerceBuilder {
                 ids: Arc::new(RandomIds),
             },
             config: EngineConfig::default(),
+            sealing_key: None,
         }
     }
 
@@ -631,6 +654,7 @@ impl CommerceBuilder {
         idempotency: IdempotencyStore,
         login_attempts: LoginAttemptStore,
         client_rates: ClientRateStore,
+        webhooks: WebhookStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,
@@ -661,6 +685,21 @@ impl CommerceBuilder {
         self
     }
 
+    /// Delivers outbound webhooks (`commerce-webhooks`' HTTP sender); without one, events
+    /// wait in the outbox and the relay refuses to run.
+    pub fn webhook_sender(mut self, sender: Arc<dyn WebhookSender>) -> Self {
+        self.ports.webhook_sender = Some(sender);
+        self
+    }
+
+    /// The key that seals webhook endpoints' secrets at rest. Keep it out of the database
+    /// (the server's settings) and the same across restarts and processes: secrets sealed
+    /// with another key cannot sign.
+    pub fn sealing_key(mut self, key: crate::webhook_signing::SealingKey) -> Self {
+        self.sealing_key = Some(key);
+        self
+    }
+
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
         self
@@ -679,6 +718,8 @@ impl CommerceBuilder {
             config: self.config,
             dummy_hash: Arc::default(),
             setup: Arc::default(),
+            sealing_key: self.sealing_key,
+            relay_wake: Arc::default(),
         }
     }
 }
@@ -687,3 +728,5 @@ impl CommerceBuilder {
 mod expiry_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod webhook_tests;

@@ -321,13 +321,16 @@ impl Orders<'_> {
         payment_status: PaymentStatus,
         reason: Option<StatusReason>,
     ) -> Result<Order, CommerceError> {
-        let effects = OrderEffects {
-            stock: order.status.stock_movement_to(to),
-            give_back_promotion_uses: to == OrderStatus::Cancelled,
-        };
+        let stock = order.status.stock_movement_to(to);
+        let from = order.status;
         let now = self.shop.now();
         order.transition_because(to, now, reason)?;
         order.payment_status = payment_status;
+        let effects = OrderEffects {
+            stock,
+            give_back_promotion_uses: to == OrderStatus::Cancelled,
+            record: self.shop.order_moved(&order, from),
+        };
         let stored = self
             .shop
             .ports
@@ -340,6 +343,7 @@ impl Orders<'_> {
                 }
                 other => other.into(),
             })?;
+        self.shop.outbox_written();
         self.shop.order_status_changed(&stored, to, now);
         Ok(stored)
     }

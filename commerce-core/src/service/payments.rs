@@ -7,8 +7,11 @@ use crate::events::DomainEvent;
 use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
+use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
-use crate::ports::{GatewayError, PlaceOrderError, StockMovement, StorageError, WebhookError};
+use crate::ports::{
+    GatewayError, OrderEffects, PlaceOrderError, StockMovement, StorageError, WebhookError,
+};
 
 pub use crate::payment::{ProviderEvent, ProviderEventKind};
 
@@ -301,7 +304,11 @@ impl Payments<'_> {
                     if payment.provider_reference.as_deref() != Some(reference.as_str()) {
                         // Refunds of a hosted session's payment go to its payment intent.
                         payment.provider_reference = Some(reference);
-                        self.shop.ports.payments.update_payment(&payment).await?;
+                        self.shop
+                            .ports
+                            .payments
+                            .update_payment(&payment, &ChangeRecord::none())
+                            .await?;
                     }
                 }
                 self.apply_status(payment, PaymentStatus::Succeeded, None)
@@ -344,10 +351,23 @@ impl Payments<'_> {
         if payment.apply_status(status, now) == Transition::Unchanged {
             return Ok(payment);
         }
+        let mut record = ChangeRecord::none();
         if status == PaymentStatus::Failed {
             payment.failure_reason = reason;
+            if let Some(order) = self.shop.ports.orders.order(payment.order_id).await? {
+                record.events.push(OutboxEvent::payment_failed(
+                    self.shop.new_id(),
+                    &payment,
+                    &order,
+                ));
+            }
         }
-        self.shop.ports.payments.update_payment(&payment).await?;
+        self.shop
+            .ports
+            .payments
+            .update_payment(&payment, &record)
+            .await?;
+        self.shop.outbox_written();
         self.shop
             .ports
             .events
@@ -382,14 +402,13 @@ impl Payments<'_> {
                     let now = self.shop.now();
                     order.transition(OrderStatus::Paid, now)?;
                     order.payment_status = PaymentStatus::Succeeded;
-                    match self
-                        .shop
-                        .ports
-                        .orders
-                        .update_order(&order, StockMovement::None.into())
-                        .await
-                    {
+                    let effects = OrderEffects::new(
+                        StockMovement::None,
+                        self.shop.order_moved(&order, OrderStatus::Pending),
+                    );
+                    match self.shop.ports.orders.update_order(&order, effects).await {
                         Ok(stored) => {
+                            self.shop.outbox_written();
                             self.shop
                                 .order_status_changed(&stored, OrderStatus::Paid, now);
                             return Ok(());
@@ -405,8 +424,10 @@ impl Payments<'_> {
                     let mut back = order.clone();
                     back.reinstate_paid(now)?;
                     back.payment_status = PaymentStatus::Succeeded;
-                    match self.shop.ports.orders.reinstate_order(&back).await {
+                    let record = self.shop.order_moved(&back, order.status);
+                    match self.shop.ports.orders.reinstate_order(&back, &record).await {
                         Ok(stored) => {
+                            self.shop.outbox_written();
                             self.shop
                                 .order_status_changed(&stored, OrderStatus::Paid, now);
                             return Ok(());
@@ -482,7 +503,13 @@ impl Payments<'_> {
                 now,
             )
             .map_err(|e| CommerceError::Conflict(e.to_string()))?;
-        self.shop.ports.payments.update_payment(&payment).await?;
+        let record = self.refund_record(&payment).await?;
+        self.shop
+            .ports
+            .payments
+            .update_payment(&payment, &record)
+            .await?;
+        self.shop.outbox_written();
         self.shop
             .ports
             .events
@@ -506,6 +533,7 @@ impl Payments<'_> {
             let to_refunded = payment.status == PaymentStatus::Refunded
                 && order.status.can_become(OrderStatus::Refunded);
             // A refunded order that still held units gives them back.
+            let from = order.status;
             let stock = if to_refunded {
                 let stock = order.status.stock_movement_to(OrderStatus::Refunded);
                 order.transition(OrderStatus::Refunded, now)?;
@@ -516,14 +544,10 @@ impl Payments<'_> {
                 StockMovement::None
             };
             order.payment_status = payment.status;
-            match self
-                .shop
-                .ports
-                .orders
-                .update_order(&order, stock.into())
-                .await
-            {
+            let effects = OrderEffects::new(stock, self.shop.order_moved(&order, from));
+            match self.shop.ports.orders.update_order(&order, effects).await {
                 Ok(stored) => {
+                    self.shop.outbox_written();
                     if to_refunded {
                         self.shop
                             .order_status_changed(&stored, OrderStatus::Refunded, now);
@@ -622,7 +646,13 @@ impl Payments<'_> {
                 now,
             )
             .map_err(refund_error)?;
-        self.shop.ports.payments.update_payment(&payment).await?;
+        let record = self.refund_record(&payment).await?;
+        self.shop
+            .ports
+            .payments
+            .update_payment(&payment, &record)
+            .await?;
+        self.shop.outbox_written();
         self.shop
             .ports
             .events
@@ -633,6 +663,24 @@ impl Payments<'_> {
                 at: now,
             });
         Ok(payment)
+    }
+}
+
+impl Payments<'_> {
+    /// `order.refunded` for the payment's newest refund.
+    async fn refund_record(&self, payment: &Payment) -> Result<ChangeRecord, CommerceError> {
+        let (Some(refund), Some(order)) = (
+            payment.refunds.last(),
+            self.shop.ports.orders.order(payment.order_id).await?,
+        ) else {
+            return Ok(ChangeRecord::none());
+        };
+        Ok(ChangeRecord::telling(vec![OutboxEvent::order_refunded(
+            self.shop.new_id(),
+            &order,
+            payment,
+            refund,
+        )]))
     }
 }
 

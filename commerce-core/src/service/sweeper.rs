@@ -124,6 +124,6 @@ impl Commerce {
     }
 }
 
-fn chrono_duration(d: Duration) -> chrono::Duration {
+pub(super) fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }

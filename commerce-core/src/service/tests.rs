@@ -11,6 +11,7 @@ use crate::catalog::{NewProduct, NewVariant, ProductChanges, ProductStatus};
 use crate::events::DomainEvent;
 use crate::memory::{MemoryMailer, MemoryStore, MemoryTokenIssuer};
 use crate::order::{Order, OrderStatus};
+use crate::outbox::ChangeRecord;
 use crate::payment::PaymentStatus;
 use crate::ports::PageRequest;
 use crate::pricing::RejectionReason;
@@ -1983,7 +1984,10 @@ async fn a_product_priced_in_another_currency_than_the_shops_is_never_sold() {
         .unwrap()
         .unwrap();
     euro.price = Money::new(dec!(30.00), Currency::EUR).unwrap();
-    store.update_product(&euro).await.unwrap();
+    store
+        .update_product(&euro, &ChangeRecord::none())
+        .await
+        .unwrap();
     let ada = shop.customer("ada@example.com").await;
     let err = shop
         .commerce

@@ -172,6 +172,7 @@ pub fn new_order(order: Order, customer: &str) -> NewOrder {
         promotion_ids: vec![],
         customer_key: customer.to_string(),
         cart: None,
+        record: ChangeRecord::none(),
     }
 }
 

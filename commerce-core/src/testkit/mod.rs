@@ -26,6 +26,7 @@ use crate::ids::*;
 use crate::inventory::Stock;
 use crate::money::{Currency, Money};
 use crate::order::{Order, OrderDetails, OrderStatus};
+use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::payment::{Payment, PaymentStatus};
 use crate::ports::*;
 use crate::pricing::{price, PricingContext, PricingLine, PricingRequest};
@@ -102,6 +103,9 @@ macro_rules! storage_conformance_tests {
             unpaid_orders_expire_giving_back_stock_and_discount_uses,
             an_expired_order_paid_late_comes_back_only_while_its_stock_is_there,
             guest_carts_untouched_for_long_are_purged,
+            writes_tell_the_outbox_with_their_change_and_never_without,
+            deliveries_are_leased_to_one_relay_and_keep_their_attempts,
+            webhook_endpoints_round_trip_rotate_and_take_test_events,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

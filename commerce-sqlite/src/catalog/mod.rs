@@ -19,7 +19,8 @@ use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
     RowExt,
 };
-use crate::{found, storage_error, writing, SqliteStore};
+use crate::{found, storage_error, tell, writing, SqliteStore};
+use commerce_core::outbox::ChangeRecord;
 
 mod categories;
 mod reviews;
@@ -405,19 +406,30 @@ impl SqliteStore {
 
 #[async_trait]
 impl ProductStore for SqliteStore {
-    async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
+    async fn insert_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let p = product.clone();
+        let record = record.clone();
         self.write(move |conn| {
             let tx = &*conn;
             insert_product_row(tx, &p)?;
             write_variants(tx, &p)?;
+            tell(tx, &record)?;
             Ok(())
         })
         .await
     }
 
-    async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
+    async fn update_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<Product, StorageError> {
         let p = product.clone();
+        let record = record.clone();
         self.write(move |conn| {
             let tx = &*conn;
             // The version guard is in the WHERE clause: a stale write changes no row.
@@ -457,18 +469,25 @@ impl ProductStore for SqliteStore {
                 return Err(if exists.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
             }
             write_variants(tx, &p)?;
+            tell(tx, &record)?;
             let stored = read_product(tx, p.id)?.ok_or(StorageError::NotFound)?;
             Ok(stored)
         })
         .await
     }
 
-    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError> {
+    async fn delete_product(
+        &self,
+        id: ProductId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let record = record.clone();
         self.write(move |conn| {
             let n = conn
                 .execute("DELETE FROM products WHERE id = ?1", [id.to_string()])
                 .map_err(storage_error)?;
-            found(n)
+            found(n)?;
+            tell(conn, &record)
         })
         .await
     }

@@ -63,8 +63,13 @@ fn refresh_rating(tx: &Connection, product_id: &str) -> Result<(), StorageError>
 
 #[async_trait]
 impl ReviewStore for SqliteStore {
-    async fn insert_review(&self, review: &Review) -> Result<(), StorageError> {
+    async fn insert_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let r = review.clone();
+        let record = record.clone();
         self.write(move |conn| {
             let tx = &*conn;
             tx.execute(
@@ -82,7 +87,7 @@ impl ReviewStore for SqliteStore {
             )
             .map_err(writing("reviews"))?;
             refresh_rating(tx, &r.product_id.to_string())?;
-            Ok(())
+            tell(tx, &record)
         })
         .await
     }

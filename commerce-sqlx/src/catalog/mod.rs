@@ -16,10 +16,12 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use crate::page::{newest_first_page, parse_time, time_key};
+use crate::tell;
 use crate::{
     col, count, currency_of, found, from_json, json, money_in, sql_version, storage_error, version,
     PgStore,
 };
+use commerce_core::outbox::ChangeRecord;
 
 mod categories;
 mod reviews;
@@ -463,15 +465,24 @@ async fn list_products(
 
 #[async_trait]
 impl ProductStore for PgStore {
-    async fn insert_product(&self, product: &Product) -> Result<(), StorageError> {
+    async fn insert_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await.map_err(storage_error)?;
         insert_product_row(&mut tx, product).await?;
+        tell(&mut tx, record).await?;
         tx.commit().await.map_err(storage_error)?;
         self.catalog_changed();
         Ok(())
     }
 
-    async fn update_product(&self, product: &Product) -> Result<Product, StorageError> {
+    async fn update_product(
+        &self,
+        product: &Product,
+        record: &ChangeRecord,
+    ) -> Result<Product, StorageError> {
         let stored = self
             .retrying(|| async {
                 let p = product;
@@ -519,6 +530,7 @@ impl ProductStore for PgStore {
                     });
                 }
                 write_variants(&mut tx, p).await?;
+                tell(&mut tx, record).await?;
                 let stored = read_product(&mut *tx, p.id)
                     .await?
                     .ok_or(StorageError::NotFound)?;
@@ -530,15 +542,23 @@ impl ProductStore for PgStore {
         Ok(stored)
     }
 
-    async fn delete_product(&self, id: ProductId) -> Result<(), StorageError> {
+    async fn delete_product(
+        &self,
+        id: ProductId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
         let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
             .bind(id.as_uuid())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(storage_error)?
             .rows_affected();
+        found(deleted)?;
+        tell(&mut tx, record).await?;
+        tx.commit().await.map_err(storage_error)?;
         self.catalog_changed();
-        found(deleted)
+        Ok(())
     }
 
     /// From the primary: a product is read to be changed (its version) or sold (its stock).

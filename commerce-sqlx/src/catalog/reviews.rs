@@ -64,7 +64,7 @@ async fn refresh_rating(conn: &mut PgConnection, product_id: Uuid) -> Result<(),
 
 #[async_trait]
 impl ReviewStore for PgStore {
-    async fn insert_review(&self, r: &Review) -> Result<(), StorageError> {
+    async fn insert_review(&self, r: &Review, record: &ChangeRecord) -> Result<(), StorageError> {
         self.retrying(|| async {
             let mut tx = self.pool().begin().await.map_err(storage_error)?;
             sqlx::query(
@@ -83,6 +83,7 @@ impl ReviewStore for PgStore {
             .await
             .map_err(storage_error)?;
             refresh_rating(&mut tx, r.product_id.as_uuid()).await?;
+            tell(&mut tx, record).await?;
             tx.commit().await.map_err(storage_error)
         })
         .await?;

@@ -92,9 +92,14 @@ pub async fn login_failures_are_counted_per_key_within_the_window<S: Storage>(st
 
 pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
-    store.insert_user(&ada).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
-        store.insert_user(&user("ada@example.com")).await,
+        store
+            .insert_user(&user("ada@example.com"), &ChangeRecord::none())
+            .await,
         Err(StorageError::Duplicate(UniqueRule::UserEmail))
     );
     assert_eq!(
@@ -107,7 +112,10 @@ pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc
     );
     let mut vendor = user("vendor@example.com");
     vendor.role = Role::Vendor;
-    store.insert_user(&vendor).await.unwrap();
+    store
+        .insert_user(&vendor, &ChangeRecord::none())
+        .await
+        .unwrap();
     let vendors = store
         .list_users(&UserFilter {
             role: Some(Role::Vendor),
@@ -170,7 +178,10 @@ pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc
 
 pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
-    store.insert_user(&ada).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
     let now = now();
     let token = |hash: &str, ttl| OneTimeToken {
         token_hash: hash.into(),
@@ -227,7 +238,10 @@ pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
 
 pub async fn refresh_tokens_revoke_once_and_by_family<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
-    store.insert_user(&ada).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
     let now = now();
     let family = TokenFamilyId::random();
     let token = |hash: &str, family| RefreshToken {

@@ -4,14 +4,20 @@ use super::*;
 
 pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let p = product("Lamp", Decimal::new(3000, 2), 4);
-    store.insert_product(&p).await.unwrap();
+    store
+        .insert_product(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
         ProductStore::product(&*store, p.id).await.unwrap(),
         Some(p.clone())
     );
     let mut changed = p.clone();
     changed.name = "Desk lamp".into();
-    let stored = store.update_product(&changed).await.unwrap();
+    let stored = store
+        .update_product(&changed, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(stored.version, p.version + 1);
     assert_eq!(
         ProductStore::product(&*store, p.id)
@@ -25,7 +31,7 @@ pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let mut stale = p.clone();
     stale.name = "Stale".into();
     assert_eq!(
-        store.update_product(&stale).await,
+        store.update_product(&stale, &ChangeRecord::none()).await,
         Err(StorageError::VersionConflict)
     );
     assert_eq!(
@@ -39,11 +45,14 @@ pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let mut twin = product("Twin", Decimal::ONE, 1);
     twin.slug = p.slug.clone();
     assert_eq!(
-        store.insert_product(&twin).await,
+        store.insert_product(&twin, &ChangeRecord::none()).await,
         Err(StorageError::Duplicate(UniqueRule::ProductSlug))
     );
     let v = product_with_variants("Shirt", &[2, 3]);
-    store.insert_product(&v).await.unwrap();
+    store
+        .insert_product(&v, &ChangeRecord::none())
+        .await
+        .unwrap();
     let fetched = store
         .products(&[p.id, v.id, ProductId::random()])
         .await
@@ -56,7 +65,10 @@ pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let mut dinar = product_with_variants("Dinar lamp", &[1, 1]);
     dinar.price = Money::new(Decimal::new(12_500, 3), Currency::KWD).unwrap();
     dinar.variants[1].price = Some(Money::new(Decimal::new(13, 0), Currency::KWD).unwrap());
-    store.insert_product(&dinar).await.unwrap();
+    store
+        .insert_product(&dinar, &ChangeRecord::none())
+        .await
+        .unwrap();
     let fetched = ProductStore::product(&*store, dinar.id)
         .await
         .unwrap()
@@ -69,10 +81,13 @@ pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
             .map(|m| m.to_string()),
         Some("13.000 KWD".to_string())
     );
-    store.delete_product(p.id).await.unwrap();
+    store
+        .delete_product(p.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(ProductStore::product(&*store, p.id).await.unwrap(), None);
     assert_eq!(
-        store.delete_product(p.id).await,
+        store.delete_product(p.id, &ChangeRecord::none()).await,
         Err(StorageError::NotFound)
     );
 }
@@ -84,18 +99,21 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
     let missing = |reference| Err(StorageError::MissingReference(reference));
 
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut same_id = product("Other lamp", Decimal::ONE, 5);
     same_id.id = lamp.id;
     assert_eq!(
-        store.insert_product(&same_id).await,
+        store.insert_product(&same_id, &ChangeRecord::none()).await,
         duplicate(UniqueRule::RecordId)
     );
 
     let mut shirt = product_with_variants("Shirt", &[1, 1]);
     shirt.variants[1].sku = shirt.variants[0].sku.to_lowercase();
     assert_eq!(
-        store.insert_product(&shirt).await,
+        store.insert_product(&shirt, &ChangeRecord::none()).await,
         duplicate(UniqueRule::VariantSku)
     );
     assert_eq!(
@@ -107,7 +125,7 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
     let mut filed = product("Filed", Decimal::ONE, 1);
     filed.category_id = Some(CategoryId::random());
     assert_eq!(
-        store.insert_product(&filed).await,
+        store.insert_product(&filed, &ChangeRecord::none()).await,
         missing(Reference::Category)
     );
     let mut moved = ProductStore::product(&*store, lamp.id)
@@ -116,7 +134,10 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
         .unwrap();
     moved.category_id = Some(CategoryId::random());
     assert_eq!(
-        store.update_product(&moved).await.map(|_| ()),
+        store
+            .update_product(&moved, &ChangeRecord::none())
+            .await
+            .map(|_| ()),
         missing(Reference::Category)
     );
 
@@ -134,10 +155,15 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
     );
 
     let ada = user("ada@example.com");
-    store.insert_user(&ada).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
     let stray_review = review(ProductId::random(), ada.id, 4);
     assert_eq!(
-        store.insert_review(&stray_review).await,
+        store
+            .insert_review(&stray_review, &ChangeRecord::none())
+            .await,
         missing(Reference::Product)
     );
     let stray_address = SavedAddress {
@@ -184,7 +210,7 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
     store.insert_payment(&second).await.unwrap();
     second.provider_reference = Some("pi_1".into());
     assert_eq!(
-        store.update_payment(&second).await,
+        store.update_payment(&second, &ChangeRecord::none()).await,
         duplicate(UniqueRule::PaymentReference)
     );
 
@@ -242,7 +268,10 @@ pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
             p.description = "Pairs well with a kettle.".into();
         }
         ids.push(p.id);
-        store.insert_product(&p).await.unwrap();
+        store
+            .insert_product(&p, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     let active = vec![ProductStatus::Active];
     let base = ProductQuery {
@@ -380,7 +409,10 @@ pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>
     ));
     let mut p = product("Tee", Decimal::ONE, 1);
     p.category_id = Some(b.id);
-    store.insert_product(&p).await.unwrap();
+    store
+        .insert_product(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
     store.delete_category(b.id).await.unwrap();
     let all = store.categories().await.unwrap();
     assert_eq!(all.len(), 2);
@@ -412,7 +444,10 @@ pub async fn low_stock_lists_active_products_at_or_below_their_threshold<S: Stor
     let mut archived = product("Archived", Decimal::ONE, 1);
     archived.status = ProductStatus::Archived;
     for p in [&above, &at, &archived, &empty] {
-        store.insert_product(p).await.unwrap();
+        store
+            .insert_product(p, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     let low: Vec<ProductId> = store
         .low_stock(10)
@@ -443,11 +478,17 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
         seen = now;
     };
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(store.catalog_generation().await.unwrap(), "a new product");
     let mut renamed = lamp.clone();
     renamed.name = "Desk lamp".into();
-    let lamp = store.update_product(&renamed).await.unwrap();
+    let lamp = store
+        .update_product(&renamed, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(store.catalog_generation().await.unwrap(), "a product edit");
 
     // Reads leave it alone.
@@ -484,9 +525,15 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
     );
 
     let ada = user("ada@example.com");
-    store.insert_user(&ada).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
     let review = review(lamp.id, ada.id, 4);
-    store.insert_review(&review).await.unwrap();
+    store
+        .insert_review(&review, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(store.catalog_generation().await.unwrap(), "a new rating");
     let mut rejected = review;
     rejected.status = ReviewStatus::Rejected;
@@ -518,7 +565,10 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
         store.catalog_generation().await.unwrap(),
         "a deleted category",
     );
-    store.delete_product(lamp.id).await.unwrap();
+    store
+        .delete_product(lamp.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(
         store.catalog_generation().await.unwrap(),
         "a deleted product",
@@ -527,14 +577,29 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
 
 pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
     let p = product("Kettle", Decimal::ONE, 5);
-    store.insert_product(&p).await.unwrap();
+    store
+        .insert_product(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
     let (ada, bob) = (user("ada@example.com"), user("bob@example.com"));
-    store.insert_user(&ada).await.unwrap();
-    store.insert_user(&bob).await.unwrap();
+    store
+        .insert_user(&ada, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_user(&bob, &ChangeRecord::none())
+        .await
+        .unwrap();
     let review = |u: &User, rating| review(p.id, u.id, rating);
     let first = review(&ada, 5);
-    store.insert_review(&first).await.unwrap();
-    store.insert_review(&review(&bob, 2)).await.unwrap();
+    store
+        .insert_review(&first, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_review(&review(&bob, 2), &ChangeRecord::none())
+        .await
+        .unwrap();
     let pid = p.id;
     let both = walk(|page| {
         let store = store.clone();
@@ -544,7 +609,9 @@ pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
     assert_eq!(both.len(), 2, "every approved review once, page by page");
     assert!(
         matches!(
-            store.insert_review(&review(&ada, 1)).await,
+            store
+                .insert_review(&review(&ada, 1), &ChangeRecord::none())
+                .await,
             Err(StorageError::Duplicate(UniqueRule::OneReviewPerCustomer))
         ),
         "one review per customer"

@@ -6,11 +6,20 @@ pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S
     store: Arc<S>,
 ) {
     let user = user("buyer@example.com");
-    store.insert_user(&user).await.unwrap();
+    store
+        .insert_user(&user, &ChangeRecord::none())
+        .await
+        .unwrap();
     let lamp = product("Lamp", Decimal::new(3000, 2), 10);
     let shirt = product_with_variants("Shirt", &[4, 6]);
-    store.insert_product(&lamp).await.unwrap();
-    store.insert_product(&shirt).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
     let promo = promotion(Some("SAVE"), Some(100), Some(5));
     store.insert_promotion(&promo).await.unwrap();
     let mut cart = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
@@ -25,6 +34,7 @@ pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S
         promotion_ids: vec![promo.id],
         customer_key: user.id.to_string(),
         cart: Some((cart.id, cart.version)),
+        record: ChangeRecord::none(),
     };
     let levels = store.place_order(&new).await.unwrap();
     assert_eq!(levels.len(), 2);
@@ -112,8 +122,14 @@ pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S
 pub async fn variants_sell_only_by_name_and_from_their_own_stock<S: Storage>(store: Arc<S>) {
     let shirt = product_with_variants("Shirt", &[2, 5]);
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&shirt).await.unwrap();
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let (small, large) = (shirt.variants[0].id, shirt.variants[1].id);
     let place = |units: &[(&Product, Option<VariantId>, u32)]| {
         let new = new_order(order(None, units), "a");
@@ -179,11 +195,17 @@ pub async fn variants_sell_only_by_name_and_from_their_own_stock<S: Storage>(sto
 
 pub async fn an_order_of_many_lines_keeps_every_line<S: Storage>(store: Arc<S>) {
     let buyer = user("many@example.com");
-    store.insert_user(&buyer).await.unwrap();
+    store
+        .insert_user(&buyer, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut products = Vec::new();
     for i in 0..19 {
         let p = product(&format!("Item {i}"), Decimal::ONE, 10);
-        store.insert_product(&p).await.unwrap();
+        store
+            .insert_product(&p, &ChangeRecord::none())
+            .await
+            .unwrap();
         products.push(p);
     }
     let units: Vec<(&Product, Option<VariantId>, u32)> =
@@ -258,7 +280,10 @@ pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {
     let mut hidden = product("Hidden", Decimal::ONE, 5);
     hidden.status = ProductStatus::Archived;
     for p in [&plenty, &scarce, &hidden] {
-        store.insert_product(p).await.unwrap();
+        store
+            .insert_product(p, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     let limited = promotion(Some("ONCE"), Some(1), None);
     let mine = promotion(Some("MINE"), None, Some(1));
@@ -359,8 +384,14 @@ pub async fn concurrent_checkouts_of_the_last_units_never_oversell<S: Storage>(s
     const BUYERS: usize = 24;
     let last = product("Last units", Decimal::new(999, 2), UNITS);
     let shirt = product_with_variants("Last shirts", &[UNITS, 100]);
-    store.insert_product(&last).await.unwrap();
-    store.insert_product(&shirt).await.unwrap();
+    store
+        .insert_product(&last, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
     let small = shirt.variants[0].id;
     let mut tasks = Vec::new();
     for i in 0..BUYERS {
@@ -407,7 +438,10 @@ pub async fn fifty_buyers_of_the_last_ten_units_leave_exactly_ten_orders<S: Stor
     const UNITS: u32 = 10;
     const BUYERS: usize = 50;
     let last = product("Last ten", Decimal::new(2500, 2), UNITS);
-    store.insert_product(&last).await.unwrap();
+    store
+        .insert_product(&last, &ChangeRecord::none())
+        .await
+        .unwrap();
     let start = Arc::new(tokio::sync::Barrier::new(BUYERS));
     let tasks: Vec<_> = (0..BUYERS)
         .map(|i| {
@@ -448,8 +482,14 @@ pub async fn checkouts_taking_two_products_in_opposite_orders_never_fail<S: Stor
     const ROUNDS: usize = 40;
     let lamp = product("Lamp", Decimal::ONE, 1_000);
     let shirt = product_with_variants("Shirt", &[1_000, 1_000]);
-    store.insert_product(&lamp).await.unwrap();
-    store.insert_product(&shirt).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
     let large = shirt.variants[1].id;
     let tasks: Vec<_> = (0..ROUNDS)
         .map(|i| {

@@ -10,6 +10,7 @@ mod orders;
 mod payments;
 mod requests;
 mod setup;
+mod webhooks;
 
 pub use accounts::*;
 pub use catalog::*;
@@ -18,6 +19,7 @@ pub use orders::*;
 pub use payments::*;
 pub use requests::*;
 pub use setup::*;
+pub use webhooks::*;
 
 /// Follows cursors one item at a time to the end, returning every item seen.
 pub(super) async fn walk<T, F, Fut>(mut fetch: F) -> Vec<T>

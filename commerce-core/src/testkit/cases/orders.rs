@@ -4,7 +4,10 @@ use super::*;
 
 pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let user = user("cart@example.com");
-    store.insert_user(&user).await.unwrap();
+    store
+        .insert_user(&user, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut cart = Cart::new(
         CartId::random(),
         None,
@@ -22,7 +25,10 @@ pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
         Some(cart.id)
     );
     let p = product("Mug", Decimal::ONE, 9);
-    store.insert_product(&p).await.unwrap();
+    store
+        .insert_product(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
     cart.add_item(CartItemId::random(), p.id, None, 2, 9, now())
         .unwrap();
     cart.add_code("WELCOME", now()).unwrap();
@@ -57,7 +63,10 @@ pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
 
 pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let placed = order(None, &[(&lamp, None, 3)]);
     store
         .place_order(&new_order(placed.clone(), "a"))
@@ -116,7 +125,10 @@ pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(s
     assert_eq!(read_order.status_history.len(), 2);
     // Shipping commits: the reserved units leave, what is available stays.
     let shirt = product_with_variants("Shirt", &[4, 4]);
-    store.insert_product(&shirt).await.unwrap();
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
     let small = shirt.variants[0].id;
     let mut shipped = order(None, &[(&shirt, Some(small), 2)]);
     store
@@ -148,7 +160,10 @@ pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(s
 
 pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     // An admin reads the product, a customer buys two, then the admin's edit arrives.
     let read_before_sale = ProductStore::product(&*store, lamp.id)
         .await
@@ -162,7 +177,7 @@ pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(s
     let mut stale = read_before_sale.clone();
     stale.name = "Renamed".into();
     assert_eq!(
-        store.update_product(&stale).await,
+        store.update_product(&stale, &ChangeRecord::none()).await,
         Err(StorageError::VersionConflict)
     );
     let after_sale = ProductStore::product(&*store, lamp.id)
@@ -185,7 +200,7 @@ pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(s
     let mut stale = after_sale.clone();
     stale.name = "Renamed".into();
     assert_eq!(
-        store.update_product(&stale).await,
+        store.update_product(&stale, &ChangeRecord::none()).await,
         Err(StorageError::VersionConflict)
     );
     assert_eq!(stock_of(&*store, lamp.id).await, 5);
@@ -193,9 +208,15 @@ pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(s
 
 pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {
     let user = user("lister@example.com");
-    store.insert_user(&user).await.unwrap();
+    store
+        .insert_user(&user, &ChangeRecord::none())
+        .await
+        .unwrap();
     let lamp = product("Lamp", Decimal::new(1050, 2), 100);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let base = now() - Duration::days(2);
     let mut ids = Vec::new();
     for i in 0..7 {
@@ -267,7 +288,10 @@ async fn placed_with_code<S: Storage>(
     placed_at: chrono::DateTime<Utc>,
 ) -> Order {
     let buyer = user(&format!("buyer-{}@example.com", UserId::random()));
-    store.insert_user(&buyer).await.unwrap();
+    store
+        .insert_user(&buyer, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut placed = order(Some(buyer.id), units);
     placed.created_at = placed_at;
     placed
@@ -286,6 +310,7 @@ async fn placed_with_code<S: Storage>(
             promotion_ids: vec![promo.id],
             customer_key: placed.customer_key(),
             cart: None,
+            record: ChangeRecord::none(),
         })
         .await
         .unwrap();
@@ -306,10 +331,13 @@ fn expired_unpaid(order: &Order) -> Order {
 }
 
 /// What the sweeper's cancellation does beside the order.
-const EXPIRY: OrderEffects = OrderEffects {
-    stock: StockMovement::Release,
-    give_back_promotion_uses: true,
-};
+fn expiry() -> OrderEffects {
+    OrderEffects {
+        stock: StockMovement::Release,
+        give_back_promotion_uses: true,
+        record: ChangeRecord::none(),
+    }
+}
 
 async fn uses_of<S: Storage>(store: &S, promo: &Promotion, order: &Order) -> (u32, u32) {
     let total = store.promotion(promo.id).await.unwrap().unwrap().used_count;
@@ -324,7 +352,10 @@ async fn uses_of<S: Storage>(store: &S, promo: &Promotion, order: &Order) -> (u3
 
 pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::TEN, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let promo = promotion(Some("ONCE"), Some(10), Some(1));
     store.insert_promotion(&promo).await.unwrap();
     let t0 = now() - Duration::hours(2);
@@ -346,7 +377,7 @@ pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage
     // Cancelled for want of payment: its units and its code's uses come back, in total
     // and for its buyer; the recent order keeps its own.
     let expired = expired_unpaid(&old);
-    let stored = store.update_order(&expired, EXPIRY).await.unwrap();
+    let stored = store.update_order(&expired, expiry()).await.unwrap();
     assert!(stored.expired_unpaid());
     assert_eq!(stock_of(&*store, lamp.id).await, 3);
     assert_eq!(uses_of(&*store, &promo, &old).await, (2, 0));
@@ -354,7 +385,7 @@ pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage
     // Only once: a second process's write from the same version is refused and gives
     // nothing back twice.
     assert_eq!(
-        store.update_order(&expired, EXPIRY).await,
+        store.update_order(&expired, expiry()).await,
         Err(StorageError::VersionConflict)
     );
     assert_eq!(stock_of(&*store, lamp.id).await, 3);
@@ -370,12 +401,15 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     store: Arc<S>,
 ) {
     let lamp = product("Lamp", Decimal::TEN, 3);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let promo = promotion(Some("LATE"), Some(2), Some(1));
     store.insert_promotion(&promo).await.unwrap();
     let placed = placed_with_code(&store, &promo, &[(&lamp, None, 2)], now()).await;
     let expired = store
-        .update_order(&expired_unpaid(&placed), EXPIRY)
+        .update_order(&expired_unpaid(&placed), expiry())
         .await
         .unwrap();
     assert_eq!(stock_of(&*store, lamp.id).await, 3);
@@ -385,7 +419,10 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     let mut back = expired.clone();
     back.reinstate_paid(now()).unwrap();
     back.payment_status = PaymentStatus::Succeeded;
-    let stored = store.reinstate_order(&back).await.unwrap();
+    let stored = store
+        .reinstate_order(&back, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(stored.status, OrderStatus::Paid);
     assert_eq!(stored.version, back.version + 1);
     assert_eq!(stock_of(&*store, lamp.id).await, 1);
@@ -396,7 +433,7 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     );
     // From a stale version: refused, nothing reserved twice.
     assert_eq!(
-        store.reinstate_order(&back).await,
+        store.reinstate_order(&back, &ChangeRecord::none()).await,
         Err(PlaceOrderError::Storage(StorageError::VersionConflict))
     );
     assert_eq!(stock_of(&*store, lamp.id).await, 1);
@@ -405,7 +442,7 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     // line short, and nothing is written.
     let second = placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await;
     let second = store
-        .update_order(&expired_unpaid(&second), EXPIRY)
+        .update_order(&expired_unpaid(&second), expiry())
         .await
         .unwrap();
     let rival = order(None, &[(&lamp, None, 1)]);
@@ -413,7 +450,7 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     assert_eq!(stock_of(&*store, lamp.id).await, 0);
     let mut back = second.clone();
     back.reinstate_paid(now()).unwrap();
-    match store.reinstate_order(&back).await {
+    match store.reinstate_order(&back, &ChangeRecord::none()).await {
         Err(PlaceOrderError::OutOfStock {
             product_id,
             available,
@@ -431,7 +468,10 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
 
 pub async fn guest_carts_untouched_for_long_are_purged<S: Storage>(store: Arc<S>) {
     let user = user("keeps@example.com");
-    store.insert_user(&user).await.unwrap();
+    store
+        .insert_user(&user, &ChangeRecord::none())
+        .await
+        .unwrap();
     let long_ago = now() - Duration::days(40);
     let old_guest = Cart::new(
         CartId::random(),

@@ -4,14 +4,20 @@ use super::*;
 
 pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
-    store.insert_product(&lamp).await.unwrap();
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
     let o = order(None, &[(&lamp, None, 1)]);
     store.place_order(&new_order(o.clone(), "a")).await.unwrap();
     let mut p = Payment::new(PaymentId::random(), o.id, "stripe", o.totals.total, now());
     p.provider_reference = Some("pi_123".into());
     store.insert_payment(&p).await.unwrap();
     p.apply_status(PaymentStatus::Succeeded, now());
-    store.update_payment(&p).await.unwrap();
+    store
+        .update_payment(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
         store
             .payment_by_reference("stripe", "pi_123")

@@ -1,0 +1,353 @@
+//! Webhook endpoints, deliveries and the outbox in memory.
+
+use super::*;
+use crate::outbox::{ChangeRecord, OutboxEvent};
+use crate::webhook::{
+    AfterAttempt, DeliveryAttempt, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets,
+    WebhookDelivery, WebhookEndpoint,
+};
+
+/// An event in the outbox, in commit order.
+pub(super) struct OutboxEntry {
+    event: OutboxEvent,
+    dispatched: bool,
+}
+
+/// An endpoint as kept: its secrets and who holds it.
+pub(super) struct KeptEndpoint {
+    endpoint: WebhookEndpoint,
+    secrets: SealedSecrets,
+    lease: Option<(Uuid, DateTime<Utc>)>,
+}
+
+/// A delivery as kept, with the position of its event.
+pub(super) struct KeptDelivery {
+    delivery: WebhookDelivery,
+    event: usize,
+}
+
+impl State {
+    /// Puts a change's events in the outbox (called under the lock, with the change).
+    pub(super) fn tell(&mut self, record: &ChangeRecord) {
+        self.outbox
+            .extend(record.events.iter().map(|event| OutboxEntry {
+                event: event.clone(),
+                dispatched: false,
+            }));
+    }
+}
+
+fn new_delivery(
+    endpoint: WebhookEndpointId,
+    event: &OutboxEvent,
+    position: usize,
+    now: DateTime<Utc>,
+) -> KeptDelivery {
+    KeptDelivery {
+        delivery: WebhookDelivery {
+            id: WebhookDeliveryId::random(),
+            endpoint_id: endpoint,
+            event_id: event.webhook_id(),
+            event_type: event.kind,
+            attempts: 0,
+            last_status_code: None,
+            last_error: None,
+            state: DeliveryState::Pending,
+            next_attempt_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        },
+        event: position,
+    }
+}
+
+fn is_due(d: &WebhookDelivery, now: DateTime<Utc>) -> bool {
+    d.state == DeliveryState::Pending && d.next_attempt_at.is_some_and(|t| t <= now)
+}
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn insert_webhook_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+        secrets: &SealedSecrets,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        if s.webhook_endpoints.contains_key(&endpoint.id) {
+            return Err(StorageError::Duplicate(UniqueRule::RecordId));
+        }
+        s.webhook_endpoints.insert(
+            endpoint.id,
+            KeptEndpoint {
+                endpoint: endpoint.clone(),
+                secrets: secrets.clone(),
+                lease: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let kept = s
+            .webhook_endpoints
+            .get_mut(&endpoint.id)
+            .ok_or(StorageError::NotFound)?;
+        kept.endpoint = WebhookEndpoint {
+            created_at: kept.endpoint.created_at,
+            ..endpoint.clone()
+        };
+        Ok(())
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: WebhookEndpointId,
+        sealed: &[u8],
+        previous_until: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let kept = s
+            .webhook_endpoints
+            .get_mut(&id)
+            .ok_or(StorageError::NotFound)?;
+        let current = std::mem::replace(&mut kept.secrets.current, sealed.to_vec());
+        kept.secrets.previous = Some((current, previous_until));
+        Ok(())
+    }
+
+    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.webhook_endpoints
+            .remove(&id)
+            .ok_or(StorageError::NotFound)?;
+        s.webhook_deliveries
+            .retain(|d| d.delivery.endpoint_id != id);
+        Ok(())
+    }
+
+    async fn webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+    ) -> Result<Option<WebhookEndpoint>, StorageError> {
+        Ok(self
+            .lock()?
+            .webhook_endpoints
+            .get(&id)
+            .map(|k| k.endpoint.clone()))
+    }
+
+    async fn webhook_endpoints(
+        &self,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, StorageError> {
+        let s = self.lock()?;
+        let all: Vec<WebhookEndpoint> = s
+            .webhook_endpoints
+            .values()
+            .map(|k| k.endpoint.clone())
+            .collect();
+        Ok(page_after(
+            all,
+            |e| (e.created_at, e.id.to_string()),
+            |e| e.id.to_string(),
+            page,
+        ))
+    }
+
+    async fn dispatch_events(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StorageError> {
+        let mut s = self.lock()?;
+        let State {
+            outbox,
+            webhook_endpoints,
+            webhook_deliveries,
+            ..
+        } = &mut *s;
+        let mut endpoints: Vec<&KeptEndpoint> = webhook_endpoints
+            .values()
+            .filter(|k| k.endpoint.active)
+            .collect();
+        endpoints.sort_by_key(|k| (k.endpoint.created_at, k.endpoint.id.to_string()));
+        let mut taken = 0;
+        for (position, entry) in outbox.iter_mut().enumerate() {
+            if taken >= limit {
+                break;
+            }
+            if entry.dispatched {
+                continue;
+            }
+            entry.dispatched = true;
+            taken += 1;
+            for k in &endpoints {
+                if k.endpoint.events.hears(entry.event.kind) {
+                    webhook_deliveries.push(new_delivery(
+                        k.endpoint.id,
+                        &entry.event,
+                        position,
+                        now,
+                    ));
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    async fn lease_webhook_endpoints(
+        &self,
+        relay: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        endpoints: u32,
+        deliveries_each: u32,
+    ) -> Result<Vec<LeasedEndpoint>, StorageError> {
+        let mut s = self.lock()?;
+        let State {
+            outbox,
+            webhook_endpoints,
+            webhook_deliveries,
+            ..
+        } = &mut *s;
+        let mut ready: Vec<&mut KeptEndpoint> = webhook_endpoints
+            .values_mut()
+            .filter(|k| k.endpoint.active && k.lease.is_none_or(|(_, end)| end <= now))
+            .filter(|k| {
+                webhook_deliveries
+                    .iter()
+                    .any(|d| d.delivery.endpoint_id == k.endpoint.id && is_due(&d.delivery, now))
+            })
+            .collect();
+        ready.sort_by_key(|k| (k.endpoint.created_at, k.endpoint.id.to_string()));
+        let mut leased = Vec::new();
+        for kept in ready.into_iter().take(endpoints as usize) {
+            kept.lease = Some((relay, until));
+            let deliveries = webhook_deliveries
+                .iter()
+                .filter(|d| d.delivery.endpoint_id == kept.endpoint.id && is_due(&d.delivery, now))
+                .take(deliveries_each as usize)
+                .filter_map(|d| {
+                    outbox.get(d.event).map(|entry| DueDelivery {
+                        id: d.delivery.id,
+                        event: entry.event.clone(),
+                        attempts: d.delivery.attempts,
+                    })
+                })
+                .collect();
+            leased.push(LeasedEndpoint {
+                endpoint: kept.endpoint.clone(),
+                secrets: kept.secrets.clone(),
+                deliveries,
+            });
+        }
+        Ok(leased)
+    }
+
+    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let kept = s
+            .webhook_deliveries
+            .iter_mut()
+            .find(|d| d.delivery.id == attempt.delivery_id)
+            .ok_or(StorageError::NotFound)?;
+        let d = &mut kept.delivery;
+        d.attempts += 1;
+        d.last_status_code = attempt.status_code;
+        d.last_error = attempt.error.clone();
+        d.updated_at = attempt.at;
+        (d.state, d.next_attempt_at) = match attempt.next {
+            AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+        };
+        if let Some(endpoint) = s.webhook_endpoints.get_mut(&attempt.endpoint_id) {
+            let e = &mut endpoint.endpoint;
+            e.failing_since = match attempt.next {
+                AfterAttempt::Succeeded => None,
+                _ => e.failing_since.or(Some(attempt.at)),
+            };
+            if attempt.disable_endpoint {
+                e.active = false;
+                e.updated_at = attempt.at;
+            }
+        }
+        Ok(())
+    }
+
+    async fn release_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        relay: Uuid,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        if let Some(kept) = s.webhook_endpoints.get_mut(&id) {
+            if kept.lease.is_some_and(|(holder, _)| holder == relay) {
+                kept.lease = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint: WebhookEndpointId,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookDelivery>, StorageError> {
+        let s = self.lock()?;
+        // Newest first: later in the list is newer.
+        let items: Vec<(usize, WebhookDelivery)> = s
+            .webhook_deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.delivery.endpoint_id == endpoint)
+            .map(|(i, d)| (i, d.delivery.clone()))
+            .collect();
+        Ok(page_after(
+            items,
+            |(i, _)| std::cmp::Reverse(*i),
+            |(_, d)| d.id.to_string(),
+            page,
+        )
+        .map(|(_, d)| d))
+    }
+
+    async fn retry_webhook_delivery(
+        &self,
+        endpoint: WebhookEndpointId,
+        delivery: WebhookDeliveryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let kept = s
+            .webhook_deliveries
+            .iter_mut()
+            .find(|d| d.delivery.id == delivery && d.delivery.endpoint_id == endpoint)
+            .ok_or(StorageError::NotFound)?;
+        kept.delivery.state = DeliveryState::Pending;
+        kept.delivery.next_attempt_at = Some(now);
+        kept.delivery.updated_at = now;
+        Ok(())
+    }
+
+    async fn queue_test_event(
+        &self,
+        endpoint: WebhookEndpointId,
+        event: &OutboxEvent,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookDeliveryId, StorageError> {
+        let mut s = self.lock()?;
+        if !s.webhook_endpoints.contains_key(&endpoint) {
+            return Err(StorageError::NotFound);
+        }
+        s.outbox.push(OutboxEntry {
+            event: event.clone(),
+            dispatched: true,
+        });
+        let position = s.outbox.len() - 1;
+        let kept = new_delivery(endpoint, event, position, now);
+        let id = kept.delivery.id;
+        s.webhook_deliveries.push(kept);
+        Ok(id)
+    }
+}

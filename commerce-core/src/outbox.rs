@@ -1,0 +1,240 @@
+//! The outbox: events that leave the shop (for webhooks), written by storage in the same
+//! transaction as the change they report, so that no change goes untold and nothing is told
+//! that did not happen, even when the process dies between the two. A relay
+//! ([`Commerce::relay_webhooks`](crate::Commerce::relay_webhooks)) delivers them afterwards.
+//!
+//! Payloads are thin: the ids and the few fields a receiver needs to act (an order's number,
+//! status and total; a product's name, price and stock). A receiver that needs more reads it
+//! through the API.
+//!
+//! ```
+//! use commerce_core::outbox::{ChangeRecord, OutboxEvent};
+//! use commerce_core::webhook::EventType;
+//! use commerce_core::EventId;
+//!
+//! let at = chrono::Utc::now();
+//! let event = OutboxEvent::new(EventId::random(), EventType::WebhookTest, at, serde_json::json!({}));
+//! let record = ChangeRecord::telling(vec![event.clone()]);
+//! assert_eq!(record.events.len(), 1);
+//! // What a receiver gets: `{type, timestamp, data}`.
+//! let body: serde_json::Value = serde_json::from_slice(&event.body()).unwrap();
+//! assert_eq!(body["type"], "webhook.test");
+//! ```
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::account::User;
+use crate::catalog::{Product, Review};
+use crate::ids::EventId;
+use crate::order::{Order, OrderStatus};
+use crate::payment::{Payment, PaymentStatus, Refund};
+use crate::webhook::EventType;
+
+/// One event for the outbox: a stable id (a receiver's `webhook-id`, the same on every retry),
+/// its type, when it happened and its payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    pub id: EventId,
+    pub kind: EventType,
+    pub at: DateTime<Utc>,
+    pub data: Value,
+}
+
+impl OutboxEvent {
+    pub fn new(id: EventId, kind: EventType, at: DateTime<Utc>, data: Value) -> OutboxEvent {
+        OutboxEvent { id, kind, at, data }
+    }
+
+    /// The id a receiver reads in `webhook-id`.
+    pub fn webhook_id(&self) -> String {
+        webhook_id(self.id)
+    }
+
+    /// The body a receiver gets: `{"type", "timestamp", "data"}` (Standard Webhooks' form),
+    /// the same bytes on every attempt, since the signature covers them.
+    pub fn body(&self) -> Vec<u8> {
+        let body = json!({
+            "type": self.kind.as_str(),
+            "timestamp": self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "data": self.data,
+        });
+        // A `Value` always serialises.
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    /// `order.created`: a new order (pending until paid).
+    pub fn order_created(id: EventId, order: &Order) -> OutboxEvent {
+        Self::new(
+            id,
+            EventType::OrderCreated,
+            order.created_at,
+            order_data(order),
+        )
+    }
+
+    /// The events of an order's move from `from` to its current status: `order.status_changed`
+    /// always, and `order.paid` or `order.cancelled` when it moved there (`order.refunded`
+    /// comes with each refund, [`order_refunded`](Self::order_refunded)). `ids` gives each
+    /// event its id.
+    pub fn order_moved(
+        mut ids: impl FnMut() -> EventId,
+        order: &Order,
+        from: OrderStatus,
+    ) -> Vec<OutboxEvent> {
+        if from == order.status {
+            return Vec::new();
+        }
+        let mut data = order_data(order);
+        data["previous_status"] = json!(from.as_str());
+        let at = order.updated_at;
+        let mut events = vec![Self::new(
+            ids(),
+            EventType::OrderStatusChanged,
+            at,
+            data.clone(),
+        )];
+        let specific = match order.status {
+            OrderStatus::Paid => Some(EventType::OrderPaid),
+            OrderStatus::Cancelled => Some(EventType::OrderCancelled),
+            _ => None,
+        };
+        if let Some(kind) = specific {
+            events.push(Self::new(ids(), kind, at, data));
+        }
+        events
+    }
+
+    /// `order.refunded`: one refund of the order's payment, in full or in part (`payment`
+    /// as it is with the refund added).
+    pub fn order_refunded(
+        id: EventId,
+        order: &Order,
+        payment: &Payment,
+        refund: &Refund,
+    ) -> OutboxEvent {
+        let mut data = order_data(order);
+        data["payment_id"] = json!(payment.id);
+        data["refund"] = json!({ "id": refund.id, "amount": refund.amount });
+        data["fully_refunded"] = json!(payment.status == PaymentStatus::Refunded);
+        Self::new(id, EventType::OrderRefunded, refund.created_at, data)
+    }
+
+    /// `payment.failed`: the provider declined or the payment failed.
+    pub fn payment_failed(id: EventId, payment: &Payment, order: &Order) -> OutboxEvent {
+        Self::new(
+            id,
+            EventType::PaymentFailed,
+            payment.updated_at,
+            json!({
+                "id": payment.id,
+                "order_id": order.id,
+                "order_number": order.number,
+                "provider": payment.provider,
+                "amount": payment.amount,
+                "failure_reason": payment.failure_reason,
+            }),
+        )
+    }
+
+    /// `product.created` / `product.updated` / `product.deleted`.
+    pub fn product(id: EventId, kind: EventType, product: &Product, at: DateTime<Utc>) -> Self {
+        Self::new(id, kind, at, product_data(product))
+    }
+
+    /// `customer.created`: a new account.
+    pub fn customer_created(id: EventId, user: &User) -> OutboxEvent {
+        Self::new(
+            id,
+            EventType::CustomerCreated,
+            user.created_at,
+            json!({
+                "id": user.id,
+                "email": user.email,
+                "full_name": user.full_name,
+                "role": user.role.as_str(),
+            }),
+        )
+    }
+
+    /// `review.created`: a review waiting for moderation (or published).
+    pub fn review_created(id: EventId, review: &Review) -> OutboxEvent {
+        Self::new(
+            id,
+            EventType::ReviewCreated,
+            review.created_at,
+            json!({
+                "id": review.id,
+                "product_id": review.product_id,
+                "user_id": review.user_id,
+                "rating": review.rating,
+                "status": review.status.as_str(),
+            }),
+        )
+    }
+
+    /// `webhook.test`: what an admin sends to try an endpoint.
+    pub fn test(id: EventId, at: DateTime<Utc>) -> OutboxEvent {
+        Self::new(
+            id,
+            EventType::WebhookTest,
+            at,
+            json!({ "message": "a test event sent from the shop's admin" }),
+        )
+    }
+}
+
+/// The `webhook-id` of an event: `evt_` and its id's 32 hex digits.
+pub fn webhook_id(id: EventId) -> String {
+    format!("evt_{}", id.0.simple())
+}
+
+fn order_data(order: &Order) -> Value {
+    json!({
+        "id": order.id,
+        "number": order.number,
+        "status": order.status.as_str(),
+        "payment_status": order.payment_status.as_str(),
+        "user_id": order.user_id,
+        "email": order.email,
+        "total": order.totals.total,
+        "item_count": order.lines.iter().map(|l| u64::from(l.quantity)).sum::<u64>(),
+        "created_at": order.created_at,
+    })
+}
+
+fn product_data(product: &Product) -> Value {
+    json!({
+        "id": product.id,
+        "name": product.name,
+        "slug": product.slug,
+        "status": product.status.as_str(),
+        "price": product.price,
+        "inventory_count": product.inventory_count,
+        "vendor_id": product.vendor_id,
+    })
+}
+
+/// What a change leaves beside itself, written by storage in the change's own transaction:
+/// the events it tells the outbox. (The audit log's entries join it.)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeRecord {
+    pub events: Vec<OutboxEvent>,
+}
+
+impl ChangeRecord {
+    /// A change that tells nobody.
+    pub fn none() -> ChangeRecord {
+        ChangeRecord::default()
+    }
+
+    /// A change that tells these events.
+    pub fn telling(events: Vec<OutboxEvent>) -> ChangeRecord {
+        ChangeRecord { events }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}

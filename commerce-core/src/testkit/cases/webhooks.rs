@@ -1,0 +1,561 @@
+//! Cases on the outbox and webhooks: events written with their change (never without it),
+//! dispatched to the endpoints that hear them in commit order, leased to one relay at a time,
+//! and attempts recorded.
+
+use super::*;
+use crate::webhook::{
+    AfterAttempt, DeliveryAttempt, DeliveryState, EventFilter, EventType, SealedSecrets,
+    WebhookEndpoint,
+};
+
+fn endpoint(url: &str, events: EventFilter) -> WebhookEndpoint {
+    let at = now();
+    WebhookEndpoint {
+        id: WebhookEndpointId::random(),
+        url: url.into(),
+        events,
+        description: None,
+        active: true,
+        failing_since: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn sealed(byte: u8) -> SealedSecrets {
+    SealedSecrets {
+        current: vec![byte; 60],
+        previous: None,
+    }
+}
+
+fn event(kind: EventType, n: u32) -> OutboxEvent {
+    OutboxEvent::new(
+        EventId::random(),
+        kind,
+        now(),
+        serde_json::json!({ "n": n, "text": "ünïcode ✓" }),
+    )
+}
+
+fn telling(events: &[OutboxEvent]) -> ChangeRecord {
+    ChangeRecord::telling(events.to_vec())
+}
+
+/// Every delivery due for the endpoint, taken with a lease and given back.
+async fn due_events<S: Storage>(store: &S, id: WebhookEndpointId) -> Vec<OutboxEvent> {
+    let relay = uuid::Uuid::new_v4();
+    let t = now();
+    let leased = store
+        .lease_webhook_endpoints(relay, t, t + Duration::minutes(5), 100, 1_000)
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    for l in leased {
+        if l.endpoint.id == id {
+            events.extend(l.deliveries.into_iter().map(|d| d.event));
+        }
+        store
+            .release_webhook_endpoint(l.endpoint.id, relay)
+            .await
+            .unwrap();
+    }
+    events
+}
+
+pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Storage>(store: Arc<S>) {
+    let all = endpoint("https://erp.example.com/hooks", EventFilter::All);
+    store
+        .insert_webhook_endpoint(&all, &sealed(1))
+        .await
+        .unwrap();
+    let paid_only = endpoint(
+        "https://warehouse.example.com/in",
+        EventFilter::Only(vec![EventType::OrderPaid]),
+    );
+    store
+        .insert_webhook_endpoint(&paid_only, &sealed(2))
+        .await
+        .unwrap();
+    let mut off = endpoint("https://off.example.com/", EventFilter::All);
+    off.active = false;
+    store
+        .insert_webhook_endpoint(&off, &sealed(3))
+        .await
+        .unwrap();
+
+    let mut told = Vec::new();
+    let mut tell = |kind: EventType| {
+        let e = event(kind, told.len() as u32);
+        told.push(e.clone());
+        e
+    };
+    let lamp = product("Lamp", Decimal::TEN, 3);
+    let created = tell(EventType::ProductCreated);
+    store
+        .insert_product(&lamp, &telling(&[created]))
+        .await
+        .unwrap();
+    // A refused write tells nothing: a second product of the same slug.
+    let mut twin = product("Lamp", Decimal::TEN, 3);
+    twin.slug = lamp.slug.clone();
+    assert!(store
+        .insert_product(&twin, &telling(&[event(EventType::ProductCreated, 99)]))
+        .await
+        .is_err());
+    let ada = user("ada@example.com");
+    let welcome = tell(EventType::CustomerCreated);
+    store.insert_user(&ada, &telling(&[welcome])).await.unwrap();
+    assert!(store
+        .insert_user(
+            &user("ada@example.com"),
+            &telling(&[event(EventType::CustomerCreated, 98)])
+        )
+        .await
+        .is_err());
+    // An order placed tells its creation; one refused for want of stock tells nothing.
+    let placed = order(Some(ada.id), &[(&lamp, None, 2)]);
+    let mut new = new_order(placed.clone(), &ada.id.to_string());
+    new.record = telling(&[tell(EventType::OrderCreated)]);
+    store.place_order(&new).await.unwrap();
+    let mut greedy = new_order(order(Some(ada.id), &[(&lamp, None, 2)]), "someone");
+    greedy.record = telling(&[event(EventType::OrderCreated, 97)]);
+    assert!(store.place_order(&greedy).await.is_err());
+    // A status change tells its events; a stale one nothing.
+    let mut paid = placed.clone();
+    paid.transition(OrderStatus::Paid, now()).unwrap();
+    let moved = [
+        tell(EventType::OrderStatusChanged),
+        tell(EventType::OrderPaid),
+    ];
+    let stored = store
+        .update_order(
+            &paid,
+            OrderEffects::new(StockMovement::None, telling(&moved)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .update_order(
+                &paid,
+                OrderEffects::new(
+                    StockMovement::None,
+                    telling(&[event(EventType::OrderStatusChanged, 96)])
+                )
+            )
+            .await,
+        Err(StorageError::VersionConflict)
+    );
+    assert_eq!(stored.status, OrderStatus::Paid);
+    let mut renamed = store.product(lamp.id).await.unwrap().unwrap();
+    renamed.name = "Desk lamp".into();
+    store
+        .update_product(&renamed, &telling(&[tell(EventType::ProductUpdated)]))
+        .await
+        .unwrap();
+    // A stale product write (the version moved) tells nothing.
+    assert!(store
+        .update_product(&renamed, &telling(&[event(EventType::ProductUpdated, 95)]))
+        .await
+        .is_err());
+    let note = review(lamp.id, ada.id, 5);
+    store
+        .insert_review(&note, &telling(&[tell(EventType::ReviewCreated)]))
+        .await
+        .unwrap();
+    let payment = Payment::new(
+        PaymentId::random(),
+        placed.id,
+        "test",
+        placed.totals.total,
+        now(),
+    );
+    store.insert_payment(&payment).await.unwrap();
+    store
+        .update_payment(&payment, &telling(&[tell(EventType::PaymentFailed)]))
+        .await
+        .unwrap();
+    let gone = product("Vase", Decimal::TEN, 1);
+    store
+        .insert_product(&gone, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .delete_product(gone.id, &telling(&[tell(EventType::ProductDeleted)]))
+        .await
+        .unwrap();
+    assert!(store
+        .delete_product(gone.id, &telling(&[event(EventType::ProductDeleted, 94)]))
+        .await
+        .is_err());
+
+    // Nothing is due before the dispatch.
+    assert!(due_events(&*store, all.id).await.is_empty());
+    let mut dispatched = 0;
+    loop {
+        let n = store.dispatch_events(now(), 3).await.unwrap();
+        assert!(n <= 3);
+        dispatched += n;
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!(dispatched as usize, told.len(), "every event told, once");
+    assert_eq!(store.dispatch_events(now(), 100).await.unwrap(), 0);
+    // The endpoint of everything gets every event, in commit order, as written.
+    assert_eq!(due_events(&*store, all.id).await, told);
+    let paid_events = due_events(&*store, paid_only.id).await;
+    assert_eq!(paid_events.len(), 1);
+    assert_eq!(paid_events[0].kind, EventType::OrderPaid);
+    assert!(due_events(&*store, off.id).await.is_empty());
+    let listed = store
+        .webhook_deliveries(off.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+}
+
+pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Storage>(store: Arc<S>) {
+    let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
+    store
+        .insert_webhook_endpoint(&hook, &sealed(1))
+        .await
+        .unwrap();
+    let events: Vec<OutboxEvent> = (0..5)
+        .map(|n| event(EventType::ProductCreated, n))
+        .collect();
+    for e in &events {
+        let p = product(&format!("Thing {}", e.id), Decimal::ONE, 1);
+        store
+            .insert_product(&p, &telling(std::slice::from_ref(e)))
+            .await
+            .unwrap();
+    }
+    let t0 = now();
+    assert_eq!(store.dispatch_events(t0, 100).await.unwrap(), 5);
+
+    // One relay holds the endpoint; another finds nothing until it is given back.
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let until = t0 + Duration::minutes(5);
+    let leased = store
+        .lease_webhook_endpoints(a, t0, until, 10, 2)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(leased[0].secrets, sealed(1));
+    let first_two: Vec<_> = leased[0]
+        .deliveries
+        .iter()
+        .map(|d| d.event.clone())
+        .collect();
+    assert_eq!(first_two, events[..2].to_vec());
+    assert!(leased[0].deliveries.iter().all(|d| d.attempts == 0));
+    assert!(store
+        .lease_webhook_endpoints(b, t0, until, 10, 2)
+        .await
+        .unwrap()
+        .is_empty());
+    // Releasing by another relay does nothing.
+    store.release_webhook_endpoint(hook.id, b).await.unwrap();
+    assert!(store
+        .lease_webhook_endpoints(b, t0, until, 10, 2)
+        .await
+        .unwrap()
+        .is_empty());
+    // A lease that ran out is taken over.
+    let later = until + Duration::seconds(1);
+    let taken_over = store
+        .lease_webhook_endpoints(b, later, later + Duration::minutes(5), 10, 2)
+        .await
+        .unwrap();
+    assert_eq!(taken_over.len(), 1);
+    store.release_webhook_endpoint(hook.id, b).await.unwrap();
+
+    // The first succeeds, the second fails and waits.
+    let first = &leased[0].deliveries[0];
+    let second = &leased[0].deliveries[1];
+    let t1 = t0 + Duration::seconds(1);
+    store
+        .record_delivery_attempt(&DeliveryAttempt {
+            delivery_id: first.id,
+            endpoint_id: hook.id,
+            at: t1,
+            status_code: Some(204),
+            error: None,
+            next: AfterAttempt::Succeeded,
+            disable_endpoint: false,
+        })
+        .await
+        .unwrap();
+    let retry_at = t1 + Duration::seconds(5);
+    store
+        .record_delivery_attempt(&DeliveryAttempt {
+            delivery_id: second.id,
+            endpoint_id: hook.id,
+            at: t1,
+            status_code: Some(500),
+            error: Some("answered 500".into()),
+            next: AfterAttempt::RetryAt(retry_at),
+            disable_endpoint: false,
+        })
+        .await
+        .unwrap();
+    let stored = store.webhook_endpoint(hook.id).await.unwrap().unwrap();
+    assert_eq!(stored.failing_since, Some(t1));
+    // Now the third, fourth and fifth are due, not the second.
+    let due: Vec<_> = store
+        .lease_webhook_endpoints(a, t1, t1 + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .deliveries;
+    store.release_webhook_endpoint(hook.id, a).await.unwrap();
+    assert_eq!(
+        due.iter().map(|d| d.event.clone()).collect::<Vec<_>>(),
+        events[2..].to_vec()
+    );
+    // Once its time comes, the second is due again first, with its attempt counted.
+    let due: Vec<_> = store
+        .lease_webhook_endpoints(a, retry_at, retry_at + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .deliveries;
+    store.release_webhook_endpoint(hook.id, a).await.unwrap();
+    assert_eq!(due[0].event, events[1]);
+    assert_eq!(due[0].attempts, 1);
+
+    // The listing: newest first, paged, with each one's state.
+    let page = store
+        .webhook_deliveries(hook.id, &PageRequest::first(3))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 3);
+    let rest = store
+        .webhook_deliveries(
+            hook.id,
+            &PageRequest {
+                limit: 3,
+                cursor: page.next_cursor.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 2);
+    assert_eq!(rest.next_cursor, None);
+    let listed: Vec<_> = page.items.iter().chain(&rest.items).collect();
+    let ids: Vec<String> = listed.iter().map(|d| d.event_id.clone()).collect();
+    let newest_first: Vec<String> = events.iter().rev().map(|e| e.webhook_id()).collect();
+    assert_eq!(ids, newest_first);
+    let succeeded = listed.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!(succeeded.state, DeliveryState::Succeeded);
+    assert_eq!(succeeded.attempts, 1);
+    assert_eq!(succeeded.last_status_code, Some(204));
+    assert_eq!(succeeded.next_attempt_at, None);
+    assert_eq!(succeeded.event_type, EventType::ProductCreated);
+    let waiting = listed.iter().find(|d| d.id == second.id).unwrap();
+    assert_eq!(waiting.state, DeliveryState::Pending);
+    assert_eq!(waiting.last_error.as_deref(), Some("answered 500"));
+    assert_eq!(waiting.next_attempt_at, Some(retry_at));
+
+    // A success clears the failing streak; a 410 fails the delivery and turns the endpoint off.
+    store
+        .record_delivery_attempt(&DeliveryAttempt {
+            delivery_id: second.id,
+            endpoint_id: hook.id,
+            at: retry_at,
+            status_code: Some(200),
+            error: None,
+            next: AfterAttempt::Succeeded,
+            disable_endpoint: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .webhook_endpoint(hook.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since,
+        None
+    );
+    store
+        .record_delivery_attempt(&DeliveryAttempt {
+            delivery_id: due[1].id,
+            endpoint_id: hook.id,
+            at: retry_at,
+            status_code: Some(410),
+            error: Some("answered 410".into()),
+            next: AfterAttempt::Failed,
+            disable_endpoint: true,
+        })
+        .await
+        .unwrap();
+    let off = store.webhook_endpoint(hook.id).await.unwrap().unwrap();
+    assert!(!off.active);
+    assert!(store
+        .lease_webhook_endpoints(a, retry_at, retry_at + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A retry by hand makes a failed delivery due again (once the endpoint is on).
+    let mut on = off.clone();
+    on.active = true;
+    store.update_webhook_endpoint(&on).await.unwrap();
+    store
+        .retry_webhook_delivery(hook.id, due[1].id, retry_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .retry_webhook_delivery(hook.id, WebhookDeliveryId::random(), retry_at)
+            .await,
+        Err(StorageError::NotFound)
+    );
+    let again = due_events_at(&*store, hook.id, retry_at).await;
+    assert!(again.contains(&due[1].event.id));
+}
+
+async fn due_events_at<S: Storage>(
+    store: &S,
+    id: WebhookEndpointId,
+    at: chrono::DateTime<Utc>,
+) -> Vec<EventId> {
+    let relay = uuid::Uuid::new_v4();
+    let leased = store
+        .lease_webhook_endpoints(relay, at, at + Duration::minutes(5), 100, 1_000)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for l in leased {
+        if l.endpoint.id == id {
+            ids.extend(l.deliveries.iter().map(|d| d.event.id));
+        }
+        store
+            .release_webhook_endpoint(l.endpoint.id, relay)
+            .await
+            .unwrap();
+    }
+    ids
+}
+
+pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage>(store: Arc<S>) {
+    let first = endpoint("https://a.example.com/", EventFilter::All);
+    let mut second = endpoint(
+        "https://b.example.com/",
+        EventFilter::Only(vec![EventType::OrderCreated, EventType::InventoryLowStock]),
+    );
+    second.created_at = first.created_at + Duration::seconds(1);
+    second.description = Some("the warehouse".into());
+    store
+        .insert_webhook_endpoint(&first, &sealed(1))
+        .await
+        .unwrap();
+    store
+        .insert_webhook_endpoint(&second, &sealed(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.insert_webhook_endpoint(&first, &sealed(1)).await,
+        Err(StorageError::Duplicate(UniqueRule::RecordId))
+    );
+    assert_eq!(
+        store.webhook_endpoint(second.id).await.unwrap(),
+        Some(second.clone())
+    );
+    let page = store
+        .webhook_endpoints(&PageRequest::first(1))
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![first.clone()]);
+    let rest = store
+        .webhook_endpoints(&PageRequest {
+            limit: 1,
+            cursor: page.next_cursor,
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.items, vec![second.clone()]);
+    assert_eq!(rest.next_cursor, None);
+
+    let mut changed = second.clone();
+    changed.url = "https://b.example.com/v2".into();
+    changed.events = EventFilter::All;
+    changed.description = None;
+    changed.updated_at = now();
+    store.update_webhook_endpoint(&changed).await.unwrap();
+    assert_eq!(
+        store.webhook_endpoint(second.id).await.unwrap(),
+        Some(changed.clone())
+    );
+    let mut unknown = changed.clone();
+    unknown.id = WebhookEndpointId::random();
+    assert_eq!(
+        store.update_webhook_endpoint(&unknown).await,
+        Err(StorageError::NotFound)
+    );
+
+    // A rotation keeps the old secret signing until the time given.
+    let until = now() + Duration::hours(24);
+    store
+        .rotate_webhook_secret(first.id, &[9u8; 60], until)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate_webhook_secret(WebhookEndpointId::random(), &[9u8; 60], until)
+            .await,
+        Err(StorageError::NotFound)
+    );
+    // A test event goes to its endpoint alone, due at once, with the rotated secrets.
+    let test = OutboxEvent::test(EventId::random(), now());
+    let delivery = store
+        .queue_test_event(first.id, &test, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .queue_test_event(WebhookEndpointId::random(), &test, now())
+            .await,
+        Err(StorageError::NotFound)
+    );
+    assert_eq!(store.dispatch_events(now(), 100).await.unwrap(), 0);
+    let relay = uuid::Uuid::new_v4();
+    let t = now();
+    let leased = store
+        .lease_webhook_endpoints(relay, t, t + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(leased[0].endpoint.id, first.id);
+    assert_eq!(leased[0].deliveries.len(), 1);
+    assert_eq!(leased[0].deliveries[0].id, delivery);
+    assert_eq!(leased[0].deliveries[0].event, test);
+    assert_eq!(
+        leased[0].secrets,
+        SealedSecrets {
+            current: vec![9u8; 60],
+            previous: Some((vec![1u8; 60], until)),
+        }
+    );
+    store
+        .release_webhook_endpoint(first.id, relay)
+        .await
+        .unwrap();
+
+    // Deleting an endpoint takes its deliveries with it.
+    store.delete_webhook_endpoint(first.id).await.unwrap();
+    assert_eq!(store.webhook_endpoint(first.id).await.unwrap(), None);
+    assert!(store
+        .webhook_deliveries(first.id, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(
+        store.delete_webhook_endpoint(first.id).await,
+        Err(StorageError::NotFound)
+    );
+}

@@ -1,0 +1,52 @@
+-- 0010 (webhooks): the outbox, written in the same transaction as the change each event
+-- reports, and the webhook endpoints and deliveries its relay works through.
+
+-- Events in commit order: the writer commits one transaction at a time, so `seq` is commit
+-- order. `dispatched` turns 1 once its deliveries are made.
+CREATE TABLE outbox_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    dispatched INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_events_waiting ON outbox_events (seq) WHERE dispatched = 0;
+
+-- Secrets are sealed (AES-256-GCM) with a key the server holds, never the database.
+-- `events` is the JSON list of names, or ["*"].
+CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    description TEXT,
+    active INTEGER NOT NULL,
+    secret BLOB NOT NULL,
+    previous_secret BLOB,
+    previous_secret_until TEXT,
+    failing_since TEXT,
+    leased_by TEXT,
+    leased_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_listing ON webhook_endpoints (created_at, id);
+
+-- One event on its way to one endpoint; `seq` is the order the relay sends them in.
+CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    event_seq INTEGER NOT NULL REFERENCES outbox_events (seq),
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at, seq)
+    WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_of_endpoint ON webhook_deliveries (endpoint_id, seq);
+CREATE INDEX webhook_deliveries_of_event ON webhook_deliveries (event_seq);

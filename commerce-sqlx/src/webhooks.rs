@@ -1,0 +1,563 @@
+//! The outbox (filled inside the writes that carry a `ChangeRecord`), webhook endpoints and
+//! their deliveries. Several processes share one database: one dispatcher at a time (a
+//! transaction-scoped advisory lock) turns committed events into deliveries, and relays take
+//! endpoints with `FOR UPDATE SKIP LOCKED` and a lease, so no two send to one endpoint at once.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use commerce_core::ids::{WebhookDeliveryId, WebhookEndpointId};
+use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
+use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
+use commerce_core::webhook::{
+    AfterAttempt, DeliveryAttempt, DeliveryState, DueDelivery, EventFilter, EventType,
+    LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::{col, count, found, from_json, json, storage_error, PgStore};
+
+/// The advisory lock the dispatch runs under ("outbox" in ASCII).
+const DISPATCH_LOCK: i64 = 0x6f75_7462_6f78;
+
+/// Writes a change's events to the outbox, inside the change's transaction, in one statement.
+pub(crate) async fn tell(
+    conn: &mut PgConnection,
+    record: &ChangeRecord,
+) -> Result<(), StorageError> {
+    if record.events.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(record.events.len());
+    let mut types = Vec::with_capacity(record.events.len());
+    let mut times = Vec::with_capacity(record.events.len());
+    let mut data = Vec::with_capacity(record.events.len());
+    for event in &record.events {
+        ids.push(event.id.0);
+        types.push(event.kind.as_str().to_string());
+        times.push(event.at);
+        data.push(event.data.clone());
+    }
+    sqlx::query(
+        "INSERT INTO outbox_events (id, type, occurred_at, data)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::jsonb[])",
+    )
+    .bind(ids)
+    .bind(types)
+    .bind(times)
+    .bind(data)
+    .execute(conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(())
+}
+
+/// The columns `endpoint_from_row` reads, for `concat!` (statements stay `&'static str`).
+macro_rules! endpoint_columns {
+    () => {
+        "id, url, events, description, active, failing_since, created_at, updated_at"
+    };
+}
+
+fn endpoint_from_row(row: &PgRow) -> Result<WebhookEndpoint, StorageError> {
+    let names: Vec<String> = from_json(col(row, 2)?)?;
+    let events = EventFilter::from_names(&names)
+        .map_err(|why| StorageError::Corrupt(format!("an endpoint's events: {why}")))?;
+    Ok(WebhookEndpoint {
+        id: col::<Uuid>(row, 0)?.into(),
+        url: col(row, 1)?,
+        events,
+        description: col(row, 3)?,
+        active: col(row, 4)?,
+        failing_since: col(row, 5)?,
+        created_at: col(row, 6)?,
+        updated_at: col(row, 7)?,
+    })
+}
+
+fn event_type(name: &str) -> Result<EventType, StorageError> {
+    EventType::parse(name).ok_or_else(|| StorageError::Corrupt(format!("no event type `{name}`")))
+}
+
+fn status_code(row: &PgRow, index: usize) -> Result<Option<u16>, StorageError> {
+    col::<Option<i32>>(row, index)?
+        .map(|c| u16::try_from(c).map_err(|_| StorageError::Corrupt(format!("status code {c}"))))
+        .transpose()
+}
+
+async fn insert_delivery(
+    conn: &mut PgConnection,
+    endpoint: Uuid,
+    event_seq: i64,
+    now: DateTime<Utc>,
+) -> Result<WebhookDeliveryId, StorageError> {
+    let id = WebhookDeliveryId::random();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending', $4, $4, $4)",
+    )
+    .bind(id.0)
+    .bind(endpoint)
+    .bind(event_seq)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(id)
+}
+
+#[async_trait]
+impl WebhookStore for PgStore {
+    async fn insert_webhook_endpoint(
+        &self,
+        e: &WebhookEndpoint,
+        s: &SealedSecrets,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, url, events, description, active, secret, previous_secret,
+                 previous_secret_until, failing_since, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.id.0)
+        .bind(&e.url)
+        .bind(json(&e.events)?)
+        .bind(&e.description)
+        .bind(e.active)
+        .bind(&s.current)
+        .bind(s.previous.as_ref().map(|(p, _)| p.clone()))
+        .bind(s.previous.as_ref().map(|(_, until)| *until))
+        .bind(e.failing_since)
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn update_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StorageError> {
+        found(
+            sqlx::query(
+                "UPDATE webhook_endpoints SET url = $1, events = $2, description = $3, active = $4,
+                     failing_since = $5, updated_at = $6
+                 WHERE id = $7",
+            )
+            .bind(&e.url)
+            .bind(json(&e.events)?)
+            .bind(&e.description)
+            .bind(e.active)
+            .bind(e.failing_since)
+            .bind(e.updated_at)
+            .bind(e.id.0)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?
+            .rows_affected(),
+        )
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: WebhookEndpointId,
+        sealed: &[u8],
+        previous_until: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        found(
+            sqlx::query(
+                "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1,
+                     secret = $2
+                 WHERE id = $3",
+            )
+            .bind(previous_until)
+            .bind(sealed)
+            .bind(id.0)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?
+            .rows_affected(),
+        )
+    }
+
+    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError> {
+        // Deliveries go with it (ON DELETE CASCADE).
+        found(
+            sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+                .bind(id.0)
+                .execute(self.pool())
+                .await
+                .map_err(storage_error)?
+                .rows_affected(),
+        )
+    }
+
+    async fn webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+    ) -> Result<Option<WebhookEndpoint>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(endpoint_from_row)
+        .transpose()
+    }
+
+    async fn webhook_endpoints(
+        &self,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, StorageError> {
+        let limit = page.effective_limit();
+        let after: Option<(DateTime<Utc>, Uuid)> = match &page.cursor {
+            Some(c) => Some(endpoint_cursor(c)?),
+            None => None,
+        };
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM webhook_endpoints
+             WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1, $2)
+             ORDER BY created_at, id LIMIT $3"
+        ))
+        .bind(after.map(|(at, _)| at))
+        .bind(after.map(|(_, id)| id))
+        .bind((limit + 1) as i64)
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?;
+        let mut items = rows
+            .iter()
+            .map(endpoint_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|e| format!("{}|{}", e.created_at.to_rfc3339(), e.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn dispatch_events(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
+        // Another process dispatching: its round covers these events.
+        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(DISPATCH_LOCK)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        if !ours {
+            return Ok(0);
+        }
+        let events: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, type FROM outbox_events WHERE NOT dispatched ORDER BY seq LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage_error)?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let endpoints: Vec<(Uuid, EventFilter)> = sqlx::query(
+            "SELECT id, events FROM webhook_endpoints WHERE active ORDER BY created_at, id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage_error)?
+        .iter()
+        .map(|row| {
+            let names: Vec<String> = from_json(col(row, 1)?)?;
+            let filter = EventFilter::from_names(&names)
+                .map_err(|why| StorageError::Corrupt(format!("an endpoint's events: {why}")))?;
+            Ok((col(row, 0)?, filter))
+        })
+        .collect::<Result<_, StorageError>>()?;
+        // One statement for all: each (endpoint, event) pair, in event order.
+        let (mut endpoint_ids, mut event_seqs) = (Vec::new(), Vec::new());
+        for (seq, kind) in &events {
+            let kind = event_type(kind)?;
+            for (endpoint, filter) in &endpoints {
+                if filter.hears(kind) {
+                    endpoint_ids.push(*endpoint);
+                    event_seqs.push(*seq);
+                }
+            }
+        }
+        if !endpoint_ids.is_empty() {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, next_attempt_at, created_at, updated_at)
+                 SELECT gen_random_uuid(), e, s, 'pending', $3, $3, $3
+                 FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS t(e, s, n) ORDER BY n",
+            )
+            .bind(endpoint_ids)
+            .bind(event_seqs)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        }
+        let seqs: Vec<i64> = events.iter().map(|(seq, _)| *seq).collect();
+        sqlx::query("UPDATE outbox_events SET dispatched = true WHERE seq = ANY($1)")
+            .bind(&seqs)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        tx.commit().await.map_err(storage_error)?;
+        Ok(events.len() as u32)
+    }
+
+    async fn lease_webhook_endpoints(
+        &self,
+        relay: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        endpoints: u32,
+        deliveries_each: u32,
+    ) -> Result<Vec<LeasedEndpoint>, StorageError> {
+        let rows = sqlx::query(concat!(
+            "UPDATE webhook_endpoints SET leased_by = $1, leased_until = $2
+             WHERE id IN (
+                 SELECT e.id FROM webhook_endpoints e
+                 WHERE e.active AND (e.leased_until IS NULL OR e.leased_until <= $3)
+                   AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                               WHERE d.endpoint_id = e.id AND d.state = 'pending'
+                                 AND d.next_attempt_at <= $3)
+                 ORDER BY e.created_at, e.id LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING ",
+            endpoint_columns!(),
+            ", secret, previous_secret, previous_secret_until"
+        ))
+        .bind(relay)
+        .bind(until)
+        .bind(now)
+        .bind(i64::from(endpoints))
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?;
+        let mut leased = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let endpoint = endpoint_from_row(row)?;
+            let previous: Option<Vec<u8>> = col(row, 9)?;
+            let previous_until: Option<DateTime<Utc>> = col(row, 10)?;
+            let secrets = SealedSecrets {
+                current: col(row, 8)?,
+                previous: previous.zip(previous_until),
+            };
+            let deliveries = sqlx::query(
+                "SELECT d.id, d.attempts, e.id, e.type, e.occurred_at, e.data
+                 FROM webhook_deliveries d JOIN outbox_events e ON e.seq = d.event_seq
+                 WHERE d.endpoint_id = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2
+                 ORDER BY d.seq LIMIT $3",
+            )
+            .bind(endpoint.id.0)
+            .bind(now)
+            .bind(i64::from(deliveries_each))
+            .fetch_all(self.pool())
+            .await
+            .map_err(storage_error)?
+            .iter()
+            .map(|r| {
+                let kind: String = col(r, 3)?;
+                Ok(DueDelivery {
+                    id: col::<Uuid>(r, 0)?.into(),
+                    attempts: count(i64::from(col::<i32>(r, 1)?))?,
+                    event: OutboxEvent::new(
+                        col::<Uuid>(r, 2)?.into(),
+                        event_type(&kind)?,
+                        col(r, 4)?,
+                        col(r, 5)?,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+            leased.push(LeasedEndpoint {
+                endpoint,
+                secrets,
+                deliveries,
+            });
+        }
+        // RETURNING gives rows in no set order.
+        leased.sort_by_key(|l| (l.endpoint.created_at, l.endpoint.id.to_string()));
+        Ok(leased)
+    }
+
+    async fn record_delivery_attempt(&self, a: &DeliveryAttempt) -> Result<(), StorageError> {
+        let (state, next) = match a.next {
+            AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+        };
+        // Both rows in one statement (one round trip, one transaction).
+        let changed: Option<i64> = sqlx::query_scalar(
+            "WITH delivery AS (
+                 UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $1,
+                     last_error = $2, state = $3, next_attempt_at = $4, updated_at = $5
+                 WHERE id = $6 AND endpoint_id = $7
+                 RETURNING endpoint_id),
+             endpoint AS (
+                 UPDATE webhook_endpoints SET
+                     failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END,
+                     active = CASE WHEN $9 THEN false ELSE active END,
+                     updated_at = CASE WHEN $9 THEN $5 ELSE updated_at END
+                 WHERE id IN (SELECT endpoint_id FROM delivery)
+                 RETURNING 1)
+             SELECT count(*) FROM delivery",
+        )
+        .bind(a.status_code.map(i32::from))
+        .bind(&a.error)
+        .bind(state.as_str())
+        .bind(next)
+        .bind(a.at)
+        .bind(a.delivery_id.0)
+        .bind(a.endpoint_id.0)
+        .bind(a.next == AfterAttempt::Succeeded)
+        .bind(a.disable_endpoint)
+        .fetch_one(self.pool())
+        .await
+        .map_err(storage_error)?;
+        found(changed.unwrap_or(0) as u64)
+    }
+
+    async fn release_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        relay: Uuid,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET leased_by = NULL, leased_until = NULL
+             WHERE id = $1 AND leased_by = $2",
+        )
+        .bind(id.0)
+        .bind(relay)
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint: WebhookEndpointId,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookDelivery>, StorageError> {
+        let limit = page.effective_limit();
+        let before = match &page.cursor {
+            Some(c) => c.parse::<i64>().map_err(|_| StorageError::InvalidCursor)?,
+            None => i64::MAX,
+        };
+        let rows = sqlx::query(
+            "SELECT d.id, d.endpoint_id, e.id, e.type, d.attempts, d.last_status_code, d.last_error,
+                    d.state, d.next_attempt_at, d.created_at, d.updated_at, d.seq
+             FROM webhook_deliveries d JOIN outbox_events e ON e.seq = d.event_seq
+             WHERE d.endpoint_id = $1 AND d.seq < $2
+             ORDER BY d.seq DESC LIMIT $3",
+        )
+        .bind(endpoint.0)
+        .bind(before)
+        .bind((limit + 1) as i64)
+        .fetch_all(self.pool())
+        .await
+        .map_err(storage_error)?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last_seq = None;
+        for row in rows.iter().take(limit) {
+            let kind: String = col(row, 3)?;
+            let state: String = col(row, 7)?;
+            items.push(WebhookDelivery {
+                id: col::<Uuid>(row, 0)?.into(),
+                endpoint_id: col::<Uuid>(row, 1)?.into(),
+                event_id: webhook_id(col::<Uuid>(row, 2)?.into()),
+                event_type: event_type(&kind)?,
+                attempts: count(i64::from(col::<i32>(row, 4)?))?,
+                last_status_code: status_code(row, 5)?,
+                last_error: col(row, 6)?,
+                state: DeliveryState::parse(&state)
+                    .ok_or_else(|| StorageError::Corrupt(format!("no delivery state `{state}`")))?,
+                next_attempt_at: col(row, 8)?,
+                created_at: col(row, 9)?,
+                updated_at: col(row, 10)?,
+            });
+            last_seq = Some(row.try_get::<i64, _>(11).map_err(storage_error)?);
+        }
+        let next_cursor = if rows.len() > limit {
+            last_seq.map(|s| s.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn retry_webhook_delivery(
+        &self,
+        endpoint: WebhookEndpointId,
+        delivery: WebhookDeliveryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        found(
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1
+                 WHERE id = $2 AND endpoint_id = $3",
+            )
+            .bind(now)
+            .bind(delivery.0)
+            .bind(endpoint.0)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?
+            .rows_affected(),
+        )
+    }
+
+    async fn queue_test_event(
+        &self,
+        endpoint: WebhookEndpointId,
+        event: &OutboxEvent,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookDeliveryId, StorageError> {
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
+        // Locks the endpoint, so a delete cannot slip in before the delivery is written.
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR SHARE")
+                .bind(endpoint.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+        if exists.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox_events (id, type, occurred_at, data, dispatched)
+             VALUES ($1, $2, $3, $4, true) RETURNING seq",
+        )
+        .bind(event.id.0)
+        .bind(event.kind.as_str())
+        .bind(event.at)
+        .bind(&event.data)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage_error)?;
+        let id = insert_delivery(&mut tx, endpoint.0, seq, now).await?;
+        tx.commit().await.map_err(storage_error)?;
+        Ok(id)
+    }
+}
+
+/// A cursor of the endpoint listing: `created_at|id` of the last one shown.
+fn endpoint_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), StorageError> {
+    let (at, id) = cursor.split_once('|').ok_or(StorageError::InvalidCursor)?;
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| StorageError::InvalidCursor)?
+        .with_timezone(&Utc);
+    let id = Uuid::parse_str(id).map_err(|_| StorageError::InvalidCursor)?;
+    Ok((at, id))
+}
