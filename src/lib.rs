@@ -2,7 +2,7 @@
 //!
 //! This facade re-exports [`commerce_core`] (the domain, the pricing engine, ports, services
 //! and in-memory adapters) and, behind features, the adapters: `sqlite`, `postgres`, `http`,
-//! `stripe`, `images`, `pdf`, `mail` and `smtp` (`full` is all of them). Features `mocks`
+//! `stripe`, `images`, `pdf`, `mail`, `smtp` and `webhooks` (`full` is all of them). Features `mocks`
 //! (mockall mocks of every port) and `testkit` (the storage conformance kit) are for
 //! embedders' own tests.
 //!
@@ -55,3 +55,7 @@ pub use commerce_pdf as pdf;
 /// Mail adapters: files in a directory, SMTP with feature `smtp` (feature `mail`).
 #[cfg(feature = "mail")]
 pub use commerce_mail as mail;
+
+/// Outbound webhooks delivered over HTTP (feature `webhooks`).
+#[cfg(feature = "webhooks")]
+pub use commerce_webhooks as webhooks;

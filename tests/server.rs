@@ -1,7 +1,8 @@
 //! The bundled server run as a process on SQLite (no PostgreSQL needed), as an operator meets
 //! it: its log read from standard error (one JSON line per request with its id, status and
 //! client, and security events, never a password, token or secret), its refusal to start
-//! without a payment provider, and its sweeper expiring unpaid orders.
+//! without a payment provider, its sweeper expiring unpaid orders, and webhooks committed
+//! before a crash delivered after the restart.
 
 mod common;
 
@@ -28,6 +29,8 @@ struct Logged {
     base: String,
     data_dir: PathBuf,
     lines: Arc<Mutex<Vec<String>>>,
+    /// The data directory outlives this process (a restart uses it).
+    keep_data: bool,
 }
 
 impl Logged {
@@ -44,8 +47,12 @@ impl Logged {
     }
 
     async fn start(extra: &[&str]) -> Logged {
-        let port = free_port();
         let data_dir = std::env::temp_dir().join(format!("commerce-logs-{}", uuid::Uuid::new_v4()));
+        Logged::start_in(data_dir, extra).await
+    }
+
+    async fn start_in(data_dir: PathBuf, extra: &[&str]) -> Logged {
+        let port = free_port();
         let mut child = Command::new(server_binary())
             .args(["--bind", &format!("127.0.0.1:{port}"), "--test-payments"])
             .args(["--log-format", "json"])
@@ -73,6 +80,7 @@ impl Logged {
             base: format!("http://127.0.0.1:{port}"),
             data_dir,
             lines,
+            keep_data: false,
         };
         if comes_up(&server.base).await {
             return server;
@@ -111,7 +119,9 @@ impl Drop for Logged {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -323,4 +333,133 @@ async fn the_server_expires_unpaid_orders_by_itself() {
         stock_now(http.clone(), url(&format!("/api/products/{id}"))).await,
         stock
     );
+}
+
+/// What a webhook receiver on 127.0.0.1 got: (webhook-id, timestamp, signature, body).
+type Deliveries = Arc<Mutex<Vec<(String, String, String, Vec<u8>)>>>;
+
+#[poem::handler]
+async fn receive(request: &poem::Request, body: poem::Body, got: poem::web::Data<&Deliveries>) {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let body = body.into_vec().await.unwrap_or_default();
+    got.lock().unwrap().push((
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+        body,
+    ));
+}
+
+#[tokio::test]
+async fn webhooks_committed_before_a_kill_are_delivered_after_the_restart() {
+    use poem::EndpointExt;
+    let data_dir = std::env::temp_dir().join(format!("commerce-hooks-{}", uuid::Uuid::new_v4()));
+    let flags = [
+        "--demo",
+        "--webhooks-allow-private",
+        "--webhook-retry-schedule",
+        "1s,1s,2s,4s,8s,16s,32s",
+    ];
+    let mut first = Logged::start_in(data_dir.clone(), &flags).await;
+    let http = http_client();
+    let (_, admin) = first.login(&http, PASSWORD).await;
+    let token = admin["access_token"].as_str().unwrap().to_string();
+    // The receiver is not up yet: nothing can be delivered before the kill.
+    let receiver_port = free_port();
+    let hook: Value = http
+        .post(format!("{}/api/admin/webhooks", first.base))
+        .bearer_auth(&token)
+        .json(&json!({"url": format!("http://127.0.0.1:{receiver_port}/hooks"), "events": ["order.created"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = hook["secret"].as_str().expect("a secret").to_string();
+    let page: Value = http
+        .get(format!("{}/api/products?limit=50", first.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let product = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["inventory_count"].as_u64().unwrap_or(0) > 3
+                && p["variants"].as_array().is_none_or(Vec::is_empty)
+        })
+        .expect("a demo product in stock")["id"]
+        .clone();
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        let placed: Value = http
+            .post(format!("{}/api/orders", first.base))
+            .json(&json!({
+                "items": [{"product_id": product, "quantity": 1}],
+                "email": "guest@example.com",
+                "shipping_address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                                      "postal_code": "78701", "country": "US"}
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        numbers.push(placed["number"].as_str().expect("an order").to_string());
+    }
+    // Killed (SIGKILL): no shutdown, nothing flushed but what was committed.
+    first.keep_data = true;
+    drop(first);
+
+    let got: Deliveries = Arc::default();
+    let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind(
+        format!("127.0.0.1:{receiver_port}"),
+    ))
+    .await
+    .unwrap();
+    let app = poem::Route::new().at("/*path", receive).data(got.clone());
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    let second = Logged::start_in(data_dir, &flags).await;
+    // A lease the killed process held runs out within a minute.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while got.lock().unwrap().len() < numbers.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = got.lock().unwrap().clone();
+    let mut delivered: Vec<String> = got
+        .iter()
+        .map(|(id, timestamp, signature, body)| {
+            commerce::webhook_signing::verify(
+                &commerce::webhook_signing::WebhookSecret::parse(&secret).unwrap(),
+                id,
+                timestamp,
+                signature,
+                body,
+                chrono::Utc::now().timestamp(),
+            )
+            .expect("signed with the endpoint's secret");
+            let body: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(body["type"], "order.created");
+            body["data"]["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    delivered.sort();
+    delivered.dedup();
+    numbers.sort();
+    assert_eq!(delivered, numbers, "{}", second.all_text());
 }

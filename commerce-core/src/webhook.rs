@@ -114,12 +114,12 @@ impl EventFilter {
         }
     }
 
-    /// From the names a client sent: `["*"]` alone, or known names (each once, sorted).
+    /// From the names a client sent: known names (each once, sorted), or all of them when
+    /// `"*"` is among them (it already says everything the others say).
     pub fn from_names(names: &[String]) -> Result<EventFilter, String> {
         match names {
             [] => Err("name at least one event, or \"*\" for all".into()),
-            [all] if all == "*" => Ok(EventFilter::All),
-            _ if names.iter().any(|n| n == "*") => Err("\"*\" stands alone".into()),
+            _ if names.iter().any(|n| n == "*") => Ok(EventFilter::All),
             _ => {
                 let mut types = Vec::with_capacity(names.len());
                 for name in names {
@@ -401,6 +401,24 @@ impl RetrySchedule {
     }
 }
 
+/// Whether a URL names a target deliveries may not reach (an address of
+/// [`is_private_target`], or `localhost`), as far as can be told without DNS: what an endpoint
+/// is refused at creation. Names are checked again after DNS at every delivery.
+pub fn names_private_target(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => is_private_target(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => is_private_target(IpAddr::V6(v6)),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
 /// Whether a delivery must not go to `address` unless the server allows private targets:
 /// loopback, private, link-local (cloud metadata at 169.254.169.254 among them), shared
 /// (carrier-grade NAT), unspecified, broadcast, documentation and unique-local addresses, and
@@ -473,7 +491,10 @@ mod tests {
             r#"["*"]"#
         );
         assert!(EventFilter::from_names(&[]).is_err());
-        assert!(EventFilter::from_names(&["*".into(), "order.paid".into()]).is_err());
+        assert_eq!(
+            EventFilter::from_names(&["order.paid".into(), "*".into()]),
+            Ok(EventFilter::All)
+        );
         assert!(EventFilter::from_names(&["order.shipped".into()]).is_err());
     }
 

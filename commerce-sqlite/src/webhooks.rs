@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use commerce_core::cursor;
 use commerce_core::ids::{EventId, WebhookDeliveryId, WebhookEndpointId};
 use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
@@ -256,9 +257,9 @@ impl WebhookStore for SqliteStore {
                 .map_err(storage_error)?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
-                items
-                    .last()
-                    .map(|e| format!("{}|{}", time_text(e.created_at), e.id))
+                items.last().map(|e| {
+                    cursor::encode(ENDPOINTS, &[time_text(e.created_at), e.id.to_string()])
+                })
             } else {
                 None
             };
@@ -472,7 +473,9 @@ impl WebhookStore for SqliteStore {
     ) -> Result<Page<WebhookDelivery>, StorageError> {
         let limit = page.effective_limit();
         let before = match &page.cursor {
-            Some(c) => c.parse::<i64>().map_err(|_| StorageError::InvalidCursor)?,
+            Some(c) => cursor::decode(DELIVERIES, c, 1)?[0]
+                .parse::<i64>()
+                .map_err(|_| StorageError::InvalidCursor)?,
             None => i64::MAX,
         };
         self.read(move |conn| {
@@ -493,7 +496,8 @@ impl WebhookStore for SqliteStore {
                 .map_err(storage_error)?;
             let next_cursor = if rows.len() > limit {
                 rows.truncate(limit);
-                rows.last().map(|(_, seq)| seq.to_string())
+                rows.last()
+                    .map(|(_, seq)| cursor::encode(DELIVERIES, &[seq.to_string()]))
             } else {
                 None
             };
@@ -568,11 +572,14 @@ impl WebhookStore for SqliteStore {
     }
 }
 
-/// A cursor of the endpoint listing: `created_at|id` of the last one shown.
-fn endpoint_cursor(cursor: &str) -> Result<(String, String), StorageError> {
-    let (at, id) = cursor.split_once('|').ok_or(StorageError::InvalidCursor)?;
-    if DateTime::parse_from_rfc3339(at).is_err() || Uuid::parse_str(id).is_err() {
-        return Err(StorageError::InvalidCursor);
-    }
-    Ok((at.to_string(), id.to_string()))
+/// The listings' kinds, which their cursors carry.
+const ENDPOINTS: &str = "webhook_endpoints";
+const DELIVERIES: &str = "webhook_deliveries";
+
+/// A cursor of the endpoint listing: `created_at` (as stored) and id of the last one shown.
+fn endpoint_cursor(text: &str) -> Result<(String, String), StorageError> {
+    let parts = cursor::decode(ENDPOINTS, text, 2)?;
+    let at = DateTime::parse_from_rfc3339(&parts[0]).map_err(|_| StorageError::InvalidCursor)?;
+    let id = Uuid::parse_str(&parts[1]).map_err(|_| StorageError::InvalidCursor)?;
+    Ok((time_text(at.with_timezone(&Utc)), id.to_string()))
 }

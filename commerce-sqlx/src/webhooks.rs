@@ -16,7 +16,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
+use crate::page::{parse_time, time_key};
 use crate::{col, count, found, from_json, json, storage_error, PgStore};
+use commerce_core::cursor;
 
 /// The advisory lock the dispatch runs under ("outbox" in ASCII).
 const DISPATCH_LOCK: i64 = 0x6f75_7462_6f78;
@@ -239,7 +241,7 @@ impl WebhookStore for PgStore {
             items.truncate(limit);
             items
                 .last()
-                .map(|e| format!("{}|{}", e.created_at.to_rfc3339(), e.id))
+                .map(|e| cursor::encode(ENDPOINTS, &[time_key(e.created_at), e.id.to_string()]))
         } else {
             None
         };
@@ -452,7 +454,9 @@ impl WebhookStore for PgStore {
     ) -> Result<Page<WebhookDelivery>, StorageError> {
         let limit = page.effective_limit();
         let before = match &page.cursor {
-            Some(c) => c.parse::<i64>().map_err(|_| StorageError::InvalidCursor)?,
+            Some(c) => cursor::decode(DELIVERIES, c, 1)?[0]
+                .parse::<i64>()
+                .map_err(|_| StorageError::InvalidCursor)?,
             None => i64::MAX,
         };
         let rows = sqlx::query(
@@ -490,7 +494,7 @@ impl WebhookStore for PgStore {
             last_seq = Some(row.try_get::<i64, _>(11).map_err(storage_error)?);
         }
         let next_cursor = if rows.len() > limit {
-            last_seq.map(|s| s.to_string())
+            last_seq.map(|s| cursor::encode(DELIVERIES, &[s.to_string()]))
         } else {
             None
         };
@@ -552,12 +556,14 @@ impl WebhookStore for PgStore {
     }
 }
 
-/// A cursor of the endpoint listing: `created_at|id` of the last one shown.
-fn endpoint_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), StorageError> {
-    let (at, id) = cursor.split_once('|').ok_or(StorageError::InvalidCursor)?;
-    let at = DateTime::parse_from_rfc3339(at)
-        .map_err(|_| StorageError::InvalidCursor)?
-        .with_timezone(&Utc);
-    let id = Uuid::parse_str(id).map_err(|_| StorageError::InvalidCursor)?;
+/// The listings' kinds, which their cursors carry.
+const ENDPOINTS: &str = "webhook_endpoints";
+const DELIVERIES: &str = "webhook_deliveries";
+
+/// A cursor of the endpoint listing: `created_at` and id of the last one shown.
+fn endpoint_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), StorageError> {
+    let parts = cursor::decode(ENDPOINTS, text, 2)?;
+    let at = parse_time(&parts[0]).ok_or(StorageError::InvalidCursor)?;
+    let id = Uuid::parse_str(&parts[1]).map_err(|_| StorageError::InvalidCursor)?;
     Ok((at, id))
 }

@@ -75,6 +75,15 @@ Each option may also be given as the environment variable shown.
                                                     back [30m]; off keeps them
   --guest-cart-lifetime D  COMMERCE_GUEST_CART_LIFETIME  a guest cart untouched this long is
                                                     deleted [30d]; off keeps them
+  --webhook-key KEY        COMMERCE_WEBHOOK_KEY     seals webhook endpoints' secrets (64 hex digits
+                                                    or base64 of 32 bytes) [generated once and
+                                                    kept in DATA_DIR/webhook-key]; servers sharing
+                                                    a database need the same key
+  --webhook-retry-schedule L COMMERCE_WEBHOOK_RETRY_SCHEDULE  waits before each retry of a failed
+                                                    delivery, comma-separated [0s,5s,5m,30m,2h,
+                                                    5h,10h,14h,20h,24h]
+  --webhooks-allow-private COMMERCE_WEBHOOKS_ALLOW_PRIVATE=true  let webhooks reach private,
+                                                    loopback and link-local addresses [refused]
   --log-format FORMAT      COMMERCE_LOG_FORMAT      text or json (one object per line) [text];
                                                     levels from RUST_LOG [info]
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
@@ -153,6 +162,29 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) unpaid_order_timeout: Option<Duration>,
     pub(crate) guest_cart_lifetime: Option<Duration>,
+    pub(crate) webhook_key: Option<String>,
+    pub(crate) webhook_retries: Option<commerce::webhook::RetrySchedule>,
+    pub(crate) webhooks_allow_private: bool,
+}
+
+/// Waits as `0s,5s,5m`: each a duration, zero allowed (at once).
+pub(crate) fn parse_schedule(
+    name: &str,
+    text: &str,
+) -> Result<commerce::webhook::RetrySchedule, String> {
+    let waits = text
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(
+            |w| match w.trim_end_matches(|c: char| c.is_ascii_alphabetic()) {
+                "0" => Ok(Duration::ZERO),
+                _ => parse_duration(name, w),
+            },
+        )
+        .collect::<Result<Vec<_>, _>>()?;
+    commerce::webhook::RetrySchedule::new(waits)
+        .ok_or_else(|| format!("{name}: give at least one wait, such as 0s,5s,5m"))
 }
 
 /// A duration, or `off` for none.
@@ -193,6 +225,8 @@ pub(crate) fn config() -> Result<Config, String> {
     let mut demo = std::env::var("COMMERCE_DEMO").is_ok_and(|v| v == "1" || v == "true");
     let mut test_payments =
         std::env::var("COMMERCE_TEST_PAYMENTS").is_ok_and(|v| v == "1" || v == "true");
+    let mut webhooks_allow_private =
+        std::env::var("COMMERCE_WEBHOOKS_ALLOW_PRIVATE").is_ok_and(|v| v == "1" || v == "true");
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -211,6 +245,12 @@ pub(crate) fn config() -> Result<Config, String> {
                 test_payments = true;
                 continue;
             }
+            "--webhooks-allow-private" => {
+                webhooks_allow_private = true;
+                continue;
+            }
+            "--webhook-key" => "webhook_key",
+            "--webhook-retry-schedule" => "webhook_retry_schedule",
             "--sqlite-synchronous" => "sqlite_synchronous",
             "--trusted-proxies" => "trusted_proxies",
             "--header-timeout" => "header_timeout",
@@ -380,9 +420,15 @@ pub(crate) fn config() -> Result<Config, String> {
         Some(d) => parse_optional_duration("--guest-cart-lifetime", &d)?,
         None => engine.guest_cart_lifetime,
     };
+    let webhook_retries = setting("webhook_retry_schedule", "COMMERCE_WEBHOOK_RETRY_SCHEDULE")
+        .map(|l| parse_schedule("--webhook-retry-schedule", &l))
+        .transpose()?;
     Ok(Config {
         unpaid_order_timeout,
         guest_cart_lifetime,
+        webhook_key: setting("webhook_key", "COMMERCE_WEBHOOK_KEY"),
+        webhook_retries,
+        webhooks_allow_private,
         synchronous,
         trusted_proxies,
         connections,

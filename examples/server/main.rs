@@ -21,7 +21,10 @@ use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
 use commerce::pdf::PdfInvoices;
 use commerce::ports::Mailer;
+use commerce::service::WebhookRelayConfig;
 use commerce::stripe::{StripeConfig, StripeGateway};
+use commerce::webhook_signing::SealingKey;
+use commerce::webhooks::{HttpWebhookSender, SenderOptions};
 use commerce::CommerceError;
 use config::{config, Config};
 use demo::seed_demo;
@@ -123,14 +126,28 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let images = DirImageStore::new(&config.image_dir, "/images")
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
+    let mut webhooks = WebhookRelayConfig {
+        allow_private_targets: config.webhooks_allow_private,
+        ..WebhookRelayConfig::default()
+    };
+    if let Some(retries) = &config.webhook_retries {
+        webhooks.retries = retries.clone();
+    }
+    let sender = HttpWebhookSender::new(SenderOptions {
+        allow_private: config.webhooks_allow_private,
+        ..SenderOptions::default()
+    })?;
     let engine = commerce::service::EngineConfig {
         password_hashes_at_once: password_hashes_at_once(),
         unpaid_order_timeout: config.unpaid_order_timeout,
         guest_cart_lifetime: config.guest_cart_lifetime,
+        webhooks,
         ..commerce::service::EngineConfig::default()
     };
     let shop = builder
         .config(engine)
+        .webhook_sender(Arc::new(sender))
+        .sealing_key(webhook_key(&config)?)
         .images(Arc::new(images))
         .invoices(Arc::new(PdfInvoices::new()))
         .token_issuer(Arc::new(issuer))
@@ -180,6 +197,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     // Unpaid orders expire and old guest carts go, in every process (each order is moved by
     // one of them only).
     let sweeper = shop.spawn_sweeper(sweep_every(config.unpaid_order_timeout), stopped.clone());
+    // The outbox goes out to webhook endpoints from every process (each endpoint is sent to
+    // by one at a time).
+    let relay = shop.spawn_webhook_relay(stopped.clone());
     let api = ApiConfig {
         shutdown: Some(stopped),
         cors: config.cors.clone(),
@@ -202,6 +222,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let _ = sweeper.await;
+    let _ = relay.await;
     tracing::info!("stopped");
     logging::flush();
     Ok(())
@@ -242,17 +263,47 @@ fn password_hashes_at_once() -> usize {
 /// written there (readable by the owner only) with a warning: tokens then survive restarts
 /// but not a lost data directory, and several servers need the same secret configured.
 fn jwt_secret(config: &Config) -> Result<String, Box<dyn std::error::Error>> {
-    if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.clone());
+    given_or_kept(
+        config,
+        config.jwt_secret.as_ref(),
+        "jwt-secret",
+        "COMMERCE_JWT_SECRET",
+        || Ok(commerce::account::random_token()?),
+    )
+}
+
+/// The key that seals webhook secrets, kept like the JWT secret: outside the database, so a
+/// dump of it alone cannot sign deliveries.
+fn webhook_key(config: &Config) -> Result<SealingKey, Box<dyn std::error::Error>> {
+    let text = given_or_kept(
+        config,
+        config.webhook_key.as_ref(),
+        "webhook-key",
+        "COMMERCE_WEBHOOK_KEY",
+        || Ok(SealingKey::generate_text()?),
+    )?;
+    Ok(SealingKey::parse(&text).map_err(|e| format!("COMMERCE_WEBHOOK_KEY: {e}"))?)
+}
+
+/// A setting given, else the value kept in DATA_DIR/`file`, else `make`'s, kept there.
+fn given_or_kept(
+    config: &Config,
+    given: Option<&String>,
+    file: &str,
+    env: &str,
+    make: impl FnOnce() -> Result<String, Box<dyn std::error::Error>>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    if let Some(value) = given {
+        return Ok(value.clone());
     }
-    let path = config.data_dir.join("jwt-secret");
+    let path = config.data_dir.join(file);
     match std::fs::read_to_string(&path) {
         Ok(kept) if !kept.trim().is_empty() => return Ok(kept.trim().to_string()),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("{}: {e}", path.display()).into()),
     }
-    let secret = commerce::account::random_token()?;
+    let value = make()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -260,12 +311,12 @@ fn jwt_secret(config: &Config) -> Result<String, Box<dyn std::error::Error>> {
     let mut file = options
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    std::io::Write::write_all(&mut file, secret.as_bytes())?;
+    std::io::Write::write_all(&mut file, value.as_bytes())?;
     eprintln!(
-        "warning: no COMMERCE_JWT_SECRET given; generated one and kept it in {}",
+        "warning: no {env} given; generated one and kept it in {}",
         path.display()
     );
-    Ok(secret)
+    Ok(value)
 }
 
 /// Resolves on ctrl-c or SIGTERM: in-flight requests get up to 10 s to finish.

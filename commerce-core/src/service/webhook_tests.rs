@@ -453,6 +453,25 @@ async fn only_admins_manage_webhooks_and_drafts_are_checked() {
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
+    // Private targets are refused unless the server allows them.
+    for url in [
+        "http://127.0.0.1:9000/in",
+        "http://localhost/in",
+        "http://[fd00::1]/",
+        "http://169.254.169.254/",
+    ] {
+        let private = WebhookEndpointDraft {
+            url: url.into(),
+            events: vec!["*".into()],
+            ..Default::default()
+        };
+        match h.shop.webhooks().create_endpoint(&h.admin, private).await {
+            Err(CommerceError::Validation(errors)) => {
+                assert_eq!(errors.fields().collect::<Vec<_>>(), ["url"], "{url}")
+            }
+            other => panic!("{url} was taken: {other:?}"),
+        }
+    }
     // A shop without a sealing key says so rather than keep secrets in clear.
     let bare = Commerce::builder(Arc::new(MemoryStore::new())).build();
     assert!(matches!(

@@ -24,8 +24,9 @@ use crate::ports::{
     Mail, Page, PageRequest, UserFilter, WebhookAnswer, WebhookRequest, WebhookSender,
 };
 use crate::webhook::{
-    AfterAttempt, DeliveryAttempt, LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
-    WebhookEndpointDraft, DISABLE_AFTER_FAILING, ROTATION_OVERLAP,
+    names_private_target, AfterAttempt, DeliveryAttempt, LeasedEndpoint, SealedSecrets,
+    WebhookDelivery, WebhookEndpoint, WebhookEndpointDraft, DISABLE_AFTER_FAILING,
+    ROTATION_OVERLAP,
 };
 use crate::webhook_signing::{signature_header, SealingKey, WebhookSecret};
 
@@ -44,13 +45,17 @@ pub struct WebhookRelayConfig {
     pub endpoints_at_once: u32,
     /// Deliveries taken with an endpoint's lease.
     pub deliveries_per_lease: u32,
-    /// How long a lease keeps other relays off an endpoint. A relay starts no send that could
-    /// outlast it (the sender's timeout is within it).
+    /// How long a lease keeps other relays off an endpoint (60 s). A relay starts no send that
+    /// could outlast it, and gives it back when its round is done; a relay that died holding
+    /// one keeps its endpoint waiting this long at most.
     pub lease: Duration,
     /// The sender's timeout, for the lease's arithmetic (15 s by API.md).
     pub send_timeout: Duration,
     /// How often a relay looks for work when not woken by a write of this process.
     pub poll_every: Duration,
+    /// Endpoints may name private, loopback and link-local targets (the sender must be told
+    /// too); off by default.
+    pub allow_private_targets: bool,
 }
 
 impl Default for WebhookRelayConfig {
@@ -59,9 +64,10 @@ impl Default for WebhookRelayConfig {
             retries: Default::default(),
             endpoints_at_once: 16,
             deliveries_per_lease: 100,
-            lease: Duration::from_secs(5 * 60),
+            lease: Duration::from_secs(60),
             send_timeout: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
+            allow_private_targets: false,
         }
     }
 }
@@ -383,6 +389,22 @@ fn open_secrets(
 }
 
 impl Webhooks<'_> {
+    /// The draft checked, and its target too unless the server allows private ones.
+    fn checked(
+        &self,
+        draft: WebhookEndpointDraft,
+        id: WebhookEndpointId,
+    ) -> Result<WebhookEndpoint, CommerceError> {
+        let endpoint = draft.validate(id, self.shop.now())?;
+        if !self.shop.config.webhooks.allow_private_targets && names_private_target(&endpoint.url) {
+            return Err(CommerceError::validation(
+                "url",
+                "names a private, loopback or link-local address, which this server does not deliver to",
+            ));
+        }
+        Ok(endpoint)
+    }
+
     fn new_secret(&self) -> Result<(WebhookSecret, Vec<u8>), CommerceError> {
         let key = self.shop.sealing_key()?;
         let secret =
@@ -400,7 +422,7 @@ impl Webhooks<'_> {
         draft: WebhookEndpointDraft,
     ) -> Result<EndpointWithSecret, CommerceError> {
         caller.require_admin()?;
-        let endpoint = draft.validate(self.shop.new_id(), self.shop.now())?;
+        let endpoint = self.checked(draft, self.shop.new_id())?;
         let (secret, sealed) = self.new_secret()?;
         let secrets = SealedSecrets {
             current: sealed,
@@ -450,7 +472,7 @@ impl Webhooks<'_> {
     ) -> Result<WebhookEndpoint, CommerceError> {
         let stored = self.endpoint(caller, id).await?;
         draft.active = draft.active.or(Some(stored.active));
-        let mut endpoint = draft.validate(id, self.shop.now())?;
+        let mut endpoint = self.checked(draft, id)?;
         endpoint.created_at = stored.created_at;
         endpoint.failing_since = if endpoint.active && !stored.active {
             None

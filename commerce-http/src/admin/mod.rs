@@ -6,7 +6,8 @@
 //! - `operations`: every admin operation;
 //! - the shapes and bodies by subject: `dashboard`, `discounts`, `settings` (tax rates,
 //!   shipping methods, the store), `users`, `orders`, `reviews`; each says which values of
-//!   its enums a client may send (`Choices`).
+//!   its enums a client may send (`Choices`); `webhooks` (outbound webhooks: its own API,
+//!   `WebhooksApi`).
 
 use chrono::{DateTime, Utc};
 use commerce_core::account::Role;
@@ -49,6 +50,7 @@ mod orders;
 mod reviews;
 mod settings;
 mod users;
+mod webhooks;
 
 pub use dashboard::*;
 pub use discounts::*;
@@ -56,6 +58,7 @@ pub use orders::*;
 pub use reviews::*;
 pub use settings::*;
 pub use users::*;
+pub use webhooks::*;
 
 #[derive(Tags)]
 pub enum AdminTags {

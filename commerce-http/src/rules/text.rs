@@ -157,6 +157,20 @@ text_rule!(
     format!("at most {} characters, and no control characters", limits::MAX_OPTION_VALUE_CHARS)
 );
 text_rule!(
+    /// Where a shop's webhooks go: an absolute http(s) URL with a host, no credentials and no
+    /// fragment. (The core also parses it as a URL, and refuses private targets unless the
+    /// server allows them.)
+    WebhookUrl, "webhook_url", 10, commerce_core::webhook::MAX_URL_CHARS,
+    r"^https?://[^\s/?#@\\]+([/?][^\s#]*)?$",
+    "must be an absolute http(s) URL with a host, and no credentials, fragment or spaces"
+);
+text_rule!(
+    /// What a webhook endpoint is for.
+    WebhookDescription, "webhook_description", 0, commerce_core::webhook::MAX_DESCRIPTION_CHARS,
+    many_lines!(),
+    format!("at most {} characters, and no control characters but tabs and line breaks", commerce_core::webhook::MAX_DESCRIPTION_CHARS)
+);
+text_rule!(
     /// Words to search for.
     SearchWords, "search_words", 1, 1000, r"\S", "is required: 1 to 1000 characters, not only spaces"
 );

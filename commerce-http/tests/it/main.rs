@@ -19,5 +19,6 @@ mod serving;
 mod shopping;
 mod stripe;
 mod support;
+mod webhooks;
 
 const BACKEND: support::Backend = support::Backend::Sqlite;

@@ -26,6 +26,8 @@ pub struct Server {
     pub admin: Caller,
     pub http: reqwest::Client,
     pub mail_dir: PathBuf,
+    /// Stops the webhook relay when the server goes (started by `start_with_webhooks`).
+    relay_stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 pub async fn start() -> Server {
@@ -80,6 +82,39 @@ pub async fn start_in_currency(code: &str) -> Server {
     .await
 }
 
+/// The server with webhooks delivered over HTTP to loopback receivers, retried after the
+/// waits given, its relay running.
+#[allow(dead_code)]
+pub async fn start_with_webhooks(retries: &[Duration]) -> Server {
+    let retries = commerce_core::webhook::RetrySchedule::new(retries.to_vec()).expect("waits");
+    let sender = commerce_webhooks::HttpWebhookSender::new(commerce_webhooks::SenderOptions {
+        timeout: Duration::from_secs(5),
+        allow_private: true,
+    })
+    .expect("a webhook sender");
+    let key = commerce_core::webhook_signing::SealingKey::from_bytes(&[7u8; 32]).unwrap();
+    let server = start_shop(ApiConfig::default(), |builder| {
+        builder
+            .config(commerce_core::service::EngineConfig {
+                webhooks: commerce_core::service::WebhookRelayConfig {
+                    retries,
+                    allow_private_targets: true,
+                    poll_every: Duration::from_millis(200),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .webhook_sender(Arc::new(sender))
+            .sealing_key(key)
+    })
+    .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut server = server;
+    server.shop.spawn_webhook_relay(stopped);
+    server.relay_stop = Some(stop);
+    server
+}
+
 /// The server with another payment provider than the built-in test one.
 #[allow(dead_code)]
 pub async fn start_with_gateway(gateway: Arc<dyn commerce_core::ports::PaymentGateway>) -> Server {
@@ -128,12 +163,16 @@ async fn start_shop(
         admin: Caller::user(admin.id, admin.role),
         http: client(),
         mail_dir,
+        relay_stop: None,
     }
 }
 
 impl Drop for Server {
     /// The mail written for this test goes with it.
     fn drop(&mut self) {
+        if let Some(stop) = &self.relay_stop {
+            let _ = stop.send(true);
+        }
         let _ = std::fs::remove_dir_all(&self.mail_dir);
     }
 }
@@ -226,6 +265,13 @@ impl Server {
 
     pub async fn get(&self, path: &str) -> (StatusCode, HeaderMap, Value) {
         let r = self.call(Method::GET, path).send().await;
+        (r.status, r.headers, r.body)
+    }
+
+    /// A GET with a bearer token.
+    #[allow(dead_code)]
+    pub async fn get_as(&self, token: &str, path: &str) -> (StatusCode, HeaderMap, Value) {
+        let r = self.call(Method::GET, path).token(token).send().await;
         (r.status, r.headers, r.body)
     }
 

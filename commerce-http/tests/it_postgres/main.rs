@@ -50,6 +50,9 @@ mod stripe;
 #[cfg(postgres_tests)]
 #[path = "../it/support.rs"]
 mod support;
+#[cfg(postgres_tests)]
+#[path = "../it/webhooks.rs"]
+mod webhooks;
 
 #[cfg(postgres_tests)]
 const BACKEND: support::Backend = support::Backend::Postgres;
