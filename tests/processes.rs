@@ -19,11 +19,13 @@ use commerce::postgres::{PgOptions, PgStore};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use common::{comes_up, free_port, http_client, server_binary};
+use common::{comes_up, free_port, http_client, server_binary, webhook_receiver};
 
 const ADMIN: &str = "admin@shop.test";
 const PASSWORD: &str = "a-long-password";
 const SECRET: &str = "a-secret-shared-by-every-server-of-the-shop";
+/// The key sealing webhook secrets, shared by every server of the shop as the JWT secret is.
+const WEBHOOK_KEY: &str = "7a1f0c2e9b8d4a6f3e5c7b9d1f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a";
 const TEXAS: &str = r#"{"full_name": "Ana Lima", "line1": "1 Main St", "city": "Austin",
     "region": "TX", "postal_code": "78701", "country": "US"}"#;
 
@@ -56,6 +58,7 @@ impl ServerProcess {
             .arg("--test-payments")
             .args(extra)
             .env("COMMERCE_JWT_SECRET", SECRET)
+            .env("COMMERCE_WEBHOOK_KEY", WEBHOOK_KEY)
             .env("COMMERCE_ADMIN_EMAIL", ADMIN)
             .env("COMMERCE_ADMIN_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
@@ -851,4 +854,113 @@ async fn two_servers_expire_each_unpaid_order_once() {
         stock,
         "every unit back, once"
     );
+}
+
+/// Two servers relay one outbox: with every attempt answered, each event reaches each
+/// endpoint exactly once (counted at the receiver over a few thousand deliveries), though
+/// both relays dispatch and lease all the time.
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_deliver_each_webhook_event_once_per_endpoint() {
+    const ORDERS: usize = 1_200;
+    let db = TemporaryDatabase::empty(&server_url(), 24).await.unwrap();
+    let flags = ["--webhooks-allow-private"];
+    let a = ServerProcess::start_with(db.url(), false, &flags).await;
+    let b = ServerProcess::start_with(db.url(), false, &flags).await;
+    let http = http_client();
+    let admin = admin_token(&http, &a.base).await;
+    let port = free_port();
+    let got = webhook_receiver(port).await;
+    for (server, path) in [(&a, "one"), (&b, "two")] {
+        let created = call(
+            &http,
+            Method::POST,
+            format!("{}/api/admin/webhooks", server.base),
+            Some(&admin),
+            &[],
+            Some(json!({"url": format!("http://127.0.0.1:{port}/{path}"), "events": ["order.created"]})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    let product = call(
+        &http,
+        Method::POST,
+        format!("{}/api/products", a.base),
+        Some(&admin),
+        &[],
+        Some(json!({"name": "Bulk tea", "price": "4.00", "inventory_count": ORDERS + 10})),
+    )
+    .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.body);
+    let id = product.body["id"].as_str().unwrap().to_string();
+    // Orders from 16 clients at once, spread over both servers.
+    let mut clients = tokio::task::JoinSet::new();
+    for client in 0..16 {
+        let http = http.clone();
+        let bases = [a.base.clone(), b.base.clone()];
+        let id = id.clone();
+        clients.spawn(async move {
+            let mut numbers = Vec::new();
+            for n in (client..ORDERS).step_by(16) {
+                let mut body = checkout_body();
+                body["items"] = json!([{"product_id": id, "quantity": 1}]);
+                let placed = call(
+                    &http,
+                    Method::POST,
+                    format!("{}/api/orders", bases[n % 2]),
+                    None,
+                    &[],
+                    Some(body),
+                )
+                .await;
+                assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+                numbers.push(placed.body["number"].as_str().unwrap().to_string());
+            }
+            numbers
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(done) = clients.join_next().await {
+        numbers.extend(done.unwrap());
+    }
+    assert_eq!(numbers.len(), ORDERS);
+    // Every delivery in, then a while longer for any second one.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got.lock().unwrap().len() < 2 * ORDERS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = got.lock().unwrap().clone();
+    for path in ["/one", "/two"] {
+        let mut ids: Vec<&str> = got
+            .iter()
+            .filter(|d| d.path == path)
+            .map(|d| d.id.as_str())
+            .collect();
+        let all = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            all,
+            ids.len(),
+            "{path}: {} deliveries twice",
+            all - ids.len()
+        );
+        assert_eq!(ids.len(), ORDERS, "{path}: every event once");
+    }
+    let mut delivered: Vec<String> = got
+        .iter()
+        .filter(|d| d.path == "/one")
+        .map(|d| {
+            let body: Value = serde_json::from_slice(&d.body).unwrap();
+            body["data"]["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    delivered.sort();
+    numbers.sort();
+    assert_eq!(delivered, numbers);
 }

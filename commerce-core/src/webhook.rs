@@ -350,6 +350,10 @@ pub struct DeliveryAttempt {
     pub next: AfterAttempt,
     /// The endpoint is to be turned off (it answered 410 Gone, or has failed for too long).
     pub disable_endpoint: bool,
+    /// The relay that sent it, whose lease of the endpoint runs on to `lease_until` (a lease
+    /// since taken by another relay is left alone).
+    pub relay: uuid::Uuid,
+    pub lease_until: DateTime<Utc>,
 }
 
 /// When a failed delivery is tried again: the n-th wait after the n-th failed attempt, then

@@ -432,7 +432,8 @@ impl WebhookStore for SqliteStore {
                 "UPDATE webhook_endpoints SET
                      failing_since = CASE WHEN ?1 THEN NULL ELSE COALESCE(failing_since, ?2) END,
                      active = CASE WHEN ?3 THEN 0 ELSE active END,
-                     updated_at = CASE WHEN ?3 THEN ?2 ELSE updated_at END
+                     updated_at = CASE WHEN ?3 THEN ?2 ELSE updated_at END,
+                     leased_until = CASE WHEN leased_by = ?5 THEN ?6 ELSE leased_until END
                  WHERE id = ?4",
             )
             .map_err(storage_error)?
@@ -440,7 +441,9 @@ impl WebhookStore for SqliteStore {
                 succeeded,
                 at,
                 a.disable_endpoint,
-                a.endpoint_id.to_string()
+                a.endpoint_id.to_string(),
+                a.relay.to_string(),
+                time_text(a.lease_until)
             ])
             .map_err(storage_error)?;
             Ok(())

@@ -410,7 +410,8 @@ impl WebhookStore for PgStore {
                  UPDATE webhook_endpoints SET
                      failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END,
                      active = CASE WHEN $9 THEN false ELSE active END,
-                     updated_at = CASE WHEN $9 THEN $5 ELSE updated_at END
+                     updated_at = CASE WHEN $9 THEN $5 ELSE updated_at END,
+                     leased_until = CASE WHEN leased_by = $10 THEN $11 ELSE leased_until END
                  WHERE id IN (SELECT endpoint_id FROM delivery)
                  RETURNING 1)
              SELECT count(*) FROM delivery",
@@ -424,6 +425,8 @@ impl WebhookStore for PgStore {
         .bind(a.endpoint_id.0)
         .bind(a.next == AfterAttempt::Succeeded)
         .bind(a.disable_endpoint)
+        .bind(a.relay)
+        .bind(a.lease_until)
         .fetch_one(self.pool())
         .await
         .map_err(storage_error)?;

@@ -82,6 +82,7 @@ Each option may also be given as the environment variable shown.
   --webhook-retry-schedule L COMMERCE_WEBHOOK_RETRY_SCHEDULE  waits before each retry of a failed
                                                     delivery, comma-separated [0s,5s,5m,30m,2h,
                                                     5h,10h,14h,20h,24h]
+  --webhook-timeout DUR    COMMERCE_WEBHOOK_TIMEOUT  a delivery's answer must come within [15s]
   --webhooks-allow-private COMMERCE_WEBHOOKS_ALLOW_PRIVATE=true  let webhooks reach private,
                                                     loopback and link-local addresses [refused]
   --log-format FORMAT      COMMERCE_LOG_FORMAT      text or json (one object per line) [text];
@@ -165,6 +166,7 @@ pub(crate) struct Config {
     pub(crate) webhook_key: Option<String>,
     pub(crate) webhook_retries: Option<commerce::webhook::RetrySchedule>,
     pub(crate) webhooks_allow_private: bool,
+    pub(crate) webhook_timeout: Duration,
 }
 
 /// Waits as `0s,5s,5m`: each a duration, zero allowed (at once).
@@ -251,6 +253,7 @@ pub(crate) fn config() -> Result<Config, String> {
             }
             "--webhook-key" => "webhook_key",
             "--webhook-retry-schedule" => "webhook_retry_schedule",
+            "--webhook-timeout" => "webhook_timeout",
             "--sqlite-synchronous" => "sqlite_synchronous",
             "--trusted-proxies" => "trusted_proxies",
             "--header-timeout" => "header_timeout",
@@ -429,6 +432,10 @@ pub(crate) fn config() -> Result<Config, String> {
         webhook_key: setting("webhook_key", "COMMERCE_WEBHOOK_KEY"),
         webhook_retries,
         webhooks_allow_private,
+        webhook_timeout: match setting("webhook_timeout", "COMMERCE_WEBHOOK_TIMEOUT") {
+            Some(d) => parse_duration("--webhook-timeout", &d)?,
+            None => Duration::from_secs(15),
+        },
         synchronous,
         trusted_proxies,
         connections,

@@ -128,6 +128,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
     let mut webhooks = WebhookRelayConfig {
         allow_private_targets: config.webhooks_allow_private,
+        send_timeout: config.webhook_timeout,
+        // Long enough for one send and its recording; renewed by each attempt.
+        lease: config.webhook_timeout + Duration::from_secs(10),
         ..WebhookRelayConfig::default()
     };
     if let Some(retries) = &config.webhook_retries {
@@ -135,7 +138,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let sender = HttpWebhookSender::new(SenderOptions {
         allow_private: config.webhooks_allow_private,
-        ..SenderOptions::default()
+        timeout: config.webhook_timeout,
     })?;
     let engine = commerce::service::EngineConfig {
         password_hashes_at_once: password_hashes_at_once(),

@@ -46,3 +46,58 @@ pub async fn comes_up(base: &str) -> bool {
     }
     false
 }
+
+/// A webhook delivery as a receiver got it.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct Delivery {
+    pub path: String,
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
+pub type Deliveries = std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>;
+
+#[poem::handler]
+async fn receive(
+    request: &poem::Request,
+    body: poem::Body,
+    got: poem::web::Data<&Deliveries>,
+) -> poem::http::StatusCode {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let body = body.into_vec().await.unwrap_or_default();
+    got.lock().unwrap().push(Delivery {
+        path: request.uri().path().to_string(),
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    });
+    poem::http::StatusCode::NO_CONTENT
+}
+
+/// A webhook receiver on 127.0.0.1:`port` that answers 204 to every delivery and keeps it.
+#[allow(dead_code)]
+pub async fn webhook_receiver(port: u16) -> Deliveries {
+    use poem::listener::{Listener, TcpListener};
+    use poem::EndpointExt;
+    let got: Deliveries = Default::default();
+    let acceptor = TcpListener::bind(format!("127.0.0.1:{port}"))
+        .into_acceptor()
+        .await
+        .expect("the receiver's port");
+    let app = poem::Route::new().at("/*path", receive).data(got.clone());
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    got
+}

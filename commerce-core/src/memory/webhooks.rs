@@ -271,6 +271,12 @@ impl WebhookStore for MemoryStore {
                 e.active = false;
                 e.updated_at = attempt.at;
             }
+            if endpoint
+                .lease
+                .is_some_and(|(holder, _)| holder == attempt.relay)
+            {
+                endpoint.lease = Some((attempt.relay, attempt.lease_until));
+            }
         }
         Ok(())
     }

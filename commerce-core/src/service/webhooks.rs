@@ -33,6 +33,10 @@ use crate::webhook_signing::{signature_header, SealingKey, WebhookSecret};
 /// Outbox events turned into deliveries per storage call.
 const DISPATCH_BATCH: u32 = 500;
 
+/// What a lease keeps beyond the longest send, so that the recording of an attempt falls
+/// within it too.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
 /// The longest a receiver's `Retry-After` postpones a delivery.
 const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(24 * 3_600);
 
@@ -45,9 +49,10 @@ pub struct WebhookRelayConfig {
     pub endpoints_at_once: u32,
     /// Deliveries taken with an endpoint's lease.
     pub deliveries_per_lease: u32,
-    /// How long a lease keeps other relays off an endpoint (60 s). A relay starts no send that
-    /// could outlast it, and gives it back when its round is done; a relay that died holding
-    /// one keeps its endpoint waiting this long at most.
+    /// How long a lease keeps other relays off an endpoint: taken for this long, and renewed
+    /// by each attempt recorded. A relay starts no send that could outlast it and gives it
+    /// back when its round is done; one that died holding it keeps its endpoint waiting this
+    /// long at most. At least the send timeout and 5 s (25 s by default).
     pub lease: Duration,
     /// The sender's timeout, for the lease's arithmetic (15 s by API.md).
     pub send_timeout: Duration,
@@ -64,7 +69,7 @@ impl Default for WebhookRelayConfig {
             retries: Default::default(),
             endpoints_at_once: 16,
             deliveries_per_lease: 100,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(25),
             send_timeout: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
             allow_private_targets: false,
@@ -150,7 +155,7 @@ impl Commerce {
             let key = key.clone();
             sending.spawn(async move {
                 let id = endpoint.endpoint.id;
-                let sent = shop.send_leased(&*sender, &key, endpoint).await;
+                let sent = shop.send_leased(relay, &*sender, &key, endpoint).await;
                 // Given back even after a failure, so another round may take it at once.
                 let released = shop
                     .ports
@@ -234,19 +239,21 @@ impl Commerce {
     /// Sends an endpoint's leased deliveries in order; returns (attempted, delivered).
     async fn send_leased(
         &self,
+        relay: Uuid,
         sender: &dyn WebhookSender,
         key: &SealingKey,
         leased: LeasedEndpoint,
     ) -> Result<(u32, u32), CommerceError> {
         let config = &self.config.webhooks;
-        let started = std::time::Instant::now();
+        // The lease runs from when it was taken, and again from each recorded attempt.
+        let mut lease_from = std::time::Instant::now();
         let secrets = open_secrets(key, &leased.secrets, self.now())?;
         let endpoint = leased.endpoint;
         let (mut attempted, mut delivered) = (0, 0);
         let mut failing_since = endpoint.failing_since;
         for due in leased.deliveries {
             // Start no send that could outlast the lease: another relay may take it then.
-            if started.elapsed() + config.send_timeout + Duration::from_secs(5) > config.lease {
+            if lease_from.elapsed() + config.send_timeout + LEASE_MARGIN > config.lease {
                 break;
             }
             let now = self.now();
@@ -308,8 +315,11 @@ impl Commerce {
                     error: error.clone(),
                     next,
                     disable_endpoint: disable,
+                    relay,
+                    lease_until: at + chrono_duration(config.lease),
                 })
                 .await?;
+            lease_from = std::time::Instant::now();
             if error.is_none() {
                 delivered += 1;
                 failing_since = None;

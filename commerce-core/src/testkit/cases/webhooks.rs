@@ -285,6 +285,8 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
             error: None,
             next: AfterAttempt::Succeeded,
             disable_endpoint: false,
+            relay: a,
+            lease_until: t1 + Duration::minutes(5),
         })
         .await
         .unwrap();
@@ -298,6 +300,8 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
             error: Some("answered 500".into()),
             next: AfterAttempt::RetryAt(retry_at),
             disable_endpoint: false,
+            relay: a,
+            lease_until: t1 + Duration::minutes(5),
         })
         .await
         .unwrap();
@@ -369,6 +373,8 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
             error: None,
             next: AfterAttempt::Succeeded,
             disable_endpoint: false,
+            relay: a,
+            lease_until: t1 + Duration::minutes(5),
         })
         .await
         .unwrap();
@@ -390,6 +396,8 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
             error: Some("answered 410".into()),
             next: AfterAttempt::Failed,
             disable_endpoint: true,
+            relay: a,
+            lease_until: t1 + Duration::minutes(5),
         })
         .await
         .unwrap();
@@ -416,6 +424,48 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
     );
     let again = due_events_at(&*store, hook.id, retry_at).await;
     assert!(again.contains(&due[1].event.id));
+
+    // An attempt recorded by the lease's holder renews the lease; one by another does not.
+    let t2 = retry_at + Duration::seconds(1);
+    let held = store
+        .lease_webhook_endpoints(a, t2, t2 + Duration::seconds(30), 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    let attempt = |relay, lease_until| DeliveryAttempt {
+        delivery_id: due[1].id,
+        endpoint_id: hook.id,
+        at: t2,
+        status_code: Some(500),
+        error: Some("answered 500".into()),
+        next: AfterAttempt::RetryAt(t2),
+        disable_endpoint: false,
+        relay,
+        lease_until,
+    };
+    store
+        .record_delivery_attempt(&attempt(b, t2 + Duration::hours(1)))
+        .await
+        .unwrap();
+    store
+        .record_delivery_attempt(&attempt(a, t2 + Duration::minutes(10)))
+        .await
+        .unwrap();
+    let t3 = t2 + Duration::minutes(1);
+    assert!(store
+        .lease_webhook_endpoints(b, t3, t3 + Duration::seconds(30), 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let t4 = t2 + Duration::minutes(11);
+    assert_eq!(
+        store
+            .lease_webhook_endpoints(b, t4, t4 + Duration::seconds(30), 10, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn due_events_at<S: Storage>(
