@@ -10,6 +10,8 @@
 #
 # Without POSTGRES_URL the shop is on SQLite; with one (e.g. postgres://postgres@127.0.0.1/test)
 # a new database on that server, dropped at the end. Needs wrk (apt-get install wrk).
+# BENCH_WEBHOOK=1 subscribes one webhook endpoint to every event (a receiver on loopback,
+# examples/webhook_receiver), so the relay delivers the outbox while the load runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -19,6 +21,13 @@ source benches/server.sh
 need_wrk
 
 [ -n "${SERVER_BIN:-}" ] || cargo build --quiet --release --example server --features full
+if [ "${BENCH_WEBHOOK:-}" = 1 ]; then
+  cargo build --quiet --release --example webhook_receiver
+  receiver_port=$(free_port)
+  ./target/release/examples/webhook_receiver "127.0.0.1:$receiver_port" 2>/dev/null &
+  pids+=($!)
+  server_flags+=(--webhooks-allow-private)
+fi
 start_server "$postgres"
 
 token=$(curl -sf "$api/api/auth/login" -H 'content-type: application/json' \
@@ -32,6 +41,10 @@ for i in $(seq 1 20); do
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   products="$products${products:+,}$id"
 done
+if [ "${BENCH_WEBHOOK:-}" = 1 ]; then
+  curl -sf "$api/api/admin/webhooks" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"url\": \"http://127.0.0.1:$receiver_port/hooks\", \"events\": [\"*\"]}" >/dev/null
+fi
 
 cat >"$work/add_to_cart.lua" <<'LUA'
 local products, tokens, n = {}, {}, 0
@@ -126,7 +139,9 @@ run() {
 
 backend=SQLite
 [ -n "$postgres" ] && backend=PostgreSQL
-echo "$backend, $connections connections, ${seconds} s each"
+hooked=""
+[ "${BENCH_WEBHOOK:-}" = 1 ] && hooked=", one webhook endpoint hearing every event"
+echo "$backend, $connections connections, ${seconds} s each$hooked"
 echo
 echo "| operation | requests/s | p50 | p99 | non-2xx | peak RSS (MiB) |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -161,3 +176,9 @@ if wrong:
     sys.exit(f"stock and orders disagree (taken, ordered) per product: {wrong}")
 print(f"Stock reconciles with {orders} orders: {sum(taken.values())} units taken, as many ordered.")
 PY
+if [ "${BENCH_WEBHOOK:-}" = 1 ]; then
+  # The relay catches up after the load: how many deliveries had arrived by then, and after.
+  echo "Webhook deliveries received by the end of the load: $(curl -sf "http://127.0.0.1:$receiver_port/count")"
+  sleep 5
+  echo "... and 5 s later: $(curl -sf "http://127.0.0.1:$receiver_port/count")"
+fi

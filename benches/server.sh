@@ -5,12 +5,15 @@
 #
 #   start_server [POSTGRES_URL]   sets $api (the base URL) and $server_pid
 #
+# Flags in the array $server_flags go to the server too.
+#
 # SERVER_BIN=path runs that build of the server instead (e.g. one kept from an earlier
 # commit, to compare before and after on the same machine in the same minute).
 
 server_bin=${SERVER_BIN:-./target/release/examples/server}
 work=$(mktemp -d)
 pids=()
+server_flags=()
 bench_database=""
 bench_server_url=""
 stop() {
@@ -37,7 +40,7 @@ start_server() {
   port=$(free_port)
   COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
     "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
-    "${database_args[@]}" >"$work/server.log" 2>&1 &
+    "${database_args[@]}" "${server_flags[@]}" >"$work/server.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   api="http://127.0.0.1:$port"

@@ -337,21 +337,33 @@ pub enum AfterAttempt {
     Failed,
 }
 
-/// One attempt's outcome, as a relay records it.
+/// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryAttempt {
     pub delivery_id: WebhookDeliveryId,
-    pub endpoint_id: WebhookEndpointId,
     pub at: DateTime<Utc>,
     /// The answer's status, when one came.
     pub status_code: Option<u16>,
     /// Why it failed, in a line (no answer, a refused target, a status that is not 2xx).
     pub error: Option<String>,
     pub next: AfterAttempt,
+}
+
+/// Attempts at one endpoint's deliveries, as a relay records them together (one write for
+/// many, so that a relay under load does not queue a write per delivery), with what became
+/// of the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempts {
+    pub endpoint_id: WebhookEndpointId,
+    /// In the order they were made.
+    pub attempts: Vec<DeliveryAttempt>,
+    /// Since when every delivery to the endpoint has failed, after these attempts (`None`:
+    /// the last one succeeded, or none failed since the last success).
+    pub failing_since: Option<DateTime<Utc>>,
     /// The endpoint is to be turned off (it answered 410 Gone, or has failed for too long).
     pub disable_endpoint: bool,
-    /// The relay that sent it, whose lease of the endpoint runs on to `lease_until` (a lease
-    /// since taken by another relay is left alone).
+    /// The relay that made them, whose lease of the endpoint runs on to `lease_until` (a
+    /// lease since taken by another relay is left alone).
     pub relay: uuid::Uuid,
     pub lease_until: DateTime<Utc>,
 }

@@ -57,7 +57,7 @@ use caches::{GenerationSeen, ListingCache};
 pub(crate) use errors::{storage_error, writing};
 pub use options::{OpenError, SqliteOptions, Synchronous};
 use readers::lock;
-pub(crate) use webhooks::tell;
+pub(crate) use webhooks::{tell, Told};
 use writer::{spawn_writer, WriteJob};
 
 /// All storage ports on one SQLite file.

@@ -13,7 +13,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{storage_error, tell, SqliteStore};
+use crate::{storage_error, tell, SqliteStore, Told};
 use commerce_core::outbox::ChangeRecord;
 
 fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
@@ -391,6 +391,7 @@ fn count_promotion(
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
+        let told = Told::of(&new.record)?;
         let new = new.clone();
         self.write(move |conn| {
             // Inside the writer's `BEGIN IMMEDIATE` (run_group): the write lock is held from
@@ -422,7 +423,7 @@ impl OrderStore for SqliteStore {
                 }
             }
             insert_order(tx, &new.order)?;
-            tell(tx, &new.record)?;
+            tell(tx, &told)?;
             Ok(levels)
         })
         .await
@@ -435,6 +436,7 @@ impl OrderStore for SqliteStore {
     ) -> Result<Order, StorageError> {
         let mut next = order.clone();
         next.version += 1;
+        let told = Told::of(&effects.record)?;
         self.write(move |conn| {
             let tx = &*conn;
             write_next_version(tx, &next)?;
@@ -442,7 +444,7 @@ impl OrderStore for SqliteStore {
             if effects.give_back_promotion_uses {
                 move_promotion_uses(tx, &next, -1)?;
             }
-            tell(tx, &effects.record)?;
+            tell(tx, &told)?;
             Ok(next)
         })
         .await
@@ -476,14 +478,14 @@ impl OrderStore for SqliteStore {
         record: &ChangeRecord,
     ) -> Result<Order, PlaceOrderError> {
         let mut next = order.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         next.version += 1;
         self.write(move |conn| {
             let tx = &*conn;
             write_next_version(tx, &next)?;
             reserve_units(tx, &next)?;
             move_promotion_uses(tx, &next, 1)?;
-            tell(tx, &record)?;
+            tell(tx, &told)?;
             Ok(next)
         })
         .await

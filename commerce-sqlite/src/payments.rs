@@ -7,7 +7,7 @@ use commerce_core::ports::{PaymentStore, StorageError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{json, time_text, RowExt};
-use crate::{found, storage_error, tell, writing, SqliteStore};
+use crate::{found, storage_error, tell, writing, SqliteStore, Told};
 use commerce_core::outbox::ChangeRecord;
 
 #[async_trait]
@@ -30,7 +30,7 @@ impl PaymentStore for SqliteStore {
         record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let p = payment.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             let n = conn
                 .prepare_cached(
@@ -40,7 +40,7 @@ impl PaymentStore for SqliteStore {
                 .execute(params![p.provider_reference, json(&p)?, p.id.to_string()])
                 .map_err(storage_error)?;
             found(n)?;
-            tell(conn, &record)
+            tell(conn, &told)
         })
         .await
     }

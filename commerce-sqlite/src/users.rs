@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{found, storage_error, tell, writing, SqliteStore};
+use crate::{found, storage_error, tell, writing, SqliteStore, Told};
 use commerce_core::outbox::ChangeRecord;
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
@@ -47,7 +47,7 @@ fn purpose(p: TokenPurpose) -> &'static str {
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError> {
         let u = user.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             conn.prepare_cached(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
                 .map_err(storage_error)?
@@ -64,7 +64,7 @@ impl UserStore for SqliteStore {
                     time_text(u.updated_at)
                 ])
                 .map_err(storage_error)?;
-            tell(conn, &record)
+            tell(conn, &told)
         })
         .await
     }

@@ -10,7 +10,7 @@ use commerce_core::ids::{EventId, WebhookDeliveryId, WebhookEndpointId};
 use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
-    AfterAttempt, DeliveryAttempt, DeliveryState, DueDelivery, EventFilter, EventType,
+    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
     LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -19,9 +19,31 @@ use uuid::Uuid;
 use crate::codec::{json, time_text, RowExt};
 use crate::{found, storage_error, writing, SqliteStore};
 
+/// A change's events ready to insert: their text is made before the write goes to the
+/// writer's thread, which every write of the shop waits on.
+pub(crate) struct Told(Vec<[String; 4]>);
+
+impl Told {
+    pub(crate) fn of(record: &ChangeRecord) -> Result<Told, StorageError> {
+        record
+            .events
+            .iter()
+            .map(|event| {
+                Ok([
+                    event.id.to_string(),
+                    event.kind.as_str().to_string(),
+                    time_text(event.at),
+                    json(&event.data)?,
+                ])
+            })
+            .collect::<Result<_, StorageError>>()
+            .map(Told)
+    }
+}
+
 /// Writes a change's events to the outbox, inside the change's transaction.
-pub(crate) fn tell(tx: &Connection, record: &ChangeRecord) -> Result<(), StorageError> {
-    if record.events.is_empty() {
+pub(crate) fn tell(tx: &Connection, told: &Told) -> Result<(), StorageError> {
+    if told.0.is_empty() {
         return Ok(());
     }
     let mut insert = tx
@@ -29,14 +51,9 @@ pub(crate) fn tell(tx: &Connection, record: &ChangeRecord) -> Result<(), Storage
             "INSERT INTO outbox_events (id, type, occurred_at, data) VALUES (?1, ?2, ?3, ?4)",
         )
         .map_err(storage_error)?;
-    for event in &record.events {
+    for row in &told.0 {
         insert
-            .execute(params![
-                event.id.to_string(),
-                event.kind.as_str(),
-                time_text(event.at),
-                json(&event.data)?
-            ])
+            .execute(rusqlite::params_from_iter(row.iter()))
             .map_err(writing("outbox_events"))?;
     }
     Ok(())
@@ -107,7 +124,8 @@ fn insert_delivery(
     event_seq: i64,
     now: &str,
 ) -> Result<WebhookDeliveryId, StorageError> {
-    let id = WebhookDeliveryId::random();
+    // Time-ordered, so the id index grows at its end (no page rewritten here and there).
+    let id = WebhookDeliveryId::from(Uuid::now_v7());
     tx.prepare_cached(
         "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, next_attempt_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
@@ -399,51 +417,56 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
-    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StorageError> {
-        let a = attempt.clone();
+    async fn record_delivery_attempts(
+        &self,
+        record: &DeliveryAttempts,
+    ) -> Result<(), StorageError> {
+        let r = record.clone();
         self.write(move |conn| {
             let tx = &*conn;
-            let (state, next) = match a.next {
-                AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-                AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(time_text(at))),
-                AfterAttempt::Failed => (DeliveryState::Failed, None),
-            };
-            let at = time_text(a.at);
-            let n = tx
+            let endpoint = r.endpoint_id.to_string();
+            let mut update = tx
                 .prepare_cached(
                     "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = ?1,
                          last_error = ?2, state = ?3, next_attempt_at = ?4, updated_at = ?5
                      WHERE id = ?6 AND endpoint_id = ?7",
                 )
-                .map_err(storage_error)?
-                .execute(params![
-                    a.status_code,
-                    a.error,
-                    state.as_str(),
-                    next,
-                    at,
-                    a.delivery_id.to_string(),
-                    a.endpoint_id.to_string()
-                ])
                 .map_err(storage_error)?;
-            found(n)?;
-            let succeeded = a.next == AfterAttempt::Succeeded;
+            for a in &r.attempts {
+                let (state, next) = match a.next {
+                    AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+                    AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(time_text(at))),
+                    AfterAttempt::Failed => (DeliveryState::Failed, None),
+                };
+                update
+                    .execute(params![
+                        a.status_code,
+                        a.error,
+                        state.as_str(),
+                        next,
+                        time_text(a.at),
+                        a.delivery_id.to_string(),
+                        endpoint
+                    ])
+                    .map_err(storage_error)?;
+            }
+            let last = r.attempts.last().map(|a| time_text(a.at));
             tx.prepare_cached(
                 "UPDATE webhook_endpoints SET
-                     failing_since = CASE WHEN ?1 THEN NULL ELSE COALESCE(failing_since, ?2) END,
-                     active = CASE WHEN ?3 THEN 0 ELSE active END,
-                     updated_at = CASE WHEN ?3 THEN ?2 ELSE updated_at END,
-                     leased_until = CASE WHEN leased_by = ?5 THEN ?6 ELSE leased_until END
-                 WHERE id = ?4",
+                     failing_since = ?1,
+                     active = CASE WHEN ?2 THEN 0 ELSE active END,
+                     updated_at = CASE WHEN ?2 THEN COALESCE(?3, updated_at) ELSE updated_at END,
+                     leased_until = CASE WHEN leased_by = ?4 THEN ?5 ELSE leased_until END
+                 WHERE id = ?6",
             )
             .map_err(storage_error)?
             .execute(params![
-                succeeded,
-                at,
-                a.disable_endpoint,
-                a.endpoint_id.to_string(),
-                a.relay.to_string(),
-                time_text(a.lease_until)
+                r.failing_since.map(time_text),
+                r.disable_endpoint,
+                last,
+                r.relay.to_string(),
+                time_text(r.lease_until),
+                endpoint
             ])
             .map_err(storage_error)?;
             Ok(())

@@ -9,7 +9,7 @@ use commerce_core::ids::{WebhookDeliveryId, WebhookEndpointId};
 use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
-    AfterAttempt, DeliveryAttempt, DeliveryState, DueDelivery, EventFilter, EventType,
+    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
     LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 use sqlx::postgres::PgRow;
@@ -94,7 +94,8 @@ async fn insert_delivery(
     event_seq: i64,
     now: DateTime<Utc>,
 ) -> Result<WebhookDeliveryId, StorageError> {
-    let id = WebhookDeliveryId::random();
+    // Time-ordered, so the id index grows at its end.
+    let id = WebhookDeliveryId::from(Uuid::now_v7());
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, next_attempt_at, created_at, updated_at)
          VALUES ($1, $2, $3, 'pending', $4, $4, $4)",
@@ -284,11 +285,13 @@ impl WebhookStore for PgStore {
         })
         .collect::<Result<_, StorageError>>()?;
         // One statement for all: each (endpoint, event) pair, in event order.
-        let (mut endpoint_ids, mut event_seqs) = (Vec::new(), Vec::new());
+        let (mut ids, mut endpoint_ids, mut event_seqs) = (Vec::new(), Vec::new(), Vec::new());
         for (seq, kind) in &events {
             let kind = event_type(kind)?;
             for (endpoint, filter) in &endpoints {
                 if filter.hears(kind) {
+                    // Time-ordered, so the id index grows at its end.
+                    ids.push(Uuid::now_v7());
                     endpoint_ids.push(*endpoint);
                     event_seqs.push(*seq);
                 }
@@ -297,9 +300,11 @@ impl WebhookStore for PgStore {
         if !endpoint_ids.is_empty() {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, next_attempt_at, created_at, updated_at)
-                 SELECT gen_random_uuid(), e, s, 'pending', $3, $3, $3
-                 FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS t(e, s, n) ORDER BY n",
+                 SELECT i, e, s, 'pending', $4, $4, $4
+                 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) WITH ORDINALITY AS t(i, e, s, n)
+                 ORDER BY n",
             )
+            .bind(ids)
             .bind(endpoint_ids)
             .bind(event_seqs)
             .bind(now)
@@ -393,44 +398,66 @@ impl WebhookStore for PgStore {
         Ok(leased)
     }
 
-    async fn record_delivery_attempt(&self, a: &DeliveryAttempt) -> Result<(), StorageError> {
-        let (state, next) = match a.next {
-            AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
-            AfterAttempt::Failed => (DeliveryState::Failed, None),
-        };
-        // Both rows in one statement (one round trip, one transaction).
-        let changed: Option<i64> = sqlx::query_scalar(
-            "WITH delivery AS (
-                 UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $1,
-                     last_error = $2, state = $3, next_attempt_at = $4, updated_at = $5
-                 WHERE id = $6 AND endpoint_id = $7
-                 RETURNING endpoint_id),
-             endpoint AS (
-                 UPDATE webhook_endpoints SET
-                     failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END,
-                     active = CASE WHEN $9 THEN false ELSE active END,
-                     updated_at = CASE WHEN $9 THEN $5 ELSE updated_at END,
-                     leased_until = CASE WHEN leased_by = $10 THEN $11 ELSE leased_until END
-                 WHERE id IN (SELECT endpoint_id FROM delivery)
+    async fn record_delivery_attempts(&self, r: &DeliveryAttempts) -> Result<(), StorageError> {
+        let n = r.attempts.len();
+        let (mut ids, mut codes, mut errors, mut states, mut nexts, mut times) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for a in &r.attempts {
+            let (state, next) = match a.next {
+                AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+                AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+                AfterAttempt::Failed => (DeliveryState::Failed, None),
+            };
+            ids.push(a.delivery_id.0);
+            codes.push(a.status_code.map(i32::from));
+            errors.push(a.error.clone());
+            states.push(state.as_str().to_string());
+            nexts.push(next);
+            times.push(a.at);
+        }
+        let last = r.attempts.last().map(|a| a.at);
+        // The deliveries and the endpoint in one statement: one round trip, one transaction.
+        sqlx::query(
+            "WITH attempt AS (
+                 SELECT * FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::text[],
+                                      $5::timestamptz[], $6::timestamptz[])
+                     AS a(id, code, error, state, next_at, at)),
+             delivery AS (
+                 UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
+                     last_status_code = a.code, last_error = a.error, state = a.state,
+                     next_attempt_at = a.next_at, updated_at = a.at
+                 FROM attempt a
+                 WHERE d.id = a.id AND d.endpoint_id = $7
                  RETURNING 1)
-             SELECT count(*) FROM delivery",
+             UPDATE webhook_endpoints SET
+                 failing_since = $8,
+                 active = CASE WHEN $9 THEN false ELSE active END,
+                 updated_at = CASE WHEN $9 THEN COALESCE($10, updated_at) ELSE updated_at END,
+                 leased_until = CASE WHEN leased_by = $11 THEN $12 ELSE leased_until END
+             WHERE id = $7",
         )
-        .bind(a.status_code.map(i32::from))
-        .bind(&a.error)
-        .bind(state.as_str())
-        .bind(next)
-        .bind(a.at)
-        .bind(a.delivery_id.0)
-        .bind(a.endpoint_id.0)
-        .bind(a.next == AfterAttempt::Succeeded)
-        .bind(a.disable_endpoint)
-        .bind(a.relay)
-        .bind(a.lease_until)
-        .fetch_one(self.pool())
+        .bind(ids)
+        .bind(codes)
+        .bind(errors)
+        .bind(states)
+        .bind(nexts)
+        .bind(times)
+        .bind(r.endpoint_id.0)
+        .bind(r.failing_since)
+        .bind(r.disable_endpoint)
+        .bind(last)
+        .bind(r.relay)
+        .bind(r.lease_until)
+        .execute(self.pool())
         .await
         .map_err(storage_error)?;
-        found(changed.unwrap_or(0) as u64)
+        Ok(())
     }
 
     async fn release_webhook_endpoint(

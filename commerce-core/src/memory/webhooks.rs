@@ -3,7 +3,7 @@
 use super::*;
 use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::webhook::{
-    AfterAttempt, DeliveryAttempt, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets,
+    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets,
     WebhookDelivery, WebhookEndpoint,
 };
 
@@ -45,7 +45,7 @@ fn new_delivery(
 ) -> KeptDelivery {
     KeptDelivery {
         delivery: WebhookDelivery {
-            id: WebhookDeliveryId::random(),
+            id: WebhookDeliveryId::from(Uuid::now_v7()),
             endpoint_id: endpoint,
             event_id: event.webhook_id(),
             event_type: event.kind,
@@ -244,38 +244,42 @@ impl WebhookStore for MemoryStore {
         Ok(leased)
     }
 
-    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StorageError> {
+    async fn record_delivery_attempts(
+        &self,
+        record: &DeliveryAttempts,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
-        let kept = s
-            .webhook_deliveries
-            .iter_mut()
-            .find(|d| d.delivery.id == attempt.delivery_id)
-            .ok_or(StorageError::NotFound)?;
-        let d = &mut kept.delivery;
-        d.attempts += 1;
-        d.last_status_code = attempt.status_code;
-        d.last_error = attempt.error.clone();
-        d.updated_at = attempt.at;
-        (d.state, d.next_attempt_at) = match attempt.next {
-            AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
-            AfterAttempt::Failed => (DeliveryState::Failed, None),
-        };
-        if let Some(endpoint) = s.webhook_endpoints.get_mut(&attempt.endpoint_id) {
-            let e = &mut endpoint.endpoint;
-            e.failing_since = match attempt.next {
-                AfterAttempt::Succeeded => None,
-                _ => e.failing_since.or(Some(attempt.at)),
+        for attempt in &record.attempts {
+            let Some(kept) = s.webhook_deliveries.iter_mut().find(|d| {
+                d.delivery.id == attempt.delivery_id && d.delivery.endpoint_id == record.endpoint_id
+            }) else {
+                continue;
             };
-            if attempt.disable_endpoint {
+            let d = &mut kept.delivery;
+            d.attempts += 1;
+            d.last_status_code = attempt.status_code;
+            d.last_error = attempt.error.clone();
+            d.updated_at = attempt.at;
+            (d.state, d.next_attempt_at) = match attempt.next {
+                AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+                AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+                AfterAttempt::Failed => (DeliveryState::Failed, None),
+            };
+        }
+        if let Some(endpoint) = s.webhook_endpoints.get_mut(&record.endpoint_id) {
+            let e = &mut endpoint.endpoint;
+            e.failing_since = record.failing_since;
+            if record.disable_endpoint {
                 e.active = false;
-                e.updated_at = attempt.at;
+                if let Some(last) = record.attempts.last() {
+                    e.updated_at = last.at;
+                }
             }
             if endpoint
                 .lease
-                .is_some_and(|(holder, _)| holder == attempt.relay)
+                .is_some_and(|(holder, _)| holder == record.relay)
             {
-                endpoint.lease = Some((attempt.relay, attempt.lease_until));
+                endpoint.lease = Some((record.relay, record.lease_until));
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::outbox::OutboxEvent;
 use crate::webhook::{
-    DeliveryAttempt, LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
+    DeliveryAttempts, LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 
 /// Storage of webhook endpoints, their deliveries, and the outbox's fan-out.
@@ -65,10 +65,14 @@ pub trait WebhookStore: Send + Sync {
         endpoints: u32,
         deliveries_each: u32,
     ) -> Result<Vec<LeasedEndpoint>, StorageError>;
-    /// Records an attempt: the delivery's attempts, last answer and next state; the endpoint's
-    /// `failing_since` (cleared on success, set on the first failure) and, when asked, its
-    /// turning off.
-    async fn record_delivery_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StorageError>;
+    /// Records attempts at one endpoint's deliveries, in one transaction: each delivery's
+    /// attempts (one more), last answer and next state; the endpoint's `failing_since` as
+    /// given, its turning off when asked, and the relay's lease renewed if it still holds it.
+    /// Attempts at deliveries the endpoint does not have are skipped (one deleted since).
+    async fn record_delivery_attempts(
+        &self,
+        attempts: &DeliveryAttempts,
+    ) -> Result<(), StorageError>;
     /// Ends `relay`'s lease of the endpoint (a lease since taken by another is left alone).
     async fn release_webhook_endpoint(
         &self,

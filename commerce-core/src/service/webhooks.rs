@@ -24,14 +24,17 @@ use crate::ports::{
     Mail, Page, PageRequest, UserFilter, WebhookAnswer, WebhookRequest, WebhookSender,
 };
 use crate::webhook::{
-    names_private_target, AfterAttempt, DeliveryAttempt, LeasedEndpoint, SealedSecrets,
-    WebhookDelivery, WebhookEndpoint, WebhookEndpointDraft, DISABLE_AFTER_FAILING,
+    names_private_target, AfterAttempt, DeliveryAttempt, DeliveryAttempts, LeasedEndpoint,
+    SealedSecrets, WebhookDelivery, WebhookEndpoint, WebhookEndpointDraft, DISABLE_AFTER_FAILING,
     ROTATION_OVERLAP,
 };
 use crate::webhook_signing::{signature_header, SealingKey, WebhookSecret};
 
 /// Outbox events turned into deliveries per storage call.
 const DISPATCH_BATCH: u32 = 500;
+
+/// How often a relay sending a long batch records what it did (at the end of each batch too).
+const RECORD_EVERY: Duration = Duration::from_secs(1);
 
 /// What a lease keeps beyond the longest send, so that the recording of an attempt falls
 /// within it too.
@@ -68,7 +71,7 @@ impl Default for WebhookRelayConfig {
         Self {
             retries: Default::default(),
             endpoints_at_once: 16,
-            deliveries_per_lease: 100,
+            deliveries_per_lease: 500,
             lease: Duration::from_secs(25),
             send_timeout: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
@@ -245,12 +248,20 @@ impl Commerce {
         leased: LeasedEndpoint,
     ) -> Result<(u32, u32), CommerceError> {
         let config = &self.config.webhooks;
-        // The lease runs from when it was taken, and again from each recorded attempt.
+        // The lease runs from when it was taken, and again from each recording.
         let mut lease_from = std::time::Instant::now();
         let secrets = open_secrets(key, &leased.secrets, self.now())?;
         let endpoint = leased.endpoint;
         let (mut attempted, mut delivered) = (0, 0);
-        let mut failing_since = endpoint.failing_since;
+        let mut record = DeliveryAttempts {
+            endpoint_id: endpoint.id,
+            attempts: Vec::new(),
+            failing_since: endpoint.failing_since,
+            disable_endpoint: false,
+            relay,
+            lease_until: self.now(),
+        };
+        let mut gone = false;
         for due in leased.deliveries {
             // Start no send that could outlast the lease: another relay may take it then.
             if lease_from.elapsed() + config.send_timeout + LEASE_MARGIN > config.lease {
@@ -276,7 +287,6 @@ impl Commerce {
             let answer = sender.send(request).await;
             let at = self.now();
             attempted += 1;
-            let failed_attempts = due.attempts + 1;
             let (status_code, error, retry_after) = match &answer {
                 WebhookAnswer::Status { code, .. } if (200..300).contains(code) => {
                     (Some(*code), None, None)
@@ -286,13 +296,13 @@ impl Commerce {
                 }
                 WebhookAnswer::NoAnswer(why) => (None, Some(why.clone()), None),
             };
-            let gone = status_code == Some(410);
+            gone = status_code == Some(410);
             let next = if error.is_none() {
                 AfterAttempt::Succeeded
             } else if gone {
                 AfterAttempt::Failed
             } else {
-                match config.retries.wait_after(failed_attempts) {
+                match config.retries.wait_after(due.attempts + 1) {
                     Some(wait) => {
                         let wait = retry_after
                             .map_or(wait, |asked| wait.max(asked.min(LONGEST_RETRY_AFTER)));
@@ -301,30 +311,15 @@ impl Commerce {
                     None => AfterAttempt::Failed,
                 }
             };
-            let failing_too_long = error.is_some()
-                && failing_since
-                    .is_some_and(|since| at - since >= chrono_duration(DISABLE_AFTER_FAILING));
-            let disable = gone || failing_too_long;
-            self.ports
-                .webhooks
-                .record_delivery_attempt(&DeliveryAttempt {
-                    delivery_id: due.id,
-                    endpoint_id: endpoint.id,
-                    at,
-                    status_code,
-                    error: error.clone(),
-                    next,
-                    disable_endpoint: disable,
-                    relay,
-                    lease_until: at + chrono_duration(config.lease),
-                })
-                .await?;
-            lease_from = std::time::Instant::now();
             if error.is_none() {
                 delivered += 1;
-                failing_since = None;
+                record.failing_since = None;
             } else {
-                failing_since = failing_since.or(Some(at));
+                let failing_too_long = record
+                    .failing_since
+                    .is_some_and(|since| at - since >= chrono_duration(DISABLE_AFTER_FAILING));
+                record.disable_endpoint = gone || failing_too_long;
+                record.failing_since = record.failing_since.or(Some(at));
                 tracing::info!(
                     target: "commerce::webhooks",
                     endpoint = %endpoint.id,
@@ -333,12 +328,39 @@ impl Commerce {
                     "a webhook delivery failed"
                 );
             }
-            if disable {
-                self.endpoint_disabled(&endpoint, gone).await;
+            record.attempts.push(DeliveryAttempt {
+                delivery_id: due.id,
+                at,
+                status_code,
+                error,
+                next,
+            });
+            if record.disable_endpoint {
                 break;
             }
+            // Recorded now and then rather than each: a write per delivery would queue behind
+            // the shop's own writes under load.
+            if lease_from.elapsed() >= RECORD_EVERY {
+                self.record_attempts(&mut record).await?;
+                lease_from = std::time::Instant::now();
+            }
+        }
+        self.record_attempts(&mut record).await?;
+        if record.disable_endpoint {
+            self.endpoint_disabled(&endpoint, gone).await;
         }
         Ok((attempted, delivered))
+    }
+
+    /// Writes the attempts gathered (and renews the lease), and starts a new gathering.
+    async fn record_attempts(&self, record: &mut DeliveryAttempts) -> Result<(), CommerceError> {
+        if record.attempts.is_empty() {
+            return Ok(());
+        }
+        record.lease_until = self.now() + chrono_duration(self.config.webhooks.lease);
+        self.ports.webhooks.record_delivery_attempts(record).await?;
+        record.attempts.clear();
+        Ok(())
     }
 
     /// Tells the admins that an endpoint was turned off, and why.

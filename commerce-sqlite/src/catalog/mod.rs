@@ -19,7 +19,7 @@ use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
     RowExt,
 };
-use crate::{found, storage_error, tell, writing, SqliteStore};
+use crate::{found, storage_error, tell, writing, SqliteStore, Told};
 use commerce_core::outbox::ChangeRecord;
 
 mod categories;
@@ -412,12 +412,12 @@ impl ProductStore for SqliteStore {
         record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let p = product.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             let tx = &*conn;
             insert_product_row(tx, &p)?;
             write_variants(tx, &p)?;
-            tell(tx, &record)?;
+            tell(tx, &told)?;
             Ok(())
         })
         .await
@@ -429,7 +429,7 @@ impl ProductStore for SqliteStore {
         record: &ChangeRecord,
     ) -> Result<Product, StorageError> {
         let p = product.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             let tx = &*conn;
             // The version guard is in the WHERE clause: a stale write changes no row.
@@ -469,7 +469,7 @@ impl ProductStore for SqliteStore {
                 return Err(if exists.is_some() { StorageError::VersionConflict } else { StorageError::NotFound });
             }
             write_variants(tx, &p)?;
-            tell(tx, &record)?;
+            tell(tx, &told)?;
             let stored = read_product(tx, p.id)?.ok_or(StorageError::NotFound)?;
             Ok(stored)
         })
@@ -481,13 +481,13 @@ impl ProductStore for SqliteStore {
         id: ProductId,
         record: &ChangeRecord,
     ) -> Result<(), StorageError> {
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             let n = conn
                 .execute("DELETE FROM products WHERE id = ?1", [id.to_string()])
                 .map_err(storage_error)?;
             found(n)?;
-            tell(conn, &record)
+            tell(conn, &told)
         })
         .await
     }

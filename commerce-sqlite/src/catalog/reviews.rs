@@ -1,6 +1,7 @@
 //! Reviews on SQLite, and the rating they keep on their product.
 
 use super::*;
+use crate::Told;
 
 const REVIEW_COLUMNS: &str = "id, product_id, user_id, rating, title, body, status, created_at";
 
@@ -69,7 +70,7 @@ impl ReviewStore for SqliteStore {
         record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let r = review.clone();
-        let record = record.clone();
+        let told = Told::of(record)?;
         self.write(move |conn| {
             let tx = &*conn;
             tx.execute(
@@ -87,7 +88,7 @@ impl ReviewStore for SqliteStore {
             )
             .map_err(writing("reviews"))?;
             refresh_rating(tx, &r.product_id.to_string())?;
-            tell(tx, &record)
+            tell(tx, &told)
         })
         .await
     }

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::webhook::{
-    AfterAttempt, DeliveryAttempt, DeliveryState, EventFilter, EventType, SealedSecrets,
-    WebhookEndpoint,
+    AfterAttempt, DeliveryAttempt, DeliveryAttempts, DeliveryState, EventFilter, EventType,
+    SealedSecrets, WebhookEndpoint,
 };
 
 fn endpoint(url: &str, events: EventFilter) -> WebhookEndpoint {
@@ -276,29 +276,35 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
     let first = &leased[0].deliveries[0];
     let second = &leased[0].deliveries[1];
     let t1 = t0 + Duration::seconds(1);
-    store
-        .record_delivery_attempt(&DeliveryAttempt {
-            delivery_id: first.id,
-            endpoint_id: hook.id,
-            at: t1,
-            status_code: Some(204),
-            error: None,
-            next: AfterAttempt::Succeeded,
-            disable_endpoint: false,
-            relay: a,
-            lease_until: t1 + Duration::minutes(5),
-        })
-        .await
-        .unwrap();
     let retry_at = t1 + Duration::seconds(5);
     store
-        .record_delivery_attempt(&DeliveryAttempt {
-            delivery_id: second.id,
+        .record_delivery_attempts(&DeliveryAttempts {
             endpoint_id: hook.id,
-            at: t1,
-            status_code: Some(500),
-            error: Some("answered 500".into()),
-            next: AfterAttempt::RetryAt(retry_at),
+            attempts: vec![
+                DeliveryAttempt {
+                    delivery_id: first.id,
+                    at: t1,
+                    status_code: Some(204),
+                    error: None,
+                    next: AfterAttempt::Succeeded,
+                },
+                DeliveryAttempt {
+                    delivery_id: second.id,
+                    at: t1,
+                    status_code: Some(500),
+                    error: Some("answered 500".into()),
+                    next: AfterAttempt::RetryAt(retry_at),
+                },
+                // One the endpoint does not have is skipped.
+                DeliveryAttempt {
+                    delivery_id: WebhookDeliveryId::random(),
+                    at: t1,
+                    status_code: Some(204),
+                    error: None,
+                    next: AfterAttempt::Succeeded,
+                },
+            ],
+            failing_since: Some(t1),
             disable_endpoint: false,
             relay: a,
             lease_until: t1 + Duration::minutes(5),
@@ -364,18 +370,22 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
     assert_eq!(waiting.next_attempt_at, Some(retry_at));
 
     // A success clears the failing streak; a 410 fails the delivery and turns the endpoint off.
-    store
-        .record_delivery_attempt(&DeliveryAttempt {
-            delivery_id: second.id,
-            endpoint_id: hook.id,
+    let one = |delivery_id, status: u16, next, failing_since, disable_endpoint| DeliveryAttempts {
+        endpoint_id: hook.id,
+        attempts: vec![DeliveryAttempt {
+            delivery_id,
             at: retry_at,
-            status_code: Some(200),
-            error: None,
-            next: AfterAttempt::Succeeded,
-            disable_endpoint: false,
-            relay: a,
-            lease_until: t1 + Duration::minutes(5),
-        })
+            status_code: Some(status),
+            error: (status >= 300).then(|| format!("answered {status}")),
+            next,
+        }],
+        failing_since,
+        disable_endpoint,
+        relay: a,
+        lease_until: t1 + Duration::minutes(5),
+    };
+    store
+        .record_delivery_attempts(&one(second.id, 200, AfterAttempt::Succeeded, None, false))
         .await
         .unwrap();
     assert_eq!(
@@ -388,17 +398,13 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
         None
     );
     store
-        .record_delivery_attempt(&DeliveryAttempt {
-            delivery_id: due[1].id,
-            endpoint_id: hook.id,
-            at: retry_at,
-            status_code: Some(410),
-            error: Some("answered 410".into()),
-            next: AfterAttempt::Failed,
-            disable_endpoint: true,
-            relay: a,
-            lease_until: t1 + Duration::minutes(5),
-        })
+        .record_delivery_attempts(&one(
+            due[1].id,
+            410,
+            AfterAttempt::Failed,
+            Some(retry_at),
+            true,
+        ))
         .await
         .unwrap();
     let off = store.webhook_endpoint(hook.id).await.unwrap().unwrap();
@@ -432,23 +438,26 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
         .await
         .unwrap();
     assert_eq!(held.len(), 1);
-    let attempt = |relay, lease_until| DeliveryAttempt {
-        delivery_id: due[1].id,
+    let attempt = |relay, lease_until| DeliveryAttempts {
         endpoint_id: hook.id,
-        at: t2,
-        status_code: Some(500),
-        error: Some("answered 500".into()),
-        next: AfterAttempt::RetryAt(t2),
+        attempts: vec![DeliveryAttempt {
+            delivery_id: due[1].id,
+            at: t2,
+            status_code: Some(500),
+            error: Some("answered 500".into()),
+            next: AfterAttempt::RetryAt(t2),
+        }],
+        failing_since: Some(t2),
         disable_endpoint: false,
         relay,
         lease_until,
     };
     store
-        .record_delivery_attempt(&attempt(b, t2 + Duration::hours(1)))
+        .record_delivery_attempts(&attempt(b, t2 + Duration::hours(1)))
         .await
         .unwrap();
     store
-        .record_delivery_attempt(&attempt(a, t2 + Duration::minutes(10)))
+        .record_delivery_attempts(&attempt(a, t2 + Duration::minutes(10)))
         .await
         .unwrap();
     let t3 = t2 + Duration::minutes(1);
