@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 use crate::account::User;
 use crate::catalog::{Product, Review};
-use crate::ids::EventId;
+use crate::ids::{EventId, ProductId, VariantId};
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus, Refund};
 use crate::webhook::EventType;
@@ -216,11 +216,67 @@ fn product_data(product: &Product) -> Value {
     })
 }
 
+/// A product's (or a variant's) stock available to sell before and after a write, as storage
+/// saw it inside the write's transaction: what the inventory events are made from, since only
+/// there are both known for sure while other sales run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockChange {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    /// The product's name.
+    pub name: String,
+    pub before: u32,
+    pub after: u32,
+    /// The product's `low_stock_threshold`.
+    pub threshold: u32,
+}
+
+impl StockChange {
+    /// The lines this change crosses, never the ones it stays beyond: `inventory.low_stock`
+    /// when it falls to or below the threshold from above it, `inventory.out_of_stock` when
+    /// it reaches zero (both, when one sale does both), `inventory.back_in_stock` when it
+    /// comes back from zero.
+    pub fn events(&self, at: DateTime<Utc>) -> Vec<OutboxEvent> {
+        let (before, after) = (self.before, self.after);
+        let mut kinds = Vec::new();
+        if before > self.threshold && after <= self.threshold {
+            kinds.push(EventType::InventoryLowStock);
+        }
+        if before > 0 && after == 0 {
+            kinds.push(EventType::InventoryOutOfStock);
+        }
+        if before == 0 && after > 0 {
+            kinds.push(EventType::InventoryBackInStock);
+        }
+        kinds
+            .into_iter()
+            .map(|kind| {
+                OutboxEvent::new(
+                    EventId::random(),
+                    kind,
+                    at,
+                    json!({
+                        "product_id": self.product_id,
+                        "variant_id": self.variant_id,
+                        "name": self.name,
+                        "inventory_count": after,
+                        "low_stock_threshold": self.threshold,
+                    }),
+                )
+            })
+            .collect()
+    }
+}
+
 /// What a change leaves beside itself, written by storage in the change's own transaction:
 /// the events it tells the outbox. (The audit log's entries join it.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeRecord {
     pub events: Vec<OutboxEvent>,
+    /// When set, storage adds the inventory events ([`StockChange::events`]) of the stock the
+    /// write moves, stamped with this time: a sale, a cancellation that gives units back, a
+    /// stock count changed by hand.
+    pub stock_watched_at: Option<DateTime<Utc>>,
 }
 
 impl ChangeRecord {
@@ -231,10 +287,28 @@ impl ChangeRecord {
 
     /// A change that tells these events.
     pub fn telling(events: Vec<OutboxEvent>) -> ChangeRecord {
-        ChangeRecord { events }
+        ChangeRecord {
+            events,
+            stock_watched_at: None,
+        }
+    }
+
+    /// The same, with the inventory events of the stock it moves, at `at`.
+    pub fn watching_stock(mut self, at: DateTime<Utc>) -> ChangeRecord {
+        self.stock_watched_at = Some(at);
+        self
+    }
+
+    /// The inventory events of `changes`, if this record watches stock (for storage, inside
+    /// the write).
+    pub fn stock_events(&self, changes: &[StockChange]) -> Vec<OutboxEvent> {
+        match self.stock_watched_at {
+            Some(at) => changes.iter().flat_map(|c| c.events(at)).collect(),
+            None => Vec::new(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.events.is_empty() && self.stock_watched_at.is_none()
     }
 }

@@ -13,7 +13,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{storage_error, tell, SqliteStore, Told};
+use crate::{moved_between, stock_now, storage_error, tell, tell_stock, SqliteStore, Told, Unit};
 use commerce_core::outbox::ChangeRecord;
 
 fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
@@ -234,6 +234,39 @@ fn move_promotion_uses(tx: &Connection, order: &Order, by: i64) -> Result<(), St
     Ok(())
 }
 
+/// Each product or variant of an order, once.
+fn units_of_order(order: &Order) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    for (p, v, _) in order.units() {
+        if !units.contains(&(p, v)) {
+            units.push((p, v));
+        }
+    }
+    units
+}
+
+/// A sale's moves of stock, from what each guarded `UPDATE` said is left: before it, that and
+/// what the order took.
+fn sold(levels: &[StockLevel], order: &Order) -> Vec<(Unit, u32, u32, u32)> {
+    let units = order.units();
+    levels
+        .iter()
+        .map(|l| {
+            let taken: u32 = units
+                .iter()
+                .filter(|(p, v, _)| *p == l.product_id && *v == l.variant_id)
+                .map(|(_, _, q)| *q)
+                .sum();
+            (
+                (l.product_id, l.variant_id),
+                l.available.saturating_add(taken),
+                l.available,
+                l.threshold,
+            )
+        })
+        .collect()
+}
+
 /// Writes an order at its next version if the stored one is still the order's own.
 fn write_next_version(tx: &Connection, next: &Order) -> Result<(), StorageError> {
     let n = tx
@@ -424,6 +457,7 @@ impl OrderStore for SqliteStore {
             }
             insert_order(tx, &new.order)?;
             tell(tx, &told)?;
+            tell_stock(tx, &new.record, sold(&levels, &new.order))?;
             Ok(levels)
         })
         .await
@@ -440,11 +474,22 @@ impl OrderStore for SqliteStore {
         self.write(move |conn| {
             let tx = &*conn;
             write_next_version(tx, &next)?;
+            // Only a release changes what is available to sell.
+            let watched = effects.record.stock_watched_at.is_some()
+                && effects.stock == StockMovement::Release;
+            let units: Vec<Unit> = if watched {
+                units_of_order(&next)
+            } else {
+                Vec::new()
+            };
+            let before = stock_now(tx, &units)?;
             move_stock(tx, &next, effects.stock)?;
             if effects.give_back_promotion_uses {
                 move_promotion_uses(tx, &next, -1)?;
             }
             tell(tx, &told)?;
+            let after = stock_now(tx, &units)?;
+            tell_stock(tx, &effects.record, moved_between(&units, before, after))?;
             Ok(next)
         })
         .await
@@ -479,13 +524,15 @@ impl OrderStore for SqliteStore {
     ) -> Result<Order, PlaceOrderError> {
         let mut next = order.clone();
         let told = Told::of(record)?;
+        let record = record.clone();
         next.version += 1;
         self.write(move |conn| {
             let tx = &*conn;
             write_next_version(tx, &next)?;
-            reserve_units(tx, &next)?;
+            let levels = reserve_units(tx, &next)?;
             move_promotion_uses(tx, &next, 1)?;
             tell(tx, &told)?;
+            tell_stock(tx, &record, sold(&levels, &next))?;
             Ok(next)
         })
         .await

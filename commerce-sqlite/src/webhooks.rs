@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::cursor;
 use commerce_core::ids::{EventId, WebhookDeliveryId, WebhookEndpointId};
-use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
+use commerce_core::ids::{ProductId, VariantId};
+use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent, StockChange};
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
     AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
@@ -57,6 +58,116 @@ pub(crate) fn tell(tx: &Connection, told: &Told) -> Result<(), StorageError> {
             .map_err(writing("outbox_events"))?;
     }
     Ok(())
+}
+
+/// A product or variant whose stock a write may move.
+pub(crate) type Unit = (ProductId, Option<VariantId>);
+
+/// What is available of each unit now, with its product's threshold (`None` for a unit that
+/// is gone): read before and after a write that watches stock and is not a sale (a sale's
+/// `UPDATE ... RETURNING` already says what is left).
+pub(crate) fn stock_now(
+    tx: &Connection,
+    units: &[Unit],
+) -> Result<Vec<Option<(u32, u32)>>, StorageError> {
+    units
+        .iter()
+        .map(|(product, variant)| {
+            let row = match variant {
+                None => tx
+                    .prepare_cached(
+                        "SELECT inventory_count, low_stock_threshold FROM products WHERE id = ?1",
+                    )
+                    .map_err(storage_error)?
+                    .query_row([product.to_string()], |r| Ok((r.count(0)?, r.count(1)?))),
+                Some(v) => tx
+                    .prepare_cached(
+                        "SELECT v.inventory_count, p.low_stock_threshold
+                         FROM product_variants v JOIN products p ON p.id = v.product_id
+                         WHERE v.id = ?1 AND v.product_id = ?2",
+                    )
+                    .map_err(storage_error)?
+                    .query_row([v.to_string(), product.to_string()], |r| {
+                        Ok((r.count(0)?, r.count(1)?))
+                    }),
+            };
+            row.optional().map_err(storage_error)
+        })
+        .collect()
+}
+
+/// Writes the inventory events of stock moved (unit, before, after, threshold), when `record`
+/// watches stock. Names are read only for the units that crossed a line, which few do.
+pub(crate) fn tell_stock(
+    tx: &Connection,
+    record: &ChangeRecord,
+    moved: impl IntoIterator<Item = (Unit, u32, u32, u32)>,
+) -> Result<(), StorageError> {
+    let Some(at) = record.stock_watched_at else {
+        return Ok(());
+    };
+    let mut crossed: Vec<StockChange> = moved
+        .into_iter()
+        .map(
+            |((product_id, variant_id), before, after, threshold)| StockChange {
+                product_id,
+                variant_id,
+                name: String::new(),
+                before,
+                after,
+                threshold,
+            },
+        )
+        .filter(|c| !c.events(at).is_empty())
+        .collect();
+    if crossed.is_empty() {
+        return Ok(());
+    }
+    for change in &mut crossed {
+        change.name = tx
+            .prepare_cached("SELECT name FROM products WHERE id = ?1")
+            .map_err(storage_error)?
+            .query_row([change.product_id.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(storage_error)?
+            .unwrap_or_default();
+    }
+    let events = record.stock_events(&crossed);
+    tell(tx, &Told::of(&ChangeRecord::telling(events))?)
+}
+
+/// The units of a product as stored: itself, or each of its variants.
+pub(crate) fn units_of(tx: &Connection, product: ProductId) -> Result<Vec<Unit>, StorageError> {
+    let variants: Vec<VariantId> = tx
+        .prepare_cached("SELECT id FROM product_variants WHERE product_id = ?1 ORDER BY id")
+        .map_err(storage_error)?
+        .query_map([product.to_string()], |r| r.id(0))
+        .map_err(storage_error)?
+        .collect::<Result<_, _>>()
+        .map_err(storage_error)?;
+    Ok(if variants.is_empty() {
+        vec![(product, None)]
+    } else {
+        variants.into_iter().map(|v| (product, Some(v))).collect()
+    })
+}
+
+/// [`stock_now`] before and after: the moves between them.
+pub(crate) fn moved_between(
+    units: &[Unit],
+    before: Vec<Option<(u32, u32)>>,
+    after: Vec<Option<(u32, u32)>>,
+) -> Vec<(Unit, u32, u32, u32)> {
+    units
+        .iter()
+        .zip(before.into_iter().zip(after))
+        .filter_map(|(unit, pair)| match pair {
+            (Some((before, _)), Some((after, threshold))) => {
+                Some((*unit, before, after, threshold))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 const ENDPOINT_COLUMNS: &str =

@@ -43,7 +43,9 @@ pub mod temporary;
 mod webhooks;
 
 pub(crate) use errors::{storage_error, Retryable};
-pub(crate) use webhooks::tell;
+pub(crate) use webhooks::{
+    moved_between, sold, stock_now, tell, tell_stock, units_of, units_of_order, Unit,
+};
 mod users;
 
 use std::future::Future;

@@ -15,8 +15,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, QueryBuilder};
 
 use crate::page::newest_first_page;
-use crate::tell;
 use crate::{col, count, from_json, json, sql_version, storage_error, version, PgStore};
+use crate::{moved_between, sold, stock_now, tell, tell_stock, units_of_order, Unit};
 use commerce_core::outbox::ChangeRecord;
 
 fn order_from_row(r: &PgRow) -> Result<Order, StorageError> {
@@ -407,6 +407,7 @@ impl PgStore {
         }
         insert_order(&mut tx, &new.order).await?;
         tell(&mut tx, &new.record).await?;
+        tell_stock(&mut tx, &new.record, sold(&levels, &new.order)).await?;
         tx.commit().await.map_err(storage_error)?;
         Ok(levels)
     }
@@ -435,11 +436,27 @@ impl OrderStore for PgStore {
             .retrying(|| async move {
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
                 write_next_version(&mut tx, next).await?;
+                // Only a release changes what is available to sell.
+                let units: Vec<Unit> = if effects.record.stock_watched_at.is_some()
+                    && effects.stock == StockMovement::Release
+                {
+                    units_of_order(next)
+                } else {
+                    Vec::new()
+                };
+                let before = stock_now(&mut tx, &units).await?;
                 move_stock(&mut tx, next, effects.stock).await?;
                 if effects.give_back_promotion_uses {
                     move_promotion_uses(&mut tx, next, -1).await?;
                 }
                 tell(&mut tx, &effects.record).await?;
+                let after = stock_now(&mut tx, &units).await?;
+                tell_stock(
+                    &mut tx,
+                    &effects.record,
+                    moved_between(&units, before, after),
+                )
+                .await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok(next.clone())
             })
@@ -481,11 +498,13 @@ impl OrderStore for PgStore {
             .retrying(|| async move {
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
                 write_next_version(&mut tx, next).await?;
+                let mut levels = Vec::new();
                 for (product, variant, quantity) in units_in_lock_order(next) {
-                    reserve(&mut tx, product, variant, quantity).await?;
+                    levels.push(reserve(&mut tx, product, variant, quantity).await?);
                 }
                 move_promotion_uses(&mut tx, next, 1).await?;
                 tell(&mut tx, record).await?;
+                tell_stock(&mut tx, record, sold(&levels, next)).await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok::<_, PlaceOrderError>(next.clone())
             })

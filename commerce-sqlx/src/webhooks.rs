@@ -5,9 +5,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use commerce_core::ids::{ProductId, VariantId};
 use commerce_core::ids::{WebhookDeliveryId, WebhookEndpointId};
-use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent};
-use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
+use commerce_core::order::Order;
+use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent, StockChange};
+use commerce_core::ports::{Page, PageRequest, StockLevel, StorageError, WebhookStore};
 use commerce_core::webhook::{
     AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
     LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
@@ -53,6 +55,155 @@ pub(crate) async fn tell(
     .await
     .map_err(storage_error)?;
     Ok(())
+}
+
+/// A product or variant whose stock a write may move.
+pub(crate) type Unit = (ProductId, Option<VariantId>);
+
+/// What is available of each unit now, with its product's threshold (`None` for a unit that
+/// is gone): read before and after a write that watches stock and is not a sale.
+pub(crate) async fn stock_now(
+    conn: &mut PgConnection,
+    units: &[Unit],
+) -> Result<Vec<Option<(u32, u32)>>, StorageError> {
+    let mut levels = Vec::with_capacity(units.len());
+    for (product, variant) in units {
+        let row: Option<(i64, i64)> = match variant {
+            None => sqlx::query_as(
+                "SELECT inventory_count, low_stock_threshold FROM products WHERE id = $1",
+            )
+            .bind(product.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage_error)?,
+            Some(v) => sqlx::query_as(
+                "SELECT v.inventory_count, p.low_stock_threshold
+                 FROM product_variants v JOIN products p ON p.id = v.product_id
+                 WHERE v.id = $1 AND v.product_id = $2",
+            )
+            .bind(v.0)
+            .bind(product.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage_error)?,
+        };
+        levels.push(match row {
+            Some((available, threshold)) => Some((count(available)?, count(threshold)?)),
+            None => None,
+        });
+    }
+    Ok(levels)
+}
+
+/// Writes the inventory events of stock moved (unit, before, after, threshold), when `record`
+/// watches stock. Names are read only for the units that crossed a line, which few do.
+pub(crate) async fn tell_stock(
+    conn: &mut PgConnection,
+    record: &ChangeRecord,
+    moved: Vec<(Unit, u32, u32, u32)>,
+) -> Result<(), StorageError> {
+    let Some(at) = record.stock_watched_at else {
+        return Ok(());
+    };
+    let mut crossed: Vec<StockChange> = moved
+        .into_iter()
+        .map(
+            |((product_id, variant_id), before, after, threshold)| StockChange {
+                product_id,
+                variant_id,
+                name: String::new(),
+                before,
+                after,
+                threshold,
+            },
+        )
+        .filter(|c| !c.events(at).is_empty())
+        .collect();
+    if crossed.is_empty() {
+        return Ok(());
+    }
+    for change in &mut crossed {
+        change.name = sqlx::query_scalar("SELECT name FROM products WHERE id = $1")
+            .bind(change.product_id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage_error)?
+            .unwrap_or_default();
+    }
+    let events = record.stock_events(&crossed);
+    tell(conn, &ChangeRecord::telling(events)).await
+}
+
+/// The units of a product as stored: itself, or each of its variants.
+pub(crate) async fn units_of(
+    conn: &mut PgConnection,
+    product: ProductId,
+) -> Result<Vec<Unit>, StorageError> {
+    let variants: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM product_variants WHERE product_id = $1 ORDER BY id")
+            .bind(product.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(storage_error)?;
+    Ok(if variants.is_empty() {
+        vec![(product, None)]
+    } else {
+        variants
+            .into_iter()
+            .map(|v| (product, Some(VariantId::from(v))))
+            .collect()
+    })
+}
+
+/// [`stock_now`] before and after: the moves between them.
+pub(crate) fn moved_between(
+    units: &[Unit],
+    before: Vec<Option<(u32, u32)>>,
+    after: Vec<Option<(u32, u32)>>,
+) -> Vec<(Unit, u32, u32, u32)> {
+    units
+        .iter()
+        .zip(before.into_iter().zip(after))
+        .filter_map(|(unit, pair)| match pair {
+            (Some((before, _)), Some((after, threshold))) => {
+                Some((*unit, before, after, threshold))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A sale's moves of stock, from what each guarded `UPDATE` said is left: before it, that and
+/// what the order took.
+pub(crate) fn sold(levels: &[StockLevel], order: &Order) -> Vec<(Unit, u32, u32, u32)> {
+    let units = order.units();
+    levels
+        .iter()
+        .map(|l| {
+            let taken: u32 = units
+                .iter()
+                .filter(|(p, v, _)| *p == l.product_id && *v == l.variant_id)
+                .map(|(_, _, q)| *q)
+                .sum();
+            (
+                (l.product_id, l.variant_id),
+                l.available.saturating_add(taken),
+                l.available,
+                l.threshold,
+            )
+        })
+        .collect()
+}
+
+/// Each product or variant of an order, once.
+pub(crate) fn units_of_order(order: &Order) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    for (p, v, _) in order.units() {
+        if !units.contains(&(p, v)) {
+            units.push((p, v));
+        }
+    }
+    units
 }
 
 /// The columns `endpoint_from_row` reads, for `concat!` (statements stay `&'static str`).

@@ -83,8 +83,13 @@ impl ProductStore for MemoryStore {
         next.version += 1;
         // The rating belongs to the reviews; a product read before a review must not undo it.
         next.rating = stored.rating;
+        let units: Vec<(ProductId, Option<VariantId>)> = match stored.variants.as_slice() {
+            [] => vec![(stored.id, None)],
+            variants => variants.iter().map(|v| (stored.id, Some(v.id))).collect(),
+        };
+        let before = s.stock_before(record, units);
         s.products.insert(next.id, next.clone());
-        s.tell(record);
+        s.tell_with_stock(record, before);
         Ok(next)
     }
 

@@ -65,6 +65,7 @@ impl OrderStore for MemoryStore {
             }
         }
         // Write.
+        let before = s.stock_before(&new.record, wanted.iter().map(|(p, v, _)| (*p, *v)));
         let mut levels = Vec::with_capacity(wanted.len());
         for (product_id, variant_id, quantity) in &wanted {
             if let Some(product) = s.products.get_mut(product_id) {
@@ -99,7 +100,7 @@ impl OrderStore for MemoryStore {
             }
         }
         s.orders.insert(new.order.id, new.order.clone());
-        s.tell(&new.record);
+        s.tell_with_stock(&new.record, before);
         Ok(levels)
     }
 
@@ -125,6 +126,10 @@ impl OrderStore for MemoryStore {
             }
         }
         let stock = effects.stock;
+        let before = s.stock_before(
+            &effects.record,
+            order.units().into_iter().map(|(p, v, _)| (p, v)),
+        );
         if stock != StockMovement::None {
             for (product_id, variant_id, quantity) in order.units() {
                 // A product or variant deleted since has no stock left to move.
@@ -138,7 +143,7 @@ impl OrderStore for MemoryStore {
         let mut next = order.clone();
         next.version += 1;
         s.orders.insert(next.id, next.clone());
-        s.tell(&effects.record);
+        s.tell_with_stock(&effects.record, before);
         Ok(next)
     }
 
@@ -190,6 +195,7 @@ impl OrderStore for MemoryStore {
                 });
             }
         }
+        let before = s.stock_before(record, wanted.iter().map(|(p, v, _)| (*p, *v)));
         for (product_id, variant_id, quantity) in &wanted {
             if let Some(product) = s.products.get_mut(product_id) {
                 product.update_stock(*variant_id, |stock| {
@@ -210,7 +216,7 @@ impl OrderStore for MemoryStore {
         let mut next = order.clone();
         next.version += 1;
         s.orders.insert(next.id, next.clone());
-        s.tell(record);
+        s.tell_with_stock(record, before);
         Ok(next)
     }
 

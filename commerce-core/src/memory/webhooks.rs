@@ -1,7 +1,7 @@
 //! Webhook endpoints, deliveries and the outbox in memory.
 
 use super::*;
-use crate::outbox::{ChangeRecord, OutboxEvent};
+use crate::outbox::{ChangeRecord, OutboxEvent, StockChange};
 use crate::webhook::{
     AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets,
     WebhookDelivery, WebhookEndpoint,
@@ -26,12 +26,69 @@ pub(super) struct KeptDelivery {
     event: usize,
 }
 
+/// Stock available before a write, of each product or variant it may move.
+pub(super) type StockBefore = Vec<(ProductId, Option<VariantId>, u32)>;
+
 impl State {
     /// Puts a change's events in the outbox (called under the lock, with the change).
     pub(super) fn tell(&mut self, record: &ChangeRecord) {
         self.outbox
             .extend(record.events.iter().map(|event| OutboxEntry {
                 event: event.clone(),
+                dispatched: false,
+            }));
+    }
+
+    /// What is available now of each of `units`, when `record` watches stock (before the
+    /// write, for [`tell_with_stock`](Self::tell_with_stock)).
+    pub(super) fn stock_before(
+        &self,
+        record: &ChangeRecord,
+        units: impl IntoIterator<Item = (ProductId, Option<VariantId>)>,
+    ) -> StockBefore {
+        if record.stock_watched_at.is_none() {
+            return Vec::new();
+        }
+        let mut before: StockBefore = Vec::new();
+        for (product, variant) in units {
+            if before
+                .iter()
+                .any(|(p, v, _)| *p == product && *v == variant)
+            {
+                continue;
+            }
+            if let Some(available) = self
+                .products
+                .get(&product)
+                .and_then(|p| p.available(variant))
+            {
+                before.push((product, variant, available));
+            }
+        }
+        before
+    }
+
+    /// [`tell`](Self::tell), with the inventory events of the stock moved since `before`.
+    pub(super) fn tell_with_stock(&mut self, record: &ChangeRecord, before: StockBefore) {
+        self.tell(record);
+        let changes: Vec<StockChange> = before
+            .into_iter()
+            .filter_map(|(product_id, variant_id, before)| {
+                let product = self.products.get(&product_id)?;
+                Some(StockChange {
+                    product_id,
+                    variant_id,
+                    name: product.name.clone(),
+                    before,
+                    after: product.available(variant_id)?,
+                    threshold: product.low_stock_threshold,
+                })
+            })
+            .collect();
+        let events = record.stock_events(&changes);
+        self.outbox
+            .extend(events.into_iter().map(|event| OutboxEntry {
+                event,
                 dispatched: false,
             }));
     }

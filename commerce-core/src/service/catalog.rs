@@ -185,7 +185,8 @@ impl Catalog<'_> {
                 EventType::ProductUpdated,
                 &product,
                 product.updated_at,
-            )]);
+            )])
+            .watching_stock(product.updated_at);
             match self
                 .shop
                 .ports

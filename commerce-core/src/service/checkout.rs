@@ -235,7 +235,8 @@ impl Commerce {
             details.number = order_number(now, self.ports.ids.random_u64());
             let order = Order::from_priced(details.clone(), priced, &products, now);
             let record =
-                ChangeRecord::telling(vec![OutboxEvent::order_created(self.new_id(), &order)]);
+                ChangeRecord::telling(vec![OutboxEvent::order_created(self.new_id(), &order)])
+                    .watching_stock(now);
             let new = NewOrder {
                 order,
                 promotion_ids: priced.applied_ids().collect(),

@@ -329,7 +329,7 @@ impl Orders<'_> {
         let effects = OrderEffects {
             stock,
             give_back_promotion_uses: to == OrderStatus::Cancelled,
-            record: self.shop.order_moved(&order, from),
+            record: self.shop.order_moved(&order, from, stock, now),
         };
         let stored = self
             .shop

@@ -404,7 +404,12 @@ impl Payments<'_> {
                     order.payment_status = PaymentStatus::Succeeded;
                     let effects = OrderEffects::new(
                         StockMovement::None,
-                        self.shop.order_moved(&order, OrderStatus::Pending),
+                        self.shop.order_moved(
+                            &order,
+                            OrderStatus::Pending,
+                            StockMovement::None,
+                            now,
+                        ),
                     );
                     match self.shop.ports.orders.update_order(&order, effects).await {
                         Ok(stored) => {
@@ -424,7 +429,11 @@ impl Payments<'_> {
                     let mut back = order.clone();
                     back.reinstate_paid(now)?;
                     back.payment_status = PaymentStatus::Succeeded;
-                    let record = self.shop.order_moved(&back, order.status);
+                    // Its units are taken again: a sale, as far as stock is concerned.
+                    let record = self
+                        .shop
+                        .order_moved(&back, order.status, StockMovement::None, now)
+                        .watching_stock(now);
                     match self.shop.ports.orders.reinstate_order(&back, &record).await {
                         Ok(stored) => {
                             self.shop.outbox_written();
@@ -544,7 +553,7 @@ impl Payments<'_> {
                 StockMovement::None
             };
             order.payment_status = payment.status;
-            let effects = OrderEffects::new(stock, self.shop.order_moved(&order, from));
+            let effects = OrderEffects::new(stock, self.shop.order_moved(&order, from, stock, now));
             match self.shop.ports.orders.update_order(&order, effects).await {
                 Ok(stored) => {
                     self.shop.outbox_written();

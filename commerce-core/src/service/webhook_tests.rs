@@ -479,3 +479,75 @@ async fn only_admins_manage_webhooks_and_drafts_are_checked() {
         Err(CommerceError::Conflict(_))
     ));
 }
+
+#[tokio::test]
+async fn selling_the_last_units_and_cancelling_tell_the_stock_crossings() {
+    let h = hooked(&[0]).await;
+    h.endpoint(&[
+        "inventory.low_stock",
+        "inventory.out_of_stock",
+        "inventory.back_in_stock",
+    ])
+    .await;
+    let vase = h
+        .shop
+        .catalog()
+        .create_product(
+            &h.admin,
+            NewProduct {
+                name: "Vase".into(),
+                price: Decimal::TEN,
+                inventory_count: 2,
+                low_stock_threshold: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let order = h
+        .shop
+        .orders()
+        .create(
+            &h.admin,
+            DirectOrder {
+                items: vec![ItemRequest {
+                    product_id: vase.id,
+                    variant_id: None,
+                    quantity: 2,
+                }],
+                shipping_address: Some(crate::account::Address {
+                    line1: Some("1 Main St".into()),
+                    city: Some("Austin".into()),
+                    postal_code: Some("73301".into()),
+                    country: "US".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    h.shop.orders().cancel(&h.admin, order.id).await.unwrap();
+    h.relay().await;
+    let told: Vec<(String, u64)> = h
+        .sender
+        .sent()
+        .iter()
+        .map(|r| {
+            let b = body(r);
+            (
+                b["type"].as_str().unwrap().to_string(),
+                b["data"]["inventory_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("inventory.low_stock".to_string(), 0),
+            ("inventory.out_of_stock".to_string(), 0),
+            ("inventory.back_in_stock".to_string(), 2),
+        ]
+    );
+    assert_eq!(body(&h.sender.sent()[0])["data"]["name"], "Vase");
+}

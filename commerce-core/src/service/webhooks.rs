@@ -21,7 +21,8 @@ use crate::ids::{WebhookDeliveryId, WebhookEndpointId};
 use crate::order::{Order, OrderStatus};
 use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::ports::{
-    Mail, Page, PageRequest, UserFilter, WebhookAnswer, WebhookRequest, WebhookSender,
+    Mail, Page, PageRequest, StockMovement, UserFilter, WebhookAnswer, WebhookRequest,
+    WebhookSender,
 };
 use crate::webhook::{
     names_private_target, AfterAttempt, DeliveryAttempt, DeliveryAttempts, LeasedEndpoint,
@@ -109,9 +110,20 @@ impl Commerce {
         Webhooks { shop: self }
     }
 
-    /// The outbox events of an order's move from `from` to its current status.
-    pub(crate) fn order_moved(&self, order: &Order, from: OrderStatus) -> ChangeRecord {
-        ChangeRecord::telling(OutboxEvent::order_moved(|| self.new_id(), order, from))
+    /// The outbox events of an order's move from `from` to its current status, and, when the
+    /// move gives its units back, the inventory events of that (at `at`).
+    pub(crate) fn order_moved(
+        &self,
+        order: &Order,
+        from: OrderStatus,
+        stock: StockMovement,
+        at: DateTime<Utc>,
+    ) -> ChangeRecord {
+        let record = ChangeRecord::telling(OutboxEvent::order_moved(|| self.new_id(), order, from));
+        match stock {
+            StockMovement::Release => record.watching_stock(at),
+            _ => record,
+        }
     }
 
     /// Wakes this process's relay: a write just put events in the outbox.

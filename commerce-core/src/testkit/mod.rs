@@ -106,6 +106,7 @@ macro_rules! storage_conformance_tests {
             writes_tell_the_outbox_with_their_change_and_never_without,
             deliveries_are_leased_to_one_relay_and_keep_their_attempts,
             webhook_endpoints_round_trip_rotate_and_take_test_events,
+            stock_crossings_tell_inventory_events_once,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

@@ -19,7 +19,10 @@ use crate::codec::{
     amount_key, decode_cursor, encode_cursor, json, newest_first_page, time_text, NewestFirst,
     RowExt,
 };
-use crate::{found, storage_error, tell, writing, SqliteStore, Told};
+use crate::{
+    found, moved_between, stock_now, storage_error, tell, tell_stock, units_of, writing,
+    SqliteStore, Told,
+};
 use commerce_core::outbox::ChangeRecord;
 
 mod categories;
@@ -430,8 +433,12 @@ impl ProductStore for SqliteStore {
     ) -> Result<Product, StorageError> {
         let p = product.clone();
         let told = Told::of(record)?;
+        let watched = record.stock_watched_at.is_some();
+        let record = record.clone();
         self.write(move |conn| {
             let tx = &*conn;
+            let units = if watched { units_of(tx, p.id)? } else { Vec::new() };
+            let before = stock_now(tx, &units)?;
             // The version guard is in the WHERE clause: a stale write changes no row.
             let changed = tx
                 .prepare_cached(
@@ -470,6 +477,8 @@ impl ProductStore for SqliteStore {
             }
             write_variants(tx, &p)?;
             tell(tx, &told)?;
+            let after = stock_now(tx, &units)?;
+            tell_stock(tx, &record, moved_between(&units, before, after))?;
             let stored = read_product(tx, p.id)?.ok_or(StorageError::NotFound)?;
             Ok(stored)
         })

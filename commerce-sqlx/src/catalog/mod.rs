@@ -16,11 +16,11 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use crate::page::{newest_first_page, parse_time, time_key};
-use crate::tell;
 use crate::{
     col, count, currency_of, found, from_json, json, money_in, sql_version, storage_error, version,
     PgStore,
 };
+use crate::{moved_between, stock_now, tell, tell_stock, units_of};
 use commerce_core::outbox::ChangeRecord;
 
 mod categories;
@@ -487,6 +487,12 @@ impl ProductStore for PgStore {
             .retrying(|| async {
                 let p = product;
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
+                let units = if record.stock_watched_at.is_some() {
+                    units_of(&mut tx, p.id).await?
+                } else {
+                    Vec::new()
+                };
+                let before = stock_now(&mut tx, &units).await?;
                 // The version guard is in the WHERE clause: a stale write changes no row.
                 let changed = sqlx::query(
                     "UPDATE products SET name = $1, name_key = $2, slug = $3, description = $4, price = $5,
@@ -531,6 +537,8 @@ impl ProductStore for PgStore {
                 }
                 write_variants(&mut tx, p).await?;
                 tell(&mut tx, record).await?;
+                let after = stock_now(&mut tx, &units).await?;
+                tell_stock(&mut tx, record, moved_between(&units, before, after)).await?;
                 let stored = read_product(&mut *tx, p.id)
                     .await?
                     .ok_or(StorageError::NotFound)?;

@@ -618,3 +618,151 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
         Err(StorageError::NotFound)
     );
 }
+
+/// The inventory events a store added to the outbox since the last call, as (type, product,
+/// variant, inventory_count), through an endpoint that hears everything.
+async fn inventory_told<S: Storage>(
+    store: &S,
+    hook: WebhookEndpointId,
+) -> Vec<(EventType, ProductId, Option<VariantId>, u64)> {
+    store.dispatch_events(now(), 1_000).await.unwrap();
+    let relay = uuid::Uuid::new_v4();
+    let t = now();
+    let leased = store
+        .lease_webhook_endpoints(relay, t, t + Duration::minutes(5), 10, 1_000)
+        .await
+        .unwrap();
+    let mut told = Vec::new();
+    let mut attempts = Vec::new();
+    for l in leased.into_iter().filter(|l| l.endpoint.id == hook) {
+        for d in l.deliveries {
+            attempts.push(DeliveryAttempt {
+                delivery_id: d.id,
+                at: t,
+                status_code: Some(204),
+                error: None,
+                next: AfterAttempt::Succeeded,
+            });
+            if !d.event.kind.as_str().starts_with("inventory.") {
+                continue;
+            }
+            let data = &d.event.data;
+            let product: ProductId = data["product_id"].as_str().unwrap().parse().unwrap();
+            let variant: Option<VariantId> =
+                data["variant_id"].as_str().map(|v| v.parse().unwrap());
+            told.push((
+                d.event.kind,
+                product,
+                variant,
+                data["inventory_count"].as_u64().unwrap(),
+            ));
+        }
+    }
+    store
+        .record_delivery_attempts(&DeliveryAttempts {
+            endpoint_id: hook,
+            attempts,
+            failing_since: None,
+            disable_endpoint: false,
+            relay,
+            lease_until: t,
+        })
+        .await
+        .unwrap();
+    store.release_webhook_endpoint(hook, relay).await.unwrap();
+    told
+}
+
+pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S>) {
+    use EventType::{
+        InventoryBackInStock as Back, InventoryLowStock as Low, InventoryOutOfStock as Out,
+    };
+    let hook = endpoint("https://warehouse.example.com/in", EventFilter::All);
+    store
+        .insert_webhook_endpoint(&hook, &sealed(1))
+        .await
+        .unwrap();
+    let watching = || ChangeRecord::none().watching_stock(now());
+    // Threshold 5 (the default).
+    let lamp = product("Lamp", Decimal::TEN, 7);
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let sell = |n: u32| {
+        let mut new = new_order(order(None, &[(&lamp, None, n)]), "guest@example.com");
+        new.record = watching();
+        new
+    };
+    // 7 → 6: nothing crossed.
+    store.place_order(&sell(1)).await.unwrap();
+    assert_eq!(inventory_told(&*store, hook.id).await, []);
+    // 6 → 5: at the threshold.
+    store.place_order(&sell(1)).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Low, lamp.id, None, 5)]
+    );
+    // 5 → 4: still low, told once already.
+    store.place_order(&sell(1)).await.unwrap();
+    assert_eq!(inventory_told(&*store, hook.id).await, []);
+    // 4 → 0: out of stock (not low again).
+    let last = sell(4);
+    store.place_order(&last).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Out, lamp.id, None, 0)]
+    );
+    // Cancelled, its units come back: 0 → 4.
+    let mut cancelled = last.order.clone();
+    cancelled.transition(OrderStatus::Cancelled, now()).unwrap();
+    store
+        .update_order(
+            &cancelled,
+            OrderEffects::new(StockMovement::Release, watching()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Back, lamp.id, None, 4)]
+    );
+    // Counted by hand: 4 → 20 crosses nothing told; 20 → 0 both lines at once.
+    let mut counted = store.product(lamp.id).await.unwrap().unwrap();
+    counted.inventory_count = 20;
+    let counted = store.update_product(&counted, &watching()).await.unwrap();
+    assert_eq!(inventory_told(&*store, hook.id).await, []);
+    let mut emptied = counted.clone();
+    emptied.inventory_count = 0;
+    store.update_product(&emptied, &watching()).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Low, lamp.id, None, 0), (Out, lamp.id, None, 0)]
+    );
+    // A write that does not watch stock tells none, crossing or not.
+    let mut refilled = store.product(lamp.id).await.unwrap().unwrap();
+    refilled.inventory_count = 3;
+    store
+        .update_product(&refilled, &ChangeRecord::none())
+        .await
+        .unwrap();
+    assert_eq!(inventory_told(&*store, hook.id).await, []);
+
+    // A variant is told about by itself.
+    let shirt = product_with_variants("Shirt", &[2, 9]);
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let small = shirt.variants[0].id;
+    let mut new = new_order(
+        order(None, &[(&shirt, Some(small), 2)]),
+        "guest@example.com",
+    );
+    new.record = watching();
+    store.place_order(&new).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Out, shirt.id, Some(small), 0)]
+    );
+}
