@@ -14,6 +14,8 @@ CREATE TABLE outbox_events (
     dispatched INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_events_waiting ON outbox_events (seq) WHERE dispatched = 0;
+-- What the sweeper forgets after a while (times only grow: the index grows at its end).
+CREATE INDEX outbox_events_dispatched ON outbox_events (occurred_at) WHERE dispatched = 1;
 
 -- Secrets are sealed (AES-256-GCM) with a key the server holds, never the database.
 -- `events` is the JSON list of names, or ["*"].
@@ -53,3 +55,4 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_of_endpoint ON webhook_deliveries (endpoint_id, seq);
 CREATE INDEX webhook_deliveries_of_event ON webhook_deliveries (event_seq);
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries (updated_at) WHERE state <> 'pending';

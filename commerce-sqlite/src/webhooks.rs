@@ -667,6 +667,39 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
+    async fn purge_webhook_history(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StorageError> {
+        self.write(move |conn| {
+            let before = time_text(before);
+            let deliveries = conn
+                .prepare_cached(
+                    "DELETE FROM webhook_deliveries WHERE seq IN (
+                         SELECT seq FROM webhook_deliveries
+                         WHERE state <> 'pending' AND updated_at < ?1
+                         ORDER BY updated_at LIMIT ?2)",
+                )
+                .map_err(storage_error)?
+                .execute(params![before, i64::from(limit)])
+                .map_err(storage_error)?;
+            let events = conn
+                .prepare_cached(
+                    "DELETE FROM outbox_events WHERE seq IN (
+                         SELECT e.seq FROM outbox_events e
+                         WHERE e.dispatched = 1 AND e.occurred_at < ?1
+                           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq)
+                         ORDER BY e.occurred_at LIMIT ?2)",
+                )
+                .map_err(storage_error)?
+                .execute(params![before, i64::from(limit)])
+                .map_err(storage_error)?;
+            Ok((deliveries + events) as u64)
+        })
+        .await
+    }
+
     async fn queue_test_event(
         &self,
         endpoint: WebhookEndpointId,

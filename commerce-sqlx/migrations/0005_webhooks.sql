@@ -16,6 +16,8 @@ CREATE TABLE outbox_events (
     dispatched boolean NOT NULL DEFAULT false
 );
 CREATE INDEX outbox_events_waiting ON outbox_events (seq) WHERE NOT dispatched;
+-- What the sweeper forgets after a while (times only grow: the index grows at its end).
+CREATE INDEX outbox_events_dispatched ON outbox_events (occurred_at) WHERE dispatched;
 
 -- Secrets are sealed (AES-256-GCM) with a key the server holds, never the database.
 -- `events` is the list of names, or ["*"].
@@ -60,3 +62,4 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_of_endpoint ON webhook_deliveries (endpoint_id, seq);
 CREATE INDEX webhook_deliveries_of_event ON webhook_deliveries (event_seq);
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries (updated_at) WHERE state <> 'pending';

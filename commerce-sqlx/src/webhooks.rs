@@ -703,6 +703,39 @@ impl WebhookStore for PgStore {
         )
     }
 
+    async fn purge_webhook_history(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StorageError> {
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE seq IN (
+                 SELECT seq FROM webhook_deliveries
+                 WHERE state <> 'pending' AND updated_at < $1
+                 ORDER BY updated_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?
+        .rows_affected();
+        let events = sqlx::query(
+            "DELETE FROM outbox_events WHERE seq IN (
+                 SELECT e.seq FROM outbox_events e
+                 WHERE e.dispatched AND e.occurred_at < $1
+                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq)
+                 ORDER BY e.occurred_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(self.pool())
+        .await
+        .map_err(storage_error)?
+        .rows_affected();
+        Ok(deliveries + events)
+    }
+
     async fn queue_test_event(
         &self,
         endpoint: WebhookEndpointId,

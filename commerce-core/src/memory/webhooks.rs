@@ -7,8 +7,9 @@ use crate::webhook::{
     WebhookDelivery, WebhookEndpoint,
 };
 
-/// An event in the outbox, in commit order.
+/// An event in the outbox, in commit order (`seq` grows).
 pub(super) struct OutboxEntry {
+    seq: u64,
     event: OutboxEvent,
     dispatched: bool,
 }
@@ -20,10 +21,10 @@ pub(super) struct KeptEndpoint {
     lease: Option<(Uuid, DateTime<Utc>)>,
 }
 
-/// A delivery as kept, with the position of its event.
+/// A delivery as kept, with the `seq` of its event.
 pub(super) struct KeptDelivery {
     delivery: WebhookDelivery,
-    event: usize,
+    event: u64,
 }
 
 /// Stock available before a write, of each product or variant it may move.
@@ -32,11 +33,20 @@ pub(super) type StockBefore = Vec<(ProductId, Option<VariantId>, u32)>;
 impl State {
     /// Puts a change's events in the outbox (called under the lock, with the change).
     pub(super) fn tell(&mut self, record: &ChangeRecord) {
-        self.outbox
-            .extend(record.events.iter().map(|event| OutboxEntry {
-                event: event.clone(),
-                dispatched: false,
-            }));
+        for event in &record.events {
+            self.push_event(event.clone(), false);
+        }
+    }
+
+    /// Appends an event to the outbox; its `seq`.
+    fn push_event(&mut self, event: OutboxEvent, dispatched: bool) -> u64 {
+        let seq = self.outbox.last().map_or(1, |e| e.seq + 1);
+        self.outbox.push(OutboxEntry {
+            seq,
+            event,
+            dispatched,
+        });
+        seq
     }
 
     /// What is available now of each of `units`, when `record` watches stock (before the
@@ -85,19 +95,16 @@ impl State {
                 })
             })
             .collect();
-        let events = record.stock_events(&changes);
-        self.outbox
-            .extend(events.into_iter().map(|event| OutboxEntry {
-                event,
-                dispatched: false,
-            }));
+        for event in record.stock_events(&changes) {
+            self.push_event(event, false);
+        }
     }
 }
 
 fn new_delivery(
     endpoint: WebhookEndpointId,
     event: &OutboxEvent,
-    position: usize,
+    seq: u64,
     now: DateTime<Utc>,
 ) -> KeptDelivery {
     KeptDelivery {
@@ -114,7 +121,7 @@ fn new_delivery(
             created_at: now,
             updated_at: now,
         },
-        event: position,
+        event: seq,
     }
 }
 
@@ -229,7 +236,7 @@ impl WebhookStore for MemoryStore {
             .collect();
         endpoints.sort_by_key(|k| (k.endpoint.created_at, k.endpoint.id.to_string()));
         let mut taken = 0;
-        for (position, entry) in outbox.iter_mut().enumerate() {
+        for entry in outbox.iter_mut() {
             if taken >= limit {
                 break;
             }
@@ -243,7 +250,7 @@ impl WebhookStore for MemoryStore {
                     webhook_deliveries.push(new_delivery(
                         k.endpoint.id,
                         &entry.event,
-                        position,
+                        entry.seq,
                         now,
                     ));
                 }
@@ -285,11 +292,15 @@ impl WebhookStore for MemoryStore {
                 .filter(|d| d.delivery.endpoint_id == kept.endpoint.id && is_due(&d.delivery, now))
                 .take(deliveries_each as usize)
                 .filter_map(|d| {
-                    outbox.get(d.event).map(|entry| DueDelivery {
-                        id: d.delivery.id,
-                        event: entry.event.clone(),
-                        attempts: d.delivery.attempts,
-                    })
+                    outbox
+                        .binary_search_by_key(&d.event, |e| e.seq)
+                        .ok()
+                        .map(|i| &outbox[i])
+                        .map(|entry| DueDelivery {
+                            id: d.delivery.id,
+                            event: entry.event.clone(),
+                            attempts: d.delivery.attempts,
+                        })
                 })
                 .collect();
             leased.push(LeasedEndpoint {
@@ -397,6 +408,43 @@ impl WebhookStore for MemoryStore {
         Ok(())
     }
 
+    async fn purge_webhook_history(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StorageError> {
+        let mut s = self.lock()?;
+        let mut gone = 0u64;
+        let limit = u64::from(limit);
+        s.webhook_deliveries.retain(|d| {
+            let old = d.delivery.state != DeliveryState::Pending && d.delivery.updated_at < before;
+            if old && gone < limit {
+                gone += 1;
+                false
+            } else {
+                true
+            }
+        });
+        let State {
+            outbox,
+            webhook_deliveries,
+            ..
+        } = &mut *s;
+        let mut forgotten = 0u64;
+        outbox.retain(|entry| {
+            let old = entry.dispatched
+                && entry.event.at < before
+                && !webhook_deliveries.iter().any(|d| d.event == entry.seq);
+            if old && forgotten < limit {
+                forgotten += 1;
+                false
+            } else {
+                true
+            }
+        });
+        Ok(gone + forgotten)
+    }
+
     async fn queue_test_event(
         &self,
         endpoint: WebhookEndpointId,
@@ -407,12 +455,8 @@ impl WebhookStore for MemoryStore {
         if !s.webhook_endpoints.contains_key(&endpoint) {
             return Err(StorageError::NotFound);
         }
-        s.outbox.push(OutboxEntry {
-            event: event.clone(),
-            dispatched: true,
-        });
-        let position = s.outbox.len() - 1;
-        let kept = new_delivery(endpoint, event, position, now);
+        let seq = s.push_event(event.clone(), true);
+        let kept = new_delivery(endpoint, event, seq, now);
         let id = kept.delivery.id;
         s.webhook_deliveries.push(kept);
         Ok(id)

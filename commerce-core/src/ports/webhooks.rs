@@ -93,6 +93,15 @@ pub trait WebhookStore: Send + Sync {
         delivery: WebhookDeliveryId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError>;
+    /// Forgets what was delivered long ago: deliveries no longer pending last changed before
+    /// `before`, then dispatched events older than that with no delivery left, at most
+    /// `limit` of each per call (a caller loops while it returns `limit`). Returns how many
+    /// rows went.
+    async fn purge_webhook_history(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StorageError>;
     /// Stores `event` (already dispatched) with one pending delivery to this endpoint alone:
     /// a test event. `NotFound` for an unknown endpoint.
     async fn queue_test_event(

@@ -1,6 +1,7 @@
 //! Housekeeping the shop does by itself: orders left unpaid past the unpaid-order timeout are
 //! cancelled (their stock and discount uses given back, their open payments cancelled at the
-//! provider), and guest carts untouched for long are deleted.
+//! provider), guest carts untouched for long are deleted, and webhook deliveries done long
+//! ago are forgotten.
 //!
 //! Safe with several processes on one database: each order is cancelled through a versioned
 //! write, so of two sweepers (or a sweeper and a payment arriving) exactly one moves it; the
@@ -13,6 +14,9 @@ use tokio::sync::watch;
 use super::{Commerce, CommerceError};
 use crate::order::{OrderStatus, StatusReason};
 
+/// Webhook history rows forgotten per write of the sweep.
+const HISTORY_PER_ROUND: u32 = 1_000;
+
 /// Orders read per round of the sweep.
 const UNPAID_PER_ROUND: u32 = 100;
 
@@ -23,6 +27,8 @@ pub struct Swept {
     pub expired_orders: u64,
     /// Guest carts deleted.
     pub purged_carts: u64,
+    /// Old webhook deliveries and outbox events forgotten.
+    pub purged_webhook_history: u64,
 }
 
 impl Commerce {
@@ -36,6 +42,21 @@ impl Commerce {
         if let Some(lifetime) = self.config.guest_cart_lifetime {
             let before = self.now() - chrono_duration(lifetime);
             swept.purged_carts = self.ports.carts.purge_guest_carts(before).await?;
+        }
+        if let Some(keep) = self.config.webhooks.keep_history {
+            let before = self.now() - chrono_duration(keep);
+            // In bites, so no one write holds SQLite's writer for long.
+            loop {
+                let gone = self
+                    .ports
+                    .webhooks
+                    .purge_webhook_history(before, HISTORY_PER_ROUND)
+                    .await?;
+                swept.purged_webhook_history += gone;
+                if gone < u64::from(HISTORY_PER_ROUND) {
+                    break;
+                }
+            }
         }
         Ok(swept)
     }
@@ -55,6 +76,7 @@ impl Commerce {
                         tracing::info!(
                             expired_orders = swept.expired_orders,
                             purged_carts = swept.purged_carts,
+                            purged_webhook_history = swept.purged_webhook_history,
                             "swept"
                         );
                     }

@@ -65,6 +65,9 @@ pub struct WebhookRelayConfig {
     /// Endpoints may name private, loopback and link-local targets (the sender must be told
     /// too); off by default.
     pub allow_private_targets: bool,
+    /// How long deliveries that are done (and events with none left) are kept before the
+    /// sweeper forgets them [30 days]; `None` keeps them for good.
+    pub keep_history: Option<Duration>,
 }
 
 impl Default for WebhookRelayConfig {
@@ -77,6 +80,7 @@ impl Default for WebhookRelayConfig {
             send_timeout: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
             allow_private_targets: false,
+            keep_history: Some(Duration::from_secs(30 * 24 * 3_600)),
         }
     }
 }

@@ -107,6 +107,7 @@ macro_rules! storage_conformance_tests {
             deliveries_are_leased_to_one_relay_and_keep_their_attempts,
             webhook_endpoints_round_trip_rotate_and_take_test_events,
             stock_crossings_tell_inventory_events_once,
+            webhook_history_done_long_ago_is_forgotten,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::webhook::{
-    AfterAttempt, DeliveryAttempt, DeliveryAttempts, DeliveryState, EventFilter, EventType,
-    SealedSecrets, WebhookEndpoint,
+    AfterAttempt, DeliveryAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter,
+    EventType, SealedSecrets, WebhookEndpoint,
 };
 
 fn endpoint(url: &str, events: EventFilter) -> WebhookEndpoint {
@@ -765,4 +765,101 @@ pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S
         inventory_told(&*store, hook.id).await,
         [(Out, shirt.id, Some(small), 0)]
     );
+}
+
+pub async fn webhook_history_done_long_ago_is_forgotten<S: Storage>(store: Arc<S>) {
+    let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
+    store
+        .insert_webhook_endpoint(&hook, &sealed(1))
+        .await
+        .unwrap();
+    let long_ago = now() - Duration::days(40);
+    let events: Vec<OutboxEvent> = (0..3)
+        .map(|n| {
+            let mut e = event(EventType::ProductCreated, n);
+            e.at = long_ago;
+            e
+        })
+        .collect();
+    for e in &events {
+        let p = product(&format!("Old {}", e.id), Decimal::ONE, 1);
+        store
+            .insert_product(&p, &telling(std::slice::from_ref(e)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.dispatch_events(long_ago, 100).await.unwrap(), 3);
+    let relay = uuid::Uuid::new_v4();
+    let due = store
+        .lease_webhook_endpoints(relay, long_ago, long_ago + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .deliveries;
+    let attempt = |d: &DueDelivery, next| DeliveryAttempt {
+        delivery_id: d.id,
+        at: long_ago,
+        status_code: Some(204),
+        error: None,
+        next,
+    };
+    store
+        .record_delivery_attempts(&DeliveryAttempts {
+            endpoint_id: hook.id,
+            attempts: vec![
+                attempt(&due[0], AfterAttempt::Succeeded),
+                attempt(&due[1], AfterAttempt::Failed),
+                // Still to be tried: kept, with its event, however old.
+                attempt(&due[2], AfterAttempt::RetryAt(now() + Duration::hours(1))),
+            ],
+            failing_since: None,
+            disable_endpoint: false,
+            relay,
+            lease_until: long_ago,
+        })
+        .await
+        .unwrap();
+    store
+        .release_webhook_endpoint(hook.id, relay)
+        .await
+        .unwrap();
+    // A recent event (kept) and its delivery.
+    let recent = event(EventType::ProductCreated, 9);
+    let p = product("Recent", Decimal::ONE, 1);
+    store
+        .insert_product(&p, &telling(std::slice::from_ref(&recent)))
+        .await
+        .unwrap();
+    store.dispatch_events(now(), 100).await.unwrap();
+
+    let cutoff = now() - Duration::days(30);
+    // Two deliveries done, then their two events: in bites of one.
+    let mut gone = 0;
+    for _ in 0..10 {
+        let n = store.purge_webhook_history(cutoff, 1).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(n <= 2);
+        gone += n;
+    }
+    assert_eq!(gone, 4);
+    let left: Vec<String> = store
+        .webhook_deliveries(hook.id, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|d| d.event_id)
+        .collect();
+    assert_eq!(left, [recent.webhook_id(), events[2].webhook_id()]);
+    // The pending one is still sent, with its event whole.
+    let later = now() + Duration::hours(2);
+    let due = store
+        .lease_webhook_endpoints(relay, later, later + Duration::minutes(5), 10, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .deliveries;
+    assert_eq!(due[0].event, events[2]);
 }
