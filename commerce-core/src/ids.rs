@@ -69,6 +69,7 @@ id_type!(
     TokenFamilyId,
     UserId,
     VariantId,
+    StockAlertId,
     WebhookDeliveryId,
     WebhookEndpointId,
     EventId,

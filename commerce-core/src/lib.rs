@@ -7,7 +7,8 @@
 //! - [`money`]: exact amounts in one currency, named rounding, largest-remainder allocation.
 //! - [`pricing`]: the pure pricing engine of PRICING.md, and its explanation.
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
-//! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules.
+//! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules;
+//!   [`stock_alert`]: shoppers waiting for a product to come back.
 //! - [`events`]: what services publish after a change; [`invoice`]: what an invoice shows.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
 //!   [`cursor`]: the page cursors storage adapters hand out.
@@ -39,6 +40,7 @@ pub mod pricing;
 pub mod promotion;
 pub mod service;
 pub mod shipping;
+pub mod stock_alert;
 pub mod tax;
 #[cfg(feature = "testkit")]
 pub mod testkit;

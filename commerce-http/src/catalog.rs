@@ -23,7 +23,7 @@ use crate::json::{
 };
 use crate::problem::ApiError;
 use crate::rules::{
-    Amount, Description, Name, OptionValue, PriceBound, Rating, ReviewText, ReviewTitle,
+    Amount, Description, Email, Name, OptionValue, PriceBound, Rating, ReviewText, ReviewTitle,
     SearchWords, Sku, Slug, Stock, Text,
 };
 
@@ -194,6 +194,36 @@ pub enum ProductCreated {
 pub enum CategoryCreated {
     #[oai(status = 201)]
     Created(Reply<CategoryJson>, #[oai(header = "Location")] String),
+}
+
+/// What a shopper sends to be told when a product is back.
+#[derive(Debug, Object, Deserialize)]
+pub struct StockAlertBody {
+    /// A guest's address; a signed-in shopper's own is used.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub email: Option<Text<Email>>,
+    /// One variant of the product; any of its stock when absent.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub variant_id: Option<Uuid>,
+}
+
+#[derive(Debug, Object, serde::Serialize)]
+#[oai(rename = "StockAlert")]
+pub struct StockAlertJson {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    #[oai(nullable)]
+    pub variant_id: Option<Uuid>,
+    pub email: String,
+}
+
+#[derive(ApiResponse)]
+pub enum StockAlertCreated {
+    /// Created (or the same alert, already waiting): one mail when the product is back.
+    #[oai(status = 201)]
+    Created(Reply<StockAlertJson>),
 }
 
 #[derive(ApiResponse)]
@@ -558,6 +588,35 @@ impl CatalogApi {
             items: found.items.into_iter().map(Into::into).collect(),
             next_cursor: found.next_cursor,
         }))
+    }
+
+    /// Asks for one mail when a sold-out product (or variant) can be bought again: a guest
+    /// gives `email`, a signed-in shopper's own is used. 409 while it is in stock.
+    #[oai(path = "/products/:id/stock-alerts", method = "post")]
+    async fn alert_when_in_stock(
+        &self,
+        caller: MaybeSignedIn,
+        id: Path<PathId>,
+        body: JsonBody<StockAlertBody>,
+    ) -> Result<StockAlertCreated, ApiError> {
+        let id: ProductId = id.0.parse("product")?;
+        let b = body.0;
+        let alert = self
+            .shop
+            .catalog()
+            .alert_when_in_stock(
+                &caller.0,
+                id,
+                b.variant_id.map(Into::into),
+                b.email.as_ref().map(Text::as_str),
+            )
+            .await?;
+        Ok(StockAlertCreated::Created(Reply(StockAlertJson {
+            id: alert.id.as_uuid(),
+            product_id: alert.product_id.as_uuid(),
+            variant_id: alert.variant_id.map(|v| v.as_uuid()),
+            email: alert.email,
+        })))
     }
 
     /// A review by a customer who bought the product: rating 1 to 5, title and body.

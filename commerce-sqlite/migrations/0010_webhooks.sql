@@ -56,3 +56,15 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
 CREATE INDEX webhook_deliveries_of_endpoint ON webhook_deliveries (endpoint_id, seq);
 CREATE INDEX webhook_deliveries_of_event ON webhook_deliveries (event_seq);
 CREATE INDEX webhook_deliveries_done ON webhook_deliveries (updated_at) WHERE state <> 'pending';
+
+-- Back-in-stock alerts: a shopper waits for a product (or variant) to come back; one mail
+-- each, then `sent_at` is set.
+CREATE TABLE stock_alerts (
+    id TEXT PRIMARY KEY,
+    product_id TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    variant_id TEXT,
+    email TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX stock_alerts_waiting ON stock_alerts (product_id, email) WHERE sent_at IS NULL;

@@ -31,7 +31,7 @@ fn reference_of(table: &str) -> Option<Reference> {
     Some(match table {
         "products" => Reference::Category,
         "categories" => Reference::ParentCategory,
-        "product_variants" | "reviews" => Reference::Product,
+        "product_variants" | "reviews" | "stock_alerts" => Reference::Product,
         "addresses" | "one_time_tokens" | "refresh_tokens" => Reference::User,
         "payments" | "order_lines" => Reference::Order,
         _ => return None,

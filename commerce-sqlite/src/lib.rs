@@ -41,6 +41,7 @@ mod promotions;
 mod readers;
 pub mod schema;
 mod settings;
+mod stock_alerts;
 mod users;
 mod webhooks;
 mod writer;

@@ -67,7 +67,9 @@ fn reference(constraint: &str) -> Option<Reference> {
     Some(match constraint {
         "products_category_id_fkey" => Reference::Category,
         "categories_parent_id_fkey" => Reference::ParentCategory,
-        "reviews_product_id_fkey" | "product_variants_product_id_fkey" => Reference::Product,
+        "reviews_product_id_fkey"
+        | "product_variants_product_id_fkey"
+        | "stock_alerts_product_id_fkey" => Reference::Product,
         "addresses_user_id_fkey"
         | "one_time_tokens_user_id_fkey"
         | "refresh_tokens_user_id_fkey" => Reference::User,

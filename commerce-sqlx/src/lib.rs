@@ -39,6 +39,7 @@ mod payments;
 mod promotions;
 pub mod schema;
 mod settings;
+mod stock_alerts;
 pub mod temporary;
 mod webhooks;
 

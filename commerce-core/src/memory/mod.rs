@@ -7,7 +7,7 @@
 //!   (products, categories, reviews), `carts`, `orders`, `payments`, `accounts` (users,
 //!   addresses, tokens, failed sign-ins), `promotions`, `settings` (tax rates, shipping),
 //!   `requests` (idempotency keys, client rates), `webhooks` (endpoints, deliveries, the
-//!   outbox).
+//!   outbox), `stock_alerts`.
 //! - The other ports: [`MemoryEventBus`] (`events`), [`MemoryMailer`] (`mail`),
 //!   [`NoPaymentProvider`] and [`TestPaymentGateway`] (`payment_providers`),
 //!   [`MemoryImageStore`] (`images`), [`ManualClock`] and [`SequentialIds`] (`clock`),
@@ -49,6 +49,7 @@ mod payments;
 mod promotions;
 mod requests;
 mod settings;
+mod stock_alerts;
 mod webhook_sender;
 mod webhooks;
 
@@ -117,6 +118,8 @@ struct State {
     webhook_endpoints: HashMap<WebhookEndpointId, webhooks::KeptEndpoint>,
     /// Oldest first.
     webhook_deliveries: Vec<webhooks::KeptDelivery>,
+    /// Back-in-stock alerts, oldest first, each with when its mail went.
+    stock_alerts: Vec<(crate::stock_alert::StockAlert, Option<DateTime<Utc>>)>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);

@@ -85,6 +85,27 @@ pub trait CategoryStore: Send + Sync {
     async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError>;
 }
 
+/// Back-in-stock alerts.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait StockAlertStore: Send + Sync {
+    /// Stores the alert, unless the same address already waits for the same product and
+    /// variant: then that one is returned and nothing is written (atomically, so two
+    /// requests at once make one). `MissingReference(Product)` for an unknown product.
+    async fn insert_stock_alert(&self, alert: &StockAlert) -> Result<StockAlert, StorageError>;
+    /// Waiting alerts whose product (or variant) has stock available now, oldest first, at
+    /// most `limit`.
+    async fn stock_alerts_due(&self, limit: u32) -> Result<Vec<DueStockAlert>, StorageError>;
+    /// Marks an alert sent at `at`; `false` when it was already (another process took it).
+    async fn close_stock_alert(
+        &self,
+        id: StockAlertId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+    /// Makes a sent alert wait again (its mail could not be sent).
+    async fn reopen_stock_alert(&self, id: StockAlertId) -> Result<(), StorageError>;
+}
+
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ReviewStore: Send + Sync {

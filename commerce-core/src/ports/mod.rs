@@ -27,6 +27,7 @@ use crate::outbox::ChangeRecord;
 use crate::payment::{Payment, PaymentStatus, ProviderEvent};
 use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
+use crate::stock_alert::{DueStockAlert, StockAlert};
 use crate::tax::{TaxPolicy, TaxRate};
 
 mod accounts;

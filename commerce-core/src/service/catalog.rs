@@ -12,6 +12,7 @@ use crate::events::DomainEvent;
 use crate::ids::{CategoryId, ImageId, ProductId, UserId};
 use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::ports::{Page, PageRequest, ProductQuery, ProductSort, StorageError, UniqueRule};
+use crate::stock_alert::StockAlert;
 use crate::validation::ValidationErrors;
 use crate::webhook::EventType;
 
@@ -493,6 +494,63 @@ impl Catalog<'_> {
             .await?;
         self.shop.outbox_written();
         Ok(review)
+    }
+
+    /// Asks for one mail when a sold-out product (or one of its variants) can be bought
+    /// again. A signed-in shopper's own email is used; a guest gives one. Asking twice is
+    /// one alert. Refused (409) while the product is in stock: it can be bought now.
+    pub async fn alert_when_in_stock(
+        &self,
+        caller: &Caller,
+        product_id: ProductId,
+        variant_id: Option<crate::ids::VariantId>,
+        email: Option<&str>,
+    ) -> Result<StockAlert, CommerceError> {
+        let product = self.product(caller, product_id).await?;
+        if product.status != ProductStatus::Active {
+            return Err(CommerceError::NotFound("product"));
+        }
+        let available = product.available(variant_id).ok_or_else(|| {
+            CommerceError::validation("variant_id", "is not a variant of this product")
+        })?;
+        let email = match caller.user_id() {
+            Some(id) => {
+                self.shop
+                    .ports
+                    .users
+                    .user(id)
+                    .await?
+                    .ok_or(CommerceError::Unauthenticated)?
+                    .email
+            }
+            None => {
+                let given = email.ok_or_else(|| {
+                    CommerceError::validation("email", "is required to be told (or sign in)")
+                })?;
+                crate::account::normalize_email(given).ok_or_else(|| {
+                    CommerceError::validation("email", "is not a valid email address")
+                })?
+            }
+        };
+        if available > 0 {
+            return Err(CommerceError::Conflict(format!(
+                "{} is in stock now ({available} available)",
+                product.name
+            )));
+        }
+        let alert = StockAlert {
+            id: self.shop.new_id(),
+            product_id,
+            variant_id,
+            email,
+            created_at: self.shop.now(),
+        };
+        Ok(self
+            .shop
+            .ports
+            .stock_alerts
+            .insert_stock_alert(&alert)
+            .await?)
     }
 
     /// An admin approves or rejects (hides) a review; the product's rating follows.

@@ -354,6 +354,7 @@ pub(crate) struct Ports {
     pub login_attempts: Arc<dyn LoginAttemptStore>,
     pub client_rates: Arc<dyn ClientRateStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub stock_alerts: Arc<dyn StockAlertStore>,
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
@@ -561,6 +562,7 @@ pub trait Storage:
     + LoginAttemptStore
     + ClientRateStore
     + WebhookStore
+    + StockAlertStore
     + 'static
 {
 }
@@ -580,6 +582,7 @@ impl<T> Storage for T where
         + LoginAttemptStore
         + ClientRateStore
         + WebhookStore
+        + StockAlertStore
         + 'static
 {
 }
@@ -623,7 +626,8 @@ impl CommerceBuilder {
                 idempotency: store.clone(),
                 login_attempts: store.clone(),
                 client_rates: store.clone(),
-                webhooks: store,
+                webhooks: store.clone(),
+                stock_alerts: store,
                 webhook_sender: None,
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
@@ -655,6 +659,7 @@ impl CommerceBuilder {
         login_attempts: LoginAttemptStore,
         client_rates: ClientRateStore,
         webhooks: WebhookStore,
+        stock_alerts: StockAlertStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,

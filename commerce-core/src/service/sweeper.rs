@@ -13,9 +13,13 @@ use tokio::sync::watch;
 
 use super::{Commerce, CommerceError};
 use crate::order::{OrderStatus, StatusReason};
+use crate::ports::Mail;
 
 /// Webhook history rows forgotten per write of the sweep.
 const HISTORY_PER_ROUND: u32 = 1_000;
+
+/// Back-in-stock alerts read per round of the sweep.
+const STOCK_ALERTS_PER_ROUND: u32 = 100;
 
 /// Orders read per round of the sweep.
 const UNPAID_PER_ROUND: u32 = 100;
@@ -29,6 +33,8 @@ pub struct Swept {
     pub purged_carts: u64,
     /// Old webhook deliveries and outbox events forgotten.
     pub purged_webhook_history: u64,
+    /// Back-in-stock mails sent.
+    pub stock_alerts_sent: u64,
 }
 
 impl Commerce {
@@ -43,6 +49,7 @@ impl Commerce {
             let before = self.now() - chrono_duration(lifetime);
             swept.purged_carts = self.ports.carts.purge_guest_carts(before).await?;
         }
+        swept.stock_alerts_sent = self.send_stock_alerts().await?;
         if let Some(keep) = self.config.webhooks.keep_history {
             let before = self.now() - chrono_duration(keep);
             // In bites, so no one write holds SQLite's writer for long.
@@ -77,6 +84,7 @@ impl Commerce {
                             expired_orders = swept.expired_orders,
                             purged_carts = swept.purged_carts,
                             purged_webhook_history = swept.purged_webhook_history,
+                            stock_alerts_sent = swept.stock_alerts_sent,
                             "swept"
                         );
                     }
@@ -92,6 +100,58 @@ impl Commerce {
                 }
             }
         })
+    }
+
+    /// Mails every shopper whose product is back in stock, once: each alert is closed before
+    /// its mail goes (so two processes never both send it), and opened again if the mail
+    /// could not be sent, for the next sweep.
+    async fn send_stock_alerts(&self) -> Result<u64, CommerceError> {
+        let mut sent = 0;
+        loop {
+            let due = self
+                .ports
+                .stock_alerts
+                .stock_alerts_due(STOCK_ALERTS_PER_ROUND)
+                .await?;
+            let round = due.len();
+            let mut taken = 0;
+            for d in due {
+                if !self
+                    .ports
+                    .stock_alerts
+                    .close_stock_alert(d.alert.id, self.now())
+                    .await?
+                {
+                    continue;
+                }
+                taken += 1;
+                let mail = Mail {
+                    to: d.alert.email.clone(),
+                    subject: format!("Back in stock: {}", d.name),
+                    text: format!(
+                        "{} is back in stock ({} available). You asked to be told once; \
+                         this is that mail.\n",
+                        d.name, d.available
+                    ),
+                    html: None,
+                };
+                match self.ports.mailer.send(&mail).await {
+                    Ok(()) => sent += 1,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a back-in-stock mail could not be sent; trying again later");
+                        self.ports
+                            .stock_alerts
+                            .reopen_stock_alert(d.alert.id)
+                            .await?;
+                        // The mailer is down: the rest wait for the next sweep.
+                        return Ok(sent);
+                    }
+                }
+            }
+            if round < STOCK_ALERTS_PER_ROUND as usize || taken == 0 {
+                return Ok(sent);
+            }
+        }
     }
 
     async fn expire_unpaid_orders(&self, timeout: Duration) -> Result<u64, CommerceError> {

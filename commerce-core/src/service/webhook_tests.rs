@@ -551,3 +551,75 @@ async fn selling_the_last_units_and_cancelling_tell_the_stock_crossings() {
     );
     assert_eq!(body(&h.sender.sent()[0])["data"]["name"], "Vase");
 }
+
+#[tokio::test]
+async fn a_customer_is_alerted_at_their_own_address_for_a_variant_of_the_product() {
+    let h = hooked(&[0]).await;
+    let ana = h
+        .shop
+        .accounts()
+        .create_user(
+            "ana@example.com",
+            "a-long-password",
+            "Ana",
+            Role::Customer,
+            true,
+        )
+        .await
+        .unwrap();
+    let ana = Caller::user(ana.id, Role::Customer);
+    let shirt = h
+        .shop
+        .catalog()
+        .create_product(
+            &h.admin,
+            NewProduct {
+                name: "Shirt".into(),
+                price: Decimal::TEN,
+                variants: vec![
+                    crate::catalog::NewVariant {
+                        sku: "S".into(),
+                        inventory_count: 0,
+                        ..Default::default()
+                    },
+                    crate::catalog::NewVariant {
+                        sku: "M".into(),
+                        inventory_count: 4,
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let small = shirt.variants[0].id;
+    let alert = h
+        .shop
+        .catalog()
+        .alert_when_in_stock(&ana, shirt.id, Some(small), Some("someone@else.com"))
+        .await
+        .unwrap();
+    assert_eq!(alert.email, "ana@example.com");
+    assert_eq!(alert.variant_id, Some(small));
+    // The medium is in stock; a variant of another product is not this product's.
+    assert!(matches!(
+        h.shop
+            .catalog()
+            .alert_when_in_stock(&ana, shirt.id, Some(shirt.variants[1].id), None)
+            .await,
+        Err(CommerceError::Conflict(_))
+    ));
+    match h
+        .shop
+        .catalog()
+        .alert_when_in_stock(&ana, shirt.id, Some(crate::ids::VariantId::random()), None)
+        .await
+    {
+        Err(CommerceError::Validation(e)) => {
+            assert_eq!(e.fields().collect::<Vec<_>>(), ["variant_id"])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.shop.sweep().await.unwrap().stock_alerts_sent, 0);
+}

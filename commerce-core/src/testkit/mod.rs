@@ -108,6 +108,7 @@ macro_rules! storage_conformance_tests {
             webhook_endpoints_round_trip_rotate_and_take_test_events,
             stock_crossings_tell_inventory_events_once,
             webhook_history_done_long_ago_is_forgotten,
+            stock_alerts_wait_for_stock_and_are_sent_once,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

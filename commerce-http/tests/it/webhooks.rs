@@ -378,3 +378,67 @@ async fn private_targets_are_refused_where_the_server_does_not_allow_them() {
         assert_eq!(problem["errors"][0]["field"], "url", "{url}");
     }
 }
+
+#[tokio::test]
+async fn a_guest_waiting_for_a_sold_out_product_is_mailed_once_when_it_is_back() {
+    let s = start().await;
+    let vase = s.product("Vase", Decimal::TEN, 0).await;
+    let path = format!("/api/products/{}/stock-alerts", vase.id);
+    let asked = s
+        .call(Method::POST, &path)
+        .json(json!({"email": " Ana@Example.com "}))
+        .send()
+        .await;
+    let alert = asked.expect(StatusCode::CREATED, None).clone();
+    assert_eq!(alert["email"], "ana@example.com");
+    assert_eq!(alert["product_id"], vase.id.to_string());
+    assert_eq!(alert["variant_id"], Value::Null);
+    // Asked twice: one alert.
+    let again = s
+        .call(Method::POST, &path)
+        .json(json!({"email": "ana@example.com"}))
+        .send()
+        .await;
+    assert_eq!(again.expect(StatusCode::CREATED, None)["id"], alert["id"]);
+    s.call(Method::POST, &path)
+        .json(json!({}))
+        .send()
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    s.call(
+        Method::POST,
+        &format!("/api/products/{}/stock-alerts", uuid::Uuid::new_v4()),
+    )
+    .json(json!({"email": "ana@example.com"}))
+    .send()
+    .await
+    .expect(StatusCode::NOT_FOUND, Some("not_found"));
+    let lamp = s.product("Lamp", Decimal::TEN, 3).await;
+    s.call(
+        Method::POST,
+        &format!("/api/products/{}/stock-alerts", lamp.id),
+    )
+    .json(json!({"email": "ana@example.com"}))
+    .send()
+    .await
+    .expect(StatusCode::CONFLICT, Some("conflict"));
+
+    // Nothing is sent while it is sold out; restocked, one mail, and only one.
+    s.shop.sweep().await.unwrap();
+    let admin = s.admin_token().await;
+    s.call(Method::PUT, &format!("/api/products/{}", vase.id))
+        .token(&admin)
+        .json(json!({"inventory_count": 5}))
+        .send()
+        .await
+        .expect(StatusCode::OK, None);
+    assert_eq!(s.shop.sweep().await.unwrap().stock_alerts_sent, 1);
+    assert_eq!(s.shop.sweep().await.unwrap().stock_alerts_sent, 0);
+    let mails: Vec<String> = std::fs::read_dir(&s.mail_dir)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .filter(|t| t.contains("Subject: Back in stock: Vase"))
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("To: ana@example.com"));
+}

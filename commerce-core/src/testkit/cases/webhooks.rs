@@ -863,3 +863,76 @@ pub async fn webhook_history_done_long_ago_is_forgotten<S: Storage>(store: Arc<S
         .deliveries;
     assert_eq!(due[0].event, events[2]);
 }
+
+pub async fn stock_alerts_wait_for_stock_and_are_sent_once<S: Storage>(store: Arc<S>) {
+    use crate::stock_alert::StockAlert;
+    let lamp = product("Lamp", Decimal::TEN, 0);
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let shirt = product_with_variants("Shirt", &[0, 3]);
+    store
+        .insert_product(&shirt, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let alert =
+        |product: ProductId, variant: Option<VariantId>, email: &str, minutes: i64| StockAlert {
+            id: StockAlertId::random(),
+            product_id: product,
+            variant_id: variant,
+            email: email.into(),
+            created_at: now() - Duration::minutes(minutes),
+        };
+    let ana = alert(lamp.id, None, "ana@example.com", 3);
+    assert_eq!(store.insert_stock_alert(&ana).await.unwrap(), ana);
+    // The same address for the same thing: one alert.
+    let again = alert(lamp.id, None, "ana@example.com", 1);
+    assert_eq!(store.insert_stock_alert(&again).await.unwrap(), ana);
+    let bob = alert(lamp.id, None, "bob@example.com", 2);
+    store.insert_stock_alert(&bob).await.unwrap();
+    let small = alert(shirt.id, Some(shirt.variants[0].id), "ana@example.com", 1);
+    store.insert_stock_alert(&small).await.unwrap();
+    assert_eq!(
+        store
+            .insert_stock_alert(&alert(ProductId::random(), None, "x@example.com", 0))
+            .await,
+        Err(StorageError::MissingReference(Reference::Product))
+    );
+    // Nothing has stock: nothing is due (the shirt's other size has, not the one asked for).
+    assert!(store.stock_alerts_due(10).await.unwrap().is_empty());
+
+    let mut restocked = store.product(lamp.id).await.unwrap().unwrap();
+    restocked.inventory_count = 4;
+    store
+        .update_product(&restocked, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let due = store.stock_alerts_due(10).await.unwrap();
+    let emails: Vec<&str> = due.iter().map(|d| d.alert.email.as_str()).collect();
+    assert_eq!(emails, ["ana@example.com", "bob@example.com"]);
+    assert_eq!(due[0].name, "Lamp");
+    assert_eq!(due[0].available, 4);
+    assert_eq!(store.stock_alerts_due(1).await.unwrap().len(), 1);
+    // Closed once: a second close (another process) is told it was taken.
+    let at = now();
+    assert!(store.close_stock_alert(ana.id, at).await.unwrap());
+    assert!(!store.close_stock_alert(ana.id, at).await.unwrap());
+    assert_eq!(
+        store.close_stock_alert(StockAlertId::random(), at).await,
+        Err(StorageError::NotFound)
+    );
+    let due = store.stock_alerts_due(10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].alert.id, bob.id);
+    // A mail that failed: opened again, due again.
+    store.close_stock_alert(bob.id, at).await.unwrap();
+    store.reopen_stock_alert(bob.id).await.unwrap();
+    assert_eq!(
+        store.stock_alerts_due(10).await.unwrap()[0].alert.id,
+        bob.id
+    );
+    // Once sent, the address may ask again: a new alert.
+    let later = alert(lamp.id, None, "ana@example.com", 0);
+    assert_eq!(store.insert_stock_alert(&later).await.unwrap(), later);
+}
