@@ -332,6 +332,17 @@ impl Order {
             .map(|l| (l.product_id, l.variant_id, l.quantity))
             .collect()
     }
+
+    /// Each product or variant the order holds units of, once, in line order.
+    pub fn distinct_units(&self) -> Vec<(ProductId, Option<VariantId>)> {
+        let mut units: Vec<(ProductId, Option<VariantId>)> = Vec::new();
+        for l in &self.lines {
+            if !units.contains(&(l.product_id, l.variant_id)) {
+                units.push((l.product_id, l.variant_id));
+            }
+        }
+        units
+    }
 }
 
 /// The key per-customer promotion limits count under: the user id, or a guest's email.

@@ -30,6 +30,7 @@ use crate::catalog::{Product, Review};
 use crate::ids::{EventId, ProductId, VariantId};
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentStatus, Refund};
+use crate::ports::StockLevel;
 use crate::webhook::EventType;
 
 /// One event for the outbox: a stable id (a receiver's `webhook-id`, the same on every retry),
@@ -231,7 +232,61 @@ pub struct StockChange {
     pub threshold: u32,
 }
 
+/// A product or variant whose stock a write may move.
+pub type StockUnit = (ProductId, Option<VariantId>);
+
+/// What is available of a unit and its product's threshold, as read (`None`: it is gone).
+pub type StockReading = Option<(u32, u32)>;
+
 impl StockChange {
+    /// A sale's changes, from what each guarded stock update said is left (`levels`) and what
+    /// `order` took of each: before it, that and the quantity. Names are left empty (storage
+    /// reads them only for the few that cross a line).
+    pub fn of_sale(levels: &[StockLevel], order: &Order) -> Vec<StockChange> {
+        let units = order.units();
+        levels
+            .iter()
+            .map(|l| {
+                let taken: u32 = units
+                    .iter()
+                    .filter(|(p, v, _)| *p == l.product_id && *v == l.variant_id)
+                    .map(|(_, _, q)| *q)
+                    .sum();
+                StockChange {
+                    product_id: l.product_id,
+                    variant_id: l.variant_id,
+                    name: String::new(),
+                    before: l.available.saturating_add(taken),
+                    after: l.available,
+                    threshold: l.threshold,
+                }
+            })
+            .collect()
+    }
+
+    /// The changes between two readings of the same units (units gone in either are left out).
+    pub fn between(
+        units: &[StockUnit],
+        before: Vec<StockReading>,
+        after: Vec<StockReading>,
+    ) -> Vec<StockChange> {
+        units
+            .iter()
+            .zip(before.into_iter().zip(after))
+            .filter_map(|((product_id, variant_id), pair)| match pair {
+                (Some((before, _)), Some((after, threshold))) => Some(StockChange {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                    name: String::new(),
+                    before,
+                    after,
+                    threshold,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The lines this change crosses, never the ones it stays beyond: `inventory.low_stock`
     /// when it falls to or below the threshold from above it, `inventory.out_of_stock` when
     /// it reaches zero (both, when one sale does both), `inventory.back_in_stock` when it
@@ -299,6 +354,18 @@ impl ChangeRecord {
         self
     }
 
+    /// Of `changes`, those that cross a line, if this record watches stock: what storage
+    /// needs the names of.
+    pub fn stock_crossings(&self, changes: Vec<StockChange>) -> Vec<StockChange> {
+        match self.stock_watched_at {
+            Some(at) => changes
+                .into_iter()
+                .filter(|c| !c.events(at).is_empty())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The inventory events of `changes`, if this record watches stock (for storage, inside
     /// the write).
     pub fn stock_events(&self, changes: &[StockChange]) -> Vec<OutboxEvent> {
@@ -310,5 +377,66 @@ impl ChangeRecord {
 
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.stock_watched_at.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(before: u32, after: u32, threshold: u32) -> Vec<&'static str> {
+        StockChange {
+            product_id: ProductId::random(),
+            variant_id: None,
+            name: "Lamp".into(),
+            before,
+            after,
+            threshold,
+        }
+        .events(Utc::now())
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect()
+    }
+
+    #[test]
+    fn only_crossing_a_line_tells() {
+        assert_eq!(kinds(7, 6, 5), Vec::<&str>::new());
+        assert_eq!(kinds(6, 5, 5), ["inventory.low_stock"]);
+        assert_eq!(kinds(5, 4, 5), Vec::<&str>::new());
+        assert_eq!(kinds(4, 0, 5), ["inventory.out_of_stock"]);
+        assert_eq!(
+            kinds(9, 0, 5),
+            ["inventory.low_stock", "inventory.out_of_stock"]
+        );
+        assert_eq!(kinds(0, 3, 5), ["inventory.back_in_stock"]);
+        assert_eq!(kinds(0, 0, 5), Vec::<&str>::new());
+        assert_eq!(kinds(3, 9, 5), Vec::<&str>::new());
+        // A threshold of zero: low and out at once.
+        assert_eq!(
+            kinds(1, 0, 0),
+            ["inventory.low_stock", "inventory.out_of_stock"]
+        );
+    }
+
+    #[test]
+    fn a_record_tells_stock_only_when_it_watches() {
+        let change = StockChange {
+            product_id: ProductId::random(),
+            variant_id: None,
+            name: "Lamp".into(),
+            before: 1,
+            after: 0,
+            threshold: 0,
+        };
+        assert!(ChangeRecord::none()
+            .stock_crossings(vec![change.clone()])
+            .is_empty());
+        let watching = ChangeRecord::none().watching_stock(Utc::now());
+        assert_eq!(
+            watching.stock_crossings(vec![change.clone()]),
+            std::slice::from_ref(&change)
+        );
+        assert_eq!(watching.stock_events(&[change]).len(), 2);
     }
 }

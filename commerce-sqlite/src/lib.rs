@@ -58,7 +58,7 @@ use caches::{GenerationSeen, ListingCache};
 pub(crate) use errors::{storage_error, writing};
 pub use options::{OpenError, SqliteOptions, Synchronous};
 use readers::lock;
-pub(crate) use webhooks::{moved_between, stock_now, tell, tell_stock, units_of, Told, Unit};
+pub(crate) use webhooks::{stock_now, tell, tell_stock, units_of, Told};
 use writer::{spawn_writer, WriteJob};
 
 /// All storage ports on one SQLite file.

@@ -13,8 +13,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{moved_between, stock_now, storage_error, tell, tell_stock, SqliteStore, Told, Unit};
-use commerce_core::outbox::ChangeRecord;
+use crate::{stock_now, storage_error, tell, tell_stock, SqliteStore, Told};
+use commerce_core::outbox::{ChangeRecord, StockChange};
 
 fn read_order(conn: &Connection, id: OrderId) -> Result<Option<Order>, StorageError> {
     conn.prepare_cached("SELECT data, version FROM orders WHERE id = ?1")
@@ -234,39 +234,6 @@ fn move_promotion_uses(tx: &Connection, order: &Order, by: i64) -> Result<(), St
     Ok(())
 }
 
-/// Each product or variant of an order, once.
-fn units_of_order(order: &Order) -> Vec<Unit> {
-    let mut units: Vec<Unit> = Vec::new();
-    for (p, v, _) in order.units() {
-        if !units.contains(&(p, v)) {
-            units.push((p, v));
-        }
-    }
-    units
-}
-
-/// A sale's moves of stock, from what each guarded `UPDATE` said is left: before it, that and
-/// what the order took.
-fn sold(levels: &[StockLevel], order: &Order) -> Vec<(Unit, u32, u32, u32)> {
-    let units = order.units();
-    levels
-        .iter()
-        .map(|l| {
-            let taken: u32 = units
-                .iter()
-                .filter(|(p, v, _)| *p == l.product_id && *v == l.variant_id)
-                .map(|(_, _, q)| *q)
-                .sum();
-            (
-                (l.product_id, l.variant_id),
-                l.available.saturating_add(taken),
-                l.available,
-                l.threshold,
-            )
-        })
-        .collect()
-}
-
 /// Writes an order at its next version if the stored one is still the order's own.
 fn write_next_version(tx: &Connection, next: &Order) -> Result<(), StorageError> {
     let n = tx
@@ -457,7 +424,7 @@ impl OrderStore for SqliteStore {
             }
             insert_order(tx, &new.order)?;
             tell(tx, &told)?;
-            tell_stock(tx, &new.record, sold(&levels, &new.order))?;
+            tell_stock(tx, &new.record, StockChange::of_sale(&levels, &new.order))?;
             Ok(levels)
         })
         .await
@@ -477,8 +444,8 @@ impl OrderStore for SqliteStore {
             // Only a release changes what is available to sell.
             let watched = effects.record.stock_watched_at.is_some()
                 && effects.stock == StockMovement::Release;
-            let units: Vec<Unit> = if watched {
-                units_of_order(&next)
+            let units = if watched {
+                next.distinct_units()
             } else {
                 Vec::new()
             };
@@ -489,7 +456,11 @@ impl OrderStore for SqliteStore {
             }
             tell(tx, &told)?;
             let after = stock_now(tx, &units)?;
-            tell_stock(tx, &effects.record, moved_between(&units, before, after))?;
+            tell_stock(
+                tx,
+                &effects.record,
+                StockChange::between(&units, before, after),
+            )?;
             Ok(next)
         })
         .await
@@ -532,7 +503,7 @@ impl OrderStore for SqliteStore {
             let levels = reserve_units(tx, &next)?;
             move_promotion_uses(tx, &next, 1)?;
             tell(tx, &told)?;
-            tell_stock(tx, &record, sold(&levels, &next))?;
+            tell_stock(tx, &record, StockChange::of_sale(&levels, &next))?;
             Ok(next)
         })
         .await

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use commerce_core::cursor;
 use commerce_core::ids::{EventId, WebhookDeliveryId, WebhookEndpointId};
 use commerce_core::ids::{ProductId, VariantId};
-use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent, StockChange};
+use commerce_core::outbox::{
+    webhook_id, ChangeRecord, OutboxEvent, StockChange, StockReading, StockUnit,
+};
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
     AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
@@ -60,16 +62,13 @@ pub(crate) fn tell(tx: &Connection, told: &Told) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// A product or variant whose stock a write may move.
-pub(crate) type Unit = (ProductId, Option<VariantId>);
-
 /// What is available of each unit now, with its product's threshold (`None` for a unit that
 /// is gone): read before and after a write that watches stock and is not a sale (a sale's
 /// `UPDATE ... RETURNING` already says what is left).
 pub(crate) fn stock_now(
     tx: &Connection,
-    units: &[Unit],
-) -> Result<Vec<Option<(u32, u32)>>, StorageError> {
+    units: &[StockUnit],
+) -> Result<Vec<StockReading>, StorageError> {
     units
         .iter()
         .map(|(product, variant)| {
@@ -96,30 +95,14 @@ pub(crate) fn stock_now(
         .collect()
 }
 
-/// Writes the inventory events of stock moved (unit, before, after, threshold), when `record`
-/// watches stock. Names are read only for the units that crossed a line, which few do.
+/// Writes the inventory events of `changes` that cross a line, when `record` watches stock.
+/// Names are read only for those, which few are.
 pub(crate) fn tell_stock(
     tx: &Connection,
     record: &ChangeRecord,
-    moved: impl IntoIterator<Item = (Unit, u32, u32, u32)>,
+    changes: Vec<StockChange>,
 ) -> Result<(), StorageError> {
-    let Some(at) = record.stock_watched_at else {
-        return Ok(());
-    };
-    let mut crossed: Vec<StockChange> = moved
-        .into_iter()
-        .map(
-            |((product_id, variant_id), before, after, threshold)| StockChange {
-                product_id,
-                variant_id,
-                name: String::new(),
-                before,
-                after,
-                threshold,
-            },
-        )
-        .filter(|c| !c.events(at).is_empty())
-        .collect();
+    let mut crossed = record.stock_crossings(changes);
     if crossed.is_empty() {
         return Ok(());
     }
@@ -137,7 +120,10 @@ pub(crate) fn tell_stock(
 }
 
 /// The units of a product as stored: itself, or each of its variants.
-pub(crate) fn units_of(tx: &Connection, product: ProductId) -> Result<Vec<Unit>, StorageError> {
+pub(crate) fn units_of(
+    tx: &Connection,
+    product: ProductId,
+) -> Result<Vec<StockUnit>, StorageError> {
     let variants: Vec<VariantId> = tx
         .prepare_cached("SELECT id FROM product_variants WHERE product_id = ?1 ORDER BY id")
         .map_err(storage_error)?
@@ -150,24 +136,6 @@ pub(crate) fn units_of(tx: &Connection, product: ProductId) -> Result<Vec<Unit>,
     } else {
         variants.into_iter().map(|v| (product, Some(v))).collect()
     })
-}
-
-/// [`stock_now`] before and after: the moves between them.
-pub(crate) fn moved_between(
-    units: &[Unit],
-    before: Vec<Option<(u32, u32)>>,
-    after: Vec<Option<(u32, u32)>>,
-) -> Vec<(Unit, u32, u32, u32)> {
-    units
-        .iter()
-        .zip(before.into_iter().zip(after))
-        .filter_map(|(unit, pair)| match pair {
-            (Some((before, _)), Some((after, threshold))) => {
-                Some((*unit, before, after, threshold))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 const ENDPOINT_COLUMNS: &str =

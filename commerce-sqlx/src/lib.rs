@@ -44,9 +44,7 @@ pub mod temporary;
 mod webhooks;
 
 pub(crate) use errors::{storage_error, Retryable};
-pub(crate) use webhooks::{
-    moved_between, sold, stock_now, tell, tell_stock, units_of, units_of_order, Unit,
-};
+pub(crate) use webhooks::{stock_now, tell, tell_stock, units_of};
 mod users;
 
 use std::future::Future;

@@ -16,8 +16,8 @@ use sqlx::{PgConnection, QueryBuilder};
 
 use crate::page::newest_first_page;
 use crate::{col, count, from_json, json, sql_version, storage_error, version, PgStore};
-use crate::{moved_between, sold, stock_now, tell, tell_stock, units_of_order, Unit};
-use commerce_core::outbox::ChangeRecord;
+use crate::{stock_now, tell, tell_stock};
+use commerce_core::outbox::{ChangeRecord, StockChange};
 
 fn order_from_row(r: &PgRow) -> Result<Order, StorageError> {
     let mut order: Order = from_json(col(r, 0)?)?;
@@ -407,7 +407,12 @@ impl PgStore {
         }
         insert_order(&mut tx, &new.order).await?;
         tell(&mut tx, &new.record).await?;
-        tell_stock(&mut tx, &new.record, sold(&levels, &new.order)).await?;
+        tell_stock(
+            &mut tx,
+            &new.record,
+            StockChange::of_sale(&levels, &new.order),
+        )
+        .await?;
         tx.commit().await.map_err(storage_error)?;
         Ok(levels)
     }
@@ -437,10 +442,10 @@ impl OrderStore for PgStore {
                 let mut tx = self.pool().begin().await.map_err(storage_error)?;
                 write_next_version(&mut tx, next).await?;
                 // Only a release changes what is available to sell.
-                let units: Vec<Unit> = if effects.record.stock_watched_at.is_some()
+                let units = if effects.record.stock_watched_at.is_some()
                     && effects.stock == StockMovement::Release
                 {
-                    units_of_order(next)
+                    next.distinct_units()
                 } else {
                     Vec::new()
                 };
@@ -454,7 +459,7 @@ impl OrderStore for PgStore {
                 tell_stock(
                     &mut tx,
                     &effects.record,
-                    moved_between(&units, before, after),
+                    StockChange::between(&units, before, after),
                 )
                 .await?;
                 tx.commit().await.map_err(storage_error)?;
@@ -504,7 +509,7 @@ impl OrderStore for PgStore {
                 }
                 move_promotion_uses(&mut tx, next, 1).await?;
                 tell(&mut tx, record).await?;
-                tell_stock(&mut tx, record, sold(&levels, next)).await?;
+                tell_stock(&mut tx, record, StockChange::of_sale(&levels, next)).await?;
                 tx.commit().await.map_err(storage_error)?;
                 Ok::<_, PlaceOrderError>(next.clone())
             })

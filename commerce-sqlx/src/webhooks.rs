@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::ids::{ProductId, VariantId};
 use commerce_core::ids::{WebhookDeliveryId, WebhookEndpointId};
-use commerce_core::order::Order;
-use commerce_core::outbox::{webhook_id, ChangeRecord, OutboxEvent, StockChange};
-use commerce_core::ports::{Page, PageRequest, StockLevel, StorageError, WebhookStore};
+use commerce_core::outbox::{
+    webhook_id, ChangeRecord, OutboxEvent, StockChange, StockReading, StockUnit,
+};
+use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
     AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
     LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
@@ -57,15 +58,12 @@ pub(crate) async fn tell(
     Ok(())
 }
 
-/// A product or variant whose stock a write may move.
-pub(crate) type Unit = (ProductId, Option<VariantId>);
-
 /// What is available of each unit now, with its product's threshold (`None` for a unit that
 /// is gone): read before and after a write that watches stock and is not a sale.
 pub(crate) async fn stock_now(
     conn: &mut PgConnection,
-    units: &[Unit],
-) -> Result<Vec<Option<(u32, u32)>>, StorageError> {
+    units: &[StockUnit],
+) -> Result<Vec<StockReading>, StorageError> {
     let mut levels = Vec::with_capacity(units.len());
     for (product, variant) in units {
         let row: Option<(i64, i64)> = match variant {
@@ -95,30 +93,14 @@ pub(crate) async fn stock_now(
     Ok(levels)
 }
 
-/// Writes the inventory events of stock moved (unit, before, after, threshold), when `record`
-/// watches stock. Names are read only for the units that crossed a line, which few do.
+/// Writes the inventory events of `changes` that cross a line, when `record` watches stock.
+/// Names are read only for those, which few are.
 pub(crate) async fn tell_stock(
     conn: &mut PgConnection,
     record: &ChangeRecord,
-    moved: Vec<(Unit, u32, u32, u32)>,
+    changes: Vec<StockChange>,
 ) -> Result<(), StorageError> {
-    let Some(at) = record.stock_watched_at else {
-        return Ok(());
-    };
-    let mut crossed: Vec<StockChange> = moved
-        .into_iter()
-        .map(
-            |((product_id, variant_id), before, after, threshold)| StockChange {
-                product_id,
-                variant_id,
-                name: String::new(),
-                before,
-                after,
-                threshold,
-            },
-        )
-        .filter(|c| !c.events(at).is_empty())
-        .collect();
+    let mut crossed = record.stock_crossings(changes);
     if crossed.is_empty() {
         return Ok(());
     }
@@ -138,7 +120,7 @@ pub(crate) async fn tell_stock(
 pub(crate) async fn units_of(
     conn: &mut PgConnection,
     product: ProductId,
-) -> Result<Vec<Unit>, StorageError> {
+) -> Result<Vec<StockUnit>, StorageError> {
     let variants: Vec<Uuid> =
         sqlx::query_scalar("SELECT id FROM product_variants WHERE product_id = $1 ORDER BY id")
             .bind(product.0)
@@ -153,57 +135,6 @@ pub(crate) async fn units_of(
             .map(|v| (product, Some(VariantId::from(v))))
             .collect()
     })
-}
-
-/// [`stock_now`] before and after: the moves between them.
-pub(crate) fn moved_between(
-    units: &[Unit],
-    before: Vec<Option<(u32, u32)>>,
-    after: Vec<Option<(u32, u32)>>,
-) -> Vec<(Unit, u32, u32, u32)> {
-    units
-        .iter()
-        .zip(before.into_iter().zip(after))
-        .filter_map(|(unit, pair)| match pair {
-            (Some((before, _)), Some((after, threshold))) => {
-                Some((*unit, before, after, threshold))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// A sale's moves of stock, from what each guarded `UPDATE` said is left: before it, that and
-/// what the order took.
-pub(crate) fn sold(levels: &[StockLevel], order: &Order) -> Vec<(Unit, u32, u32, u32)> {
-    let units = order.units();
-    levels
-        .iter()
-        .map(|l| {
-            let taken: u32 = units
-                .iter()
-                .filter(|(p, v, _)| *p == l.product_id && *v == l.variant_id)
-                .map(|(_, _, q)| *q)
-                .sum();
-            (
-                (l.product_id, l.variant_id),
-                l.available.saturating_add(taken),
-                l.available,
-                l.threshold,
-            )
-        })
-        .collect()
-}
-
-/// Each product or variant of an order, once.
-pub(crate) fn units_of_order(order: &Order) -> Vec<Unit> {
-    let mut units: Vec<Unit> = Vec::new();
-    for (p, v, _) in order.units() {
-        if !units.contains(&(p, v)) {
-            units.push((p, v));
-        }
-    }
-    units
 }
 
 /// The columns `endpoint_from_row` reads, for `concat!` (statements stay `&'static str`).

@@ -20,10 +20,9 @@ use crate::codec::{
     RowExt,
 };
 use crate::{
-    found, moved_between, stock_now, storage_error, tell, tell_stock, units_of, writing,
-    SqliteStore, Told,
+    found, stock_now, storage_error, tell, tell_stock, units_of, writing, SqliteStore, Told,
 };
-use commerce_core::outbox::ChangeRecord;
+use commerce_core::outbox::{ChangeRecord, StockChange};
 
 mod categories;
 mod reviews;
@@ -478,7 +477,7 @@ impl ProductStore for SqliteStore {
             write_variants(tx, &p)?;
             tell(tx, &told)?;
             let after = stock_now(tx, &units)?;
-            tell_stock(tx, &record, moved_between(&units, before, after))?;
+            tell_stock(tx, &record, StockChange::between(&units, before, after))?;
             let stored = read_product(tx, p.id)?.ok_or(StorageError::NotFound)?;
             Ok(stored)
         })

@@ -20,8 +20,8 @@ use crate::{
     col, count, currency_of, found, from_json, json, money_in, sql_version, storage_error, version,
     PgStore,
 };
-use crate::{moved_between, stock_now, tell, tell_stock, units_of};
-use commerce_core::outbox::ChangeRecord;
+use crate::{stock_now, tell, tell_stock, units_of};
+use commerce_core::outbox::{ChangeRecord, StockChange};
 
 mod categories;
 mod reviews;
@@ -538,7 +538,7 @@ impl ProductStore for PgStore {
                 write_variants(&mut tx, p).await?;
                 tell(&mut tx, record).await?;
                 let after = stock_now(&mut tx, &units).await?;
-                tell_stock(&mut tx, record, moved_between(&units, before, after)).await?;
+                tell_stock(&mut tx, record, StockChange::between(&units, before, after)).await?;
                 let stored = read_product(&mut *tx, p.id)
                     .await?
                     .ok_or(StorageError::NotFound)?;
