@@ -337,6 +337,17 @@ pub enum AfterAttempt {
     Failed,
 }
 
+impl AfterAttempt {
+    /// What a delivery's `state` and `next_attempt_at` become.
+    pub fn stored(self) -> (DeliveryState, Option<DateTime<Utc>>) {
+        match self {
+            AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+        }
+    }
+}
+
 /// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryAttempt {

@@ -13,8 +13,8 @@ use commerce_core::outbox::{
 };
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
-    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
-    LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
+    DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType, LeasedEndpoint,
+    SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -512,11 +512,8 @@ impl WebhookStore for SqliteStore {
                 )
                 .map_err(storage_error)?;
             for a in &r.attempts {
-                let (state, next) = match a.next {
-                    AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-                    AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(time_text(at))),
-                    AfterAttempt::Failed => (DeliveryState::Failed, None),
-                };
+                let (state, next) = a.next.stored();
+                let next = next.map(time_text);
                 update
                     .execute(params![
                         a.status_code,

@@ -12,8 +12,8 @@ use commerce_core::outbox::{
 };
 use commerce_core::ports::{Page, PageRequest, StorageError, WebhookStore};
 use commerce_core::webhook::{
-    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType,
-    LeasedEndpoint, SealedSecrets, WebhookDelivery, WebhookEndpoint,
+    DeliveryAttempts, DeliveryState, DueDelivery, EventFilter, EventType, LeasedEndpoint,
+    SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -491,11 +491,7 @@ impl WebhookStore for PgStore {
             Vec::with_capacity(n),
         );
         for a in &r.attempts {
-            let (state, next) = match a.next {
-                AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-                AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
-                AfterAttempt::Failed => (DeliveryState::Failed, None),
-            };
+            let (state, next) = a.next.stored();
             ids.push(a.delivery_id.0);
             codes.push(a.status_code.map(i32::from));
             errors.push(a.error.clone());

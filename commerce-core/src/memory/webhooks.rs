@@ -3,8 +3,8 @@
 use super::*;
 use crate::outbox::{ChangeRecord, OutboxEvent, StockChange};
 use crate::webhook::{
-    AfterAttempt, DeliveryAttempts, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets,
-    WebhookDelivery, WebhookEndpoint,
+    DeliveryAttempts, DeliveryState, DueDelivery, LeasedEndpoint, SealedSecrets, WebhookDelivery,
+    WebhookEndpoint,
 };
 
 /// An event in the outbox, in commit order (`seq` grows).
@@ -328,11 +328,7 @@ impl WebhookStore for MemoryStore {
             d.last_status_code = attempt.status_code;
             d.last_error = attempt.error.clone();
             d.updated_at = attempt.at;
-            (d.state, d.next_attempt_at) = match attempt.next {
-                AfterAttempt::Succeeded => (DeliveryState::Succeeded, None),
-                AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
-                AfterAttempt::Failed => (DeliveryState::Failed, None),
-            };
+            (d.state, d.next_attempt_at) = attempt.next.stored();
         }
         if let Some(endpoint) = s.webhook_endpoints.get_mut(&record.endpoint_id) {
             let e = &mut endpoint.endpoint;

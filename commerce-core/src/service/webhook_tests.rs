@@ -105,30 +105,32 @@ impl Hooked {
         let order = self
             .shop
             .orders()
-            .create(
-                &self.admin,
-                DirectOrder {
-                    items: vec![ItemRequest {
-                        product_id: product.id,
-                        variant_id: None,
-                        quantity: 1,
-                    }],
-                    shipping_address: Some(crate::account::Address {
-                        line1: Some("1 Main St".into()),
-                        city: Some("Austin".into()),
-                        postal_code: Some("73301".into()),
-                        country: "US".into(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-            )
+            .create(&self.admin, direct_order(product.id, 1))
             .await
             .unwrap();
         let payments = self.shop.payments();
         let payment = payments.create_intent(&self.admin, order.id).await.unwrap();
         payments.confirm(&self.admin, payment.id).await.unwrap();
         order
+    }
+}
+
+/// An order of `quantity` units of one product, shipped to Texas.
+fn direct_order(product_id: crate::ids::ProductId, quantity: u32) -> DirectOrder {
+    DirectOrder {
+        items: vec![ItemRequest {
+            product_id,
+            variant_id: None,
+            quantity,
+        }],
+        shipping_address: Some(crate::account::Address {
+            line1: Some("1 Main St".into()),
+            city: Some("Austin".into()),
+            postal_code: Some("73301".into()),
+            country: "US".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 
@@ -507,24 +509,7 @@ async fn selling_the_last_units_and_cancelling_tell_the_stock_crossings() {
     let order = h
         .shop
         .orders()
-        .create(
-            &h.admin,
-            DirectOrder {
-                items: vec![ItemRequest {
-                    product_id: vase.id,
-                    variant_id: None,
-                    quantity: 2,
-                }],
-                shipping_address: Some(crate::account::Address {
-                    line1: Some("1 Main St".into()),
-                    city: Some("Austin".into()),
-                    postal_code: Some("73301".into()),
-                    country: "US".into(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        )
+        .create(&h.admin, direct_order(vase.id, 2))
         .await
         .unwrap();
     h.shop.orders().cancel(&h.admin, order.id).await.unwrap();
