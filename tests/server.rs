@@ -110,6 +110,45 @@ impl Logged {
         }
     }
 
+    /// A demo product without variants with more than `units` in stock.
+    async fn demo_product_with_more_than(&self, http: &reqwest::Client, units: u64) -> Value {
+        let page: Value = http
+            .get(format!("{}/api/products?limit=50", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["inventory_count"].as_u64().unwrap_or(0) > units
+                    && p["variants"].as_array().is_none_or(Vec::is_empty)
+            })
+            .expect("a demo product in stock")
+            .clone()
+    }
+
+    /// A guest's direct order of one unit of `product`, shipped to Texas: the answer.
+    async fn guest_order(&self, http: &reqwest::Client, product: &str) -> Value {
+        http.post(format!("{}/api/orders", self.base))
+            .json(&json!({
+                "items": [{"product_id": product, "quantity": 1}],
+                "email": "guest@example.com",
+                "shipping_address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
+                                      "postal_code": "78701", "country": "US"}
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     fn all_text(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
@@ -262,40 +301,10 @@ async fn the_server_expires_unpaid_orders_by_itself() {
     let server = Logged::start(&["--demo", "--unpaid-order-timeout", "1s"]).await;
     let http = http_client();
     let url = |p: &str| format!("{}{p}", server.base);
-    let page: Value = http
-        .get(url("/api/products?limit=50"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let product = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| {
-            p["inventory_count"].as_u64().unwrap_or(0) > 1
-                && p["variants"].as_array().is_none_or(Vec::is_empty)
-        })
-        .expect("a demo product in stock")
-        .clone();
+    let product = server.demo_product_with_more_than(&http, 1).await;
     let id = product["id"].as_str().unwrap();
     let stock = product["inventory_count"].as_u64().unwrap();
-    let placed: Value = http
-        .post(url("/api/orders"))
-        .json(&json!({
-            "items": [{"product_id": id, "quantity": 1}],
-            "email": "guest@example.com",
-            "shipping_address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
-                                  "postal_code": "78701", "country": "US"}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let placed = server.guest_order(&http, id).await;
     assert_eq!(placed["status"], "pending", "{placed}");
     let stock_now = |http: reqwest::Client, u: String| async move {
         let p: Value = http.get(u).send().await.unwrap().json().await.unwrap();
@@ -364,40 +373,12 @@ async fn webhooks_committed_before_a_kill_are_delivered_after_the_restart() {
         .await
         .unwrap();
     let secret = hook["secret"].as_str().expect("a secret").to_string();
-    let page: Value = http
-        .get(format!("{}/api/products?limit=50", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let product = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| {
-            p["inventory_count"].as_u64().unwrap_or(0) > 3
-                && p["variants"].as_array().is_none_or(Vec::is_empty)
-        })
-        .expect("a demo product in stock")["id"]
-        .clone();
+    let product = first.demo_product_with_more_than(&http, 3).await;
     let mut numbers = Vec::new();
     for _ in 0..3 {
-        let placed: Value = http
-            .post(format!("{}/api/orders", first.base))
-            .json(&json!({
-                "items": [{"product_id": product, "quantity": 1}],
-                "email": "guest@example.com",
-                "shipping_address": {"line1": "1 Main St", "city": "Austin", "region": "TX",
-                                      "postal_code": "78701", "country": "US"}
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let placed = first
+            .guest_order(&http, product["id"].as_str().unwrap())
+            .await;
         numbers.push(placed["number"].as_str().expect("an order").to_string());
     }
     // Killed (SIGKILL): no shutdown, nothing flushed but what was committed.
