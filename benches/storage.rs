@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use commerce::account::Role;
 use commerce::catalog::{Category, NewProduct, Product, ProductStatus};
 use commerce::ids::{CategoryId, ProductId, UserId};
+use commerce::outbox::ChangeRecord;
 use commerce::ports::{PageRequest, StorageError};
 use commerce::postgres::{PgOptions, PgStore};
 use commerce::service::{CartOwner, ItemRequest, ProductListing, Storage};
@@ -228,7 +229,10 @@ async fn build<S: BenchStore>(store: &S) {
             created_at: now,
             updated_at: now,
         };
-        store.insert_category(&root).await.expect("category");
+        store
+            .insert_category(&root, &ChangeRecord::none())
+            .await
+            .expect("category");
         for c in 0..10 {
             let leaf = Category {
                 id: CategoryId::random(),
@@ -238,7 +242,10 @@ async fn build<S: BenchStore>(store: &S) {
                 created_at: now,
                 updated_at: now,
             };
-            store.insert_category(&leaf).await.expect("category");
+            store
+                .insert_category(&leaf, &ChangeRecord::none())
+                .await
+                .expect("category");
             leaves.push(leaf.id);
         }
     }

@@ -61,12 +61,14 @@ async fn main() -> Result<(), CommerceError> {
                         options: [("size".into(), "S".into())].into(),
                         price: None,
                         inventory_count: 5,
+                        low_stock_threshold: None,
                     },
                     NewVariant {
                         sku: "APRON-L".into(),
                         options: [("size".into(), "L".into())].into(),
                         price: None,
                         inventory_count: 5,
+                        low_stock_threshold: None,
                     },
                 ],
                 ..Default::default()

@@ -31,6 +31,11 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// Whether the role runs (part of) the shop: its changes go to the audit log.
+    pub fn is_staff(&self) -> bool {
+        !matches!(self, Role::Customer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

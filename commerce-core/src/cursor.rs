@@ -2,7 +2,7 @@
 //! cursor survives any URL. The listing's kind is part of it, so a cursor handed out by one
 //! listing is refused by another. Adapters share this so their cursors look alike.
 
-use crate::ports::StorageError;
+use crate::ports::{Page, StorageError};
 
 /// Encodes the parts of a keyset position for the listing `kind`.
 pub fn encode(kind: &str, parts: &[String]) -> String {
@@ -36,9 +36,50 @@ pub fn decode(kind: &str, cursor: &str, parts: usize) -> Result<Vec<String>, Sto
     Ok(values)
 }
 
+/// Where a newest-first listing by sequence number resumes: before the sequence its cursor
+/// names, or from the newest (`i64::MAX`) without one. `InvalidCursor` for any other text.
+pub fn before_sequence(kind: &str, cursor: Option<&str>) -> Result<i64, StorageError> {
+    match cursor {
+        Some(c) => decode(kind, c, 1)?[0]
+            .parse()
+            .map_err(|_| StorageError::InvalidCursor),
+        None => Ok(i64::MAX),
+    }
+}
+
+/// A page of a newest-first listing by sequence number, from `rows` read with one more than
+/// `limit`: at most `limit` items, and a cursor naming the last one's sequence when more
+/// follow.
+pub fn page_by_sequence<T>(kind: &str, mut rows: Vec<(T, i64)>, limit: usize) -> Page<T> {
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|(_, seq)| encode(kind, &[seq.to_string()]))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(item, _)| item).collect(),
+        next_cursor,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequence_pages_resume_before_their_last_item() {
+        let page = page_by_sequence("log", vec![("c", 9), ("b", 7), ("a", 4)], 2);
+        assert_eq!(page.items, ["c", "b"]);
+        let next = page.next_cursor.unwrap();
+        assert_eq!(before_sequence("log", Some(&next)), Ok(7));
+        assert_eq!(before_sequence("log", None), Ok(i64::MAX));
+        assert_eq!(
+            before_sequence("other", Some(&next)),
+            Err(StorageError::InvalidCursor)
+        );
+        assert_eq!(page_by_sequence("log", vec![("a", 4)], 2).next_cursor, None);
+    }
 
     #[test]
     fn cursors_round_trip_and_refuse_others() {

@@ -73,4 +73,5 @@ id_type!(
     WebhookDeliveryId,
     WebhookEndpointId,
     EventId,
+    AuditEntryId,
 );

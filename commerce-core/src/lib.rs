@@ -18,9 +18,11 @@
 //!   errors and the text checks; [`passwords`]: the Argon2 hasher.
 //! - [`webhook`]: outbound webhook endpoints, their events, retries and allowed targets;
 //!   [`webhook_signing`]: deliveries signed (and verified) per Standard Webhooks 1.0.
+//! - [`audit`]: the audit log of staff changes and sign-ins, and where a request came from.
 //! - `testkit` (feature `testkit`): the storage conformance kit every adapter runs.
 
 pub mod account;
+pub mod audit;
 pub mod cart;
 pub mod catalog;
 pub mod cursor;

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::account::User;
+use crate::audit::AuditEntry;
 use crate::catalog::{Product, Review};
 use crate::ids::{EventId, ProductId, VariantId};
 use crate::order::{Order, OrderStatus};
@@ -324,10 +325,12 @@ impl StockChange {
 }
 
 /// What a change leaves beside itself, written by storage in the change's own transaction:
-/// the events it tells the outbox. (The audit log's entries join it.)
+/// the events it tells the outbox, and its lines in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeRecord {
     pub events: Vec<OutboxEvent>,
+    /// The audit log's entries of the change (one, when staff made it; none otherwise).
+    pub audit: Vec<AuditEntry>,
     /// When set, storage adds the inventory events ([`StockChange::events`]) of the stock the
     /// write moves, stamped with this time: a sale, a cancellation that gives units back, a
     /// stock count changed by hand.
@@ -344,8 +347,20 @@ impl ChangeRecord {
     pub fn telling(events: Vec<OutboxEvent>) -> ChangeRecord {
         ChangeRecord {
             events,
+            audit: Vec::new(),
             stock_watched_at: None,
         }
+    }
+
+    /// A change that tells nobody but the audit log (`entry`, if any).
+    pub fn audited(entry: Option<AuditEntry>) -> ChangeRecord {
+        ChangeRecord::none().auditing(entry)
+    }
+
+    /// The same, with `entry` (if any) in the audit log.
+    pub fn auditing(mut self, entry: Option<AuditEntry>) -> ChangeRecord {
+        self.audit.extend(entry);
+        self
     }
 
     /// The same, with the inventory events of the stock it moves, at `at`.
@@ -376,7 +391,7 @@ impl ChangeRecord {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.stock_watched_at.is_none()
+        self.events.is_empty() && self.audit.is_empty() && self.stock_watched_at.is_none()
     }
 }
 

@@ -349,6 +349,7 @@ impl LoginThrottle {
             Ok(attempt) => attempt,
             Err(wait) => {
                 crate::request_log::security_event!(warn, "auth.locked", email = %email, wait_s = wait.as_secs(), "password check refused: too many failures");
+                shop.audit_log().sign_in_refused(email).await?;
                 return Err(crate::problem::ApiError::rate_limited(
                     wait,
                     "too many failed sign-ins; try again later",

@@ -46,6 +46,11 @@ pub struct VariantBody {
     #[serde(default)]
     #[oai(default)]
     pub inventory_count: Stock,
+    /// At or below this many available the variant is low on stock; the product's threshold
+    /// when absent.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub low_stock_threshold: Option<Stock>,
 }
 
 /// A variant's options, by name.
@@ -58,6 +63,7 @@ impl From<VariantBody> for NewVariant {
             options: v.options.into_map(),
             price: v.price.map(|p| p.0),
             inventory_count: v.inventory_count.0,
+            low_stock_threshold: v.low_stock_threshold.map(|t| t.0),
         }
     }
 }

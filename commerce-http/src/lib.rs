@@ -123,6 +123,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
                 shopping::PaymentsApi { shop: shop.clone() },
                 admin::AdminApi { shop: shop.clone() },
                 admin::WebhooksApi { shop: shop.clone() },
+                admin::AuditApi { shop: shop.clone() },
             ),
             "commerce",
             env!("CARGO_PKG_VERSION"),

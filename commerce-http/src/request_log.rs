@@ -4,6 +4,8 @@
 //!
 //! Lines go to `tracing` with target `commerce_http::request` at `info` (at `warn` for a 5xx);
 //! nothing of a request's body, query, headers or tokens is logged, only its method and path.
+//! Around a request that may write, the core's [`RequestOrigin`] names its client, user agent
+//! and id for the audit log.
 
 use std::cell::Cell;
 use std::fmt;
@@ -11,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use commerce_core::audit::RequestOrigin;
 use commerce_core::ids::UserId;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -115,9 +118,21 @@ pub async fn log_requests<E: Endpoint>(
     // Only what the line needs, and only when a line will be written.
     let logged = tracing::enabled!(target: "commerce_http::request", tracing::Level::WARN)
         .then(|| (req.method().clone(), req.uri().path().to_string()));
+    // Where a write came from, for the audit log: only requests that may write pay for it.
+    let origin = (!req.method().is_safe()).then(|| RequestOrigin {
+        ip: client.map(|ip| ip.to_string()),
+        user_agent: req
+            .header(poem::http::header::USER_AGENT)
+            .map(RequestOrigin::clean_user_agent),
+        request_id: Some(id.clone()),
+    });
     let (result, user) = THIS_REQUEST
         .scope(info, async move {
-            let result = next.call(req).await.map(IntoResponse::into_response);
+            let result = match origin {
+                Some(origin) => origin.scope(next.call(req)).await,
+                None => next.call(req).await,
+            }
+            .map(IntoResponse::into_response);
             (result, THIS_REQUEST.with(|r| r.user.get()))
         })
         .await;

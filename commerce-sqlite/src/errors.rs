@@ -21,7 +21,7 @@ fn unique_rule(table: &str, columns: &[&str]) -> Option<UniqueRule> {
         ("promotions", ["code"]) => UniqueRule::PromotionCode,
         ("tax_rates", ["country", "region"]) => UniqueRule::TaxRateRegion,
         // Ids beside the sequence that orders them.
-        ("webhook_deliveries", ["id"]) => UniqueRule::RecordId,
+        ("webhook_deliveries", ["id"]) | ("audit_log", ["id"]) => UniqueRule::RecordId,
         _ => return None,
     })
 }

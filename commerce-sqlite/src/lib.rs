@@ -27,6 +27,7 @@
 //! let shop = commerce_core::Commerce::builder(store).build();
 //! ```
 
+mod audit;
 mod caches;
 mod carts;
 mod catalog;

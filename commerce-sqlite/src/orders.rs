@@ -146,17 +146,19 @@ fn reserve(
         return Err(PlaceOrderError::Unavailable(product));
     }
     let vid = v.to_string();
-    let taken: Option<u32> = tx
+    let taken: Option<(u32, Option<u32>)> = tx
         .prepare_cached(
             "UPDATE product_variants SET inventory_count = inventory_count - ?1, reserved = reserved + ?1
              WHERE id = ?2 AND product_id = ?3 AND inventory_count >= ?1
-             RETURNING inventory_count",
+             RETURNING inventory_count, low_stock_threshold",
         )
         .map_err(storage_error)?
-        .query_row(params![quantity, vid, pid], |r| r.count(0))
+        .query_row(params![quantity, vid, pid], |r| {
+            Ok((r.count(0)?, r.get::<_, Option<u32>>(1)?))
+        })
         .optional()
         .map_err(storage_error)?;
-    let Some(left) = taken else {
+    let Some((left, own_threshold)) = taken else {
         let left: Option<u32> = tx
             .query_row(
                 "SELECT inventory_count FROM product_variants WHERE id = ?1 AND product_id = ?2",
@@ -181,7 +183,7 @@ fn reserve(
     .map_err(storage_error)?
     .execute(params![quantity, pid])
     .map_err(storage_error)?;
-    Ok(level(left, threshold))
+    Ok(level(left, own_threshold.unwrap_or(threshold)))
 }
 
 /// Reserves every unit of an order (never past zero), a statement per few products.

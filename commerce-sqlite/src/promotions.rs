@@ -8,7 +8,8 @@ use commerce_core::promotion::Promotion;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{json, newest_first_page, time_text, NewestFirst, RowExt};
-use crate::{found, storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore, Told};
+use commerce_core::outbox::ChangeRecord;
 
 fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<Promotion> {
     let mut p: Promotion = r.json(0)?;
@@ -18,9 +19,14 @@ fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<Promotion> {
 
 #[async_trait]
 impl PromotionStore for SqliteStore {
-    async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
+    async fn insert_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let p = promotion.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             conn.execute(
                 "INSERT INTO promotions (id, code, used_count, usage_limit, per_customer_limit, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![p.id.to_string(), p.code, p.used_count, p.usage_limit, p.per_customer_limit, json(&p)?, time_text(p.created_at)],
@@ -32,9 +38,14 @@ impl PromotionStore for SqliteStore {
     }
 
     /// The terms change; `used_count` stays what orders made it.
-    async fn update_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
+    async fn update_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let p = promotion.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             let n = conn
                 .execute(
                     "UPDATE promotions SET code = ?1, usage_limit = ?2, per_customer_limit = ?3, data = ?4 WHERE id = ?5",
@@ -46,8 +57,13 @@ impl PromotionStore for SqliteStore {
         .await
     }
 
-    async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError> {
-        self.write(move |conn| {
+    async fn delete_promotion(
+        &self,
+        id: PromotionId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
+        self.write_told(told, move |conn| {
             let tx = &*conn;
             let n = tx
                 .execute("DELETE FROM promotions WHERE id = ?1", [id.to_string()])

@@ -53,6 +53,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0010_webhooks.sql"),
     ),
+    (
+        11,
+        "audit_log",
+        include_str!("../migrations/0011_audit_log.sql"),
+    ),
+    (
+        12,
+        "variant_thresholds",
+        include_str!("../migrations/0012_variant_thresholds.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

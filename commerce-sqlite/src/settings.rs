@@ -8,7 +8,8 @@ use commerce_core::tax::TaxRate;
 use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{amount_key, json, time_text, RowExt};
-use crate::{found, storage_error, SqliteStore};
+use crate::{found, storage_error, SqliteStore, Told};
+use commerce_core::outbox::ChangeRecord;
 
 #[async_trait]
 impl SettingsStore for SqliteStore {
@@ -23,9 +24,14 @@ impl SettingsStore for SqliteStore {
         .await
     }
 
-    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError> {
+    async fn save_store_settings(
+        &self,
+        settings: &StoreSettings,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let data = json(settings)?;
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             conn.execute("INSERT INTO store_settings (id, data) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET data = excluded.data", [data])
                 .map_err(storage_error)?;
             Ok(())
@@ -56,9 +62,14 @@ impl SettingsStore for SqliteStore {
         .await
     }
 
-    async fn save_tax_rate(&self, rate: &TaxRate) -> Result<(), StorageError> {
+    async fn save_tax_rate(
+        &self,
+        rate: &TaxRate,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let t = rate.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             conn.execute(
                 "INSERT INTO tax_rates (id, country, region, rate, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(id) DO UPDATE SET country = excluded.country, region = excluded.region, rate = excluded.rate,
@@ -78,8 +89,13 @@ impl SettingsStore for SqliteStore {
         .await
     }
 
-    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError> {
-        self.write(move |conn| {
+    async fn delete_tax_rate(
+        &self,
+        id: TaxRateId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
+        self.write_told(told, move |conn| {
             found(
                 conn.execute("DELETE FROM tax_rates WHERE id = ?1", [id.to_string()])
                     .map_err(storage_error)?,
@@ -114,9 +130,14 @@ impl SettingsStore for SqliteStore {
         .await
     }
 
-    async fn save_shipping_method(&self, method: &ShippingMethod) -> Result<(), StorageError> {
+    async fn save_shipping_method(
+        &self,
+        method: &ShippingMethod,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let m = method.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             conn.execute(
                 "INSERT INTO shipping_methods (id, name, price, price_key, free_above, active, created_at, updated_at, currency)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -141,8 +162,13 @@ impl SettingsStore for SqliteStore {
         .await
     }
 
-    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError> {
-        self.write(move |conn| {
+    async fn delete_shipping_method(
+        &self,
+        id: ShippingMethodId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
+        self.write_told(told, move |conn| {
             found(
                 conn.execute(
                     "DELETE FROM shipping_methods WHERE id = ?1",

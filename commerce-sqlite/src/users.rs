@@ -69,9 +69,10 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn update_user(&self, user: &User) -> Result<(), StorageError> {
+    async fn update_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let u = user.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             let n = conn
                 .prepare_cached(
                     "UPDATE users SET email = ?1, full_name = ?2, role = ?3, is_active = ?4, email_verified = ?5, password_hash = ?6,

@@ -19,16 +19,20 @@ use commerce_core::webhook::{
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
+use crate::audit::AuditRow;
 use crate::codec::{json, time_text, RowExt};
 use crate::{found, storage_error, writing, SqliteStore};
 
-/// A change's events ready to insert: their text is made before the write goes to the
-/// writer's thread, which every write of the shop waits on.
-pub(crate) struct Told(Vec<[String; 4]>);
+/// A change's events and audit entries ready to insert: their text is made before the write
+/// goes to the writer's thread, which every write of the shop waits on.
+pub(crate) struct Told {
+    events: Vec<[String; 4]>,
+    audit: Vec<AuditRow>,
+}
 
 impl Told {
     pub(crate) fn of(record: &ChangeRecord) -> Result<Told, StorageError> {
-        record
+        let events = record
             .events
             .iter()
             .map(|event| {
@@ -39,14 +43,21 @@ impl Told {
                     json(&event.data)?,
                 ])
             })
-            .collect::<Result<_, StorageError>>()
-            .map(Told)
+            .collect::<Result<_, StorageError>>()?;
+        let audit = record
+            .audit
+            .iter()
+            .map(AuditRow::of)
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Told { events, audit })
     }
 }
 
-/// Writes a change's events to the outbox, inside the change's transaction.
+/// Writes a change's events to the outbox and its entries to the audit log, inside the
+/// change's transaction.
 pub(crate) fn tell(tx: &Connection, told: &Told) -> Result<(), StorageError> {
-    if told.0.is_empty() {
+    crate::audit::append(tx, &told.audit)?;
+    if told.events.is_empty() {
         return Ok(());
     }
     let mut insert = tx
@@ -54,12 +65,29 @@ pub(crate) fn tell(tx: &Connection, told: &Told) -> Result<(), StorageError> {
             "INSERT INTO outbox_events (id, type, occurred_at, data) VALUES (?1, ?2, ?3, ?4)",
         )
         .map_err(storage_error)?;
-    for row in &told.0 {
+    for row in &told.events {
         insert
             .execute(rusqlite::params_from_iter(row.iter()))
             .map_err(writing("outbox_events"))?;
     }
     Ok(())
+}
+
+impl SqliteStore {
+    /// [`write`](Self::write) of a change that leaves a record: `f`, then the record's
+    /// events and audit entries, in one transaction.
+    pub(crate) async fn write_told<T, F>(&self, told: Told, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        self.write(move |conn| {
+            let done = f(conn)?;
+            tell(conn, &told)?;
+            Ok(done)
+        })
+        .await
+    }
 }
 
 /// What is available of each unit now, with its product's threshold (`None` for a unit that
@@ -81,7 +109,7 @@ pub(crate) fn stock_now(
                     .query_row([product.to_string()], |r| Ok((r.count(0)?, r.count(1)?))),
                 Some(v) => tx
                     .prepare_cached(
-                        "SELECT v.inventory_count, p.low_stock_threshold
+                        "SELECT v.inventory_count, COALESCE(v.low_stock_threshold, p.low_stock_threshold)
                          FROM product_variants v JOIN products p ON p.id = v.product_id
                          WHERE v.id = ?1 AND v.product_id = ?2",
                     )
@@ -221,10 +249,12 @@ impl WebhookStore for SqliteStore {
         &self,
         endpoint: &WebhookEndpoint,
         secrets: &SealedSecrets,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let e = endpoint.clone();
         let s = secrets.clone();
-        self.write_one_statement(move |conn| {
+        self.write_told(told, move |conn| {
             conn.prepare_cached(
                 "INSERT INTO webhook_endpoints (id, url, events, description, active, secret, previous_secret,
                      previous_secret_until, failing_since, created_at, updated_at)
@@ -253,9 +283,11 @@ impl WebhookStore for SqliteStore {
     async fn update_webhook_endpoint(
         &self,
         endpoint: &WebhookEndpoint,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let e = endpoint.clone();
-        self.write_one_statement(move |conn| {
+        self.write_told(told, move |conn| {
             let n = conn
                 .prepare_cached(
                     "UPDATE webhook_endpoints SET url = ?1, events = ?2, description = ?3, active = ?4,
@@ -283,9 +315,11 @@ impl WebhookStore for SqliteStore {
         id: WebhookEndpointId,
         sealed: &[u8],
         previous_until: DateTime<Utc>,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let sealed = sealed.to_vec();
-        self.write_one_statement(move |conn| {
+        self.write_told(told, move |conn| {
             let n = conn
                 .prepare_cached(
                     "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = ?1,
@@ -300,8 +334,13 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
-    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError> {
-        self.write(move |conn| {
+    async fn delete_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
+        self.write_told(told, move |conn| {
             // Deliveries go with it (ON DELETE CASCADE).
             let n = conn
                 .execute(
@@ -574,14 +613,9 @@ impl WebhookStore for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<WebhookDelivery>, StorageError> {
         let limit = page.effective_limit();
-        let before = match &page.cursor {
-            Some(c) => cursor::decode(DELIVERIES, c, 1)?[0]
-                .parse::<i64>()
-                .map_err(|_| StorageError::InvalidCursor)?,
-            None => i64::MAX,
-        };
+        let before = cursor::before_sequence(DELIVERIES, page.cursor.as_deref())?;
         self.read(move |conn| {
-            let mut rows: Vec<(WebhookDelivery, i64)> = conn
+            let rows: Vec<(WebhookDelivery, i64)> = conn
                 .prepare_cached(&format!(
                     "SELECT {DELIVERY_COLUMNS}
                      FROM webhook_deliveries d JOIN outbox_events e ON e.seq = d.event_seq
@@ -596,17 +630,7 @@ impl WebhookStore for SqliteStore {
                 .map_err(storage_error)?
                 .collect::<Result<_, _>>()
                 .map_err(storage_error)?;
-            let next_cursor = if rows.len() > limit {
-                rows.truncate(limit);
-                rows.last()
-                    .map(|(_, seq)| cursor::encode(DELIVERIES, &[seq.to_string()]))
-            } else {
-                None
-            };
-            Ok(Page {
-                items: rows.into_iter().map(|(d, _)| d).collect(),
-                next_cursor,
-            })
+            Ok(cursor::page_by_sequence(DELIVERIES, rows, limit))
         })
         .await
     }

@@ -56,7 +56,7 @@ fn unique_rule(constraint: &str) -> Option<UniqueRule> {
         "promotions_code_key" => UniqueRule::PromotionCode,
         "tax_rates_country_region_key" => UniqueRule::TaxRateRegion,
         // Ids beside the sequence that orders them.
-        "webhook_deliveries_id_key" => UniqueRule::RecordId,
+        "webhook_deliveries_id_key" | "audit_log_id_key" => UniqueRule::RecordId,
         _ if constraint.ends_with("_pkey") => UniqueRule::RecordId,
         _ => return None,
     })

@@ -27,6 +27,7 @@
 //!     .build();
 //! ```
 
+mod audit;
 mod carts;
 mod catalog;
 pub mod changes;

@@ -84,13 +84,13 @@ async fn reserve(
             _ => PlaceOrderError::Unavailable(product),
         });
     };
-    let available = match variant {
-        None => count(product_left)?,
+    let (available, threshold) = match variant {
+        None => (count(product_left)?, threshold),
         Some(v) => {
-            let left: Option<i64> = sqlx::query_scalar(
+            let left: Option<(i64, Option<i64>)> = sqlx::query_as(
                 "UPDATE product_variants SET inventory_count = inventory_count - $1, reserved = reserved + $1
                  WHERE id = $2 AND product_id = $3 AND inventory_count >= $1
-                 RETURNING inventory_count",
+                 RETURNING inventory_count, low_stock_threshold",
             )
             .bind(q)
             .bind(v.as_uuid())
@@ -99,7 +99,8 @@ async fn reserve(
             .await
             .map_err(storage_error)?;
             match left {
-                Some(left) => count(left)?,
+                // A variant's own threshold, else its product's.
+                Some((left, own)) => (count(left)?, own.unwrap_or(threshold)),
                 None => return Err(variant_out_of_stock(conn, product, v).await?),
             }
         }

@@ -10,7 +10,8 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use crate::page::newest_first_page;
-use crate::{col, count, found, from_json, json, storage_error, PgStore};
+use crate::{col, count, found, from_json, json, storage_error, tell, PgStore};
+use commerce_core::outbox::ChangeRecord;
 
 fn promotion_from_row(r: &PgRow) -> Result<Promotion, StorageError> {
     let mut p: Promotion = from_json(col(r, 0)?)?;
@@ -20,43 +21,56 @@ fn promotion_from_row(r: &PgRow) -> Result<Promotion, StorageError> {
 
 #[async_trait]
 impl PromotionStore for PgStore {
-    async fn insert_promotion(&self, p: &Promotion) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO promotions (id, code, used_count, usage_limit, per_customer_limit, data, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    async fn insert_promotion(
+        &self,
+        p: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        self.execute_recorded(
+            sqlx::query(
+                "INSERT INTO promotions (id, code, used_count, usage_limit, per_customer_limit, data, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(p.id.as_uuid())
+            .bind(&p.code)
+            .bind(i64::from(p.used_count))
+            .bind(p.usage_limit.map(i64::from))
+            .bind(p.per_customer_limit.map(i64::from))
+            .bind(json(p)?)
+            .bind(p.created_at),
+            record,
         )
-        .bind(p.id.as_uuid())
-        .bind(&p.code)
-        .bind(i64::from(p.used_count))
-        .bind(p.usage_limit.map(i64::from))
-        .bind(p.per_customer_limit.map(i64::from))
-        .bind(json(p)?)
-        .bind(p.created_at)
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?;
+        .await?;
         Ok(())
     }
 
     /// The terms change; `used_count` stays what orders made it.
-    async fn update_promotion(&self, p: &Promotion) -> Result<(), StorageError> {
-        found(
-            sqlx::query(
-                "UPDATE promotions SET code = $1, usage_limit = $2, per_customer_limit = $3, data = $4 WHERE id = $5",
+    async fn update_promotion(
+        &self,
+        p: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let touched = self
+            .execute_recorded(
+                sqlx::query(
+                    "UPDATE promotions SET code = $1, usage_limit = $2, per_customer_limit = $3, data = $4 WHERE id = $5",
+                )
+                .bind(&p.code)
+                .bind(p.usage_limit.map(i64::from))
+                .bind(p.per_customer_limit.map(i64::from))
+                .bind(json(p)?)
+                .bind(p.id.as_uuid()),
+                record,
             )
-            .bind(&p.code)
-            .bind(p.usage_limit.map(i64::from))
-            .bind(p.per_customer_limit.map(i64::from))
-            .bind(json(p)?)
-            .bind(p.id.as_uuid())
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)?
-            .rows_affected(),
-        )
+            .await?;
+        found(touched)
     }
 
-    async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError> {
+    async fn delete_promotion(
+        &self,
+        id: PromotionId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await.map_err(storage_error)?;
         found(
             sqlx::query("DELETE FROM promotions WHERE id = $1")
@@ -71,6 +85,7 @@ impl PromotionStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(storage_error)?;
+        tell(&mut tx, record).await?;
         tx.commit().await.map_err(storage_error)
     }
 

@@ -29,6 +29,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0005_webhooks.sql"),
     ),
+    (
+        6,
+        "audit_log",
+        include_str!("../migrations/0006_audit_log.sql"),
+    ),
+    (
+        7,
+        "variant_thresholds",
+        include_str!("../migrations/0007_variant_thresholds.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -8,19 +8,9 @@ use commerce_core::tax::TaxRate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::{col, currency_of, found, from_json, json, money_in, storage_error, PgStore};
+use commerce_core::outbox::ChangeRecord;
 
-impl PgStore {
-    /// Runs a write of settings and tells the settings generation, whatever came of it.
-    async fn settings_write<T>(
-        &self,
-        write: impl std::future::Future<Output = Result<T, StorageError>>,
-    ) -> Result<T, StorageError> {
-        let done = write.await;
-        self.settings_changed();
-        done
-    }
-}
+use crate::{col, currency_of, found, from_json, json, money_in, storage_error, PgStore};
 
 #[async_trait]
 impl SettingsStore for PgStore {
@@ -33,19 +23,21 @@ impl SettingsStore for PgStore {
         data.map(from_json).transpose()
     }
 
-    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError> {
-        let data = json(settings)?;
-        self.settings_write(async {
+    async fn save_store_settings(
+        &self,
+        settings: &StoreSettings,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        self.execute_recorded(
             sqlx::query(
                 "INSERT INTO store_settings (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
             )
-            .bind(data)
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)
-            .map(|_| ())
-        })
-        .await
+            .bind(json(settings)?),
+            record,
+        )
+        .await?;
+        self.settings_changed();
+        Ok(())
     }
 
     /// Kept while the settings generation stays the same.
@@ -77,8 +69,8 @@ impl SettingsStore for PgStore {
             .await
     }
 
-    async fn save_tax_rate(&self, t: &TaxRate) -> Result<(), StorageError> {
-        self.settings_write(async {
+    async fn save_tax_rate(&self, t: &TaxRate, record: &ChangeRecord) -> Result<(), StorageError> {
+        self.execute_recorded(
             sqlx::query(
                 "INSERT INTO tax_rates (id, country, region, rate, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id) DO UPDATE SET country = excluded.country, region = excluded.region, rate = excluded.rate,
@@ -89,27 +81,27 @@ impl SettingsStore for PgStore {
             .bind(t.region.clone().unwrap_or_default())
             .bind(t.rate)
             .bind(t.created_at)
-            .bind(t.updated_at)
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)
-            .map(|_| ())
-        })
-        .await
+            .bind(t.updated_at),
+            record,
+        )
+        .await?;
+        self.settings_changed();
+        Ok(())
     }
 
-    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError> {
-        self.settings_write(async {
-            found(
-                sqlx::query("DELETE FROM tax_rates WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .execute(self.pool())
-                    .await
-                    .map_err(storage_error)?
-                    .rows_affected(),
+    async fn delete_tax_rate(
+        &self,
+        id: TaxRateId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let touched = self
+            .execute_recorded(
+                sqlx::query("DELETE FROM tax_rates WHERE id = $1").bind(id.as_uuid()),
+                record,
             )
-        })
-        .await
+            .await?;
+        self.settings_changed();
+        found(touched)
     }
 
     /// Kept while the settings generation stays the same.
@@ -144,8 +136,12 @@ impl SettingsStore for PgStore {
             .await
     }
 
-    async fn save_shipping_method(&self, m: &ShippingMethod) -> Result<(), StorageError> {
-        self.settings_write(async {
+    async fn save_shipping_method(
+        &self,
+        m: &ShippingMethod,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        self.execute_recorded(
             sqlx::query(
                 "INSERT INTO shipping_methods (id, name, price, free_above, active, created_at, updated_at, currency)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -160,27 +156,27 @@ impl SettingsStore for PgStore {
             .bind(m.active)
             .bind(m.created_at)
             .bind(m.updated_at)
-            .bind(m.price.currency().code())
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)
-            .map(|_| ())
-        })
-        .await
+            .bind(m.price.currency().code()),
+            record,
+        )
+        .await?;
+        self.settings_changed();
+        Ok(())
     }
 
-    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError> {
-        self.settings_write(async {
-            found(
-                sqlx::query("DELETE FROM shipping_methods WHERE id = $1")
-                    .bind(id.as_uuid())
-                    .execute(self.pool())
-                    .await
-                    .map_err(storage_error)?
-                    .rows_affected(),
+    async fn delete_shipping_method(
+        &self,
+        id: ShippingMethodId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let touched = self
+            .execute_recorded(
+                sqlx::query("DELETE FROM shipping_methods WHERE id = $1").bind(id.as_uuid()),
+                record,
             )
-        })
-        .await
+            .await?;
+        self.settings_changed();
+        found(touched)
     }
 
     /// Moved by this process's writes at once and by other processes' through

@@ -84,26 +84,26 @@ impl UserStore for PgStore {
         tx.commit().await.map_err(storage_error)
     }
 
-    async fn update_user(&self, u: &User) -> Result<(), StorageError> {
-        found(
-            sqlx::query(
-                "UPDATE users SET email = $1, full_name = $2, role = $3, is_active = $4, email_verified = $5,
-                     password_hash = $6, token_version = $7, updated_at = $8 WHERE id = $9",
+    async fn update_user(&self, u: &User, record: &ChangeRecord) -> Result<(), StorageError> {
+        let touched = self
+            .execute_recorded(
+                sqlx::query(
+                    "UPDATE users SET email = $1, full_name = $2, role = $3, is_active = $4, email_verified = $5,
+                         password_hash = $6, token_version = $7, updated_at = $8 WHERE id = $9",
+                )
+                .bind(&u.email)
+                .bind(&u.full_name)
+                .bind(u.role.as_str())
+                .bind(u.is_active)
+                .bind(u.email_verified)
+                .bind(&u.password_hash)
+                .bind(i64::from(u.token_version))
+                .bind(u.updated_at)
+                .bind(u.id.as_uuid()),
+                record,
             )
-            .bind(&u.email)
-            .bind(&u.full_name)
-            .bind(u.role.as_str())
-            .bind(u.is_active)
-            .bind(u.email_verified)
-            .bind(&u.password_hash)
-            .bind(i64::from(u.token_version))
-            .bind(u.updated_at)
-            .bind(u.id.as_uuid())
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)?
-            .rows_affected(),
-        )
+            .await?;
+        found(touched)
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StorageError> {

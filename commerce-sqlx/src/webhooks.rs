@@ -16,7 +16,7 @@ use commerce_core::webhook::{
     SealedSecrets, WebhookDelivery, WebhookEndpoint,
 };
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::page::{parse_time, time_key};
@@ -26,11 +26,13 @@ use commerce_core::cursor;
 /// The advisory lock the dispatch runs under ("outbox" in ASCII).
 const DISPATCH_LOCK: i64 = 0x6f75_7462_6f78;
 
-/// Writes a change's events to the outbox, inside the change's transaction, in one statement.
+/// Writes a change's events to the outbox (in one statement) and its entries to the audit
+/// log, inside the change's transaction.
 pub(crate) async fn tell(
     conn: &mut PgConnection,
     record: &ChangeRecord,
 ) -> Result<(), StorageError> {
+    crate::audit::append(&mut *conn, &record.audit).await?;
     if record.events.is_empty() {
         return Ok(());
     }
@@ -58,6 +60,36 @@ pub(crate) async fn tell(
     Ok(())
 }
 
+impl PgStore {
+    /// Runs one write `statement` with `record` (events, audit entries): alone when the
+    /// record is empty, else in a transaction that writes the record only if the statement
+    /// touched a row (an update of nothing records nothing). How many rows it touched.
+    pub(crate) async fn execute_recorded(
+        &self,
+        statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        record: &ChangeRecord,
+    ) -> Result<u64, StorageError> {
+        if record.is_empty() {
+            return Ok(statement
+                .execute(self.pool())
+                .await
+                .map_err(storage_error)?
+                .rows_affected());
+        }
+        let mut tx = self.pool().begin().await.map_err(storage_error)?;
+        let touched = statement
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?
+            .rows_affected();
+        if touched > 0 {
+            tell(&mut tx, record).await?;
+            tx.commit().await.map_err(storage_error)?;
+        }
+        Ok(touched)
+    }
+}
+
 /// What is available of each unit now, with its product's threshold (`None` for a unit that
 /// is gone): read before and after a write that watches stock and is not a sale.
 pub(crate) async fn stock_now(
@@ -75,7 +107,7 @@ pub(crate) async fn stock_now(
             .await
             .map_err(storage_error)?,
             Some(v) => sqlx::query_as(
-                "SELECT v.inventory_count, p.low_stock_threshold
+                "SELECT v.inventory_count, COALESCE(v.low_stock_threshold, p.low_stock_threshold)
                  FROM product_variants v JOIN products p ON p.id = v.product_id
                  WHERE v.id = $1 AND v.product_id = $2",
             )
@@ -198,48 +230,54 @@ impl WebhookStore for PgStore {
         &self,
         e: &WebhookEndpoint,
         s: &SealedSecrets,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO webhook_endpoints (id, url, events, description, active, secret, previous_secret,
-                 previous_secret_until, failing_since, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(e.id.0)
-        .bind(&e.url)
-        .bind(json(&e.events)?)
-        .bind(&e.description)
-        .bind(e.active)
-        .bind(&s.current)
-        .bind(s.previous.as_ref().map(|(p, _)| p.clone()))
-        .bind(s.previous.as_ref().map(|(_, until)| *until))
-        .bind(e.failing_since)
-        .bind(e.created_at)
-        .bind(e.updated_at)
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?;
-        Ok(())
-    }
-
-    async fn update_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StorageError> {
-        found(
+        self.execute_recorded(
             sqlx::query(
-                "UPDATE webhook_endpoints SET url = $1, events = $2, description = $3, active = $4,
-                     failing_since = $5, updated_at = $6
-                 WHERE id = $7",
+                "INSERT INTO webhook_endpoints (id, url, events, description, active, secret, previous_secret,
+                     previous_secret_until, failing_since, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
+            .bind(e.id.0)
             .bind(&e.url)
             .bind(json(&e.events)?)
             .bind(&e.description)
             .bind(e.active)
+            .bind(&s.current)
+            .bind(s.previous.as_ref().map(|(p, _)| p.clone()))
+            .bind(s.previous.as_ref().map(|(_, until)| *until))
             .bind(e.failing_since)
-            .bind(e.updated_at)
-            .bind(e.id.0)
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)?
-            .rows_affected(),
+            .bind(e.created_at)
+            .bind(e.updated_at),
+            record,
         )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        e: &WebhookEndpoint,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let touched = self
+            .execute_recorded(
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET url = $1, events = $2, description = $3, active = $4,
+                         failing_since = $5, updated_at = $6
+                     WHERE id = $7",
+                )
+                .bind(&e.url)
+                .bind(json(&e.events)?)
+                .bind(&e.description)
+                .bind(e.active)
+                .bind(e.failing_since)
+                .bind(e.updated_at)
+                .bind(e.id.0),
+                record,
+            )
+            .await?;
+        found(touched)
     }
 
     async fn rotate_webhook_secret(
@@ -247,32 +285,36 @@ impl WebhookStore for PgStore {
         id: WebhookEndpointId,
         sealed: &[u8],
         previous_until: DateTime<Utc>,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
-        found(
-            sqlx::query(
-                "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1,
-                     secret = $2
-                 WHERE id = $3",
+        let touched = self
+            .execute_recorded(
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1,
+                         secret = $2
+                     WHERE id = $3",
+                )
+                .bind(previous_until)
+                .bind(sealed)
+                .bind(id.0),
+                record,
             )
-            .bind(previous_until)
-            .bind(sealed)
-            .bind(id.0)
-            .execute(self.pool())
-            .await
-            .map_err(storage_error)?
-            .rows_affected(),
-        )
+            .await?;
+        found(touched)
     }
 
-    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError> {
+    async fn delete_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         // Deliveries go with it (ON DELETE CASCADE).
         found(
-            sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
-                .bind(id.0)
-                .execute(self.pool())
-                .await
-                .map_err(storage_error)?
-                .rows_affected(),
+            self.execute_recorded(
+                sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id.0),
+                record,
+            )
+            .await?,
         )
     }
 
@@ -561,12 +603,7 @@ impl WebhookStore for PgStore {
         page: &PageRequest,
     ) -> Result<Page<WebhookDelivery>, StorageError> {
         let limit = page.effective_limit();
-        let before = match &page.cursor {
-            Some(c) => cursor::decode(DELIVERIES, c, 1)?[0]
-                .parse::<i64>()
-                .map_err(|_| StorageError::InvalidCursor)?,
-            None => i64::MAX,
-        };
+        let before = cursor::before_sequence(DELIVERIES, page.cursor.as_deref())?;
         let rows = sqlx::query(
             "SELECT d.id, d.endpoint_id, e.id, e.type, d.attempts, d.last_status_code, d.last_error,
                     d.state, d.next_attempt_at, d.created_at, d.updated_at, d.seq
@@ -581,11 +618,10 @@ impl WebhookStore for PgStore {
         .await
         .map_err(storage_error)?;
         let mut items = Vec::with_capacity(rows.len());
-        let mut last_seq = None;
-        for row in rows.iter().take(limit) {
+        for row in &rows {
             let kind: String = col(row, 3)?;
             let state: String = col(row, 7)?;
-            items.push(WebhookDelivery {
+            let delivery = WebhookDelivery {
                 id: col::<Uuid>(row, 0)?.into(),
                 endpoint_id: col::<Uuid>(row, 1)?.into(),
                 event_id: webhook_id(col::<Uuid>(row, 2)?.into()),
@@ -598,15 +634,10 @@ impl WebhookStore for PgStore {
                 next_attempt_at: col(row, 8)?,
                 created_at: col(row, 9)?,
                 updated_at: col(row, 10)?,
-            });
-            last_seq = Some(row.try_get::<i64, _>(11).map_err(storage_error)?);
+            };
+            items.push((delivery, col::<i64>(row, 11)?));
         }
-        let next_cursor = if rows.len() > limit {
-            last_seq.map(|s| cursor::encode(DELIVERIES, &[s.to_string()]))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(cursor::page_by_sequence(DELIVERIES, items, limit))
     }
 
     async fn retry_webhook_delivery(

@@ -171,3 +171,38 @@ async fn prices_from_before_they_had_a_currency_take_the_shops() {
     let store = PgStore::open(db.url(), small()).await.unwrap();
     commerce_core::testkit::upgrades::assert_yen_shop_upgraded(&store).await;
 }
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test]
+async fn the_audit_log_refuses_updates_and_deletes() {
+    use commerce_core::audit::{AuditEntry, AuditOutcome, AuditQuery, AuditTarget};
+    use commerce_core::ports::AuditStore;
+    use sqlx::Connection;
+    let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
+    let store = PgStore::open(db.url(), small()).await.unwrap();
+    let entry = AuditEntry {
+        id: commerce_core::AuditEntryId::random(),
+        at: chrono::Utc::now(),
+        actor: None,
+        action: "store.update".into(),
+        target: AuditTarget::only("store"),
+        changes: Default::default(),
+        origin: Default::default(),
+        outcome: AuditOutcome::Succeeded,
+    };
+    store.append_audit(&[entry]).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    for sql in [
+        "UPDATE audit_log SET action = 'store.delete'",
+        "DELETE FROM audit_log",
+    ] {
+        let refused = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+    }
+    let kept = store.audit_entries(&AuditQuery::default()).await.unwrap();
+    assert_eq!(kept.items.len(), 1);
+    assert_eq!(kept.items[0].action, "store.update");
+}

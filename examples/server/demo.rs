@@ -66,6 +66,7 @@ pub(crate) async fn seed_demo(shop: &Commerce) -> Result<usize, CommerceError> {
                     options: [("size".to_string(), size.to_string())].into(),
                     price: (k == 2).then(|| Decimal::new(2_900 + (i as i64 % 40) * 100, 2)),
                     inventory_count: (i as u32 * 7 + k as u32) % 25,
+                    low_stock_threshold: None,
                 })
                 .collect()
         } else {

@@ -59,6 +59,9 @@ impl ProductStatus {
     }
 }
 
+/// A new shop's low-stock threshold, and a product's when neither it nor the shop says.
+pub const DEFAULT_LOW_STOCK_THRESHOLD: u32 = 5;
+
 /// A sellable variation of a product, with its own SKU, optional price and own stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
@@ -73,6 +76,17 @@ pub struct Variant {
     /// Units held by open orders (see [`crate::inventory`]).
     #[serde(default)]
     pub reserved: u32,
+    /// Available units at or below this make the variant low on stock; `None`: its
+    /// product's threshold.
+    #[serde(default)]
+    pub low_stock_threshold: Option<u32>,
+}
+
+impl Variant {
+    /// The threshold that holds for this variant: its own, else its product's.
+    pub fn threshold(&self, product_threshold: u32) -> u32 {
+        self.low_stock_threshold.unwrap_or(product_threshold)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,7 +115,9 @@ pub struct Product {
     /// Units held by open orders; with variants, their sum.
     #[serde(default)]
     pub reserved: u32,
-    /// Available units at or below this emit `LowStock`.
+    /// Available units at or below this make the product (or a variant without its own
+    /// threshold) low on stock. A product created without one takes the store's
+    /// ([`StoreSettings::low_stock_threshold`](crate::ports::StoreSettings)) at that moment.
     pub low_stock_threshold: u32,
     pub images: Vec<ProductImage>,
     pub variants: Vec<Variant>,
@@ -131,6 +147,9 @@ pub struct NewVariant {
     pub options: BTreeMap<String, String>,
     pub price: Option<Decimal>,
     pub inventory_count: u32,
+    /// `None`: the product's threshold.
+    #[serde(default)]
+    pub low_stock_threshold: Option<u32>,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -233,6 +252,9 @@ fn build_variants(
         if v.inventory_count > MAX_STOCK {
             errors.add(field("inventory_count"), "is too large");
         }
+        if v.low_stock_threshold.is_some_and(|t| t > MAX_STOCK) {
+            errors.add(field("low_stock_threshold"), "is too large");
+        }
         // A variant kept by SKU keeps its id and the units its open orders hold.
         let kept = existing.iter().find(|e| e.sku.eq_ignore_ascii_case(&sku));
         variants.push(Variant {
@@ -242,6 +264,7 @@ fn build_variants(
             price,
             inventory_count: v.inventory_count,
             reserved: kept.map_or(0, |e| e.reserved),
+            low_stock_threshold: v.low_stock_threshold,
         });
     }
     if variants.len() > MAX_VARIANTS {
@@ -287,7 +310,9 @@ impl Product {
             status,
             inventory_count: draft.inventory_count,
             reserved: 0,
-            low_stock_threshold: draft.low_stock_threshold.unwrap_or(5),
+            low_stock_threshold: draft
+                .low_stock_threshold
+                .unwrap_or(DEFAULT_LOW_STOCK_THRESHOLD),
             images: Vec::new(),
             variants,
             rating: Rating::default(),
@@ -454,9 +479,25 @@ impl Product {
         }
     }
 
-    /// Available stock at or below the product's threshold: time to restock.
+    /// Time to restock: the product's available stock at or below its threshold, or, for a
+    /// product sold by variant, any variant's at or below its own (else the product's).
     pub fn is_low_on_stock(&self) -> bool {
-        self.inventory_count <= self.low_stock_threshold
+        if self.variants.is_empty() {
+            self.inventory_count <= self.low_stock_threshold
+        } else {
+            self.variants
+                .iter()
+                .any(|v| v.inventory_count <= v.threshold(self.low_stock_threshold))
+        }
+    }
+
+    /// The threshold of the product (no variants) or of one of its variants.
+    pub fn threshold(&self, variant: Option<VariantId>) -> u32 {
+        variant
+            .and_then(|id| self.variant(id))
+            .map_or(self.low_stock_threshold, |v| {
+                v.threshold(self.low_stock_threshold)
+            })
     }
 
     pub fn is_sellable(&self) -> bool {

@@ -20,12 +20,14 @@ fn a_product_gets_a_slug_and_its_variants_prices() {
             options: [("size".to_string(), "M".to_string())].into(),
             price: None,
             inventory_count: 3,
+            low_stock_threshold: None,
         },
         NewVariant {
             sku: "SHIRT-XL".into(),
             options: [("size".to_string(), "XL".to_string())].into(),
             price: Some(dec!(55.00)),
             inventory_count: 2,
+            low_stock_threshold: None,
         },
     ];
     let p = Product::create(

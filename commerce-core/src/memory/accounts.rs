@@ -14,7 +14,7 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn update_user(&self, user: &User) -> Result<(), StorageError> {
+    async fn update_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.users.contains_key(&user.id) {
             return Err(StorageError::NotFound);
@@ -26,6 +26,7 @@ impl UserStore for MemoryStore {
             return Err(StorageError::Duplicate(UniqueRule::UserEmail));
         }
         s.users.insert(user.id, user.clone());
+        s.tell(record);
         Ok(())
     }
 

@@ -219,7 +219,11 @@ impl CategoryStore for MemoryStore {
         Ok(self.lock()?.categories.values().cloned().collect())
     }
 
-    async fn insert_category(&self, category: &Category) -> Result<(), StorageError> {
+    async fn insert_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.categories.values().any(|c| c.slug == category.slug) {
             return Err(StorageError::Duplicate(UniqueRule::CategorySlug));
@@ -230,10 +234,15 @@ impl CategoryStore for MemoryStore {
             }
         }
         s.categories.insert(category.id, category.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn update_category(&self, category: &Category) -> Result<(), StorageError> {
+    async fn update_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.categories.contains_key(&category.id) {
             return Err(StorageError::NotFound);
@@ -245,10 +254,15 @@ impl CategoryStore for MemoryStore {
             return Err(StorageError::Duplicate(UniqueRule::CategorySlug));
         }
         s.categories.insert(category.id, category.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
+    async fn delete_category(
+        &self,
+        id: CategoryId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         let removed = s.categories.remove(&id).ok_or(StorageError::NotFound)?;
         for c in s.categories.values_mut() {
@@ -261,6 +275,7 @@ impl CategoryStore for MemoryStore {
                 p.category_id = None;
             }
         }
+        s.tell(record);
         Ok(())
     }
 }
@@ -300,13 +315,18 @@ impl ReviewStore for MemoryStore {
         Ok(())
     }
 
-    async fn update_review(&self, review: &Review) -> Result<(), StorageError> {
+    async fn update_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.reviews.contains_key(&review.id) {
             return Err(StorageError::NotFound);
         }
         s.reviews.insert(review.id, review.clone());
         refresh_rating(&mut s, review.product_id);
+        s.tell(record);
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //!   (products, categories, reviews), `carts`, `orders`, `payments`, `accounts` (users,
 //!   addresses, tokens, failed sign-ins), `promotions`, `settings` (tax rates, shipping),
 //!   `requests` (idempotency keys, client rates), `webhooks` (endpoints, deliveries, the
-//!   outbox), `stock_alerts`.
+//!   outbox), `stock_alerts`, `audit` (the audit log).
 //! - The other ports: [`MemoryEventBus`] (`events`), [`MemoryMailer`] (`mail`),
 //!   [`NoPaymentProvider`] and [`TestPaymentGateway`] (`payment_providers`),
 //!   [`MemoryImageStore`] (`images`), [`ManualClock`] and [`SequentialIds`] (`clock`),
@@ -37,6 +37,7 @@ use crate::tax::TaxRate;
 
 mod access_tokens;
 mod accounts;
+mod audit;
 mod carts;
 mod catalog;
 mod clock;
@@ -120,6 +121,8 @@ struct State {
     webhook_deliveries: Vec<webhooks::KeptDelivery>,
     /// Back-in-stock alerts, oldest first, each with when its mail went.
     stock_alerts: Vec<(crate::stock_alert::StockAlert, Option<DateTime<Utc>>)>,
+    /// The audit log, oldest first: an entry's place (from 1) is its cursor.
+    audit_log: Vec<crate::audit::AuditEntry>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);

@@ -81,7 +81,7 @@ impl OrderStore for MemoryStore {
                     product_id: *product_id,
                     variant_id: *variant_id,
                     available: left,
-                    threshold: product.low_stock_threshold,
+                    threshold: product.threshold(*variant_id),
                 });
             }
         }

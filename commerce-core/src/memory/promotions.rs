@@ -4,16 +4,25 @@ use super::*;
 
 #[async_trait]
 impl PromotionStore for MemoryStore {
-    async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
+    async fn insert_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if promotion.code.is_some() && s.promotions.values().any(|p| p.code == promotion.code) {
             return Err(StorageError::Duplicate(UniqueRule::PromotionCode));
         }
         s.promotions.insert(promotion.id, promotion.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn update_promotion(&self, promotion: &Promotion) -> Result<(), StorageError> {
+    async fn update_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if !s.promotions.contains_key(&promotion.id) {
             return Err(StorageError::NotFound);
@@ -26,15 +35,19 @@ impl PromotionStore for MemoryStore {
             return Err(StorageError::Duplicate(UniqueRule::PromotionCode));
         }
         s.promotions.insert(promotion.id, promotion.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError> {
-        self.lock()?
-            .promotions
-            .remove(&id)
-            .map(|_| ())
-            .ok_or(StorageError::NotFound)
+    async fn delete_promotion(
+        &self,
+        id: PromotionId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.promotions.remove(&id).ok_or(StorageError::NotFound)?;
+        s.tell(record);
+        Ok(())
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError> {

@@ -8,8 +8,14 @@ impl SettingsStore for MemoryStore {
         Ok(self.lock()?.settings.clone())
     }
 
-    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError> {
-        self.lock()?.settings = Some(settings.clone());
+    async fn save_store_settings(
+        &self,
+        settings: &StoreSettings,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.settings = Some(settings.clone());
+        s.tell(record);
         Ok(())
     }
 
@@ -19,7 +25,11 @@ impl SettingsStore for MemoryStore {
         Ok(list)
     }
 
-    async fn save_tax_rate(&self, rate: &TaxRate) -> Result<(), StorageError> {
+    async fn save_tax_rate(
+        &self,
+        rate: &TaxRate,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.tax_rates
             .values()
@@ -28,15 +38,19 @@ impl SettingsStore for MemoryStore {
             return Err(StorageError::Duplicate(UniqueRule::TaxRateRegion));
         }
         s.tax_rates.insert(rate.id, rate.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError> {
-        self.lock()?
-            .tax_rates
-            .remove(&id)
-            .map(|_| ())
-            .ok_or(StorageError::NotFound)
+    async fn delete_tax_rate(
+        &self,
+        id: TaxRateId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.tax_rates.remove(&id).ok_or(StorageError::NotFound)?;
+        s.tell(record);
+        Ok(())
     }
 
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError> {
@@ -47,16 +61,25 @@ impl SettingsStore for MemoryStore {
         Ok(list)
     }
 
-    async fn save_shipping_method(&self, method: &ShippingMethod) -> Result<(), StorageError> {
-        self.lock()?.shipping.insert(method.id, method.clone());
+    async fn save_shipping_method(
+        &self,
+        method: &ShippingMethod,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.shipping.insert(method.id, method.clone());
+        s.tell(record);
         Ok(())
     }
 
-    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError> {
-        self.lock()?
-            .shipping
-            .remove(&id)
-            .map(|_| ())
-            .ok_or(StorageError::NotFound)
+    async fn delete_shipping_method(
+        &self,
+        id: ShippingMethodId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        s.shipping.remove(&id).ok_or(StorageError::NotFound)?;
+        s.tell(record);
+        Ok(())
     }
 }

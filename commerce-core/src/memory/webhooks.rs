@@ -36,6 +36,7 @@ impl State {
         for event in &record.events {
             self.push_event(event.clone(), false);
         }
+        self.append_audit(&record.audit);
     }
 
     /// Appends an event to the outbox; its `seq`.
@@ -91,7 +92,7 @@ impl State {
                     name: product.name.clone(),
                     before,
                     after: product.available(variant_id)?,
-                    threshold: product.low_stock_threshold,
+                    threshold: product.threshold(variant_id),
                 })
             })
             .collect();
@@ -135,6 +136,7 @@ impl WebhookStore for MemoryStore {
         &self,
         endpoint: &WebhookEndpoint,
         secrets: &SealedSecrets,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         if s.webhook_endpoints.contains_key(&endpoint.id) {
@@ -148,12 +150,14 @@ impl WebhookStore for MemoryStore {
                 lease: None,
             },
         );
+        s.tell(record);
         Ok(())
     }
 
     async fn update_webhook_endpoint(
         &self,
         endpoint: &WebhookEndpoint,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         let kept = s
@@ -164,6 +168,7 @@ impl WebhookStore for MemoryStore {
             created_at: kept.endpoint.created_at,
             ..endpoint.clone()
         };
+        s.tell(record);
         Ok(())
     }
 
@@ -172,6 +177,7 @@ impl WebhookStore for MemoryStore {
         id: WebhookEndpointId,
         sealed: &[u8],
         previous_until: DateTime<Utc>,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         let kept = s
@@ -180,16 +186,22 @@ impl WebhookStore for MemoryStore {
             .ok_or(StorageError::NotFound)?;
         let current = std::mem::replace(&mut kept.secrets.current, sealed.to_vec());
         kept.secrets.previous = Some((current, previous_until));
+        s.tell(record);
         Ok(())
     }
 
-    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError> {
+    async fn delete_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
         s.webhook_endpoints
             .remove(&id)
             .ok_or(StorageError::NotFound)?;
         s.webhook_deliveries
             .retain(|d| d.delivery.endpoint_id != id);
+        s.tell(record);
         Ok(())
     }
 

@@ -15,7 +15,8 @@ pub struct UserFilter {
 pub trait UserStore: Send + Sync {
     /// `Duplicate(UserEmail)` when the email is taken.
     async fn insert_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError>;
-    async fn update_user(&self, user: &User) -> Result<(), StorageError>;
+    /// Writes the user as given (with `record`'s entries, for a change staff made).
+    async fn update_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StorageError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
     async fn list_users(&self, filter: &UserFilter) -> Result<Page<User>, StorageError>;

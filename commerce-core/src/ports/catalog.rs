@@ -79,10 +79,22 @@ pub trait ProductStore: Send + Sync {
 #[async_trait]
 pub trait CategoryStore: Send + Sync {
     async fn categories(&self) -> Result<Vec<Category>, StorageError>;
-    async fn insert_category(&self, category: &Category) -> Result<(), StorageError>;
-    async fn update_category(&self, category: &Category) -> Result<(), StorageError>;
+    async fn insert_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
+    async fn update_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     /// Its children move up to its parent; its products keep no category.
-    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError>;
+    async fn delete_category(
+        &self,
+        id: CategoryId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
 }
 
 /// Back-in-stock alerts.
@@ -115,7 +127,11 @@ pub trait ReviewStore: Send + Sync {
         review: &Review,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
-    async fn update_review(&self, review: &Review) -> Result<(), StorageError>;
+    async fn update_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn review(&self, id: ReviewId) -> Result<Option<Review>, StorageError>;
     /// Approved reviews, newest first.
     async fn reviews(

@@ -7,7 +7,7 @@
 //! [`Reference`], [`Page`]), `catalog`, `orders` (carts, orders, payments), `accounts`, `setup`
 //! (promotions, settings), `requests` (idempotency keys, client rates), `payment_gateway`,
 //! `mail`, `credentials` (password hashing, access tokens), `events`, `images`, `clock`
-//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending). All are re-exported here.
+//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending), `audit` (the audit log). All are re-exported here.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,6 +31,7 @@ use crate::stock_alert::{DueStockAlert, StockAlert};
 use crate::tax::{TaxPolicy, TaxRate};
 
 mod accounts;
+mod audit;
 mod catalog;
 mod clock;
 mod credentials;
@@ -45,6 +46,7 @@ mod storage;
 mod webhooks;
 
 pub use accounts::*;
+pub use audit::*;
 pub use catalog::*;
 pub use clock::*;
 pub use credentials::*;

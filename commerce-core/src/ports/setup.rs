@@ -1,4 +1,5 @@
-//! Storage of the shop's setup: promotions, settings, tax rates and shipping methods.
+//! Storage of the shop's setup: promotions, settings, tax rates and shipping methods. Each
+//! write carries a [`ChangeRecord`] (its audit entry) to write in the same transaction.
 
 use super::*;
 
@@ -6,9 +7,21 @@ use super::*;
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
     /// `Duplicate(PromotionCode)` when the code is taken.
-    async fn insert_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
-    async fn update_promotion(&self, promotion: &Promotion) -> Result<(), StorageError>;
-    async fn delete_promotion(&self, id: PromotionId) -> Result<(), StorageError>;
+    async fn insert_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
+    async fn update_promotion(
+        &self,
+        promotion: &Promotion,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
+    async fn delete_promotion(
+        &self,
+        id: PromotionId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError>;
     async fn list_promotions(&self, page: &PageRequest) -> Result<Page<Promotion>, StorageError>;
     /// What pricing needs: every automatic promotion and those with one of `codes`
@@ -35,6 +48,13 @@ pub struct StoreSettings {
     /// The seller's address, shown on invoices.
     #[serde(default)]
     pub address: Option<crate::account::Address>,
+    /// What a product created without its own low-stock threshold takes.
+    #[serde(default = "default_low_stock_threshold")]
+    pub low_stock_threshold: u32,
+}
+
+fn default_low_stock_threshold() -> u32 {
+    crate::catalog::DEFAULT_LOW_STOCK_THRESHOLD
 }
 
 impl Default for StoreSettings {
@@ -46,6 +66,7 @@ impl Default for StoreSettings {
             tax: TaxPolicy::default(),
             rounding: crate::money::Rounding::HalfEven,
             address: None,
+            low_stock_threshold: default_low_stock_threshold(),
         }
     }
 }
@@ -55,13 +76,33 @@ impl Default for StoreSettings {
 pub trait SettingsStore: Send + Sync {
     /// `None` until the shop's settings are first saved.
     async fn store_settings(&self) -> Result<Option<StoreSettings>, StorageError>;
-    async fn save_store_settings(&self, settings: &StoreSettings) -> Result<(), StorageError>;
+    async fn save_store_settings(
+        &self,
+        settings: &StoreSettings,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError>;
-    async fn save_tax_rate(&self, rate: &TaxRate) -> Result<(), StorageError>;
-    async fn delete_tax_rate(&self, id: TaxRateId) -> Result<(), StorageError>;
+    async fn save_tax_rate(
+        &self,
+        rate: &TaxRate,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
+    async fn delete_tax_rate(
+        &self,
+        id: TaxRateId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError>;
-    async fn save_shipping_method(&self, method: &ShippingMethod) -> Result<(), StorageError>;
-    async fn delete_shipping_method(&self, id: ShippingMethodId) -> Result<(), StorageError>;
+    async fn save_shipping_method(
+        &self,
+        method: &ShippingMethod,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
+    async fn delete_shipping_method(
+        &self,
+        id: ShippingMethodId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     /// A number that changes whenever the shop's settings, tax rates or shipping methods
     /// change, through any process sharing the storage; the engine keeps the settings in
     /// memory while it stays the same. `None` when the store cannot tell: then the engine

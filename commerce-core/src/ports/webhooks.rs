@@ -24,11 +24,15 @@ pub trait WebhookStore: Send + Sync {
         &self,
         endpoint: &WebhookEndpoint,
         secrets: &SealedSecrets,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError>;
     /// Writes url, events, description, active, failing_since and updated_at as given;
     /// `NotFound` for an unknown id.
-    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint)
-        -> Result<(), StorageError>;
+    async fn update_webhook_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     /// A rotation, in one step: the current secret becomes the previous one (signing until
     /// `previous_until`) and `sealed` the current; `NotFound` for an unknown id.
     async fn rotate_webhook_secret(
@@ -36,9 +40,14 @@ pub trait WebhookStore: Send + Sync {
         id: WebhookEndpointId,
         sealed: &[u8],
         previous_until: DateTime<Utc>,
+        record: &ChangeRecord,
     ) -> Result<(), StorageError>;
     /// Deletes the endpoint and its deliveries; `NotFound` for an unknown id.
-    async fn delete_webhook_endpoint(&self, id: WebhookEndpointId) -> Result<(), StorageError>;
+    async fn delete_webhook_endpoint(
+        &self,
+        id: WebhookEndpointId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError>;
     async fn webhook_endpoint(
         &self,
         id: WebhookEndpointId,

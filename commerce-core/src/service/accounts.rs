@@ -10,6 +10,7 @@ use crate::account::{
     check_full_name, check_password, hash_token, normalize_email, random_token, Address,
     OneTimeToken, RefreshToken, Role, SavedAddress, TokenPurpose, User,
 };
+use crate::audit::{changes, AuditTarget};
 use crate::events::DomainEvent;
 use crate::ids::{AddressId, TokenFamilyId, UserId};
 use crate::outbox::{ChangeRecord, OutboxEvent};
@@ -170,13 +171,18 @@ impl Accounts<'_> {
         if !user.email_verified {
             user.email_verified = true;
             user.updated_at = self.shop.now();
-            self.shop.ports.users.update_user(&user).await?;
+            self.shop
+                .ports
+                .users
+                .update_user(&user, &ChangeRecord::none())
+                .await?;
         }
         Ok(user)
     }
 
     /// Signs in. An unknown email and a wrong password get the same error in the same time;
-    /// a deactivated account is told so only when the password is right.
+    /// a deactivated account is told so only when the password is right. The audit log
+    /// records each sign-in (`auth.login`) and each wrong password (`auth.login_failed`).
     pub async fn login(&self, email: &str, password: &str) -> Result<Session, CommerceError> {
         let user = match normalize_email(email) {
             Some(e) => self.shop.ports.users.user_by_email(&e).await?,
@@ -193,16 +199,24 @@ impl Accounts<'_> {
                 }
             };
             let _ = self.verify(password, &dummy).await;
+            self.shop.audit_log().sign_in_failed(email, None).await?;
             return Err(CommerceError::InvalidCredentials);
         };
         if !self.verify(password, &user.password_hash).await? {
+            self.shop
+                .audit_log()
+                .sign_in_failed(email, Some(&user))
+                .await?;
             return Err(CommerceError::InvalidCredentials);
         }
         if !user.is_active {
             return Err(CommerceError::AccountDisabled);
         }
-        self.start_session(user, TokenFamilyId::from(self.shop.ports.ids.new_id()))
-            .await
+        let session = self
+            .start_session(user, TokenFamilyId::from(self.shop.ports.ids.new_id()))
+            .await?;
+        self.shop.audit_log().signed_in(&session.user).await?;
+        Ok(session)
     }
 
     /// Rotates a refresh token. A token already used or revoked means it leaked: its whole
@@ -304,7 +318,11 @@ impl Accounts<'_> {
         // Whoever holds the mailed token controls the mailbox, so the email is verified too.
         user.email_verified = true;
         user.updated_at = now;
-        self.shop.ports.users.update_user(&user).await?;
+        self.shop
+            .ports
+            .users
+            .update_user(&user, &ChangeRecord::none())
+            .await?;
         self.shop
             .ports
             .tokens
@@ -413,7 +431,11 @@ impl Accounts<'_> {
                 .await?;
         }
         user.updated_at = now;
-        self.shop.ports.users.update_user(&user).await?;
+        self.shop
+            .ports
+            .users
+            .update_user(&user, &ChangeRecord::none())
+            .await?;
         Ok(user)
     }
 
@@ -542,6 +564,7 @@ impl Accounts<'_> {
         }
         let changed =
             role.is_some_and(|r| r != user.role) || is_active.is_some_and(|a| a != user.is_active);
+        let before = user.clone();
         if let Some(role) = role {
             user.role = role;
         }
@@ -552,7 +575,13 @@ impl Accounts<'_> {
         if changed {
             user.token_version = user.token_version.wrapping_add(1);
             user.updated_at = now;
-            self.shop.ports.users.update_user(&user).await?;
+            let record = ChangeRecord::audited(self.shop.audit(
+                caller,
+                "user.update",
+                AuditTarget::new("user", id),
+                changes(Some(&before), Some(&user), &[]),
+            ));
+            self.shop.ports.users.update_user(&user, &record).await?;
             if !user.is_active {
                 self.shop
                     .ports

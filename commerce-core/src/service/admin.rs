@@ -5,10 +5,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{Caller, Commerce, CommerceError};
+use crate::audit::{self, changes, AuditTarget};
 use crate::catalog::Product;
 use crate::ids::{PromotionId, ShippingMethodId, TaxRateId};
 use crate::money::{Currency, Money};
 use crate::order::OrderStatus;
+use crate::outbox::ChangeRecord;
 use crate::ports::{Page, PageRequest, StorageError, StoreSettings};
 use crate::promotion::{Promotion, PromotionDraft};
 use crate::shipping::ShippingMethod;
@@ -24,6 +26,8 @@ pub struct StoreChanges {
     pub tax_shipping: Option<bool>,
     /// The seller's address (on invoices): a full postal address.
     pub address: Option<crate::account::Address>,
+    /// What a product created without its own low-stock threshold takes.
+    pub low_stock_threshold: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +77,16 @@ impl Admin<'_> {
         caller.require_admin()?;
         let settings = self.shop.settings().await?;
         let promotion = draft.validate(self.shop.new_id(), settings.currency, self.shop.now())?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "discount.create",
+            AuditTarget::new("discount", promotion.id),
+            changes(None, Some(&promotion), &[]),
+        ));
         self.shop
             .ports
             .promotions
-            .insert_promotion(&promotion)
+            .insert_promotion(&promotion, &record)
             .await?;
         Ok(promotion)
     }
@@ -94,10 +104,16 @@ impl Admin<'_> {
         let mut promotion = draft.validate(id, settings.currency, self.shop.now())?;
         promotion.used_count = existing.used_count;
         promotion.created_at = existing.created_at;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "discount.update",
+            AuditTarget::new("discount", id),
+            changes(Some(&existing), Some(&promotion), &[]),
+        ));
         self.shop
             .ports
             .promotions
-            .update_promotion(&promotion)
+            .update_promotion(&promotion, &record)
             .await?;
         Ok(promotion)
     }
@@ -107,11 +123,17 @@ impl Admin<'_> {
         caller: &Caller,
         id: PromotionId,
     ) -> Result<(), CommerceError> {
-        caller.require_admin()?;
+        let existing = self.promotion(caller, id).await?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "discount.delete",
+            AuditTarget::new("discount", id),
+            changes(Some(&existing), None, &[]),
+        ));
         self.shop
             .ports
             .promotions
-            .delete_promotion(id)
+            .delete_promotion(id, &record)
             .await
             .map_err(not_found("discount"))
     }
@@ -155,10 +177,25 @@ impl Admin<'_> {
             rate,
             now,
         )?;
-        if let Some(e) = existing {
+        if let Some(e) = &existing {
             tax_rate.created_at = e.created_at;
         }
-        let saved = self.shop.ports.settings.save_tax_rate(&tax_rate).await;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            if existing.is_some() {
+                "tax_rate.update"
+            } else {
+                "tax_rate.create"
+            },
+            AuditTarget::new("tax_rate", tax_rate.id),
+            changes(existing.as_ref(), Some(&tax_rate), &[]),
+        ));
+        let saved = self
+            .shop
+            .ports
+            .settings
+            .save_tax_rate(&tax_rate, &record)
+            .await;
         self.shop.forget_setup();
         saved?;
         Ok(tax_rate)
@@ -169,8 +206,14 @@ impl Admin<'_> {
         caller: &Caller,
         id: TaxRateId,
     ) -> Result<(), CommerceError> {
-        caller.require_admin()?;
-        let deleted = self.shop.ports.settings.delete_tax_rate(id).await;
+        let existing = self.tax_rate(caller, id).await?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "tax_rate.delete",
+            AuditTarget::new("tax_rate", id),
+            changes(Some(&existing), None, &[]),
+        ));
+        let deleted = self.shop.ports.settings.delete_tax_rate(id, &record).await;
         self.shop.forget_setup();
         deleted.map_err(not_found("tax rate"))
     }
@@ -237,10 +280,25 @@ impl Admin<'_> {
             settings.currency,
             self.shop.now(),
         )?;
-        if let Some(e) = existing {
+        if let Some(e) = &existing {
             method.created_at = e.created_at;
         }
-        let saved = self.shop.ports.settings.save_shipping_method(&method).await;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            if existing.is_some() {
+                "shipping_method.update"
+            } else {
+                "shipping_method.create"
+            },
+            AuditTarget::new("shipping_method", method.id),
+            changes(existing.as_ref(), Some(&method), &[]),
+        ));
+        let saved = self
+            .shop
+            .ports
+            .settings
+            .save_shipping_method(&method, &record)
+            .await;
         self.shop.forget_setup();
         saved?;
         Ok(method)
@@ -251,8 +309,19 @@ impl Admin<'_> {
         caller: &Caller,
         id: ShippingMethodId,
     ) -> Result<(), CommerceError> {
-        caller.require_admin()?;
-        let deleted = self.shop.ports.settings.delete_shipping_method(id).await;
+        let existing = self.shipping_method(caller, id).await?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "shipping_method.delete",
+            AuditTarget::new("shipping_method", id),
+            changes(Some(&existing), None, &[]),
+        ));
+        let deleted = self
+            .shop
+            .ports
+            .settings
+            .delete_shipping_method(id, &record)
+            .await;
         self.shop.forget_setup();
         deleted.map_err(not_found("shipping method"))
     }
@@ -264,7 +333,8 @@ impl Admin<'_> {
         changes: StoreChanges,
     ) -> Result<StoreSettings, CommerceError> {
         caller.require_admin()?;
-        let mut settings = self.shop.settings().await?;
+        let before = self.shop.settings().await?;
+        let mut settings = before.clone();
         if let Some(name) = changes.name {
             let name = name.trim();
             let most = crate::limits::MAX_NAME_CHARS;
@@ -294,10 +364,25 @@ impl Admin<'_> {
         if let Some(v) = changes.tax_shipping {
             settings.tax.tax_shipping = v;
         }
+        if let Some(t) = changes.low_stock_threshold {
+            if t > crate::catalog::MAX_STOCK {
+                return Err(CommerceError::validation(
+                    "low_stock_threshold",
+                    "is too large",
+                ));
+            }
+            settings.low_stock_threshold = t;
+        }
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "store.update",
+            AuditTarget::only("store"),
+            audit::changes(Some(&before), Some(&settings), &[]),
+        ));
         self.shop
             .ports
             .settings
-            .save_store_settings(&settings)
+            .save_store_settings(&settings, &record)
             .await?;
         self.shop.remember_settings(&settings).await;
         Ok(settings)
@@ -321,7 +406,7 @@ impl Admin<'_> {
         self.shop
             .ports
             .settings
-            .save_store_settings(&settings)
+            .save_store_settings(&settings, &ChangeRecord::none())
             .await?;
         self.shop.remember_settings(&settings).await;
         Ok(settings)

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::{Caller, Commerce, CommerceError};
 use crate::account::Role;
+use crate::audit::{changes, AuditTarget};
 use crate::catalog::{
     slug_for, unique_slug, Category, CategoryNode, CategoryTree, CategoryTreeError, NewProduct,
     NewReview, Product, ProductChanges, ProductImage, ProductStatus, Review, ReviewStatus,
@@ -79,6 +80,10 @@ impl Catalog<'_> {
             self.require_category(category).await?;
         }
         let settings = self.shop.settings().await?;
+        let mut draft = draft;
+        draft
+            .low_stock_threshold
+            .get_or_insert(settings.low_stock_threshold);
         let slug_given = draft.slug.is_some();
         let mut product = Product::create(
             self.shop.new_id(),
@@ -95,6 +100,12 @@ impl Catalog<'_> {
                 product,
                 product.created_at,
             )])
+            .auditing(self.shop.audit(
+                caller,
+                "product.create",
+                AuditTarget::new("product", product.id),
+                changes(None, Some(product), &[]),
+            ))
         };
         match self
             .shop
@@ -149,7 +160,7 @@ impl Catalog<'_> {
         }
         let now = self.shop.now();
         let admin = caller.is_admin();
-        self.change_product(caller, id, |product| {
+        self.change_product(caller, id, "product.update", |product| {
             // With If-Match the caller asked to write over exactly that version.
             if expected_version.is_some_and(|v| v != product.version) {
                 return Err(CommerceError::VersionMismatch("product"));
@@ -175,10 +186,12 @@ impl Catalog<'_> {
         &self,
         caller: &Caller,
         id: ProductId,
+        action: &str,
         mut change: impl FnMut(&mut Product) -> Result<(), CommerceError>,
     ) -> Result<Product, CommerceError> {
         for _ in 0..5 {
             let mut product = self.managed_product(caller, id).await?;
+            let before = product.clone();
             change(&mut product)?;
             product.updated_at = self.shop.now();
             let record = ChangeRecord::telling(vec![OutboxEvent::product(
@@ -187,7 +200,13 @@ impl Catalog<'_> {
                 &product,
                 product.updated_at,
             )])
-            .watching_stock(product.updated_at);
+            .watching_stock(product.updated_at)
+            .auditing(self.shop.audit(
+                caller,
+                action,
+                AuditTarget::new("product", id),
+                changes(Some(&before), Some(&product), &[]),
+            ));
             match self
                 .shop
                 .ports
@@ -228,7 +247,13 @@ impl Catalog<'_> {
             EventType::ProductDeleted,
             &product,
             self.shop.now(),
-        )]);
+        )])
+        .auditing(self.shop.audit(
+            caller,
+            "product.delete",
+            AuditTarget::new("product", id),
+            changes(Some(&product), None, &[]),
+        ));
         self.shop.ports.products.delete_product(id, &record).await?;
         self.shop.outbox_written();
         Ok(())
@@ -241,7 +266,7 @@ impl Catalog<'_> {
         id: ProductId,
     ) -> Result<Product, CommerceError> {
         caller.require_admin()?;
-        self.change_product(caller, id, |product| {
+        self.change_product(caller, id, "product.approve", |product| {
             if product.status != ProductStatus::PendingApproval {
                 return Err(CommerceError::InvalidTransition(format!(
                     "only a pending_approval product can be approved; this one is {}",
@@ -364,10 +389,16 @@ impl Catalog<'_> {
             category.slug = unique_slug(&category.slug, &id.to_string());
         }
         tree.check(&category).map_err(tree_error)?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "category.create",
+            AuditTarget::new("category", id),
+            changes(None, Some(&category), &[]),
+        ));
         self.shop
             .ports
             .categories
-            .insert_category(&category)
+            .insert_category(&category, &record)
             .await?;
         Ok(category)
     }
@@ -383,10 +414,11 @@ impl Catalog<'_> {
     ) -> Result<Category, CommerceError> {
         caller.require_admin()?;
         let tree = self.tree().await?;
-        let mut category = tree
+        let before = tree
             .get(id)
             .cloned()
             .ok_or(CommerceError::NotFound("category"))?;
+        let mut category = before.clone();
         if let Some(name) = name {
             category.name = name.trim().to_string();
         }
@@ -398,10 +430,16 @@ impl Catalog<'_> {
         }
         category.updated_at = self.shop.now();
         tree.check(&category).map_err(tree_error)?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "category.update",
+            AuditTarget::new("category", id),
+            changes(Some(&before), Some(&category), &[]),
+        ));
         self.shop
             .ports
             .categories
-            .update_category(&category)
+            .update_category(&category, &record)
             .await?;
         Ok(category)
     }
@@ -413,10 +451,22 @@ impl Catalog<'_> {
         id: CategoryId,
     ) -> Result<(), CommerceError> {
         caller.require_admin()?;
+        let existing = self
+            .tree()
+            .await?
+            .get(id)
+            .cloned()
+            .ok_or(CommerceError::NotFound("category"))?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "category.delete",
+            AuditTarget::new("category", id),
+            changes(Some(&existing), None, &[]),
+        ));
         self.shop
             .ports
             .categories
-            .delete_category(id)
+            .delete_category(id, &record)
             .await
             .map_err(|e| match e {
                 StorageError::NotFound => CommerceError::NotFound("category"),
@@ -568,8 +618,19 @@ impl Catalog<'_> {
             .review(id)
             .await?
             .ok_or(CommerceError::NotFound("review"))?;
+        let before = review.clone();
         review.status = status;
-        self.shop.ports.reviews.update_review(&review).await?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "review.moderate",
+            AuditTarget::new("review", id),
+            changes(Some(&before), Some(&review), &[]),
+        ));
+        self.shop
+            .ports
+            .reviews
+            .update_review(&review, &record)
+            .await?;
         Ok(review)
     }
 
@@ -618,7 +679,7 @@ impl Catalog<'_> {
         };
         let added = image.clone();
         let stored = self
-            .change_product(caller, product_id, move |p| {
+            .change_product(caller, product_id, "product.add_image", move |p| {
                 if p.images.len() >= 20 {
                     return Err(CommerceError::validation(
                         "file",
@@ -649,7 +710,7 @@ impl Catalog<'_> {
         image_id: ImageId,
     ) -> Result<(), CommerceError> {
         let mut removed = None;
-        self.change_product(caller, product_id, |p| {
+        self.change_product(caller, product_id, "product.delete_image", |p| {
             let index = p
                 .images
                 .iter()

@@ -30,6 +30,7 @@
 
 mod accounts;
 mod admin;
+mod audit;
 mod carts;
 mod catalog;
 mod checkout;
@@ -47,6 +48,7 @@ use chrono::{DateTime, Utc};
 
 pub use accounts::{Accounts, Session};
 pub use admin::{Admin, Dashboard, StoreChanges};
+pub use audit::AuditLog;
 pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery, ItemRequest};
 pub use catalog::{image_type, Catalog, ProductListing, MAX_IMAGE_BYTES};
 pub use orders::{DirectOrder, Orders};
@@ -355,6 +357,7 @@ pub(crate) struct Ports {
     pub client_rates: Arc<dyn ClientRateStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub stock_alerts: Arc<dyn StockAlertStore>,
+    pub audit: Arc<dyn AuditStore>,
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
@@ -428,6 +431,8 @@ pub struct Commerce {
     pub(crate) config: EngineConfig,
     /// A hash to verify against when a login names an unknown email.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
+    /// Emails whose refused sign-in was recorded lately (the audit log's `auth.locked`).
+    pub(crate) recent_refusals: Arc<audit::RecentRefusals>,
     pub(crate) setup: Arc<kept::KeptSetup>,
     pub(crate) hashing: Arc<HashingSlots>,
     /// Seals webhook endpoints' secrets; without one, webhooks cannot be set up.
@@ -563,6 +568,7 @@ pub trait Storage:
     + ClientRateStore
     + WebhookStore
     + StockAlertStore
+    + AuditStore
     + 'static
 {
 }
@@ -583,6 +589,7 @@ impl<T> Storage for T where
         + ClientRateStore
         + WebhookStore
         + StockAlertStore
+        + AuditStore
         + 'static
 {
 }
@@ -627,7 +634,8 @@ impl CommerceBuilder {
                 login_attempts: store.clone(),
                 client_rates: store.clone(),
                 webhooks: store.clone(),
-                stock_alerts: store,
+                stock_alerts: store.clone(),
+                audit: store,
                 webhook_sender: None,
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
@@ -660,6 +668,7 @@ impl CommerceBuilder {
         client_rates: ClientRateStore,
         webhooks: WebhookStore,
         stock_alerts: StockAlertStore,
+        audit: AuditStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,
@@ -722,6 +731,7 @@ impl CommerceBuilder {
             ports: self.ports,
             config: self.config,
             dummy_hash: Arc::default(),
+            recent_refusals: Arc::default(),
             setup: Arc::default(),
             sealing_key: self.sealing_key,
             relay_wake: Arc::default(),
@@ -729,6 +739,8 @@ impl CommerceBuilder {
     }
 }
 
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod expiry_tests;
 #[cfg(test)]

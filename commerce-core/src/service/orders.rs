@@ -4,6 +4,7 @@
 use super::checkout::{LineRequest, PlacementRequest};
 use super::{Caller, Commerce, CommerceError, ItemRequest};
 use crate::account::Address;
+use crate::audit::{AuditChanges, AuditTarget};
 use crate::ids::{AddressId, CartItemId, OrderId, ShippingMethodId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus, StatusReason};
@@ -210,7 +211,8 @@ impl Orders<'_> {
                 order.status.as_str()
             )));
         }
-        self.change_status(order, OrderStatus::Cancelled).await
+        self.change_status(order, OrderStatus::Cancelled, caller)
+            .await
     }
 
     /// An admin moves an order along the status machine. `refunded` refunds what is left.
@@ -228,7 +230,7 @@ impl Orders<'_> {
             .order(id)
             .await?
             .ok_or(CommerceError::NotFound("order"))?;
-        self.change_status(order, status).await
+        self.change_status(order, status, caller).await
     }
 
     /// An admin refunds `amount` (everything left when `None`) through the payment provider.
@@ -248,13 +250,13 @@ impl Orders<'_> {
             .await?
             .ok_or(CommerceError::NotFound("order"))?;
         let payment = self.shop.payments().captured_payment(order.id).await?;
-        let payment = self.shop.payments().refund(payment, amount).await?;
+        let payment = self.shop.payments().refund(payment, amount, caller).await?;
         let mut order = order;
         if payment.status == PaymentStatus::Refunded
             && order.status.can_become(OrderStatus::Refunded)
         {
             order = self
-                .write_status(order, OrderStatus::Refunded, payment.status)
+                .write_status(order, OrderStatus::Refunded, payment.status, caller)
                 .await?;
         } else if order.payment_status != payment.status {
             order.payment_status = payment.status;
@@ -275,6 +277,7 @@ impl Orders<'_> {
         &self,
         order: Order,
         to: OrderStatus,
+        by: &Caller,
     ) -> Result<Order, CommerceError> {
         if !order.status.can_become(to) {
             return Err(CommerceError::InvalidTransition(format!(
@@ -289,7 +292,7 @@ impl Orders<'_> {
         if needs_refund {
             let payment = self.shop.payments().captured_payment(order.id).await?;
             if !payment.refundable().is_zero() {
-                payment_status = self.shop.payments().refund(payment, None).await?.status;
+                payment_status = self.shop.payments().refund(payment, None, by).await?.status;
             }
         } else if to == OrderStatus::Refunded {
             return Err(CommerceError::InvalidTransition(
@@ -299,7 +302,7 @@ impl Orders<'_> {
             // Nothing captured: the open payments are given up, so none can be paid now.
             self.shop.payments().cancel_open(order.id).await?;
         }
-        self.write_status(order, to, payment_status).await
+        self.write_status(order, to, payment_status, by).await
     }
 
     async fn write_status(
@@ -307,8 +310,9 @@ impl Orders<'_> {
         order: Order,
         to: OrderStatus,
         payment_status: PaymentStatus,
+        by: &Caller,
     ) -> Result<Order, CommerceError> {
-        self.write_status_because(order, to, payment_status, None)
+        self.write_status_because(order, to, payment_status, None, by)
             .await
     }
 
@@ -320,16 +324,34 @@ impl Orders<'_> {
         to: OrderStatus,
         payment_status: PaymentStatus,
         reason: Option<StatusReason>,
+        by: &Caller,
     ) -> Result<Order, CommerceError> {
         let stock = order.status.stock_movement_to(to);
         let from = order.status;
+        let paid_before = order.payment_status;
         let now = self.shop.now();
         order.transition_because(to, now, reason)?;
         order.payment_status = payment_status;
+        let mut changed = AuditChanges::new();
+        changed.insert("status".into(), (from.as_str().into(), to.as_str().into()));
+        if paid_before != payment_status {
+            changed.insert(
+                "payment_status".into(),
+                (paid_before.as_str().into(), payment_status.as_str().into()),
+            );
+        }
         let effects = OrderEffects {
             stock,
             give_back_promotion_uses: to == OrderStatus::Cancelled,
-            record: self.shop.order_moved(&order, from, stock, now),
+            record: self
+                .shop
+                .order_moved(&order, from, stock, now)
+                .auditing(self.shop.audit(
+                    by,
+                    "order.status",
+                    AuditTarget::new("order", order.id),
+                    changed,
+                )),
         };
         let stored = self
             .shop

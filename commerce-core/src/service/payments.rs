@@ -3,6 +3,7 @@
 //! converge on one paid order whatever order they arrive in.
 
 use super::{Caller, Commerce, CommerceError};
+use crate::audit::AuditTarget;
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
@@ -12,6 +13,7 @@ use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
 use crate::ports::{
     GatewayError, OrderEffects, PlaceOrderError, StockMovement, StorageError, WebhookError,
 };
+use serde_json::{json, Value};
 
 pub use crate::payment::{ProviderEvent, ProviderEventKind};
 
@@ -444,7 +446,8 @@ impl Payments<'_> {
                         Err(PlaceOrderError::Storage(StorageError::VersionConflict)) => continue,
                         Err(PlaceOrderError::OutOfStock { .. })
                         | Err(PlaceOrderError::Unavailable(_)) => {
-                            self.refund(payment.clone(), None).await?;
+                            self.refund(payment.clone(), None, &Caller::Anonymous)
+                                .await?;
                             self.shop.late_payment_refunded(&order);
                             return Ok(());
                         }
@@ -453,7 +456,8 @@ impl Payments<'_> {
                 }
                 OrderStatus::Cancelled => {
                     // Paid after the customer cancelled: give the money back.
-                    self.refund(payment.clone(), None).await?;
+                    self.refund(payment.clone(), None, &Caller::Anonymous)
+                        .await?;
                     return Ok(());
                 }
                 _ => {
@@ -463,7 +467,8 @@ impl Payments<'_> {
                         .iter()
                         .any(|p| p.id != payment.id && p.status.is_captured())
                     {
-                        self.refund(payment.clone(), None).await?;
+                        self.refund(payment.clone(), None, &Caller::Anonymous)
+                            .await?;
                     }
                     return Ok(());
                 }
@@ -616,6 +621,7 @@ impl Payments<'_> {
         &self,
         mut payment: Payment,
         amount: Option<Money>,
+        by: &Caller,
     ) -> Result<Payment, CommerceError> {
         let amount = match amount {
             Some(a) => a,
@@ -656,6 +662,25 @@ impl Payments<'_> {
             )
             .map_err(refund_error)?;
         let record = self.refund_record(&payment).await?;
+        let record = match payment.refunds.last() {
+            Some(refund) => record.auditing(
+                self.shop.audit(
+                    by,
+                    "refund.create",
+                    AuditTarget::new("refund", refund.id),
+                    [
+                        ("order_id", json!(payment.order_id)),
+                        ("payment_id", json!(payment.id)),
+                        ("amount", json!(refund.amount)),
+                        ("provider_reference", json!(refund.provider_reference)),
+                    ]
+                    .into_iter()
+                    .map(|(field, value)| (field.to_string(), (Value::Null, value)))
+                    .collect(),
+                ),
+            ),
+            None => record,
+        };
         self.shop
             .ports
             .payments

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{Commerce, CommerceError};
+use super::{Caller, Commerce, CommerceError};
 use crate::order::{OrderStatus, StatusReason};
 use crate::ports::Mail;
 
@@ -183,6 +183,7 @@ impl Commerce {
                         OrderStatus::Cancelled,
                         payment_status,
                         Some(StatusReason::PaymentTimeout),
+                        &Caller::Anonymous,
                     )
                     .await
                 {

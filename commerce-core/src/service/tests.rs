@@ -1055,12 +1055,14 @@ async fn variants_are_sold_by_their_own_price_and_stock() {
                         options: [("size".into(), "M".into())].into(),
                         price: None,
                         inventory_count: 2,
+                        low_stock_threshold: None,
                     },
                     NewVariant {
                         sku: "SHIRT-XL".into(),
                         options: [("size".into(), "XL".into())].into(),
                         price: Some(dec!(24.00)),
                         inventory_count: 1,
+                        low_stock_threshold: None,
                     },
                 ],
                 ..Default::default()
@@ -1123,6 +1125,62 @@ async fn low_stock_is_announced() {
         }
     }
     assert_eq!(low, Some(5), "5 left is at the default threshold of 5");
+}
+
+#[tokio::test]
+async fn a_new_product_takes_the_stores_low_stock_threshold_unless_it_has_its_own() {
+    let shop = shop().await;
+    let before = shop.product("Before", dec!(1.00), 9).await;
+    assert_eq!(before.low_stock_threshold, 5, "a new shop's default");
+    let admin = shop.commerce.admin();
+    let store = admin
+        .update_store(
+            &shop.admin,
+            StoreChanges {
+                low_stock_threshold: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.low_stock_threshold, 2);
+    let after = shop.product("After", dec!(1.00), 9).await;
+    assert_eq!(after.low_stock_threshold, 2);
+    let own = shop
+        .commerce
+        .catalog()
+        .create_product(
+            &shop.admin,
+            NewProduct {
+                name: "Own".into(),
+                price: dec!(1.00),
+                inventory_count: 9,
+                low_stock_threshold: Some(7),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(own.low_stock_threshold, 7);
+    // Products made before keep theirs.
+    let kept = shop
+        .commerce
+        .catalog()
+        .product(&shop.admin, before.id)
+        .await
+        .unwrap();
+    assert_eq!(kept.low_stock_threshold, 5);
+    let too_many = admin
+        .update_store(
+            &shop.admin,
+            StoreChanges {
+                low_stock_threshold: Some(crate::catalog::MAX_STOCK + 1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(too_many.code(), "validation_failed");
 }
 
 #[tokio::test]

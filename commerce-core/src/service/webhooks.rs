@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::sweeper::chrono_duration;
 use super::{Caller, Commerce, CommerceError};
 use crate::account::Role;
+use crate::audit::{changes, AuditChanges, AuditTarget};
 use crate::ids::{WebhookDeliveryId, WebhookEndpointId};
 use crate::order::{Order, OrderStatus};
 use crate::outbox::{ChangeRecord, OutboxEvent};
@@ -476,10 +477,16 @@ impl Webhooks<'_> {
             current: sealed,
             previous: None,
         };
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "webhook.create",
+            AuditTarget::new("webhook", endpoint.id),
+            changes(None, Some(&endpoint), &["failing_since"]),
+        ));
         self.shop
             .ports
             .webhooks
-            .insert_webhook_endpoint(&endpoint, &secrets)
+            .insert_webhook_endpoint(&endpoint, &secrets, &record)
             .await?;
         Ok(EndpointWithSecret {
             endpoint,
@@ -527,10 +534,16 @@ impl Webhooks<'_> {
         } else {
             stored.failing_since
         };
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "webhook.update",
+            AuditTarget::new("webhook", id),
+            changes(Some(&stored), Some(&endpoint), &["failing_since"]),
+        ));
         self.shop
             .ports
             .webhooks
-            .update_webhook_endpoint(&endpoint)
+            .update_webhook_endpoint(&endpoint, &record)
             .await
             .map_err(not_found)?;
         Ok(endpoint)
@@ -541,11 +554,17 @@ impl Webhooks<'_> {
         caller: &Caller,
         id: WebhookEndpointId,
     ) -> Result<(), CommerceError> {
-        caller.require_admin()?;
+        let stored = self.endpoint(caller, id).await?;
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "webhook.delete",
+            AuditTarget::new("webhook", id),
+            changes(Some(&stored), None, &["failing_since"]),
+        ));
         self.shop
             .ports
             .webhooks
-            .delete_webhook_endpoint(id)
+            .delete_webhook_endpoint(id, &record)
             .await
             .map_err(not_found)
     }
@@ -559,10 +578,17 @@ impl Webhooks<'_> {
         let endpoint = self.endpoint(caller, id).await?;
         let (secret, sealed) = self.new_secret()?;
         let overlap_until = self.shop.now() + chrono_duration(ROTATION_OVERLAP);
+        // What changed is a secret: the entry says that it did, never what it is.
+        let record = ChangeRecord::audited(self.shop.audit(
+            caller,
+            "webhook.rotate_secret",
+            AuditTarget::new("webhook", id),
+            AuditChanges::new(),
+        ));
         self.shop
             .ports
             .webhooks
-            .rotate_webhook_secret(id, &sealed, overlap_until)
+            .rotate_webhook_secret(id, &sealed, overlap_until, &record)
             .await
             .map_err(not_found)?;
         Ok(EndpointWithSecret {

@@ -40,6 +40,7 @@ pub fn product_with_variants(name: &str, stocks: &[u32]) -> Product {
             price: None,
             inventory_count: *s,
             reserved: 0,
+            low_stock_threshold: None,
         })
         .collect();
     p.sync_inventory_count();

@@ -109,6 +109,7 @@ macro_rules! storage_conformance_tests {
             stock_crossings_tell_inventory_events_once,
             webhook_history_done_long_ago_is_forgotten,
             stock_alerts_wait_for_stock_and_are_sent_once,
+            audit_entries_are_written_with_their_change_and_listed_newest_first,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

@@ -7,7 +7,7 @@
 //! - the shapes and bodies by subject: `dashboard`, `discounts`, `settings` (tax rates,
 //!   shipping methods, the store), `users`, `orders`, `reviews`; each says which values of
 //!   its enums a client may send (`Choices`); `webhooks` (outbound webhooks: its own API,
-//!   `WebhooksApi`).
+//!   `WebhooksApi`); `audit` (the audit log: its own API, `AuditApi`).
 
 use chrono::{DateTime, Utc};
 use commerce_core::account::Role;
@@ -43,6 +43,7 @@ use crate::rules::{
     AddressPart, Amount, Count, Country, Day, DiscountCode, Fraction, Name, PositiveAmount, Text,
 };
 
+mod audit;
 mod dashboard;
 mod discounts;
 mod operations;
@@ -52,6 +53,7 @@ mod settings;
 mod users;
 mod webhooks;
 
+pub use audit::*;
 pub use dashboard::*;
 pub use discounts::*;
 pub use orders::*;

@@ -388,6 +388,7 @@ impl AdminApi {
             tax_rounding: b.tax_rounding.0,
             tax_shipping: b.tax_shipping,
             address: b.address.map(Into::into),
+            low_stock_threshold: b.low_stock_threshold.map(|t| t.0),
         };
         let settings = self.shop.admin().update_store(&auth.0, changes).await?;
         Ok(Reply(settings.into()))

@@ -81,4 +81,9 @@ pub struct StoreBody {
     #[serde(default)]
     #[oai(nullable)]
     pub address: Option<ParcelAddressBody>,
+    /// What a product created without its own low-stock threshold takes (products made
+    /// before keep theirs).
+    #[serde(default)]
+    #[oai(nullable)]
+    pub low_stock_threshold: Option<crate::rules::Stock>,
 }

@@ -54,6 +54,9 @@ pub struct VariantJson {
     pub options: BTreeMap<String, String>,
     pub price: MoneyJson,
     pub inventory_count: u32,
+    /// Its own low-stock threshold; null: the product's.
+    #[oai(nullable)]
+    pub low_stock_threshold: Option<u32>,
 }
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -79,6 +82,9 @@ pub struct ProductJson {
     pub status: String,
     /// Units available to sell.
     pub inventory_count: u32,
+    /// At or below this many available the product (or a variant without its own) is low
+    /// on stock.
+    pub low_stock_threshold: u32,
     pub images: Vec<ImageJson>,
     pub variants: Vec<VariantJson>,
     pub rating: RatingJson,
@@ -100,6 +106,7 @@ impl ProductJson {
             vendor_id: p.vendor_id.as_uuid(),
             status: p.status.as_str().to_string(),
             inventory_count: p.inventory_count,
+            low_stock_threshold: p.low_stock_threshold,
             images: p
                 .images
                 .into_iter()
@@ -117,6 +124,7 @@ impl ProductJson {
                     options: v.options,
                     price: v.price.unwrap_or(price).into(),
                     inventory_count: v.inventory_count,
+                    low_stock_threshold: v.low_stock_threshold,
                 })
                 .collect(),
             rating: RatingJson {

@@ -32,6 +32,8 @@ pub struct StoreJson {
     /// The shop's own address, as invoices show it.
     #[oai(nullable)]
     pub address: Option<AddressJson>,
+    /// What a product created without its own low-stock threshold takes.
+    pub low_stock_threshold: u32,
 }
 
 impl From<StoreSettings> for StoreJson {
@@ -46,6 +48,7 @@ impl From<StoreSettings> for StoreJson {
             },
             tax_shipping: s.tax.tax_shipping,
             address: s.address.map(Into::into),
+            low_stock_threshold: s.low_stock_threshold,
         }
     }
 }

@@ -171,6 +171,21 @@ text_rule!(
     format!("at most {} characters, and no control characters but tabs and line breaks", commerce_core::webhook::MAX_DESCRIPTION_CHARS)
 );
 text_rule!(
+    /// An audit log action: `<target type>.<verb>`, such as `product.update`.
+    AuditAction, "audit_action", 1, 81, r"^[a-z_]{1,40}(\.[a-z_]{1,40})?$",
+    "an action such as product.update: lower-case words and '_', one '.' between them"
+);
+text_rule!(
+    /// What an audit log entry acted on: `product`, `order`, `user`...
+    AuditTargetType, "audit_target_type", 1, 40, r"^[a-z_]{1,40}$",
+    "a target type such as product: lower-case letters and '_'"
+);
+text_rule!(
+    /// The id of what an audit log entry acted on (or an email, for sign-ins of no user).
+    AuditTargetId, "audit_target_id", 1, 254, one_line_not_blank!(),
+    "1 to 254 characters, not only spaces, and no control characters"
+);
+text_rule!(
     /// Words to search for.
     SearchWords, "search_words", 1, 1000, r"\S", "is required: 1 to 1000 characters, not only spaces"
 );

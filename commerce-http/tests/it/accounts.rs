@@ -195,6 +195,25 @@ async fn the_eleventh_failed_login_for_an_email_is_429_with_retry_after() {
     assert!(wait > 0 && wait <= 900, "{wait}");
     // Registering many users from one address is not throttled; nor are other accounts.
     s.customer("bea@example.com").await;
+    // The audit log has each failure and the lock, once however often it is met.
+    s.call(Method::POST, "/api/auth/login")
+        .json(json!({"email": "ana@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"));
+    let admin = s.admin_token().await;
+    let (_, _, failed) = s
+        .get_as(&admin, "/api/admin/audit?action=auth.login_failed")
+        .await;
+    assert_eq!(failed["items"].as_array().unwrap().len(), 10);
+    let (_, _, locked) = s
+        .get_as(&admin, "/api/admin/audit?action=auth.locked")
+        .await;
+    let locked = locked["items"].as_array().unwrap();
+    assert_eq!(locked.len(), 1);
+    assert_eq!(locked[0]["outcome"], "refused");
+    assert_eq!(locked[0]["target"]["type"], "user");
+    assert_eq!(locked[0]["ip"], "127.0.0.1");
 }
 
 #[tokio::test]

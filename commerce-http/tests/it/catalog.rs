@@ -363,3 +363,55 @@ async fn a_flood_from_one_address_gets_429_with_retry_after() {
     }
     assert_eq!(statuses, vec![200, 200, 200, 200, 429, 429]);
 }
+
+#[tokio::test]
+async fn low_stock_thresholds_come_from_the_store_the_product_and_each_variant() {
+    use reqwest::Method;
+    let s = start().await;
+    let admin = s.admin_token().await;
+    let store = s
+        .call(Method::PUT, "/api/admin/store")
+        .token(&admin)
+        .json(json!({"low_stock_threshold": 3}))
+        .send()
+        .await;
+    assert_eq!(store.expect(StatusCode::OK, None)["low_stock_threshold"], 3);
+    let created = s
+        .call(Method::POST, "/api/products")
+        .token(&admin)
+        .json(json!({
+            "name": "Wool socks",
+            "price": "9.00",
+            "variants": [
+                {"sku": "SOCK-S", "inventory_count": 20},
+                {"sku": "SOCK-L", "inventory_count": 6, "low_stock_threshold": 6}
+            ]
+        }))
+        .send()
+        .await;
+    let product = created.expect(StatusCode::CREATED, None).clone();
+    assert_eq!(product["low_stock_threshold"], 3);
+    assert_eq!(product["variants"][0]["low_stock_threshold"], Value::Null);
+    assert_eq!(product["variants"][1]["low_stock_threshold"], 6);
+    // 26 in all, far above 3: low all the same, for its large size is at its own line.
+    let dashboard = s
+        .call(Method::GET, "/api/admin/dashboard")
+        .token(&admin)
+        .send()
+        .await;
+    let low = dashboard.expect(StatusCode::OK, None)["low_stock"].clone();
+    assert!(
+        low.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == product["id"]),
+        "{low}"
+    );
+    let refused = s
+        .call(Method::PUT, "/api/admin/store")
+        .token(&admin)
+        .json(json!({"low_stock_threshold": -1}))
+        .send()
+        .await;
+    refused.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+}

@@ -3,6 +3,7 @@
 //! same tests on PostgreSQL.
 
 mod accounts;
+mod audit;
 mod cache;
 mod catalog;
 mod cross_origin;

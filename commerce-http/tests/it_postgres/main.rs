@@ -6,6 +6,9 @@
 #[path = "../it/accounts.rs"]
 mod accounts;
 #[cfg(postgres_tests)]
+#[path = "../it/audit.rs"]
+mod audit;
+#[cfg(postgres_tests)]
 #[path = "../it/cache.rs"]
 mod cache;
 #[cfg(postgres_tests)]

@@ -47,9 +47,14 @@ impl CategoryStore for SqliteStore {
         Ok(list.as_ref().clone())
     }
 
-    async fn insert_category(&self, category: &Category) -> Result<(), StorageError> {
+    async fn insert_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let c = category.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             conn.execute(
                 "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![c.id.to_string(), c.name, c.slug, c.parent_id.map(|p| p.to_string()), time_text(c.created_at), time_text(c.updated_at)],
@@ -60,9 +65,14 @@ impl CategoryStore for SqliteStore {
         .await
     }
 
-    async fn update_category(&self, category: &Category) -> Result<(), StorageError> {
+    async fn update_category(
+        &self,
+        category: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let c = category.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             let n = conn
                 .execute(
                     "UPDATE categories SET name = ?1, slug = ?2, parent_id = ?3, updated_at = ?4 WHERE id = ?5",
@@ -74,8 +84,13 @@ impl CategoryStore for SqliteStore {
         .await
     }
 
-    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
-        self.write(move |conn| {
+    async fn delete_category(
+        &self,
+        id: CategoryId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
+        self.write_told(told, move |conn| {
             let tx = &*conn;
             let id = id.to_string();
             let parent: Option<Option<String>> = tx

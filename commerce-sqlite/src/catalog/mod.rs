@@ -74,7 +74,7 @@ fn attach_variants(conn: &Connection, products: &mut [Product]) -> Result<(), St
     }
     let placeholders = vec!["?"; products.len()].join(",");
     let sql = format!(
-        "SELECT product_id, id, sku, options, price, inventory_count, reserved FROM product_variants \
+        "SELECT product_id, id, sku, options, price, inventory_count, reserved, low_stock_threshold FROM product_variants \
          WHERE product_id IN ({placeholders}) ORDER BY product_id, position"
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;
@@ -104,6 +104,9 @@ fn attach_variants(conn: &Connection, products: &mut [Product]) -> Result<(), St
                     price: r.opt_money(4, currency)?,
                     inventory_count: r.count(5)?,
                     reserved: r.count(6)?,
+                    low_stock_threshold: r
+                        .get::<_, Option<i64>>(7)?
+                        .map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
                 },
             ))
         })
@@ -160,10 +163,12 @@ fn write_variants(tx: &Connection, product: &Product) -> Result<(), StorageError
     }
     let mut upsert = tx
         .prepare_cached(
-            "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved,
+                 low_stock_threshold)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET position = excluded.position, sku = excluded.sku, options = excluded.options,
-                 price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved",
+                 price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved,
+                 low_stock_threshold = excluded.low_stock_threshold",
         )
         .map_err(storage_error)?;
     for (i, v) in product.variants.iter().enumerate() {
@@ -176,7 +181,8 @@ fn write_variants(tx: &Connection, product: &Product) -> Result<(), StorageError
                 json(&v.options)?,
                 v.price.map(|p| p.amount().to_string()),
                 v.inventory_count,
-                v.reserved
+                v.reserved,
+                v.low_stock_threshold
             ])
             .map_err(storage_error)?;
     }
@@ -550,7 +556,11 @@ impl ProductStore for SqliteStore {
     async fn low_stock(&self, limit: u32) -> Result<Vec<Product>, StorageError> {
         self.read(move |conn| {
             let sql = format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.status = 'active' AND p.inventory_count <= p.low_stock_threshold
+                "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.status = 'active' AND (
+                     (p.has_variants = 0 AND p.inventory_count <= p.low_stock_threshold)
+                     OR (p.has_variants = 1 AND EXISTS (
+                         SELECT 1 FROM product_variants v WHERE v.product_id = p.id
+                           AND v.inventory_count <= COALESCE(v.low_stock_threshold, p.low_stock_threshold))))
                  ORDER BY p.inventory_count, p.id LIMIT ?1"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(storage_error)?;

@@ -93,9 +93,14 @@ impl ReviewStore for SqliteStore {
         .await
     }
 
-    async fn update_review(&self, review: &Review) -> Result<(), StorageError> {
+    async fn update_review(
+        &self,
+        review: &Review,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let told = Told::of(record)?;
         let r = review.clone();
-        self.write(move |conn| {
+        self.write_told(told, move |conn| {
             let tx = &*conn;
             let n = tx
                 .execute(

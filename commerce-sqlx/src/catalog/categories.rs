@@ -35,41 +35,55 @@ impl CategoryStore for PgStore {
             .await
     }
 
-    async fn insert_category(&self, c: &Category) -> Result<(), StorageError> {
-        let done = sqlx::query(
-            "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    async fn insert_category(
+        &self,
+        c: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        self.execute_recorded(
+            sqlx::query(
+                "INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(c.id.as_uuid())
+            .bind(&c.name)
+            .bind(&c.slug)
+            .bind(c.parent_id.map(|p| p.as_uuid()))
+            .bind(c.created_at)
+            .bind(c.updated_at),
+            record,
         )
-        .bind(c.id.as_uuid())
-        .bind(&c.name)
-        .bind(&c.slug)
-        .bind(c.parent_id.map(|p| p.as_uuid()))
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .execute(self.pool())
-        .await
-        .map_err(storage_error);
+        .await?;
         self.catalog_changed();
-        done.map(|_| ())
+        Ok(())
     }
 
-    async fn update_category(&self, c: &Category) -> Result<(), StorageError> {
-        let changed = sqlx::query(
-            "UPDATE categories SET name = $1, slug = $2, parent_id = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(&c.name)
-        .bind(&c.slug)
-        .bind(c.parent_id.map(|p| p.as_uuid()))
-        .bind(c.updated_at)
-        .bind(c.id.as_uuid())
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?
-        .rows_affected();
+    async fn update_category(
+        &self,
+        c: &Category,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
+        let changed = self
+            .execute_recorded(
+                        sqlx::query(
+                            "UPDATE categories SET name = $1, slug = $2, parent_id = $3, updated_at = $4 WHERE id = $5",
+                        )
+                        .bind(&c.name)
+                        .bind(&c.slug)
+                        .bind(c.parent_id.map(|p| p.as_uuid()))
+                        .bind(c.updated_at)
+                        .bind(c.id.as_uuid()),
+                record,
+            )
+            .await?;
         self.catalog_changed();
         found(changed)
     }
 
-    async fn delete_category(&self, id: CategoryId) -> Result<(), StorageError> {
+    async fn delete_category(
+        &self,
+        id: CategoryId,
+        record: &ChangeRecord,
+    ) -> Result<(), StorageError> {
         self.retrying(|| async {
             let mut tx = self.pool().begin().await.map_err(storage_error)?;
             // Locks the category, so that no child is added under it meanwhile.
@@ -98,6 +112,7 @@ impl CategoryStore for PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?;
+            tell(&mut tx, record).await?;
             tx.commit().await.map_err(storage_error)
         })
         .await?;

@@ -32,7 +32,8 @@ const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.c
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
      p.created_at, p.updated_at, p.name_key, \
      CASE WHEN p.has_variants THEN (SELECT jsonb_agg(jsonb_build_object('id', v.id, 'sku', v.sku, 'options', v.options, \
-         'price', v.price::text, 'inventory_count', v.inventory_count, 'reserved', v.reserved) ORDER BY v.position) \
+         'price', v.price::text, 'inventory_count', v.inventory_count, 'reserved', v.reserved, \
+         'low_stock_threshold', v.low_stock_threshold) ORDER BY v.position) \
          FROM product_variants v WHERE v.product_id = p.id) END, p.currency";
 
 /// A variant as the product query returns it: its price is in the product's currency.
@@ -44,6 +45,8 @@ struct StoredVariant {
     price: Option<Decimal>,
     inventory_count: u32,
     reserved: u32,
+    #[serde(default)]
+    low_stock_threshold: Option<u32>,
 }
 
 fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
@@ -61,6 +64,7 @@ fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
                     price: v.price.map(|p| money_in(p, currency)).transpose()?,
                     inventory_count: v.inventory_count,
                     reserved: v.reserved,
+                    low_stock_threshold: v.low_stock_threshold,
                 })
             })
             .collect::<Result<Vec<_>, StorageError>>()?,
@@ -155,6 +159,7 @@ fn variant_binds(product: &Product) -> Result<VariantColumns, StorageError> {
         c.prices.push(v.price.map(|p| p.amount()));
         c.inventory.push(i64::from(v.inventory_count));
         c.reserved.push(i64::from(v.reserved));
+        c.thresholds.push(v.low_stock_threshold.map(i64::from));
     }
     Ok(c)
 }
@@ -168,6 +173,7 @@ struct VariantColumns {
     prices: Vec<Option<Decimal>>,
     inventory: Vec<i64>,
     reserved: Vec<i64>,
+    thresholds: Vec<Option<i64>>,
 }
 
 /// Writes a product's variants in one statement: dropped ones go, the rest are inserted or
@@ -184,12 +190,15 @@ async fn write_variants(conn: &mut PgConnection, product: &Product) -> Result<()
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved)
-         SELECT v.id, $1, v.position, v.sku, v.options, v.price, v.inventory_count, v.reserved
-         FROM UNNEST($2::uuid[], $3::int[], $4::text[], $5::jsonb[], $6::numeric[], $7::bigint[], $8::bigint[])
-             AS v(id, position, sku, options, price, inventory_count, reserved)
+        "INSERT INTO product_variants (id, product_id, position, sku, options, price, inventory_count, reserved,
+             low_stock_threshold)
+         SELECT v.id, $1, v.position, v.sku, v.options, v.price, v.inventory_count, v.reserved, v.low_stock_threshold
+         FROM UNNEST($2::uuid[], $3::int[], $4::text[], $5::jsonb[], $6::numeric[], $7::bigint[], $8::bigint[],
+                     $9::bigint[])
+             AS v(id, position, sku, options, price, inventory_count, reserved, low_stock_threshold)
          ON CONFLICT (id) DO UPDATE SET position = excluded.position, sku = excluded.sku, options = excluded.options,
-             price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved",
+             price = excluded.price, inventory_count = excluded.inventory_count, reserved = excluded.reserved,
+             low_stock_threshold = excluded.low_stock_threshold",
     )
     .bind(product.id.as_uuid())
     .bind(&c.ids)
@@ -199,6 +208,7 @@ async fn write_variants(conn: &mut PgConnection, product: &Product) -> Result<()
     .bind(&c.prices)
     .bind(&c.inventory)
     .bind(&c.reserved)
+    .bind(&c.thresholds)
     .execute(&mut *conn)
     .await
     .map_err(storage_error)?;
@@ -603,7 +613,11 @@ impl ProductStore for PgStore {
         let sql = SQL.get_or_init(|| {
             format!(
                 "SELECT {PRODUCT_COLUMNS} FROM products p
-                 WHERE p.status = 'active' AND p.inventory_count <= p.low_stock_threshold
+                 WHERE p.status = 'active' AND (
+                     (NOT p.has_variants AND p.inventory_count <= p.low_stock_threshold)
+                     OR (p.has_variants AND EXISTS (
+                         SELECT 1 FROM product_variants v WHERE v.product_id = p.id
+                           AND v.inventory_count <= COALESCE(v.low_stock_threshold, p.low_stock_threshold))))
                  ORDER BY p.inventory_count, p.id LIMIT $1"
             )
         });

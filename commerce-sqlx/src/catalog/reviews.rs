@@ -91,7 +91,7 @@ impl ReviewStore for PgStore {
         Ok(())
     }
 
-    async fn update_review(&self, r: &Review) -> Result<(), StorageError> {
+    async fn update_review(&self, r: &Review, record: &ChangeRecord) -> Result<(), StorageError> {
         self.retrying(|| async {
             let mut tx = self.pool().begin().await.map_err(storage_error)?;
             let changed = sqlx::query(
@@ -108,6 +108,7 @@ impl ReviewStore for PgStore {
             .rows_affected();
             found(changed)?;
             refresh_rating(&mut tx, r.product_id.as_uuid()).await?;
+            tell(&mut tx, record).await?;
             tx.commit().await.map_err(storage_error)
         })
         .await?;

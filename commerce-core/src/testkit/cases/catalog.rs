@@ -150,7 +150,9 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
         updated_at: now(),
     };
     assert_eq!(
-        store.insert_category(&orphan_category).await,
+        store
+            .insert_category(&orphan_category, &ChangeRecord::none())
+            .await,
         missing(Reference::ParentCategory)
     );
 
@@ -241,7 +243,10 @@ pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
         created_at: now,
         updated_at: now,
     };
-    store.insert_category(&root).await.unwrap();
+    store
+        .insert_category(&root, &ChangeRecord::none())
+        .await
+        .unwrap();
     let vendor = UserId::random();
     let mut ids = Vec::new();
     for i in 0..25u32 {
@@ -401,10 +406,15 @@ pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>
     let b = cat("Shirts", Some(a.id));
     let c = cat("Linen shirts", Some(b.id));
     for x in [&a, &b, &c] {
-        store.insert_category(x).await.unwrap();
+        store
+            .insert_category(x, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     assert!(matches!(
-        store.insert_category(&cat("Clothing", None)).await,
+        store
+            .insert_category(&cat("Clothing", None), &ChangeRecord::none())
+            .await,
         Err(StorageError::Duplicate(UniqueRule::CategorySlug))
     ));
     let mut p = product("Tee", Decimal::ONE, 1);
@@ -413,7 +423,10 @@ pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>
         .insert_product(&p, &ChangeRecord::none())
         .await
         .unwrap();
-    store.delete_category(b.id).await.unwrap();
+    store
+        .delete_category(b.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     let all = store.categories().await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(
@@ -429,7 +442,7 @@ pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>
         None
     );
     assert_eq!(
-        store.delete_category(b.id).await,
+        store.delete_category(b.id, &ChangeRecord::none()).await,
         Err(StorageError::NotFound)
     );
 }
@@ -462,6 +475,33 @@ pub async fn low_stock_lists_active_products_at_or_below_their_threshold<S: Stor
         "lowest first, active only, threshold included"
     );
     assert_eq!(store.low_stock(1).await.unwrap().len(), 1);
+
+    // Sold by variant: low when a variant is at or below its own threshold (else the
+    // product's), whatever their sum.
+    let mut shirt = product_with_variants("Shirt", &[12, 9]);
+    shirt.variants[1].low_stock_threshold = Some(9);
+    let mut socks = product_with_variants("Socks", &[12, 9]);
+    socks.variants[1].low_stock_threshold = Some(2);
+    let mut hats = product_with_variants("Hats", &[40, 5]);
+    hats.low_stock_threshold = 5;
+    for p in [&shirt, &socks, &hats] {
+        store
+            .insert_product(p, &ChangeRecord::none())
+            .await
+            .unwrap();
+    }
+    let low: Vec<ProductId> = store
+        .low_stock(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert!(low.contains(&shirt.id) && low.contains(&hats.id), "{low:?}");
+    assert!(!low.contains(&socks.id));
+    for listed in store.low_stock(10).await.unwrap() {
+        assert!(listed.is_low_on_stock(), "{}", listed.name);
+    }
 }
 
 /// Whatever is kept under the catalog generation (encoded listings) is only as right as
@@ -537,7 +577,10 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
     moved(store.catalog_generation().await.unwrap(), "a new rating");
     let mut rejected = review;
     rejected.status = ReviewStatus::Rejected;
-    store.update_review(&rejected).await.unwrap();
+    store
+        .update_review(&rejected, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(
         store.catalog_generation().await.unwrap(),
         "a rating withdrawn",
@@ -552,15 +595,24 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
         created_at: at,
         updated_at: at,
     };
-    store.insert_category(&lights).await.unwrap();
+    store
+        .insert_category(&lights, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(store.catalog_generation().await.unwrap(), "a new category");
     lights.name = "Lighting".into();
-    store.update_category(&lights).await.unwrap();
+    store
+        .update_category(&lights, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(
         store.catalog_generation().await.unwrap(),
         "a renamed category",
     );
-    store.delete_category(lights.id).await.unwrap();
+    store
+        .delete_category(lights.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     moved(
         store.catalog_generation().await.unwrap(),
         "a deleted category",
@@ -624,7 +676,10 @@ pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
     assert_eq!((rating.average, rating.count), (Decimal::new(35, 1), 2));
     let mut hidden = first.clone();
     hidden.status = ReviewStatus::Rejected;
-    store.update_review(&hidden).await.unwrap();
+    store
+        .update_review(&hidden, &ChangeRecord::none())
+        .await
+        .unwrap();
     let rating = ProductStore::product(&*store, p.id)
         .await
         .unwrap()

@@ -21,7 +21,10 @@ pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S
         .await
         .unwrap();
     let promo = promotion(Some("SAVE"), Some(100), Some(5));
-    store.insert_promotion(&promo).await.unwrap();
+    store
+        .insert_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
     let mut cart = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
     store.insert_cart(&cart).await.unwrap();
     cart.add_item(CartItemId::random(), lamp.id, None, 3, 10, now())
@@ -287,8 +290,14 @@ pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {
     }
     let limited = promotion(Some("ONCE"), Some(1), None);
     let mine = promotion(Some("MINE"), None, Some(1));
-    store.insert_promotion(&limited).await.unwrap();
-    store.insert_promotion(&mine).await.unwrap();
+    store
+        .insert_promotion(&limited, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .insert_promotion(&mine, &ChangeRecord::none())
+        .await
+        .unwrap();
     let err = store
         .place_order(&new_order(
             order(None, &[(&plenty, None, 5), (&scarce, None, 2)]),

@@ -4,6 +4,7 @@ use super::fixtures::*;
 use super::*;
 
 mod accounts;
+mod audit;
 mod catalog;
 mod checkout;
 mod orders;
@@ -13,6 +14,7 @@ mod setup;
 mod webhooks;
 
 pub use accounts::*;
+pub use audit::*;
 pub use catalog::*;
 pub use checkout::*;
 pub use orders::*;

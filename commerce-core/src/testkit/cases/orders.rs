@@ -357,7 +357,10 @@ pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage
         .await
         .unwrap();
     let promo = promotion(Some("ONCE"), Some(10), Some(1));
-    store.insert_promotion(&promo).await.unwrap();
+    store
+        .insert_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
     let t0 = now() - Duration::hours(2);
     let old = placed_with_code(&store, &promo, &[(&lamp, None, 2)], t0).await;
     let older =
@@ -406,7 +409,10 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
         .await
         .unwrap();
     let promo = promotion(Some("LATE"), Some(2), Some(1));
-    store.insert_promotion(&promo).await.unwrap();
+    store
+        .insert_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
     let placed = placed_with_code(&store, &promo, &[(&lamp, None, 2)], now()).await;
     let expired = store
         .update_order(&expired_unpaid(&placed), expiry())

@@ -7,11 +7,14 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
     let save = promotion(Some("SAVE"), Some(10), None);
     let other = promotion(Some("OTHER"), None, None);
     for p in [&auto, &save, &other] {
-        store.insert_promotion(p).await.unwrap();
+        store
+            .insert_promotion(p, &ChangeRecord::none())
+            .await
+            .unwrap();
     }
     assert_eq!(
         store
-            .insert_promotion(&promotion(Some("SAVE"), None, None))
+            .insert_promotion(&promotion(Some("SAVE"), None, None), &ChangeRecord::none())
             .await,
         Err(StorageError::Duplicate(UniqueRule::PromotionCode))
     );
@@ -34,7 +37,10 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
     assert_eq!(for_pricing, expected);
     let mut changed = save.clone();
     changed.active = false;
-    store.update_promotion(&changed).await.unwrap();
+    store
+        .update_promotion(&changed, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert!(!store.promotion(save.id).await.unwrap().unwrap().active);
     assert_eq!(
         store
@@ -45,7 +51,10 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
             .len(),
         2
     );
-    store.delete_promotion(other.id).await.unwrap();
+    store
+        .delete_promotion(other.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(store.promotion(other.id).await.unwrap(), None);
     // Amounts come back as the money they were, currency included.
     let yen = PromotionDraft {
@@ -57,7 +66,10 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
     }
     .validate(PromotionId::random(), Currency::JPY, now())
     .expect("a valid promotion");
-    store.insert_promotion(&yen).await.unwrap();
+    store
+        .insert_promotion(&yen, &ChangeRecord::none())
+        .await
+        .unwrap();
     let read = store.promotion(yen.id).await.unwrap().unwrap();
     assert_eq!(read, yen);
     assert_eq!(
@@ -80,7 +92,10 @@ pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S
         ..Default::default()
     };
     settings.tax.prices_include_tax = true;
-    store.save_store_settings(&settings).await.unwrap();
+    store
+        .save_store_settings(&settings, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(store.store_settings().await.unwrap(), Some(settings));
     let now = now();
     let us = TaxRate::new(TaxRateId::random(), "US", None, Decimal::new(5, 2), now).unwrap();
@@ -92,11 +107,17 @@ pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S
         now,
     )
     .unwrap();
-    store.save_tax_rate(&us).await.unwrap();
-    store.save_tax_rate(&tx).await.unwrap();
+    store
+        .save_tax_rate(&us, &ChangeRecord::none())
+        .await
+        .unwrap();
+    store
+        .save_tax_rate(&tx, &ChangeRecord::none())
+        .await
+        .unwrap();
     let dup = TaxRate::new(TaxRateId::random(), "US", Some("TX"), Decimal::ONE, now).unwrap();
     assert!(matches!(
-        store.save_tax_rate(&dup).await,
+        store.save_tax_rate(&dup, &ChangeRecord::none()).await,
         Err(StorageError::Duplicate(UniqueRule::TaxRateRegion))
     ));
     let rates = store.tax_rates().await.unwrap();
@@ -104,7 +125,10 @@ pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S
         crate::tax::rate_for(&rates, "US", Some("TX")),
         Decimal::new(825, 4)
     );
-    store.delete_tax_rate(us.id).await.unwrap();
+    store
+        .delete_tax_rate(us.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(store.tax_rates().await.unwrap().len(), 1);
     let ship = ShippingMethod::new(
         ShippingMethodId::random(),
@@ -116,11 +140,19 @@ pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S
         now,
     )
     .unwrap();
-    store.save_shipping_method(&ship).await.unwrap();
+    store
+        .save_shipping_method(&ship, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(store.shipping_methods().await.unwrap(), vec![ship.clone()]);
-    store.delete_shipping_method(ship.id).await.unwrap();
+    store
+        .delete_shipping_method(ship.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
-        store.delete_shipping_method(ship.id).await,
+        store
+            .delete_shipping_method(ship.id, &ChangeRecord::none())
+            .await,
         Err(StorageError::NotFound)
     );
 }

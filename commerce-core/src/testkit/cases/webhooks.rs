@@ -66,7 +66,7 @@ async fn due_events<S: Storage>(store: &S, id: WebhookEndpointId) -> Vec<OutboxE
 pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Storage>(store: Arc<S>) {
     let all = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
-        .insert_webhook_endpoint(&all, &sealed(1))
+        .insert_webhook_endpoint(&all, &sealed(1), &ChangeRecord::none())
         .await
         .unwrap();
     let paid_only = endpoint(
@@ -74,13 +74,13 @@ pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Stora
         EventFilter::Only(vec![EventType::OrderPaid]),
     );
     store
-        .insert_webhook_endpoint(&paid_only, &sealed(2))
+        .insert_webhook_endpoint(&paid_only, &sealed(2), &ChangeRecord::none())
         .await
         .unwrap();
     let mut off = endpoint("https://off.example.com/", EventFilter::All);
     off.active = false;
     store
-        .insert_webhook_endpoint(&off, &sealed(3))
+        .insert_webhook_endpoint(&off, &sealed(3), &ChangeRecord::none())
         .await
         .unwrap();
 
@@ -219,7 +219,7 @@ pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Stora
 pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Storage>(store: Arc<S>) {
     let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
-        .insert_webhook_endpoint(&hook, &sealed(1))
+        .insert_webhook_endpoint(&hook, &sealed(1), &ChangeRecord::none())
         .await
         .unwrap();
     let events: Vec<OutboxEvent> = (0..5)
@@ -417,7 +417,10 @@ pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Stora
     // A retry by hand makes a failed delivery due again (once the endpoint is on).
     let mut on = off.clone();
     on.active = true;
-    store.update_webhook_endpoint(&on).await.unwrap();
+    store
+        .update_webhook_endpoint(&on, &ChangeRecord::none())
+        .await
+        .unwrap();
     store
         .retry_webhook_delivery(hook.id, due[1].id, retry_at)
         .await
@@ -509,15 +512,17 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
     second.created_at = first.created_at + Duration::seconds(1);
     second.description = Some("the warehouse".into());
     store
-        .insert_webhook_endpoint(&first, &sealed(1))
+        .insert_webhook_endpoint(&first, &sealed(1), &ChangeRecord::none())
         .await
         .unwrap();
     store
-        .insert_webhook_endpoint(&second, &sealed(2))
+        .insert_webhook_endpoint(&second, &sealed(2), &ChangeRecord::none())
         .await
         .unwrap();
     assert_eq!(
-        store.insert_webhook_endpoint(&first, &sealed(1)).await,
+        store
+            .insert_webhook_endpoint(&first, &sealed(1), &ChangeRecord::none())
+            .await,
         Err(StorageError::Duplicate(UniqueRule::RecordId))
     );
     assert_eq!(
@@ -544,7 +549,10 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
     changed.events = EventFilter::All;
     changed.description = None;
     changed.updated_at = now();
-    store.update_webhook_endpoint(&changed).await.unwrap();
+    store
+        .update_webhook_endpoint(&changed, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(
         store.webhook_endpoint(second.id).await.unwrap(),
         Some(changed.clone())
@@ -552,19 +560,26 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
     let mut unknown = changed.clone();
     unknown.id = WebhookEndpointId::random();
     assert_eq!(
-        store.update_webhook_endpoint(&unknown).await,
+        store
+            .update_webhook_endpoint(&unknown, &ChangeRecord::none())
+            .await,
         Err(StorageError::NotFound)
     );
 
     // A rotation keeps the old secret signing until the time given.
     let until = now() + Duration::hours(24);
     store
-        .rotate_webhook_secret(first.id, &[9u8; 60], until)
+        .rotate_webhook_secret(first.id, &[9u8; 60], until, &ChangeRecord::none())
         .await
         .unwrap();
     assert_eq!(
         store
-            .rotate_webhook_secret(WebhookEndpointId::random(), &[9u8; 60], until)
+            .rotate_webhook_secret(
+                WebhookEndpointId::random(),
+                &[9u8; 60],
+                until,
+                &ChangeRecord::none()
+            )
             .await,
         Err(StorageError::NotFound)
     );
@@ -605,7 +620,10 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
         .unwrap();
 
     // Deleting an endpoint takes its deliveries with it.
-    store.delete_webhook_endpoint(first.id).await.unwrap();
+    store
+        .delete_webhook_endpoint(first.id, &ChangeRecord::none())
+        .await
+        .unwrap();
     assert_eq!(store.webhook_endpoint(first.id).await.unwrap(), None);
     assert!(store
         .webhook_deliveries(first.id, &PageRequest::first(10))
@@ -614,7 +632,9 @@ pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage
         .items
         .is_empty());
     assert_eq!(
-        store.delete_webhook_endpoint(first.id).await,
+        store
+            .delete_webhook_endpoint(first.id, &ChangeRecord::none())
+            .await,
         Err(StorageError::NotFound)
     );
 }
@@ -679,7 +699,7 @@ pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S
     };
     let hook = endpoint("https://warehouse.example.com/in", EventFilter::All);
     store
-        .insert_webhook_endpoint(&hook, &sealed(1))
+        .insert_webhook_endpoint(&hook, &sealed(1), &ChangeRecord::none())
         .await
         .unwrap();
     let watching = || ChangeRecord::none().watching_stock(now());
@@ -748,12 +768,42 @@ pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S
         .unwrap();
     assert_eq!(inventory_told(&*store, hook.id).await, []);
 
-    // A variant is told about by itself.
-    let shirt = product_with_variants("Shirt", &[2, 9]);
+    // A variant is told about by itself, at its own threshold when it has one.
+    let mut shirt = product_with_variants("Shirt", &[2, 9]);
+    shirt.variants[1].low_stock_threshold = Some(8);
     store
         .insert_product(&shirt, &ChangeRecord::none())
         .await
         .unwrap();
+    let stored = store.product(shirt.id).await.unwrap().unwrap();
+    let thresholds: Vec<Option<u32>> = stored
+        .variants
+        .iter()
+        .map(|v| v.low_stock_threshold)
+        .collect();
+    assert_eq!(thresholds, [None, Some(8)]);
+    let large = shirt.variants[1].id;
+    let mut new = new_order(
+        order(None, &[(&shirt, Some(large), 1)]),
+        "guest@example.com",
+    );
+    new.record = watching();
+    store.place_order(&new).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Low, shirt.id, Some(large), 8)]
+    );
+    // Counted by hand: 8 → 20 → 7 crosses its line again (not the product's 5).
+    let mut counted = store.product(shirt.id).await.unwrap().unwrap();
+    counted.update_stock(Some(large), |s| s.available = 20);
+    let mut counted = store.update_product(&counted, &watching()).await.unwrap();
+    assert_eq!(inventory_told(&*store, hook.id).await, []);
+    counted.update_stock(Some(large), |s| s.available = 7);
+    store.update_product(&counted, &watching()).await.unwrap();
+    assert_eq!(
+        inventory_told(&*store, hook.id).await,
+        [(Low, shirt.id, Some(large), 7)]
+    );
     let small = shirt.variants[0].id;
     let mut new = new_order(
         order(None, &[(&shirt, Some(small), 2)]),
@@ -770,7 +820,7 @@ pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S
 pub async fn webhook_history_done_long_ago_is_forgotten<S: Storage>(store: Arc<S>) {
     let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
-        .insert_webhook_endpoint(&hook, &sealed(1))
+        .insert_webhook_endpoint(&hook, &sealed(1), &ChangeRecord::none())
         .await
         .unwrap();
     let long_ago = now() - Duration::days(40);
