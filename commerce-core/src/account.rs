@@ -12,18 +12,26 @@ use crate::validation::{check_text, has_control_characters, Lines, ValidationErr
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Shops: carts, orders, reviews of what they bought, their own account.
     Customer,
+    /// Sells their own products (an admin or manager approves them).
     Vendor,
+    /// Runs the shop day to day: orders, refunds, products, categories, reviews, discounts,
+    /// stock; not its keys (users and roles, store settings, tax, shipping, webhooks, the
+    /// audit log).
+    Manager,
+    /// Everything.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Customer, Role::Vendor, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Customer, Role::Vendor, Role::Manager, Role::Admin];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Customer => "customer",
             Role::Vendor => "vendor",
+            Role::Manager => "manager",
             Role::Admin => "admin",
         }
     }
@@ -35,6 +43,12 @@ impl Role {
     /// Whether the role runs (part of) the shop: its changes go to the audit log.
     pub fn is_staff(&self) -> bool {
         !matches!(self, Role::Customer)
+    }
+
+    /// Whether the role runs the shop day to day (managers and admins): every order, product,
+    /// category, review and discount.
+    pub fn runs_the_shop(&self) -> bool {
+        matches!(self, Role::Manager | Role::Admin)
     }
 }
 

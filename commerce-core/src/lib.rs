@@ -8,7 +8,8 @@
 //! - [`pricing`]: the pure pricing engine of PRICING.md, and its explanation.
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
 //! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules;
-//!   [`stock_alert`]: shoppers waiting for a product to come back.
+//!   [`stock_alert`]: shoppers waiting for a product to come back; [`wishlist`]: customers'
+//!   products to buy later.
 //! - [`events`]: what services publish after a change; [`invoice`]: what an invoice shows.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
 //!   [`cursor`]: the page cursors storage adapters hand out.
@@ -49,6 +50,7 @@ pub mod testkit;
 pub mod validation;
 pub mod webhook;
 pub mod webhook_signing;
+pub mod wishlist;
 
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError, Rounding};

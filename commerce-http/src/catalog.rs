@@ -506,7 +506,7 @@ impl CatalogApi {
         Ok(Deleted::Deleted)
     }
 
-    /// A category (admin); the slug is made from the name when not given.
+    /// A category (manager or admin); the slug is made from the name when not given.
     #[oai(path = "/categories", method = "post")]
     async fn create_category(
         &self,
@@ -539,7 +539,7 @@ impl CatalogApi {
         .await
     }
 
-    /// Renames or moves a category (admin); `parent_id: null` makes it a root.
+    /// Renames or moves a category (manager or admin); `parent_id: null` makes it a root.
     #[oai(path = "/categories/:id", method = "put")]
     async fn update_category(
         &self,
@@ -563,7 +563,7 @@ impl CatalogApi {
         Ok(Reply(category.into()))
     }
 
-    /// Deletes a category with no children and no products (admin).
+    /// Deletes a category with no children and no products (manager or admin).
     #[oai(path = "/categories/:id", method = "delete")]
     async fn delete_category(
         &self,

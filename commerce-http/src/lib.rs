@@ -121,6 +121,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
                     streams: open_streams.clone(),
                 },
                 shopping::PaymentsApi { shop: shop.clone() },
+                shopping::WishlistApi { shop: shop.clone() },
                 admin::AdminApi { shop: shop.clone() },
                 admin::WebhooksApi { shop: shop.clone() },
                 admin::AuditApi { shop: shop.clone() },

@@ -32,7 +32,7 @@ fn reference_of(table: &str) -> Option<Reference> {
         "products" => Reference::Category,
         "categories" => Reference::ParentCategory,
         "product_variants" | "reviews" | "stock_alerts" => Reference::Product,
-        "addresses" | "one_time_tokens" | "refresh_tokens" => Reference::User,
+        "addresses" | "one_time_tokens" | "refresh_tokens" | "wishlist_items" => Reference::User,
         "payments" | "order_lines" => Reference::Order,
         _ => return None,
     })

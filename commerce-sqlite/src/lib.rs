@@ -45,6 +45,7 @@ mod settings;
 mod stock_alerts;
 mod users;
 mod webhooks;
+mod wishlists;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -63,6 +63,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "variant_thresholds",
         include_str!("../migrations/0012_variant_thresholds.sql"),
     ),
+    (
+        13,
+        "manager_role",
+        include_str!("../migrations/0013_manager_role.sql"),
+    ),
+    (
+        14,
+        "wishlists",
+        include_str!("../migrations/0014_wishlists.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -120,11 +130,53 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
             known,
         });
     }
-    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+    let pending: Vec<_> = MIGRATIONS.iter().filter(|m| m.0 > found).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // A migration that makes a table again (SQLite cannot change a constraint in place) must
+    // not have foreign keys act while the old table is dropped: they are off while
+    // migrations run (a pragma that only works outside a transaction), checked before each
+    // commit, and back as they were after.
+    let enforced: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .map_err(|e| failed(0, e))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(|e| failed(0, e))?;
+    let migrated = run_migrations(conn, &pending, &failed);
+    if enforced {
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(|e| failed(0, e))?;
+    }
+    migrated
+}
+
+/// Each migration in its own transaction, its foreign keys checked before it commits.
+fn run_migrations(
+    conn: &mut Connection,
+    pending: &[&(i64, &str, &str)],
+    failed: &dyn Fn(i64, rusqlite::Error) -> OpenError,
+) -> Result<(), OpenError> {
+    for (version, name, sql) in pending.iter().copied() {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| failed(*version, e))?;
         tx.execute_batch(sql).map_err(|e| failed(*version, e))?;
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| failed(*version, e))?;
+        if let Some(table) = broken {
+            return Err(failed(
+                *version,
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                    Some(format!(
+                        "a row of {table} refers to nothing after the migration"
+                    )),
+                ),
+            ));
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![version, name, crate::codec::time_text(chrono::Utc::now())],

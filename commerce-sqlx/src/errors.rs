@@ -72,7 +72,8 @@ fn reference(constraint: &str) -> Option<Reference> {
         | "stock_alerts_product_id_fkey" => Reference::Product,
         "addresses_user_id_fkey"
         | "one_time_tokens_user_id_fkey"
-        | "refresh_tokens_user_id_fkey" => Reference::User,
+        | "refresh_tokens_user_id_fkey"
+        | "wishlist_items_user_id_fkey" => Reference::User,
         "payments_order_id_fkey" | "order_lines_order_id_fkey" => Reference::Order,
         _ => return None,
     })

@@ -43,6 +43,7 @@ mod settings;
 mod stock_alerts;
 pub mod temporary;
 mod webhooks;
+mod wishlists;
 
 pub(crate) use errors::{storage_error, Retryable};
 pub(crate) use webhooks::{stock_now, tell, tell_stock, units_of};

@@ -39,6 +39,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "variant_thresholds",
         include_str!("../migrations/0007_variant_thresholds.sql"),
     ),
+    (
+        8,
+        "manager_role",
+        include_str!("../migrations/0008_manager_role.sql"),
+    ),
+    (
+        9,
+        "wishlists",
+        include_str!("../migrations/0009_wishlists.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

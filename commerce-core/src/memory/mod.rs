@@ -7,7 +7,7 @@
 //!   (products, categories, reviews), `carts`, `orders`, `payments`, `accounts` (users,
 //!   addresses, tokens, failed sign-ins), `promotions`, `settings` (tax rates, shipping),
 //!   `requests` (idempotency keys, client rates), `webhooks` (endpoints, deliveries, the
-//!   outbox), `stock_alerts`, `audit` (the audit log).
+//!   outbox), `stock_alerts`, `audit` (the audit log), `wishlists`.
 //! - The other ports: [`MemoryEventBus`] (`events`), [`MemoryMailer`] (`mail`),
 //!   [`NoPaymentProvider`] and [`TestPaymentGateway`] (`payment_providers`),
 //!   [`MemoryImageStore`] (`images`), [`ManualClock`] and [`SequentialIds`] (`clock`),
@@ -53,6 +53,7 @@ mod settings;
 mod stock_alerts;
 mod webhook_sender;
 mod webhooks;
+mod wishlists;
 
 pub use access_tokens::MemoryTokenIssuer;
 pub use clock::{ManualClock, SequentialIds};
@@ -123,6 +124,8 @@ struct State {
     stock_alerts: Vec<(crate::stock_alert::StockAlert, Option<DateTime<Utc>>)>,
     /// The audit log, oldest first: an entry's place (from 1) is its cursor.
     audit_log: Vec<crate::audit::AuditEntry>,
+    /// Each customer's wishlist, in the order its entries were added.
+    wishlists: HashMap<UserId, Vec<crate::wishlist::WishlistEntry>>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);

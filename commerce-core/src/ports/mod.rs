@@ -7,7 +7,7 @@
 //! [`Reference`], [`Page`]), `catalog`, `orders` (carts, orders, payments), `accounts`, `setup`
 //! (promotions, settings), `requests` (idempotency keys, client rates), `payment_gateway`,
 //! `mail`, `credentials` (password hashing, access tokens), `events`, `images`, `clock`
-//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending), `audit` (the audit log). All are re-exported here.
+//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending), `audit` (the audit log), `wishlists`. All are re-exported here.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -44,6 +44,7 @@ mod requests;
 mod setup;
 mod storage;
 mod webhooks;
+mod wishlists;
 
 pub use accounts::*;
 pub use audit::*;
@@ -59,3 +60,4 @@ pub use requests::*;
 pub use setup::*;
 pub use storage::*;
 pub use webhooks::*;
+pub use wishlists::*;

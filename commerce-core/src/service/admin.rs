@@ -51,7 +51,7 @@ impl Admin<'_> {
         caller: &Caller,
         page: PageRequest,
     ) -> Result<Page<Promotion>, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         Ok(self.shop.ports.promotions.list_promotions(&page).await?)
     }
 
@@ -60,7 +60,7 @@ impl Admin<'_> {
         caller: &Caller,
         id: PromotionId,
     ) -> Result<Promotion, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         self.shop
             .ports
             .promotions
@@ -74,7 +74,7 @@ impl Admin<'_> {
         caller: &Caller,
         draft: PromotionDraft,
     ) -> Result<Promotion, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let settings = self.shop.settings().await?;
         let promotion = draft.validate(self.shop.new_id(), settings.currency, self.shop.now())?;
         let record = ChangeRecord::audited(self.shop.audit(
@@ -98,7 +98,7 @@ impl Admin<'_> {
         id: PromotionId,
         draft: PromotionDraft,
     ) -> Result<Promotion, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let existing = self.promotion(caller, id).await?;
         let settings = self.shop.settings().await?;
         let mut promotion = draft.validate(id, settings.currency, self.shop.now())?;
@@ -413,7 +413,7 @@ impl Admin<'_> {
     }
 
     pub async fn dashboard(&self, caller: &Caller) -> Result<Dashboard, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let settings = self.shop.settings().await?;
         let today = self.shop.now().date_naive();
         let since = today - chrono::Duration::days(3650);
@@ -493,7 +493,7 @@ impl Admin<'_> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<String, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         if to < from {
             return Err(CommerceError::validation("to", "must not be before from"));
         }

@@ -68,7 +68,8 @@ impl Catalog<'_> {
     ) -> Result<Product, CommerceError> {
         let (user, role) = caller.require_user()?;
         let status = match role {
-            Role::Admin => ProductStatus::Active,
+            // Staff who run the shop publish at once; a vendor's waits for them.
+            Role::Admin | Role::Manager => ProductStatus::Active,
             Role::Vendor => ProductStatus::PendingApproval,
             Role::Customer => {
                 return Err(CommerceError::Forbidden(
@@ -159,7 +160,7 @@ impl Catalog<'_> {
             self.require_category(category).await?;
         }
         let now = self.shop.now();
-        let admin = caller.is_admin();
+        let approver = caller.runs_the_shop();
         self.change_product(caller, id, "product.update", |product| {
             // With If-Match the caller asked to write over exactly that version.
             if expected_version.is_some_and(|v| v != product.version) {
@@ -168,10 +169,10 @@ impl Catalog<'_> {
             // Vendors cannot approve themselves.
             if changes.status == Some(ProductStatus::Active)
                 && product.status != ProductStatus::Active
-                && !admin
+                && !approver
             {
                 return Err(CommerceError::Forbidden(
-                    "only an admin approves a product".into(),
+                    "only a manager or an admin approves a product".into(),
                 ));
             }
             Ok(product.apply(changes.clone(), now)?)
@@ -259,13 +260,13 @@ impl Catalog<'_> {
         Ok(())
     }
 
-    /// `pending_approval → active`, by an admin.
+    /// `pending_approval → active`, by a manager or an admin.
     pub async fn approve_product(
         &self,
         caller: &Caller,
         id: ProductId,
     ) -> Result<Product, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         self.change_product(caller, id, "product.approve", |product| {
             if product.status != ProductStatus::PendingApproval {
                 return Err(CommerceError::InvalidTransition(format!(
@@ -372,7 +373,7 @@ impl Catalog<'_> {
         slug: Option<&str>,
         parent_id: Option<CategoryId>,
     ) -> Result<Category, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let now = self.shop.now();
         let id: CategoryId = self.shop.new_id();
         let mut category = Category {
@@ -412,7 +413,7 @@ impl Catalog<'_> {
         slug: Option<&str>,
         parent_id: Option<Option<CategoryId>>,
     ) -> Result<Category, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let tree = self.tree().await?;
         let before = tree
             .get(id)
@@ -450,7 +451,7 @@ impl Catalog<'_> {
         caller: &Caller,
         id: CategoryId,
     ) -> Result<(), CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let existing = self
             .tree()
             .await?
@@ -603,14 +604,14 @@ impl Catalog<'_> {
             .await?)
     }
 
-    /// An admin approves or rejects (hides) a review; the product's rating follows.
+    /// A manager or admin approves or rejects (hides) a review; the product's rating follows.
     pub async fn moderate_review(
         &self,
         caller: &Caller,
         id: crate::ids::ReviewId,
         status: ReviewStatus,
     ) -> Result<Review, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let mut review = self
             .shop
             .ports
@@ -795,9 +796,7 @@ pub fn image_key(id: &ImageId, content_type: &str) -> String {
 
 fn may_manage(caller: &Caller, product: &Product) -> bool {
     match caller {
-        Caller::User {
-            role: Role::Admin, ..
-        } => true,
+        Caller::User { role, .. } if role.runs_the_shop() => true,
         Caller::User {
             id,
             role: Role::Vendor,

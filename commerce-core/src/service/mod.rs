@@ -41,6 +41,7 @@ mod payments;
 mod sweeper;
 mod watch;
 mod webhooks;
+mod wishlists;
 
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, We
 pub use sweeper::Swept;
 pub use watch::{OrderStatusUpdate, OrderWatch};
 pub use webhooks::{EndpointWithSecret, Relayed, WebhookRelayConfig, Webhooks};
+pub use wishlists::Wishlists;
 
 use crate::account::Role;
 use crate::cart::CartError;
@@ -111,6 +113,23 @@ impl Caller {
         match self.require_user()? {
             (id, Role::Admin) => Ok(id),
             _ => Err(CommerceError::Forbidden("only an admin may do this".into())),
+        }
+    }
+
+    /// Whether the caller runs the shop day to day (a manager or an admin).
+    pub fn runs_the_shop(&self) -> bool {
+        matches!(self, Caller::User { role, .. } if role.runs_the_shop())
+    }
+
+    /// A manager or an admin: the day-to-day running of the shop (orders, refunds, products,
+    /// categories, reviews, discounts, stock); otherwise `Forbidden` (`Unauthenticated` for
+    /// nobody).
+    pub fn require_manager(&self) -> Result<UserId, CommerceError> {
+        match self.require_user()? {
+            (id, role) if role.runs_the_shop() => Ok(id),
+            _ => Err(CommerceError::Forbidden(
+                "only a manager or an admin may do this".into(),
+            )),
         }
     }
 }
@@ -358,6 +377,7 @@ pub(crate) struct Ports {
     pub webhooks: Arc<dyn WebhookStore>,
     pub stock_alerts: Arc<dyn StockAlertStore>,
     pub audit: Arc<dyn AuditStore>,
+    pub wishlists: Arc<dyn WishlistStore>,
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
@@ -569,6 +589,7 @@ pub trait Storage:
     + WebhookStore
     + StockAlertStore
     + AuditStore
+    + WishlistStore
     + 'static
 {
 }
@@ -590,6 +611,7 @@ impl<T> Storage for T where
         + WebhookStore
         + StockAlertStore
         + AuditStore
+        + WishlistStore
         + 'static
 {
 }
@@ -635,7 +657,8 @@ impl CommerceBuilder {
                 client_rates: store.clone(),
                 webhooks: store.clone(),
                 stock_alerts: store.clone(),
-                audit: store,
+                audit: store.clone(),
+                wishlists: store,
                 webhook_sender: None,
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
@@ -669,6 +692,7 @@ impl CommerceBuilder {
         webhooks: WebhookStore,
         stock_alerts: StockAlertStore,
         audit: AuditStore,
+        wishlists: WishlistStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,

@@ -129,7 +129,7 @@ impl Orders<'_> {
             .order(id)
             .await?
             .ok_or(CommerceError::NotFound("order"))?;
-        if caller.is_admin() || order.user_id == Some(user) {
+        if caller.runs_the_shop() || order.user_id == Some(user) {
             Ok(order)
         } else {
             Err(CommerceError::NotFound("order"))
@@ -181,14 +181,14 @@ impl Orders<'_> {
             .await?)
     }
 
-    /// All orders, optionally of one status; admins only.
+    /// All orders, optionally of one status; managers and admins.
     pub async fn all_orders(
         &self,
         caller: &Caller,
         status: Option<OrderStatus>,
         page: PageRequest,
     ) -> Result<Page<Order>, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         Ok(self
             .shop
             .ports
@@ -205,7 +205,9 @@ impl Orders<'_> {
     /// units go back to stock.
     pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<Order, CommerceError> {
         let order = self.order(caller, id).await?;
-        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Paid) && !caller.is_admin() {
+        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Paid)
+            && !caller.runs_the_shop()
+        {
             return Err(CommerceError::InvalidTransition(format!(
                 "an order that is {} can no longer be cancelled",
                 order.status.as_str()
@@ -215,14 +217,14 @@ impl Orders<'_> {
             .await
     }
 
-    /// An admin moves an order along the status machine. `refunded` refunds what is left.
+    /// A manager or admin moves an order along the status machine. `refunded` refunds what is left.
     pub async fn set_status(
         &self,
         caller: &Caller,
         id: OrderId,
         status: OrderStatus,
     ) -> Result<Order, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let order = self
             .shop
             .ports
@@ -233,7 +235,7 @@ impl Orders<'_> {
         self.change_status(order, status, caller).await
     }
 
-    /// An admin refunds `amount` (everything left when `None`) through the payment provider.
+    /// A manager or admin refunds `amount` (everything left when `None`) through the payment provider.
     /// A refund of everything marks the order `refunded`.
     pub async fn refund(
         &self,
@@ -241,7 +243,7 @@ impl Orders<'_> {
         id: OrderId,
         amount: Option<Money>,
     ) -> Result<Order, CommerceError> {
-        caller.require_admin()?;
+        caller.require_manager()?;
         let order = self
             .shop
             .ports

@@ -110,6 +110,7 @@ macro_rules! storage_conformance_tests {
             webhook_history_done_long_ago_is_forgotten,
             stock_alerts_wait_for_stock_and_are_sent_once,
             audit_entries_are_written_with_their_change_and_listed_newest_first,
+            wishlists_keep_one_entry_each_newest_first_and_outlive_their_product,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

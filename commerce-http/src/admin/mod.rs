@@ -1,6 +1,7 @@
 //! Admin operations: the dashboard, users, orders, product approval, discounts, tax rates,
-//! shipping methods, the store's settings and the sales report. Every one needs role admin
-//! (the services check it).
+//! shipping methods, the store's settings and the sales report. Each needs role admin, or
+//! manager for the day-to-day ones (orders, product approval, discounts, the dashboard and the
+//! report); the services check it (README: who may do what).
 //!
 //! - here: the API, its tag and the responses its operations share;
 //! - `operations`: every admin operation;
@@ -64,7 +65,7 @@ pub use webhooks::*;
 
 #[derive(Tags)]
 pub enum AdminTags {
-    /// Running the shop (role admin).
+    /// Running the shop (roles admin and manager; see each operation).
     Admin,
 }
 

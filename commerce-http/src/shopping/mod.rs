@@ -4,7 +4,8 @@
 //! - here: the request bodies and responses the three APIs share;
 //! - `cart`: [`ShoppingApi`], the cart and checkout;
 //! - `orders`: [`OrdersApi`], a customer's orders, their event streams and invoices;
-//! - `payments`: [`PaymentsApi`], intents, hosted checkout, confirmation and providers' webhooks.
+//! - `payments`: [`PaymentsApi`], intents, hosted checkout, confirmation and providers' webhooks;
+//! - `wishlist`: [`WishlistApi`], the signed-in customer's products to buy later.
 
 use commerce_core::ids::ShippingMethodId;
 use commerce_core::ids::{AddressId, CartItemId, OrderId, PaymentId, ProductId, VariantId};
@@ -34,10 +35,12 @@ use crate::rules::{DiscountCode, Email, List, NewQuantity, Quantity, Text};
 mod cart;
 mod orders;
 mod payments;
+mod wishlist;
 
 pub use cart::ShoppingApi;
 pub use orders::OrdersApi;
 pub use payments::PaymentsApi;
+pub use wishlist::WishlistApi;
 
 #[derive(Tags)]
 pub enum ShoppingTags {
@@ -47,6 +50,8 @@ pub enum ShoppingTags {
     Orders,
     /// Payments through the configured provider.
     Payments,
+    /// The signed-in customer's products to buy later.
+    Wishlist,
 }
 
 #[derive(Debug, Object, Deserialize)]

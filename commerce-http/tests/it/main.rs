@@ -21,5 +21,6 @@ mod shopping;
 mod stripe;
 mod support;
 mod webhooks;
+mod wishlist;
 
 const BACKEND: support::Backend = support::Backend::Sqlite;

@@ -259,7 +259,7 @@ async fn unknown_ids_and_bad_paths_are_404() {
     // A change may leave the role out or send null: the nullable enum holds null.
     assert_eq!(
         schemas["UserChangesBody"]["properties"]["role"]["enum"],
-        json!([null, "customer", "vendor", "admin"])
+        json!([null, "customer", "vendor", "manager", "admin"])
     );
     let eve_id = s
         .call(Method::GET, "/api/users/profile")

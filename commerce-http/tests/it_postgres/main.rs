@@ -56,6 +56,9 @@ mod support;
 #[cfg(postgres_tests)]
 #[path = "../it/webhooks.rs"]
 mod webhooks;
+#[cfg(postgres_tests)]
+#[path = "../it/wishlist.rs"]
+mod wishlist;
 
 #[cfg(postgres_tests)]
 const BACKEND: support::Backend = support::Backend::Postgres;

@@ -12,6 +12,7 @@ mod payments;
 mod requests;
 mod setup;
 mod webhooks;
+mod wishlists;
 
 pub use accounts::*;
 pub use audit::*;
@@ -22,6 +23,7 @@ pub use payments::*;
 pub use requests::*;
 pub use setup::*;
 pub use webhooks::*;
+pub use wishlists::*;
 
 /// Follows cursors one item at a time to the end, returning every item seen.
 pub(super) async fn walk<T, F, Fut>(mut fetch: F) -> Vec<T>
