@@ -61,7 +61,8 @@ impl Wishlists<'_> {
             .product(product_id)
             .await?
             .filter(|p| p.status == ProductStatus::Active)
-            .ok_or(CommerceError::NotFound("product"))?;
+            // Named in the body, as for a cart's items: 422 naming the field.
+            .ok_or_else(|| CommerceError::validation("product_id", "is not a product for sale"))?;
         if variant_id.is_some_and(|v| product.variant(v).is_none()) {
             return Err(CommerceError::validation(
                 "variant_id",

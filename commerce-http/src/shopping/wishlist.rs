@@ -97,7 +97,8 @@ impl WishlistApi {
     }
 
     /// Adds a product for sale (or one of its variants); adding it again keeps one entry. A
-    /// list holds at most 200 (409 when full).
+    /// list holds at most 200 (409 when full). A product not for sale, or a variant of
+    /// another product, is 422 naming the field.
     #[oai(path = "/wishlist/items", method = "post")]
     async fn add(
         &self,

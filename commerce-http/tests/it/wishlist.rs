@@ -117,7 +117,8 @@ async fn what_cannot_be_wished_for_is_refused() {
     let lamp = s.product("Desk lamp", Decimal::new(3000, 2), 4).await;
     // A product that is not for sale, or not there.
     let unknown = add(&s, &ana, json!({"product_id": uuid::Uuid::new_v4()})).await;
-    unknown.expect(StatusCode::NOT_FOUND, Some("not_found"));
+    let problem = unknown.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(problem["errors"][0]["field"], "product_id");
     // A variant of another product.
     let wrong = add(
         &s,
