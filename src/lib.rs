@@ -59,3 +59,7 @@ pub use commerce_mail as mail;
 /// Outbound webhooks delivered over HTTP (feature `webhooks`).
 #[cfg(feature = "webhooks")]
 pub use commerce_webhooks as webhooks;
+
+/// Social sign-in: the OpenID Connect client and a fake provider for tests (feature `oidc`).
+#[cfg(feature = "oidc")]
+pub use commerce_oidc as oidc;
