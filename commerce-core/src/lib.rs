@@ -9,7 +9,7 @@
 //! - [`promotion`], [`tax`], [`shipping`]: what the engine prices with.
 //! - [`catalog`], [`inventory`], [`cart`], [`order`], [`payment`], [`account`]: the aggregates and their rules;
 //!   [`stock_alert`]: shoppers waiting for a product to come back; [`wishlist`]: customers'
-//!   products to buy later.
+//!   products to buy later; [`social`]: sign-ins with OpenID Connect providers.
 //! - [`events`]: what services publish after a change; [`invoice`]: what an invoice shows.
 //! - [`ports`]: the traits adapters implement; [`memory`]: in-memory adapters of all of them;
 //!   [`cursor`]: the page cursors storage adapters hand out.
@@ -43,6 +43,7 @@ pub mod pricing;
 pub mod promotion;
 pub mod service;
 pub mod shipping;
+pub mod social;
 pub mod stock_alert;
 pub mod tax;
 #[cfg(feature = "testkit")]

@@ -20,6 +20,7 @@ fn unique_rule(table: &str, columns: &[&str]) -> Option<UniqueRule> {
         ("payments", ["provider", "provider_reference"]) => UniqueRule::PaymentReference,
         ("promotions", ["code"]) => UniqueRule::PromotionCode,
         ("tax_rates", ["country", "region"]) => UniqueRule::TaxRateRegion,
+        ("user_identities", ["issuer", "subject"]) => UniqueRule::ProviderIdentity,
         // Ids beside the sequence that orders them.
         ("webhook_deliveries", ["id"]) | ("audit_log", ["id"]) => UniqueRule::RecordId,
         _ => return None,
@@ -32,7 +33,8 @@ fn reference_of(table: &str) -> Option<Reference> {
         "products" => Reference::Category,
         "categories" => Reference::ParentCategory,
         "product_variants" | "reviews" | "stock_alerts" => Reference::Product,
-        "addresses" | "one_time_tokens" | "refresh_tokens" | "wishlist_items" => Reference::User,
+        "addresses" | "one_time_tokens" | "refresh_tokens" | "wishlist_items"
+        | "user_identities" | "sign_in_flows" => Reference::User,
         "payments" | "order_lines" => Reference::Order,
         _ => return None,
     })

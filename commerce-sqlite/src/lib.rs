@@ -42,6 +42,7 @@ mod promotions;
 mod readers;
 pub mod schema;
 mod settings;
+mod social;
 mod stock_alerts;
 mod users;
 mod webhooks;

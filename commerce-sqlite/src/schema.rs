@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "wishlists",
         include_str!("../migrations/0014_wishlists.sql"),
     ),
+    (
+        15,
+        "social_sign_in",
+        include_str!("../migrations/0015_social_sign_in.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

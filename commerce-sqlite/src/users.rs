@@ -43,27 +43,35 @@ fn purpose(p: TokenPurpose) -> &'static str {
     }
 }
 
+/// Writes a new user's row (inside the caller's transaction).
+pub(crate) fn insert_user_row(conn: &rusqlite::Connection, u: &User) -> Result<(), StorageError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))
+    .map_err(storage_error)?
+    .execute(params![
+        u.id.to_string(),
+        u.email,
+        u.full_name,
+        u.role.as_str(),
+        u.is_active,
+        u.email_verified,
+        u.password_hash,
+        u.token_version,
+        time_text(u.created_at),
+        time_text(u.updated_at)
+    ])
+    .map_err(storage_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User, record: &ChangeRecord) -> Result<(), StorageError> {
         let u = user.clone();
         let told = Told::of(record)?;
         self.write(move |conn| {
-            conn.prepare_cached(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
-                .map_err(storage_error)?
-                .execute(params![
-                    u.id.to_string(),
-                    u.email,
-                    u.full_name,
-                    u.role.as_str(),
-                    u.is_active,
-                    u.email_verified,
-                    u.password_hash,
-                    u.token_version,
-                    time_text(u.created_at),
-                    time_text(u.updated_at)
-                ])
-                .map_err(storage_error)?;
+            insert_user_row(conn, &u)?;
             tell(conn, &told)
         })
         .await

@@ -55,6 +55,7 @@ fn unique_rule(constraint: &str) -> Option<UniqueRule> {
         "payments_reference_key" => UniqueRule::PaymentReference,
         "promotions_code_key" => UniqueRule::PromotionCode,
         "tax_rates_country_region_key" => UniqueRule::TaxRateRegion,
+        "user_identities_issuer_subject_key" => UniqueRule::ProviderIdentity,
         // Ids beside the sequence that orders them.
         "webhook_deliveries_id_key" | "audit_log_id_key" => UniqueRule::RecordId,
         _ if constraint.ends_with("_pkey") => UniqueRule::RecordId,
@@ -73,7 +74,9 @@ fn reference(constraint: &str) -> Option<Reference> {
         "addresses_user_id_fkey"
         | "one_time_tokens_user_id_fkey"
         | "refresh_tokens_user_id_fkey"
-        | "wishlist_items_user_id_fkey" => Reference::User,
+        | "wishlist_items_user_id_fkey"
+        | "user_identities_user_id_fkey"
+        | "sign_in_flows_user_id_fkey" => Reference::User,
         "payments_order_id_fkey" | "order_lines_order_id_fkey" => Reference::Order,
         _ => return None,
     })

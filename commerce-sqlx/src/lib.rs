@@ -40,6 +40,7 @@ mod payments;
 mod promotions;
 pub mod schema;
 mod settings;
+mod social;
 mod stock_alerts;
 pub mod temporary;
 mod webhooks;

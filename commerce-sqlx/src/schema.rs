@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "wishlists",
         include_str!("../migrations/0009_wishlists.sql"),
     ),
+    (
+        10,
+        "social_sign_in",
+        include_str!("../migrations/0010_social_sign_in.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -59,27 +59,36 @@ impl PgStore {
     }
 }
 
+/// Writes a new user's row (inside the caller's transaction).
+pub(crate) async fn insert_user_row(
+    conn: &mut sqlx::PgConnection,
+    u: &User,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO users (id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(u.id.as_uuid())
+    .bind(&u.email)
+    .bind(&u.full_name)
+    .bind(u.role.as_str())
+    .bind(u.is_active)
+    .bind(u.email_verified)
+    .bind(&u.password_hash)
+    .bind(i64::from(u.token_version))
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .execute(conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl UserStore for PgStore {
     async fn insert_user(&self, u: &User, record: &ChangeRecord) -> Result<(), StorageError> {
         let mut tx = self.pool().begin().await.map_err(storage_error)?;
-        sqlx::query(
-            "INSERT INTO users (id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(u.id.as_uuid())
-        .bind(&u.email)
-        .bind(&u.full_name)
-        .bind(u.role.as_str())
-        .bind(u.is_active)
-        .bind(u.email_verified)
-        .bind(&u.password_hash)
-        .bind(i64::from(u.token_version))
-        .bind(u.created_at)
-        .bind(u.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(storage_error)?;
+        insert_user_row(&mut tx, u).await?;
         tell(&mut tx, record).await?;
         tx.commit().await.map_err(storage_error)
     }

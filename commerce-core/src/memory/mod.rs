@@ -7,7 +7,7 @@
 //!   (products, categories, reviews), `carts`, `orders`, `payments`, `accounts` (users,
 //!   addresses, tokens, failed sign-ins), `promotions`, `settings` (tax rates, shipping),
 //!   `requests` (idempotency keys, client rates), `webhooks` (endpoints, deliveries, the
-//!   outbox), `stock_alerts`, `audit` (the audit log), `wishlists`.
+//!   outbox), `stock_alerts`, `audit` (the audit log), `wishlists`, `social` (sign-in flows, provider identities).
 //! - The other ports: [`MemoryEventBus`] (`events`), [`MemoryMailer`] (`mail`),
 //!   [`NoPaymentProvider`] and [`TestPaymentGateway`] (`payment_providers`),
 //!   [`MemoryImageStore`] (`images`), [`ManualClock`] and [`SequentialIds`] (`clock`),
@@ -50,6 +50,7 @@ mod payments;
 mod promotions;
 mod requests;
 mod settings;
+mod social;
 mod stock_alerts;
 mod webhook_sender;
 mod webhooks;
@@ -126,6 +127,10 @@ struct State {
     audit_log: Vec<crate::audit::AuditEntry>,
     /// Each customer's wishlist, in the order its entries were added.
     wishlists: HashMap<UserId, Vec<crate::wishlist::WishlistEntry>>,
+    /// Social sign-ins under way, by state hash.
+    sign_in_flows: HashMap<String, crate::social::SignInFlow>,
+    /// Provider identities linked to accounts, oldest first.
+    identities: Vec<crate::social::ProviderIdentity>,
 }
 
 type KeyRecord = (String, DateTime<Utc>, Option<KeptResponse>);

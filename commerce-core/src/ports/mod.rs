@@ -7,7 +7,7 @@
 //! [`Reference`], [`Page`]), `catalog`, `orders` (carts, orders, payments), `accounts`, `setup`
 //! (promotions, settings), `requests` (idempotency keys, client rates), `payment_gateway`,
 //! `mail`, `credentials` (password hashing, access tokens), `events`, `images`, `clock`
-//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending), `audit` (the audit log), `wishlists`. All are re-exported here.
+//! (time and ids), `webhooks` (endpoints, deliveries and the outbox's fan-out; sending), `audit` (the audit log), `wishlists`, `social` (sign-in flows and provider identities). All are re-exported here.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -42,6 +42,7 @@ mod orders;
 mod payment_gateway;
 mod requests;
 mod setup;
+mod social;
 mod storage;
 mod webhooks;
 mod wishlists;
@@ -58,6 +59,7 @@ pub use orders::*;
 pub use payment_gateway::*;
 pub use requests::*;
 pub use setup::*;
+pub use social::*;
 pub use storage::*;
 pub use webhooks::*;
 pub use wishlists::*;

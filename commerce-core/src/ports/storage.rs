@@ -54,11 +54,13 @@ pub enum UniqueRule {
     PromotionCode,
     /// One tax rate per country and region.
     TaxRateRegion,
+    /// A provider's account (issuer and subject) is linked to one account of the shop.
+    ProviderIdentity,
 }
 
 impl UniqueRule {
     /// Every rule, for adapters' tests that check each of their constraints maps to one.
-    pub const ALL: [UniqueRule; 12] = [
+    pub const ALL: [UniqueRule; 13] = [
         UniqueRule::RecordId,
         UniqueRule::ProductSlug,
         UniqueRule::CategorySlug,
@@ -71,6 +73,7 @@ impl UniqueRule {
         UniqueRule::PaymentReference,
         UniqueRule::PromotionCode,
         UniqueRule::TaxRateRegion,
+        UniqueRule::ProviderIdentity,
     ];
 
     /// The field a client sent that the rule is about, in the words error messages use.
@@ -87,6 +90,7 @@ impl UniqueRule {
             UniqueRule::PaymentReference => "provider_reference",
             UniqueRule::PromotionCode => "code",
             UniqueRule::TaxRateRegion => "country and region",
+            UniqueRule::ProviderIdentity => "provider account",
         }
     }
 }

@@ -242,6 +242,9 @@ impl CommerceError {
 fn taken_message(rule: UniqueRule) -> String {
     match rule {
         UniqueRule::TaxRateRegion => "a rate for this country and region exists".into(),
+        UniqueRule::ProviderIdentity => {
+            "this provider account is linked to an account already".into()
+        }
         other => format!("{} is already taken", other.field()),
     }
 }
@@ -378,6 +381,7 @@ pub(crate) struct Ports {
     pub stock_alerts: Arc<dyn StockAlertStore>,
     pub audit: Arc<dyn AuditStore>,
     pub wishlists: Arc<dyn WishlistStore>,
+    pub social: Arc<dyn SocialSignInStore>,
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
@@ -590,6 +594,7 @@ pub trait Storage:
     + StockAlertStore
     + AuditStore
     + WishlistStore
+    + SocialSignInStore
     + 'static
 {
 }
@@ -612,6 +617,7 @@ impl<T> Storage for T where
         + StockAlertStore
         + AuditStore
         + WishlistStore
+        + SocialSignInStore
         + 'static
 {
 }
@@ -658,7 +664,8 @@ impl CommerceBuilder {
                 webhooks: store.clone(),
                 stock_alerts: store.clone(),
                 audit: store.clone(),
-                wishlists: store,
+                wishlists: store.clone(),
+                social: store,
                 webhook_sender: None,
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
@@ -693,6 +700,7 @@ impl CommerceBuilder {
         stock_alerts: StockAlertStore,
         audit: AuditStore,
         wishlists: WishlistStore,
+        social: SocialSignInStore,
         gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,

@@ -111,6 +111,7 @@ macro_rules! storage_conformance_tests {
             stock_alerts_wait_for_stock_and_are_sent_once,
             audit_entries_are_written_with_their_change_and_listed_newest_first,
             wishlists_keep_one_entry_each_newest_first_and_outlive_their_product,
+            sign_in_flows_work_once_and_identities_link_one_account,
         );
     };
     (@cases $attrs:tt $factory:expr; $($case:ident),+ $(,)?) => {

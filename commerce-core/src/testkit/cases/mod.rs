@@ -11,6 +11,7 @@ mod orders;
 mod payments;
 mod requests;
 mod setup;
+mod social;
 mod webhooks;
 mod wishlists;
 
@@ -22,6 +23,7 @@ pub use orders::*;
 pub use payments::*;
 pub use requests::*;
 pub use setup::*;
+pub use social::*;
 pub use webhooks::*;
 pub use wishlists::*;
 
