@@ -111,6 +111,7 @@ const NAMED_BY_BODY_OR_QUERY: &[(&str, &str, &[&str])] = &[
     ("post", "/webhooks/stripe", &["404"]),
     ("post", "/payment/webhook", &["404"]),
     ("get", "/products", &["404"]),
+    ("post", "/auth/oauth/{provider}/callback", &["401"]),
 ];
 
 /// poem-openapi writes a stream of events as an array of them; before OpenAPI 3.2 the

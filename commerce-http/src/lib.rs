@@ -33,6 +33,7 @@ pub mod request_log;
 pub mod rules;
 pub mod serve;
 mod shopping;
+mod social;
 pub mod streams;
 
 use std::sync::Arc;
@@ -125,6 +126,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
                 admin::AdminApi { shop: shop.clone() },
                 admin::WebhooksApi { shop: shop.clone() },
                 admin::AuditApi { shop: shop.clone() },
+                social::SocialSignInApi { shop: shop.clone() },
             ),
             "commerce",
             env!("CARGO_PKG_VERSION"),

@@ -193,12 +193,14 @@ fn status_of(e: &CommerceError) -> StatusCode {
         CommerceError::NotFound(_) => StatusCode::NOT_FOUND,
         CommerceError::Unauthenticated
         | CommerceError::InvalidCredentials
-        | CommerceError::InvalidToken => StatusCode::UNAUTHORIZED,
+        | CommerceError::InvalidToken
+        | CommerceError::OauthFailed(_) => StatusCode::UNAUTHORIZED,
         CommerceError::Forbidden(_) | CommerceError::AccountDisabled => StatusCode::FORBIDDEN,
         CommerceError::Taken(_)
         | CommerceError::OutOfStock { .. }
         | CommerceError::InvalidTransition(_)
-        | CommerceError::Conflict(_) => StatusCode::CONFLICT,
+        | CommerceError::Conflict(_)
+        | CommerceError::AccountLinkRequired => StatusCode::CONFLICT,
         CommerceError::VersionMismatch(_) => StatusCode::PRECONDITION_FAILED,
         CommerceError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
         CommerceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,

@@ -526,3 +526,61 @@ impl OidcClient {
 fn form_encoded(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
+
+fn port_error(e: OidcError) -> commerce_core::ports::IdentityProviderError {
+    use commerce_core::ports::IdentityProviderError as E;
+    match e {
+        OidcError::Unavailable(why) => E::Unavailable(why),
+        OidcError::Refused(why) | OidcError::InvalidToken(why) => E::Refused(why),
+        OidcError::Misconfigured(why) => E::Misconfigured(why),
+    }
+}
+
+/// The client as the engine's identity provider port: `CommerceBuilder::identity_provider`.
+#[async_trait::async_trait]
+impl commerce_core::ports::IdentityProvider for OidcClient {
+    fn name(&self) -> String {
+        self.settings.name.clone()
+    }
+
+    fn display_name(&self) -> String {
+        self.settings.display_name.clone()
+    }
+
+    async fn authorization_url(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        nonce: &str,
+        pkce_challenge: &str,
+    ) -> Result<String, commerce_core::ports::IdentityProviderError> {
+        OidcClient::authorization_url(self, redirect_uri, state, nonce, pkce_challenge)
+            .await
+            .map_err(port_error)
+    }
+
+    async fn identify(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        redirect_uri: &str,
+        nonce: &str,
+    ) -> Result<commerce_core::ports::VerifiedIdentity, commerce_core::ports::IdentityProviderError>
+    {
+        let token = self
+            .exchange(code, pkce_verifier, redirect_uri)
+            .await
+            .map_err(port_error)?;
+        let who = self
+            .verify_id_token(&token, nonce, chrono::Utc::now().timestamp())
+            .await
+            .map_err(port_error)?;
+        Ok(commerce_core::ports::VerifiedIdentity {
+            issuer: who.issuer,
+            subject: who.subject,
+            email: who.email,
+            email_verified: who.email_verified,
+            name: who.name,
+        })
+    }
+}

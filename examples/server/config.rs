@@ -85,6 +85,11 @@ Each option may also be given as the environment variable shown.
   --webhook-timeout DUR    COMMERCE_WEBHOOK_TIMEOUT  a delivery's answer must come within [15s]
   --webhooks-allow-private COMMERCE_WEBHOOKS_ALLOW_PRIVATE=true  let webhooks reach private,
                                                     loopback and link-local addresses [refused]
+  (environment only)       COMMERCE_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (and optional
+                                                    _DISPLAY_NAME, _SCOPES): offer sign-in with
+                                                    that OpenID Connect provider, named <name>
+                           COMMERCE_OIDC_REDIRECT_URIS  where social sign-ins may come back to,
+                                                    comma-separated [loopback URIs only]
   --log-format FORMAT      COMMERCE_LOG_FORMAT      text or json (one object per line) [text];
                                                     levels from RUST_LOG [info]
   --demo                   COMMERCE_DEMO=1          seed a demo shop into an empty catalog
@@ -167,6 +172,64 @@ pub(crate) struct Config {
     pub(crate) webhook_retries: Option<commerce::webhook::RetrySchedule>,
     pub(crate) webhooks_allow_private: bool,
     pub(crate) webhook_timeout: Duration,
+    pub(crate) oidc_providers: Vec<commerce::oidc::ProviderSettings>,
+    pub(crate) oidc_redirect_uris: Vec<String>,
+}
+
+/// The OpenID Connect providers the environment sets up: one per `COMMERCE_OIDC_<NAME>_ISSUER`,
+/// with its `_CLIENT_ID` and `_CLIENT_SECRET` (both required) and optional `_DISPLAY_NAME`
+/// and `_SCOPES` (space- or comma-separated).
+pub(crate) fn oidc_providers(
+    vars: &[(String, String)],
+) -> Result<Vec<commerce::oidc::ProviderSettings>, String> {
+    let get = |key: String| {
+        vars.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut providers = Vec::new();
+    for (key, issuer) in vars {
+        let Some(name) = key
+            .strip_prefix("COMMERCE_OIDC_")
+            .and_then(|k| k.strip_suffix("_ISSUER"))
+        else {
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!(
+                "{key}: the provider's name must be letters, digits and _"
+            ));
+        }
+        let required = |part: &str| {
+            get(format!("COMMERCE_OIDC_{name}_{part}"))
+                .ok_or_else(|| format!("COMMERCE_OIDC_{name}_{part} is needed beside {key}"))
+        };
+        let lower = name.to_ascii_lowercase();
+        providers.push(commerce::oidc::ProviderSettings {
+            display_name: get(format!("COMMERCE_OIDC_{name}_DISPLAY_NAME")).unwrap_or_else(|| {
+                let mut shown = lower.clone();
+                if let Some(first) = shown.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                shown
+            }),
+            name: lower,
+            issuer: issuer.trim().to_string(),
+            client_id: required("CLIENT_ID")?,
+            client_secret: required("CLIENT_SECRET")?,
+            scopes: get(format!("COMMERCE_OIDC_{name}_SCOPES"))
+                .map(|s| {
+                    s.split([' ', ','])
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(providers)
 }
 
 /// Waits as `0s,5s,5m`: each a duration, zero allowed (at once).
@@ -430,6 +493,16 @@ pub(crate) fn config() -> Result<Config, String> {
         unpaid_order_timeout,
         guest_cart_lifetime,
         webhook_key: setting("webhook_key", "COMMERCE_WEBHOOK_KEY"),
+        oidc_providers: oidc_providers(&std::env::vars().collect::<Vec<_>>())?,
+        oidc_redirect_uris: std::env::var("COMMERCE_OIDC_REDIRECT_URIS")
+            .map(|l| {
+                l.split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
         webhook_retries,
         webhooks_allow_private,
         webhook_timeout: match setting("webhook_timeout", "COMMERCE_WEBHOOK_TIMEOUT") {

@@ -145,8 +145,15 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         unpaid_order_timeout: config.unpaid_order_timeout,
         guest_cart_lifetime: config.guest_cart_lifetime,
         webhooks,
+        sign_in_redirect_uris: config.oidc_redirect_uris.clone(),
         ..commerce::service::EngineConfig::default()
     };
+    let mut builder = builder;
+    for provider in &config.oidc_providers {
+        let client = commerce::oidc::OidcClient::new(provider.clone())
+            .map_err(|e| format!("COMMERCE_OIDC_{}: {e}", provider.name.to_uppercase()))?;
+        builder = builder.identity_provider(Arc::new(client));
+    }
     let shop = builder
         .config(engine)
         .webhook_sender(Arc::new(sender))

@@ -411,7 +411,11 @@ impl Accounts<'_> {
             if let Err(e) = check_password(pw, "password") {
                 errors.merge(e);
             }
+            // A user who signed up with a provider has no password to give: their first is
+            // set on the strength of their session alone.
+            let has_password = !user.password_hash.is_empty();
             match current_password {
+                None if !has_password => {}
                 None => errors.add("current_password", "is required to change the password"),
                 Some(current) if !self.verify(current, &user.password_hash).await? => {
                     errors.add("current_password", "is wrong")
@@ -593,7 +597,7 @@ impl Accounts<'_> {
         Ok(user)
     }
 
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         user: User,
         family: TokenFamilyId,

@@ -38,6 +38,7 @@ mod kept;
 mod notices;
 mod orders;
 mod payments;
+mod social;
 mod sweeper;
 mod watch;
 mod webhooks;
@@ -54,6 +55,7 @@ pub use carts::{CartOwner, CartView, Carts, Checkout, CheckoutRequest, Delivery,
 pub use catalog::{image_type, Catalog, ProductListing, MAX_IMAGE_BYTES};
 pub use orders::{DirectOrder, Orders};
 pub use payments::{HostedPayment, Payments, ProviderEvent, ProviderEventKind, WebhookOutcome};
+pub use social::{SocialSignIn, StartedSignIn};
 pub use sweeper::Swept;
 pub use watch::{OrderStatusUpdate, OrderWatch};
 pub use webhooks::{EndpointWithSecret, Relayed, WebhookRelayConfig, Webhooks};
@@ -189,6 +191,14 @@ pub enum CommerceError {
     /// retrying shortly.
     #[error("storage is unavailable: {0}")]
     StorageUnavailable(String),
+    /// A social sign-in failed: its state is unknown, used or expired, or the provider
+    /// refused the code, or its ID token failed a check.
+    #[error("the sign-in with the provider failed: {0}")]
+    OauthFailed(String),
+    /// An account has the provider's email, but not both the provider and the account vouch
+    /// that it is verified: the owner must sign in and link the provider first.
+    #[error("an account has this email; sign in to it and link the provider there")]
+    AccountLinkRequired,
     /// The server is at capacity for this kind of work (password hashing); nothing was done.
     /// Worth retrying after the duration.
     #[error("the server is busy; try again in a moment")]
@@ -207,6 +217,8 @@ impl CommerceError {
             CommerceError::Forbidden(_) => "forbidden",
             CommerceError::InvalidCredentials => "invalid_credentials",
             CommerceError::AccountDisabled => "account_disabled",
+            CommerceError::OauthFailed(_) => "oauth_failed",
+            CommerceError::AccountLinkRequired => "account_link_required",
             CommerceError::InvalidToken => "invalid_token",
             CommerceError::Taken(UniqueRule::UserEmail) => "email_taken",
             CommerceError::Taken(UniqueRule::ProductSlug | UniqueRule::CategorySlug) => {
@@ -383,6 +395,8 @@ pub(crate) struct Ports {
     pub wishlists: Arc<dyn WishlistStore>,
     pub social: Arc<dyn SocialSignInStore>,
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
+    /// Social sign-in's providers, by name.
+    pub identity_providers: Vec<Arc<dyn IdentityProvider>>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
@@ -427,6 +441,8 @@ pub struct EngineConfig {
     pub guest_cart_lifetime: Option<std::time::Duration>,
     /// How outbound webhooks are relayed (retries, leases, how much at once).
     pub webhooks: WebhookRelayConfig,
+    /// Where social sign-ins may send the browser back to; empty: loopback URIs only.
+    pub sign_in_redirect_uris: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -444,6 +460,7 @@ impl Default for EngineConfig {
             unpaid_order_timeout: Some(std::time::Duration::from_secs(30 * 60)),
             guest_cart_lifetime: Some(std::time::Duration::from_secs(30 * 24 * 3600)),
             webhooks: WebhookRelayConfig::default(),
+            sign_in_redirect_uris: Vec::new(),
         }
     }
 }
@@ -667,6 +684,7 @@ impl CommerceBuilder {
                 wishlists: store.clone(),
                 social: store,
                 webhook_sender: None,
+                identity_providers: Vec::new(),
                 gateway: Arc::new(NoPaymentProvider),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
@@ -728,6 +746,13 @@ impl CommerceBuilder {
     /// offered.
     pub fn invoices(mut self, renderer: Arc<dyn crate::invoice::InvoiceRenderer>) -> Self {
         self.ports.invoices = Some(renderer);
+        self
+    }
+
+    /// Offers sign-in with an OpenID Connect provider (`commerce-oidc`'s `OidcClient`), under
+    /// its name; several may be added.
+    pub fn identity_provider(mut self, provider: Arc<dyn IdentityProvider>) -> Self {
+        self.ports.identity_providers.push(provider);
         self
     }
 

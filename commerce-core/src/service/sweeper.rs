@@ -35,6 +35,8 @@ pub struct Swept {
     pub purged_webhook_history: u64,
     /// Back-in-stock mails sent.
     pub stock_alerts_sent: u64,
+    /// Social sign-ins begun and never finished, forgotten once expired.
+    pub purged_sign_in_flows: u64,
 }
 
 impl Commerce {
@@ -50,6 +52,7 @@ impl Commerce {
             swept.purged_carts = self.ports.carts.purge_guest_carts(before).await?;
         }
         swept.stock_alerts_sent = self.send_stock_alerts().await?;
+        swept.purged_sign_in_flows = self.ports.social.purge_sign_in_flows(self.now()).await?;
         if let Some(keep) = self.config.webhooks.keep_history {
             let before = self.now() - chrono_duration(keep);
             // In bites, so no one write holds SQLite's writer for long.

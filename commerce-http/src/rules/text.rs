@@ -186,6 +186,16 @@ text_rule!(
     "1 to 254 characters, not only spaces, and no control characters"
 );
 text_rule!(
+    /// Where a social sign-in sends the browser back: an absolute http(s) URL.
+    RedirectUri, "redirect_uri", 10, 2000, r"^https?://[^\s#]+$",
+    "must be an absolute http(s) URL with no spaces or fragment"
+);
+text_rule!(
+    /// A code or state a provider's callback carries: visible ASCII.
+    CallbackValue, "callback_value", 1, 4096, r"^[\x21-\x7e]+$",
+    "1 to 4096 visible ASCII characters"
+);
+text_rule!(
     /// Words to search for.
     SearchWords, "search_words", 1, 1000, r"\S", "is required: 1 to 1000 characters, not only spaces"
 );

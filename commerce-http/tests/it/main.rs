@@ -18,6 +18,7 @@ mod rules;
 mod seed_paths;
 mod serving;
 mod shopping;
+mod social;
 mod stripe;
 mod support;
 mod webhooks;

@@ -115,6 +115,24 @@ pub async fn start_with_webhooks(retries: &[Duration]) -> Server {
     server
 }
 
+/// The server offering sign-in with the provider `fake` at `issuer` (a `FakeProvider`).
+#[allow(dead_code)]
+pub async fn start_with_sign_in(issuer: &str, client_id: &str, secret: &str) -> Server {
+    let client = commerce_oidc::OidcClient::new(commerce_oidc::ProviderSettings {
+        name: "fake".into(),
+        display_name: "Fake ID".into(),
+        issuer: issuer.to_string(),
+        client_id: client_id.to_string(),
+        client_secret: secret.to_string(),
+        scopes: Vec::new(),
+    })
+    .expect("a client of the fake provider");
+    start_shop(ApiConfig::default(), |builder| {
+        builder.identity_provider(Arc::new(client))
+    })
+    .await
+}
+
 /// The server with another payment provider than the built-in test one.
 #[allow(dead_code)]
 pub async fn start_with_gateway(gateway: Arc<dyn commerce_core::ports::PaymentGateway>) -> Server {

@@ -48,6 +48,9 @@ mod seed_paths;
 #[path = "../it/shopping.rs"]
 mod shopping;
 #[cfg(postgres_tests)]
+#[path = "../it/social.rs"]
+mod social;
+#[cfg(postgres_tests)]
 #[path = "../it/stripe.rs"]
 mod stripe;
 #[cfg(postgres_tests)]
