@@ -162,6 +162,52 @@ async fn an_existing_account_is_linked_only_when_both_sides_vouch_for_the_email(
         sign_in(&shop, &me).await,
         Err(CommerceError::Conflict(_))
     ));
+    // Each social sign-in, and each that failed at the provider's end, is in the audit log.
+    let admin = accounts
+        .create_user(
+            "admin@example.com",
+            "a-long-password",
+            "Admin",
+            Role::Admin,
+            true,
+        )
+        .await
+        .unwrap();
+    let log = shop
+        .audit_log()
+        .entries(
+            &Caller::user(admin.id, Role::Admin),
+            commerce_core::audit::AuditQuery {
+                target_type: Some("provider".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let reasons: Vec<String> = log
+        .items
+        .iter()
+        .map(|e| {
+            e.changes["reason"]
+                .1
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "conflict",
+            "oauth_failed",
+            "account_link_required",
+            "account_link_required"
+        ]
+    );
+    assert!(log
+        .items
+        .iter()
+        .all(|e| e.action == "auth.login_failed" && e.actor.is_none()));
 }
 
 #[tokio::test]

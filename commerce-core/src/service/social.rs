@@ -156,21 +156,36 @@ impl SocialSignIn<'_> {
             .ok_or_else(|| {
                 CommerceError::OauthFailed("the sign-in is unknown, used or expired".into())
             })?;
-        let identity = found
-            .identify(code, &flow.pkce_verifier, &flow.redirect_uri, &flow.nonce)
-            .await
-            .map_err(provider_failed)?;
-        let user = self.account_of(&identity, flow.link_user).await?;
-        if !user.is_active {
-            return Err(CommerceError::AccountDisabled);
+        let signed_in = async {
+            let identity = found
+                .identify(code, &flow.pkce_verifier, &flow.redirect_uri, &flow.nonce)
+                .await
+                .map_err(provider_failed)?;
+            let user = self.account_of(&identity, flow.link_user).await?;
+            if !user.is_active {
+                return Err(CommerceError::AccountDisabled);
+            }
+            self.shop
+                .accounts()
+                .start_session(user, TokenFamilyId::from(self.shop.ports.ids.new_id()))
+                .await
         }
-        let session = self
-            .shop
-            .accounts()
-            .start_session(user, TokenFamilyId::from(self.shop.ports.ids.new_id()))
-            .await?;
-        self.signed_in(&session.user, provider).await?;
-        Ok(session)
+        .await;
+        match signed_in {
+            Ok(session) => {
+                self.recorded(Some(&session.user), provider, AuditOutcome::Succeeded, None)
+                    .await?;
+                Ok(session)
+            }
+            Err(e) => {
+                // A sign-in that got as far as the provider is recorded; a made-up state
+                // (refused above) is not, so guessing does not fill the log.
+                let why = e.code();
+                self.recorded(None, provider, AuditOutcome::Failed, Some(why))
+                    .await?;
+                Err(e)
+            }
+        }
     }
 
     /// The account `identity` signs in to: linked already, linked now, or made now.
@@ -281,25 +296,43 @@ impl SocialSignIn<'_> {
         Ok(user.id)
     }
 
-    async fn signed_in(&self, user: &User, provider: &str) -> Result<(), CommerceError> {
+    /// `auth.login` (by `user`) or `auth.login_failed` (with why) in the audit log.
+    async fn recorded(
+        &self,
+        user: Option<&User>,
+        provider: &str,
+        outcome: AuditOutcome,
+        why: Option<&str>,
+    ) -> Result<(), CommerceError> {
         let mut changes = AuditChanges::new();
         changes.insert(
             "provider".into(),
             (serde_json::Value::Null, provider.into()),
         );
+        if let Some(why) = why {
+            changes.insert("reason".into(), (serde_json::Value::Null, why.into()));
+        }
         let entry = crate::audit::AuditEntry {
             id: self.shop.new_id(),
             at: self.shop.now(),
-            actor: Some(AuditActor {
-                id: user.id,
-                role: user.role,
+            actor: user.map(|u| AuditActor {
+                id: u.id,
+                role: u.role,
                 email: None,
             }),
-            action: "auth.login".into(),
-            target: AuditTarget::new("user", user.id),
+            action: if user.is_some() {
+                "auth.login"
+            } else {
+                "auth.login_failed"
+            }
+            .into(),
+            target: match user {
+                Some(u) => AuditTarget::new("user", u.id),
+                None => AuditTarget::new("provider", provider),
+            },
             changes,
             origin: crate::audit::RequestOrigin::current(),
-            outcome: AuditOutcome::Succeeded,
+            outcome,
         };
         Ok(self.shop.ports.audit.append_audit(&[entry]).await?)
     }
