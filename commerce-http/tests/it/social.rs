@@ -1,7 +1,8 @@
 //! Social sign-in through the API against the fake OpenID Connect provider on 127.0.0.1: the
 //! whole flow, the account it makes, a guest cart merged, linking by a signed-in user, and
-//! each refusal (a replayed state, a wrong nonce, a wrong audience, an expired token, a
-//! redirect URI not allowed, an account that must be linked first).
+//! each refusal (a replayed state, a wrong nonce, a wrong audience, an expired token, a code
+//! bound to another PKCE verifier, a redirect URI not allowed, an account that must be linked
+//! first).
 
 use commerce_oidc::fake::{FakeProvider, FakeUser, Spoil};
 use reqwest::{Method, StatusCode};
@@ -128,6 +129,13 @@ async fn spoiled_tokens_and_foreign_redirects_are_refused() {
             .await
             .expect(StatusCode::UNAUTHORIZED, Some("oauth_failed"));
     }
+    // The server's PKCE verifier is what redeems the code: a code bound to another one (as
+    // an intercepted code redeemed elsewhere would be) is refused.
+    provider.swap_next_challenge();
+    let (code, state) = at_provider(&start_sign_in(&s, None).await).await;
+    callback(&s, &code, &state, None)
+        .await
+        .expect(StatusCode::UNAUTHORIZED, Some("oauth_failed"));
     // A made-up state.
     callback(&s, "code-1", "made-up", None)
         .await

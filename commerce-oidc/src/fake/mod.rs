@@ -86,6 +86,9 @@ struct State {
     key_requests: u64,
     /// Only `client_secret_post` in the discovery document.
     post_only: bool,
+    /// The next authorization keeps another challenge than the one it was given: its code
+    /// is then redeemed with a verifier that does not match, as an intercepted code would be.
+    swap_next_challenge: bool,
 }
 
 struct Shared {
@@ -140,6 +143,7 @@ impl FakeProvider {
                 token_requests: 0,
                 key_requests: 0,
                 post_only: false,
+                swap_next_challenge: false,
             }),
         });
         let app = Route::new()
@@ -175,6 +179,12 @@ impl FakeProvider {
         let mut s = lock(&self.shared);
         s.signing = 1 - s.signing;
         s.publish_both = publish_both;
+    }
+
+    /// Makes the next authorization's code need another PKCE verifier than the client's:
+    /// what a code intercepted and redeemed by someone else looks like to the provider.
+    pub fn swap_next_challenge(&self) {
+        lock(&self.shared).swap_next_challenge = true;
     }
 
     /// Offers only `client_secret_post` at the token endpoint.
@@ -257,10 +267,15 @@ fn authorize(req: &Request, shared: Data<&Arc<Shared>>) -> Response {
     let mut s = lock(&shared);
     let code = format!("code-{}", s.next_code);
     s.next_code += 1;
+    let challenge = if std::mem::take(&mut s.swap_next_challenge) {
+        Pkce::challenge_of("a verifier nobody was given")
+    } else {
+        get("code_challenge")
+    };
     let grant = Grant {
         user: s.user.clone(),
         nonce: get("nonce"),
-        challenge: get("code_challenge"),
+        challenge,
         redirect_uri: get("redirect_uri"),
     };
     s.grants.insert(code.clone(), grant);
