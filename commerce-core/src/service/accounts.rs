@@ -69,6 +69,16 @@ impl Accounts<'_> {
             .unwrap_or(false))
     }
 
+    /// A real hash of no one's password, made once: what a refused sign-in is checked against
+    /// when there is no hash of its own to check, so it takes as long as any other.
+    async fn dummy_hash(&self) -> Result<String, CommerceError> {
+        if let Some(h) = self.shop.dummy_hash.get() {
+            return Ok(h.clone());
+        }
+        let h = self.hash("not the password of anyone").await?;
+        Ok(self.shop.dummy_hash.get_or_init(|| h).clone())
+    }
+
     /// Registers a customer and mails a verification token. 409 `email_taken` if the
     /// email is in use.
     pub async fn register(
@@ -191,18 +201,18 @@ impl Accounts<'_> {
         let Some(user) = user else {
             // Verify against a real hash anyway, so that an unknown email takes as long to
             // refuse as a wrong password (no user enumeration by timing).
-            let dummy = match self.shop.dummy_hash.get() {
-                Some(h) => h.clone(),
-                None => {
-                    let h = self.hash("not the password of anyone").await?;
-                    self.shop.dummy_hash.get_or_init(|| h).clone()
-                }
-            };
-            let _ = self.verify(password, &dummy).await;
+            let _ = self.verify(password, &self.dummy_hash().await?).await;
             self.shop.audit_log().sign_in_failed(email, None).await?;
             return Err(CommerceError::InvalidCredentials);
         };
-        if !self.verify(password, &user.password_hash).await? {
+        // An account made by a provider has no password (an empty hash): refused after the
+        // same work, so timing does not tell it from one with a password.
+        let hash = if user.password_hash.is_empty() {
+            self.dummy_hash().await?
+        } else {
+            user.password_hash.clone()
+        };
+        if !self.verify(password, &hash).await? || user.password_hash.is_empty() {
             self.shop
                 .audit_log()
                 .sign_in_failed(email, Some(&user))
