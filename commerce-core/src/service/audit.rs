@@ -39,7 +39,8 @@ impl Commerce {
         }
     }
 
-    fn audit_entry(
+    /// An entry of this moment, from where the current request came.
+    pub(crate) fn audit_entry(
         &self,
         actor: Option<AuditActor>,
         action: &str,

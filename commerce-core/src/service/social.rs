@@ -312,28 +312,18 @@ impl SocialSignIn<'_> {
         if let Some(why) = why {
             changes.insert("reason".into(), (serde_json::Value::Null, why.into()));
         }
-        let entry = crate::audit::AuditEntry {
-            id: self.shop.new_id(),
-            at: self.shop.now(),
-            actor: user.map(|u| AuditActor {
-                id: u.id,
-                role: u.role,
-                email: None,
-            }),
-            action: if user.is_some() {
-                "auth.login"
-            } else {
-                "auth.login_failed"
-            }
-            .into(),
-            target: match user {
-                Some(u) => AuditTarget::new("user", u.id),
-                None => AuditTarget::new("provider", provider),
-            },
-            changes,
-            origin: crate::audit::RequestOrigin::current(),
-            outcome,
+        let (action, target) = match user {
+            Some(u) => ("auth.login", AuditTarget::new("user", u.id)),
+            None => ("auth.login_failed", AuditTarget::new("provider", provider)),
         };
+        let actor = user.map(|u| AuditActor {
+            id: u.id,
+            role: u.role,
+            email: None,
+        });
+        let entry = self
+            .shop
+            .audit_entry(actor, action, target, changes, outcome);
         Ok(self.shop.ports.audit.append_audit(&[entry]).await?)
     }
 }
