@@ -33,6 +33,7 @@ async fn a_declined_card_leaves_the_order_pending() -> Result<(), CommerceError>
             Ok(GatewayIntent {
                 provider_reference: format!("mock_{}", payment.id),
                 client_secret: None,
+                approve_url: None,
                 status: PaymentStatus::RequiresPayment,
             })
         });

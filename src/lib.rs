@@ -2,7 +2,8 @@
 //!
 //! This facade re-exports [`commerce_core`] (the domain, the pricing engine, ports, services
 //! and in-memory adapters) and, behind features, the adapters: `sqlite`, `postgres`, `http`,
-//! `stripe`, `images`, `pdf`, `mail`, `smtp` and `webhooks` (`full` is all of them). Features `mocks`
+//! `stripe`, `paypal`, `images`, `pdf`, `mail`, `smtp`, `webhooks` and `oidc` (`full` is all
+//! of them). Features `mocks`
 //! (mockall mocks of every port) and `testkit` (the storage conformance kit) are for
 //! embedders' own tests.
 //!
@@ -43,6 +44,11 @@ pub use commerce_http as http;
 /// `stripe`).
 #[cfg(feature = "stripe")]
 pub use commerce_stripe as stripe;
+
+/// Payments through PayPal, and a fake PayPal for tests with its feature `fake` (feature
+/// `paypal`).
+#[cfg(feature = "paypal")]
+pub use commerce_paypal as paypal;
 
 /// Product images as files in a local directory (feature `images`).
 #[cfg(feature = "images")]

@@ -184,6 +184,10 @@ pub struct Order {
     pub shipping_address: Address,
     pub shipping_method: Option<ChosenShipping>,
     pub payment_status: PaymentStatus,
+    /// The payment provider the buyer chose when ordering (`payment_provider`); paying
+    /// without naming one uses it. `None`: the shop's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_provider: Option<String>,
     /// Starts with `pending`.
     pub status_history: Vec<StatusChange>,
     pub version: u64,
@@ -200,6 +204,8 @@ pub struct OrderDetails {
     pub email: Option<String>,
     pub shipping_address: Address,
     pub shipping_method: Option<ChosenShipping>,
+    /// The payment provider chosen, if the buyer named one.
+    pub payment_provider: Option<String>,
 }
 
 impl Order {
@@ -249,6 +255,7 @@ impl Order {
             shipping_address: details.shipping_address,
             shipping_method: details.shipping_method,
             payment_status: PaymentStatus::RequiresPayment,
+            payment_provider: details.payment_provider,
             status_history: vec![StatusChange {
                 status: OrderStatus::Pending,
                 at: now,

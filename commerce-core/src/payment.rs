@@ -99,6 +99,9 @@ pub struct ProviderEvent {
 pub enum ProviderEventKind {
     /// The provider is processing the customer's payment.
     Processing,
+    /// The buyer approved the payment on the provider's page; the shop now confirms it with
+    /// the provider (PayPal: captures it), as `POST /api/payments/confirm` would.
+    Approved,
     /// Paid. `amount` is what the provider took: applied only when it is the payment's
     /// amount, in its currency. `reference` is the provider's payment id when it differs from
     /// the one the payment was made with (the payment intent of a hosted session), which
@@ -154,7 +157,8 @@ pub enum RefundError {
 pub struct Payment {
     pub id: PaymentId,
     pub order_id: OrderId,
-    /// `test` (built in) or `stripe`.
+    /// The provider that takes it (`test`, `stripe`, `paypal`): confirmation, refunds and
+    /// webhooks go to this one, whichever is the shop's default.
     pub provider: String,
     /// The provider's id, e.g. a PaymentIntent `pi_...`.
     pub provider_reference: Option<String>,
@@ -163,6 +167,9 @@ pub struct Payment {
     /// Set for a payment made on the provider's own page (a hosted checkout session).
     #[serde(default)]
     pub checkout_url: Option<String>,
+    /// Where the buyer approves it, for providers paid on their own page (PayPal).
+    #[serde(default)]
+    pub approve_url: Option<String>,
     /// Exactly the order total.
     pub amount: Money,
     pub status: PaymentStatus,
@@ -187,6 +194,7 @@ impl Payment {
             provider_reference: None,
             client_secret: None,
             checkout_url: None,
+            approve_url: None,
             amount,
             status: PaymentStatus::RequiresPayment,
             refunds: Vec::new(),

@@ -277,7 +277,10 @@ impl CatalogApi {
     /// The shop: name, currency and tax settings.
     #[oai(path = "/store", method = "get")]
     async fn store(&self) -> Result<Reply<StoreJson>, ApiError> {
-        Ok(Reply(self.shop.settings().await?.into()))
+        Ok(Reply(StoreJson::of(
+            self.shop.settings().await?,
+            &self.shop,
+        )))
     }
 
     /// The active shipping methods.

@@ -109,6 +109,7 @@ const NAMED_BY_BODY_OR_QUERY: &[(&str, &str, &[&str])] = &[
     ("post", "/payments/confirm", &["404"]),
     ("post", "/payment/checkout", &["404"]),
     ("post", "/webhooks/stripe", &["404"]),
+    ("post", "/webhooks/paypal", &["404"]),
     ("post", "/payment/webhook", &["404"]),
     ("get", "/products", &["404"]),
     ("post", "/auth/oauth/{provider}/callback", &["401"]),

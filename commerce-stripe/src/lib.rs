@@ -33,7 +33,7 @@ use commerce_core::money::Money;
 use commerce_core::order::Order;
 use commerce_core::payment::{Payment, PaymentStatus};
 use commerce_core::ports::{
-    GatewayError, GatewayIntent, HostedCheckout, PaymentGateway, WebhookError,
+    GatewayError, GatewayIntent, HostedCheckout, PaymentGateway, WebhookError, WebhookHeaders,
 };
 use commerce_core::service::ProviderEvent;
 use serde::Deserialize;
@@ -279,6 +279,7 @@ impl PaymentGateway for StripeGateway {
             status: intent_status(&intent),
             provider_reference: intent.id,
             client_secret: intent.client_secret,
+            approve_url: None,
         })
     }
 
@@ -427,14 +428,14 @@ impl PaymentGateway for StripeGateway {
         })
     }
 
-    fn read_webhook(
+    async fn read_webhook(
         &self,
-        signature: Option<String>,
+        headers: &WebhookHeaders,
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<ProviderEvent>, WebhookError> {
         webhook::verify(
-            signature.as_deref(),
+            headers.get("stripe-signature"),
             body,
             self.webhook_secret.expose(),
             now,

@@ -46,6 +46,20 @@ Each option may also be given as the environment variable shown.
                                                     customer; {ORDER_ID} is the order's id
                                                     [http://BIND/orders/{ORDER_ID}?checkout=success]
   --checkout-cancel-url U  COMMERCE_CHECKOUT_CANCEL_URL   where it returns one who gives up
+  --paypal-client-id ID    PAYPAL_CLIENT_ID         take payments through PayPal too (with the
+                                                    next two); without Stripe, PayPal alone
+  --paypal-client-secret S PAYPAL_CLIENT_SECRET     the REST app's secret
+  --paypal-webhook-id ID   PAYPAL_WEBHOOK_ID        the id PayPal gave the webhook endpoint
+                                                    (POST /api/webhooks/paypal)
+  --paypal-api-base URL    PAYPAL_API_BASE          PayPal's API [https://api-m.sandbox.paypal.com]
+                                                    (https://api-m.paypal.com takes real money)
+  --paypal-cert-hosts LIST PAYPAL_CERT_HOSTS        hosts a webhook's PAYPAL-CERT-URL may name,
+                                                    comma-separated [PayPal's own; 127.0.0.1 only
+                                                    for a loopback fake]
+  --paypal-return-url U    PAYPAL_RETURN_URL        where PayPal returns a buyer who approved;
+                                                    {ORDER_ID} is the order's id
+                                                    [http://BIND/orders/{ORDER_ID}?paypal=approved]
+  --paypal-cancel-url U    PAYPAL_CANCEL_URL        where it returns one who gives up
   --admin-email EMAIL      COMMERCE_ADMIN_EMAIL     create this admin at start if missing
   --admin-password PASS    COMMERCE_ADMIN_PASSWORD  its password (8 to 128 characters)
   --cors-origins LIST      COMMERCE_CORS_ORIGINS    origins whose browser scripts may call the
@@ -146,9 +160,32 @@ impl std::fmt::Debug for Stripe {
     }
 }
 
+/// PayPal's settings, when payments go through it.
+pub(crate) struct PayPal {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) webhook_id: String,
+    pub(crate) api_base: Option<String>,
+    pub(crate) cert_hosts: Option<Vec<String>>,
+    pub(crate) return_url: String,
+    pub(crate) cancel_url: String,
+}
+
+impl std::fmt::Debug for PayPal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret is never shown.
+        f.debug_struct("PayPal")
+            .field("client_id", &self.client_id)
+            .field("api_base", &self.api_base)
+            .field("cert_hosts", &self.cert_hosts)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Config {
     pub(crate) stripe: Option<Stripe>,
+    pub(crate) paypal: Option<PayPal>,
     pub(crate) bind: String,
     pub(crate) data_dir: PathBuf,
     pub(crate) database: Database,
@@ -344,6 +381,13 @@ pub(crate) fn config() -> Result<Config, String> {
             "--stripe-api-base" => "stripe_api_base",
             "--checkout-success-url" => "checkout_success_url",
             "--checkout-cancel-url" => "checkout_cancel_url",
+            "--paypal-client-id" => "paypal_client_id",
+            "--paypal-client-secret" => "paypal_client_secret",
+            "--paypal-webhook-id" => "paypal_webhook_id",
+            "--paypal-api-base" => "paypal_api_base",
+            "--paypal-cert-hosts" => "paypal_cert_hosts",
+            "--paypal-return-url" => "paypal_return_url",
+            "--paypal-cancel-url" => "paypal_cancel_url",
             "--cors-origins" => "cors_origins",
             "--cors-methods" => "cors_methods",
             "--cors-headers" => "cors_headers",
@@ -427,6 +471,36 @@ pub(crate) fn config() -> Result<Config, String> {
             )
         }
     };
+    let paypal = match (
+        setting("paypal_client_id", "PAYPAL_CLIENT_ID"),
+        setting("paypal_client_secret", "PAYPAL_CLIENT_SECRET"),
+        setting("paypal_webhook_id", "PAYPAL_WEBHOOK_ID"),
+    ) {
+        (Some(client_id), Some(client_secret), Some(webhook_id)) => Some(PayPal {
+            client_id,
+            client_secret,
+            webhook_id,
+            api_base: setting("paypal_api_base", "PAYPAL_API_BASE"),
+            cert_hosts: setting("paypal_cert_hosts", "PAYPAL_CERT_HOSTS").map(|l| {
+                l.split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
+            return_url: setting("paypal_return_url", "PAYPAL_RETURN_URL")
+                .unwrap_or_else(|| format!("http://{bind}/orders/{{ORDER_ID}}?paypal=approved")),
+            cancel_url: setting("paypal_cancel_url", "PAYPAL_CANCEL_URL")
+                .unwrap_or_else(|| format!("http://{bind}/orders/{{ORDER_ID}}?paypal=cancelled")),
+        }),
+        (None, None, None) => None,
+        _ => {
+            return Err(
+                "PayPal needs PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID (or none of them)"
+                    .into(),
+            )
+        }
+    };
     let mut cors = CorsConfig::default();
     if let Some(list) = setting("cors_origins", "COMMERCE_CORS_ORIGINS") {
         cors.allowed_origins = CorsConfig::origins(&list)?;
@@ -470,9 +544,9 @@ pub(crate) fn config() -> Result<Config, String> {
         Some(f) => f.parse()?,
         None => LogFormat::Text,
     };
-    if stripe.is_none() && !test_payments && !demo {
+    if stripe.is_none() && paypal.is_none() && !test_payments && !demo {
         return Err(
-            "no payment provider: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or give --test-payments to take test payments that move no money"
+            "no payment provider: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or PayPal's PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID), or give --test-payments to take test payments that move no money"
                 .into(),
         );
     }
@@ -516,6 +590,7 @@ pub(crate) fn config() -> Result<Config, String> {
         log_format,
         cors,
         stripe,
+        paypal,
         data_dir: data_dir.clone(),
         bind,
         database,

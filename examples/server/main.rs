@@ -19,6 +19,7 @@ use commerce::account::Role;
 use commerce::http::{ApiConfig, BodyLimits, JwtIssuer};
 use commerce::images::DirImageStore;
 use commerce::mail::{FileMailer, SmtpConfig, SmtpMailer};
+use commerce::paypal::{PayPalConfig, PayPalGateway};
 use commerce::pdf::PdfInvoices;
 use commerce::ports::Mailer;
 use commerce::service::WebhookRelayConfig;
@@ -122,7 +123,28 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             settings.checkout_cancel_url = stripe.cancel_url.clone();
             builder.gateway(Arc::new(StripeGateway::new(settings)?))
         }
-        None => builder.test_payments(),
+        None if config.paypal.is_none() => builder.test_payments(),
+        None => builder,
+    };
+    // PayPal beside Stripe (chosen with `payment_provider: "paypal"`), or alone.
+    let builder = match &config.paypal {
+        Some(paypal) => {
+            let mut settings = PayPalConfig::new(
+                paypal.client_id.clone(),
+                paypal.client_secret.clone(),
+                paypal.webhook_id.clone(),
+            );
+            if let Some(base) = &paypal.api_base {
+                settings.client.api_base = base.clone();
+            }
+            if let Some(hosts) = &paypal.cert_hosts {
+                settings.cert_hosts = hosts.clone();
+            }
+            settings.return_url = paypal.return_url.clone();
+            settings.cancel_url = paypal.cancel_url.clone();
+            builder.add_gateway(Arc::new(PayPalGateway::new(settings)?))
+        }
+        None => builder,
     };
     let images = DirImageStore::new(&config.image_dir, "/images")
         .map_err(|e| format!("{}: {e}", config.image_dir.display()))?;
@@ -184,15 +206,29 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("seeded a demo shop with {seeded} products");
         }
     }
-    let payments = match &config.stripe {
-        Some(stripe) => format!(
-            "payments through Stripe at {}",
+    let mut providers = Vec::new();
+    if let Some(stripe) = &config.stripe {
+        providers.push(format!(
+            "Stripe at {}",
             stripe
                 .api_base
                 .as_deref()
                 .unwrap_or("https://api.stripe.com")
-        ),
-        None => "TEST payments through the built-in provider, which moves no money".into(),
+        ));
+    }
+    if let Some(paypal) = &config.paypal {
+        providers.push(format!(
+            "PayPal at {}",
+            paypal
+                .api_base
+                .as_deref()
+                .unwrap_or(commerce::paypal::SANDBOX)
+        ));
+    }
+    let payments = if providers.is_empty() {
+        "TEST payments through the built-in provider, which moves no money".to_string()
+    } else {
+        format!("payments through {}", providers.join(" and "))
     };
     release_startup_memory();
     let listener = tokio::net::TcpListener::bind(&config.bind)

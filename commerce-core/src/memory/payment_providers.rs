@@ -73,6 +73,7 @@ impl PaymentGateway for TestPaymentGateway {
         Ok(GatewayIntent {
             client_secret: Some(format!("{reference}_secret")),
             provider_reference: reference,
+            approve_url: None,
             status: PaymentStatus::RequiresPayment,
         })
     }

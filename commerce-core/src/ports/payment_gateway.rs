@@ -7,7 +7,42 @@ use super::*;
 pub struct GatewayIntent {
     pub provider_reference: String,
     pub client_secret: Option<String>,
+    /// Where the buyer approves the payment, for providers paid on their own page (PayPal's
+    /// `approve` link); `None` for card providers confirmed by the client.
+    #[serde(default)]
+    pub approve_url: Option<String>,
     pub status: PaymentStatus,
+}
+
+/// The headers a provider's webhook came with, for the adapter to find its signature in
+/// (Stripe's `Stripe-Signature`, PayPal's `PAYPAL-TRANSMISSION-*`). Names are compared
+/// without regard to case, as HTTP does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookHeaders(Vec<(String, String)>);
+
+impl WebhookHeaders {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The same headers and `name: value`.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0
+            .push((name.into().to_ascii_lowercase(), value.into()));
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,12 +86,17 @@ pub enum WebhookError {
     /// This provider sends no webhooks.
     #[error("this payment provider sends no webhooks")]
     NotOffered,
+    /// Reading it needs the provider (its signing certificate), which cannot be reached now:
+    /// the provider should send it again.
+    #[error("the payment provider cannot be reached to read the webhook: {0}")]
+    Unreachable(String),
 }
 
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    /// `test` or `stripe`: stored on each payment.
+    /// Its name (`test`, `stripe`, `paypal`): stored on each payment, chosen by a customer's
+    /// `payment_provider`, and the last part of its webhook path. Unique within a shop.
     fn provider(&self) -> &'static str;
     /// Creates the provider's payment for exactly `payment.amount`, for `order` (its number
     /// and lines, for the provider's records); `idempotency_key` makes a retried call return
@@ -68,7 +108,8 @@ pub trait PaymentGateway: Send + Sync {
         idempotency_key: &str,
     ) -> Result<GatewayIntent, GatewayError>;
     /// The payment's status now, as the provider has it (the built-in test provider confirms
-    /// here; card providers are confirmed by the client and only asked).
+    /// here; card providers are confirmed by the client and only asked; PayPal captures an
+    /// approved order here). A payment the shop cancelled must not be captured.
     async fn confirm(&self, payment: &Payment) -> Result<PaymentStatus, GatewayError>;
     /// Refunds `amount`; returns the provider's refund id.
     async fn refund(
@@ -91,12 +132,13 @@ pub trait PaymentGateway: Send + Sync {
     ) -> Result<HostedCheckout, GatewayError> {
         Err(GatewayError::NotOffered)
     }
-    /// Verifies a webhook the provider sent (`signature` is its signature header, `body` the
-    /// raw bytes, checked before anything is parsed) and reads it. `Ok(None)` for a genuine
-    /// event the shop does not act on.
-    fn read_webhook(
+    /// Verifies a webhook the provider sent (its signature is in `headers`, `body` is the raw
+    /// bytes, checked before anything is parsed) and reads it. `Ok(None)` for a genuine
+    /// event the shop does not act on. May call the provider (PayPal's signing certificate,
+    /// a refund's capture); a failure to reach it is `Unreachable`, so the provider retries.
+    async fn read_webhook(
         &self,
-        _signature: Option<String>,
+        _headers: &WebhookHeaders,
         _body: &[u8],
         _now: DateTime<Utc>,
     ) -> Result<Option<ProviderEvent>, WebhookError> {

@@ -70,6 +70,8 @@ pub struct CheckoutRequest {
     pub shipping_method: Option<ShippingMethodId>,
     /// Required for a guest.
     pub email: Option<String>,
+    /// One of [`Commerce::payment_providers`]; `None`: the shop's default.
+    pub payment_provider: Option<String>,
 }
 
 /// What checkout made: the pending order and its payment (none if the payment provider
@@ -336,11 +338,13 @@ impl Carts<'_> {
         owner: &CartOwner,
         request: CheckoutRequest,
     ) -> Result<Checkout, CommerceError> {
+        self.shop
+            .offered_provider(request.payment_provider.as_deref())?;
         let cart = self.require(owner).await?;
         if cart.items.is_empty() {
             return Err(CommerceError::validation("items", "the cart is empty"));
         }
-        let quote = self
+        let mut quote = self
             .shop
             .quote(
                 caller,
@@ -360,13 +364,14 @@ impl Carts<'_> {
                 "some items are no longer for sale: remove them",
             ));
         }
+        quote.details.payment_provider = request.payment_provider;
         let order = self
             .shop
             .place(quote, Some((cart.id, cart.version)))
             .await?;
         // The order stands whatever the provider says: the caller is told why there is no
         // payment (and logs it) and may start one again with create-intent.
-        let payment = self.shop.payments().start(&order).await;
+        let payment = self.shop.payments().start(&order, None).await;
         let (payment, payment_error) = match payment {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),

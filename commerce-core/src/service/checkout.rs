@@ -208,6 +208,7 @@ impl Commerce {
                 email,
                 shipping_address: address,
                 shipping_method,
+                payment_provider: None,
             },
             customer_key,
             lines,

@@ -397,7 +397,10 @@ pub(crate) struct Ports {
     pub webhook_sender: Option<Arc<dyn WebhookSender>>,
     /// Social sign-in's providers, by name.
     pub identity_providers: Vec<Arc<dyn IdentityProvider>>,
+    /// The default payment provider: the first of `payment_providers`.
     pub gateway: Arc<dyn PaymentGateway>,
+    /// Further providers a buyer may choose by name, in the order they were added.
+    pub other_gateways: Vec<Arc<dyn PaymentGateway>>,
     pub mailer: Arc<dyn Mailer>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub token_issuer: Option<Arc<dyn TokenIssuer>>,
@@ -644,8 +647,9 @@ impl<T> Storage for T where
 /// and random ids), and any port, storage ones included, can be replaced, for instance by a
 /// mock. The payment provider has none that takes money: name one with
 /// [`gateway`](Self::gateway) (`commerce-stripe`), or the built-in test provider, which
-/// approves every payment, with [`test_payments`](Self::test_payments). Without either, the
-/// shop places orders but refuses to take payments, saying so.
+/// approves every payment, with [`test_payments`](Self::test_payments); offer more with
+/// [`add_gateway`](Self::add_gateway) (`commerce-paypal`). Without any, the shop places orders
+/// but refuses to take payments, saying so.
 pub struct CommerceBuilder {
     ports: Ports,
     config: EngineConfig,
@@ -686,6 +690,7 @@ impl CommerceBuilder {
                 webhook_sender: None,
                 identity_providers: Vec::new(),
                 gateway: Arc::new(NoPaymentProvider),
+                other_gateways: Vec::new(),
                 mailer: Arc::new(MemoryMailer::default()),
                 hasher: Arc::new(Argon2Hasher::default()),
                 token_issuer: None,
@@ -719,7 +724,6 @@ impl CommerceBuilder {
         audit: AuditStore,
         wishlists: WishlistStore,
         social: SocialSignInStore,
-        gateway: PaymentGateway,
         mailer: Mailer,
         hasher: PasswordHasher,
         events: EventBus,
@@ -727,6 +731,40 @@ impl CommerceBuilder {
         clock: Clock,
         ids: IdGenerator,
     );
+
+    /// The shop's default payment provider (`commerce-stripe`'s `StripeGateway`, say): the
+    /// one payments use when the buyer names none. Replaces an earlier default; one added
+    /// with [`add_gateway`](Self::add_gateway) under the same name is dropped.
+    pub fn gateway(mut self, gateway: Arc<dyn PaymentGateway>) -> Self {
+        let name = gateway.provider();
+        self.ports.other_gateways.retain(|g| g.provider() != name);
+        self.ports.gateway = gateway;
+        self
+    }
+
+    /// Offers another payment provider (`commerce-paypal`'s `PayPalGateway`, say) that a
+    /// buyer chooses with `payment_provider`; the default stays the first one set. In a shop
+    /// with no provider yet, it becomes the default. A provider of a name already offered
+    /// replaces that one.
+    pub fn add_gateway(mut self, gateway: Arc<dyn PaymentGateway>) -> Self {
+        let name = gateway.provider();
+        if self.ports.gateway.provider() == NoPaymentProvider::NAME
+            || self.ports.gateway.provider() == name
+        {
+            self.ports.gateway = gateway;
+            return self;
+        }
+        match self
+            .ports
+            .other_gateways
+            .iter_mut()
+            .find(|g| g.provider() == name)
+        {
+            Some(slot) => *slot = gateway,
+            None => self.ports.other_gateways.push(gateway),
+        }
+        self
+    }
 
     /// Payments through the built-in test provider: every payment succeeds when confirmed
     /// (except amounts ending in .13, declined to exercise that path). For tests, demos and
@@ -800,6 +838,8 @@ impl CommerceBuilder {
 mod audit_tests;
 #[cfg(test)]
 mod expiry_tests;
+#[cfg(test)]
+mod gateway_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

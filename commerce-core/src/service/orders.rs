@@ -23,6 +23,11 @@ pub struct DirectOrder {
     pub discount_codes: Vec<String>,
     /// Required for a guest.
     pub email: Option<String>,
+    /// The provider the order will be paid with (one of [`Commerce::payment_providers`],
+    /// kept on the order for `create_intent`); `None`: the shop's default.
+    ///
+    /// [`Commerce::payment_providers`]: super::Commerce::payment_providers
+    pub payment_provider: Option<String>,
 }
 
 pub struct Orders<'a> {
@@ -60,6 +65,12 @@ impl Orders<'_> {
                 None => errors.add(format!("discount_codes.{i}"), "is not a valid code"),
             }
         }
+        if let Err(CommerceError::Validation(refused)) = self
+            .shop
+            .offered_provider(request.payment_provider.as_deref())
+        {
+            errors.0.extend(refused.0);
+        }
         errors.into_result(())?;
         // Repeated product/variant pairs make one line, as in a cart.
         let mut lines: Vec<LineRequest> = Vec::new();
@@ -83,7 +94,7 @@ impl Orders<'_> {
             }
         }
         let line_ids: Vec<CartItemId> = lines.iter().map(|l| l.item_id).collect();
-        let quote = self
+        let mut quote = self
             .shop
             .quote(
                 caller,
@@ -116,6 +127,7 @@ impl Orders<'_> {
                 reason: rejected.reason,
             });
         }
+        quote.details.payment_provider = request.payment_provider;
         self.shop.place(quote, None).await
     }
 

@@ -6,14 +6,17 @@ use super::{Caller, Commerce, CommerceError};
 use crate::audit::AuditTarget;
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, PaymentId};
+use crate::memory::NoPaymentProvider;
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::outbox::{ChangeRecord, OutboxEvent};
 use crate::payment::{Payment, PaymentStatus, Refund, RefundError, Transition};
 use crate::ports::{
-    GatewayError, OrderEffects, PlaceOrderError, StockMovement, StorageError, WebhookError,
+    GatewayError, OrderEffects, PaymentGateway, PlaceOrderError, StockMovement, StorageError,
+    WebhookError, WebhookHeaders,
 };
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 pub use crate::payment::{ProviderEvent, ProviderEventKind};
 
@@ -27,6 +30,8 @@ pub struct HostedPayment {
 }
 
 /// What became of a provider's webhook.
+// One per webhook, returned and dropped at once: boxing the payment would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
     /// Applied; the payment as it now is (unchanged when the event told nothing new).
@@ -46,13 +51,28 @@ pub struct Payments<'a> {
 }
 
 impl Payments<'_> {
-    /// Creates (or returns the open) payment of a pending order the caller owns.
+    /// Creates (or returns the open) payment of a pending order the caller owns, with the
+    /// provider the order was placed for (the shop's default if none was named).
     pub async fn create_intent(
         &self,
         caller: &Caller,
         order_id: OrderId,
     ) -> Result<Payment, CommerceError> {
+        self.create_intent_through(caller, order_id, None).await
+    }
+
+    /// As [`create_intent`](Self::create_intent), with the provider the buyer names now
+    /// (one of [`Commerce::payment_providers`]; another name is a validation error on
+    /// `payment_provider`). An open payment with that provider is returned as it is.
+    pub async fn create_intent_through(
+        &self,
+        caller: &Caller,
+        order_id: OrderId,
+        provider: Option<&str>,
+    ) -> Result<Payment, CommerceError> {
+        self.shop.offered_provider(provider)?;
         let order = self.payable_order(caller, order_id).await?;
+        let gateway = self.shop.gateway_for_order(&order, provider)?;
         let open = self
             .shop
             .ports
@@ -60,10 +80,12 @@ impl Payments<'_> {
             .payments_of_order(order.id)
             .await?
             .into_iter()
-            .find(|p| p.status.is_open() && p.checkout_url.is_none());
+            .find(|p| {
+                p.status.is_open() && p.checkout_url.is_none() && p.provider == gateway.provider()
+            });
         match open {
             Some(p) => Ok(p),
-            None => self.start(&order).await,
+            None => self.start(&order, provider).await,
         }
     }
 
@@ -83,10 +105,15 @@ impl Payments<'_> {
         Ok(order)
     }
 
-    /// A payment for exactly the order total, registered with the provider.
-    pub(crate) async fn start(&self, order: &Order) -> Result<Payment, CommerceError> {
+    /// A payment for exactly the order total, registered with the provider named (checked
+    /// already), else the order's, else the shop's default.
+    pub(crate) async fn start(
+        &self,
+        order: &Order,
+        provider: Option<&str>,
+    ) -> Result<Payment, CommerceError> {
         let now = self.shop.now();
-        let gateway = &self.shop.ports.gateway;
+        let gateway = self.shop.gateway_for_order(order, provider)?;
         let mut payment = Payment::new(
             self.shop.new_id(),
             order.id,
@@ -99,6 +126,7 @@ impl Payments<'_> {
             .await?;
         payment.provider_reference = Some(intent.provider_reference);
         payment.client_secret = intent.client_secret;
+        payment.approve_url = intent.approve_url;
         payment.apply_status(intent.status, now);
         self.shop.ports.payments.insert_payment(&payment).await?;
         Ok(payment)
@@ -111,10 +139,12 @@ impl Payments<'_> {
         &self,
         caller: &Caller,
         order_id: OrderId,
+        provider: Option<&str>,
     ) -> Result<HostedPayment, CommerceError> {
+        self.shop.offered_provider(provider)?;
         let order = self.payable_order(caller, order_id).await?;
         let now = self.shop.now();
-        let gateway = &self.shop.ports.gateway;
+        let gateway = self.shop.gateway_for_order(&order, provider)?;
         let mut payment = Payment::new(
             self.shop.new_id(),
             order.id,
@@ -171,7 +201,7 @@ impl Payments<'_> {
         if payment.status.is_captured() {
             return Ok(payment);
         }
-        let status = self.shop.ports.gateway.confirm(&payment).await?;
+        let status = self.shop.gateway_of(&payment)?.confirm(&payment).await?;
         let reason =
             (status == PaymentStatus::Failed).then(|| "the payment was declined".to_string());
         self.apply_status(payment, status, reason).await
@@ -205,15 +235,16 @@ impl Payments<'_> {
     pub async fn receive_webhook(
         &self,
         provider: &str,
-        signature: Option<String>,
+        headers: &WebhookHeaders,
         body: &[u8],
     ) -> Result<WebhookOutcome, CommerceError> {
-        let gateway = &self.shop.ports.gateway;
-        if provider != gateway.provider() {
-            return Err(CommerceError::NotFound("webhook"));
-        }
+        let gateway = self
+            .shop
+            .gateway_named(provider)
+            .ok_or(CommerceError::NotFound("webhook"))?;
         let event = gateway
-            .read_webhook(signature, body, self.shop.now())
+            .read_webhook(headers, body, self.shop.now())
+            .await
             .map_err(|e| match e {
                 WebhookError::BadSignature(why) => CommerceError::BadWebhook {
                     signature: true,
@@ -224,21 +255,22 @@ impl Payments<'_> {
                     detail: why,
                 },
                 WebhookError::NotOffered => CommerceError::NotFound("webhook"),
+                WebhookError::Unreachable(why) => CommerceError::ProviderUnavailable(why),
             })?;
         match event {
-            Some(event) => self.apply_provider_event(event).await,
+            Some(event) => self.apply_provider_event(provider, event).await,
             None => Ok(WebhookOutcome::Ignored),
         }
     }
 
-    /// Applies a provider event once: an event id seen before is acknowledged and ignored.
-    /// If applying it fails, its id is forgotten again, so that the provider's retry
-    /// applies it.
+    /// Applies an event of the provider named `provider` once: an event id seen before is
+    /// acknowledged and ignored. If applying it fails, its id is forgotten again, so that the
+    /// provider's retry applies it.
     pub async fn apply_provider_event(
         &self,
+        provider: &str,
         event: ProviderEvent,
     ) -> Result<WebhookOutcome, CommerceError> {
-        let provider = self.shop.ports.gateway.provider();
         let payments = &self.shop.ports.payments;
         let found = match event.payment_id {
             Some(id) => payments
@@ -287,6 +319,7 @@ impl Payments<'_> {
                 self.apply_status(payment, PaymentStatus::Processing, None)
                     .await?
             }
+            ProviderEventKind::Approved => self.confirm_with_provider(payment).await?,
             ProviderEventKind::Failed { reason } => {
                 self.apply_status(payment, PaymentStatus::Failed, reason)
                     .await?
@@ -591,7 +624,12 @@ impl Payments<'_> {
             .filter(|p| p.status.is_open())
             .collect();
         for payment in open {
-            if self.shop.ports.gateway.cancel(&payment).await.is_ok() {
+            // A provider no longer set up cannot take it either: cancelled here alone.
+            let cancelled = match self.shop.gateway_of(&payment) {
+                Ok(gateway) => gateway.cancel(&payment).await.is_ok(),
+                Err(_) => true,
+            };
+            if cancelled {
                 self.apply_status(payment, PaymentStatus::Cancelled, None)
                     .await?;
             }
@@ -648,8 +686,7 @@ impl Payments<'_> {
             .map_err(refund_error)?;
         let reference = self
             .shop
-            .ports
-            .gateway
+            .gateway_of(&payment)?
             .refund(&payment, amount, &refund.id.to_string())
             .await?;
         payment
@@ -732,4 +769,72 @@ fn refund_error(e: RefundError) -> CommerceError {
 /// Compares secrets in time independent of where they differ.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Commerce {
+    /// The payment providers a buyer may choose (`payment_provider`), the default first;
+    /// empty for a shop that takes no payments.
+    pub fn payment_providers(&self) -> Vec<&'static str> {
+        self.gateways()
+            .map(|g| g.provider())
+            .filter(|name| *name != NoPaymentProvider::NAME)
+            .collect()
+    }
+
+    fn gateways(&self) -> impl Iterator<Item = &Arc<dyn PaymentGateway>> {
+        std::iter::once(&self.ports.gateway).chain(&self.ports.other_gateways)
+    }
+
+    /// The provider of that name, if the shop offers it.
+    pub(crate) fn gateway_named(&self, name: &str) -> Option<&Arc<dyn PaymentGateway>> {
+        self.gateways()
+            .find(|g| g.provider() == name && name != NoPaymentProvider::NAME)
+    }
+
+    /// Refuses a provider the shop does not offer, before anything is written.
+    pub(crate) fn offered_provider(&self, name: Option<&str>) -> Result<(), CommerceError> {
+        match name {
+            Some(name) if self.gateway_named(name).is_none() => {
+                let offered = self.payment_providers();
+                Err(CommerceError::validation(
+                    "payment_provider",
+                    if offered.is_empty() {
+                        "this shop takes no payments yet".to_string()
+                    } else {
+                        format!("must be one of: {}", offered.join(", "))
+                    },
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The provider to pay `order` with: the one named now, else the one it was placed for
+    /// (if still offered), else the default.
+    pub(crate) fn gateway_for_order(
+        &self,
+        order: &Order,
+        named: Option<&str>,
+    ) -> Result<&Arc<dyn PaymentGateway>, CommerceError> {
+        if let Some(name) = named {
+            self.offered_provider(Some(name))?;
+        }
+        Ok(named
+            .or(order.payment_provider.as_deref())
+            .and_then(|name| self.gateway_named(name))
+            .unwrap_or(&self.ports.gateway))
+    }
+
+    /// The provider that took `payment`: its confirmation and refunds go there.
+    pub(crate) fn gateway_of(
+        &self,
+        payment: &Payment,
+    ) -> Result<&Arc<dyn PaymentGateway>, CommerceError> {
+        self.gateway_named(&payment.provider).ok_or_else(|| {
+            CommerceError::Conflict(format!(
+                "the payment was made with {}, which this shop no longer offers",
+                payment.provider
+            ))
+        })
+    }
 }

@@ -1008,11 +1008,14 @@ async fn a_provider_event_and_a_confirmation_converge_on_one_paid_order() {
         },
     };
     assert!(matches!(
-        payments.apply_provider_event(event.clone()).await.unwrap(),
+        payments
+            .apply_provider_event("test", event.clone())
+            .await
+            .unwrap(),
         WebhookOutcome::Applied(_)
     ));
     assert_eq!(
-        payments.apply_provider_event(event).await.unwrap(),
+        payments.apply_provider_event("test", event).await.unwrap(),
         WebhookOutcome::Duplicate,
         "an event applies once"
     );
@@ -1025,7 +1028,7 @@ async fn a_provider_event_and_a_confirmation_converge_on_one_paid_order() {
             reason: Some("card declined".into()),
         },
     };
-    match payments.apply_provider_event(late).await.unwrap() {
+    match payments.apply_provider_event("test", late).await.unwrap() {
         WebhookOutcome::Applied(p) => assert_eq!(p.status, PaymentStatus::Succeeded),
         other => panic!("{other:?}"),
     }
@@ -1485,7 +1488,10 @@ async fn a_reported_success_of_another_amount_is_refused_and_changes_nothing() {
         },
     );
     assert!(matches!(
-        payments.apply_provider_event(cheaper).await.unwrap(),
+        payments
+            .apply_provider_event("test", cheaper)
+            .await
+            .unwrap(),
         WebhookOutcome::Refused(_)
     ));
     let order = shop.commerce.orders().order(&ada, order.id).await.unwrap();
@@ -1499,7 +1505,7 @@ async fn a_reported_success_of_another_amount_is_refused_and_changes_nothing() {
         },
     );
     assert!(matches!(
-        payments.apply_provider_event(eur).await.unwrap(),
+        payments.apply_provider_event("test", eur).await.unwrap(),
         WebhookOutcome::Refused(_)
     ));
     assert_eq!(
@@ -1540,7 +1546,7 @@ async fn refunds_made_at_the_provider_are_recorded_by_their_running_total() {
     };
     // The refund report arrives before the success report: it proves the capture.
     payments
-        .apply_provider_event(refunded("10.00", "a"))
+        .apply_provider_event("test", refunded("10.00", "a"))
         .await
         .unwrap();
     let order_now = shop.commerce.orders().order(&ada, order.id).await.unwrap();
@@ -1555,16 +1561,16 @@ async fn refunds_made_at_the_provider_are_recorded_by_their_running_total() {
             reference: None,
         },
     );
-    payments.apply_provider_event(late).await.unwrap();
+    payments.apply_provider_event("test", late).await.unwrap();
     payments
-        .apply_provider_event(refunded("10.00", "c"))
+        .apply_provider_event("test", refunded("10.00", "c"))
         .await
         .unwrap();
     let stored = payments.payment(&ada, payment.id).await.unwrap();
     assert_eq!(stored.refunded(), money("10.00"));
     // Then the rest: the order is refunded and its units come back.
     match payments
-        .apply_provider_event(refunded("30.00", "d"))
+        .apply_provider_event("test", refunded("30.00", "d"))
         .await
         .unwrap()
     {
@@ -1600,7 +1606,7 @@ async fn a_second_payment_of_a_paid_order_is_given_back() {
     let payments = shop.commerce.payments();
     let first = payments.create_intent(&ada, order.id).await.unwrap();
     // A second, separate payment of the same order (as a hosted session would be).
-    let second = payments.start(&order).await.unwrap();
+    let second = payments.start(&order, None).await.unwrap();
     for (i, p) in [&first, &second].into_iter().enumerate() {
         let paid = provider_event(
             &format!("evt_{i}"),
@@ -1610,7 +1616,7 @@ async fn a_second_payment_of_a_paid_order_is_given_back() {
                 reference: None,
             },
         );
-        payments.apply_provider_event(paid).await.unwrap();
+        payments.apply_provider_event("test", paid).await.unwrap();
     }
     let first = payments.payment(&ada, first.id).await.unwrap();
     let second = payments.payment(&ada, second.id).await.unwrap();
@@ -1651,7 +1657,7 @@ async fn cancelling_a_pending_order_gives_up_its_open_payment() {
             reference: None,
         },
     );
-    payments.apply_provider_event(paid).await.unwrap();
+    payments.apply_provider_event("test", paid).await.unwrap();
     assert_eq!(
         shop.commerce
             .orders()
@@ -1677,7 +1683,7 @@ async fn the_test_provider_takes_no_webhooks_and_no_hosted_checkout() {
     let payments = shop.commerce.payments();
     assert_eq!(
         payments
-            .receive_webhook("stripe", None, b"{}")
+            .receive_webhook("stripe", &Default::default(), b"{}")
             .await
             .unwrap_err()
             .code(),
@@ -1685,7 +1691,7 @@ async fn the_test_provider_takes_no_webhooks_and_no_hosted_checkout() {
     );
     assert_eq!(
         payments
-            .receive_webhook("test", None, b"{}")
+            .receive_webhook("test", &Default::default(), b"{}")
             .await
             .unwrap_err()
             .code(),
@@ -1693,7 +1699,7 @@ async fn the_test_provider_takes_no_webhooks_and_no_hosted_checkout() {
     );
     assert_eq!(
         payments
-            .create_hosted_checkout(&ada, order.id)
+            .create_hosted_checkout(&ada, order.id, None)
             .await
             .unwrap_err()
             .code(),

@@ -132,6 +132,7 @@ pub fn order(user: Option<UserId>, units: &[(&Product, Option<VariantId>, u32)])
             email: Some("buyer@example.com".into()),
             shipping_address: address(),
             shipping_method: None,
+            payment_provider: None,
         },
         &priced,
         &products,

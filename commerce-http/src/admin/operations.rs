@@ -391,7 +391,7 @@ impl AdminApi {
             low_stock_threshold: b.low_stock_threshold.map(|t| t.0),
         };
         let settings = self.shop.admin().update_store(&auth.0, changes).await?;
-        Ok(Reply(settings.into()))
+        Ok(Reply(StoreJson::of(settings, &self.shop)))
     }
 
     /// Sales per day from `from` to `to` (both `YYYY-MM-DD`, inclusive) as CSV.

@@ -329,6 +329,10 @@ pub struct PaymentJson {
     /// For a payment made on the provider's own page (Stripe Checkout): that page.
     #[oai(nullable)]
     pub checkout_url: Option<String>,
+    /// Where the buyer approves the payment, for providers paid on their own page (PayPal's
+    /// approval page); then `POST /api/payments/confirm` captures it.
+    #[oai(nullable)]
+    pub approve_url: Option<String>,
     pub amount: MoneyJson,
     pub refunds: Vec<RefundJson>,
     #[oai(nullable)]
@@ -343,6 +347,7 @@ impl From<Payment> for PaymentJson {
             id: p.id.as_uuid(),
             order_id: p.order_id.as_uuid(),
             checkout_url: p.checkout_url,
+            approve_url: p.approve_url,
             provider: p.provider,
             provider_reference: p.provider_reference,
             client_secret: p.client_secret,

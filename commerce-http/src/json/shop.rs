@@ -34,6 +34,23 @@ pub struct StoreJson {
     pub address: Option<AddressJson>,
     /// What a product created without its own low-stock threshold takes.
     pub low_stock_threshold: u32,
+    /// The payment providers a buyer may name as `payment_provider` at checkout, the
+    /// default first (`stripe`, `paypal`, `test`); empty when the shop takes no payments.
+    pub payment_providers: Vec<String>,
+}
+
+impl StoreJson {
+    /// The store as a buyer sees it: its settings and the shop's payment providers.
+    pub fn of(settings: StoreSettings, shop: &commerce_core::service::Commerce) -> Self {
+        Self {
+            payment_providers: shop
+                .payment_providers()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            ..settings.into()
+        }
+    }
 }
 
 impl From<StoreSettings> for StoreJson {
@@ -49,6 +66,7 @@ impl From<StoreSettings> for StoreJson {
             tax_shipping: s.tax.tax_shipping,
             address: s.address.map(Into::into),
             low_stock_threshold: s.low_stock_threshold,
+            payment_providers: Vec::new(),
         }
     }
 }

@@ -130,6 +130,11 @@ text_rule!(
     "use 1 to 64 letters, digits, '-' or '_'"
 );
 text_rule!(
+    /// A payment provider's name, as `GET /api/store` lists them: `stripe`, `paypal`, `test`.
+    ProviderName, "provider_name", 1, 32, r"^[a-z0-9_-]{1,32}$",
+    "use 1 to 32 lower-case letters, digits, '-' or '_'"
+);
+text_rule!(
     /// An email address: a local part of up to 64 characters, `@`, a domain with a dot, no
     /// spaces or control characters inside. The core trims it and keeps it in lower case.
     Email, "email", 3, 254,

@@ -30,7 +30,7 @@ use crate::json::{
     PaymentJson,
 };
 use crate::problem::ApiError;
-use crate::rules::{DiscountCode, Email, List, NewQuantity, Quantity, Text};
+use crate::rules::{DiscountCode, Email, List, NewQuantity, ProviderName, Quantity, Text};
 
 mod cart;
 mod orders;
@@ -111,6 +111,11 @@ pub struct CheckoutBody {
     #[serde(default)]
     #[oai(nullable)]
     pub email: Option<Text<Email>>,
+    /// The payment provider (one of `GET /api/store`'s `payment_providers`); default: the
+    /// first.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub payment_provider: Option<Text<ProviderName>>,
 }
 
 impl From<CheckoutBody> for CheckoutRequest {
@@ -120,6 +125,7 @@ impl From<CheckoutBody> for CheckoutRequest {
             address_id: b.address_id.map(AddressId::from),
             shipping_method: b.shipping_method.map(ShippingMethodId::from),
             email: b.email.map(Text::into_string),
+            payment_provider: b.payment_provider.map(Text::into_string),
         }
     }
 }
@@ -145,11 +151,21 @@ pub struct OrderBody {
     #[serde(default)]
     #[oai(nullable)]
     pub email: Option<Text<Email>>,
+    /// The payment provider (one of `GET /api/store`'s `payment_providers`); default: the
+    /// first.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub payment_provider: Option<Text<ProviderName>>,
 }
 
 #[derive(Debug, Object, Deserialize)]
 pub struct IntentBody {
     pub order_id: Uuid,
+    /// The payment provider (one of `GET /api/store`'s `payment_providers`); default: the
+    /// one the order was placed for, else the shop's first.
+    #[serde(default)]
+    #[oai(nullable)]
+    pub payment_provider: Option<Text<ProviderName>>,
 }
 
 /// What a provider's webhook is told.

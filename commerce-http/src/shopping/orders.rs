@@ -95,6 +95,7 @@ impl OrdersApi {
             address_id: b.address_id,
             shipping_method: b.shipping_method,
             email: b.email,
+            payment_provider: b.payment_provider,
         });
         let request = DirectOrder {
             items: b.items.into_vec().into_iter().map(Into::into).collect(),
@@ -107,6 +108,7 @@ impl OrdersApi {
             address_id: delivery.address_id,
             shipping_method: delivery.shipping_method,
             email: delivery.email,
+            payment_provider: delivery.payment_provider,
         };
         let order = self.shop.orders().create(&caller.0, request).await?;
         let location = order_location(order.id);

@@ -1,6 +1,7 @@
 //! Payments: intents, hosted checkout, confirmation and the providers' webhooks.
 
 use super::*;
+use commerce_core::ports::WebhookHeaders;
 
 pub struct PaymentsApi {
     pub shop: Commerce,
@@ -10,13 +11,13 @@ impl PaymentsApi {
     async fn webhook(
         &self,
         provider: &str,
-        signature: Option<String>,
+        headers: WebhookHeaders,
         body: &[u8],
     ) -> Result<Reply<WebhookReceived>, ApiError> {
         let received = self
             .shop
             .payments()
-            .receive_webhook(provider, signature, body)
+            .receive_webhook(provider, &headers, body)
             .await;
         if let Err(commerce_core::service::CommerceError::BadWebhook {
             signature: true,
@@ -50,10 +51,15 @@ impl PaymentsApi {
         caller: MaybeSignedIn,
         body: JsonBody<IntentBody>,
     ) -> Result<PaymentCreated, ApiError> {
+        let b = body.0;
         let payment = self
             .shop
             .payments()
-            .create_intent(&caller.0, OrderId::from(body.0.order_id))
+            .create_intent_through(
+                &caller.0,
+                OrderId::from(b.order_id),
+                b.payment_provider.as_ref().map(|p| p.as_str()),
+            )
             .await?;
         let location = format!("/api/payments/{}", payment.id);
         Ok(PaymentCreated::Created(Reply(payment.into()), location))
@@ -99,7 +105,42 @@ impl PaymentsApi {
         #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
         body: RawJson,
     ) -> Result<Reply<WebhookReceived>, ApiError> {
-        self.webhook("stripe", signature.0, &body.0).await
+        self.webhook("stripe", stripe_headers(signature.0), &body.0)
+            .await
+    }
+
+    /// PayPal's events (`CHECKOUT.ORDER.APPROVED`, which captures the payment,
+    /// `PAYMENT.CAPTURE.COMPLETED`, `.DENIED`, `.DECLINED`, `.PENDING`, `.REFUNDED`,
+    /// `.REVERSED`), verified before anything is parsed: the RSA-SHA256 transmission
+    /// signature over `transmission_id|transmission_time|webhook_id|crc32(body)`, with the
+    /// certificate `PAYPAL-CERT-URL` names, fetched only from the allowed hosts (400
+    /// `invalid_signature` when any of it is missing or wrong). Each event id is applied once;
+    /// kinds the shop does not act on are acknowledged. 502 when the certificate cannot be
+    /// fetched and 503 when storage is down, so that PayPal sends it again.
+    #[oai(path = "/webhooks/paypal", method = "post")]
+    #[allow(clippy::too_many_arguments)]
+    async fn paypal_webhook(
+        &self,
+        #[oai(name = "PAYPAL-TRANSMISSION-ID")] transmission_id: Header<Option<String>>,
+        #[oai(name = "PAYPAL-TRANSMISSION-TIME")] transmission_time: Header<Option<String>>,
+        #[oai(name = "PAYPAL-TRANSMISSION-SIG")] transmission_sig: Header<Option<String>>,
+        #[oai(name = "PAYPAL-CERT-URL")] cert_url: Header<Option<String>>,
+        #[oai(name = "PAYPAL-AUTH-ALGO")] auth_algo: Header<Option<String>>,
+        body: RawJson,
+    ) -> Result<Reply<WebhookReceived>, ApiError> {
+        let mut headers = WebhookHeaders::new();
+        for (name, value) in [
+            ("paypal-transmission-id", transmission_id.0),
+            ("paypal-transmission-time", transmission_time.0),
+            ("paypal-transmission-sig", transmission_sig.0),
+            ("paypal-cert-url", cert_url.0),
+            ("paypal-auth-algo", auth_algo.0),
+        ] {
+            if let Some(value) = value {
+                headers.insert(name, value);
+            }
+        }
+        self.webhook("paypal", headers, &body.0).await
     }
 
     /// Seed 004's path of `POST /api/webhooks/stripe`.
@@ -109,7 +150,8 @@ impl PaymentsApi {
         #[oai(name = "Stripe-Signature")] signature: Header<Option<String>>,
         body: RawJson,
     ) -> Result<Reply<WebhookReceived>, ApiError> {
-        self.webhook("stripe", signature.0, &body.0).await
+        self.webhook("stripe", stripe_headers(signature.0), &body.0)
+            .await
     }
 
     /// A payment page hosted by the provider (Stripe Checkout) for a pending order the caller
@@ -121,10 +163,15 @@ impl PaymentsApi {
         auth: BearerAuth,
         body: JsonBody<IntentBody>,
     ) -> Result<HostedCheckoutCreated, ApiError> {
+        let b = body.0;
         let hosted = self
             .shop
             .payments()
-            .create_hosted_checkout(&auth.0, OrderId::from(body.0.order_id))
+            .create_hosted_checkout(
+                &auth.0,
+                OrderId::from(b.order_id),
+                b.payment_provider.as_ref().map(|p| p.as_str()),
+            )
             .await?;
         let location = format!("/api/payments/{}", hosted.payment.id);
         Ok(HostedCheckoutCreated::Created(
@@ -149,5 +196,13 @@ impl PaymentsApi {
         Ok(Reply(
             self.shop.payments().payment(&caller.0, id).await?.into(),
         ))
+    }
+}
+
+/// Stripe's one signature header, as the payment port reads headers.
+fn stripe_headers(signature: Option<String>) -> WebhookHeaders {
+    match signature {
+        Some(signature) => WebhookHeaders::new().with("stripe-signature", signature),
+        None => WebhookHeaders::new(),
     }
 }

@@ -14,6 +14,7 @@ mod invoices;
 mod malformed;
 mod openapi;
 mod order_mail;
+mod paypal;
 mod rules;
 mod seed_paths;
 mod serving;

@@ -133,6 +133,30 @@ pub async fn start_with_sign_in(issuer: &str, client_id: &str, secret: &str) -> 
     .await
 }
 
+/// The server with these payment providers, the first the default, in a shop whose currency
+/// is `code`.
+#[allow(dead_code)]
+pub async fn start_with_gateways(
+    code: &str,
+    gateways: Vec<Arc<dyn commerce_core::ports::PaymentGateway>>,
+) -> Server {
+    let currency = commerce_core::money::Currency::from_code(code).expect("a known currency");
+    start_shop(ApiConfig::default(), |builder| {
+        let mut gateways = gateways.into_iter();
+        let builder = match gateways.next() {
+            Some(first) => builder.gateway(first),
+            None => builder,
+        };
+        gateways.fold(builder, |b, g| b.add_gateway(g)).config(
+            commerce_core::service::EngineConfig {
+                default_currency: currency,
+                ..Default::default()
+            },
+        )
+    })
+    .await
+}
+
 /// The server with another payment provider than the built-in test one.
 #[allow(dead_code)]
 pub async fn start_with_gateway(gateway: Arc<dyn commerce_core::ports::PaymentGateway>) -> Server {

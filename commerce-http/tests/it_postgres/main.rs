@@ -39,6 +39,9 @@ mod openapi;
 #[path = "../it/order_mail.rs"]
 mod order_mail;
 #[cfg(postgres_tests)]
+#[path = "../it/paypal.rs"]
+mod paypal;
+#[cfg(postgres_tests)]
 #[path = "../it/rules.rs"]
 mod rules;
 #[cfg(postgres_tests)]
