@@ -411,10 +411,18 @@ impl PaymentGateway for PayPalGateway {
                 "PayPal gave the order no approval link".into(),
             ));
         }
+        // PayPal has no client secret; this one of ours stands in for owning the order, so
+        // that a guest (who has only the checkout's answer) may confirm the payment.
+        let secret = format!(
+            "{}_secret_{}{}",
+            created.id,
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         Ok(GatewayIntent {
             status: created.payment_status(),
             provider_reference: created.id,
-            client_secret: None,
+            client_secret: Some(secret),
             approve_url,
         })
     }

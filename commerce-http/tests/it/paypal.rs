@@ -739,3 +739,53 @@ async fn a_cancelled_orders_paypal_payment_is_never_captured() {
     assert!(paypal.capture_of(&paypal_order).is_none());
     assert_eq!(order(&s, &order_id).await["status"], "cancelled");
 }
+
+#[tokio::test]
+async fn a_guest_confirms_with_the_checkouts_secret() {
+    let (s, paypal) = shop_on_paypal().await;
+    ready(&s).await;
+    let lamp = s.product("Lamp", Decimal::new(3000, 2), 10).await;
+    let added = s
+        .call(Method::POST, "/api/cart/items")
+        .json(json!({"product_id": lamp.id.to_string(), "quantity": 1}))
+        .send()
+        .await;
+    added.expect(StatusCode::CREATED, None);
+    let cart = added.header("X-Cart-Token").unwrap().to_string();
+    let address: Value = serde_json::from_str(TEXAS).unwrap();
+    let placed = s
+        .call(Method::POST, "/api/cart/checkout")
+        .cart(Some(&cart))
+        .json(
+            json!({"shipping_address": address, "email": "guest@example.com",
+            "payment_provider": "paypal"}),
+        )
+        .send()
+        .await;
+    let placed = placed.expect(StatusCode::CREATED, None).clone();
+    let (order_id, payment_id, paypal_order) = ids(&placed);
+    let secret = placed["payment"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with(&format!("{paypal_order}_secret_")));
+    paypal.approve(&paypal_order);
+    // Without the secret, a guest's confirmation names nothing.
+    let stranger = s
+        .call(Method::POST, "/api/payments/confirm")
+        .json(json!({"payment_id": payment_id, "client_secret": "guess"}))
+        .send()
+        .await;
+    stranger.expect(StatusCode::NOT_FOUND, None);
+    assert!(!paypal
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/capture")));
+    let paid = s
+        .call(Method::POST, "/api/payments/confirm")
+        .json(json!({"payment_id": payment_id, "client_secret": secret}))
+        .send()
+        .await;
+    assert_eq!(paid.expect(StatusCode::OK, None)["status"], "succeeded");
+    assert_eq!(order(&s, &order_id).await["status"], "paid");
+}
