@@ -15,6 +15,8 @@
 
 mod accounts;
 mod admin;
+#[cfg(feature = "admin-app")]
+pub mod admin_app;
 pub mod auth;
 pub mod body;
 pub mod cache;
@@ -162,18 +164,27 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
             ("/health", &only_get),
             ("/ready", &only_get),
             ("/metrics", &only_get),
+            ("/admin", &only_get),
+            ("/admin/", &only_get),
+            ("/admin/{file}", &only_get),
         ],
     ));
     let cors = Arc::new(cors::Cors::new(&config.cors));
     let trusted_proxies: Arc<[client::IpBlock]> = config.trusted_proxies.into();
-    Route::new()
+    let route = Route::new()
         .nest("/api", api)
         .at("/openapi.json", document::Document(documents.clone()))
         .nest("/docs", document::SwaggerUi(documents))
         .at("/images/:key", get(image))
         .at("/health", get(health))
         .at("/ready", get(ready))
-        .at("/metrics", get(metrics_text))
+        .at("/metrics", get(metrics_text));
+    #[cfg(feature = "admin-app")]
+    let route = route
+        .at("/admin", get(admin_app::index))
+        .at("/admin/", get(admin_app::index))
+        .at("/admin/:file", get(admin_app::asset));
+    route
         .around(idempotency::idempotency_keys)
         .data(shop)
         .data(config.body)

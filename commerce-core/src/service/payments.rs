@@ -63,14 +63,14 @@ impl Payments<'_> {
 
     /// As [`create_intent`](Self::create_intent), with the provider the buyer names now
     /// (one of [`Commerce::payment_providers`]; another name is a validation error on
-    /// `payment_provider`). An open payment with that provider is returned as it is.
+    /// `payment_provider`, once the order is found). An open payment with that provider is
+    /// returned as it is.
     pub async fn create_intent_through(
         &self,
         caller: &Caller,
         order_id: OrderId,
         provider: Option<&str>,
     ) -> Result<Payment, CommerceError> {
-        self.shop.offered_provider(provider)?;
         let order = self.payable_order(caller, order_id).await?;
         let gateway = self.shop.gateway_for_order(&order, provider)?;
         let open = self
@@ -141,7 +141,6 @@ impl Payments<'_> {
         order_id: OrderId,
         provider: Option<&str>,
     ) -> Result<HostedPayment, CommerceError> {
-        self.shop.offered_provider(provider)?;
         let order = self.payable_order(caller, order_id).await?;
         let now = self.shop.now();
         let gateway = self.shop.gateway_for_order(&order, provider)?;

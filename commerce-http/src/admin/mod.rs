@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use commerce_core::account::Role;
-use commerce_core::catalog::ReviewStatus;
+use commerce_core::catalog::{ProductStatus, ReviewStatus};
 use commerce_core::ids::{
     OrderId, ProductId, PromotionId, ReviewId, ShippingMethodId, TaxRateId, UserId,
 };
@@ -20,7 +20,7 @@ use commerce_core::money::{Currency, Money};
 use commerce_core::order::OrderStatus;
 use commerce_core::ports::UserFilter;
 use commerce_core::promotion::{AppliesTo, Promotion, PromotionClass, PromotionDraft};
-use commerce_core::service::{Dashboard, StoreChanges};
+use commerce_core::service::{Dashboard, ProductListing, StoreChanges};
 use commerce_core::tax::{TaxRate, TaxRounding};
 use commerce_core::{Commerce, PromotionKind};
 use poem_openapi::param::{Path, Query};
@@ -36,8 +36,8 @@ use crate::catalog::{product_response, ProductResponse};
 use crate::common::{Choice, Choices, Limit, MaybeWord, PathId, Word};
 use crate::json::ParcelAddressBody;
 use crate::json::{
-    MoneyJson, OrderJson, OrderPageJson, ProductJson, ReviewJson, ShippingMethodJson, StoreJson,
-    UserJson, UserPageJson,
+    MoneyJson, OrderJson, OrderPageJson, ProductJson, ProductPageJson, ReviewJson,
+    ShippingMethodJson, StoreJson, UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
 use crate::rules::{

@@ -70,6 +70,34 @@ impl AdminApi {
         Ok(Reply(found.into()))
     }
 
+    /// Products of every status, or of `status`, newest first, as the admin app lists them:
+    /// a manager or an admin sees the whole catalog, a vendor their own; `q` searches name
+    /// and description.
+    #[oai(path = "/admin/products", method = "get")]
+    async fn products(
+        &self,
+        auth: BearerAuth,
+        status: Query<Option<Choice<ProductStatus>>>,
+        q: Query<Option<String>>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Reply<ProductPageJson>, ApiError> {
+        let listing = ProductListing {
+            q: q.0,
+            page: page(limit.0, cursor.0),
+            ..Default::default()
+        };
+        let found = self
+            .shop
+            .catalog()
+            .products_for_staff(&auth.0, listing, status.0.and_then(|s| s.0))
+            .await?;
+        Ok(Reply(ProductPageJson {
+            items: found.items.into_iter().map(ProductJson::new).collect(),
+            next_cursor: found.next_cursor,
+        }))
+    }
+
     /// Moves an order along the status machine; 409 `invalid_transition` otherwise.
     #[oai(path = "/admin/orders/:id/status", method = "put")]
     async fn set_status(

@@ -3,6 +3,7 @@
 //! same tests on PostgreSQL.
 
 mod accounts;
+mod admin_app;
 mod audit;
 mod cache;
 mod catalog;

@@ -6,6 +6,9 @@
 #[path = "../it/accounts.rs"]
 mod accounts;
 #[cfg(postgres_tests)]
+#[path = "../it/admin_app.rs"]
+mod admin_app;
+#[cfg(postgres_tests)]
 #[path = "../it/audit.rs"]
 mod audit;
 #[cfg(postgres_tests)]
