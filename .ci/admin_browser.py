@@ -1,6 +1,6 @@
 """The admin web app in a real browser (headless Chromium through chromedriver): sign in, see a
 paid order on the home page, open it, move it paid -> processing -> shipped with its buttons
-and see the API agree, then edit a product's price with a stale version and see the conflict
+and see the API agree, find it by its number, hide a review, then edit a product's price with a stale version and see the conflict
 message; no Content-Security-Policy violation on the way; usable at a phone's width.
 
     python3 .ci/admin_browser.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD [SCREENSHOT_DIR]
@@ -105,6 +105,23 @@ try:
     # The buttons offered are the machine's next statuses, named by the status they move to.
     offered = sorted(b.text for b in browser.find_elements(By.CSS_SELECTOR, "button[data-status]"))
     assert offered == ["delivered", "refunded"], offered
+
+    # Finding an order by the number a customer reads out (in lower case, with spaces).
+    browser.find_element(By.LINK_TEXT, "Orders").click()
+    number_input = wait.until(ready.element_to_be_clickable((By.NAME, "number")))
+    number_input.send_keys(f"  {order['number'].lower()} ", Keys.ENTER)
+    text_present("main table", order["number"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "main tbody tr")) == 1
+
+    # The customer's review, hidden from the reviews page.
+    review = call("POST", f"/products/{product['id']}/reviews",
+                  {"rating": 1, "title": "Rude words", "body": "Not for the shop's pages."}, customer)
+    browser.find_element(By.LINK_TEXT, "Reviews").click()
+    text_present("main table", "Rude words")
+    browser.find_element(By.XPATH, "//tr[contains(., 'Rude words')]//button[text()='Hide']").click()
+    text_present("main table", "rejected")
+    visible = call("GET", f"/products/{product['id']}/reviews")["items"]
+    assert review["id"] not in [r["id"] for r in visible], "the hidden review is not shown"
 
     # A stale edit: the product changes elsewhere after the page read it.
     browser.get(f"{BASE}/admin#/products/{product['id']}")

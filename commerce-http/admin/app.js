@@ -139,7 +139,7 @@ function signedIn() {
   const links = [["#/", "Home"]];
   if (isStaff(user)) links.push(["#/orders", "Orders"]);
   links.push(["#/products", "Products"]);
-  if (isStaff(user)) links.push(["#/discounts", "Discounts"]);
+  if (isStaff(user)) links.push(["#/reviews", "Reviews"], ["#/discounts", "Discounts"]);
   nav.replaceChildren(...links.map(([href, text]) => h("a", { href }, text)));
   who.textContent = `${user.email} (${user.role})`;
   bar.hidden = false;
@@ -236,6 +236,7 @@ async function homeView() {
 async function ordersView(params) {
   const status = params.get("status") || "";
   const cursor = params.get("cursor") || "";
+  const number = params.get("number") || "";
   const filter = h(
     "select",
     { id: "status", name: "status" },
@@ -245,11 +246,24 @@ async function ordersView(params) {
   filter.addEventListener("change", () => {
     location.hash = filter.value ? `#/orders?status=${filter.value}` : "#/orders";
   });
-  const header = [h("h1", {}, "Orders"), h("div", { class: "row" }, h("label", { for: "status" }, "Status"), filter)];
+  const search = h(
+    "form",
+    { class: "row", role: "search" },
+    h("label", { for: "order-number" }, "Order number"),
+    h("input", { id: "order-number", name: "number", value: number, placeholder: "CM-20261206-…", autocomplete: "off" }),
+    h("button", { type: "submit", class: "secondary" }, "Find"),
+  );
+  search.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const wanted = search.number.value.trim();
+    location.hash = wanted ? `#/orders?number=${encodeURIComponent(wanted)}` : "#/orders";
+  });
+  const header = [h("h1", {}, "Orders"), search, h("div", { class: "row" }, h("label", { for: "status" }, "Status"), filter)];
   show(...header, h("p", { class: "muted" }, "Loading…"));
   try {
     const query = new URLSearchParams({ limit: "20" });
     if (status) query.set("status", status);
+    if (number) query.set("number", number);
     if (cursor) query.set("cursor", cursor);
     const page = await api("GET", `/admin/orders?${query}`);
     const more = new URLSearchParams();
@@ -257,7 +271,9 @@ async function ordersView(params) {
     if (page.next_cursor) more.set("cursor", page.next_cursor);
     show(
       ...header,
-      page.items.length === 0 ? h("p", { class: "muted" }, "No orders.") : table(ORDER_HEADERS, page.items.map(orderRow)),
+      page.items.length === 0
+        ? h("p", { class: "muted" }, number ? `No order is numbered ${number}.` : "No orders.")
+        : table(ORDER_HEADERS, page.items.map(orderRow)),
       h("div", { class: "row" },
         cursor ? h("a", { class: "button secondary", href: status ? `#/orders?status=${status}` : "#/orders" }, "First page") : null,
         page.next_cursor ? h("a", { class: "button", href: `#/orders?${more}` }, "Next page") : null),
@@ -516,6 +532,71 @@ async function productView(id) {
   );
 }
 
+// ---- reviews ----
+
+async function reviewsView(params) {
+  const status = params.get("status") || "";
+  const cursor = params.get("cursor") || "";
+  const filter = h(
+    "select",
+    { id: "review-status", name: "status" },
+    h("option", { value: "" }, "every status"),
+    ["approved", "rejected", "pending"].map((s) => h("option", { value: s, selected: s === status }, s)),
+  );
+  filter.addEventListener("change", () => {
+    location.hash = filter.value ? `#/reviews?status=${filter.value}` : "#/reviews";
+  });
+  const header = [
+    h("h1", {}, "Reviews"),
+    h("p", { class: "muted" }, "Reviews are published when written; hide one that breaks the shop's rules."),
+    h("div", { class: "row" }, h("label", { for: "review-status" }, "Status"), filter),
+  ];
+  show(...header, h("p", { class: "muted" }, "Loading…"));
+  try {
+    const query = new URLSearchParams({ limit: "20" });
+    if (status) query.set("status", status);
+    if (cursor) query.set("cursor", cursor);
+    const page = await api("GET", `/admin/reviews?${query}`);
+    const moderate = async (review, next, button) => {
+      button.disabled = true;
+      try {
+        await api("PUT", `/admin/reviews/${review.id}`, { body: { status: next } });
+        notice(next === "rejected" ? `Hidden: “${review.title}”.` : `Published: “${review.title}”.`);
+        route();
+      } catch (e) {
+        notice(e.message);
+        button.disabled = false;
+      }
+    };
+    const rows = page.items.map((r) => {
+      const next = r.status === "approved" ? "rejected" : "approved";
+      const button = h("button", { type: "button", class: next === "rejected" ? "danger" : "" },
+        next === "rejected" ? "Hide" : "Publish");
+      button.addEventListener("click", () => moderate(r, next, button));
+      return h("tr", {},
+        h("td", {}, h("strong", {}, r.title), h("br"), r.body, h("br"),
+          h("a", { href: `#/products/${r.product_id}` }, "the product")),
+        h("td", { "aria-label": `${r.rating} of 5` }, "★".repeat(r.rating) + "☆".repeat(5 - r.rating)),
+        h("td", { class: "wide" }, when(r.created_at)),
+        h("td", {}, badge(r.status)),
+        h("td", {}, button));
+    });
+    const more = new URLSearchParams();
+    if (status) more.set("status", status);
+    if (page.next_cursor) more.set("cursor", page.next_cursor);
+    show(
+      ...header,
+      rows.length === 0 ? h("p", { class: "muted" }, "No reviews.") :
+        table([["Review"], ["Rating"], ["Written", "wide"], ["Status"], [""]], rows),
+      h("div", { class: "row" },
+        cursor ? h("a", { class: "button secondary", href: "#/reviews" }, "First page") : null,
+        page.next_cursor ? h("a", { class: "button", href: `#/reviews?${more}` }, "Next page") : null),
+    );
+  } catch (e) {
+    show(...header, failure(e));
+  }
+}
+
 // ---- discounts ----
 
 async function discountsView() {
@@ -583,6 +664,8 @@ function route() {
       return parts[1] ? orderView(parts[1]) : ordersView(params);
     case "products":
       return parts[1] ? productView(parts[1]) : productsView(params);
+    case "reviews":
+      return reviewsView(params);
     case "discounts":
       return discountsView();
     default:

@@ -528,6 +528,10 @@ impl OrderStore for SqliteStore {
                 from.push_str(" AND status = ?");
                 args.push(Value::Text(status.as_str().into()));
             }
+            if let Some(number) = &filter.number {
+                from.push_str(" AND number = ?");
+                args.push(Value::Text(number.clone()));
+            }
             let listing = NewestFirst {
                 kind: "orders",
                 columns: "data, version",

@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "social_sign_in",
         include_str!("../migrations/0015_social_sign_in.sql"),
     ),
+    (
+        16,
+        "review_queue",
+        include_str!("../migrations/0016_review_queue.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

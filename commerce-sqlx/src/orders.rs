@@ -539,6 +539,9 @@ impl OrderStore for PgStore {
         if let Some(status) = filter.status {
             sql.push(" AND status = ").push_bind(status.as_str());
         }
+        if let Some(number) = &filter.number {
+            sql.push(" AND number = ").push_bind(number.clone());
+        }
         newest_first_page(
             self.pool(),
             sql,

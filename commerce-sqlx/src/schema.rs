@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "social_sign_in",
         include_str!("../migrations/0010_social_sign_in.sql"),
     ),
+    (
+        11,
+        "review_queue",
+        include_str!("../migrations/0011_review_queue.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -354,6 +354,26 @@ impl ReviewStore for MemoryStore {
         ))
     }
 
+    async fn all_reviews(
+        &self,
+        status: Option<ReviewStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError> {
+        let s = self.lock()?;
+        let items: Vec<Review> = s
+            .reviews
+            .values()
+            .filter(|r| status.is_none_or(|st| r.status == st))
+            .cloned()
+            .collect();
+        Ok(page_after(
+            items,
+            |r| (std::cmp::Reverse(r.created_at), r.id),
+            |r| r.id.to_string(),
+            page,
+        ))
+    }
+
     async fn has_reviewed(
         &self,
         product_id: ProductId,

@@ -231,6 +231,7 @@ impl OrderStore for MemoryStore {
             .values()
             .filter(|o| filter.user_id.is_none_or(|u| o.user_id == Some(u)))
             .filter(|o| filter.status.is_none_or(|st| o.status == st))
+            .filter(|o| filter.number.as_ref().is_none_or(|n| &o.number == n))
             .cloned()
             .collect();
         Ok(page_after(

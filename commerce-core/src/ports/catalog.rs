@@ -144,4 +144,12 @@ pub trait ReviewStore: Send + Sync {
         product_id: ProductId,
         user_id: UserId,
     ) -> Result<bool, StorageError>;
+    /// Every product's reviews, of `status` when given, newest first (ties by id, as
+    /// `reviews` pages): what the staff look over to moderate. Held by the kit's
+    /// `reviews_keep_the_rating_current`.
+    async fn all_reviews(
+        &self,
+        status: Option<ReviewStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError>;
 }

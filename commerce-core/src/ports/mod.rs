@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::account::{OneTimeToken, RefreshToken, Role, SavedAddress, TokenPurpose, User};
 use crate::cart::Cart;
-use crate::catalog::{Category, Product, ProductStatus, Review};
+use crate::catalog::{Category, Product, ProductStatus, Review, ReviewStatus};
 use crate::events::DomainEvent;
 use crate::ids::*;
 pub use crate::inventory::StockMovement;

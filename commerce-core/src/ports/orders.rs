@@ -101,6 +101,10 @@ impl StockLevel {
 pub struct OrderFilter {
     pub user_id: Option<UserId>,
     pub status: Option<OrderStatus>,
+    /// Exactly this order number (as stored: upper case), for finding an order a customer
+    /// quotes.
+    #[serde(default)]
+    pub number: Option<String>,
     pub page: PageRequest,
 }
 

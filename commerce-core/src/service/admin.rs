@@ -452,9 +452,8 @@ impl Admin<'_> {
                 .ports
                 .orders
                 .list_orders(&crate::ports::OrderFilter {
-                    user_id: None,
-                    status: None,
                     page: page.clone(),
+                    ..Default::default()
                 })
                 .await?;
             for order in &batch.items {

@@ -635,6 +635,19 @@ impl Catalog<'_> {
     }
 
     /// A manager or admin approves or rejects (hides) a review; the product's rating follows.
+    /// Every product's reviews, newest first, of `status` when given: the staff's list to
+    /// look over (reviews are published at once; moderating hides or restores one).
+    /// Managers and admins.
+    pub async fn reviews_for_staff(
+        &self,
+        caller: &Caller,
+        status: Option<ReviewStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Review>, CommerceError> {
+        caller.require_manager()?;
+        Ok(self.shop.ports.reviews.all_reviews(status, &page).await?)
+    }
+
     pub async fn moderate_review(
         &self,
         caller: &Caller,

@@ -187,8 +187,8 @@ impl Orders<'_> {
             .orders
             .list_orders(&OrderFilter {
                 user_id: Some(user),
-                status: None,
                 page,
+                ..Default::default()
             })
             .await?)
     }
@@ -200,15 +200,31 @@ impl Orders<'_> {
         status: Option<OrderStatus>,
         page: PageRequest,
     ) -> Result<Page<Order>, CommerceError> {
+        self.find_orders(caller, status, None, page).await
+    }
+
+    /// As [`all_orders`](Self::all_orders), and only the order numbered `number` when given
+    /// (compared without regard to case or surrounding spaces, as a customer reads it out).
+    pub async fn find_orders(
+        &self,
+        caller: &Caller,
+        status: Option<OrderStatus>,
+        number: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Order>, CommerceError> {
         caller.require_manager()?;
+        let number = number
+            .map(|n| n.trim().to_ascii_uppercase())
+            .filter(|n| !n.is_empty());
         Ok(self
             .shop
             .ports
             .orders
             .list_orders(&OrderFilter {
-                user_id: None,
                 status,
+                number,
                 page,
+                ..Default::default()
             })
             .await?)
     }

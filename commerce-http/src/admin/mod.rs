@@ -36,12 +36,13 @@ use crate::catalog::{product_response, ProductResponse};
 use crate::common::{Choice, Choices, Limit, MaybeWord, PathId, Word};
 use crate::json::ParcelAddressBody;
 use crate::json::{
-    MoneyJson, OrderJson, OrderPageJson, ProductJson, ProductPageJson, ReviewJson,
+    MoneyJson, OrderJson, OrderPageJson, ProductJson, ProductPageJson, ReviewJson, ReviewPageJson,
     ShippingMethodJson, StoreJson, UserJson, UserPageJson,
 };
 use crate::problem::ApiError;
 use crate::rules::{
-    AddressPart, Amount, Count, Country, Day, DiscountCode, Fraction, Name, PositiveAmount, Text,
+    AddressPart, Amount, Count, Country, Day, DiscountCode, Fraction, Name, OrderNumber,
+    PositiveAmount, Text,
 };
 
 mod audit;

@@ -52,12 +52,14 @@ impl AdminApi {
         Ok(Reply(user.into()))
     }
 
-    /// All orders, newest first, filtered by `status`.
+    /// All orders, newest first, filtered by `status`, and by `number` (the one order a
+    /// customer quotes, without regard to case).
     #[oai(path = "/admin/orders", method = "get")]
     async fn orders(
         &self,
         auth: BearerAuth,
         status: Query<Option<Choice<OrderStatus>>>,
+        number: Query<Option<Text<OrderNumber>>>,
         limit: Query<Option<Limit>>,
         cursor: Query<Option<String>>,
     ) -> Result<Reply<OrderPageJson>, ApiError> {
@@ -65,7 +67,12 @@ impl AdminApi {
         let found = self
             .shop
             .orders()
-            .all_orders(&auth.0, status, page(limit.0, cursor.0))
+            .find_orders(
+                &auth.0,
+                status,
+                number.0.as_ref().map(|n| n.as_str()),
+                page(limit.0, cursor.0),
+            )
             .await?;
         Ok(Reply(found.into()))
     }
@@ -154,6 +161,27 @@ impl AdminApi {
         let id: ProductId = id.0.parse("product")?;
         let product = self.shop.catalog().approve_product(&auth.0, id).await?;
         product_response(product)
+    }
+
+    /// Every product's reviews, newest first, of `status` when given: what the staff look
+    /// over (reviews are published when written; moderating hides or restores one).
+    #[oai(path = "/admin/reviews", method = "get")]
+    async fn reviews(
+        &self,
+        auth: BearerAuth,
+        status: Query<Option<Choice<ReviewStatus>>>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Reply<ReviewPageJson>, ApiError> {
+        let found = self
+            .shop
+            .catalog()
+            .reviews_for_staff(&auth.0, status.0.and_then(|s| s.0), page(limit.0, cursor.0))
+            .await?;
+        Ok(Reply(ReviewPageJson {
+            items: found.items.into_iter().map(Into::into).collect(),
+            next_cursor: found.next_cursor,
+        }))
     }
 
     /// Moderates a review: `approved`, `rejected` (hidden) or `pending`. Reviews by buyers

@@ -130,6 +130,11 @@ text_rule!(
     "use 1 to 64 letters, digits, '-' or '_'"
 );
 text_rule!(
+    /// An order number as the shop writes them (`CM-20261206-R23YBHHF`), in either case.
+    OrderNumber, "order_number", 1, 64, r"^[A-Za-z0-9-]{1,64}$",
+    "use the order's number: letters, digits and '-'"
+);
+text_rule!(
     /// A payment provider's name, as `GET /api/store` lists them: `stripe`, `paypal`, `test`.
     ProviderName, "provider_name", 1, 32, r"^[a-z0-9_-]{1,32}$",
     "use 1 to 32 lower-case letters, digits, '-' or '_'"

@@ -145,3 +145,89 @@ async fn staff_list_every_product_and_vendors_their_own() {
         .await;
     bad.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
 }
+
+#[tokio::test]
+async fn staff_find_an_order_by_number_and_list_reviews_to_moderate() {
+    let s = start().await;
+    let admin = s.admin_token().await;
+    crate::shopping::set_up_shop(&s, &admin).await;
+    let lamp = s.product("Lamp", Decimal::new(3000, 2), 10).await;
+    let customer = s.customer("rita@example.com").await;
+    let first = s.buy(&customer, &lamp, 1).await;
+    let second = s.buy(&customer, &lamp, 1).await;
+    let number = first["order"]["number"].as_str().unwrap().to_string();
+    // As a customer reads it out: any case, spaces around (encoded in the query).
+    let query = format!("/api/admin/orders?number={}", number.to_lowercase());
+    let found = s.call(Method::GET, &query).token(&admin).send().await;
+    let items = found.expect(StatusCode::OK, None)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], first["order"]["id"]);
+    assert_ne!(items[0]["id"], second["order"]["id"]);
+    let none = s
+        .call(Method::GET, "/api/admin/orders?number=CM-00000000-NOPE")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(none.expect(StatusCode::OK, None)["items"], json!([]));
+    let bad = s
+        .call(Method::GET, "/api/admin/orders?number=CM%20%3Cscript%3E")
+        .token(&admin)
+        .send()
+        .await;
+    bad.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+
+    // Reviews: every product's, newest first, by status; moderation moves one between lists.
+    let payment = first["payment"]["id"].as_str().unwrap();
+    s.call(Method::POST, "/api/payments/confirm")
+        .token(&customer)
+        .json(json!({"payment_id": payment}))
+        .send()
+        .await
+        .expect(StatusCode::OK, None);
+    let written = s
+        .call(Method::POST, &format!("/api/products/{}/reviews", lamp.id))
+        .token(&customer)
+        .json(json!({"rating": 4, "title": "Bright", "body": "Lights the desk."}))
+        .send()
+        .await;
+    let review = written.expect(StatusCode::CREATED, None)["id"].clone();
+    let listed = |query: &'static str| {
+        let s = &s;
+        let admin = admin.clone();
+        async move {
+            let r = s
+                .call(Method::GET, &format!("/api/admin/reviews{query}"))
+                .token(&admin)
+                .send()
+                .await;
+            r.expect(StatusCode::OK, None)["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    assert_eq!(listed("").await[0]["id"], review);
+    assert_eq!(listed("?status=approved").await.len(), 1);
+    assert!(listed("?status=rejected").await.is_empty());
+    s.call(
+        Method::PUT,
+        &format!("/api/admin/reviews/{}", review.as_str().unwrap()),
+    )
+    .token(&admin)
+    .json(json!({"status": "rejected"}))
+    .send()
+    .await
+    .expect(StatusCode::OK, None);
+    assert_eq!(listed("?status=rejected").await[0]["id"], review);
+    assert!(listed("?status=approved").await.is_empty());
+    // Staff only.
+    let refused = s
+        .call(Method::GET, "/api/admin/reviews")
+        .token(&customer)
+        .send()
+        .await;
+    refused.expect(StatusCode::FORBIDDEN, Some("forbidden"));
+}

@@ -152,6 +152,31 @@ impl ReviewStore for SqliteStore {
         .await
     }
 
+    async fn all_reviews(
+        &self,
+        status: Option<ReviewStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError> {
+        let page = page.clone();
+        self.read(move |conn| {
+            let (from, args) = match status {
+                Some(status) => (
+                    "FROM reviews WHERE status = ?",
+                    vec![Value::Text(status.as_str().into())],
+                ),
+                None => ("FROM reviews WHERE 1 = 1", Vec::new()),
+            };
+            let listing = NewestFirst {
+                kind: "reviews",
+                columns: REVIEW_COLUMNS,
+                from,
+                ids_descending: false,
+            };
+            newest_first_page(conn, listing, args, &page, review_from_row)
+        })
+        .await
+    }
+
     async fn has_reviewed(
         &self,
         product_id: ProductId,

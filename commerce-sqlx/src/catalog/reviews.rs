@@ -150,6 +150,21 @@ impl ReviewStore for PgStore {
         .await
     }
 
+    async fn all_reviews(
+        &self,
+        status: Option<ReviewStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Review>, StorageError> {
+        let mut sql = QueryBuilder::new(format!(
+            "SELECT {REVIEW_COLUMNS}, created_at, id FROM reviews WHERE true"
+        ));
+        if let Some(status) = status {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        // The staff's list reads the primary: a moderation just made must show.
+        newest_first_page(self.pool(), sql, "reviews", false, page, review_from_row).await
+    }
+
     async fn has_reviewed(
         &self,
         product_id: ProductId,

@@ -696,4 +696,34 @@ pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
         1
     );
     assert!(store.has_reviewed(p.id, ada.id).await.unwrap());
+    // The staff's list: every product's, newest first, by status or not.
+    let all = walk(|page| {
+        let store = store.clone();
+        async move { store.all_reviews(None, &page).await }
+    })
+    .await;
+    assert_eq!(all.len(), 2, "every review once, page by page");
+    let rejected = store
+        .all_reviews(Some(ReviewStatus::Rejected), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first.id]
+    );
+    let approved = store
+        .all_reviews(Some(ReviewStatus::Approved), &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(approved
+        .items
+        .iter()
+        .all(|r| r.status == ReviewStatus::Approved));
+    assert_eq!(approved.items.len(), 1);
+    assert!(store
+        .all_reviews(Some(ReviewStatus::Pending), &PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }

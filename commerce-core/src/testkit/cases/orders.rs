@@ -234,8 +234,8 @@ pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>
     let mut seen = Vec::new();
     let mut filter = OrderFilter {
         user_id: Some(user.id),
-        status: None,
         page: PageRequest::first(4),
+        ..Default::default()
     };
     loop {
         let page = store.list_orders(&filter).await.unwrap();
@@ -257,6 +257,32 @@ pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>
         .await
         .unwrap();
     assert_eq!(paid.items.len(), 3);
+    // One order by its number, with the other filters or without.
+    let third = store.order(ids[2]).await.unwrap().unwrap();
+    let by_number = |number: &str, status: Option<OrderStatus>| OrderFilter {
+        number: Some(number.to_string()),
+        status,
+        page: PageRequest::first(50),
+        ..Default::default()
+    };
+    let found = store
+        .list_orders(&by_number(&third.number, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [third.id]
+    );
+    let other_status = store
+        .list_orders(&by_number(&third.number, Some(OrderStatus::Pending)))
+        .await
+        .unwrap();
+    assert!(other_status.items.is_empty());
+    let nobody = store
+        .list_orders(&by_number("CM-NO-SUCH-ORDER", None))
+        .await
+        .unwrap();
+    assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
     let counts = store.count_by_status().await.unwrap();
     assert!(
         counts.contains(&(OrderStatus::Paid, 3)) && counts.contains(&(OrderStatus::Pending, 4))
