@@ -26,6 +26,8 @@
 //! # }).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub use commerce_core::*;
 
 /// Storage on SQLite (feature `sqlite`).

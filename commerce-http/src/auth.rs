@@ -36,6 +36,7 @@ pub struct JwtIssuer {
 /// Shorter secrets make HS256 guessable offline.
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// The JWT secret is too short to sign tokens safely.
 #[derive(Debug, thiserror::Error)]
 #[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes")]
 pub struct WeakSecret;
@@ -54,6 +55,7 @@ impl JwtIssuer {
     /// Tokens live 15 minutes unless told otherwise.
     pub const DEFAULT_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
 
+    /// An issuer signing HS256 tokens with `secret` (at least 32 bytes) that live `lifetime`.
     pub fn new(secret: &[u8], lifetime: chrono::Duration) -> Result<Self, WeakSecret> {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(WeakSecret);
@@ -230,6 +232,7 @@ pub struct LoginLimits {
     pub failures_per_email: usize,
     /// Failures from one client address, whatever the email (default 100).
     pub failures_per_ip: usize,
+    /// The window the failures are counted over (default 15 minutes).
     pub window: Duration,
 }
 
@@ -262,6 +265,7 @@ const PURGE_EVERY: u64 = 1_000;
 pub struct Attempt(LoginAttemptId);
 
 impl LoginThrottle {
+    /// A throttle with these limits, counting from nothing.
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             limits,

@@ -20,6 +20,7 @@ use crate::problem::ApiError;
 /// Limits on request bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimits {
+    /// The most bytes of a JSON body (default 1 MiB); over it, 413.
     pub json_bytes: usize,
     /// An uploaded image's bytes at most (the multipart body may add a little framing).
     pub image_bytes: usize,

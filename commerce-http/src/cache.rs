@@ -52,13 +52,17 @@ impl Default for CatalogCacheLimits {
 /// An encoded reply and its `ETag`, if it has one.
 #[derive(Debug, Clone)]
 pub struct EncodedReply {
+    /// The encoded JSON.
     pub body: Bytes,
+    /// Its `ETag`, quoted, when the resource has a version.
     pub etag: Option<String>,
 }
 
 /// What an operation built on a miss.
 pub struct Built<T> {
+    /// What the operation answers.
     pub value: T,
+    /// Its `ETag`, quoted, when the resource has a version.
     pub etag: Option<String>,
     /// Whether every caller may be given it: only those are kept.
     pub public: bool,
@@ -93,6 +97,7 @@ pub struct CatalogCache {
 }
 
 impl CatalogCache {
+    /// A cache with these limits, empty.
     pub fn new(limits: CatalogCacheLimits) -> Self {
         Self {
             limits,
@@ -202,6 +207,7 @@ pub struct Encoded<T> {
 }
 
 impl<T: Serialize> Encoded<T> {
+    /// A reply of these bytes, with no `ETag`.
     pub fn new(body: Bytes) -> Self {
         Self {
             body,

@@ -12,6 +12,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 pub struct CorsConfig {
     /// Exact origins (`https://shop.example`), or `*` for any. Empty: CORS is off.
     pub allowed_origins: Vec<String>,
+    /// Methods a script may use (default GET, HEAD, POST, PUT, PATCH, DELETE).
     pub allowed_methods: Vec<Method>,
     /// Request headers a script may send (lower-case); the CORS-safelisted ones need not be
     /// named.
@@ -104,6 +105,7 @@ pub struct Cors {
 }
 
 impl Cors {
+    /// The policy `config` says.
     pub fn new(config: &CorsConfig) -> Self {
         let join = |items: Vec<&str>| {
             HeaderValue::from_str(&items.join(", ")).unwrap_or(HeaderValue::from_static(""))
@@ -119,6 +121,7 @@ impl Cors {
         }
     }
 
+    /// Whether any origin is allowed (else CORS headers are never sent).
     pub fn is_on(&self) -> bool {
         !self.origins.is_empty()
     }

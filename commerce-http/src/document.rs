@@ -22,6 +22,8 @@ pub struct Written {
 
 type Write = dyn Fn(Currency) -> (String, BoxEndpoint<'static>) + Send + Sync;
 
+/// The OpenAPI document and its Swagger UI, written once per shop currency (amount examples
+/// and patterns follow its decimals) and kept.
 pub struct Documents {
     write: Box<Write>,
     written: Mutex<Option<Arc<Written>>>,

@@ -16,6 +16,7 @@ use crate::auth::{bearer_token, CheckedCaller};
 use crate::body::{read_capped, BodyLimits};
 use crate::problem::ApiError;
 
+/// The request header that names a retry of the same operation.
 pub const HEADER: &str = "idempotency-key";
 /// How long a key's response is kept.
 const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);

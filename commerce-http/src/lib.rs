@@ -13,6 +13,8 @@
 //! - one module per group of operations: catalog, accounts, shopping (cart, checkout,
 //!   orders, payments), admin.
 
+#![warn(missing_docs)]
+
 mod accounts;
 mod admin;
 #[cfg(feature = "admin-app")]
@@ -53,9 +55,13 @@ pub use cors::CorsConfig;
 /// What the API can be tuned with; the defaults are those of ../shared/API.md.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
+    /// JSON and upload size limits, and how long a body may take.
     pub body: BodyLimits,
+    /// Failed sign-ins allowed before 429.
     pub login: LoginLimits,
+    /// Requests per client address per second (and burst) before 429.
     pub clients: limits::ClientLimits,
+    /// How much of the public catalog's encoded replies is kept.
     pub catalog_cache: CatalogCacheLimits,
     /// Which other origins may call the API from a browser (default none).
     pub cors: CorsConfig,

@@ -20,12 +20,16 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use crate::auth::client_ip;
 use crate::problem::ApiError;
 
+/// How fast one client address may call the API.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClientLimits {
     /// Sustained requests per second per address; 0 turns the limit off.
     pub per_second: u32,
     /// Requests an address may send at once above the sustained rate.
     pub burst: u32,
+    /// Whether loopback addresses (a proxy on the same machine, tests) are let through
+    /// uncounted. Behind a proxy, set the trusted proxies so each client is counted by its own
+    /// address.
     pub exempt_loopback: bool,
 }
 
@@ -57,12 +61,15 @@ struct Client {
     unshared: u32,
 }
 
+/// Counts each client address's requests (a token bucket each), shared with other processes
+/// on the same database so the limit holds across them.
 pub struct ClientLimiter {
     limits: ClientLimits,
     clients: Mutex<HashMap<IpAddr, Client>>,
 }
 
 impl ClientLimiter {
+    /// A limiter with these limits, counting from nothing.
     pub fn new(limits: ClientLimits) -> Self {
         Self {
             limits,
@@ -166,6 +173,7 @@ pub fn share_with_other_processes(limiter: &Arc<ClientLimiter>, shop: Commerce) 
     });
 }
 
+/// The middleware: 429 with `Retry-After` for an address over its rate.
 pub async fn limit_clients<E: Endpoint>(
     limiter: Arc<ClientLimiter>,
     next: E,

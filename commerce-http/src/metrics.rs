@@ -19,6 +19,8 @@ const BUCKETS: [f64; 12] = [
 ];
 const STATUSES: usize = 500; // 100..=599
 
+/// Request counts and latencies by method and status, served at `/metrics` in Prometheus'
+/// text format.
 pub struct Metrics {
     started: Instant,
     /// [method][status - 100]
@@ -58,6 +60,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts one request and how long it took.
     pub fn record(&self, method: &Method, status: u16, seconds: f64) {
         let m = method_index(method);
         let s = usize::from(status.clamp(100, 599)) - 100;

@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, Object};
 
 use crate::request_log::OrEmpty;
 
+/// The media type of every error answer (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The header that carries a request's id (kept here for those who named it here).
 pub use crate::request_log::REQUEST_ID;
@@ -17,10 +18,12 @@ pub use crate::request_log::REQUEST_ID;
 /// What a 503 for unreachable storage tells clients to wait: reconnecting takes about this.
 const STORAGE_RETRY_AFTER_SECONDS: u64 = 1;
 
+/// What is wrong with one field of a request.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct FieldProblem {
     /// The JSON field (dotted for nested ones) or query parameter.
     pub field: String,
+    /// What it should be.
     pub message: String,
 }
 
@@ -31,8 +34,11 @@ pub struct Problem {
     #[oai(rename = "type")]
     #[serde(rename = "type")]
     pub kind: String,
+    /// The status's reason phrase (`Unprocessable Entity`).
     pub title: String,
+    /// The HTTP status.
     pub status: u16,
+    /// What went wrong, in a sentence for people.
     pub detail: String,
     /// Stable snake_case code clients can branch on.
     pub code: String,
@@ -64,6 +70,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A problem of this status and code.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
         ApiError::Problem(status, Json(Box::new(problem(status, code, detail.into()))))
     }
@@ -81,6 +88,7 @@ impl ApiError {
         )
     }
 
+    /// 422 `validation_failed` for one field.
     pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
         let mut p = problem(
             StatusCode::UNPROCESSABLE_ENTITY,

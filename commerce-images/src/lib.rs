@@ -8,6 +8,8 @@
 //! let shop = commerce_core::Commerce::builder(store).images(std::sync::Arc::new(images)).build();
 //! ```
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -38,6 +40,7 @@ impl DirImageStore {
         })
     }
 
+    /// The directory the images are kept in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -4,6 +4,8 @@
 //!   shops that hand mail to another system by folder. The example server's default.
 //! - [`SmtpMailer`] (feature `smtp`) sends through an SMTP relay with lettre.
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -32,6 +34,7 @@ impl FileMailer {
         })
     }
 
+    /// The directory the mail is written to, one file per message.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

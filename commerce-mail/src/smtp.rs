@@ -6,6 +6,7 @@ use lettre::message::{header::ContentType, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+/// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmtpSecurity {
     /// TLS from the first byte (usually port 465).
@@ -16,12 +17,19 @@ pub enum SmtpSecurity {
     Plain,
 }
 
+/// Where and how mail is sent (`SmtpConfig::from_url` reads the server's
+/// `COMMERCE_SMTP_URL`).
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
+    /// The server's host name (checked against its TLS certificate).
     pub host: String,
+    /// Its port: usually 465 with [`SmtpSecurity::Tls`], 587 with `StartTls`, 25 plain.
     pub port: u16,
+    /// How the connection is protected.
     pub security: SmtpSecurity,
+    /// The account to authenticate as, if the server wants one.
     pub username: Option<String>,
+    /// Its password; never logged.
     pub password: Option<String>,
     /// The sender, e.g. `Shop <shop@example.com>`.
     pub from: String,
@@ -74,12 +82,17 @@ impl SmtpConfig {
     }
 }
 
+/// The mail port over SMTP: each mail is sent as it is asked for, as a multipart message
+/// (text and HTML); a refused or unreachable server is a `MailError`, which the engine logs
+/// without undoing what the mail was about.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
 }
 
 impl SmtpMailer {
+    /// A mailer for `config`; fails when the sender or the TLS settings cannot be used.
+    /// Nothing is sent, and the server not reached, until the first mail.
     pub fn new(config: SmtpConfig) -> Result<SmtpMailer, String> {
         let builder = match config.security {
             SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host),

@@ -18,6 +18,8 @@
 //!
 //! Feature `fake`: [`fake::FakeProvider`], a provider on 127.0.0.1 for tests.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,8 +66,13 @@ pub struct ProviderSettings {
     pub name: String,
     /// What a sign-in button says (`Google`).
     pub display_name: String,
+    /// The issuer URL (`https://accounts.google.com`): its discovery document is read from
+    /// `/.well-known/openid-configuration` under it, and ID tokens must name it. `http://`
+    /// only on a loopback address (a test provider).
     pub issuer: String,
+    /// The client id the provider gave the shop; ID tokens must be addressed to it.
     pub client_id: String,
+    /// The client secret; sent to the token endpoint only, never logged.
     pub client_secret: String,
     /// Asked for besides `openid` (default `email profile`).
     pub scopes: Vec<String>,
@@ -92,12 +99,19 @@ pub enum OidcError {
 /// The provider's discovery document: what this client uses of it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Discovery {
+    /// Must be the configured issuer exactly.
     pub issuer: String,
+    /// Where the browser is sent to sign in.
     pub authorization_endpoint: String,
+    /// Where the server redeems the code.
     pub token_endpoint: String,
+    /// The provider's signing keys (JWKS).
     pub jwks_uri: String,
+    /// How the client may authenticate at the token endpoint (`client_secret_basic` when
+    /// listed or absent, else `client_secret_post`).
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The algorithms ID tokens may be signed with (RS256 is what this client takes).
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Option<Vec<String>>,
 }
@@ -105,18 +119,25 @@ pub struct Discovery {
 /// Who the provider says signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The issuer that vouches for it.
     pub issuer: String,
+    /// The user's stable id at that issuer (`sub`): with the issuer, what a sign-in is
+    /// found by.
     pub subject: String,
+    /// The email the provider gives, if any.
     pub email: Option<String>,
     /// Whether the provider vouches that the email is the user's.
     pub email_verified: bool,
+    /// The user's name, if the provider gives one.
     pub name: Option<String>,
 }
 
 /// A PKCE pair: the verifier the server keeps and the S256 challenge the browser carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pkce {
+    /// Random, 43 characters of base64url: kept by the server until the callback.
     pub verifier: String,
+    /// `BASE64URL(SHA256(verifier))`, sent in the authorization URL.
     pub challenge: String,
 }
 
@@ -232,6 +253,9 @@ struct IdClaims {
 }
 
 impl OidcClient {
+    /// A client of the provider `settings` name. Refuses an `http://` issuer off loopback;
+    /// the provider is not called until the first sign-in (its discovery document and keys
+    /// are then fetched and kept).
     pub fn new(settings: ProviderSettings) -> Result<OidcClient, OidcError> {
         allowed_url(&settings.issuer)?;
         Ok(OidcClient {
@@ -242,6 +266,7 @@ impl OidcClient {
         })
     }
 
+    /// What the client was made with.
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
     }

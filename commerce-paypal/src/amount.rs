@@ -16,16 +16,28 @@ const TWO_DECIMALS: &[&str] = &[
 /// PayPal's currencies that take whole units only.
 const WHOLE_UNITS: &[&str] = &["HUF", "JPY", "TWD"];
 
+/// Why an amount cannot go to PayPal, or one from PayPal cannot be read. Never rounded
+/// away: the shop charges its total or nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
+    /// A currency PayPal does not take (its code).
     #[error("PayPal does not take payments in {0}")]
     Currency(String),
+    /// A fraction in a currency PayPal takes in whole units only (HUF, JPY, TWD).
     #[error("{0} cannot be charged through PayPal: it takes {1} in whole units only")]
     WholeUnitsOnly(Money, String),
+    /// More decimals than PayPal takes.
     #[error("{0} cannot be charged through PayPal: it has more decimals than PayPal takes")]
     TooPrecise(Money),
+    /// An amount PayPal reported that is not one of this shop's (an unknown currency, or a
+    /// value that is not a decimal at the currency's scale).
     #[error("{value} {currency} from PayPal is not an amount this shop can read")]
-    Unreadable { value: String, currency: String },
+    Unreadable {
+        /// PayPal's `value`.
+        value: String,
+        /// PayPal's `currency_code`.
+        currency: String,
+    },
 }
 
 /// The decimals PayPal takes in `code`, if it takes the currency at all.

@@ -20,14 +20,19 @@ pub enum PayPalError {
     /// `ORDER_NOT_APPROVED`, `ORDER_ALREADY_CAPTURED`, ...).
     #[error("{message}")]
     Refused {
+        /// The HTTP status (400, 404, 409, 422).
         status: u16,
+        /// PayPal's error name (`UNPROCESSABLE_ENTITY`).
         name: Option<String>,
+        /// The first detail's issue (`INSTRUMENT_DECLINED`).
         issue: Option<String>,
+        /// PayPal's description of it.
         message: String,
     },
     /// The client id and secret were refused.
     #[error("PayPal refused the client credentials")]
     Authentication,
+    /// Too many requests: retried with backoff, then reported.
     #[error("PayPal is rate limiting this account")]
     RateLimited,
     /// PayPal failed (5xx), or answered what this adapter cannot read.
@@ -70,6 +75,7 @@ struct ErrorDetail {
 pub struct ClientSecret(String);
 
 impl ClientSecret {
+    /// Wraps a secret so that it is never printed.
     pub fn new(secret: impl Into<String>) -> Self {
         Self(secret.into())
     }

@@ -27,6 +27,8 @@
 //!     .build();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod amount;
 pub mod client;
 #[cfg(feature = "fake")]
@@ -52,10 +54,12 @@ pub use webhook::PAYPAL_CERT_HOSTS;
 pub struct PayPalConfig {
     /// The REST app's client id.
     pub client_id: String,
+    /// The REST app's secret; never printed.
     pub client_secret: ClientSecret,
     /// The id PayPal gave the webhook endpoint (`POST /api/webhooks/paypal`): it is part of
     /// what PayPal signs.
     pub webhook_id: String,
+    /// Where calls go (the sandbox by default) and how they are retried.
     pub client: ClientOptions,
     /// The hosts a webhook's `PAYPAL-CERT-URL` may name ([`PAYPAL_CERT_HOSTS`] by default).
     /// A loopback host here (a test fake) may be fetched over plain HTTP.
@@ -68,6 +72,8 @@ pub struct PayPalConfig {
 }
 
 impl PayPalConfig {
+    /// A configuration for PayPal's sandbox with the app's credentials and the webhook's
+    /// id, PayPal's certificate hosts, and return URLs on `localhost:8080` (set your shop's).
     pub fn new(
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
@@ -101,6 +107,8 @@ impl std::fmt::Debug for PayPalGateway {
     }
 }
 
+/// The adapter could not be made: no client or webhook id, or its HTTP client's TLS setup
+/// failed.
 #[derive(Debug, thiserror::Error)]
 #[error("the PayPal client cannot be made: {0}")]
 pub struct SetupError(String);
@@ -234,6 +242,8 @@ fn amount_json(money: &Money) -> Result<serde_json::Value, GatewayError> {
 }
 
 impl PayPalGateway {
+    /// The gateway for `config`; PayPal is not called until the first payment (the token is
+    /// fetched then).
     pub fn new(config: PayPalConfig) -> Result<PayPalGateway, SetupError> {
         if config.client_id.trim().is_empty() || config.webhook_id.trim().is_empty() {
             return Err(SetupError(

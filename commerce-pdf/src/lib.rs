@@ -12,6 +12,8 @@
 //! let shop = Commerce::builder(store).invoices(Arc::new(commerce_pdf::PdfInvoices::new())).build();
 //! ```
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use commerce_core::account::Address;
@@ -66,6 +68,7 @@ impl Default for PdfInvoices {
 }
 
 impl PdfInvoices {
+    /// The invoice renderer, with its embedded fonts loaded (once: share it).
     pub fn new() -> PdfInvoices {
         let font = |bytes: &'static [u8]| {
             Font::new(Arc::new(bytes.to_vec()).into(), 0).expect("the embedded font is a font")

@@ -27,6 +27,8 @@
 //! let shop = commerce_core::Commerce::builder(store).build();
 //! ```
 
+#![warn(missing_docs)]
+
 mod audit;
 mod caches;
 mod carts;
@@ -152,6 +154,9 @@ impl SqliteStore {
         Self::open_with(path, SqliteOptions::default()).await
     }
 
+    /// As [`open`](Self::open), with the pool size, durability and other
+    /// [`SqliteOptions`]. Fails with an [`OpenError`] that says what to do, never on a half
+    /// migrated file: each migration is one transaction.
     pub async fn open_with(
         path: impl AsRef<Path>,
         options: SqliteOptions,
@@ -222,6 +227,7 @@ impl SqliteStore {
         })
     }
 
+    /// The database file (for a temporary store, where it was made).
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

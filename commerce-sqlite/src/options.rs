@@ -5,20 +5,42 @@ use super::*;
 /// Why a database could not be opened. Each says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The file or its directory cannot be opened or made (permissions, a missing parent, a
+    /// full disk): fix the path or its rights.
     #[error("cannot open {path}: {reason}")]
-    Io { path: PathBuf, reason: String },
+    Io {
+        /// The database file.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+    /// The file is not a SQLite database, or is damaged: restore a backup.
     #[error("{path} is not a SQLite database (or it is corrupt): {reason}")]
-    NotADatabase { path: PathBuf, reason: String },
+    NotADatabase {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// A newer build wrote the schema: run that build, or restore a backup. Nothing is
+    /// touched.
     #[error("{path} was written by a newer version of commerce (schema {found}, this build knows up to {known}); upgrade commerce or use a backup")]
     NewerSchema {
+        /// The database file.
         path: PathBuf,
+        /// The schema version in the file.
         found: i64,
+        /// The newest version this build knows.
         known: i64,
     },
+    /// A migration failed and was rolled back whole: the file is as it was.
     #[error("migrating {path} to schema {version} failed, nothing was changed: {reason}")]
     Migration {
+        /// The database file.
         path: PathBuf,
+        /// The migration that failed.
         version: i64,
+        /// What SQLite said.
         reason: String,
     },
 }

@@ -28,8 +28,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
+/// The NOTIFY channel of catalog changes (products, categories): other processes drop their
+/// cached catalog reads.
 pub const CATALOG_CHANNEL: &str = "commerce_catalog";
+/// The NOTIFY channel of store settings changes: other processes read the settings again.
 pub const SETTINGS_CHANNEL: &str = "commerce_settings";
+/// The NOTIFY channel of domain events (order status changes and the like), for
+/// [`PgEventBus`] subscribers in every process.
 pub const EVENTS_CHANNEL: &str = "commerce_events";
 
 /// Events a slow subscriber may fall behind by before it is told it lagged.

@@ -27,6 +27,8 @@
 //!     .build();
 //! ```
 
+#![warn(missing_docs)]
+
 mod audit;
 mod carts;
 mod catalog;
@@ -63,22 +65,52 @@ pub use changes::PgEventBus;
 /// Why a database could not be opened. Each says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The URL cannot be read as a PostgreSQL connection URL.
     #[error("{url} is not a PostgreSQL URL: {reason}")]
-    BadUrl { url: String, reason: String },
-    #[error("cannot reach PostgreSQL at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
-    #[error("the database at {url} was written by a newer version of commerce (schema {found}, this build knows up to {known}); upgrade commerce or use a backup")]
-    NewerSchema { url: String, found: i64, known: i64 },
-    #[error("migration {version} of the database at {url} differs from this build's ({reason}); released migrations are never edited, so this database was made by another build")]
-    EditedMigration {
+    BadUrl {
+        /// The URL, its password hidden.
         url: String,
-        version: i64,
+        /// What is wrong with it.
         reason: String,
     },
+    /// No connection could be made (the server down, a wrong host, port or credentials).
+    #[error("cannot reach PostgreSQL at {url}: {reason}")]
+    Unreachable {
+        /// The URL, its password hidden.
+        url: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// A newer build wrote the schema: run that build, or restore a backup. Nothing is
+    /// touched.
+    #[error("the database at {url} was written by a newer version of commerce (schema {found}, this build knows up to {known}); upgrade commerce or use a backup")]
+    NewerSchema {
+        /// The URL, its password hidden.
+        url: String,
+        /// The schema version in the database.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// An applied migration's checksum differs from this build's: the database was made by
+    /// another build of the schema. Nothing is touched.
+    #[error("migration {version} of the database at {url} differs from this build's ({reason}); released migrations are never edited, so this database was made by another build")]
+    EditedMigration {
+        /// The URL, its password hidden.
+        url: String,
+        /// The migration that differs.
+        version: i64,
+        /// How it differs.
+        reason: String,
+    },
+    /// A migration failed and was rolled back whole.
     #[error("migrating the database at {url} to schema {version} failed, nothing of it was applied: {reason}")]
     Migration {
+        /// The URL, its password hidden.
         url: String,
+        /// The migration that failed.
         version: i64,
+        /// What PostgreSQL said.
         reason: String,
     },
 }

@@ -19,16 +19,28 @@ const THREE_DECIMAL: &[&str] = &["BHD", "JOD", "KWD", "OMR", "TND"];
 /// Two decimals in the API, but only whole units may be charged.
 const WHOLE_UNITS_ONLY: &[&str] = &["ISK"];
 
+/// Why an amount cannot go to Stripe, or one from Stripe cannot be read. Never rounded
+/// away: the shop charges its total or nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
+    /// More decimals than Stripe counts in the currency (a yen fraction).
     #[error("{0} cannot be charged through Stripe: it has more decimals than Stripe takes")]
     TooPrecise(Money),
+    /// Not a multiple of what Stripe takes in the currency (the currency's code, and the
+    /// step: KWD in 0.010, ISK in whole units).
     #[error("{0} cannot be charged through Stripe: {1} amounts must be a multiple of {2}")]
     NotAMultiple(Money, String, &'static str),
+    /// Too large for Stripe's integer amounts.
     #[error("{0} is out of the range Stripe takes")]
     OutOfRange(Money),
+    /// An amount Stripe reported in a currency this build does not know.
     #[error("{amount} {currency} from Stripe is not an amount of this shop's currencies")]
-    Unknown { amount: i64, currency: String },
+    Unknown {
+        /// Stripe's integer amount.
+        amount: i64,
+        /// Stripe's currency code (lower case).
+        currency: String,
+    },
 }
 
 /// The decimals Stripe's API counts in `currency`.

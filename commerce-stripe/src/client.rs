@@ -19,20 +19,27 @@ pub enum StripeError {
     /// The card was declined: Stripe's message is meant for the customer.
     #[error("{message}")]
     Card {
+        /// Stripe's message, meant for the customer.
         message: String,
+        /// Stripe's error code (`card_declined`).
         code: Option<String>,
+        /// The bank's reason (`insufficient_funds`).
         decline_code: Option<String>,
     },
     /// The request is not one Stripe takes (a parameter, an object's state).
     #[error("{message}")]
     InvalidRequest {
+        /// Stripe's message.
         message: String,
+        /// Stripe's error code (`payment_intent_unexpected_state`).
         code: Option<String>,
+        /// The parameter it is about.
         param: Option<String>,
     },
     /// The API key was refused.
     #[error("Stripe refused the API key")]
     Authentication,
+    /// Too many requests: retried with backoff, then reported.
     #[error("Stripe is rate limiting this account")]
     RateLimited,
     /// A retry carried a key already used for other parameters.
@@ -78,6 +85,7 @@ struct ErrorDetail {
 pub struct SecretKey(String);
 
 impl SecretKey {
+    /// Wraps a secret so that it is never printed.
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into())
     }

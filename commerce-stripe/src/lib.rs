@@ -21,6 +21,8 @@
 //! let shop = commerce_core::Commerce::builder(store).gateway(std::sync::Arc::new(stripe)).build();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod amount;
 pub mod client;
 #[cfg(feature = "fake")]
@@ -48,6 +50,7 @@ pub struct StripeConfig {
     pub secret_key: SecretKey,
     /// The webhook endpoint's signing secret, `whsec_...`.
     pub webhook_secret: SecretKey,
+    /// Where calls go and how they are retried.
     pub client: ClientOptions,
     /// Where Stripe Checkout sends the customer after paying: `{ORDER_ID}` is replaced by the
     /// order's id, and Stripe replaces `{CHECKOUT_SESSION_ID}`.
@@ -57,6 +60,8 @@ pub struct StripeConfig {
 }
 
 impl StripeConfig {
+    /// A configuration with the API key and the webhook secret, Stripe's API, and return
+    /// URLs on `localhost:8080` (set your shop's).
     pub fn new(secret_key: impl Into<String>, webhook_secret: impl Into<String>) -> Self {
         Self {
             secret_key: SecretKey::new(secret_key),
@@ -83,6 +88,7 @@ impl std::fmt::Debug for StripeGateway {
     }
 }
 
+/// The adapter could not be made (its HTTP client's TLS setup failed).
 #[derive(Debug, thiserror::Error)]
 #[error("the Stripe client cannot be made: {0}")]
 pub struct SetupError(String);
@@ -126,6 +132,7 @@ fn intent_status(intent: &PaymentIntent) -> PaymentStatus {
 }
 
 impl StripeGateway {
+    /// The gateway for `config`; Stripe is not called until the first payment.
     pub fn new(config: StripeConfig) -> Result<StripeGateway, SetupError> {
         Ok(StripeGateway {
             client: client::Client::new(config.secret_key, config.client).map_err(SetupError)?,

@@ -21,6 +21,8 @@
 //! # drop(sender);
 //! ```
 
+#![warn(missing_docs)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -63,6 +65,8 @@ pub struct HttpWebhookSender {
 }
 
 impl HttpWebhookSender {
+    /// A sender with `options`' timeout and private-target rule; fails only when its HTTP
+    /// client cannot be made (TLS setup).
     pub fn new(options: SenderOptions) -> Result<HttpWebhookSender, SetupError> {
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             // Losing a race to another installer is fine: one provider is set either way.

@@ -2,17 +2,25 @@
 
 use super::*;
 
+/// An account, as its owner and the admins see it; never a password hash.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "User")]
 pub struct UserJson {
+    /// The user's id.
     pub id: Uuid,
+    /// Their email, in lower case: what they sign in with.
     pub email: String,
+    /// Their name.
     pub full_name: String,
     /// `customer`, `vendor` or `admin`.
     pub role: String,
+    /// False once an admin deactivates the account: its tokens stop working.
     pub is_active: bool,
+    /// Whether they followed the verification mail's link.
     pub email_verified: bool,
+    /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -31,10 +39,13 @@ impl From<User> for UserJson {
     }
 }
 
+/// A page of users, newest first.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "UserPage")]
 pub struct UserPageJson {
+    /// The users of this page.
     pub items: Vec<UserJson>,
+    /// Where the next page starts (pass it as `cursor`); null on the last page.
     #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
@@ -69,26 +80,33 @@ impl From<Session> for TokensJson {
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Address")]
 pub struct AddressJson {
+    /// Who receives the parcel.
     #[serde(default)]
     #[oai(nullable)]
     pub full_name: Option<String>,
+    /// Street and number.
     #[serde(default)]
     #[oai(nullable)]
     pub line1: Option<String>,
+    /// Flat, floor or building.
     #[serde(default)]
     #[oai(nullable)]
     pub line2: Option<String>,
+    /// City or town.
     #[serde(default)]
     #[oai(nullable)]
     pub city: Option<String>,
+    /// State, province or county (US tax rates go by state).
     #[serde(default)]
     #[oai(nullable)]
     pub region: Option<String>,
+    /// Postal or ZIP code.
     #[serde(default)]
     #[oai(nullable)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: String,
+    /// A phone number for the carrier.
     #[serde(default)]
     #[oai(nullable)]
     pub phone: Option<String>,
@@ -113,19 +131,27 @@ impl From<Address> for AddressJson {
 /// required; every part is at most 200 characters.
 #[derive(Debug, Clone, Object, serde::Deserialize)]
 pub struct ParcelAddressBody {
+    /// Who receives the parcel.
     #[serde(default)]
     #[oai(nullable)]
     pub full_name: Option<Text<AddressPart>>,
+    /// Street and number.
     pub line1: Text<RequiredAddressPart>,
+    /// Flat, floor or building.
     #[serde(default)]
     #[oai(nullable)]
     pub line2: Option<Text<AddressPart>>,
+    /// City or town.
     pub city: Text<RequiredAddressPart>,
+    /// State, province or county (US tax rates go by state).
     #[serde(default)]
     #[oai(nullable)]
     pub region: Option<Text<AddressPart>>,
+    /// Postal or ZIP code.
     pub postal_code: Text<RequiredAddressPart>,
+    /// ISO 3166-1 alpha-2 code, e.g. `US`.
     pub country: Text<Country>,
+    /// A phone number for the carrier.
     #[serde(default)]
     #[oai(nullable)]
     pub phone: Option<Text<AddressPart>>,
@@ -150,23 +176,31 @@ impl From<ParcelAddressBody> for Address {
 /// are required, the rest may follow at checkout.
 #[derive(Debug, Clone, Object, serde::Deserialize)]
 pub struct DestinationBody {
+    /// Who receives the parcel.
     #[serde(default)]
     #[oai(nullable)]
     pub full_name: Option<Text<AddressPart>>,
+    /// Street and number.
     #[serde(default)]
     #[oai(nullable)]
     pub line1: Option<Text<AddressPart>>,
+    /// Flat, floor or building.
     #[serde(default)]
     #[oai(nullable)]
     pub line2: Option<Text<AddressPart>>,
+    /// City or town.
     #[serde(default)]
     #[oai(nullable)]
     pub city: Option<Text<AddressPart>>,
+    /// State, province or county (US tax rates go by state).
     #[serde(default)]
     #[oai(nullable)]
     pub region: Option<Text<AddressPart>>,
+    /// Postal or ZIP code.
     pub postal_code: Text<RequiredAddressPart>,
+    /// ISO 3166-1 alpha-2 code, e.g. `US`.
     pub country: Text<Country>,
+    /// A phone number for the carrier.
     #[serde(default)]
     #[oai(nullable)]
     pub phone: Option<Text<AddressPart>>,
@@ -187,16 +221,22 @@ impl From<DestinationBody> for Address {
     }
 }
 
+/// An address a customer keeps for checkout.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "SavedAddress")]
 pub struct SavedAddressJson {
+    /// The address's id (checkout's `address_id`).
     pub id: Uuid,
+    /// The customer's name for it (`Home`).
     #[oai(nullable)]
     pub label: Option<String>,
+    /// The address itself.
     #[oai(flatten)]
     #[serde(flatten)]
     pub address: AddressJson,
+    /// Whether checkout proposes it first (one per customer).
     pub is_default: bool,
+    /// When it was saved.
     pub created_at: DateTime<Utc>,
 }
 

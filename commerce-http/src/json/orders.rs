@@ -2,13 +2,19 @@
 
 use super::*;
 
+/// A cart's or an order's amounts, as PRICING.md computes them.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Totals")]
 pub struct TotalsJson {
+    /// The lines' prices times their quantities, before discounts.
     pub subtotal: MoneyJson,
+    /// Every discount: the lines' and the order's.
     pub discount: MoneyJson,
+    /// Shipping, after any free-shipping promotion or threshold.
     pub shipping: MoneyJson,
+    /// Tax: included in the prices or added to them, as the store says.
     pub tax: MoneyJson,
+    /// What the buyer pays.
     pub total: MoneyJson,
 }
 
@@ -24,23 +30,30 @@ impl TotalsJson {
     }
 }
 
+/// A promotion's share of one line.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "LineAmount")]
 pub struct LineAmountJson {
+    /// The cart line (its `id`).
     pub item_id: Uuid,
+    /// How much of the promotion falls on it; the shares add up to the promotion's amount.
     pub amount: MoneyJson,
 }
 
+/// A promotion that applied, and what it took off.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "AppliedPromotion")]
 pub struct AppliedPromotionJson {
+    /// The promotion's id.
     pub id: Uuid,
     /// Upper-case; null for an automatic promotion.
     #[oai(nullable)]
     pub code: Option<String>,
     /// `product`, `order` or `shipping`.
     pub class: String,
+    /// What it took off in all.
     pub amount: MoneyJson,
+    /// Its amount spread over the lines (largest remainder, to the cent).
     pub lines: Vec<LineAmountJson>,
 }
 
@@ -63,12 +76,14 @@ impl From<AppliedPromotion> for AppliedPromotionJson {
     }
 }
 
+/// A promotion or code that did not apply, and why.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "RejectedPromotion")]
 pub struct RejectedPromotionJson {
     /// Null for a code that names no promotion.
     #[oai(nullable)]
     pub id: Option<Uuid>,
+    /// The code as given (upper-case); null for an automatic promotion.
     #[oai(nullable)]
     pub code: Option<String>,
     /// `unknown_code`, `not_started`, `expired`, `usage_exhausted`, `customer_limit_reached`,
@@ -90,48 +105,73 @@ impl From<RejectedPromotion> for RejectedPromotionJson {
     }
 }
 
+/// A line of a cart, priced.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "CartItem")]
 pub struct CartItemJson {
+    /// The line's id (to change or remove it).
     pub id: Uuid,
+    /// The product.
     pub product_id: Uuid,
+    /// The variant, when the product has them.
     #[oai(nullable)]
     pub variant_id: Option<Uuid>,
+    /// The product's name (and the variant's options).
     pub name: String,
+    /// How many.
     pub quantity: u32,
+    /// The price of one, now.
     pub unit_price: MoneyJson,
     /// Unit price × quantity, before discounts.
     pub line_total: MoneyJson,
     /// Its product discount plus its share of order discounts.
     pub discount: MoneyJson,
+    /// The line's tax.
     pub tax: MoneyJson,
 }
 
+/// The shipping method chosen, as it was priced.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ShippingChoice")]
 pub struct ShippingChoiceJson {
+    /// The method's id.
     pub id: Uuid,
+    /// Its name.
     pub name: String,
+    /// Its price then (before `free_above` and promotions).
     pub price: MoneyJson,
 }
 
+/// A cart, priced now: what checkout would charge.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Cart")]
 pub struct CartJson {
+    /// The cart's id.
     pub id: Uuid,
+    /// ISO 4217 code: the shop's currency.
     pub currency: String,
+    /// Its lines.
     pub items: Vec<CartItemJson>,
     /// Lines whose product is no longer for sale: not priced; remove them to check out.
     pub unavailable_items: Vec<Uuid>,
+    /// Codes entered, upper-case, whether they apply now or not.
     pub discount_codes: Vec<String>,
+    /// Its amounts.
     pub totals: TotalsJson,
+    /// What applied.
     pub applied_promotions: Vec<AppliedPromotionJson>,
+    /// What did not, and why (a code waiting for its minimum stays in `discount_codes`).
     pub rejected_promotions: Vec<RejectedPromotionJson>,
+    /// Where it goes (`PUT /api/cart/delivery`); null before that, when tax and shipping
+    /// are zero.
     #[oai(nullable)]
     pub shipping_address: Option<AddressJson>,
+    /// How it goes; null before it is chosen.
     #[oai(nullable)]
     pub shipping_method: Option<ShippingChoiceJson>,
+    /// Its version: send it back in `If-Match` to change it (412 when it changed meanwhile).
     pub version: u64,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -176,26 +216,38 @@ impl From<CartView> for CartJson {
     }
 }
 
+/// A line of an order, frozen when it was placed.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OrderLine")]
 pub struct OrderLineJson {
+    /// The product.
     pub product_id: Uuid,
+    /// The variant, when the product has them.
     #[oai(nullable)]
     pub variant_id: Option<Uuid>,
+    /// The product's name then.
     pub name: String,
+    /// Its SKU then.
     pub sku: String,
+    /// How many.
     pub quantity: u32,
+    /// The price of one then.
     pub unit_price: MoneyJson,
     /// Unit price × quantity.
     pub subtotal: MoneyJson,
+    /// Its discount: its own, and its share of the order's.
     pub discount: MoneyJson,
+    /// Its tax.
     pub tax: MoneyJson,
 }
 
+/// A step in an order's history.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "StatusChange")]
 pub struct StatusChangeJson {
+    /// The status it moved to.
     pub status: String,
+    /// When.
     pub at: DateTime<Utc>,
     /// Why the shop made the change itself: `payment_timeout` (left unpaid too long) or
     /// `paid_after_timeout` (paid after that, with the stock still there); absent otherwise.
@@ -204,31 +256,46 @@ pub struct StatusChangeJson {
     pub reason: Option<String>,
 }
 
+/// An order: what was bought, for how much, where it goes, and where it stands.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Order")]
 pub struct OrderJson {
+    /// Its id.
     pub id: Uuid,
     /// Human-friendly: `CM-YYYYMMDD-XXXXXXXX`.
     pub number: String,
     /// Null for a guest order.
     #[oai(nullable)]
     pub user_id: Option<Uuid>,
+    /// The buyer's email (a guest's, or the customer's at the time).
     #[oai(nullable)]
     pub email: Option<String>,
     /// `pending`, `paid`, `processing`, `shipped`, `delivered`, `cancelled` or `refunded`.
     pub status: String,
+    /// ISO 4217 code of its amounts.
     pub currency: String,
+    /// Its lines.
     pub items: Vec<OrderLineJson>,
+    /// Its amounts.
     pub totals: TotalsJson,
+    /// The promotions that applied.
     pub applied_promotions: Vec<AppliedPromotionJson>,
+    /// Codes on the cart that did not apply, dropped from the order.
     pub rejected_promotions: Vec<RejectedPromotionJson>,
+    /// Where it goes.
     pub shipping_address: AddressJson,
+    /// How it goes.
     #[oai(nullable)]
     pub shipping_method: Option<ShippingChoiceJson>,
+    /// Its payment's status (a payment's `status`), `requires_payment` until one succeeds.
     pub payment_status: String,
+    /// Every status it went through, oldest first, starting with `pending`.
     pub status_history: Vec<StatusChangeJson>,
+    /// Its version (bumped by every change).
     pub version: u64,
+    /// When it was placed.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -283,10 +350,13 @@ impl From<Order> for OrderJson {
     }
 }
 
+/// A page of orders, newest first.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OrderPage")]
 pub struct OrderPageJson {
+    /// The orders of this page.
     pub items: Vec<OrderJson>,
+    /// Where the next page starts (pass it as `cursor`); null on the last page.
     #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
@@ -300,20 +370,29 @@ impl From<Page<Order>> for OrderPageJson {
     }
 }
 
+/// Money given back on a payment.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Refund")]
 pub struct RefundJson {
+    /// The refund's id.
     pub id: Uuid,
+    /// How much.
     pub amount: MoneyJson,
+    /// The provider's id of the refund (`re_...`); null for one recorded before the provider
+    /// answered.
     #[oai(nullable)]
     pub provider_reference: Option<String>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
 }
 
+/// A payment of an order, through one provider.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Payment")]
 pub struct PaymentJson {
+    /// The payment's id (to confirm it).
     pub id: Uuid,
+    /// The order it pays.
     pub order_id: Uuid,
     /// `test` for the built-in provider, `stripe`, ...
     pub provider: String,
@@ -333,11 +412,16 @@ pub struct PaymentJson {
     /// approval page); then `POST /api/payments/confirm` captures it.
     #[oai(nullable)]
     pub approve_url: Option<String>,
+    /// Exactly the order's total.
     pub amount: MoneyJson,
+    /// Its refunds, oldest first; they never add up to more than `amount`.
     pub refunds: Vec<RefundJson>,
+    /// Why the last attempt failed (the provider's reason), when it did.
     #[oai(nullable)]
     pub failure_reason: Option<String>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -374,6 +458,7 @@ impl From<Payment> for PaymentJson {
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Checkout")]
 pub struct CheckoutJson {
+    /// The order, `pending` until its payment succeeds.
     pub order: OrderJson,
     /// Null when the payment provider could not start it (see `payment_error`): start it
     /// again with `POST /api/payments/create-intent`.

@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// An amount of money: never a float.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Money")]
 pub struct MoneyJson {
@@ -20,14 +21,19 @@ impl From<Money> for MoneyJson {
     }
 }
 
+/// The shop as buyers see it.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Store")]
 pub struct StoreJson {
+    /// The shop's name.
     pub name: String,
+    /// ISO 4217 code of the shop's currency: every price is in it.
     pub currency: String,
+    /// Whether prices include tax (tax is then taken out of them, not added).
     pub prices_include_tax: bool,
     /// `line` or `order`.
     pub tax_rounding: String,
+    /// Whether shipping is taxed too.
     pub tax_shipping: bool,
     /// The shop's own address, as invoices show it.
     #[oai(nullable)]
@@ -71,15 +77,20 @@ impl From<StoreSettings> for StoreJson {
     }
 }
 
+/// A way of shipping an order, at a price.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ShippingMethod")]
 pub struct ShippingMethodJson {
+    /// Its id (checkout's `shipping_method`).
     pub id: Uuid,
+    /// Its name (`Standard`).
     pub name: String,
+    /// What it costs, before `free_above` applies.
     pub price: MoneyJson,
     /// Free when the discounted subtotal reaches this.
     #[oai(nullable)]
     pub free_above: Option<MoneyJson>,
+    /// Whether buyers may choose it.
     pub active: bool,
 }
 

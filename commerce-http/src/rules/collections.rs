@@ -14,10 +14,12 @@ impl<T, const MIN: usize, const MAX: usize> List<T, MIN, MAX> {
         }
     }
 
+    /// The items.
     pub fn into_vec(self) -> Vec<T> {
         self.0
     }
 
+    /// The items, borrowed.
     pub fn as_slice(&self) -> &[T] {
         &self.0
     }
@@ -83,9 +85,11 @@ impl<T: ToJSON, const MIN: usize, const MAX: usize> ToJSON for List<T, MIN, MAX>
 pub struct Options<R>(std::collections::BTreeMap<String, Text<R>>);
 
 impl<R> Options<R> {
+    /// The most options a variant has.
     pub const MAX: usize = limits::MAX_OPTIONS;
     const NAME_CHARS: usize = limits::MAX_OPTION_NAME_CHARS;
 
+    /// The options, names to values.
     pub fn into_map(self) -> std::collections::BTreeMap<String, String> {
         self.0
             .into_iter()

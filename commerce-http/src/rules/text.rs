@@ -7,7 +7,9 @@ use super::*;
 pub trait TextRule: Send + Sync + 'static {
     /// The schema's name in the document.
     const NAME: &'static str;
+    /// The fewest characters.
     const MIN_CHARS: usize;
+    /// The most characters.
     const MAX_CHARS: usize;
     /// The expression as the document states it (unanchored, as JSON Schema reads it:
     /// anchor it to hold for the whole text), and the same compiled.
@@ -21,6 +23,7 @@ pub trait TextRule: Send + Sync + 'static {
             (min, max) => format!("must be {min} to {max} characters"),
         }
     }
+    /// Whether `text` keeps the rule; else what it should be.
     fn check(text: &str) -> Result<(), String> {
         let n = text.chars().count();
         let matches = Self::pattern().is_none_or(|(_, re)| re.is_match(text));
@@ -214,16 +217,19 @@ text_rule!(
 pub struct Text<R>(String, PhantomData<R>);
 
 impl<R> Text<R> {
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The text, owned.
     pub fn into_string(self) -> String {
         self.0
     }
 }
 
 impl<R: TextRule> Text<R> {
+    /// The text, if it keeps the rule; else what it should be.
     pub fn new(text: String) -> Result<Self, String> {
         R::check(&text).map(|()| Text(text, PhantomData))
     }

@@ -60,9 +60,13 @@ pub enum Spoil {
 /// Who the authorize endpoint signs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeUser {
+    /// The ID token's `sub`.
     pub subject: String,
+    /// Its `email`.
     pub email: String,
+    /// Its `email_verified`.
     pub email_verified: bool,
+    /// Its `name`.
     pub name: String,
 }
 

@@ -43,6 +43,7 @@ const FORGER_KEY: &str = include_str!("other_key.pem");
 
 /// The client id and secret the fake accepts.
 pub const CLIENT_ID: &str = "fake-paypal-client";
+/// The secret that goes with [`CLIENT_ID`].
 pub const CLIENT_SECRET: &str = "fake-paypal-secret";
 /// The webhook id the fake signs for.
 pub const WEBHOOK_ID: &str = "WH-FAKE-0000000001";
@@ -50,9 +51,13 @@ pub const WEBHOOK_ID: &str = "WH-FAKE-0000000001";
 /// A request the fake received, as it read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
+    /// `GET` or `POST`.
     pub method: String,
+    /// The path, e.g. `/v2/checkout/orders`.
     pub path: String,
+    /// The JSON body (the token call's form as a string; `null` when empty).
     pub body: Value,
+    /// Its `PayPal-Request-Id`.
     pub request_id: Option<String>,
     /// Whether it carried a token the fake issued (or, for the token call, the credentials).
     pub authorized: bool,
@@ -303,10 +308,12 @@ impl FakePayPal {
         lock(&self.shared).pend_next_capture = true;
     }
 
+    /// A PayPal order as the fake holds it now (PayPal's shape).
     pub fn order(&self, id: &str) -> Option<Value> {
         lock(&self.shared).orders.get(id).cloned()
     }
 
+    /// A capture as the fake holds it now (PayPal's shape).
     pub fn capture(&self, id: &str) -> Option<Value> {
         lock(&self.shared).captures.get(id).cloned()
     }

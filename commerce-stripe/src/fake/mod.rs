@@ -40,10 +40,15 @@ use serving::*;
 /// A request the fake received, as it read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
+    /// `GET` or `POST`.
     pub method: String,
+    /// The path, e.g. `/v1/payment_intents`.
     pub path: String,
+    /// The form fields in the order sent, bracket names as they are (`metadata[order_id]`).
     pub form: Vec<(String, String)>,
+    /// Its `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// Its `Stripe-Version`.
     pub stripe_version: Option<String>,
     /// Whether it carried the fake's secret key as a bearer token.
     pub authorized: bool,
@@ -213,10 +218,12 @@ impl FakeStripe {
         s.failures.extend(std::iter::repeat_n(status, count));
     }
 
+    /// A PaymentIntent as the fake holds it now (Stripe's shape).
     pub fn payment_intent(&self, id: &str) -> Option<Value> {
         lock(&self.shared).intents.get(id).cloned()
     }
 
+    /// A Checkout Session as the fake holds it now (Stripe's shape).
     pub fn checkout_session(&self, id: &str) -> Option<Value> {
         lock(&self.shared).sessions.get(id).cloned()
     }
