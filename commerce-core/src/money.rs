@@ -14,18 +14,31 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Why an amount or currency was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// Not an ISO 4217 code this build knows (the code given).
     #[error("unknown currency code `{0}`")]
     UnknownCurrency(String),
+    /// Not a decimal number (the text given).
     #[error("`{0}` is not a decimal amount")]
     NotADecimal(String),
+    /// More decimals than the currency has: refused, never rounded.
     #[error("{currency} allows {scale} decimal places, `{amount}` has more")]
     TooManyDecimals {
+        /// The amount as given.
         amount: String,
+        /// The currency.
         currency: Currency,
+        /// Its decimals.
         scale: u32,
     },
+    /// Two amounts in different currencies cannot be added or compared.
     #[error("cannot combine {left} with {right}: amounts in different currencies")]
-    CurrencyMismatch { left: Currency, right: Currency },
+    CurrencyMismatch {
+        /// The first amount's currency.
+        left: Currency,
+        /// The other's.
+        right: Currency,
+    },
+    /// Beyond what a decimal (or a provider's integer) holds.
     #[error("amount out of range")]
     Overflow,
 }
@@ -83,10 +96,15 @@ const CURRENCIES: &[(&str, u8)] = &[
 ];
 
 impl Currency {
+    /// US dollar, two decimals.
     pub const USD: Currency = Currency::known(*b"USD", 2);
+    /// Euro, two decimals.
     pub const EUR: Currency = Currency::known(*b"EUR", 2);
+    /// Pound sterling, two decimals.
     pub const GBP: Currency = Currency::known(*b"GBP", 2);
+    /// Japanese yen, no decimals.
     pub const JPY: Currency = Currency::known(*b"JPY", 0);
+    /// Kuwaiti dinar, three decimals.
     pub const KWD: Currency = Currency::known(*b"KWD", 3);
 
     const fn known(code: [u8; 3], scale: u8) -> Currency {
@@ -109,6 +127,7 @@ impl Currency {
             .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
     }
 
+    /// The ISO 4217 code, upper-case (`USD`).
     pub fn code(&self) -> &str {
         // The code bytes always come from the ASCII table above.
         std::str::from_utf8(&self.code).unwrap_or("XXX")
@@ -198,8 +217,10 @@ impl<'de> Deserialize<'de> for Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
+    /// Halves go to the even neighbour (banker's rounding; the default): 0.125 → 0.12.
     #[default]
     HalfEven,
+    /// Halves go away from zero: 0.125 → 0.13.
     HalfUp,
 }
 
@@ -257,22 +278,27 @@ impl Money {
         })
     }
 
+    /// Nothing, in `currency`.
     pub fn zero(currency: Currency) -> Money {
         Money::rounded(Decimal::ZERO, currency, Rounding::HalfEven)
     }
 
+    /// The amount, at the currency's scale (`19.90`).
     pub fn amount(&self) -> Decimal {
         self.amount
     }
 
+    /// Its currency.
     pub fn currency(&self) -> Currency {
         self.currency
     }
 
+    /// Whether it is nothing.
     pub fn is_zero(&self) -> bool {
         self.amount.is_zero()
     }
 
+    /// Whether it is below zero.
     pub fn is_negative(&self) -> bool {
         self.amount.is_sign_negative() && !self.amount.is_zero()
     }
@@ -297,6 +323,7 @@ impl Money {
         }
     }
 
+    /// The sum; `CurrencyMismatch` across currencies, `Overflow` beyond range.
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let amount = self
@@ -309,6 +336,7 @@ impl Money {
         })
     }
 
+    /// The difference; `CurrencyMismatch` across currencies, `Overflow` beyond range.
     pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let amount = self

@@ -6,11 +6,14 @@ use super::*;
 /// back from any store equals the one written.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait Clock: Send + Sync {
+    /// Now, to the microsecond.
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// New ids and entropy (tests swap it for predictable ones).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait IdGenerator: Send + Sync {
+    /// A new id, never handed out before (v4 or v7 UUIDs).
     fn new_id(&self) -> Uuid;
     /// Entropy for order numbers and similar short codes.
     fn random_u64(&self) -> u64;

@@ -3,11 +3,15 @@ use super::*;
 /// Who a provider says signed in, its ID token checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
+    /// The issuer that vouches for it.
     pub issuer: String,
+    /// The person's stable id at that issuer: with the issuer, what a sign-in is found by.
     pub subject: String,
+    /// The email the provider gives, if any.
     pub email: Option<String>,
     /// Whether the provider vouches that the email is the person's.
     pub email_verified: bool,
+    /// Their name, if the provider gives one.
     pub name: Option<String>,
 }
 

@@ -2,15 +2,27 @@
 
 use super::*;
 
+/// Carts: a customer's (one each) or a guest's (found by its token's hash). Held by the kit's
+/// `carts_round_trip_with_versions` and `guest_carts_untouched_for_long_are_purged`.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CartStore: Send + Sync {
+    /// Stores a new cart as it is (its version as given). `Duplicate(OneCartPerCustomer)`
+    /// when the customer has one already (two first writes racing: the loser reads the
+    /// winner's), `Duplicate(GuestCartToken)` for a token hash in use, `Duplicate(RecordId)`
+    /// for an id in use.
     async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError>;
-    /// Optimistic like `update_product`.
+    /// Writes `cart` if the stored version is still `cart.version`, storing it with the
+    /// version bumped by one; returns what was stored. `VersionConflict` (nothing written)
+    /// when it changed meanwhile, `NotFound` when it is gone.
     async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError>;
+    /// Removes a cart; removing one that is gone is not an error.
     async fn delete_cart(&self, id: CartId) -> Result<(), StorageError>;
+    /// The cart, if it exists.
     async fn cart(&self, id: CartId) -> Result<Option<Cart>, StorageError>;
+    /// A guest's cart by the SHA-256 of its token (the token itself is never stored).
     async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError>;
+    /// The customer's cart, if they have one.
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError>;
     /// Deletes guest carts (no customer) last changed before `untouched_before`; returns how
     /// many. Customers' carts are kept.
@@ -21,6 +33,7 @@ pub trait CartStore: Send + Sync {
 /// Everything `place_order` writes, all or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
+    /// The order, `pending`, version 1, its lines naming the units to reserve.
     pub order: Order,
     /// Counted against each promotion's total and per-customer limits.
     pub promotion_ids: Vec<PromotionId>,
@@ -35,6 +48,7 @@ pub struct NewOrder {
 /// What a status change does beside the order, in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrderEffects {
+    /// What happens to the order's reserved units.
     pub stock: StockMovement,
     /// The order will not be paid for (cancelled): its promotion uses are given back.
     pub give_back_promotion_uses: bool,
@@ -63,20 +77,29 @@ impl OrderEffects {
 /// Why `place_order` wrote nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlaceOrderError {
+    /// The first line (in the order's order) whose units are not all there.
     #[error("only {available} of product {product_id} left")]
     OutOfStock {
+        /// The product short of units.
         product_id: ProductId,
+        /// Its variant, when the line names one.
         variant_id: Option<VariantId>,
+        /// How many are left to sell.
         available: u32,
     },
+    /// A line's product is gone or not `active`.
     #[error("product {0} is not for sale")]
     Unavailable(ProductId),
+    /// A promotion has no uses left in total.
     #[error("promotion {0} reached its usage limit")]
     UsageExhausted(PromotionId),
+    /// A promotion has no uses left for this customer.
     #[error("promotion {0} reached its per-customer limit")]
     CustomerLimitReached(PromotionId),
+    /// The cart is no longer at the version checked out (changed in another tab).
     #[error("the cart changed during checkout")]
     CartChanged,
+    /// Storage failed; nothing was written.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -84,9 +107,13 @@ pub enum PlaceOrderError {
 /// Stock left after a reservation, for low-stock events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLevel {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant, when the units were a variant's.
     pub variant_id: Option<VariantId>,
+    /// Units left to sell after the write.
     pub available: u32,
+    /// The low-stock threshold that applies (the variant's, else the product's).
     pub threshold: u32,
 }
 
@@ -97,22 +124,29 @@ impl StockLevel {
     }
 }
 
+/// Which orders a listing selects; the filters combine with AND.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderFilter {
+    /// Only this customer's orders.
     pub user_id: Option<UserId>,
+    /// Only orders in this status.
     pub status: Option<OrderStatus>,
     /// Exactly this order number (as stored: upper case), for finding an order a customer
     /// quotes.
     #[serde(default)]
     pub number: Option<String>,
+    /// Which page, and how long.
     pub page: PageRequest,
 }
 
 /// A day of sales, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailySales {
+    /// The UTC day.
     pub day: NaiveDate,
+    /// Orders placed that day that are paid or later (not pending, cancelled or refunded).
     pub orders: u32,
+    /// Their totals, summed.
     pub revenue: Money,
 }
 
@@ -146,12 +180,23 @@ impl DailySales {
     }
 }
 
+/// Orders, and the one write that must never oversell: `place_order`. Held by the kit's
+/// checkout and order cases (`placing_an_order_is_all_or_nothing`,
+/// `concurrent_checkouts_of_the_last_units_never_oversell`,
+/// `fifty_buyers_of_the_last_ten_units_leave_exactly_ten_orders`,
+/// `checkouts_taking_two_products_in_opposite_orders_never_fail`,
+/// `cancelling_gives_stock_back_and_versions_are_enforced`,
+/// `orders_list_newest_first_and_report_sales`, the expiry cases).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// In one transaction: checks each line's product is active and reserves its units
     /// (available never below zero), counts each promotion's use within its limits, writes the
-    /// order, and empties the cart. Any failure writes nothing.
+    /// order, and empties the cart. Any failure writes nothing. Concurrent calls for the last
+    /// units must serialise on the stock (a row lock or a guarded `UPDATE`), never both
+    /// succeed; two orders taking the same products in opposite orders must not deadlock
+    /// into a failure. Returns the stock left on every line touched (for low-stock events),
+    /// and moves each touched product's version.
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError>;
     /// Writes a status change if the stored version is still `order.version` (stored with
     /// the version bumped; else `VersionConflict` and nothing written), and in the same
@@ -182,8 +227,10 @@ pub trait OrderStore: Send + Sync {
         order: &Order,
         record: &ChangeRecord,
     ) -> Result<Order, PlaceOrderError>;
+    /// The order, if it exists.
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
-    /// Newest first.
+    /// The orders `filter` selects, newest first (ties by id, descending), a page at a time;
+    /// a cursor from one page continues it whatever was placed since.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Page<Order>, StorageError>;
     /// Whether the user has a paid order containing the product (paid, processing, shipped
     /// or delivered: not pending, cancelled or refunded), which lets them review it.
@@ -202,21 +249,31 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<Vec<DailySales>, StorageError>;
 }
 
+/// Payments and the provider events already applied. Held by the kit's
+/// `provider_events_are_recorded_once` and `each_unique_rule_and_reference_is_reported_exactly`.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PaymentStore: Send + Sync {
+    /// Stores a new payment. `MissingReference(Order)` for an unknown order,
+    /// `Duplicate(PaymentReference)` when the provider's reference is another payment's (of
+    /// the same provider), `Duplicate(RecordId)` for an id in use.
     async fn insert_payment(&self, payment: &Payment) -> Result<(), StorageError>;
+    /// Overwrites the payment (status, reference, refunds) and writes `record` in the same
+    /// transaction. `NotFound` when it is gone; `Duplicate(PaymentReference)` as above.
     async fn update_payment(
         &self,
         payment: &Payment,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// The payment, if it exists.
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StorageError>;
+    /// The payment `provider` knows as `reference` (a webhook's way in).
     async fn payment_by_reference(
         &self,
         provider: &str,
         reference: &str,
     ) -> Result<Option<Payment>, StorageError>;
+    /// Every payment of the order, oldest first.
     async fn payments_of_order(&self, order_id: OrderId) -> Result<Vec<Payment>, StorageError>;
     /// Records a provider event id; `false` when it was seen before (do not apply it again).
     async fn record_provider_event(

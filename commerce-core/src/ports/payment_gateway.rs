@@ -5,12 +5,16 @@ use super::*;
 /// What a payment provider said about a new payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayIntent {
+    /// The provider's id of the payment (`pi_...`, a PayPal order id): webhooks name it.
     pub provider_reference: String,
+    /// What the buyer's client confirms the payment with (Stripe's client secret), or a
+    /// secret of the adapter's own that lets a guest confirm; never logged.
     pub client_secret: Option<String>,
     /// Where the buyer approves the payment, for providers paid on their own page (PayPal's
     /// `approve` link); `None` for card providers confirmed by the client.
     #[serde(default)]
     pub approve_url: Option<String>,
+    /// Its status at the provider now (usually `requires_payment`).
     pub status: PaymentStatus,
 }
 
@@ -21,6 +25,7 @@ pub struct GatewayIntent {
 pub struct WebhookHeaders(Vec<(String, String)>);
 
 impl WebhookHeaders {
+    /// No headers.
     pub fn new() -> Self {
         Self::default()
     }
@@ -31,6 +36,7 @@ impl WebhookHeaders {
         self
     }
 
+    /// Adds `name: value` (a repeated name keeps every value; `get` gives the first).
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0
             .push((name.into().to_ascii_lowercase(), value.into()));
@@ -45,6 +51,7 @@ impl WebhookHeaders {
     }
 }
 
+/// Why the provider did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GatewayError {
     /// The provider refused (card declined, amount invalid...). Shown to the customer.
@@ -92,6 +99,11 @@ pub enum WebhookError {
     Unreachable(String),
 }
 
+/// A payment provider (`commerce-stripe`, `commerce-paypal`, the built-in test provider). A
+/// shop may have several, by name. Every call that creates or refunds carries an
+/// idempotency key derived from the engine's own ids, which the adapter passes on, so a
+/// retry never charges or refunds twice; the engine checks amounts and refund limits before
+/// asking, and applies what the provider reports monotonically.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {

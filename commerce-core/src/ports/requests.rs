@@ -5,9 +5,11 @@ use super::*;
 /// A response kept for an idempotency key, replayed to a retry of the same request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptResponse {
+    /// The HTTP status answered.
     pub status: u16,
     /// The headers a client needs again (content type, location, ETag, ...).
     pub headers: Vec<(String, String)>,
+    /// The body answered, as sent.
     pub body: Vec<u8>,
 }
 
@@ -19,7 +21,12 @@ pub enum IdempotencyClaim {
     /// A live record: the request it was claimed for (its fingerprint) and, once that
     /// request finished, its response.
     Existing {
+        /// A hash of the claiming request's content type and body (the scope holds the
+        /// caller and endpoint): another body under the same key is 409
+        /// `idempotency_key_reused`.
         fingerprint: String,
+        /// Its response once it finished; `None` while it runs (409
+        /// `idempotency_key_in_use`).
         response: Option<KeptResponse>,
     },
 }

@@ -3,6 +3,8 @@
 
 use super::*;
 
+/// Promotions: codes and automatic ones, with their use counts (counted by `place_order`
+/// under their limits). Held by the kit's `promotion_codes_are_unique_and_pricing_gets_the_right_ones`.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
@@ -12,17 +14,23 @@ pub trait PromotionStore: Send + Sync {
         promotion: &Promotion,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Overwrites the promotion's terms with `record` (its use count stays the store's);
+    /// `NotFound` when it is gone, `Duplicate(PromotionCode)` as above.
     async fn update_promotion(
         &self,
         promotion: &Promotion,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Deletes the promotion with `record`; `NotFound` when it is gone. Orders keep their
+    /// copy of what it took off.
     async fn delete_promotion(
         &self,
         id: PromotionId,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// The promotion, with its use count now.
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError>;
+    /// Every promotion, newest first, a page at a time.
     async fn list_promotions(&self, page: &PageRequest) -> Result<Page<Promotion>, StorageError>;
     /// What pricing needs: every automatic promotion and those with one of `codes`
     /// (upper-case), active or not (the engine reports why a code does not apply).
@@ -41,9 +49,13 @@ pub trait PromotionStore: Send + Sync {
 /// The shop's own settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreSettings {
+    /// The shop's name (invoices, mail).
     pub name: String,
+    /// The currency every price is in.
     pub currency: crate::money::Currency,
+    /// Whether prices include tax, how tax rounds, whether shipping is taxed.
     pub tax: TaxPolicy,
+    /// How amounts round at PRICING.md's named points.
     pub rounding: crate::money::Rounding,
     /// The seller's address, shown on invoices.
     #[serde(default)]
@@ -71,33 +83,45 @@ impl Default for StoreSettings {
     }
 }
 
+/// The shop's settings, tax rates and shipping methods: small tables read often (the engine
+/// keeps them under a generation) and written by an admin. Held by the kit's
+/// `settings_tax_rates_and_shipping_round_trip`.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     /// `None` until the shop's settings are first saved.
     async fn store_settings(&self) -> Result<Option<StoreSettings>, StorageError>;
+    /// Replaces the settings with `record`.
     async fn save_store_settings(
         &self,
         settings: &StoreSettings,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Every tax rate, in any order.
     async fn tax_rates(&self) -> Result<Vec<TaxRate>, StorageError>;
+    /// Inserts or replaces the rate (by id) with `record`. `Duplicate(TaxRateRegion)` when
+    /// another rate has the same country and region.
     async fn save_tax_rate(
         &self,
         rate: &TaxRate,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Deletes the rate with `record`; `NotFound` when it is gone.
     async fn delete_tax_rate(
         &self,
         id: TaxRateId,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Every shipping method, active or not, in any order.
     async fn shipping_methods(&self) -> Result<Vec<ShippingMethod>, StorageError>;
+    /// Inserts or replaces the method (by id) with `record`.
     async fn save_shipping_method(
         &self,
         method: &ShippingMethod,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// Deletes the method with `record`; `NotFound` when it is gone. Orders keep their copy
+    /// of it.
     async fn delete_shipping_method(
         &self,
         id: ShippingMethodId,

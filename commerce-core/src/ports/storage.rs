@@ -5,6 +5,7 @@ use super::*;
 /// What went wrong in a storage adapter, in terms a service can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
+    /// The record a write names is gone (updates and deletes say so; reads answer `None`).
     #[error("not found")]
     NotFound,
     /// The stored version is not the one the write expected (optimistic concurrency).
@@ -19,8 +20,12 @@ pub enum StorageError {
     /// A page cursor this storage did not hand out (or from another listing).
     #[error("the cursor is not one this listing gave")]
     InvalidCursor,
+    /// The database cannot be reached or failed (a lost connection, a full disk, a lock
+    /// held too long): nothing was written; worth trying again. The HTTP layer answers 503.
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
+    /// What is stored cannot be read back, or a write broke a constraint no rule names: a bug
+    /// or a damaged database, not the caller's doing.
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
 }
@@ -130,14 +135,19 @@ impl Reference {
 /// A page request: `limit` items after the opaque `cursor` of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageRequest {
+    /// How many items at most (0: the default; more than the maximum: the maximum).
     pub limit: u32,
+    /// Where the previous page ended; `None` for the first page.
     pub cursor: Option<String>,
 }
 
 impl PageRequest {
+    /// Items per page when none is asked.
     pub const DEFAULT_LIMIT: u32 = 20;
+    /// The most items a page holds.
     pub const MAX_LIMIT: u32 = 100;
 
+    /// The first page of `limit` items.
     pub fn first(limit: u32) -> Self {
         Self {
             limit,
@@ -154,14 +164,19 @@ impl PageRequest {
     }
 }
 
+/// A page of a listing. Adapters page by a keyset (the listing's order and the id), never
+/// by offset, so a page continues where the last ended whatever was written since, and
+/// every item of a listing that stays put is seen once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
+    /// The items, in the listing's order.
     pub items: Vec<T>,
     /// `None` on the last page.
     pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
+    /// The same page with each item turned into another (for response shapes).
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

@@ -48,6 +48,7 @@ pub trait WebhookStore: Send + Sync {
         id: WebhookEndpointId,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
+    /// The endpoint, if it exists (its secrets sealed as stored).
     async fn webhook_endpoint(
         &self,
         id: WebhookEndpointId,
@@ -124,10 +125,12 @@ pub trait WebhookStore: Send + Sync {
 /// One delivery attempt as it goes over the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRequest {
+    /// The endpoint's URL.
     pub url: String,
     /// `webhook-id`, `webhook-timestamp`, `webhook-signature` (content type and user agent
     /// are the sender's).
     pub headers: Vec<(String, String)>,
+    /// The event's JSON, exactly as signed.
     pub body: Vec<u8>,
 }
 
@@ -136,6 +139,7 @@ pub struct WebhookRequest {
 pub enum WebhookAnswer {
     /// The receiver answered with this status (redirects are answers, never followed).
     Status {
+        /// The HTTP status (any 2xx delivers).
         code: u16,
         /// Its `Retry-After`, when it sent one (429, 503).
         retry_after: Option<Duration>,
@@ -151,5 +155,6 @@ pub enum WebhookAnswer {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
+    /// Sends one attempt and says what came of it; never an error (a failure is an answer).
     async fn send(&self, request: WebhookRequest) -> WebhookAnswer;
 }

@@ -21,6 +21,7 @@ use crate::shipping::ShippingMethod;
 pub enum CartOwner {
     /// `None` before the guest's first write (which creates the cart and its token).
     Guest(Option<String>),
+    /// A signed-in customer's one cart.
     Customer(UserId),
 }
 
@@ -37,20 +38,26 @@ impl CartOwner {
 /// A line to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemRequest {
+    /// The product.
     pub product_id: ProductId,
+    /// Its variant; required when the product has variants.
     pub variant_id: Option<VariantId>,
+    /// How many (added to a line already in the cart).
     pub quantity: u32,
 }
 
 /// A cart with its prices and what the client needs to show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartView {
+    /// The cart as stored.
     pub cart: Cart,
+    /// Its prices now, with the explanation of every amount (PRICING.md).
     pub priced: PricedCart,
     /// The display name of each priced line, in the order of `priced.lines`.
     pub names: Vec<String>,
     /// Lines whose product or variant is no longer for sale; not priced, refused at checkout.
     pub unavailable: Vec<CartItemId>,
+    /// The shipping method chosen (`PUT /api/cart/delivery`), if any.
     pub shipping_method: Option<ShippingMethod>,
     /// Set when this call created a guest cart: the token the client keeps.
     pub new_guest_token: Option<String>,
@@ -59,14 +66,20 @@ pub struct CartView {
 /// Where and how a cart is delivered (`PUT /api/cart/delivery`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// Where: at least country and postal code (region where tax goes by it).
     pub shipping_address: Address,
+    /// How: an active shipping method.
     pub shipping_method: ShippingMethodId,
 }
 
+/// What checkout needs besides the cart.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckoutRequest {
+    /// Where the order goes (a full parcel address), unless `address_id` names a saved one.
     pub shipping_address: Option<Address>,
+    /// One of the customer's saved addresses.
     pub address_id: Option<AddressId>,
+    /// The method; default the cart's, else the cheapest active one.
     pub shipping_method: Option<ShippingMethodId>,
     /// Required for a guest.
     pub email: Option<String>,
@@ -78,13 +91,16 @@ pub struct CheckoutRequest {
 /// could not be reached; the client then creates the payment with `create_intent`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkout {
+    /// The order, `pending`, its stock reserved.
     pub order: Order,
+    /// Its payment, started with the provider.
     pub payment: Option<Payment>,
     /// Why the payment could not be started, when it could not: the order stands all the
     /// same, and its payment may be started again.
     pub payment_error: Option<CommerceError>,
 }
 
+/// Cart use cases ([`Commerce::carts`]).
 pub struct Carts<'a> {
     pub(super) shop: &'a Commerce,
 }
@@ -223,6 +239,8 @@ impl Carts<'_> {
         self.save(cart, None, None).await
     }
 
+    /// Removes a line; `expected_version` (the client's `If-Match`) must be the cart's, else
+    /// `VersionMismatch`. An unknown line is not found.
     pub async fn remove_item(
         &self,
         owner: &CartOwner,
@@ -258,6 +276,8 @@ impl Carts<'_> {
         self.save(cart, token, None).await
     }
 
+    /// Takes a discount code off the cart (compared without case), with the same version
+    /// check as `remove_item`.
     pub async fn remove_code(
         &self,
         owner: &CartOwner,
@@ -340,10 +360,11 @@ impl Carts<'_> {
     ) -> Result<Checkout, CommerceError> {
         self.shop
             .offered_provider(request.payment_provider.as_deref())?;
-        let cart = self.require(owner).await?;
-        if cart.items.is_empty() {
+        // No cart yet is an empty cart, as `GET /api/cart` shows it.
+        let cart = self.find(owner).await?.filter(|c| !c.items.is_empty());
+        let Some(cart) = cart else {
             return Err(CommerceError::validation("items", "the cart is empty"));
-        }
+        };
         let mut quote = self
             .shop
             .quote(

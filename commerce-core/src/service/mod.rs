@@ -77,15 +77,24 @@ use crate::validation::ValidationErrors;
 /// Who is calling. Services authorise by role and ownership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
+    /// Nobody signed in: a guest (who may browse, keep a cart and check out with an email).
     Anonymous,
-    User { id: UserId, role: Role },
+    /// A signed-in user, with the role their access token carries.
+    User {
+        /// Who.
+        id: UserId,
+        /// Their role.
+        role: Role,
+    },
 }
 
 impl Caller {
+    /// A signed-in user (what an HTTP layer makes from a verified access token).
     pub fn user(id: UserId, role: Role) -> Caller {
         Caller::User { id, role }
     }
 
+    /// The user's id; `None` for a guest.
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Caller::User { id, .. } => Some(*id),
@@ -93,6 +102,7 @@ impl Caller {
         }
     }
 
+    /// Whether the caller is an admin (not a manager: see `runs_the_shop`).
     pub fn is_admin(&self) -> bool {
         matches!(
             self,
@@ -111,6 +121,7 @@ impl Caller {
         }
     }
 
+    /// An admin's id; otherwise `Forbidden` (`Unauthenticated` for nobody).
     pub fn require_admin(&self) -> Result<UserId, CommerceError> {
         match self.require_user()? {
             (id, Role::Admin) => Ok(id),
@@ -139,43 +150,61 @@ impl Caller {
 /// Every way a use case can fail. `code()` is the stable snake_case code clients see.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CommerceError {
+    /// The request's fields break their rules, each named (HTTP 422 `validation_failed`).
     #[error("validation failed: {0}")]
     Validation(ValidationErrors),
+    /// No such thing, or not one the caller may see (404): what it is (`"order"`).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Signing in is needed (401).
     #[error("authentication required")]
     Unauthenticated,
+    /// Signed in, but the role or ownership does not allow it (403); says why.
     #[error("{0}")]
     Forbidden(String),
+    /// The email and password do not match an account (401), the same for an unknown email.
     #[error("email or password is wrong")]
     InvalidCredentials,
+    /// The account was deactivated (403), told only with the right password.
     #[error("this account is disabled")]
     AccountDisabled,
+    /// A mailed or refresh token that is unknown, expired or used (401).
     #[error("the token is invalid, expired or already used")]
     InvalidToken,
     /// A value that must be unique is held by another record (an email, a slug, a code).
     #[error("{}", taken_message(*.0))]
     Taken(UniqueRule),
+    /// Fewer units left than asked (409 `out_of_stock`); nothing was reserved.
     #[error("only {available} available")]
     OutOfStock {
+        /// The product short of units.
         product_id: crate::ids::ProductId,
+        /// Its variant, when one was asked for.
         variant_id: Option<crate::ids::VariantId>,
+        /// How many are left to sell.
         available: u32,
     },
+    /// The order's status machine does not allow that move from where it is (409).
     #[error("{0}")]
     InvalidTransition(String),
+    /// A code that can never apply now (422 `invalid_discount` with its `reason`).
     #[error("the discount code {code} cannot be used: {}", reason.as_str())]
     InvalidDiscount {
+        /// The code, upper-case.
         code: String,
+        /// Why: unknown, not started, expired, used up...
         reason: RejectionReason,
     },
     /// The `If-Match` version (or the version read before a write) is stale.
     #[error("the {0} was changed by someone else; reload it and try again")]
     VersionMismatch(&'static str),
+    /// The request conflicts with the record's state (409); says how.
     #[error("{0}")]
     Conflict(String),
+    /// The payment provider declined (402); its reason, meant for the buyer.
     #[error("the payment was declined: {0}")]
     PaymentDeclined(String),
+    /// The payment provider cannot be reached or failed (502); worth trying again.
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
     /// A body of a kind this operation does not take (a text file sent as an image).
@@ -186,7 +215,13 @@ pub enum CommerceError {
     TooLarge(String),
     /// A provider's webhook that is not genuine (its signature) or cannot be read.
     #[error("{detail}")]
-    BadWebhook { signature: bool, detail: String },
+    BadWebhook {
+        /// True when the signature is what failed (400 `invalid_signature`), false when a
+        /// genuine event cannot be read.
+        signature: bool,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// Storage cannot be reached (or is overloaded) right now; nothing was written. Worth
     /// retrying shortly.
     #[error("storage is unavailable: {0}")]
@@ -209,6 +244,7 @@ pub enum CommerceError {
 }
 
 impl CommerceError {
+    /// The stable snake_case code clients branch on (`out_of_stock`, `validation_failed`).
     pub fn code(&self) -> &'static str {
         match self {
             CommerceError::Validation(_) => "validation_failed",
@@ -245,6 +281,7 @@ impl CommerceError {
         }
     }
 
+    /// A validation error on one field.
     pub fn validation(field: &str, message: impl Into<String>) -> CommerceError {
         CommerceError::Validation(ValidationErrors::single(field, message))
     }
@@ -521,6 +558,8 @@ impl HashingSlots {
 }
 
 impl Commerce {
+    /// Starts building a shop on `storage` (an adapter implementing every storage port:
+    /// `commerce-sqlite`, `commerce-sqlx`, or the in-memory store); see [`CommerceBuilder`].
     pub fn builder<S: Storage>(storage: Arc<S>) -> CommerceBuilder {
         CommerceBuilder::new(storage)
     }
@@ -538,21 +577,28 @@ impl Commerce {
         .build()
     }
 
+    /// Products, categories, reviews, images and stock alerts.
     pub fn catalog(&self) -> Catalog<'_> {
         Catalog { shop: self }
     }
+    /// Carts (a customer's or a guest's), their pricing, and checkout.
     pub fn carts(&self) -> Carts<'_> {
         Carts { shop: self }
     }
+    /// Orders: direct orders, reading, cancelling, status changes, refunds, invoices.
     pub fn orders(&self) -> Orders<'_> {
         Orders { shop: self }
     }
+    /// Payments: starting, confirming, and the providers' webhooks.
     pub fn payments(&self) -> Payments<'_> {
         Payments { shop: self }
     }
+    /// Accounts: registration, sign-in, tokens, profiles and addresses.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts { shop: self }
     }
+    /// Running the shop: promotions, tax rates, shipping methods, settings, the dashboard
+    /// and reports.
     pub fn admin(&self) -> Admin<'_> {
         Admin { shop: self }
     }
@@ -562,10 +608,12 @@ impl Commerce {
         self.ports.events.subscribe()
     }
 
+    /// The image store (what serves `/images/{key}`).
     pub fn images(&self) -> &Arc<dyn ImageStore> {
         &self.ports.images
     }
 
+    /// The shop's clock's time (the test clock in tests).
     pub fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()
     }
@@ -658,6 +706,7 @@ pub struct CommerceBuilder {
 
 macro_rules! setters {
     ($($name:ident: $port:ident),+ $(,)?) => {$(
+        #[doc = concat!("Replaces the `", stringify!($port), "` port (with another adapter, or a mock).")]
         pub fn $name(mut self, port: Arc<dyn $port>) -> Self {
             self.ports.$name = port;
             self
@@ -809,11 +858,13 @@ impl CommerceBuilder {
         self
     }
 
+    /// The engine's own settings (token lifetimes, timeouts, the relay's schedule).
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
         self
     }
 
+    /// The shop. Warns in the log when it has no payment provider.
     pub fn build(self) -> Commerce {
         if self.ports.gateway.provider() == NoPaymentProvider::NAME {
             tracing::warn!(

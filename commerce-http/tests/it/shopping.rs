@@ -630,3 +630,27 @@ async fn buyers_review_and_admins_moderate() {
     let (_, _, product) = s.get(&format!("/api/products/{}", lamp.id)).await;
     assert_eq!(product["rating"]["count"], 0);
 }
+
+#[tokio::test]
+async fn checking_out_with_no_cart_is_checking_out_an_empty_cart() {
+    let s = start().await;
+    let address: Value = serde_json::from_str(TEXAS).unwrap();
+    // A customer who never added anything, and a guest with a token that names nothing.
+    let customer = s.customer("nell@example.com").await;
+    let signed_in = s
+        .call(Method::POST, "/api/cart/checkout")
+        .token(&customer)
+        .json(json!({"shipping_address": address}))
+        .send()
+        .await;
+    let body = signed_in.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(body["errors"][0]["field"], "items");
+    let guest = s
+        .call(Method::POST, "/api/cart/checkout")
+        .cart(Some("no-such-cart-token"))
+        .json(json!({"shipping_address": address, "email": "g@example.com"}))
+        .send()
+        .await;
+    let body = guest.expect(StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"));
+    assert_eq!(body["errors"][0]["field"], "items");
+}
