@@ -9,6 +9,7 @@ use crate::ids::{AddressId, TokenFamilyId, UserId};
 use crate::tax::{normalize_country, normalize_region};
 use crate::validation::{check_text, has_control_characters, Lines, ValidationErrors};
 
+/// What a user may do (README: who may do what).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -25,8 +26,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
     pub const ALL: [Role; 4] = [Role::Customer, Role::Vendor, Role::Manager, Role::Admin];
 
+    /// Its name in the API (`customer`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Customer => "customer",
@@ -36,6 +39,7 @@ impl Role {
         }
     }
 
+    /// The role of that name.
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -52,14 +56,20 @@ impl Role {
     }
 }
 
+/// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// Its id.
     pub id: UserId,
     /// Normalised: trimmed and lower-case.
     pub email: String,
+    /// Their name.
     pub full_name: String,
+    /// What they may do.
     pub role: Role,
+    /// False once deactivated: sign-in refused, tokens void.
     pub is_active: bool,
+    /// Whether they followed the verification mail's link.
     pub email_verified: bool,
     /// A PHC string (argon2id); never shown.
     #[serde(skip_serializing)]
@@ -67,7 +77,9 @@ pub struct User {
     /// Bumped when the user is deactivated, changes role or resets the password, so that
     /// access tokens carrying an older version stop working at once.
     pub token_version: u32,
+    /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -87,7 +99,9 @@ pub fn normalize_email(email: &str) -> Option<String> {
     ok.then_some(e)
 }
 
+/// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted (hashing cost stays bounded).
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// Password rules: 8 to 128 characters (counted as characters, not bytes).
@@ -102,6 +116,7 @@ pub fn check_password(password: &str, field: &str) -> Result<(), ValidationError
     Ok(())
 }
 
+/// A full name trimmed, 1 to 200 characters on one line; else what is wrong with it.
 pub fn check_full_name(name: &str) -> Result<String, ValidationErrors> {
     let n = name.trim();
     let most = crate::limits::MAX_NAME_CHARS;
@@ -123,14 +138,21 @@ pub fn check_full_name(name: &str) -> Result<String, ValidationErrors> {
 /// A postal address, saved or given inline at checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Address {
+    /// Who receives the parcel.
     pub full_name: Option<String>,
+    /// Street and number.
     pub line1: Option<String>,
+    /// Flat, floor or building.
     pub line2: Option<String>,
+    /// City or town.
     pub city: Option<String>,
+    /// State, province or county (US tax rates go by state).
     pub region: Option<String>,
+    /// Postal or ZIP code.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, upper-case.
     pub country: String,
+    /// A phone number for the carrier.
     pub phone: Option<String>,
 }
 
@@ -215,13 +237,20 @@ impl Address {
     }
 }
 
+/// An address a customer keeps for checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedAddress {
+    /// Its id.
     pub id: AddressId,
+    /// Whose.
     pub user_id: UserId,
+    /// The customer's name for it (`Home`).
     pub label: Option<String>,
+    /// The address.
     pub address: Address,
+    /// Whether checkout proposes it first; one per customer.
     pub is_default: bool,
+    /// When it was saved.
     pub created_at: DateTime<Utc>,
 }
 
@@ -247,20 +276,28 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// What a mailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenPurpose {
+    /// Confirms the account's email.
     VerifyEmail,
+    /// Sets a new password.
     ResetPassword,
 }
 
 /// A mailed token: random, stored hashed, expiring, single use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OneTimeToken {
+    /// The SHA-256 of the token (the token itself is only in the mail).
     pub token_hash: String,
+    /// Whose.
     pub user_id: UserId,
+    /// What it is for.
     pub purpose: TokenPurpose,
+    /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// When it was used; it works once.
     pub used_at: Option<DateTime<Utc>>,
 }
 
@@ -268,11 +305,17 @@ pub struct OneTimeToken {
 /// presenting a revoked one means it was stolen or replayed, and revokes the whole family.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshToken {
+    /// The SHA-256 of the token.
     pub token_hash: String,
+    /// The sign-in it belongs to: its rotations share it.
     pub family_id: TokenFamilyId,
+    /// Whose.
     pub user_id: UserId,
+    /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// When it was revoked (rotated, signed out, or its family ended).
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

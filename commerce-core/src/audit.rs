@@ -49,22 +49,30 @@ pub type AuditChanges = BTreeMap<String, (Value, Value)>;
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// Its id.
     pub id: AuditEntryId,
+    /// When.
     pub at: DateTime<Utc>,
     /// Who did it; `None` for a sign-in that failed or was refused (nobody was signed in).
     pub actor: Option<AuditActor>,
     /// `<target type>.<verb>`: `product.update`, `order.status`, `auth.login`.
     pub action: String,
+    /// What it was done to.
     pub target: AuditTarget,
+    /// Each field changed, before and after (secrets and hashes never shown).
     pub changes: AuditChanges,
+    /// Where the request came from.
     pub origin: RequestOrigin,
+    /// How it ended.
     pub outcome: AuditOutcome,
 }
 
 /// The user who acted, as they were then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditActor {
+    /// Their id.
     pub id: UserId,
+    /// Their role then.
     pub role: Role,
     /// Their email when the entry was written: storage fills it in from the user's record
     /// inside the write (a service does not read it first), so it is `None` in what a service
@@ -77,11 +85,14 @@ pub struct AuditActor {
 /// email as its target, of type `email`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditTarget {
+    /// What it is (`product`, `order`, `user`, `email`...).
     pub kind: String,
+    /// Which one, when there is one.
     pub id: Option<String>,
 }
 
 impl AuditTarget {
+    /// A target of this kind and id.
     pub fn new(kind: &str, id: impl ToString) -> AuditTarget {
         AuditTarget {
             kind: kind.to_string(),
@@ -103,18 +114,23 @@ impl AuditTarget {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
+    /// Done.
     Succeeded,
+    /// Tried and failed (a wrong password).
     Failed,
+    /// Not even tried (too many failures).
     Refused,
 }
 
 impl AuditOutcome {
+    /// Every outcome.
     pub const ALL: [AuditOutcome; 3] = [
         AuditOutcome::Succeeded,
         AuditOutcome::Failed,
         AuditOutcome::Refused,
     ];
 
+    /// Its name in the API (`succeeded`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuditOutcome::Succeeded => "succeeded",
@@ -123,6 +139,7 @@ impl AuditOutcome {
         }
     }
 
+    /// The outcome of that name.
     pub fn parse(s: &str) -> Option<AuditOutcome> {
         AuditOutcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
@@ -133,7 +150,9 @@ impl AuditOutcome {
 pub struct RequestOrigin {
     /// The client's address (as trusted proxies report it).
     pub ip: Option<String>,
+    /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// The request's `x-request-id`.
     pub request_id: Option<String>,
 }
 
@@ -219,8 +238,11 @@ pub fn changes<T: Serialize>(
 /// Which entries to list: each filter narrows; newest first, a page at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditQuery {
+    /// Only what this user did.
     pub actor: Option<UserId>,
+    /// Only this action (`product.update`).
     pub action: Option<String>,
+    /// Only what was done to this kind of target.
     pub target_type: Option<String>,
     /// Only with `target_type`.
     pub target_id: Option<String>,
@@ -228,6 +250,7 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Before this time (exclusive).
     pub to: Option<DateTime<Utc>>,
+    /// Which page, and how long.
     pub page: PageRequest,
 }
 

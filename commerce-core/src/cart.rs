@@ -14,56 +14,83 @@ use crate::promotion::normalize_code;
 /// The most codes one cart may carry.
 pub const MAX_CODES: usize = 10;
 
+/// A line of a cart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartItem {
+    /// The line's id.
     pub id: CartItemId,
+    /// The product.
     pub product_id: ProductId,
+    /// The variant, when the product has them.
     pub variant_id: Option<VariantId>,
+    /// How many (1 to `MAX_LINE_QUANTITY`).
     pub quantity: u32,
+    /// When it was first added.
     pub added_at: DateTime<Utc>,
 }
 
+/// A cart: what a buyer means to buy. Prices are not kept: it is priced when shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cart {
+    /// Its id.
     pub id: CartId,
     /// The customer who owns it; `None` for a guest cart.
     pub customer_id: Option<UserId>,
     /// SHA-256 of a guest cart's token (the token itself is only ever given to the client).
     pub guest_token_hash: Option<String>,
+    /// The shop's currency when it was made.
     pub currency: Currency,
+    /// Its lines, in the order they were added.
     pub items: Vec<CartItem>,
     /// Upper-case, each once, in the order they were added.
     pub discount_codes: Vec<String>,
+    /// Where it will go, once given (tax and shipping follow it).
     pub shipping_address: Option<Address>,
+    /// How it will go, once chosen.
     pub shipping_method_id: Option<ShippingMethodId>,
+    /// Moved by every change; a write at an older version is refused.
     pub version: u64,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (old guest carts are purged by it).
     pub updated_at: DateTime<Utc>,
 }
 
+/// Why a change to a cart was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CartError {
+    /// A quantity of 0 or more than a line takes.
     #[error("quantity must be 1 to {MAX_LINE_QUANTITY}")]
     InvalidQuantity,
+    /// More than is left to sell.
     #[error("only {available} available")]
     OutOfStock {
+        /// The product short of units.
         product_id: ProductId,
+        /// Its variant, when one was asked for.
         variant_id: Option<VariantId>,
+        /// How many are left.
         available: u32,
     },
+    /// No such line in this cart.
     #[error("cart item {0} is not in this cart")]
     ItemNotFound(CartItemId),
+    /// The cart has as many lines as it may.
     #[error("a cart holds at most {MAX_LINES} lines")]
     TooManyLines,
+    /// The cart has as many codes as it may.
     #[error("a cart holds at most {MAX_CODES} discount codes")]
     TooManyCodes,
+    /// Not a code's shape (letters, digits, `-`, `_`).
     #[error("`{0}` is not a valid discount code")]
     InvalidCode(String),
+    /// That code is not on the cart.
     #[error("code {0} is not on this cart")]
     CodeNotFound(String),
 }
 
 impl Cart {
+    /// An empty cart, a customer's or (with its token's hash) a guest's.
     pub fn new(
         id: CartId,
         customer_id: Option<UserId>,
@@ -86,6 +113,7 @@ impl Cart {
         }
     }
 
+    /// The line of that id.
     pub fn item(&self, id: CartItemId) -> Option<&CartItem> {
         self.items.iter().find(|i| i.id == id)
     }
@@ -186,6 +214,7 @@ impl Cart {
         Ok(())
     }
 
+    /// Takes a line out; `ItemNotFound` when it is not there.
     pub fn remove_item(
         &mut self,
         item_id: CartItemId,
@@ -213,6 +242,7 @@ impl Cart {
         Ok(code)
     }
 
+    /// Takes a code off (compared without case); `CodeNotFound` when it is not there.
     pub fn remove_code(&mut self, code: &str, now: DateTime<Utc>) -> Result<(), CartError> {
         let before = self.discount_codes.len();
         self.discount_codes

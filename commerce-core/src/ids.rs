@@ -9,9 +9,10 @@ use uuid::Uuid;
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$doc])*
+        #[doc = concat!("A `", stringify!($name), "`: a UUID, serialised as its string.")]
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub Uuid);
+        pub struct $name(#[doc = "The UUID inside."] pub Uuid);
 
         impl $name {
             /// A new random (v4) id. Services take ids from the `IdGenerator` port instead,
@@ -19,6 +20,7 @@ macro_rules! id_type {
             pub fn random() -> Self {
                 Self(Uuid::new_v4())
             }
+            /// The UUID inside.
             pub fn as_uuid(&self) -> Uuid {
                 self.0
             }

@@ -14,15 +14,18 @@ pub struct Stock {
     pub reserved: u32,
 }
 
+/// Fewer units than asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("only {available} available")]
 pub struct InsufficientStock {
+    /// How many are left.
     pub available: u32,
 }
 
 /// What an order's status change does to its units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum StockMovement {
+    /// The units stay reserved (a move that keeps the order alive).
     #[default]
     None,
     /// The order will not ship: its units become available again.
@@ -32,6 +35,7 @@ pub enum StockMovement {
 }
 
 impl Stock {
+    /// Units in the warehouse: available plus reserved.
     pub fn on_hand(&self) -> u64 {
         u64::from(self.available) + u64::from(self.reserved)
     }
@@ -59,6 +63,7 @@ impl Stock {
         self.reserved = self.reserved.saturating_sub(quantity);
     }
 
+    /// Does `movement` to `quantity` reserved units.
     pub fn apply(&mut self, movement: StockMovement, quantity: u32) {
         match movement {
             StockMovement::None => {}

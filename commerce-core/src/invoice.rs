@@ -12,6 +12,7 @@ use crate::order::Order;
 pub struct Invoice {
     /// The seller.
     pub shop_name: String,
+    /// The seller's address, when the store has one.
     pub shop_address: Option<Address>,
     /// The order as it was bought: number, date, buyer, lines and totals.
     pub order: Order,
@@ -38,6 +39,7 @@ impl Invoice {
     }
 }
 
+/// The invoice renderer failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the invoice could not be drawn: {0}")]
 pub struct InvoiceError(pub String);

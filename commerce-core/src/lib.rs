@@ -22,6 +22,8 @@
 //! - [`audit`]: the audit log of staff changes and sign-ins, and where a request came from.
 //! - `testkit` (feature `testkit`): the storage conformance kit every adapter runs.
 
+#![warn(missing_docs)]
+
 pub mod account;
 pub mod audit;
 pub mod cart;

@@ -25,6 +25,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 /// A review's title and its text.
 pub const MAX_REVIEW_TITLE_CHARS: usize = 200;
+/// The longest review body.
 pub const MAX_REVIEW_TEXT_CHARS: usize = 10_000;
 /// A variant's SKU.
 pub const MAX_SKU_CHARS: usize = 64;
@@ -32,10 +33,13 @@ pub const MAX_SKU_CHARS: usize = 64;
 pub const MAX_SLUG_CHARS: usize = 120;
 /// Each part of a postal address, and a saved address's label.
 pub const MAX_ADDRESS_PART_CHARS: usize = 200;
+/// The longest saved address label.
 pub const MAX_LABEL_CHARS: usize = 100;
 /// A variant's options: how many, and the length of a name and of a value.
 pub const MAX_OPTIONS: usize = 10;
+/// The longest variant option name.
 pub const MAX_OPTION_NAME_CHARS: usize = 50;
+/// The longest variant option value.
 pub const MAX_OPTION_VALUE_CHARS: usize = 100;
 /// Variants of one product.
 pub const MAX_VARIANTS: usize = 100;

@@ -15,12 +15,19 @@ use crate::pricing::{AppliedPromotion, PricedCart, RejectedPromotion};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Placed, its stock reserved, waiting for payment (expires after the unpaid-order timeout).
     Pending,
+    /// Paid: to be fulfilled.
     Paid,
+    /// Being packed.
     Processing,
+    /// Handed to the carrier.
     Shipped,
+    /// Received by the buyer.
     Delivered,
+    /// Given up before shipping: stock and discount uses given back, a payment refunded.
     Cancelled,
+    /// Refunded in full.
     Refunded,
 }
 
@@ -37,6 +44,7 @@ impl OrderStatus {
         )
     }
 
+    /// Every status, in the machine's order.
     pub const ALL: [OrderStatus; 7] = [
         OrderStatus::Pending,
         OrderStatus::Paid,
@@ -47,6 +55,7 @@ impl OrderStatus {
         OrderStatus::Refunded,
     ];
 
+    /// Its name in the API (`pending`).
     pub fn as_str(&self) -> &'static str {
         match self {
             OrderStatus::Pending => "pending",
@@ -59,10 +68,12 @@ impl OrderStatus {
         }
     }
 
+    /// The status of that name.
     pub fn parse(s: &str) -> Option<OrderStatus> {
         OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Whether the status machine allows moving from this status to `next`.
     pub fn can_become(&self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
@@ -98,48 +109,71 @@ impl OrderStatus {
     }
 }
 
+/// A move the status machine does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("an order cannot go from {} to {}", from.as_str(), to.as_str())]
 pub struct InvalidTransition {
+    /// Where the order is.
     pub from: OrderStatus,
+    /// Where it was asked to go.
     pub to: OrderStatus,
 }
 
 /// A line as it was bought: later catalog changes do not touch it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
+    /// The product bought.
     pub product_id: ProductId,
+    /// Its variant, when it has them.
     pub variant_id: Option<VariantId>,
+    /// The product's name then (and the variant's options).
     pub name: String,
+    /// Its SKU then.
     pub sku: String,
+    /// How many.
     pub quantity: u32,
+    /// The price of one then.
     pub unit_price: Money,
     /// Unit price × quantity.
     pub subtotal: Money,
+    /// Its discount: its own and its share of the order's.
     pub discount: Money,
+    /// Its tax.
     pub tax: Money,
 }
 
+/// An order's amounts, frozen from its priced cart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderTotals {
+    /// The lines before discounts.
     pub subtotal: Money,
+    /// Every discount.
     pub discount: Money,
+    /// Shipping, after free-shipping rules.
     pub shipping: Money,
+    /// Tax, included or added as the store says.
     pub tax: Money,
+    /// What the buyer pays: the payment's amount, exactly.
     pub total: Money,
 }
 
 /// The shipping method as chosen at purchase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChosenShipping {
+    /// The method's id.
     pub id: ShippingMethodId,
+    /// Its name then.
     pub name: String,
+    /// Its price then (before `free_above` and promotions).
     pub price: Money,
 }
 
+/// A step in an order's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
+    /// The status it moved to.
     pub status: OrderStatus,
+    /// When.
     pub at: DateTime<Utc>,
     /// Why the shop itself made the change, when it did (absent for changes people made).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,6 +192,7 @@ pub enum StatusReason {
 }
 
 impl StatusReason {
+    /// Its name in the API (`payment_timeout`).
     pub fn as_str(self) -> &'static str {
         match self {
             StatusReason::PaymentTimeout => "payment_timeout",
@@ -166,8 +201,10 @@ impl StatusReason {
     }
 }
 
+/// An order: what was bought, for how much, where it goes, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
+    /// Its id.
     pub id: OrderId,
     /// Human-readable and unique, e.g. `CM-20261122-7F3K9QX2`.
     pub number: String,
@@ -175,14 +212,23 @@ pub struct Order {
     pub user_id: Option<UserId>,
     /// The guest's email (and the customer's, for receipts).
     pub email: Option<String>,
+    /// Where it stands.
     pub status: OrderStatus,
+    /// The currency of every amount.
     pub currency: Currency,
+    /// What was bought.
     pub lines: Vec<OrderLine>,
+    /// Its amounts.
     pub totals: OrderTotals,
+    /// The promotions that applied, with what each took off.
     pub applied_promotions: Vec<AppliedPromotion>,
+    /// Codes that did not apply, dropped from the order, and why.
     pub rejected_promotions: Vec<RejectedPromotion>,
+    /// Where it goes.
     pub shipping_address: Address,
+    /// How it goes.
     pub shipping_method: Option<ChosenShipping>,
+    /// Its payment's status (`requires_payment` until one succeeds).
     pub payment_status: PaymentStatus,
     /// The payment provider the buyer chose when ordering (`payment_provider`); paying
     /// without naming one uses it. `None`: the shop's default.
@@ -190,19 +236,28 @@ pub struct Order {
     pub payment_provider: Option<String>,
     /// Starts with `pending`.
     pub status_history: Vec<StatusChange>,
+    /// Moved by every change; a write at an older version is refused.
     pub version: u64,
+    /// When it was placed.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// Who buys, where it goes and how, for [`Order::from_priced`].
 #[derive(Debug, Clone)]
 pub struct OrderDetails {
+    /// The new order's id.
     pub id: OrderId,
+    /// Its number (the engine draws one, retried on a clash).
     pub number: String,
+    /// The buyer, or `None` for a guest.
     pub user_id: Option<UserId>,
+    /// The buyer's email.
     pub email: Option<String>,
+    /// Where it goes.
     pub shipping_address: Address,
+    /// How it goes.
     pub shipping_method: Option<ChosenShipping>,
     /// The payment provider chosen, if the buyer named one.
     pub payment_provider: Option<String>,

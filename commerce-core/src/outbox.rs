@@ -38,13 +38,18 @@ use crate::webhook::EventType;
 /// its type, when it happened and its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
+    /// Its id: the delivery's `webhook-id`, the same on every retry.
     pub id: EventId,
+    /// Its type.
     pub kind: EventType,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// Its `data`, as receivers get it.
     pub data: Value,
 }
 
 impl OutboxEvent {
+    /// An event of `kind` with `data`.
     pub fn new(id: EventId, kind: EventType, at: DateTime<Utc>, data: Value) -> OutboxEvent {
         OutboxEvent { id, kind, at, data }
     }
@@ -223,11 +228,15 @@ fn product_data(product: &Product) -> Value {
 /// there are both known for sure while other sales run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockChange {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant, when the stock is a variant's.
     pub variant_id: Option<VariantId>,
     /// The product's name.
     pub name: String,
+    /// Units available before the write.
     pub before: u32,
+    /// Units available after it.
     pub after: u32,
     /// The product's `low_stock_threshold`.
     pub threshold: u32,
@@ -328,6 +337,7 @@ impl StockChange {
 /// the events it tells the outbox, and its lines in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeRecord {
+    /// The events it tells the outbox.
     pub events: Vec<OutboxEvent>,
     /// The audit log's entries of the change (one, when staff made it; none otherwise).
     pub audit: Vec<AuditEntry>,
@@ -390,6 +400,7 @@ impl ChangeRecord {
         }
     }
 
+    /// Whether it records nothing.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.audit.is_empty() && self.stock_watched_at.is_none()
     }

@@ -7,14 +7,21 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrderId, PaymentId, RefundId};
 use crate::money::Money;
 
+/// Where a payment stands; it only moves forward (`Payment::apply_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
+    /// Created with the provider, not paid yet (the buyer has a card to enter or a page to approve).
     RequiresPayment,
+    /// The provider is working on it (a pending capture, a bank transfer).
     Processing,
+    /// Paid in full.
     Succeeded,
+    /// The last attempt failed; it may still be tried again and succeed.
     Failed,
+    /// All of it given back.
     Refunded,
+    /// Some of it given back.
     PartiallyRefunded,
     /// Given up before anything was captured (the order was cancelled, or the provider's
     /// session expired); the order, if still pending, is paid with a new payment.
@@ -22,6 +29,7 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    /// Its name in the API (`requires_payment`).
     pub fn as_str(&self) -> &'static str {
         match self {
             PaymentStatus::RequiresPayment => "requires_payment",
@@ -34,6 +42,7 @@ impl PaymentStatus {
         }
     }
 
+    /// The status of that name.
     pub fn parse(s: &str) -> Option<PaymentStatus> {
         use PaymentStatus::*;
         [
@@ -72,6 +81,7 @@ impl PaymentStatus {
         )
     }
 
+    /// Whether money was taken (succeeded, even if refunded since).
     pub fn is_captured(&self) -> bool {
         matches!(
             self,
@@ -92,9 +102,11 @@ pub struct ProviderEvent {
     /// The provider's id of the payment the event is about (`pi_...`, or `cs_...` for a
     /// hosted checkout session).
     pub reference: String,
+    /// What it reports.
     pub kind: ProviderEventKind,
 }
 
+/// What a provider reported, in the engine's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderEventKind {
     /// The provider is processing the customer's payment.
@@ -107,19 +119,27 @@ pub enum ProviderEventKind {
     /// the one the payment was made with (the payment intent of a hosted session), which
     /// refunds then use.
     Succeeded {
+        /// What the provider took.
         amount: Money,
+        /// The provider's payment id, when it differs from the payment's reference.
         reference: Option<String>,
     },
     /// An attempt failed (a declined card); the order stays payable.
-    Failed { reason: Option<String> },
+    Failed {
+        /// The provider's reason, when it gives one.
+        reason: Option<String>,
+    },
     /// Given up at the provider (cancelled, or a hosted session expired).
     Cancelled,
     /// Refunded at the provider. `refunded` is everything refunded so far for the payment (a
     /// running total, so a late or repeated report changes nothing), `captured` what was
     /// taken, `refund_reference` the provider's id of the newest refund when told.
     Refunded {
+        /// What was taken.
         captured: Money,
+        /// Everything refunded so far (a running total).
         refunded: Money,
+        /// The provider's id of the newest refund, when told.
         refund_reference: Option<String>,
     },
 }
@@ -133,29 +153,48 @@ pub enum Transition {
     Unchanged,
 }
 
+/// Money given back on a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
+    /// The refund's id (the provider's idempotency key is made from it).
     pub id: RefundId,
+    /// How much.
     pub amount: Money,
+    /// The provider's id of the refund, once it answered.
     pub provider_reference: Option<String>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
 }
 
+/// Why a refund was refused before asking the provider.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefundError {
+    /// The payment has not been captured (or was given up).
     #[error("nothing was captured, so nothing can be refunded")]
     NotCaptured,
+    /// Zero or less.
     #[error("a refund must be more than zero")]
     NotPositive,
+    /// More than is left to refund.
     #[error("refunds would exceed the {captured} captured ({refunded} already refunded)")]
-    ExceedsCaptured { captured: Money, refunded: Money },
+    ExceedsCaptured {
+        /// What was captured.
+        captured: Money,
+        /// What was refunded before.
+        refunded: Money,
+    },
+    /// In another currency than the payment.
     #[error("refund in a different currency")]
     Currency,
 }
 
+/// A payment of an order through one provider; an order may have several attempts, one
+/// captured at most (a second success is refunded at once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// Its id.
     pub id: PaymentId,
+    /// The order it pays.
     pub order_id: OrderId,
     /// The provider that takes it (`test`, `stripe`, `paypal`): confirmation, refunds and
     /// webhooks go to this one, whichever is the shop's default.
@@ -172,14 +211,20 @@ pub struct Payment {
     pub approve_url: Option<String>,
     /// Exactly the order total.
     pub amount: Money,
+    /// Where it stands.
     pub status: PaymentStatus,
+    /// Refunds made, oldest first; never more than `amount` in all.
     pub refunds: Vec<Refund>,
+    /// Why the last attempt failed, when it did.
     pub failure_reason: Option<String>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 impl Payment {
+    /// A new payment of `amount` for the order, `requires_payment`, with `provider`'s name.
     pub fn new(
         id: PaymentId,
         order_id: OrderId,
@@ -216,6 +261,7 @@ impl Payment {
         Transition::Changed
     }
 
+    /// Everything refunded so far.
     pub fn refunded(&self) -> Money {
         self.refunds
             .iter()

@@ -28,22 +28,29 @@ use units::*;
 /// One line to price, with the unit price the engine resolved from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricingLine {
+    /// The cart line (reported back on every amount).
     pub item_id: CartItemId,
+    /// The product.
     pub product_id: ProductId,
+    /// Its variant, when it has them.
     pub variant_id: Option<VariantId>,
     /// The product's category and every ancestor of it, so that a promotion on "Clothing"
     /// reaches a product in "Clothing > Shirts".
     pub category_ids: Vec<CategoryId>,
     /// In the request's currency (a price in another is refused: [`PricingError::Currency`]).
     pub unit_price: Money,
+    /// How many (1 to `MAX_LINE_QUANTITY`).
     pub quantity: u32,
 }
 
 /// What is priced: lines and the codes on the cart (upper-case, each once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricingRequest {
+    /// The cart's currency: every amount is in it.
     pub currency: Currency,
+    /// The lines, in the cart's order.
     pub lines: Vec<PricingLine>,
+    /// The codes entered.
     pub codes: Vec<String>,
 }
 
@@ -56,6 +63,7 @@ pub struct PricingContext<'a> {
     pub promotions: &'a [Promotion],
     /// How often this customer already used each promotion (absent = 0).
     pub customer_uses: &'a [(PromotionId, u32)],
+    /// Whether prices include tax, how tax rounds, whether shipping is taxed.
     pub tax: TaxPolicy,
     /// The destination's rate as a fraction (0.0825); 0 before a destination is known.
     pub tax_rate: Decimal,
@@ -70,17 +78,26 @@ pub struct PricingContext<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionReason {
+    /// Its start is later.
     NotStarted,
+    /// Its end has passed.
     Expired,
+    /// It has no uses left.
     UsageExhausted,
+    /// This customer has used it as often as it allows.
     CustomerLimitReached,
+    /// Nothing in the cart is what it applies to.
     NothingEligible,
+    /// The cart's subtotal is below its minimum.
     MinimumNotMet,
+    /// A promotion taken before it does not combine with it.
     NotCombinable,
+    /// No promotion has this code.
     UnknownCode,
 }
 
 impl RejectionReason {
+    /// Its name in the API (`minimum_not_met`).
     pub fn as_str(&self) -> &'static str {
         match self {
             RejectionReason::NotStarted => "not_started",
@@ -111,17 +128,24 @@ impl RejectionReason {
 /// An amount credited to one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineAmount {
+    /// The cart line.
     pub item_id: CartItemId,
+    /// What falls on it.
     pub amount: Money,
 }
 
 /// A promotion that applied, with its split per line (and for shipping).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedPromotion {
+    /// The promotion.
     pub id: PromotionId,
+    /// Its code; `None` for an automatic one.
     pub code: Option<String>,
+    /// What it discounts: products, the order, or shipping.
     pub class: PromotionClass,
+    /// What it took off in all (lines and shipping).
     pub amount: Money,
+    /// Its amount spread over the lines it touched (largest remainder: the parts add up).
     pub lines: Vec<LineAmount>,
     /// The part taken off shipping (shipping class only).
     pub shipping: Money,
@@ -132,7 +156,9 @@ pub struct AppliedPromotion {
 pub struct RejectedPromotion {
     /// `None` for a code that matches no promotion.
     pub id: Option<PromotionId>,
+    /// The code as entered (upper-case); `None` for an automatic promotion.
     pub code: Option<String>,
+    /// Why it did not apply.
     pub reason: RejectionReason,
     /// For `not_combinable`: the first taken promotion that excluded it.
     pub excluded_by: Option<PromotionId>,
@@ -141,32 +167,48 @@ pub struct RejectedPromotion {
 /// A priced line. `discount` is its product discount plus its share of order discounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricedLine {
+    /// The cart line.
     pub item_id: CartItemId,
+    /// The product.
     pub product_id: ProductId,
+    /// Its variant.
     pub variant_id: Option<VariantId>,
+    /// How many.
     pub quantity: u32,
+    /// The price of one.
     pub unit_price: Money,
     /// Unit price × quantity, before discounts.
     pub line_subtotal: Money,
+    /// What product promotions took off it.
     pub product_discount: Money,
+    /// Its share of order promotions.
     pub order_discount: Money,
+    /// Both together.
     pub discount: Money,
     /// What tax is computed on: subtotal less both discounts.
     pub taxable: Money,
+    /// Its tax (added, or contained in its price when prices include tax).
     pub tax: Money,
 }
 
 /// The result: every amount at the currency's scale, and the explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricedCart {
+    /// The currency of every amount.
     pub currency: Currency,
+    /// The lines, priced.
     pub lines: Vec<PricedLine>,
+    /// The lines before discounts.
     pub subtotal: Money,
+    /// What product promotions took off.
     pub product_discount: Money,
+    /// What order promotions took off.
     pub order_discount: Money,
     /// The shipping method's price (0 with none chosen).
     pub shipping: Money,
+    /// What shipping promotions took off shipping.
     pub shipping_discount: Money,
+    /// The tax on shipping (when the store taxes it).
     pub shipping_tax: Money,
     /// Product + order + shipping discounts.
     pub discount: Money,
@@ -174,9 +216,13 @@ pub struct PricedCart {
     pub tax: Money,
     /// Exactly what a payment provider is asked to charge.
     pub total: Money,
+    /// Whether prices included tax.
     pub prices_include_tax: bool,
+    /// The rate applied, as a fraction.
     pub tax_rate: Decimal,
+    /// The promotions that applied, in the order they were taken.
     pub applied: Vec<AppliedPromotion>,
+    /// The promotions and codes that did not, with why.
     pub rejected: Vec<RejectedPromotion>,
 }
 
@@ -199,22 +245,31 @@ impl PricedCart {
 /// Input the engine refuses; validated data never produces one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PricingError {
+    /// More lines than a cart holds.
     #[error("a cart holds at most {MAX_LINES} lines")]
     TooManyLines,
+    /// A line's quantity is out of range.
     #[error("line {0}: quantity must be 1 to {MAX_LINE_QUANTITY}")]
     Quantity(CartItemId),
+    /// A line's unit price is negative, too large or too precise.
     #[error("line {0}: the unit price is negative, too large or not at the currency's scale")]
     UnitPrice(CartItemId),
+    /// A line's unit price is in another currency.
     #[error("line {0}: the unit price is in another currency than the cart")]
     Currency(CartItemId),
+    /// The tax rate is not in 0..=1.
     #[error("the tax rate must be between 0 and 1")]
     TaxRate,
+    /// A promotion's value is out of range.
     #[error("promotion {0} has a value out of range")]
     Promotion(PromotionId),
+    /// A promotion's amount is in another currency.
     #[error("promotion {0} has an amount in another currency than the cart")]
     PromotionCurrency(PromotionId),
+    /// The shipping method's price is out of range (its name).
     #[error("shipping method {0} has a price out of range")]
     Shipping(String),
+    /// The shipping method's price is in another currency (its name).
     #[error("shipping method {0} is priced in another currency than the cart")]
     ShippingCurrency(String),
 }

@@ -14,17 +14,29 @@ use crate::validation::ValidationErrors;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PromotionKind {
     /// `value` percent ("10" = 10 %) of its base.
-    Percent { value: Decimal },
+    Percent {
+        /// The percentage, 0 to 100.
+        value: Decimal,
+    },
     /// A fixed amount in the shop currency: off each unit (product class), off the order, or
     /// off the shipping.
-    Fixed { value: Money },
+    Fixed {
+        /// The amount.
+        value: Money,
+    },
     /// For every `buy + get` eligible units, the `get` cheapest are free.
-    BuyXGetY { buy: u32, get: u32 },
+    BuyXGetY {
+        /// Units to buy.
+        buy: u32,
+        /// Units then free.
+        get: u32,
+    },
     /// The shipping price.
     FreeShipping,
 }
 
 impl PromotionKind {
+    /// Its name in the API (`buy_x_get_y`).
     pub fn name(&self) -> &'static str {
         match self {
             PromotionKind::Percent { .. } => "percent",
@@ -39,12 +51,16 @@ impl PromotionKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionClass {
+    /// Discounts products' units (before order promotions).
     Product,
+    /// Discounts the order's subtotal, spread over its lines.
     Order,
+    /// Discounts shipping.
     Shipping,
 }
 
 impl PromotionClass {
+    /// Every class, in the order the engine takes them.
     pub const ALL: [PromotionClass; 3] = [
         PromotionClass::Product,
         PromotionClass::Order,
@@ -59,6 +75,7 @@ impl PromotionClass {
         }
     }
 
+    /// Its name in the API (`order`).
     pub fn name(&self) -> &'static str {
         match self {
             PromotionClass::Product => "product",
@@ -73,15 +90,19 @@ impl PromotionClass {
 pub struct ClassSet(u8);
 
 impl ClassSet {
+    /// No class.
     pub fn empty() -> Self {
         Self(0)
     }
+    /// Whether `class` is in the set.
     pub fn contains(&self, class: PromotionClass) -> bool {
         self.0 & class.bit() != 0
     }
+    /// Adds `class`.
     pub fn insert(&mut self, class: PromotionClass) {
         self.0 |= class.bit();
     }
+    /// The classes in the set, in `PromotionClass::ALL`'s order.
     pub fn iter(&self) -> impl Iterator<Item = PromotionClass> + '_ {
         PromotionClass::ALL
             .into_iter()
@@ -114,13 +135,16 @@ impl<'de> Deserialize<'de> for ClassSet {
 /// Which lines a promotion concerns; both empty means everything.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AppliesTo {
+    /// These products (and their variants).
     #[serde(default)]
     pub product_ids: Vec<ProductId>,
+    /// Products in these categories or their descendants.
     #[serde(default)]
     pub category_ids: Vec<CategoryId>,
 }
 
 impl AppliesTo {
+    /// Whether it concerns every line.
     pub fn is_everything(&self) -> bool {
         self.product_ids.is_empty() && self.category_ids.is_empty()
     }
@@ -136,49 +160,76 @@ impl AppliesTo {
 /// A promotion as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promotion {
+    /// Its id.
     pub id: PromotionId,
     /// Upper-case; `None` for an automatic promotion.
     pub code: Option<String>,
+    /// What it takes off.
     pub kind: PromotionKind,
+    /// What it discounts.
     pub class: PromotionClass,
+    /// The classes it may be taken together with.
     pub combines_with: ClassSet,
+    /// Which lines it concerns.
     pub applies_to: AppliesTo,
     /// The discounted subtotal an order needs for this to apply; in the shop currency.
     pub min_subtotal: Option<Money>,
+    /// From when it applies; `None`: already.
     pub starts_at: Option<DateTime<Utc>>,
+    /// Until when (exclusive); `None`: no end.
     pub ends_at: Option<DateTime<Utc>>,
+    /// How many orders may use it in all.
     pub usage_limit: Option<u32>,
+    /// How many orders one customer may use it in.
     pub per_customer_limit: Option<u32>,
+    /// Orders that used it (counted by `place_order`, given back when one is cancelled).
     pub used_count: u32,
+    /// Whether it applies at all.
     pub active: bool,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// What an admin sends to create or replace a promotion; checked by [`PromotionDraft::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PromotionDraft {
+    /// Its code; `None` (or absent) makes it automatic.
     pub code: Option<String>,
     /// `percent`, `fixed`, `buy_x_get_y` or `free_shipping`.
     pub kind: String,
+    /// The percentage or the amount (percent and fixed only).
     pub value: Option<Decimal>,
+    /// Units to buy (buy_x_get_y).
     pub buy_quantity: Option<u32>,
+    /// Units then free (buy_x_get_y).
     pub get_quantity: Option<u32>,
+    /// What it discounts; by default what its kind implies (PRICING.md).
     pub class: Option<PromotionClass>,
+    /// The classes it combines with (default none).
     pub combines_with: Vec<PromotionClass>,
+    /// Which lines it concerns (default every line).
     pub applies_to: AppliesTo,
+    /// The subtotal an order needs, in the shop currency.
     pub min_subtotal: Option<Decimal>,
+    /// From when it applies.
     pub starts_at: Option<DateTime<Utc>>,
+    /// Until when (after `starts_at`).
     pub ends_at: Option<DateTime<Utc>>,
+    /// Uses in all.
     pub usage_limit: Option<u32>,
+    /// Uses per customer.
     pub per_customer_limit: Option<u32>,
+    /// Whether it applies (default true).
     pub active: Option<bool>,
 }
 
-/// Codes are letters, digits, `-` and `_`, matched case-insensitively and stored upper-case.
 /// The kinds of promotion a draft may name (`PromotionDraft::kind`).
 pub const KINDS: [&str; 4] = ["percent", "fixed", "buy_x_get_y", "free_shipping"];
 
+/// Codes are letters, digits, `-` and `_`, matched case-insensitively and stored upper-case:
+/// the code as stored, or `None` when it is not one.
 pub fn normalize_code(code: &str) -> Option<String> {
     let trimmed = code.trim();
     let valid = !trimmed.is_empty()
@@ -345,6 +396,7 @@ impl PromotionDraft {
 }
 
 impl Promotion {
+    /// Whether it applies without a code.
     pub fn is_automatic(&self) -> bool {
         self.code.is_none()
     }
@@ -354,14 +406,17 @@ impl Promotion {
         self.combines_with.contains(other.class) && other.combines_with.contains(self.class)
     }
 
+    /// Whether it has started at `now`.
     pub fn has_started(&self, now: DateTime<Utc>) -> bool {
         self.starts_at.is_none_or(|s| s <= now)
     }
 
+    /// Whether it has ended at `now`.
     pub fn has_ended(&self, now: DateTime<Utc>) -> bool {
         self.ends_at.is_some_and(|e| now >= e)
     }
 
+    /// Whether its uses in all have run out.
     pub fn usage_exhausted(&self) -> bool {
         self.usage_limit
             .is_some_and(|limit| self.used_count >= limit)

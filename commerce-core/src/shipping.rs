@@ -8,20 +8,28 @@ use crate::ids::ShippingMethodId;
 use crate::money::{Currency, Money};
 use crate::validation::{check_text, Lines, ValidationErrors};
 
+/// A way of shipping an order, at a price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShippingMethod {
+    /// Its id.
     pub id: ShippingMethodId,
+    /// Its name (`Standard`).
     pub name: String,
     /// In the shop currency.
     pub price: Money,
     /// Shipping is free when the discounted subtotal reaches this (`≥`); in the same currency.
     pub free_above: Option<Money>,
+    /// Whether buyers may choose it.
     pub active: bool,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 impl ShippingMethod {
+    /// A method checked: a name on one line, a price and `free_above` in `currency`, not
+    /// negative.
     pub fn new(
         id: ShippingMethodId,
         name: &str,

@@ -19,17 +19,22 @@ pub struct SignInFlow {
     pub state_hash: String,
     /// The provider's name (`google`).
     pub provider: String,
+    /// The OpenID Connect nonce the ID token must carry back.
     pub nonce: String,
+    /// The PKCE verifier of the challenge the browser carried.
     pub pkce_verifier: String,
+    /// Where the provider sends the browser back; the code is redeemed for it alone.
     pub redirect_uri: String,
     /// The signed-in user linking this provider to their account; `None` for a sign-in.
     pub link_user: Option<UserId>,
+    /// When the flow stops working (10 minutes).
     pub expires_at: DateTime<Utc>,
 }
 
 /// A provider's account linked to one of the shop's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderIdentity {
+    /// The shop's account.
     pub user_id: UserId,
     /// The provider's issuer exactly as its ID tokens say it.
     pub issuer: String,
@@ -37,5 +42,6 @@ pub struct ProviderIdentity {
     pub subject: String,
     /// The email the provider gave when linked, for showing only.
     pub email: Option<String>,
+    /// When it was linked.
     pub linked_at: DateTime<Utc>,
 }

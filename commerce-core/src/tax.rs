@@ -11,14 +11,18 @@ use crate::validation::ValidationErrors;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxRounding {
+    /// Each line's tax is rounded, then summed.
     #[default]
     Line,
+    /// The order's tax is computed on its sum, rounded once, and spread over the lines.
     Order,
 }
 
 impl TaxRounding {
+    /// Both rules.
     pub const ALL: [TaxRounding; 2] = [TaxRounding::Line, TaxRounding::Order];
 
+    /// Its name in the API (`line`).
     pub fn as_str(&self) -> &'static str {
         match self {
             TaxRounding::Line => "line",
@@ -32,6 +36,7 @@ impl TaxRounding {
 pub struct TaxPolicy {
     /// Prices include tax (VAT style) instead of tax being added on top.
     pub prices_include_tax: bool,
+    /// Where tax is rounded.
     pub rounding: TaxRounding,
     /// Shipping (after its discount) is taxed at the destination rate.
     pub tax_shipping: bool,
@@ -40,6 +45,7 @@ pub struct TaxPolicy {
 /// A rate for a country, or for one region of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxRate {
+    /// Its id.
     pub id: TaxRateId,
     /// ISO 3166-1 alpha-2, upper-case.
     pub country: String,
@@ -47,7 +53,9 @@ pub struct TaxRate {
     pub region: Option<String>,
     /// A fraction: 0.0825 is 8.25 %.
     pub rate: Decimal,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -66,6 +74,7 @@ pub fn normalize_region(region: Option<&str>) -> Option<String> {
 }
 
 impl TaxRate {
+    /// A rate checked: a country code, an optional region, a rate from 0 to 1.
     pub fn new(
         id: TaxRateId,
         country: &str,

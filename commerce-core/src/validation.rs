@@ -5,9 +5,12 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// What is wrong with one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
+    /// The field (dotted for nested ones: `shipping_address.country`).
     pub field: String,
+    /// What it should be.
     pub message: String,
 }
 
@@ -16,16 +19,19 @@ pub struct FieldError {
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
+    /// No errors yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// One error.
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut errors = Self::new();
         errors.add(field, message);
         errors
     }
 
+    /// Adds an error.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
@@ -33,10 +39,12 @@ impl ValidationErrors {
         });
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The fields named, in order.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|e| e.field.as_str())
     }
@@ -63,6 +71,7 @@ impl ValidationErrors {
         )
     }
 
+    /// Adds another set's errors.
     pub fn merge(&mut self, other: ValidationErrors) {
         self.0.extend(other.0);
     }
@@ -86,7 +95,9 @@ impl std::error::Error for ValidationErrors {}
 /// taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lines {
+    /// One line: no line breaks or tabs.
     One,
+    /// Several lines: line breaks and tabs allowed.
     Many,
 }
 

@@ -20,20 +20,35 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// What happened, as a receiver reads it in `type` (API.md's list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
+    /// `order.created`: an order was placed.
     OrderCreated,
+    /// `order.paid`: its payment succeeded.
     OrderPaid,
+    /// `order.status_changed`: any status change.
     OrderStatusChanged,
+    /// `order.cancelled`.
     OrderCancelled,
+    /// `order.refunded`: a refund, in part or in full.
     OrderRefunded,
+    /// `payment.failed`: an attempt to pay failed.
     PaymentFailed,
+    /// `product.created`.
     ProductCreated,
+    /// `product.updated` (stock included).
     ProductUpdated,
+    /// `product.deleted`.
     ProductDeleted,
+    /// `inventory.low_stock`: stock fell to or below its threshold.
     InventoryLowStock,
+    /// `inventory.out_of_stock`: stock reached zero.
     InventoryOutOfStock,
+    /// `inventory.back_in_stock`: stock came back from zero.
     InventoryBackInStock,
+    /// `customer.created`: an account was made.
     CustomerCreated,
+    /// `review.created`.
     ReviewCreated,
+    /// `webhook.test`: sent on request, to try an endpoint.
     WebhookTest,
 }
 
@@ -78,6 +93,7 @@ impl EventType {
         }
     }
 
+    /// The type of that name (`order.paid`).
     pub fn parse(name: &str) -> Option<EventType> {
         EventType::ALL.into_iter().find(|t| t.as_str() == name)
     }
@@ -100,7 +116,9 @@ impl<'de> Deserialize<'de> for EventType {
 /// Which events an endpoint hears: all (`["*"]`, new types included as they come) or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventFilter {
+    /// Every type, those added later included.
     All,
+    /// These types.
     Only(Vec<EventType>),
 }
 
@@ -160,25 +178,36 @@ impl<'de> Deserialize<'de> for EventFilter {
 /// that a dump of the database alone cannot sign).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEndpoint {
+    /// Its id.
     pub id: WebhookEndpointId,
+    /// Where deliveries go (http or https; private targets only when the server allows).
     pub url: String,
+    /// What it hears.
     pub events: EventFilter,
+    /// The admin's note.
     pub description: Option<String>,
+    /// Whether it gets deliveries.
     pub active: bool,
     /// Since when every delivery to it has failed (none succeeded since); `None` while it
     /// answers. After [`DISABLE_AFTER_FAILING`] it is turned off and the admins are told.
     #[serde(default)]
     pub failing_since: Option<DateTime<Utc>>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// What an admin sends to create or replace an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WebhookEndpointDraft {
+    /// Where deliveries go.
     pub url: String,
+    /// Event type names, or `["*"]` for all.
     pub events: Vec<String>,
+    /// A note.
     pub description: Option<String>,
+    /// Whether it gets deliveries (default true).
     pub active: Option<bool>,
 }
 
@@ -255,6 +284,7 @@ pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 3_600);
 /// [`SealingKey`](crate::webhook_signing::SealingKey), never in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedSecrets {
+    /// The secret signing now.
     pub current: Vec<u8>,
     /// The secret before the last rotation, signing too until the time given.
     pub previous: Option<(Vec<u8>, DateTime<Utc>)>,
@@ -273,6 +303,7 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    /// Its name in the API (`pending`).
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Pending => "pending",
@@ -281,6 +312,7 @@ impl DeliveryState {
         }
     }
 
+    /// The state of that name.
     pub fn parse(text: &str) -> Option<DeliveryState> {
         match text {
             "pending" => Some(DeliveryState::Pending),
@@ -294,24 +326,36 @@ impl DeliveryState {
 /// One event on its way to one endpoint, as the admin lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
+    /// Its id.
     pub id: WebhookDeliveryId,
+    /// The endpoint it goes to.
     pub endpoint_id: WebhookEndpointId,
     /// The event's `webhook-id`.
     pub event_id: String,
+    /// The event's type.
     pub event_type: EventType,
+    /// Attempts made.
     pub attempts: u32,
+    /// The last answer's status, when one came.
     pub last_status_code: Option<u16>,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// Where it stands.
     pub state: DeliveryState,
+    /// When it is tried next, while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When its event was committed.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A delivery due now, with its event, as a relay sends it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueDelivery {
+    /// Its id.
     pub id: WebhookDeliveryId,
+    /// The event, as the outbox holds it.
     pub event: OutboxEvent,
     /// Attempts made before this one.
     pub attempts: u32,
@@ -322,14 +366,18 @@ pub struct DueDelivery {
 /// endpoint's events in order and each delivery in one relay's hands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeasedEndpoint {
+    /// The endpoint.
     pub endpoint: WebhookEndpoint,
+    /// Its secrets, sealed.
     pub secrets: SealedSecrets,
+    /// Its due deliveries, oldest event first.
     pub deliveries: Vec<DueDelivery>,
 }
 
 /// What became of a delivery after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterAttempt {
+    /// A 2xx came: delivered.
     Succeeded,
     /// Failed; tried again then.
     RetryAt(DateTime<Utc>),
@@ -351,12 +399,15 @@ impl AfterAttempt {
 /// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryAttempt {
+    /// The delivery.
     pub delivery_id: WebhookDeliveryId,
+    /// When it was made.
     pub at: DateTime<Utc>,
     /// The answer's status, when one came.
     pub status_code: Option<u16>,
     /// Why it failed, in a line (no answer, a refused target, a status that is not 2xx).
     pub error: Option<String>,
+    /// What becomes of the delivery.
     pub next: AfterAttempt,
 }
 
@@ -365,6 +416,7 @@ pub struct DeliveryAttempt {
 /// of the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryAttempts {
+    /// The endpoint.
     pub endpoint_id: WebhookEndpointId,
     /// In the order they were made.
     pub attempts: Vec<DeliveryAttempt>,
@@ -376,6 +428,7 @@ pub struct DeliveryAttempts {
     /// The relay that made them, whose lease of the endpoint runs on to `lease_until` (a
     /// lease since taken by another relay is left alone).
     pub relay: uuid::Uuid,
+    /// Until when the lease runs.
     pub lease_until: DateTime<Utc>,
 }
 

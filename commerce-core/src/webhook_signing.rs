@@ -39,12 +39,16 @@ pub const TOLERANCE_SECONDS: i64 = 5 * 60;
 /// Why a secret's text is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
+    /// It does not start with `whsec_`.
     #[error("a webhook secret starts with `whsec_`")]
     Prefix,
+    /// The rest is not base64.
     #[error("a webhook secret is `whsec_` and base64")]
     Base64,
+    /// Too short or too long.
     #[error("a webhook secret holds 24 to 64 bytes")]
     Length,
+    /// The system gave no randomness.
     #[error("no randomness to make a secret from: {0}")]
     Random(String),
 }
@@ -52,10 +56,13 @@ pub enum SecretError {
 /// Why a delivery's signature does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The timestamp is not a number.
     #[error("the webhook-timestamp is not a number of seconds")]
     Timestamp,
+    /// The timestamp is too far from now.
     #[error("the webhook-timestamp is too far from now (a replay, or a clock far off)")]
     Stale,
+    /// No signature matches the body.
     #[error("no signature matches")]
     NoMatch,
 }
@@ -192,10 +199,13 @@ impl std::fmt::Debug for SealingKey {
 /// Why a sealing key or a sealed secret cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
+    /// The key is not 32 bytes in hex or base64.
     #[error("a sealing key is 32 bytes, written as 64 hex digits or base64")]
     KeyFormat,
+    /// The secret was sealed with another key, or is damaged.
     #[error("the stored secret cannot be opened with this key (another server's key, or damaged)")]
     Open,
+    /// The system gave no randomness.
     #[error("no randomness to seal with: {0}")]
     Random(String),
 }

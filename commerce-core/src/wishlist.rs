@@ -15,22 +15,29 @@ pub const MAX_WISHLIST_ITEMS: u32 = 200;
 /// One product (or one variant of it) on a customer's list, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WishlistEntry {
+    /// Whose list.
     pub user_id: UserId,
+    /// The product.
     pub product_id: ProductId,
+    /// The variant, when the entry names one.
     pub variant_id: Option<VariantId>,
     /// The product's name when it was added: what the list shows once it is gone.
     pub name: String,
+    /// When it was added.
     pub added_at: DateTime<Utc>,
 }
 
 /// What a wishlist shows of an entry's product now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WishedProduct {
+    /// The product's id.
     pub id: ProductId,
+    /// Its name now (or when added, once it is gone).
     pub name: String,
     /// The unit price now (the variant's, when the entry names one); `None` once the product
     /// or its variant is gone.
     pub price: Option<Money>,
+    /// Units to sell now (0 once it is gone).
     pub inventory_count: u32,
     /// The product's status; `None` once it is deleted.
     pub status: Option<ProductStatus>,
@@ -41,7 +48,9 @@ pub struct WishedProduct {
 /// An entry with its product as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WishlistItem {
+    /// The entry.
     pub entry: WishlistEntry,
+    /// Its product now.
     pub product: WishedProduct,
 }
 

@@ -5,30 +5,42 @@ use super::*;
 /// A node of the category tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {
+    /// Its id.
     pub id: CategoryId,
+    /// Its name.
     pub name: String,
+    /// Its name in URLs, unique.
     pub slug: String,
+    /// The category it sits in; `None` at the root.
     pub parent_id: Option<CategoryId>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A category with its children, for the nested listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryNode {
+    /// The category.
     pub category: Category,
+    /// Its children, each with theirs.
     pub children: Vec<CategoryNode>,
 }
 
 /// Why a change to the tree was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CategoryTreeError {
+    /// The parent named does not exist.
     #[error("parent category {0} does not exist")]
     UnknownParent(CategoryId),
+    /// The move would put a category under itself.
     #[error("a category cannot be moved under itself or one of its descendants")]
     Cycle,
+    /// Another category has the slug.
     #[error("the slug `{0}` is used by another category")]
     SlugTaken(String),
+    /// Its fields break their rules.
     #[error("{0}")]
     Invalid(ValidationErrors),
 }
@@ -40,20 +52,24 @@ pub struct CategoryTree {
 }
 
 impl CategoryTree {
+    /// The tree of these categories.
     pub fn new(categories: impl IntoIterator<Item = Category>) -> Self {
         Self {
             by_id: categories.into_iter().map(|c| (c.id, c)).collect(),
         }
     }
 
+    /// The category of that id.
     pub fn get(&self, id: CategoryId) -> Option<&Category> {
         self.by_id.get(&id)
     }
 
+    /// How many categories.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }

@@ -9,13 +9,18 @@ pub const MAX_STOCK: u32 = 1_000_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
+    /// Being written; not for sale, seen by its owner and staff only.
     Draft,
+    /// A vendor's product waiting for a manager or admin to approve it.
     PendingApproval,
+    /// For sale.
     Active,
+    /// No longer for sale; kept for the orders that name it.
     Archived,
 }
 
 impl ProductStatus {
+    /// Every status.
     pub const ALL: [ProductStatus; 4] = [
         ProductStatus::Draft,
         ProductStatus::PendingApproval,
@@ -23,6 +28,7 @@ impl ProductStatus {
         ProductStatus::Archived,
     ];
 
+    /// Its name in the API (`pending_approval`).
     pub fn as_str(&self) -> &'static str {
         match self {
             ProductStatus::Draft => "draft",
@@ -32,6 +38,7 @@ impl ProductStatus {
         }
     }
 
+    /// The status of that name.
     pub fn parse(s: &str) -> Option<ProductStatus> {
         match s {
             "draft" => Some(ProductStatus::Draft),
@@ -65,7 +72,9 @@ pub const DEFAULT_LOW_STOCK_THRESHOLD: u32 = 5;
 /// A sellable variation of a product, with its own SKU, optional price and own stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
+    /// Its id.
     pub id: VariantId,
+    /// Its stock-keeping unit, unique within the product (case aside).
     pub sku: String,
     /// Option values such as `{"size": "M", "colour": "red"}`, sorted by name.
     pub options: BTreeMap<String, String>,
@@ -89,26 +98,39 @@ impl Variant {
     }
 }
 
+/// A picture of a product, kept in the image store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductImage {
+    /// Its id (also its key in the image store, with the extension).
     pub id: ImageId,
+    /// Where it is served.
     pub url: String,
+    /// Its type, from its bytes (PNG, JPEG, WebP or GIF).
     pub content_type: String,
+    /// Its size.
     pub size_bytes: u64,
+    /// Its text for those who cannot see it.
     pub alt: Option<String>,
 }
 
+/// A product of the catalog, with its variants, stock, images and rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
+    /// Its id.
     pub id: ProductId,
+    /// Its name.
     pub name: String,
+    /// Its name in URLs, unique.
     pub slug: String,
+    /// What the shop says about it (plain text).
     pub description: String,
     /// In the shop's currency (chosen before the first product), at its scale.
     pub price: Money,
+    /// The category it is in, if any.
     pub category_id: Option<CategoryId>,
     /// The vendor (or admin) who owns it.
     pub vendor_id: UserId,
+    /// Where it stands: only `Active` products are for sale.
     pub status: ProductStatus,
     /// Units available when the product has no variants; with variants, their sum.
     pub inventory_count: u32,
@@ -119,33 +141,51 @@ pub struct Product {
     /// threshold) low on stock. A product created without one takes the store's
     /// ([`StoreSettings::low_stock_threshold`](crate::ports::StoreSettings)) at that moment.
     pub low_stock_threshold: u32,
+    /// Its pictures, in the order they were added.
     pub images: Vec<ProductImage>,
+    /// Its variants; empty when it is sold as one thing.
     pub variants: Vec<Variant>,
+    /// Its approved reviews' average and count.
     pub rating: Rating,
     /// Bumped on every write; a stale `If-Match` is refused.
     pub version: u64,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (stock included).
     pub updated_at: DateTime<Utc>,
 }
 
 /// What a vendor or admin sends to create a product.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NewProduct {
+    /// Its name (1 to 200 characters).
     pub name: String,
+    /// Its name in URLs; made from the name when absent (and made unique).
     pub slug: Option<String>,
+    /// What the shop says about it.
     pub description: String,
+    /// Its price in the shop currency, at the currency's scale or finer (refused, not rounded).
     pub price: Decimal,
+    /// Its category, if any.
     pub category_id: Option<CategoryId>,
+    /// Units to sell; with variants, the product counts the sum of theirs.
     pub inventory_count: u32,
+    /// Its low-stock threshold; `None`: the store's.
     pub low_stock_threshold: Option<u32>,
+    /// Its variants, if it is sold by size, colour and the like.
     pub variants: Vec<NewVariant>,
 }
 
+/// A variant as sent to create or replace a product's variants.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NewVariant {
+    /// Its SKU, unique within the product (case aside).
     pub sku: String,
+    /// Its options (`{"size": "M"}`).
     pub options: BTreeMap<String, String>,
+    /// Its own price; `None`: the product's.
     pub price: Option<Decimal>,
+    /// Its units to sell.
     pub inventory_count: u32,
     /// `None`: the product's threshold.
     #[serde(default)]
@@ -155,13 +195,21 @@ pub struct NewVariant {
 /// A partial update; `None` leaves a field as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProductChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new slug.
     pub slug: Option<String>,
+    /// A new description.
     pub description: Option<String>,
+    /// A new price.
     pub price: Option<Decimal>,
+    /// `Some(None)` takes it out of its category.
     pub category_id: Option<Option<CategoryId>>,
+    /// A new stock count (products without variants).
     pub inventory_count: Option<u32>,
+    /// A new low-stock threshold.
     pub low_stock_threshold: Option<u32>,
+    /// A new status, as the catalog's status rules allow (`Active` is for staff).
     pub status: Option<ProductStatus>,
     /// Replaces the variants; existing ones are matched by SKU and keep their ids.
     pub variants: Option<Vec<NewVariant>>,
@@ -440,6 +488,7 @@ impl Product {
         true
     }
 
+    /// The product's variant of that id.
     pub fn variant(&self, id: VariantId) -> Option<&Variant> {
         self.variants.iter().find(|v| v.id == id)
     }
@@ -500,6 +549,7 @@ impl Product {
             })
     }
 
+    /// Whether it can be bought now (it is `Active`).
     pub fn is_sellable(&self) -> bool {
         self.status == ProductStatus::Active
     }

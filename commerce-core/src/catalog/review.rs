@@ -5,31 +5,45 @@ use super::*;
 /// A customer's review; shown once approved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
+    /// Its id.
     pub id: ReviewId,
+    /// The product reviewed.
     pub product_id: ProductId,
+    /// Who wrote it: a customer who bought the product.
     pub user_id: UserId,
+    /// 1 to 5 stars.
     pub rating: u8,
+    /// Its title.
     pub title: String,
+    /// What they wrote.
     pub body: String,
+    /// Whether it is shown (only approved ones count in the rating).
     pub status: ReviewStatus,
+    /// When it was written.
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a review stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewStatus {
+    /// Waiting to be looked at (reviews are approved when written; staff may set this).
     Pending,
+    /// Shown, and counted in the product's rating.
     Approved,
+    /// Hidden by the staff.
     Rejected,
 }
 
 impl ReviewStatus {
+    /// Every status.
     pub const ALL: [ReviewStatus; 3] = [
         ReviewStatus::Pending,
         ReviewStatus::Approved,
         ReviewStatus::Rejected,
     ];
 
+    /// Its name in the API (`approved`).
     pub fn as_str(&self) -> &'static str {
         match self {
             ReviewStatus::Pending => "pending",
@@ -38,6 +52,7 @@ impl ReviewStatus {
         }
     }
 
+    /// The status of that name.
     pub fn parse(s: &str) -> Option<ReviewStatus> {
         ReviewStatus::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -46,12 +61,16 @@ impl ReviewStatus {
 /// What a customer sends to review a product.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NewReview {
+    /// 1 to 5 stars.
     pub rating: u8,
+    /// A title (at most `MAX_REVIEW_TITLE_CHARS`).
     pub title: String,
+    /// What they have to say.
     pub body: String,
 }
 
 impl Review {
+    /// A review checked: a rating of 1 to 5, a title and a body within their limits.
     pub fn new(
         id: ReviewId,
         product_id: ProductId,
@@ -96,6 +115,7 @@ impl Review {
 pub struct Rating {
     /// The mean of approved reviews, two decimals, 0 with none.
     pub average: Decimal,
+    /// How many approved reviews.
     pub count: u32,
 }
 

@@ -10,6 +10,7 @@ pub struct MemoryTokenIssuer {
 }
 
 impl MemoryTokenIssuer {
+    /// Tokens that live `lifetime`.
     pub fn new(lifetime: Duration) -> Self {
         Self {
             lifetime,

@@ -8,18 +8,21 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock stopped at `now`.
     pub fn new(now: DateTime<Utc>) -> Self {
         Self {
             now: Mutex::new(now),
         }
     }
 
+    /// Moves it forward by `by`.
     pub fn advance(&self, by: Duration) {
         if let Ok(mut now) = self.now.lock() {
             *now += by;
         }
     }
 
+    /// Sets it to `to`.
     pub fn set(&self, to: DateTime<Utc>) {
         if let Ok(mut now) = self.now.lock() {
             *now = to;

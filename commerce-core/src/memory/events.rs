@@ -8,6 +8,7 @@ pub struct MemoryEventBus {
 }
 
 impl MemoryEventBus {
+    /// A bus keeping up to `capacity` events for slow subscribers.
     pub fn new(capacity: usize) -> Self {
         Self {
             sender: tokio::sync::broadcast::channel(capacity.max(1)).0,

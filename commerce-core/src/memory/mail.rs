@@ -9,6 +9,7 @@ pub struct MemoryMailer {
 }
 
 impl MemoryMailer {
+    /// Every mail sent so far, oldest first.
     pub fn sent(&self) -> Vec<Mail> {
         self.sent.lock().map(|m| m.clone()).unwrap_or_default()
     }

@@ -13,6 +13,7 @@ pub struct RecordingWebhookSender {
 }
 
 impl RecordingWebhookSender {
+    /// A sender that has sent nothing yet.
     pub fn new() -> Self {
         Self::default()
     }

@@ -20,14 +20,17 @@ use crate::validation::{has_control_characters, Lines, ValidationErrors};
 /// What a sign-in gives the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// The signed access token (`Authorization: Bearer ...`).
     pub access_token: String,
     /// Opaque; stored only as a hash.
     pub refresh_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Who signed in.
     pub user: User,
 }
 
+/// Account use cases ([`Commerce::accounts`]).
 pub struct Accounts<'a> {
     pub(super) shop: &'a Commerce,
 }
@@ -391,6 +394,7 @@ impl Accounts<'_> {
         Ok(Caller::user(user.id, user.role))
     }
 
+    /// The caller's own account.
     pub async fn profile(&self, caller: &Caller) -> Result<User, CommerceError> {
         let (id, _) = caller.require_user()?;
         self.shop
@@ -453,6 +457,7 @@ impl Accounts<'_> {
         Ok(user)
     }
 
+    /// The caller's saved addresses, oldest first.
     pub async fn addresses(&self, caller: &Caller) -> Result<Vec<SavedAddress>, CommerceError> {
         let (id, _) = caller.require_user()?;
         Ok(self.shop.ports.users.addresses(id).await?)
@@ -528,6 +533,7 @@ impl Accounts<'_> {
         Ok(saved)
     }
 
+    /// Deletes one of the caller's saved addresses; another's is not found.
     pub async fn delete_address(
         &self,
         caller: &Caller,

@@ -20,9 +20,13 @@ use crate::validation::{has_control_characters, Lines};
 /// A partial update of the shop's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoreChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// Whether prices include tax.
     pub prices_include_tax: Option<bool>,
+    /// Tax rounded per line or per order.
     pub tax_rounding: Option<TaxRounding>,
+    /// Whether shipping is taxed.
     pub tax_shipping: Option<bool>,
     /// The seller's address (on invoices): a full postal address.
     pub address: Option<crate::account::Address>,
@@ -30,22 +34,28 @@ pub struct StoreChanges {
     pub low_stock_threshold: Option<u32>,
 }
 
+/// The figures the admin's home page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dashboard {
     /// Total of orders paid and not cancelled or refunded (partial refunds are not deducted).
     pub revenue: Money,
+    /// How many orders are in each status.
     pub orders_by_status: Vec<(OrderStatus, u64)>,
+    /// Orders placed today (UTC).
     pub orders_today: u32,
     /// Best sellers by units over the last 30 days: (product id, name, units).
     pub top_products: Vec<(crate::ids::ProductId, String, u64)>,
+    /// Active products at or below their low-stock threshold, lowest first.
     pub low_stock: Vec<Product>,
 }
 
+/// Running the shop ([`Commerce::admin`]): managers and admins, as each method says.
 pub struct Admin<'a> {
     pub(super) shop: &'a Commerce,
 }
 
 impl Admin<'_> {
+    /// Every promotion, newest first (managers and admins).
     pub async fn promotions(
         &self,
         caller: &Caller,
@@ -55,6 +65,7 @@ impl Admin<'_> {
         Ok(self.shop.ports.promotions.list_promotions(&page).await?)
     }
 
+    /// One promotion (managers and admins).
     pub async fn promotion(
         &self,
         caller: &Caller,
@@ -69,6 +80,7 @@ impl Admin<'_> {
             .ok_or(CommerceError::NotFound("discount"))
     }
 
+    /// Creates a promotion from a checked draft, audited (managers and admins).
     pub async fn create_promotion(
         &self,
         caller: &Caller,
@@ -118,6 +130,7 @@ impl Admin<'_> {
         Ok(promotion)
     }
 
+    /// Deletes a promotion, audited (managers and admins).
     pub async fn delete_promotion(
         &self,
         caller: &Caller,
@@ -138,11 +151,13 @@ impl Admin<'_> {
             .map_err(not_found("discount"))
     }
 
+    /// Every tax rate (admins).
     pub async fn tax_rates(&self, caller: &Caller) -> Result<Vec<TaxRate>, CommerceError> {
         caller.require_admin()?;
         Ok(self.shop.ports.settings.tax_rates().await?)
     }
 
+    /// One tax rate (admins).
     pub async fn tax_rate(&self, caller: &Caller, id: TaxRateId) -> Result<TaxRate, CommerceError> {
         caller.require_admin()?;
         self.shop
@@ -201,6 +216,7 @@ impl Admin<'_> {
         Ok(tax_rate)
     }
 
+    /// Deletes a tax rate, audited (admins).
     pub async fn delete_tax_rate(
         &self,
         caller: &Caller,
@@ -245,6 +261,7 @@ impl Admin<'_> {
             .ok_or(CommerceError::NotFound("shipping method"))
     }
 
+    /// The shipping methods buyers may choose (anyone).
     pub async fn active_shipping_methods(&self) -> Result<Vec<ShippingMethod>, CommerceError> {
         Ok(self
             .shop
@@ -256,6 +273,7 @@ impl Admin<'_> {
             .collect())
     }
 
+    /// Creates (`id` `None`) or replaces a shipping method, audited (admins).
     pub async fn save_shipping_method(
         &self,
         caller: &Caller,
@@ -304,6 +322,7 @@ impl Admin<'_> {
         Ok(method)
     }
 
+    /// Deletes a shipping method, audited (admins).
     pub async fn delete_shipping_method(
         &self,
         caller: &Caller,
@@ -412,6 +431,7 @@ impl Admin<'_> {
         Ok(settings)
     }
 
+    /// The dashboard's figures (managers and admins).
     pub async fn dashboard(&self, caller: &Caller) -> Result<Dashboard, CommerceError> {
         caller.require_manager()?;
         let settings = self.shop.settings().await?;

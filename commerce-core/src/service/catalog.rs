@@ -22,15 +22,23 @@ use crate::webhook::EventType;
 pub struct ProductListing {
     /// Includes the category's descendants.
     pub category: Option<CategoryId>,
+    /// The cheapest price to list (inclusive), in the shop currency.
     pub min_price: Option<Decimal>,
+    /// The dearest price to list (inclusive).
     pub max_price: Option<Decimal>,
+    /// Only products with units to sell.
     pub in_stock: bool,
+    /// Only this vendor's.
     pub vendor: Option<UserId>,
+    /// Words to search name and description for.
     pub q: Option<String>,
+    /// The order; default newest (relevance with `q`).
     pub sort: Option<ProductSort>,
+    /// Which page, and how long.
     pub page: PageRequest,
 }
 
+/// Catalog use cases ([`Commerce::catalog`]).
 pub struct Catalog<'a> {
     pub(super) shop: &'a Commerce,
 }
@@ -228,6 +236,7 @@ impl Catalog<'_> {
         ))
     }
 
+    /// Deletes a product (its vendor's own, or any for staff), audited.
     pub async fn delete_product(
         &self,
         caller: &Caller,
@@ -396,6 +405,7 @@ impl Catalog<'_> {
         Ok(self.tree().await?.nested())
     }
 
+    /// Creates a category under `parent_id` (or at the root), audited (managers and admins).
     pub async fn create_category(
         &self,
         caller: &Caller,
@@ -648,6 +658,8 @@ impl Catalog<'_> {
         Ok(self.shop.ports.reviews.all_reviews(status, &page).await?)
     }
 
+    /// Sets a review's status (hides or restores it), audited; the product's rating follows
+    /// (managers and admins).
     pub async fn moderate_review(
         &self,
         caller: &Caller,
@@ -747,6 +759,7 @@ impl Catalog<'_> {
         Ok(image)
     }
 
+    /// Removes a product's image (from the store too), audited.
     pub async fn delete_image(
         &self,
         caller: &Caller,

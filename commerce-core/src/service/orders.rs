@@ -16,10 +16,15 @@ use crate::validation::ValidationErrors;
 /// `POST /api/orders`: an order straight from a list of items.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DirectOrder {
+    /// What to buy: repeated product/variant pairs make one line.
     pub items: Vec<ItemRequest>,
+    /// Where it goes, unless `address_id` names a saved address.
     pub shipping_address: Option<Address>,
+    /// One of the customer's saved addresses.
     pub address_id: Option<AddressId>,
+    /// The method; default the cheapest active one.
     pub shipping_method: Option<ShippingMethodId>,
+    /// Codes to apply; one that does not is refused with its reason.
     pub discount_codes: Vec<String>,
     /// Required for a guest.
     pub email: Option<String>,
@@ -30,6 +35,7 @@ pub struct DirectOrder {
     pub payment_provider: Option<String>,
 }
 
+/// Order use cases ([`Commerce::orders`]).
 pub struct Orders<'a> {
     pub(super) shop: &'a Commerce,
 }

@@ -46,6 +46,7 @@ pub enum WebhookOutcome {
     Refused(String),
 }
 
+/// Payment use cases ([`Commerce::payments`]).
 pub struct Payments<'a> {
     pub(super) shop: &'a Commerce,
 }
@@ -170,6 +171,7 @@ impl Payments<'_> {
         })
     }
 
+    /// A payment, to whoever may see its order (else not found).
     pub async fn payment(&self, caller: &Caller, id: PaymentId) -> Result<Payment, CommerceError> {
         let payment = self
             .shop

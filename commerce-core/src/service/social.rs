@@ -23,7 +23,9 @@ use crate::social::{ProviderIdentity, SignInFlow, SIGN_IN_FLOW_LIFETIME};
 /// Where the browser goes, and the state it will bring back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedSignIn {
+    /// Where to send the browser.
     pub authorization_url: String,
+    /// The state it will bring back to the callback (single use, 10 minutes).
     pub state: String,
 }
 
@@ -33,6 +35,7 @@ pub struct SocialSignIn<'a> {
 }
 
 impl Commerce {
+    /// Social sign-in with OpenID Connect providers.
     pub fn social_sign_in(&self) -> SocialSignIn<'_> {
         SocialSignIn { shop: self }
     }

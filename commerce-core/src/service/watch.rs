@@ -25,8 +25,11 @@ pub struct OrderStatusUpdate {
     /// Its place in the order's status history, from 1: what a reconnecting client says it
     /// saw last.
     pub sequence: u64,
+    /// The order.
     pub order_id: OrderId,
+    /// Its status then.
     pub status: OrderStatus,
+    /// When it moved there.
     pub at: DateTime<Utc>,
 }
 

@@ -100,6 +100,7 @@ pub struct Relayed {
 /// A new endpoint, or one whose secret was rotated: the secret is shown this once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointWithSecret {
+    /// The endpoint.
     pub endpoint: WebhookEndpoint,
     /// `whsec_...`
     pub secret: String,
@@ -111,6 +112,7 @@ pub struct Webhooks<'a> {
 }
 
 impl Commerce {
+    /// Outbound webhooks: endpoints, deliveries, the relay.
     pub fn webhooks(&self) -> Webhooks<'_> {
         Webhooks { shop: self }
     }
@@ -494,6 +496,7 @@ impl Webhooks<'_> {
         })
     }
 
+    /// The endpoints, oldest first (admins).
     pub async fn endpoints(
         &self,
         caller: &Caller,
@@ -503,6 +506,7 @@ impl Webhooks<'_> {
         Ok(self.shop.ports.webhooks.webhook_endpoints(&page).await?)
     }
 
+    /// One endpoint (admins).
     pub async fn endpoint(
         &self,
         caller: &Caller,
@@ -549,6 +553,7 @@ impl Webhooks<'_> {
         Ok(endpoint)
     }
 
+    /// Deletes an endpoint and its deliveries, audited (admins).
     pub async fn delete_endpoint(
         &self,
         caller: &Caller,

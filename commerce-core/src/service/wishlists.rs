@@ -14,6 +14,7 @@ pub struct Wishlists<'a> {
 }
 
 impl Commerce {
+    /// Customers' wishlists.
     pub fn wishlists(&self) -> Wishlists<'_> {
         Wishlists { shop: self }
     }

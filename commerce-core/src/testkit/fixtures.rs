@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// An active product at `price` in USD with `stock` units.
 pub fn product(name: &str, price: Decimal, stock: u32) -> Product {
     Product::create(
         ProductId::random(),
@@ -28,6 +29,7 @@ pub fn product(name: &str, price: Decimal, stock: u32) -> Product {
     .expect("a valid product")
 }
 
+/// An active product with one variant per entry of `stocks` (its units).
 pub fn product_with_variants(name: &str, stocks: &[u32]) -> Product {
     let mut p = product(name, Decimal::new(2000, 2), 0);
     p.variants = stocks
@@ -47,6 +49,7 @@ pub fn product_with_variants(name: &str, stocks: &[u32]) -> Product {
     p
 }
 
+/// An active customer with this email, not yet verified.
 pub fn user(email: &str) -> User {
     let now = now();
     User {
@@ -80,6 +83,7 @@ pub fn review(product: ProductId, user: UserId, rating: u8) -> Review {
     .expect("a valid review")
 }
 
+/// An address in Austin, Texas.
 pub fn address() -> Address {
     Address {
         full_name: Some("Ada".into()),
@@ -168,6 +172,7 @@ pub fn invoice(lines: usize) -> crate::invoice::Invoice {
     }
 }
 
+/// What `place_order` takes for `order`: no promotions, no cart, nothing told; `customer` is its key for per-customer limits.
 pub fn new_order(order: Order, customer: &str) -> NewOrder {
     NewOrder {
         order,
@@ -178,6 +183,7 @@ pub fn new_order(order: Order, customer: &str) -> NewOrder {
     }
 }
 
+/// A 10 % code (or automatic) promotion with these limits, checked as a draft would be.
 pub fn promotion(
     code: Option<&str>,
     usage_limit: Option<u32>,

@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Login failures are counted per key within the window.
 pub async fn login_failures_are_counted_per_key_within_the_window<S: Storage>(store: Arc<S>) {
     let t0 = now();
     let minute = Duration::minutes(1);
@@ -90,6 +91,7 @@ pub async fn login_failures_are_counted_per_key_within_the_window<S: Storage>(st
     assert_eq!(counted, 5, "the check and the count are one step");
 }
 
+/// Conformance case: Emails are unique and one address is default.
 pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
     store
@@ -176,6 +178,7 @@ pub async fn emails_are_unique_and_one_address_is_default<S: Storage>(store: Arc
     assert_eq!(store.addresses(ada.id).await.unwrap().len(), 1);
 }
 
+/// Conformance case: One time tokens work once and expire.
 pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
     store
@@ -236,6 +239,7 @@ pub async fn one_time_tokens_work_once_and_expire<S: Storage>(store: Arc<S>) {
     );
 }
 
+/// Conformance case: Refresh tokens revoke once and by family.
 pub async fn refresh_tokens_revoke_once_and_by_family<S: Storage>(store: Arc<S>) {
     let ada = user("ada@example.com");
     store

@@ -55,6 +55,7 @@ async fn actions<S: Storage>(store: &S, query: AuditQuery) -> Vec<String> {
         .collect()
 }
 
+/// Conformance case: Audit entries are written with their change and listed newest first.
 pub async fn audit_entries_are_written_with_their_change_and_listed_newest_first<S: Storage>(
     store: Arc<S>,
 ) {

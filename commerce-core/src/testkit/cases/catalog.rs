@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Products round trip with versions.
 pub async fn products_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let p = product("Lamp", Decimal::new(3000, 2), 4);
     store
@@ -233,6 +234,7 @@ pub async fn each_unique_rule_and_reference_is_reported_exactly<S: Storage>(stor
     );
 }
 
+/// Conformance case: Product listings filter sort and page.
 pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
     let now = now();
     let root = Category {
@@ -392,6 +394,7 @@ pub async fn product_listings_filter_sort_and_page<S: Storage>(store: Arc<S>) {
     assert_eq!(any_status.len(), 25);
 }
 
+/// Conformance case: Deleting a category moves its children up.
 pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>) {
     let now = now();
     let cat = |name: &str, parent| Category {
@@ -447,6 +450,7 @@ pub async fn deleting_a_category_moves_its_children_up<S: Storage>(store: Arc<S>
     );
 }
 
+/// Conformance case: Low stock lists active products at or below their threshold.
 pub async fn low_stock_lists_active_products_at_or_below_their_threshold<S: Storage>(
     store: Arc<S>,
 ) {
@@ -627,6 +631,7 @@ pub async fn the_catalog_generation_moves_with_every_catalog_change<S: Storage>(
     );
 }
 
+/// Conformance case: Reviews keep the rating current.
 pub async fn reviews_keep_the_rating_current<S: Storage>(store: Arc<S>) {
     let p = product("Kettle", Decimal::ONE, 5);
     store

@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Placing an order reserves stock counts usage and empties the cart.
 pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S: Storage>(
     store: Arc<S>,
 ) {
@@ -122,6 +123,7 @@ pub async fn placing_an_order_reserves_stock_counts_usage_and_empties_the_cart<S
     );
 }
 
+/// Conformance case: Variants sell only by name and from their own stock.
 pub async fn variants_sell_only_by_name_and_from_their_own_stock<S: Storage>(store: Arc<S>) {
     let shirt = product_with_variants("Shirt", &[2, 5]);
     let lamp = product("Lamp", Decimal::ONE, 5);
@@ -196,6 +198,7 @@ pub async fn variants_sell_only_by_name_and_from_their_own_stock<S: Storage>(sto
     );
 }
 
+/// Conformance case: An order of many lines keeps every line.
 pub async fn an_order_of_many_lines_keeps_every_line<S: Storage>(store: Arc<S>) {
     let buyer = user("many@example.com");
     store
@@ -277,6 +280,7 @@ pub async fn an_order_of_many_lines_keeps_every_line<S: Storage>(store: Arc<S>) 
     assert_eq!(stock_of(&*store, products[1].id).await, 7);
 }
 
+/// Conformance case: Placing an order is all or nothing.
 pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {
     let plenty = product("Plenty", Decimal::ONE, 100);
     let scarce = product("Scarce", Decimal::ONE, 1);
@@ -388,6 +392,7 @@ pub async fn placing_an_order_is_all_or_nothing<S: Storage>(store: Arc<S>) {
     );
 }
 
+/// Conformance case: Concurrent checkouts of the last units never oversell.
 pub async fn concurrent_checkouts_of_the_last_units_never_oversell<S: Storage>(store: Arc<S>) {
     const UNITS: u32 = 5;
     const BUYERS: usize = 24;

@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Carts round trip with versions.
 pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     let user = user("cart@example.com");
     store
@@ -61,6 +62,7 @@ pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     assert_eq!(store.cart_by_token("token-hash").await.unwrap(), None);
 }
 
+/// Conformance case: Cancelling gives stock back and versions are enforced.
 pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
     store
@@ -158,6 +160,7 @@ pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(s
     assert_eq!((shirt.inventory_count, shirt.reserved), (6, 0));
 }
 
+/// Conformance case: A sale moves the product version so stale writes fail.
 pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
     store
@@ -206,6 +209,7 @@ pub async fn a_sale_moves_the_product_version_so_stale_writes_fail<S: Storage>(s
     assert_eq!(stock_of(&*store, lamp.id).await, 5);
 }
 
+/// Conformance case: Orders list newest first and report sales.
 pub async fn orders_list_newest_first_and_report_sales<S: Storage>(store: Arc<S>) {
     let user = user("lister@example.com");
     store
@@ -376,6 +380,7 @@ async fn uses_of<S: Storage>(store: &S, promo: &Promotion, order: &Order) -> (u3
     (total, mine)
 }
 
+/// Conformance case: Unpaid orders expire giving back stock and discount uses.
 pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::TEN, 5);
     store
@@ -426,6 +431,7 @@ pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage
     );
 }
 
+/// Conformance case: An expired order paid late comes back only while its stock is there.
 pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there<S: Storage>(
     store: Arc<S>,
 ) {
@@ -498,6 +504,7 @@ pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there
     assert_eq!(uses_of(&*store, &promo, &placed).await.0, 1);
 }
 
+/// Conformance case: Guest carts untouched for long are purged.
 pub async fn guest_carts_untouched_for_long_are_purged<S: Storage>(store: Arc<S>) {
     let user = user("keeps@example.com");
     store

@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Provider events are recorded once.
 pub async fn provider_events_are_recorded_once<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
     store

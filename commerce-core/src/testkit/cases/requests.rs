@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Idempotency keys claim once replay and expire.
 pub async fn idempotency_keys_claim_once_replay_and_expire<S: Storage>(store: Arc<S>) {
     let t0 = now();
     let day = chrono::Duration::hours(24);
@@ -87,6 +88,7 @@ pub async fn idempotency_keys_claim_once_replay_and_expire<S: Storage>(store: Ar
     );
 }
 
+/// Conformance case: Concurrent claims of one idempotency key let one through.
 pub async fn concurrent_claims_of_one_idempotency_key_let_one_through<S: Storage>(store: Arc<S>) {
     let t0 = now();
     let tasks: Vec<_> = (0..16)
@@ -116,6 +118,7 @@ pub async fn concurrent_claims_of_one_idempotency_key_let_one_through<S: Storage
     assert_eq!(claimed, 1);
 }
 
+/// Conformance case: Client request times add up from now.
 pub async fn client_request_times_add_up_from_now<S: Storage>(store: Arc<S>) {
     let t0 = now();
     let tenth = std::time::Duration::from_millis(100);

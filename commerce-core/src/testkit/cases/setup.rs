@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Conformance case: Promotion codes are unique and pricing gets the right ones.
 pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Storage>(store: Arc<S>) {
     let auto = promotion(None, None, None);
     let save = promotion(Some("SAVE"), Some(10), None);
@@ -84,6 +85,7 @@ pub async fn promotion_codes_are_unique_and_pricing_gets_the_right_ones<S: Stora
         .all(|(_, n)| *n == 0));
 }
 
+/// Conformance case: Settings tax rates and shipping round trip.
 pub async fn settings_tax_rates_and_shipping_round_trip<S: Storage>(store: Arc<S>) {
     assert_eq!(store.store_settings().await.unwrap(), None);
     let mut settings = StoreSettings {

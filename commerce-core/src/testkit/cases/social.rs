@@ -26,6 +26,7 @@ fn identity(user: &User, subject: &str) -> ProviderIdentity {
     }
 }
 
+/// Conformance case: Sign in flows work once and identities link one account.
 pub async fn sign_in_flows_work_once_and_identities_link_one_account<S: Storage>(store: Arc<S>) {
     // A flow is taken once, whole.
     let mut linking = flow("a1", 10);

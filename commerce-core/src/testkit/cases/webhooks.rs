@@ -63,6 +63,7 @@ async fn due_events<S: Storage>(store: &S, id: WebhookEndpointId) -> Vec<OutboxE
     events
 }
 
+/// Conformance case: Writes tell the outbox with their change and never without.
 pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Storage>(store: Arc<S>) {
     let all = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
@@ -216,6 +217,7 @@ pub async fn writes_tell_the_outbox_with_their_change_and_never_without<S: Stora
     assert!(listed.items.is_empty());
 }
 
+/// Conformance case: Deliveries are leased to one relay and keep their attempts.
 pub async fn deliveries_are_leased_to_one_relay_and_keep_their_attempts<S: Storage>(store: Arc<S>) {
     let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
@@ -503,6 +505,7 @@ async fn due_events_at<S: Storage>(
     ids
 }
 
+/// Conformance case: Webhook endpoints round trip rotate and take test events.
 pub async fn webhook_endpoints_round_trip_rotate_and_take_test_events<S: Storage>(store: Arc<S>) {
     let first = endpoint("https://a.example.com/", EventFilter::All);
     let mut second = endpoint(
@@ -693,6 +696,7 @@ async fn inventory_told<S: Storage>(
     told
 }
 
+/// Conformance case: Stock crossings tell inventory events once.
 pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S>) {
     use EventType::{
         InventoryBackInStock as Back, InventoryLowStock as Low, InventoryOutOfStock as Out,
@@ -817,6 +821,7 @@ pub async fn stock_crossings_tell_inventory_events_once<S: Storage>(store: Arc<S
     );
 }
 
+/// Conformance case: Webhook history done long ago is forgotten.
 pub async fn webhook_history_done_long_ago_is_forgotten<S: Storage>(store: Arc<S>) {
     let hook = endpoint("https://erp.example.com/hooks", EventFilter::All);
     store
@@ -914,6 +919,7 @@ pub async fn webhook_history_done_long_ago_is_forgotten<S: Storage>(store: Arc<S
     assert_eq!(due[0].event, events[2]);
 }
 
+/// Conformance case: Stock alerts wait for stock and are sent once.
 pub async fn stock_alerts_wait_for_stock_and_are_sent_once<S: Storage>(store: Arc<S>) {
     use crate::stock_alert::StockAlert;
     let lamp = product("Lamp", Decimal::TEN, 0);

@@ -24,6 +24,7 @@ async fn listed<S: Storage>(store: &S, user: &User) -> Vec<(ProductId, Option<Va
         .collect()
 }
 
+/// Conformance case: Wishlists keep one entry each newest first and outlive their product.
 pub async fn wishlists_keep_one_entry_each_newest_first_and_outlive_their_product<S: Storage>(
     store: Arc<S>,
 ) {
