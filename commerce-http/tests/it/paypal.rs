@@ -572,19 +572,23 @@ async fn a_shop_with_stripe_and_paypal_sends_each_payment_to_its_own_provider() 
     let (card_order, card_payment, intent) = ids(&by_card);
     let (paypal_order_id, paypal_payment, paypal_order) = ids(&by_paypal);
 
-    // Each provider's webhook moves its own payment.
+    // Confirming the PayPal payment (approved, not yet captured) captures it at PayPal and
+    // asks Stripe nothing.
+    paypal.approve(&paypal_order);
+    let stripe_calls = stripe.requests().len();
+    assert_eq!(
+        confirm(&s, &customer, &paypal_payment).await["status"],
+        "succeeded"
+    );
+    assert_eq!(stripe.requests().len(), stripe_calls);
+    assert!(paypal.capture_of(&paypal_order).is_some());
+    // Stripe's webhook moves its own payment; a PayPal event never touches it.
     let paid = stripe.succeed(&intent);
     assert_eq!(stripe.deliver(&paid).await, 200);
-    let approved = paypal.approve(&paypal_order);
-    assert_eq!(paypal.deliver(&approved).await, 200);
     assert_eq!(order(&s, &card_order).await["status"], "paid");
     assert_eq!(order(&s, &paypal_order_id).await["status"], "paid");
     assert_eq!(payment(&s, &card_payment).await["provider"], "stripe");
     assert_eq!(payment(&s, &paypal_payment).await["provider"], "paypal");
-    // Confirming the PayPal payment asks PayPal, not Stripe.
-    let stripe_calls = stripe.requests().len();
-    confirm(&s, &customer, &paypal_payment).await;
-    assert_eq!(stripe.requests().len(), stripe_calls);
 
     // Refunds go to the provider that took the payment.
     let admin = s.admin_token().await;
