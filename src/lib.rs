@@ -1,30 +1,205 @@
 //! `commerce`: an embeddable commerce engine.
 //!
-//! This facade re-exports [`commerce_core`] (the domain, the pricing engine, ports, services
-//! and in-memory adapters) and, behind features, the adapters: `sqlite`, `postgres`, `http`,
-//! `stripe`, `paypal`, `images`, `pdf`, `mail`, `smtp`, `webhooks` and `oidc` (`full` is all
-//! of them). Features `mocks`
-//! (mockall mocks of every port) and `testkit` (the storage conformance kit) are for
-//! embedders' own tests.
+//! Catalog, inventory, carts priced by a real pricing engine (promotions, tax, shipping),
+//! checkout that never oversells, orders with a status machine, payments and customer
+//! accounts, as a library: a shop is a [`Commerce`] value, and its services are called
+//! in-process. Storage, payment providers, mail, images, invoices and HTTP are adapters
+//! plugged into its ports ([`ports`]), each behind a feature of this crate:
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `sqlite` | [`sqlite`]: storage on SQLite, the embedded default |
+//! | `postgres` | [`postgres`]: storage on PostgreSQL, several processes on one database |
+//! | `http` | [`http`]: the REST API on Poem, with its OpenAPI document |
+//! | `admin-app` | the admin web app at `/admin` |
+//! | `stripe`, `paypal` | [`stripe`], [`paypal`]: payments, each with a fake provider for tests |
+//! | `images`, `pdf` | [`images`]: product images in a directory; [`pdf`]: PDF invoices |
+//! | `mail`, `smtp` | [`mail`]: mail as files, or through SMTP |
+//! | `webhooks`, `oidc` | [`webhooks`]: webhooks to other systems; [`oidc`]: social sign-in |
+//! | `mocks`, `testkit` | mockall mocks of every port; the storage conformance kit |
+//!
+//! `full` is all of them. Without any, the engine runs in memory: tests, demos, and a first
+//! look, as below.
+//!
+//! # From `cargo add` to a paid order
+//!
+//! ```sh
+//! cargo add commerce rust_decimal
+//! cargo add tokio --features macros,rt-multi-thread
+//! ```
+//!
+//! A shop with a product, a tax rate, a shipping method and a discount code; a guest's cart
+//! priced to the cent; checkout; payment through the built-in test provider (which moves no
+//! money); the order paid.
 //!
 //! ```
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use commerce::service::{CartOwner, ItemRequest};
-//! use commerce::{account::Role, catalog::NewProduct, Caller, Commerce};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use commerce::account::{Address, Role};
+//! use commerce::catalog::NewProduct;
+//! use commerce::order::OrderStatus;
+//! use commerce::promotion::PromotionDraft;
+//! use commerce::service::{CartOwner, CheckoutRequest, ItemRequest};
+//! use commerce::{Caller, Commerce, Currency};
 //! use rust_decimal::Decimal;
 //!
 //! let shop = Commerce::in_memory();
-//! let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+//! shop.admin().initialise_store("Corner Shop", Currency::USD).await?;
+//! let admin = shop.accounts().create_user("admin@corner.shop", "a-long-password", "Admin", Role::Admin, true).await?;
 //! let admin = Caller::user(admin.id, admin.role);
-//! let mug = shop.catalog().create_product(&admin, NewProduct {
-//!     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+//!
+//! let kettle = shop.catalog().create_product(&admin, NewProduct {
+//!     name: "Copper Kettle".into(), price: Decimal::new(1999, 2), inventory_count: 12,
+//!     ..Default::default()
 //! }).await?;
-//! let cart = shop.carts().add_item(&CartOwner::Guest(None),
-//!     ItemRequest { product_id: mug.id, variant_id: None, quantity: 2 }, None).await?;
-//! assert_eq!(cart.priced.total.to_string(), "25.00 USD");
+//! shop.admin().save_tax_rate(&admin, None, "US", Some("TX"), Decimal::new(825, 4)).await?;
+//! let standard = shop.admin()
+//!     .save_shipping_method(&admin, None, "Standard", Decimal::new(499, 2), None, true).await?;
+//! shop.admin().create_promotion(&admin, PromotionDraft {
+//!     code: Some("TENOFF".into()), kind: "percent".into(), value: Some(Decimal::TEN),
+//!     ..Default::default()
+//! }).await?;
+//!
+//! // A guest's first add makes the cart; its token names it from then on.
+//! let carts = shop.carts();
+//! let first = carts.add_item(&CartOwner::Guest(None),
+//!     ItemRequest { product_id: kettle.id, variant_id: None, quantity: 3 }, None).await?;
+//! let guest = CartOwner::Guest(first.new_guest_token);
+//! carts.add_code(&guest, "tenoff", None).await?;
+//!
+//! let texas = Address {
+//!     full_name: Some("Ada Lovelace".into()), line1: Some("1 Congress Ave".into()),
+//!     city: Some("Austin".into()), region: Some("TX".into()), postal_code: Some("78701".into()),
+//!     country: "US".into(), ..Default::default()
+//! };
+//! let checkout = carts.checkout(&Caller::Anonymous, &guest, CheckoutRequest {
+//!     shipping_address: Some(texas), shipping_method: Some(standard.id),
+//!     email: Some("ada@example.com".into()), ..Default::default()
+//! }).await?;
+//! let order = checkout.order;
+//! // 59.97, less 10 % (6.00), shipping 4.99, tax 8.25 % of 53.97 (4.45).
+//! assert_eq!(order.totals.total.to_string(), "63.41 USD");
+//! assert_eq!(order.status, OrderStatus::Pending);
+//!
+//! let payment = checkout.payment.expect("the shop takes payments");
+//! shop.payments().confirm(&admin, payment.id).await?;
+//! assert_eq!(shop.orders().order(&admin, order.id).await?.status, OrderStatus::Paid);
+//! assert_eq!(shop.catalog().product(&admin, kettle.id).await?.inventory_count, 9);
 //! # Ok::<(), commerce::CommerceError>(())
 //! # }).unwrap();
 //! ```
+//!
+//! Every amount is a [`Money`]: a `rust_decimal` amount with its currency,
+//! rounded at the points `PRICING.md` names; [`pricing::price`] is the engine itself, a pure
+//! function. Errors are one [`CommerceError`], whose [`code`](CommerceError::code) is what the
+//! HTTP API answers.
+//!
+//! # On SQLite (feature `sqlite`)
+//!
+//! One file, created and migrated on first open:
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce::{sqlite::SqliteStore, Commerce};
+//!
+//! # let dir = std::env::temp_dir().join(format!("commerce-doc-{}", uuid::Uuid::new_v4().simple()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("commerce.db");
+//! let store = Arc::new(SqliteStore::open(&path).await?); // such as "data/commerce.db"
+//! let shop = Commerce::builder(store).test_payments().build();
+//! assert!(shop.ready().await);
+//! # drop(shop);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # On PostgreSQL (feature `postgres`)
+//!
+//! Several server processes share one database; the event bus carries each process's events
+//! to the others' subscribers:
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce::postgres::{PgOptions, PgStore};
+//! use commerce::Commerce;
+//!
+//! let store = PgStore::open("postgres://shop@localhost/shop", PgOptions::default()).await?;
+//! let shop = Commerce::builder(Arc::new(store.clone())).events(store.event_bus()).build();
+//! # drop(shop);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Over HTTP (feature `http`)
+//!
+//! The REST API is an endpoint of the shop, served here on a port of loopback
+//! (`examples/server/` is the whole server: settings, logs, shutdown):
+//!
+//! ```
+//! # #[cfg(feature = "http")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::{sync::Arc, time::Duration};
+//! use commerce::http::{routes, serve::serve, ApiConfig, JwtIssuer};
+//! use commerce::{memory::MemoryStore, Commerce};
+//!
+//! let issuer = JwtIssuer::new(b"a secret of at least thirty-two bytes", JwtIssuer::DEFAULT_LIFETIME)?;
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+//!     .test_payments()
+//!     .token_issuer(Arc::new(issuer)) // for sign-in
+//!     .build();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let address = listener.local_addr()?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(serve(listener, routes(shop, ApiConfig::default()),
+//!     async { let _ = stopped.await; }, Duration::from_secs(5)));
+//!
+//! // Any HTTP client: GET /api/products answers {"items": [...], "next_cursor": ...}.
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! let mut client = tokio::net::TcpStream::connect(address).await?;
+//! client.write_all(b"GET /api/products HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").await?;
+//! let mut answer = String::new();
+//! client.read_to_string(&mut answer).await?;
+//! assert!(answer.starts_with("HTTP/1.1 200 OK"));
+//! assert!(answer.contains(r#""items":[]"#));
+//!
+//! stop.send(()).ok();
+//! server.await??;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Payments through Stripe (feature `stripe`)
+//!
+//! The shop's default provider; PayPal (feature `paypal`) may be offered beside it. Both
+//! crates carry a fake provider on loopback for tests: [`stripe::fake`] walks a whole payment
+//! against it.
+//!
+//! ```
+//! # #[cfg(all(feature = "stripe", feature = "paypal"))] {
+//! use std::sync::Arc;
+//! use commerce::paypal::{PayPalConfig, PayPalGateway};
+//! use commerce::stripe::{StripeConfig, StripeGateway};
+//! use commerce::{memory::MemoryStore, Commerce};
+//!
+//! // From the environment in a real shop.
+//! let stripe = StripeGateway::new(StripeConfig::new("sk_live_...", "whsec_..."))?;
+//! let paypal = PayPalGateway::new(PayPalConfig::new("client-id", "client-secret", "webhook-id"))?;
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+//!     .gateway(Arc::new(stripe))
+//!     .add_gateway(Arc::new(paypal)) // chosen with `payment_provider: "paypal"` at checkout
+//!     .build();
+//! assert_eq!(shop.payment_providers(), ["stripe", "paypal"]);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Webhooks reach the shop through [`Payments::receive_webhook`](service::Payments::receive_webhook)
+//! (the HTTP API's `POST /api/webhooks/stripe` and `/api/webhooks/paypal`), verified before
+//! anything is read from them.
 
 #![warn(missing_docs)]
 // docs.rs marks each item with the feature it needs.

@@ -23,6 +23,8 @@
 //! - `testkit` (feature `testkit`): the storage conformance kit every adapter runs.
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod account;
 pub mod audit;
@@ -49,6 +51,7 @@ pub mod social;
 pub mod stock_alert;
 pub mod tax;
 #[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 pub mod validation;
 pub mod webhook;

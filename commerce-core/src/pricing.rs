@@ -317,6 +317,56 @@ struct LineWork {
 /// rates are exact fractions, so every rounding point of the policy is one exact integer
 /// division with the context's rule. Amounts within the engine's limits (see
 /// [`crate::limits`]) cannot overflow; larger ones are refused.
+///
+/// ```
+/// use chrono::Utc;
+/// use commerce_core::ids::{CartItemId, ProductId, PromotionId, ShippingMethodId};
+/// use commerce_core::money::{Currency, Money};
+/// use commerce_core::pricing::{price, PricingContext, PricingLine, PricingRequest};
+/// use commerce_core::promotion::PromotionDraft;
+/// use commerce_core::shipping::ShippingMethod;
+/// use rust_decimal::Decimal;
+///
+/// let usd = |cents: i64| Money::new(Decimal::new(cents, 2), Currency::USD).unwrap();
+/// let line = |cents, quantity| PricingLine {
+///     item_id: CartItemId::random(), product_id: ProductId::random(), variant_id: None,
+///     category_ids: vec![], unit_price: usd(cents), quantity,
+/// };
+/// let now = Utc::now();
+/// let ten_off = PromotionDraft {
+///     code: Some("TENOFF".into()), kind: "percent".into(), value: Some(Decimal::TEN),
+///     ..Default::default()
+/// }.validate(PromotionId::random(), Currency::USD, now).unwrap();
+/// let standard = ShippingMethod::new(ShippingMethodId::random(), "Standard",
+///     Decimal::new(499, 2), None, true, Currency::USD, now).unwrap();
+///
+/// // Three kettles at 19.99 and an apron at 5.00, code TENOFF, shipped to a 8.25 % region.
+/// let request = PricingRequest {
+///     currency: Currency::USD,
+///     lines: vec![line(1999, 3), line(500, 1)],
+///     codes: vec!["TENOFF".into()],
+/// };
+/// let priced = price(&request, &PricingContext {
+///     now,
+///     promotions: &[ten_off],
+///     customer_uses: &[],
+///     tax: Default::default(),
+///     tax_rate: Decimal::new(825, 4),
+///     shipping: Some(&standard),
+///     rounding: Default::default(),
+/// }).unwrap();
+///
+/// assert_eq!(priced.subtotal, usd(6497));
+/// // 10 % of 64.97 is 6.497, rounded half-even once to 6.50, then allocated 6.00 + 0.50.
+/// assert_eq!(priced.discount, usd(650));
+/// assert_eq!((priced.lines[0].discount, priced.lines[1].discount), (usd(600), usd(50)));
+/// // Tax per line after discounts: 53.97 × 8.25 % = 4.45, 4.50 × 8.25 % = 0.37.
+/// assert_eq!(priced.tax, usd(482));
+/// assert_eq!(priced.shipping, usd(499));
+/// // The parts add up to what the provider is asked to charge.
+/// assert_eq!(priced.total, usd(6828));
+/// assert_eq!(priced.total.minor_units().unwrap(), 6828);
+/// ```
 pub fn price(
     request: &PricingRequest,
     ctx: &PricingContext<'_>,

@@ -14,10 +14,13 @@
 //!   orders, payments), admin.
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accounts;
 mod admin;
 #[cfg(feature = "admin-app")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin-app")))]
 pub mod admin_app;
 pub mod auth;
 pub mod body;
@@ -98,6 +101,43 @@ impl Default for ApiConfig {
 ///
 /// The shop must have been built with a token issuer (such as [`JwtIssuer`]) for sign-in to
 /// work.
+///
+/// The endpoint answers requests in-process too (as here); [`serve::serve`] serves it on a
+/// socket.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use commerce_core::{account::Role, memory::MemoryStore, Commerce};
+/// use commerce_http::{routes, ApiConfig, JwtIssuer};
+/// use poem::{http::Method, Endpoint, Request};
+///
+/// // The secret comes from the environment in a real shop (at least 32 bytes).
+/// let issuer = JwtIssuer::new(b"a secret of at least thirty-two bytes", JwtIssuer::DEFAULT_LIFETIME)?;
+/// let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+///     .test_payments()
+///     .token_issuer(Arc::new(issuer))
+///     .build();
+/// shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+/// let api = routes(shop, ApiConfig::default());
+///
+/// let login = Request::builder()
+///     .method(Method::POST)
+///     .uri_str("/api/auth/login")
+///     .content_type("application/json")
+///     .body(r#"{"email": "admin@shop.test", "password": "a-long-password"}"#);
+/// let answer = api.get_response(login).await;
+/// assert_eq!(answer.status(), 200);
+/// let body: serde_json::Value = serde_json::from_slice(&answer.into_body().into_bytes().await?)?;
+/// assert!(body["access_token"].is_string());
+///
+/// // Errors are RFC 9457 problems.
+/// let missing = api.get_response(Request::builder().uri_str("/api/products/nope").finish()).await;
+/// assert_eq!(missing.status(), 404);
+/// assert_eq!(missing.content_type(), Some("application/problem+json"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     let throttle = Arc::new(auth::LoginThrottle::new(config.login));
     let counted = Arc::new(metrics::Metrics::default());

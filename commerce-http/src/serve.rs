@@ -67,6 +67,31 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Serves `endpoint` (such as [`crate::routes`]) on `listener` until `shutdown` completes,
 /// with the default [`ConnectionLimits`]. Then it takes no new connection, lets each open one
 /// finish the request it is answering, and returns once all are closed or `grace` has passed.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use commerce_core::Commerce;
+/// use commerce_http::{routes, serve::serve, ApiConfig};
+///
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let address = listener.local_addr()?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let api = routes(Commerce::in_memory(), ApiConfig::default());
+/// let server = tokio::spawn(serve(listener, api, async { let _ = stopped.await; }, Duration::from_secs(5)));
+///
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// let mut client = tokio::net::TcpStream::connect(address).await?;
+/// client.write_all(b"GET /health HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n").await?;
+/// let mut answer = String::new();
+/// client.read_to_string(&mut answer).await?;
+/// assert!(answer.starts_with("HTTP/1.1 200 OK"));
+///
+/// stop.send(()).unwrap(); // as on SIGTERM: open requests finish, then it returns
+/// server.await??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub async fn serve<E>(
     listener: TcpListener,
     endpoint: E,

@@ -3,12 +3,32 @@
 //! checked here too, since the HTTP layer reads them from URLs: a key is letters, digits,
 //! `-`, `_` and one `.` before a known extension, so no key can leave the directory.
 //!
-//! ```ignore
-//! let images = commerce_images::DirImageStore::new("data/images", "/images")?;
-//! let shop = commerce_core::Commerce::builder(store).images(std::sync::Arc::new(images)).build();
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce_core::{memory::MemoryStore, ports::ImageStore, Commerce};
+//! use commerce_images::DirImageStore;
+//!
+//! # let dir = std::env::temp_dir().join(format!("commerce-doc-{}", uuid::Uuid::new_v4().simple()));
+//! // `dir` is where the files go, such as "data/images"; the server serves them at /images.
+//! let images = Arc::new(DirImageStore::new(&dir, "/images")?);
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new())).images(images.clone()).build();
+//!
+//! let url = images.put("0193a1b2.png", "image/png", b"\x89PNG...".to_vec()).await?;
+//! assert_eq!(url, "/images/0193a1b2.png");
+//! let (content_type, bytes) = shop.images().get("0193a1b2.png").await?.unwrap();
+//! assert_eq!((content_type.as_str(), &bytes[..4]), ("image/png", &b"\x89PNG"[..]));
+//! // A key that could leave the directory holds nothing, and nothing is stored under it.
+//! assert!(images.get("../secrets.png").await?.is_none());
+//! assert!(images.put("../secrets.png", "image/png", vec![1]).await.is_err());
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,8 @@
 //! - [`SmtpMailer`] (feature `smtp`) sends through an SMTP relay with lettre.
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 #[cfg(feature = "smtp")]
 mod smtp;
 #[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};
 
 /// Writes each message to `<dir>/<UTC time>-<random>.eml` as a plain RFC 5322 message.
@@ -25,6 +28,30 @@ pub struct FileMailer {
 
 impl FileMailer {
     /// Creates the directory if needed.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use commerce_core::ports::{Mail, Mailer};
+    /// use commerce_mail::FileMailer;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("commerce-doc-{}", uuid::Uuid::new_v4().simple()));
+    /// // `dir` is the folder, such as "data/mail"; give the mailer to `Commerce::builder(..).mailer(..)`.
+    /// let mailer = FileMailer::new(&dir, "Corner Shop <shop@corner.example>")?;
+    /// mailer.send(&Mail {
+    ///     to: "ada@example.com".into(),
+    ///     subject: "Your order 1001".into(),
+    ///     text: "Thank you!".into(),
+    ///     html: None,
+    /// }).await?;
+    ///
+    /// let file = std::fs::read_dir(&dir)?.next().unwrap()?.path();
+    /// let message = std::fs::read_to_string(&file)?;
+    /// assert!(message.contains("To: ada@example.com\r\n"));
+    /// assert!(message.contains("Subject: Your order 1001\r\n"));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(dir: impl Into<PathBuf>, from: impl Into<String>) -> std::io::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;

@@ -19,6 +19,8 @@
 //! Feature `fake`: [`fake::FakeProvider`], a provider on 127.0.0.1 for tests.
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +34,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 /// How long a discovery document is kept before it is read again.
@@ -256,6 +259,24 @@ impl OidcClient {
     /// A client of the provider `settings` name. Refuses an `http://` issuer off loopback;
     /// the provider is not called until the first sign-in (its discovery document and keys
     /// are then fetched and kept).
+    ///
+    /// ```
+    /// use commerce_oidc::{OidcClient, OidcError, ProviderSettings};
+    ///
+    /// let google = |issuer: &str| ProviderSettings {
+    ///     name: "google".into(),
+    ///     display_name: "Google".into(),
+    ///     issuer: issuer.into(),
+    ///     client_id: "1234.apps.googleusercontent.com".into(),
+    ///     client_secret: "from-the-environment".into(),
+    ///     scopes: vec![], // openid, email and profile
+    /// };
+    /// let client = OidcClient::new(google("https://accounts.google.com"))?;
+    /// assert_eq!(client.settings().name, "google");
+    /// // Plain HTTP is for a provider on loopback (a test's) only.
+    /// assert!(OidcClient::new(google("http://accounts.example")).is_err());
+    /// # Ok::<(), OidcError>(())
+    /// ```
     pub fn new(settings: ProviderSettings) -> Result<OidcClient, OidcError> {
         allowed_url(&settings.issuer)?;
         Ok(OidcClient {

@@ -15,23 +15,36 @@
 //!   shop acts on.
 //! - [`fake`] (feature `fake`): a fake PayPal on 127.0.0.1 for tests, embedders' included.
 //!
-//! ```ignore
-//! let paypal = commerce_paypal::PayPalGateway::new(commerce_paypal::PayPalConfig::new(
-//!     std::env::var("PAYPAL_CLIENT_ID")?,
-//!     std::env::var("PAYPAL_CLIENT_SECRET")?,
-//!     std::env::var("PAYPAL_WEBHOOK_ID")?,
-//! ))?;
-//! let shop = commerce_core::Commerce::builder(store)
-//!     .gateway(stripe) // the default
-//!     .add_gateway(std::sync::Arc::new(paypal)) // chosen with `payment_provider: "paypal"`
+//! A shop taking payments through Stripe by default and through PayPal when the buyer
+//! chooses it (`payment_provider: "paypal"`); see [`fake`] for a whole payment against the
+//! fake PayPal:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use commerce_core::{memory::MemoryStore, Commerce};
+//! use commerce_paypal::{PayPalConfig, PayPalGateway, LIVE};
+//!
+//! // From the environment in a real shop (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID).
+//! let mut config = PayPalConfig::new("client-id", "client-secret", "webhook-id");
+//! config.client.api_base = LIVE.into(); // the sandbox otherwise
+//! config.return_url = "https://shop.example/orders/{ORDER_ID}?paypal=approved".into();
+//! let paypal = PayPalGateway::new(config)?;
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+//!     .test_payments() // stands for Stripe here: the default
+//!     .add_gateway(Arc::new(paypal))
 //!     .build();
+//! assert_eq!(shop.payment_providers(), ["test", "paypal"]);
+//! # Ok::<(), commerce_paypal::SetupError>(())
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod amount;
 pub mod client;
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 pub mod webhook;
 
@@ -244,6 +257,15 @@ fn amount_json(money: &Money) -> Result<serde_json::Value, GatewayError> {
 impl PayPalGateway {
     /// The gateway for `config`; PayPal is not called until the first payment (the token is
     /// fetched then).
+    ///
+    /// ```
+    /// use commerce_core::ports::PaymentGateway;
+    /// use commerce_paypal::{PayPalConfig, PayPalGateway};
+    ///
+    /// let gateway = PayPalGateway::new(PayPalConfig::new("client-id", "client-secret", "webhook-id"))?;
+    /// assert_eq!(gateway.provider(), "paypal");
+    /// # Ok::<(), commerce_paypal::SetupError>(())
+    /// ```
     pub fn new(config: PayPalConfig) -> Result<PayPalGateway, SetupError> {
         if config.client_id.trim().is_empty() || config.webhook_id.trim().is_empty() {
             return Err(SetupError(

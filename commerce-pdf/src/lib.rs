@@ -8,11 +8,21 @@
 //! header again on each page, and the totals at the end, every amount as the order holds it.
 //! Pages are numbered "n of N".
 //!
-//! ```ignore
-//! let shop = Commerce::builder(store).invoices(Arc::new(commerce_pdf::PdfInvoices::new())).build();
 //! ```
+//! use std::sync::Arc;
+//! use commerce_core::{memory::MemoryStore, Commerce};
+//!
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new()))
+//!     .invoices(Arc::new(commerce_pdf::PdfInvoices::new()))
+//!     .build();
+//! # drop(shop);
+//! ```
+//!
+//! [`PdfInvoices::new`] shows an order's invoice drawn.
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::sync::Arc;
 
@@ -69,6 +79,36 @@ impl Default for PdfInvoices {
 
 impl PdfInvoices {
     /// The invoice renderer, with its embedded fonts loaded (once: share it).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use commerce_core::service::{DirectOrder, ItemRequest};
+    /// use commerce_core::{account::{Address, Role}, catalog::NewProduct, Caller, Commerce};
+    /// use commerce_pdf::PdfInvoices;
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::builder(Arc::new(commerce_core::memory::MemoryStore::new()))
+    ///     .invoices(Arc::new(PdfInvoices::new()))
+    ///     .build();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let mug = shop.catalog().create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 5, ..Default::default()
+    /// }).await?;
+    /// let address = Address { line1: Some("1 Main St".into()), city: Some("Springfield".into()),
+    ///     postal_code: Some("12345".into()), country: "US".into(), ..Default::default() };
+    /// let order = shop.orders().create(&admin, DirectOrder {
+    ///     items: vec![ItemRequest { product_id: mug.id, variant_id: None, quantity: 2 }],
+    ///     shipping_address: Some(address), ..Default::default()
+    /// }).await?;
+    ///
+    /// let (pdf, file_name) = shop.orders().invoice(&admin, order.id).await?;
+    /// assert!(pdf.starts_with(b"%PDF-"));
+    /// assert_eq!(file_name, format!("invoice-{}.pdf", order.number));
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new() -> PdfInvoices {
         let font = |bytes: &'static [u8]| {
             Font::new(Arc::new(bytes.to_vec()).into(), 0).expect("the embedded font is a font")

@@ -22,12 +22,29 @@
 //! `carts`, `orders`, `payments`, `users`, `promotions`, `settings`, `idempotency`,
 //! `login_attempts`, `webhooks` (the outbox, endpoints and deliveries).
 //!
-//! ```ignore
-//! let store = Arc::new(commerce_sqlite::SqliteStore::open("data/commerce.db").await?);
-//! let shop = commerce_core::Commerce::builder(store).build();
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce_core::{Commerce, Currency};
+//! use commerce_sqlite::SqliteStore;
+//!
+//! # let dir = std::env::temp_dir().join(format!("commerce-doc-{}", uuid::Uuid::new_v4().simple()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let path = dir.join("commerce.db");
+//! // `path` is where the shop lives, such as "data/commerce.db".
+//! let store = Arc::new(SqliteStore::open(&path).await?);
+//! let shop = Commerce::builder(store).test_payments().build();
+//! shop.admin().initialise_store("Corner Shop", Currency::EUR).await?;
+//! assert_eq!(shop.settings().await?.currency, Currency::EUR);
+//! # drop(shop);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod audit;
 mod caches;
@@ -150,6 +167,30 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// What was written is there when the file is opened again:
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use commerce_core::{account::Role, Commerce};
+    /// use commerce_sqlite::SqliteStore;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("commerce-doc-{}", uuid::Uuid::new_v4().simple()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = dir.join("commerce.db");
+    /// let shop = Commerce::builder(Arc::new(SqliteStore::open(&path).await?)).build();
+    /// shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// drop(shop);
+    ///
+    /// let shop = Commerce::builder(Arc::new(SqliteStore::open(&path).await?)).build();
+    /// let taken = shop.accounts().register("admin@shop.test", "another-password", "Eve").await;
+    /// assert_eq!(taken.unwrap_err().code(), "email_taken");
+    /// # drop(shop);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, OpenError> {
         Self::open_with(path, SqliteOptions::default()).await
     }

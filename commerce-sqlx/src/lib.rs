@@ -20,14 +20,28 @@
 //! stock with a guarded `UPDATE ... WHERE inventory_count >= $n`, locking rows in id order.
 //! A deadlock or serialization failure is retried a few times, never reported as such.
 //!
-//! ```ignore
-//! let store = commerce_sqlx::PgStore::open("postgres://localhost/shop", Default::default()).await?;
-//! let shop = commerce_core::Commerce::builder(Arc::new(store.clone()))
+//! Opening a shop on PostgreSQL (compiled here, not run: it needs a server; see
+//! [`PgStore::open_temporary`] for one that runs wherever a database is):
+//!
+//! ```no_run
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce_core::Commerce;
+//! use commerce_sqlx::{PgOptions, PgStore};
+//!
+//! let store = PgStore::open("postgres://shop@localhost/shop", PgOptions::default()).await?;
+//! let shop = Commerce::builder(Arc::new(store.clone()))
+//!     // Events published by one server process reach subscribers in all of them.
 //!     .events(store.event_bus())
 //!     .build();
+//! # drop(shop);
+//! # Ok::<(), commerce_sqlx::OpenError>(())
+//! # }).unwrap();
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod audit;
 mod carts;
@@ -211,6 +225,22 @@ impl PgStore {
     /// Connects to `url`, brings the schema up to date (under an advisory lock, so several
     /// processes starting at once do not race) and starts listening for other processes'
     /// changes. An unreachable database is an error here, not at the first request.
+    ///
+    /// ```no_run
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use commerce_sqlx::{PgOptions, PgStore};
+    ///
+    /// let options = PgOptions { max_connections: 16, acquire_timeout: Duration::from_secs(2), ..Default::default() };
+    /// let store = match PgStore::open("postgres://shop@db.internal/shop", options).await {
+    ///     Ok(store) => store,
+    ///     // The error says what to do: which host did not answer, which migration failed
+    ///     // (the password in the URL is never shown).
+    ///     Err(e) => return eprintln!("cannot open the shop's database: {e}"),
+    /// };
+    /// # drop(store);
+    /// # });
+    /// ```
     pub async fn open(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
         Self::open_inner(url, options, None).await
     }

@@ -146,6 +146,24 @@ impl TemporaryDatabase {
 impl PgStore {
     /// A store on a new temporary database (see [`TemporaryDatabase`]), dropped when the
     /// store's last handle goes: for tests.
+    ///
+    /// Runs against the database `COMMERCE_TEST_DATABASE_URL` names, as this workspace's
+    /// PostgreSQL tests do (and does nothing without it):
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use commerce_core::{account::Role, Commerce};
+    /// use commerce_sqlx::{PgOptions, PgStore};
+    ///
+    /// let Ok(url) = std::env::var("COMMERCE_TEST_DATABASE_URL") else { return Ok(()) };
+    /// let store = PgStore::open_temporary(&url, PgOptions::default()).await?;
+    /// let shop = Commerce::builder(Arc::new(store.clone())).events(store.event_bus()).build();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// assert_eq!(admin.role, Role::Admin);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn open_temporary(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
         // The pools and the listener.
         let replica = if options.read_url.is_some() {

@@ -13,19 +13,31 @@
 //! - [`webhook`]: the `Stripe-Signature` check and the events the shop acts on.
 //! - [`fake`] (feature `fake`): a fake Stripe on 127.0.0.1 for tests, embedders' included.
 //!
-//! ```ignore
-//! let stripe = commerce_stripe::StripeGateway::new(commerce_stripe::StripeConfig::new(
-//!     std::env::var("STRIPE_SECRET_KEY")?,
-//!     std::env::var("STRIPE_WEBHOOK_SECRET")?,
-//! ))?;
-//! let shop = commerce_core::Commerce::builder(store).gateway(std::sync::Arc::new(stripe)).build();
+//! A shop taking payments through Stripe (see [`fake`] for a whole payment against the fake
+//! Stripe):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use commerce_core::{memory::MemoryStore, Commerce};
+//! use commerce_stripe::{StripeConfig, StripeGateway};
+//!
+//! // The keys come from the environment in a real shop (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET).
+//! let mut config = StripeConfig::new("sk_test_123", "whsec_123");
+//! config.checkout_success_url = "https://shop.example/orders/{ORDER_ID}/thanks".into();
+//! let stripe = StripeGateway::new(config)?;
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new())).gateway(Arc::new(stripe)).build();
+//! assert_eq!(shop.payment_providers(), ["stripe"]);
+//! # Ok::<(), commerce_stripe::SetupError>(())
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod amount;
 pub mod client;
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 pub mod webhook;
 
@@ -133,6 +145,15 @@ fn intent_status(intent: &PaymentIntent) -> PaymentStatus {
 
 impl StripeGateway {
     /// The gateway for `config`; Stripe is not called until the first payment.
+    ///
+    /// ```
+    /// use commerce_core::ports::PaymentGateway;
+    /// use commerce_stripe::{StripeConfig, StripeGateway};
+    ///
+    /// let gateway = StripeGateway::new(StripeConfig::new("sk_test_123", "whsec_123"))?;
+    /// assert_eq!(gateway.provider(), "stripe");
+    /// # Ok::<(), commerce_stripe::SetupError>(())
+    /// ```
     pub fn new(config: StripeConfig) -> Result<StripeGateway, SetupError> {
         Ok(StripeGateway {
             client: client::Client::new(config.secret_key, config.client).map_err(SetupError)?,

@@ -22,6 +22,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::net::SocketAddr;
 use std::time::Duration;

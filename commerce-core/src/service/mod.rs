@@ -578,27 +578,215 @@ impl Commerce {
     }
 
     /// Products, categories, reviews, images and stock alerts.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::{account::Role, catalog::NewProduct, Caller, Commerce};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let catalog = shop.catalog();
+    /// let kitchen = catalog.create_category(&admin, "Kitchen", None, None).await?;
+    /// let mug = catalog.create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10,
+    ///     category_id: Some(kitchen.id), ..Default::default()
+    /// }).await?;
+    /// // What a shopper sees: the active products of the category.
+    /// let listing = commerce_core::service::ProductListing {
+    ///     category: Some(kitchen.id), ..Default::default()
+    /// };
+    /// let page = catalog.list_products(listing).await?;
+    /// assert_eq!(page.items[0].id, mug.id);
+    /// assert_eq!(catalog.product(&Caller::Anonymous, mug.id).await?.inventory_count, 10);
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn catalog(&self) -> Catalog<'_> {
         Catalog { shop: self }
     }
     /// Carts (a customer's or a guest's), their pricing, and checkout.
+    ///
+    /// A guest's first add creates the cart and returns its token; later calls name it.
+    /// Checkout reserves the stock and creates the payment in one step.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::{account::Role, catalog::NewProduct, Caller, Commerce};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let mug = shop.catalog().create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+    /// }).await?;
+    /// use commerce_core::service::{CartOwner, CheckoutRequest, ItemRequest};
+    /// let carts = shop.carts();
+    /// let first = carts.add_item(&CartOwner::Guest(None),
+    ///     ItemRequest { product_id: mug.id, variant_id: None, quantity: 3 }, None).await?;
+    /// assert_eq!(first.priced.total.to_string(), "37.50 USD");
+    /// let guest = CartOwner::Guest(first.new_guest_token);
+    ///
+    /// let address = commerce_core::account::Address {
+    ///     full_name: Some("Ada Lovelace".into()), line1: Some("1 Main St".into()),
+    ///     city: Some("Springfield".into()), postal_code: Some("12345".into()),
+    ///     country: "US".into(), ..Default::default()
+    /// };
+    /// let checkout = carts.checkout(&Caller::Anonymous, &guest, CheckoutRequest {
+    ///     shipping_address: Some(address), email: Some("ada@example.com".into()),
+    ///     ..Default::default()
+    /// }).await?;
+    /// assert_eq!(checkout.order.status.as_str(), "pending");
+    /// assert!(checkout.payment.is_some());
+    /// // The stock is held for the order; the cart is empty again.
+    /// assert_eq!(shop.catalog().product(&admin, mug.id).await?.inventory_count, 7);
+    /// assert!(carts.cart(&guest).await?.priced.lines.is_empty());
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn carts(&self) -> Carts<'_> {
         Carts { shop: self }
     }
     /// Orders: direct orders, reading, cancelling, status changes, refunds, invoices.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::{account::Role, catalog::NewProduct, Caller, Commerce};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let mug = shop.catalog().create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+    /// }).await?;
+    /// use commerce_core::order::OrderStatus;
+    /// use commerce_core::service::{DirectOrder, ItemRequest};
+    /// let address = commerce_core::account::Address {
+    ///     full_name: Some("Ada Lovelace".into()), line1: Some("1 Main St".into()),
+    ///     city: Some("Springfield".into()), postal_code: Some("12345".into()),
+    ///     country: "US".into(), ..Default::default()
+    /// };
+    /// let order = shop.orders().create(&admin, DirectOrder {
+    ///     items: vec![ItemRequest { product_id: mug.id, variant_id: None, quantity: 2 }],
+    ///     shipping_address: Some(address), ..Default::default()
+    /// }).await?;
+    /// assert_eq!(order.totals.total.to_string(), "25.00 USD");
+    ///
+    /// // The status machine refuses a jump: a pending order is not shipped.
+    /// let refused = shop.orders().set_status(&admin, order.id, OrderStatus::Shipped).await;
+    /// assert_eq!(refused.unwrap_err().code(), "invalid_transition");
+    /// // Cancelling gives the stock back.
+    /// let cancelled = shop.orders().cancel(&admin, order.id).await?;
+    /// assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    /// assert_eq!(shop.catalog().product(&admin, mug.id).await?.inventory_count, 10);
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn orders(&self) -> Orders<'_> {
         Orders { shop: self }
     }
     /// Payments: starting, confirming, and the providers' webhooks.
+    ///
+    /// With the built-in test provider (what [`Commerce::in_memory`] has), a payment succeeds
+    /// when confirmed and the order becomes paid; Stripe and PayPal confirm through their
+    /// webhooks the same way.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::{account::Role, catalog::NewProduct, Caller, Commerce};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let mug = shop.catalog().create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+    /// }).await?;
+    /// use commerce_core::order::OrderStatus;
+    /// use commerce_core::payment::PaymentStatus;
+    /// use commerce_core::service::{DirectOrder, ItemRequest};
+    /// let address = commerce_core::account::Address {
+    ///     full_name: Some("Ada Lovelace".into()), line1: Some("1 Main St".into()),
+    ///     city: Some("Springfield".into()), postal_code: Some("12345".into()),
+    ///     country: "US".into(), ..Default::default()
+    /// };
+    /// let order = shop.orders().create(&admin, DirectOrder {
+    ///     items: vec![ItemRequest { product_id: mug.id, variant_id: None, quantity: 1 }],
+    ///     shipping_address: Some(address), ..Default::default()
+    /// }).await?;
+    /// let payment = shop.payments().create_intent(&admin, order.id).await?;
+    /// assert_eq!(payment.amount, order.totals.total);
+    /// let paid = shop.payments().confirm(&admin, payment.id).await?;
+    /// assert_eq!(paid.status, PaymentStatus::Succeeded);
+    /// assert_eq!(shop.orders().order(&admin, order.id).await?.status, OrderStatus::Paid);
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn payments(&self) -> Payments<'_> {
         Payments { shop: self }
     }
     /// Accounts: registration, sign-in, tokens, profiles and addresses.
+    ///
+    /// Sign-in needs a token issuer (see [`CommerceBuilder::token_issuer`]); an embedder that
+    /// authenticates users itself builds a [`Caller`] from their id and role instead.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::account::Address;
+    /// use commerce_core::{Caller, Commerce};
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let ada = shop.accounts().register("ada@example.com", "a-long-password", "Ada").await?;
+    /// // The same address again is refused, whatever its case.
+    /// let taken = shop.accounts().register("ADA@example.com", "another-password", "Ada").await;
+    /// assert_eq!(taken.unwrap_err().code(), "email_taken");
+    ///
+    /// let ada = Caller::user(ada.id, ada.role);
+    /// let home = Address {
+    ///     full_name: Some("Ada Lovelace".into()), line1: Some("1 Main St".into()),
+    ///     city: Some("Springfield".into()), postal_code: Some("12345".into()),
+    ///     country: "US".into(), ..Default::default()
+    /// };
+    /// shop.accounts().save_address(&ada, None, Some("Home".into()), home, true).await?;
+    /// assert_eq!(shop.accounts().addresses(&ada).await?.len(), 1);
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts { shop: self }
     }
     /// Running the shop: promotions, tax rates, shipping methods, settings, the dashboard
     /// and reports.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use commerce_core::{account::Role, catalog::NewProduct, Caller, Commerce};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let shop = Commerce::in_memory();
+    /// let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+    /// let admin = Caller::user(admin.id, admin.role);
+    /// let mug = shop.catalog().create_product(&admin, NewProduct {
+    ///     name: "Mug".into(), price: Decimal::new(1250, 2), inventory_count: 10, ..Default::default()
+    /// }).await?;
+    /// use commerce_core::promotion::PromotionDraft;
+    /// use commerce_core::service::{CartOwner, ItemRequest};
+    /// shop.admin().create_promotion(&admin, PromotionDraft {
+    ///     code: Some("TENOFF".into()), kind: "percent".into(), value: Some(Decimal::TEN),
+    ///     ..Default::default()
+    /// }).await?;
+    /// let first = shop.carts().add_item(&CartOwner::Guest(None),
+    ///     ItemRequest { product_id: mug.id, variant_id: None, quantity: 2 }, None).await?;
+    /// let guest = CartOwner::Guest(first.new_guest_token);
+    /// let cart = shop.carts().add_code(&guest, "tenoff", None).await?;
+    /// assert_eq!(cart.priced.discount.to_string(), "2.50 USD");
+    /// assert_eq!(cart.priced.total.to_string(), "22.50 USD");
+    /// # Ok::<(), commerce_core::CommerceError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn admin(&self) -> Admin<'_> {
         Admin { shop: self }
     }

@@ -1,8 +1,12 @@
 //! The storage conformance kit: one suite of behaviour tests that every storage adapter runs
 //! against itself. An adapter's test file needs one line:
 //!
-//! ```ignore
-//! commerce_core::storage_conformance_tests!(|| async { std::sync::Arc::new(MyStore::open_temp().await) });
+//! ```
+//! // tests/conformance.rs of an adapter: here the in-memory store's (yours opens a fresh
+//! // store of its own, such as `MyStore::open_temporary().await`).
+//! commerce_core::storage_conformance_tests!(|| async {
+//!     std::sync::Arc::new(commerce_core::memory::MemoryStore::new())
+//! });
 //! ```
 //!
 //! An attribute before the factory goes on every generated test (e.g. a `cfg_attr(..., ignore)`

@@ -7,6 +7,41 @@
 //! token ([`Spoil`]: another nonce, another audience, expired, signed with a key the provider
 //! does not publish, `alg: none`, HS256 keyed by the public key) to see each refused, or
 //! rotate the signing key to see the client fetch the keys again.
+//!
+//! A whole sign-in, as a shop's server runs it (the browser's part played by a client that
+//! does not follow the redirect):
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use commerce_oidc::fake::{FakeProvider, FakeUser};
+//! use commerce_oidc::{random_token, OidcClient, Pkce, ProviderSettings};
+//!
+//! let provider = FakeProvider::start("shop-client", "shop-secret").await;
+//! provider.sign_in_as(FakeUser {
+//!     subject: "sub-42".into(), email: "bea@example.com".into(), email_verified: true, name: "Bea".into(),
+//! });
+//! let client = OidcClient::new(ProviderSettings {
+//!     name: "fake".into(), display_name: "Fake".into(), issuer: provider.issuer().into(),
+//!     client_id: "shop-client".into(), client_secret: "shop-secret".into(), scopes: vec![],
+//! })?;
+//!
+//! // The shop keeps state, nonce and the PKCE verifier with the browser's session.
+//! let (state, nonce, pkce) = (random_token()?, random_token()?, Pkce::new()?);
+//! let callback = "http://127.0.0.1:9/auth/callback";
+//! let url = client.authorization_url(callback, &state, &nonce, &pkce.challenge).await?;
+//!
+//! let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+//! let answer = browser.get(&url).send().await?;
+//! let back = url::Url::parse(answer.headers()["location"].to_str()?)?;
+//! let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+//! assert_eq!(query["state"], state);
+//!
+//! let id_token = client.exchange(&query["code"], &pkce.verifier, callback).await?;
+//! let who = client.verify_id_token(&id_token, &nonce, chrono::Utc::now().timestamp()).await?;
+//! assert_eq!((who.subject.as_str(), who.email.as_deref()), ("sub-42", Some("bea@example.com")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -6,13 +6,46 @@
 //! answer, and sends the events it made as webhooks signed with its own certificate (served
 //! at `/certs/fake-paypal.pem`), when and how the test says: twice, out of order, forged.
 //!
-//! ```ignore
+//! A payment through the engine against the fake: the order's PayPal order is created at the
+//! fake, the buyer approves it (the fake plays PayPal's page), and confirming captures it, so
+//! the order is paid. An HTTP test would instead
+//! [`send_webhooks_to`](FakePayPal::send_webhooks_to) its server and
+//! [`deliver`](FakePayPal::deliver) the approval, and the shop captures on it.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce_core::service::{DirectOrder, ItemRequest};
+//! use commerce_core::{account::{Address, Role}, catalog::NewProduct, memory::MemoryStore, order::OrderStatus, Caller, Commerce};
+//! use commerce_paypal::{fake::FakePayPal, PayPalGateway};
+//! use rust_decimal::Decimal;
+//!
 //! let paypal = FakePayPal::start().await;
 //! let gateway = PayPalGateway::new(paypal.config())?;
-//! paypal.send_webhooks_to("http://127.0.0.1:8080/api/webhooks/paypal");
-//! // ... checkout creates an order at the fake ...
-//! let approved = paypal.approve(&order_id); // the buyer approves on PayPal's page
-//! assert_eq!(paypal.deliver(&approved).await, 200); // the shop captures
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new())).gateway(Arc::new(gateway)).build();
+//!
+//! let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+//! let admin = Caller::user(admin.id, admin.role);
+//! let lamp = shop.catalog().create_product(&admin, NewProduct {
+//!     name: "Lamp".into(), price: Decimal::new(4200, 2), inventory_count: 3, ..Default::default()
+//! }).await?;
+//! let address = Address { line1: Some("1 Main St".into()), city: Some("Springfield".into()),
+//!     postal_code: Some("12345".into()), country: "US".into(), ..Default::default() };
+//! let order = shop.orders().create(&admin, DirectOrder {
+//!     items: vec![ItemRequest { product_id: lamp.id, variant_id: None, quantity: 1 }],
+//!     shipping_address: Some(address), ..Default::default()
+//! }).await?;
+//!
+//! let payment = shop.payments().create_intent(&admin, order.id).await?;
+//! assert!(payment.approve_url.is_some()); // where the shop sends the buyer
+//! let paypal_order = payment.provider_reference.clone().unwrap();
+//!
+//! paypal.approve(&paypal_order); // the buyer approves on PayPal's page
+//! shop.payments().confirm(&admin, payment.id).await?; // the shop captures
+//! assert!(paypal.capture_of(&paypal_order).is_some());
+//! assert_eq!(shop.orders().order(&admin, order.id).await?.status, OrderStatus::Paid);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 //!
 //! Where it is stricter than PayPal it says so: PayPal takes a write without a

@@ -6,13 +6,45 @@
 //! with Stripe-shaped bodies, and sends the events it made as signed webhooks, when and how
 //! the test says: twice, out of order, concurrently, or with a stale timestamp.
 //!
-//! ```ignore
+//! A payment through the engine against the fake: the order's PaymentIntent is created at
+//! the fake, the customer pays (the fake plays Stripe's side), and confirming reads the
+//! intent back, so the order is paid. An HTTP test would instead
+//! [`send_webhooks_to`](FakeStripe::send_webhooks_to) its server and
+//! [`deliver`](FakeStripe::deliver) the event.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use commerce_core::service::{DirectOrder, ItemRequest};
+//! use commerce_core::{account::{Address, Role}, catalog::NewProduct, memory::MemoryStore, order::OrderStatus, Caller, Commerce};
+//! use commerce_stripe::{fake::FakeStripe, StripeGateway};
+//! use rust_decimal::Decimal;
+//!
 //! let stripe = FakeStripe::start("sk_test_fake", "whsec_fake").await;
 //! let gateway = StripeGateway::new(stripe.config())?;
-//! stripe.send_webhooks_to("http://127.0.0.1:8080/api/webhooks/stripe");
-//! // ... checkout creates an intent at the fake ...
-//! let event = stripe.succeed(&intent_id);
-//! assert_eq!(stripe.deliver(&event).await, 200);
+//! let shop = Commerce::builder(Arc::new(MemoryStore::new())).gateway(Arc::new(gateway)).build();
+//!
+//! let admin = shop.accounts().create_user("admin@shop.test", "a-long-password", "Admin", Role::Admin, true).await?;
+//! let admin = Caller::user(admin.id, admin.role);
+//! let lamp = shop.catalog().create_product(&admin, NewProduct {
+//!     name: "Lamp".into(), price: Decimal::new(4200, 2), inventory_count: 3, ..Default::default()
+//! }).await?;
+//! let address = Address { line1: Some("1 Main St".into()), city: Some("Springfield".into()),
+//!     postal_code: Some("12345".into()), country: "US".into(), ..Default::default() };
+//! let order = shop.orders().create(&admin, DirectOrder {
+//!     items: vec![ItemRequest { product_id: lamp.id, variant_id: None, quantity: 1 }],
+//!     shipping_address: Some(address), ..Default::default()
+//! }).await?;
+//!
+//! let payment = shop.payments().create_intent(&admin, order.id).await?;
+//! let intent = payment.provider_reference.clone().unwrap();
+//! assert_eq!(stripe.payment_intent(&intent).unwrap()["amount"], 4200);
+//!
+//! stripe.succeed(&intent); // the customer paid
+//! shop.payments().confirm(&admin, payment.id).await?;
+//! assert_eq!(shop.orders().order(&admin, order.id).await?.status, OrderStatus::Paid);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 //!
 //! Where it is stricter than Stripe it says so: Stripe accepts a POST without an
