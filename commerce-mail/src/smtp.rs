@@ -93,6 +93,20 @@ pub struct SmtpMailer {
 impl SmtpMailer {
     /// A mailer for `config`; fails when the sender or the TLS settings cannot be used.
     /// Nothing is sent, and the server not reached, until the first mail.
+    ///
+    /// ```
+    /// use commerce_mail::{SmtpConfig, SmtpMailer, SmtpSecurity};
+    ///
+    /// // From the environment in a real shop (the server's COMMERCE_SMTP_URL).
+    /// let config = SmtpConfig::from_url("smtp+starttls://shop:secret@mail.example:587", "Shop <shop@example.com>")?;
+    /// assert_eq!((config.port, config.security), (587, SmtpSecurity::StartTls));
+    /// let mailer = SmtpMailer::new(config)?; // give it to `Commerce::builder(..).mailer(..)`
+    /// # drop(mailer);
+    /// // A sender that is not an address is refused here, not at the first mail.
+    /// let bad = SmtpConfig::from_url("smtps://mail.example", "not an address")?;
+    /// assert!(SmtpMailer::new(bad).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn new(config: SmtpConfig) -> Result<SmtpMailer, String> {
         let builder = match config.security {
             SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host),

@@ -303,27 +303,37 @@ impl Changes {
     }
 }
 
-/// Sends published events to other processes in the order they were published.
+/// At most this many events go in one `pg_notify` statement.
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// Sends published events to other processes in the order they were published: what queued
+/// up while the last statement ran goes in the next one (one round trip for many events
+/// under load; notifications of one statement arrive in its order).
 async fn send_events(
     pool: PgPool,
     mut queue: mpsc::Receiver<String>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let mut payloads = Vec::with_capacity(EVENTS_PER_STATEMENT);
     loop {
-        let payload = tokio::select! {
+        payloads.clear();
+        let received = tokio::select! {
             _ = stopped.changed() => return,
-            p = queue.recv() => match p {
-                Some(p) => p,
-                None => return,
-            },
+            n = queue.recv_many(&mut payloads, EVENTS_PER_STATEMENT) => n,
         };
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(&payload)
-            .execute(&pool)
-            .await;
+        if received == 0 {
+            return;
+        }
+        let sent = sqlx::query(
+            "SELECT pg_notify($1, p.payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, n)
+             ORDER BY p.n",
+        )
+        .bind(EVENTS_CHANNEL)
+        .bind(&payloads)
+        .execute(&pool)
+        .await;
         if let Err(e) = sent {
-            tracing::warn!(error = %e, "an event did not reach other processes");
+            tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
         }
     }
 }

@@ -419,10 +419,126 @@ impl PgStore {
     }
 }
 
+/// What `commerce_place_order` raises when the order is not the ordinary case.
+const SLOW_PATH: &str = "commerce_slow_path";
+
+/// A row of `commerce_place_order`: a unit taken and what is left of it (product, variant,
+/// available, low-stock threshold).
+type UnitLeft = (uuid::Uuid, Option<uuid::Uuid>, i64, i64);
+
+impl PgStore {
+    /// Places the order in one call of `commerce_place_order` (migration 0012): one round
+    /// trip, its own transaction. `None` when the order is not the ordinary case (a guard
+    /// failed, the cart changed, a stock line was crossed, staff's audit entries to write):
+    /// nothing was written, and [`place_order_once`](Self::place_order_once) places it the
+    /// long way, which says exactly why not or writes what the call does not.
+    async fn place_order_in_one_call(
+        &self,
+        new: &NewOrder,
+    ) -> Result<Option<Vec<StockLevel>>, PlaceOrderError> {
+        if !new.record.audit.is_empty() {
+            return Ok(None);
+        }
+        let order = &new.order;
+        let units = units_in_lock_order(order);
+        let mut promotions: Vec<uuid::Uuid> =
+            new.promotion_ids.iter().map(|p| p.as_uuid()).collect();
+        promotions.sort();
+        promotions.dedup();
+        let lines = &order.lines;
+        let events = &new.record.events;
+        let placed: Result<Vec<UnitLeft>, sqlx::Error> = sqlx::query_as(
+            "SELECT * FROM commerce_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                     $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+        )
+        .bind(units.iter().map(|u| u.0.as_uuid()).collect::<Vec<_>>())
+        .bind(
+            units
+                .iter()
+                .map(|u| u.1.map(|v| v.as_uuid()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(units.iter().map(|u| i64::from(u.2)).collect::<Vec<_>>())
+        .bind(promotions)
+        .bind(&new.customer_key)
+        .bind(new.cart.map(|(id, _)| id.as_uuid()))
+        .bind(new.cart.map(|(_, v)| sql_version(v)))
+        .bind(order.id.as_uuid())
+        .bind(&order.number)
+        .bind(order.user_id.map(|u| u.as_uuid()))
+        .bind(order.status.as_str())
+        .bind(order.totals.total.amount())
+        .bind(order.currency.code())
+        .bind(json(order)?)
+        .bind(sql_version(order.version))
+        .bind(order.created_at)
+        .bind(order.updated_at)
+        .bind(
+            (0..lines.len())
+                .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            lines
+                .iter()
+                .map(|l| l.product_id.as_uuid())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            lines
+                .iter()
+                .map(|l| l.variant_id.map(|v| v.as_uuid()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            lines
+                .iter()
+                .map(|l| i64::from(l.quantity))
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.id.0).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.kind.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
+        .bind(new.record.stock_watched_at.is_some())
+        .fetch_all(self.pool())
+        .await;
+        match placed {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|(product, variant, available, threshold)| {
+                    Ok(StockLevel {
+                        product_id: ProductId::from(product),
+                        variant_id: variant.map(VariantId::from),
+                        available: count(available)?,
+                        threshold: count(threshold)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StorageError>>()
+                .map(Some)
+                .map_err(PlaceOrderError::from),
+            Err(sqlx::Error::Database(e)) if e.message() == SLOW_PATH => Ok(None),
+            Err(e) => Err(storage_error(e).into()),
+        }
+    }
+}
+
 #[async_trait]
 impl OrderStore for PgStore {
     async fn place_order(&self, new: &NewOrder) -> Result<Vec<StockLevel>, PlaceOrderError> {
-        let placed = self.retrying(|| self.place_order_once(new)).await;
+        let placed = self
+            .retrying(|| async {
+                match self.place_order_in_one_call(new).await? {
+                    Some(levels) => Ok(levels),
+                    None => self.place_order_once(new).await,
+                }
+            })
+            .await;
         if placed.is_ok() {
             self.catalog_changed();
         }

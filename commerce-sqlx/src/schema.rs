@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "review_queue",
         include_str!("../migrations/0011_review_queue.sql"),
     ),
+    (
+        12,
+        "place_order_in_one_call",
+        include_str!("../migrations/0012_place_order_in_one_call.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).
