@@ -2,11 +2,12 @@
 -- ordinary case only: every unit taken under its guard (in the order given, which is the lock
 -- order), promotion uses counted under their limits, the cart emptied at the version read,
 -- the order, its lines and its outbox events written. Anything else (a guard that fails, a
--- cart changed since, a sale that crosses a stock line while stock is watched) raises
--- `commerce_slow_path`, which undoes the whole call; the store then places the order the
--- long way, which finds the precise reason (the line out of stock, how many are left) or
--- writes the stock events. So the rules live once, in the long way; this only skips round
--- trips when nothing unusual happens.
+-- cart changed since, a sale that crosses a stock line while stock is watched) undoes what
+-- the call did (the block's exception handler: a subtransaction, so no ERROR reaches the
+-- server's log) and answers one row with `available` -1; the store then places the order
+-- the long way, which finds the precise reason (the line out of stock, how many are left)
+-- or writes the stock events. So the rules live once, in the long way; this only skips
+-- round trips when nothing unusual happens.
 CREATE FUNCTION commerce_place_order(
     unit_products uuid[], unit_variants uuid[], unit_quantities bigint[],
     promotion_ids uuid[], customer text,
@@ -27,6 +28,10 @@ DECLARE
     variant_left bigint;
     variant_threshold bigint;
     per_customer bigint;
+    taken_products uuid[] := '{}';
+    taken_variants uuid[] := '{}';
+    taken_left bigint[] := '{}';
+    taken_thresholds bigint[] := '{}';
 BEGIN
     FOR i IN 1 .. coalesce(array_length(unit_products, 1), 0) LOOP
         q := unit_quantities[i];
@@ -56,11 +61,10 @@ BEGIN
                               OR (left_now + q > 0 AND left_now = 0)) THEN
             RAISE EXCEPTION 'commerce_slow_path' USING DETAIL = 'stock line crossed';
         END IF;
-        product_id := unit_products[i];
-        variant_id := unit_variants[i];
-        available := left_now;
-        threshold := product_threshold;
-        RETURN NEXT;
+        taken_products := taken_products || unit_products[i];
+        taken_variants := taken_variants || unit_variants[i];
+        taken_left := taken_left || left_now;
+        taken_thresholds := taken_thresholds || product_threshold;
     END LOOP;
 
     -- Each promotion's use, under its limit and the customer's (ids in lock order).
@@ -101,5 +105,15 @@ BEGIN
     INSERT INTO outbox_events (id, type, occurred_at, data)
     SELECT e.id, e.type, e.occurred_at, e.data
       FROM unnest(event_ids, event_types, event_times, event_data) AS e(id, type, occurred_at, data);
+
+    RETURN QUERY SELECT t.p, t.v, t.l, t.th
+                   FROM unnest(taken_products, taken_variants, taken_left, taken_thresholds)
+                        AS t(p, v, l, th);
+EXCEPTION
+    WHEN raise_exception THEN
+        IF SQLERRM <> 'commerce_slow_path' THEN
+            RAISE;
+        END IF;
+        RETURN QUERY SELECT NULL::uuid, NULL::uuid, -1::bigint, -1::bigint;
 END;
 $$;

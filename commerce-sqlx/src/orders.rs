@@ -419,18 +419,15 @@ impl PgStore {
     }
 }
 
-/// What `commerce_place_order` raises when the order is not the ordinary case.
-const SLOW_PATH: &str = "commerce_slow_path";
-
 /// A row of `commerce_place_order`: a unit taken and what is left of it (product, variant,
-/// available, low-stock threshold).
-type UnitLeft = (uuid::Uuid, Option<uuid::Uuid>, i64, i64);
+/// available, low-stock threshold); or, when it undid itself, no product and -1.
+type UnitLeft = (Option<uuid::Uuid>, Option<uuid::Uuid>, i64, i64);
 
 impl PgStore {
     /// Places the order in one call of `commerce_place_order` (migration 0012): one round
     /// trip, its own transaction. `None` when the order is not the ordinary case (a guard
-    /// failed, the cart changed, a stock line was crossed, staff's audit entries to write):
-    /// nothing was written, and [`place_order_once`](Self::place_order_once) places it the
+    /// failed, the cart changed, a stock line was crossed, staff's audit entries to write;
+    /// the call then answers one row with `available` -1): nothing was written, and [`place_order_once`](Self::place_order_once) places it the
     /// long way, which says exactly why not or writes what the call does not.
     async fn place_order_in_one_call(
         &self,
@@ -509,11 +506,13 @@ impl PgStore {
         .fetch_all(self.pool())
         .await;
         match placed {
+            // The function's answer when it undid itself: not the ordinary case.
+            Ok(rows) if rows.iter().any(|r| r.0.is_none() || r.2 < 0) => Ok(None),
             Ok(rows) => rows
                 .into_iter()
                 .map(|(product, variant, available, threshold)| {
                     Ok(StockLevel {
-                        product_id: ProductId::from(product),
+                        product_id: ProductId::from(product.unwrap_or_default()),
                         variant_id: variant.map(VariantId::from),
                         available: count(available)?,
                         threshold: count(threshold)?,
@@ -522,7 +521,6 @@ impl PgStore {
                 .collect::<Result<Vec<_>, StorageError>>()
                 .map(Some)
                 .map_err(PlaceOrderError::from),
-            Err(sqlx::Error::Database(e)) if e.message() == SLOW_PATH => Ok(None),
             Err(e) => Err(storage_error(e).into()),
         }
     }
