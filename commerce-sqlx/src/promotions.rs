@@ -41,6 +41,9 @@ impl PromotionStore for PgStore {
             record,
         )
         .await?;
+        // Automatic promotions are kept with the shop's setup (migration 0013 tells the
+        // other processes).
+        self.settings_changed();
         Ok(())
     }
 
@@ -63,6 +66,7 @@ impl PromotionStore for PgStore {
                 record,
             )
             .await?;
+        self.settings_changed();
         found(touched)
     }
 
@@ -86,7 +90,9 @@ impl PromotionStore for PgStore {
             .await
             .map_err(storage_error)?;
         tell(&mut tx, record).await?;
-        tx.commit().await.map_err(storage_error)
+        tx.commit().await.map_err(storage_error)?;
+        self.settings_changed();
+        Ok(())
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError> {

@@ -64,6 +64,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "place_order_in_one_call",
         include_str!("../migrations/0012_place_order_in_one_call.sql"),
     ),
+    (
+        13,
+        "promotions_in_the_setup",
+        include_str!("../migrations/0013_promotions_in_the_setup.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

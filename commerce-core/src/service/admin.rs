@@ -100,6 +100,7 @@ impl Admin<'_> {
             .promotions
             .insert_promotion(&promotion, &record)
             .await?;
+        self.shop.forget_setup();
         Ok(promotion)
     }
 
@@ -127,6 +128,7 @@ impl Admin<'_> {
             .promotions
             .update_promotion(&promotion, &record)
             .await?;
+        self.shop.forget_setup();
         Ok(promotion)
     }
 
@@ -148,7 +150,9 @@ impl Admin<'_> {
             .promotions
             .delete_promotion(id, &record)
             .await
-            .map_err(not_found("discount"))
+            .map_err(not_found("discount"))?;
+        self.shop.forget_setup();
+        Ok(())
     }
 
     /// Every tax rate (admins).

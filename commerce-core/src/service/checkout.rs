@@ -101,7 +101,11 @@ impl Commerce {
             ProductsToPrice::Read(ids) if ids.is_empty() => Vec::new(),
             ProductsToPrice::Read(ids) => self.ports.products.products(&ids).await?,
         };
-        let promotions = self.ports.promotions.promotions_for_pricing(codes).await?;
+        let promotions = if codes.is_empty() {
+            self.automatic_promotions().await?
+        } else {
+            self.ports.promotions.promotions_for_pricing(codes).await?
+        };
         // A line's categories matter only to promotions scoped by category: most prices
         // need no category tree.
         let tree = if promotions

@@ -1,5 +1,5 @@
-//! The shop's setup (settings, tax rates, shipping methods), kept in memory: every price and
-//! every checkout needs it, and it changes perhaps once a week. What is kept stays while the
+//! The shop's setup (settings, tax rates, shipping methods, automatic promotions), kept in
+//! memory: every price and every checkout needs it, and it changes perhaps once a week. What is kept stays while the
 //! store's settings generation stays the same when it has one (PostgreSQL tells every process
 //! of every change), else for `EngineConfig::settings_ttl`. Changes made through this
 //! `Commerce` apply at once.
@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::{Commerce, CommerceError};
 use crate::ports::{StorageError, StoreSettings};
+use crate::promotion::Promotion;
 use crate::shipping::ShippingMethod;
 use crate::tax::TaxRate;
 
@@ -28,6 +29,7 @@ pub(crate) struct KeptSetup {
     settings: Slot<StoreSettings>,
     tax_rates: Slot<Arc<Vec<TaxRate>>>,
     shipping_methods: Slot<Arc<Vec<ShippingMethod>>>,
+    automatic_promotions: Slot<Arc<Vec<Promotion>>>,
     /// Moves with every change made through this process, so that a read that began before
     /// one is not kept after it.
     changes: AtomicU64,
@@ -39,6 +41,7 @@ impl KeptSetup {
         forget(&self.settings);
         forget(&self.tax_rates);
         forget(&self.shipping_methods);
+        forget(&self.automatic_promotions);
     }
 }
 
@@ -119,6 +122,23 @@ impl Commerce {
         self.kept(|s| &s.shipping_methods, read).await
     }
 
+    /// The promotions that apply without a code, as pricing a cart without codes needs them.
+    /// Kept with the setup while none of them has a usage limit: their use counts, which a
+    /// kept copy does not follow, matter to pricing only then; a limited one makes every
+    /// price read them again (as a cart with a code always does).
+    pub(crate) async fn automatic_promotions(&self) -> Result<Vec<Promotion>, CommerceError> {
+        let read = async {
+            Ok(Arc::new(
+                self.ports.promotions.promotions_for_pricing(&[]).await?,
+            ))
+        };
+        let kept = self.kept(|s| &s.automatic_promotions, read).await?;
+        if kept.iter().any(|p| p.usage_limit.is_some()) {
+            return Ok(self.ports.promotions.promotions_for_pricing(&[]).await?);
+        }
+        Ok(kept.as_ref().clone())
+    }
+
     /// Keeps settings this process just saved, under the generation their save moved to.
     pub(crate) async fn remember_settings(&self, settings: &StoreSettings) {
         match self.ports.settings.settings_generation().await {
@@ -128,7 +148,8 @@ impl Commerce {
         }
     }
 
-    /// After this process changed a tax rate or a shipping method: read the setup again.
+    /// After this process changed a tax rate, a shipping method or a promotion: read the
+    /// setup again.
     pub(crate) fn forget_setup(&self) {
         self.setup.forget_all();
     }
