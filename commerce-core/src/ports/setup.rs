@@ -127,10 +127,11 @@ pub trait SettingsStore: Send + Sync {
         id: ShippingMethodId,
         record: &ChangeRecord,
     ) -> Result<(), StorageError>;
-    /// A number that changes whenever the shop's settings, tax rates or shipping methods
-    /// change, through any process sharing the storage; the engine keeps the settings in
-    /// memory while it stays the same. `None` when the store cannot tell: then the engine
-    /// keeps them for `EngineConfig::settings_ttl` only.
+    /// A number that changes whenever the shop's settings, tax rates, shipping methods or a
+    /// promotion's terms change (created, changed, deleted; not an order counting a use),
+    /// through any process sharing the storage; the engine keeps them (the automatic
+    /// promotions among them) in memory while it stays the same. `None` when the store
+    /// cannot tell: then the engine keeps them for `EngineConfig::settings_ttl` only.
     async fn settings_generation(&self) -> Result<Option<u64>, StorageError> {
         Ok(None)
     }

@@ -1,8 +1,8 @@
 //! The shop's setup (settings, tax rates, shipping methods, automatic promotions), kept in
-//! memory: every price and every checkout needs it, and it changes perhaps once a week. What is kept stays while the
-//! store's settings generation stays the same when it has one (PostgreSQL tells every process
-//! of every change), else for `EngineConfig::settings_ttl`. Changes made through this
-//! `Commerce` apply at once.
+//! memory: every price and every checkout needs it, and it changes perhaps once a week. What
+//! is kept stays while the store's settings generation stays the same when it has one
+//! (PostgreSQL tells every process of every change), else for `EngineConfig::settings_ttl`.
+//! Changes made through this `Commerce` apply at once.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
