@@ -122,10 +122,9 @@ impl ClientSide {
     }
 }
 
-/// A proxy on 127.0.0.1 to `upstream`, counting what each client sends. Stops with the test.
-async fn counting_proxy(upstream: String, wire: Arc<Mutex<Wire>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+/// A proxy on `listener` (127.0.0.1) to `upstream`, counting what each client sends. Stops
+/// with the test.
+fn counting_proxy(listener: TcpListener, upstream: String, wire: Arc<Mutex<Wire>>) {
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let Ok(server) = TcpStream::connect(&upstream).await else {
@@ -157,11 +156,10 @@ async fn counting_proxy(upstream: String, wire: Arc<Mutex<Wire>>) -> u16 {
             });
         }
     });
-    port
 }
 
-/// `url` with its host and port replaced by the proxy's, and TLS off (the proxy reads the
-/// protocol in the clear; it is loopback).
+/// The server `url` names (`host:port`), and `url` with its host and port replaced by the
+/// proxy's and TLS off (the proxy reads the protocol in the clear; it is loopback).
 fn through_proxy(url: &str, port: u16) -> (String, String) {
     let rest = url.strip_prefix("postgres://").unwrap_or(url);
     let (credentials, after) = match rest.split_once('@') {
@@ -250,9 +248,9 @@ async fn round_trips_per_cart_write_and_checkout() {
         .await
         .unwrap();
     let wire = Arc::new(Mutex::new(Wire::default()));
-    let (upstream, proxied) = through_proxy(database.url(), 0);
-    let port = counting_proxy(upstream, wire.clone()).await;
-    let (_, proxied) = through_proxy(&proxied, port);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (upstream, proxied) = through_proxy(database.url(), listener.local_addr().unwrap().port());
+    counting_proxy(listener, upstream, wire.clone());
     let store = PgStore::open(&proxied, options).await.unwrap();
     // Kept for the whole test, however slow the machine: what is counted is the requests'
     // own round trips, not the refresh of what is kept.
