@@ -25,9 +25,10 @@ impl PgStore {
         )
             -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<Option<Cart>, StorageError> {
-        bind(sqlx::query(sql))
-            .fetch_optional(self.pool())
-            .await
+        let query = bind(sqlx::query(sql));
+        let mut conn = self.lease().await?;
+        let found = query.fetch_optional(&mut *conn).await;
+        conn.settle(found)
             .map_err(storage_error)?
             .as_ref()
             .map(cart_from_row)
@@ -38,7 +39,7 @@ impl PgStore {
 #[async_trait]
 impl CartStore for PgStore {
     async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO carts (id, customer_id, guest_token_hash, data, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(cart.id.as_uuid())
@@ -46,17 +47,17 @@ impl CartStore for PgStore {
         .bind(&cart.guest_token_hash)
         .bind(json(cart)?)
         .bind(sql_version(cart.version))
-        .bind(cart.updated_at)
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?;
+        .bind(cart.updated_at);
+        let mut conn = self.lease().await?;
+        let inserted = insert.execute(&mut *conn).await;
+        conn.settle(inserted).map_err(storage_error)?;
         Ok(())
     }
 
     async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError> {
         let mut next = cart.clone();
         next.version += 1;
-        let changed = sqlx::query(
+        let update = sqlx::query(
             "UPDATE carts SET customer_id = $1, guest_token_hash = $2, data = $3, version = $4, updated_at = $5
              WHERE id = $6 AND version = $7",
         )
@@ -66,11 +67,10 @@ impl CartStore for PgStore {
         .bind(sql_version(next.version))
         .bind(next.updated_at)
         .bind(next.id.as_uuid())
-        .bind(sql_version(cart.version))
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?
-        .rows_affected();
+        .bind(sql_version(cart.version));
+        let mut conn = self.lease().await?;
+        let updated = update.execute(&mut *conn).await;
+        let changed = conn.settle(updated).map_err(storage_error)?.rows_affected();
         if changed == 1 {
             return Ok(next);
         }

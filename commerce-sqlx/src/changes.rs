@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
+use crate::connections::BACK_TO_POOL_AFTER;
+
 /// The NOTIFY channel of catalog changes (products, categories): other processes drop their
 /// cached catalog reads.
 pub const CATALOG_CHANNEL: &str = "commerce_catalog";
@@ -315,6 +317,10 @@ async fn send_events(
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut payloads = Vec::with_capacity(EVENTS_PER_STATEMENT);
+    // While events keep coming, one connection sends them all: each one going back to the
+    // pool would cost a ping (see `connections`). It goes back when the queue is empty, after
+    // a failure, and at least every `BACK_TO_POOL_AFTER`.
+    let mut held: Option<(sqlx::pool::PoolConnection<sqlx::Postgres>, Instant)> = None;
     loop {
         payloads.clear();
         let received = tokio::select! {
@@ -324,16 +330,32 @@ async fn send_events(
         if received == 0 {
             return;
         }
+        let (mut conn, taken) = match held.take() {
+            Some(held) => held,
+            None => match pool.acquire().await {
+                Ok(conn) => (conn, Instant::now()),
+                Err(e) => {
+                    tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
+                    continue;
+                }
+            },
+        };
         let sent = sqlx::query(
             "SELECT pg_notify($1, p.payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, n)
              ORDER BY p.n",
         )
         .bind(EVENTS_CHANNEL)
         .bind(&payloads)
-        .execute(&pool)
+        .execute(&mut *conn)
         .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
+        match sent {
+            Ok(_) if !queue.is_empty() && taken.elapsed() < BACK_TO_POOL_AFTER => {
+                held = Some((conn, taken));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
+            }
         }
     }
 }

@@ -47,6 +47,7 @@ mod audit;
 mod carts;
 mod catalog;
 pub mod changes;
+mod connections;
 mod errors;
 mod idempotency;
 mod login_attempts;
@@ -168,6 +169,8 @@ pub struct PgStore {
 
 struct Inner {
     pool: PgPool,
+    /// The hot paths' connections, kept between statements without sqlx's ping.
+    kept: connections::KeptConnections,
     replica: Option<PgPool>,
     changes: Arc<changes::Changes>,
     /// Small lists read on nearly every cart write and checkout, kept while their generation
@@ -302,6 +305,11 @@ impl PgStore {
             .map_err(unreachable)?;
         Ok(PgStore {
             inner: Arc::new(Inner {
+                kept: connections::KeptConnections::new(
+                    pool.clone(),
+                    options.max_connections,
+                    options.acquire_timeout,
+                ),
                 pool,
                 replica,
                 changes,
@@ -320,6 +328,12 @@ impl PgStore {
     /// ports.
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
+    }
+
+    /// A connection for a hot path's statement, kept afterwards for the next one when the
+    /// statement's result is given to [`Lease::settle`](connections::Lease::settle).
+    pub(crate) async fn lease(&self) -> Result<connections::Lease<'_>, StorageError> {
+        self.inner.kept.lease().await.map_err(storage_error)
     }
 
     /// The event bus on `LISTEN/NOTIFY`: what one process publishes reaches subscribers in

@@ -444,7 +444,7 @@ impl PgStore {
         promotions.dedup();
         let lines = &order.lines;
         let events = &new.record.events;
-        let placed: Result<Vec<UnitLeft>, sqlx::Error> = sqlx::query_as(
+        let call = sqlx::query_as(
             "SELECT * FROM commerce_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
                      $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         )
@@ -502,9 +502,10 @@ impl PgStore {
         )
         .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
-        .bind(new.record.stock_watched_at.is_some())
-        .fetch_all(self.pool())
-        .await;
+        .bind(new.record.stock_watched_at.is_some());
+        let mut conn = self.lease().await?;
+        let placed: Result<Vec<UnitLeft>, sqlx::Error> = call.fetch_all(&mut *conn).await;
+        let placed = conn.settle(placed);
         match placed {
             // The function's answer when it undid itself: not the ordinary case.
             Ok(rows) if rows.iter().any(|r| r.0.is_none() || r.2 < 0) => Ok(None),

@@ -12,7 +12,7 @@ use commerce_core::outbox::ChangeRecord;
 #[async_trait]
 impl PaymentStore for PgStore {
     async fn insert_payment(&self, p: &Payment) -> Result<(), StorageError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO payments (id, order_id, provider, provider_reference, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(p.id.as_uuid())
@@ -20,10 +20,10 @@ impl PaymentStore for PgStore {
         .bind(&p.provider)
         .bind(&p.provider_reference)
         .bind(json(p)?)
-        .bind(p.created_at)
-        .execute(self.pool())
-        .await
-        .map_err(storage_error)?;
+        .bind(p.created_at);
+        let mut conn = self.lease().await?;
+        let inserted = insert.execute(&mut *conn).await;
+        conn.settle(inserted).map_err(storage_error)?;
         Ok(())
     }
 

@@ -593,10 +593,10 @@ impl ProductStore for PgStore {
             format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = ANY($1)")
         });
         let ids: Vec<Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(ids)
-            .fetch_all(self.pool())
-            .await
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(ids);
+        let mut conn = self.lease().await?;
+        let found = query.fetch_all(&mut *conn).await;
+        conn.settle(found)
             .map_err(storage_error)?
             .iter()
             .map(product_from_row)
