@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "promotions_in_the_setup",
         include_str!("../migrations/0013_promotions_in_the_setup.sql"),
     ),
+    (
+        14,
+        "stock_updates_in_place",
+        include_str!("../migrations/0014_stock_updates_in_place.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).
