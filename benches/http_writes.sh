@@ -3,13 +3,18 @@
 # and 20 products), checking guest carts out (POST /api/cart/checkout, each cart made by the
 # add-to-cart run with one line of two units) and guest orders (POST /api/orders: pricing,
 # stock taken, order written), with wrk on loopback against the release server on a fresh
-# demo shop. Prints a Markdown table: requests/s, latency percentiles, errors and the
-# server's peak memory; then checks that stock and orders reconcile (no unit sold twice).
+# demo shop. Prints a Markdown table: requests/s, latency percentiles, errors, CPU time per
+# request (the server's; on PostgreSQL also every postgres process's on this machine, so run
+# nothing else against it meanwhile) and the server's peak memory; then checks that stock and
+# orders reconcile (no unit sold twice).
 #
 #   benches/http_writes.sh [SECONDS] [CONNECTIONS] [POSTGRES_URL]
 #
 # Without POSTGRES_URL the shop is on SQLite; with one (e.g. postgres://postgres@127.0.0.1/test)
 # a new database on that server, dropped at the end. Needs wrk (apt-get install wrk).
+# BENCH_SERVERS=2 (PostgreSQL only) starts a second server process on the same database and
+# splits the connections between the two (a wrk per server, at once): requests/s is the sum,
+# latencies, CPU and memory are given per server ("a / b"), PostgreSQL's CPU is the total.
 # BENCH_WEBHOOK=1 subscribes one webhook endpoint to every event (a receiver on loopback,
 # examples/webhook_receiver), so the relay delivers the outbox while the load runs.
 set -euo pipefail
@@ -29,6 +34,14 @@ if [ "${BENCH_WEBHOOK:-}" = 1 ]; then
   server_flags+=(--webhooks-allow-private)
 fi
 start_server "$postgres"
+apis=("$api")
+server_pids=("$server_pid")
+if [ "${BENCH_SERVERS:-1}" = 2 ]; then
+  [ -n "$postgres" ] || { echo "BENCH_SERVERS=2 needs a PostgreSQL URL" >&2; exit 1; }
+  start_another_server
+  apis+=("$api2")
+  server_pids+=("$server2_pid")
+fi
 
 token=$(curl -sf "$api/api/auth/login" -H 'content-type: application/json' \
   -d '{"email": "bench@shop.test", "password": "bench-password"}' |
@@ -126,25 +139,60 @@ function request()
 end
 LUA
 
+# CPU time (clock ticks) of the server, and of every PostgreSQL process on this machine:
+# per request, steadier than requests/s on a machine whose neighbours come and go.
+server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+postgres_ticks() {
+  local total=0 pid
+  for pid in $(pgrep -x postgres || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+per_request() { # ticks requests -> microseconds per request
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%d", t * 1e6 / hz / n; else print "-" }'
+}
+# "a / b" from one value per server.
+each() { local IFS=/; echo "$*" | sed 's|/| / |g'; }
+
 run() {
-  local script=$1 out
-  out=$(wrk -t2 -c"$connections" -d"${3:-$seconds}s" --latency -s "$work/$script" "$api" -- "$products" "$work")
-  local rps p50 p99 errors
-  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
-  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$2" "$rps" "$p50" "$p99" "${errors:-0}" "$(peak_rss)"
+  local script=$1 i n=${#apis[@]} loads=() server_before=() postgres_before
+  for i in "${!apis[@]}"; do server_before+=("$(server_ticks "${server_pids[$i]}")"); done
+  postgres_before=$(postgres_ticks)
+  for i in "${!apis[@]}"; do
+    mkdir -p "$work/load$i"
+    wrk -t2 -c$((connections / n)) -d"${3:-$seconds}s" --latency -s "$work/$script" "${apis[$i]}" \
+      -- "$products" "$work/load$i" >"$work/load$i/out" &
+    loads+=($!)
+  done
+  wait "${loads[@]}"
+  local rps=0 requests=0 errors=0 p50=() p99=() server_cpu=() rss=() postgres_cpu=- out r
+  for i in "${!apis[@]}"; do
+    out=$(cat "$work/load$i/out")
+    rps=$((rps + $(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')))
+    r=$(echo "$out" | awk '/requests in/ {print $1}')
+    requests=$((requests + r))
+    errors=$((errors + $(echo "$out" | awk '/Non-2xx/ {n = $5} END {print n + 0}')))
+    p50+=("$(echo "$out" | awk '$1 == "50%" {print $2}')")
+    p99+=("$(echo "$out" | awk '$1 == "99%" {print $2}')")
+    server_cpu+=("$(per_request $(($(server_ticks "${server_pids[$i]}") - server_before[i])) "$r")")
+    rss+=("$(peak_rss "${server_pids[$i]}")")
+  done
+  [ -n "$postgres" ] && postgres_cpu=$(per_request $(($(postgres_ticks) - postgres_before)) "$requests")
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$rps" "$(each "${p50[@]}")" \
+    "$(each "${p99[@]}")" "$errors" "$(each "${server_cpu[@]}")" "$postgres_cpu" "$(each "${rss[@]}")"
 }
 
 backend=SQLite
 [ -n "$postgres" ] && backend=PostgreSQL
 hooked=""
 [ "${BENCH_WEBHOOK:-}" = 1 ] && hooked=", one webhook endpoint hearing every event"
-echo "$backend, $connections connections, ${seconds} s each$hooked"
+processes=""
+[ "${#apis[@]}" = 2 ] && processes=", two server processes (half the connections each)"
+echo "$backend$processes, $connections connections, ${seconds} s each$hooked"
 echo
-echo "| operation | requests/s | p50 | p99 | non-2xx | peak RSS (MiB) |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| operation | requests/s | p50 | p99 | non-2xx | server CPU µs/req | PostgreSQL CPU µs/req | peak RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 run add_to_cart.lua '`POST /api/cart/items` (guest carts)'
 # Twice the time: checkout outpaces making carts, and every checkout needs a cart of its own.
 run make_carts.lua '`POST /api/cart/items` (new guest carts, for checkout)' $((seconds * 2))

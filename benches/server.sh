@@ -50,8 +50,26 @@ start_server() {
   exit 1
 }
 
+# Another server on the same PostgreSQL database as start_server's (same data directory, so
+# the same JWT secret): sets $api2 and $server2_pid.
+start_another_server() {
+  local port
+  port=$(free_port)
+  COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
+    "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
+    --database-url "${bench_server_url%/*}/$bench_database" --database-pool "${BENCH_POOL:-16}" \
+    "${server_flags[@]}" >"$work/server2.log" 2>&1 &
+  server2_pid=$!
+  pids+=("$server2_pid")
+  api2="http://127.0.0.1:$port"
+  for _ in $(seq 1 150); do curl -sf "$api2/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "the second server did not come up:" >&2
+  cat "$work/server2.log" >&2
+  exit 1
+}
+
 # The load scripts call this first: wrk comes from Debian's packages.
 need_wrk() { command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }; }
 
 # The server's peak resident memory so far, in MiB.
-peak_rss() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$server_pid/status"; }
+peak_rss() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/${1:-$server_pid}/status"; }
