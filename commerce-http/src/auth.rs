@@ -159,8 +159,7 @@ pub(crate) async fn authenticate(req: &Request, token: &str) -> poem::Result<Cal
 }
 
 async fn caller_of_token(req: &Request, token: &str) -> poem::Result<Caller> {
-    let shop = req
-        .data::<Commerce>()
+    let shop = crate::RequestShared::shop_of(req)
         .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
     let caller = shop
         .accounts()

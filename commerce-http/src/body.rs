@@ -10,7 +10,6 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 
-use commerce_core::Commerce;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use tokio::io::AsyncReadExt;
@@ -70,7 +69,7 @@ impl ParsePayload for ImageUpload {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        let limits = crate::RequestShared::body_limits_of(request);
         let cap = limits.image_bytes;
         let too_large = || {
             refuse(ApiError::new(
@@ -210,7 +209,7 @@ impl ParsePayload for RawJson {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        let limits = crate::RequestShared::body_limits_of(request);
         Ok(RawJson(
             read_capped(body, limits.json_bytes, limits.read_timeout).await?,
         ))
@@ -263,9 +262,9 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limits = request.data::<BodyLimits>().copied().unwrap_or_default();
+        let limits = crate::RequestShared::body_limits_of(request);
         let bytes = read_capped(body, limits.json_bytes, limits.read_timeout).await?;
-        let currency = match request.data::<Commerce>() {
+        let currency = match crate::RequestShared::shop_of(request) {
             Some(shop) => Some(
                 shop.settings()
                     .await

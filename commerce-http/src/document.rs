@@ -74,7 +74,7 @@ impl Endpoint for Document {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        match self.0.for_shop(req.data::<Commerce>()).await {
+        match self.0.for_shop(crate::RequestShared::shop_of(&req)).await {
             Ok(written) => Ok(Response::builder()
                 .content_type("application/json; charset=utf-8")
                 .body(written.document.clone())),
@@ -90,7 +90,7 @@ impl Endpoint for SwaggerUi {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        match self.0.for_shop(req.data::<Commerce>()).await {
+        match self.0.for_shop(crate::RequestShared::shop_of(&req)).await {
             Ok(written) => written.ui.call(req).await,
             Err(e) => Ok(e.into_response()),
         }

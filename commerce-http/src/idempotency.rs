@@ -13,7 +13,7 @@ use poem::http::{HeaderName, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::{bearer_token, CheckedCaller};
-use crate::body::{read_capped, BodyLimits};
+use crate::body::read_capped;
 use crate::problem::ApiError;
 
 /// The request header that names a retry of the same operation.
@@ -80,10 +80,12 @@ pub async fn idempotency_keys<E: Endpoint>(next: E, mut req: Request) -> poem::R
         )
         .into_response());
     }
-    let Some(shop) = req.data::<Commerce>().cloned() else {
+    // The shared handle, not a copy of the shop (some twenty handles).
+    let Some(shared) = req.data::<std::sync::Arc<crate::RequestShared>>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
-    let limits = req.data::<BodyLimits>().copied().unwrap_or_default();
+    let shop = &shared.shop;
+    let limits = shared.body;
     let mut body = poem::RequestBody::new(req.take_body());
     let bytes = match read_capped(&mut body, limits.json_bytes, limits.read_timeout).await {
         Ok(b) => b,
@@ -95,7 +97,7 @@ pub async fn idempotency_keys<E: Endpoint>(next: E, mut req: Request) -> poem::R
         String::from_utf8_lossy(&bytes)
     ));
     req.set_body(bytes);
-    let scope = scope_of(&mut req, &shop).await;
+    let scope = scope_of(&mut req, shop).await;
     let store = shop.idempotency_keys().clone();
     let now = shop.now();
     let claim = store
