@@ -33,15 +33,22 @@ use storage::storage;
 
 /// glibc gives each thread that allocates under contention an arena of its own (up to eight
 /// per core) and keeps what was freed in each: under write load that held the server at
-/// about 100 MiB. One arena held it near 55 MiB at the same throughput (README, performance).
-/// `MALLOC_ARENA_MAX` in the environment still decides, if set.
+/// about 100 MiB. One arena held it near 55 MiB, but then the two workers take turns at one
+/// allocator lock: most of the server's futex calls under read load were that lock's
+/// wake-ups. Two arenas, with freed memory above 128 KiB handed back at once (a fixed mmap and
+/// trim threshold instead of glibc's growing ones), served more writes for less memory
+/// (README, performance: peak 47 MiB under `benches/http_writes.sh`, 192 MiB with 10,000
+/// connections). `MALLOC_ARENA_MAX` or malloc settings in `GLIBC_TUNABLES` still decide, if set.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; it is called first thing in main,
+    let tuned = std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc."));
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() && !tuned {
+        // SAFETY: mallopt only sets allocator parameters; it is called first thing in main,
         // before any other thread exists.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
         }
     }
 }
