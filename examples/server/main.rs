@@ -37,7 +37,7 @@ use storage::storage;
 /// allocator lock: most of the server's futex calls under read load were that lock's
 /// wake-ups. Two arenas, with freed memory above 128 KiB handed back at once (a fixed mmap and
 /// trim threshold instead of glibc's growing ones), served more writes for less memory
-/// (README, performance: peak 47 MiB under `benches/http_writes.sh`, 192 MiB with 10,000
+/// (README, performance: peak 47–50 MiB under `benches/http_writes.sh`, 191 MiB with 10,000
 /// connections). `MALLOC_ARENA_MAX` or malloc settings in `GLIBC_TUNABLES` still decide, if set.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
