@@ -27,6 +27,24 @@ trap stop EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# Starts a server process on a free loopback port over the demo shop in $work/shop, with the
+# extra arguments given, its output in the file LOG: sets $launched_pid and $launched_api.
+launch() {
+  local log=$1 port
+  shift
+  port=$(free_port)
+  COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
+    "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
+    "$@" "${server_flags[@]}" >"$log" 2>&1 &
+  launched_pid=$!
+  pids+=("$launched_pid")
+  launched_api="http://127.0.0.1:$port"
+  for _ in $(seq 1 150); do curl -sf "$launched_api/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "the server did not come up:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
 start_server() {
   local url=${1:-}
   local database_args=()
@@ -36,36 +54,18 @@ start_server() {
     psql -q "$url" -c "CREATE DATABASE \"$bench_database\"" >/dev/null
     database_args=(--database-url "${url%/*}/$bench_database" --database-pool "${BENCH_POOL:-16}")
   fi
-  local port
-  port=$(free_port)
-  COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
-    "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
-    "${database_args[@]}" "${server_flags[@]}" >"$work/server.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
-  api="http://127.0.0.1:$port"
-  for _ in $(seq 1 150); do curl -sf "$api/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "the server did not come up:" >&2
-  cat "$work/server.log" >&2
-  exit 1
+  launch "$work/server.log" "${database_args[@]}"
+  server_pid=$launched_pid
+  api=$launched_api
 }
 
 # Another server on the same PostgreSQL database as start_server's (same data directory, so
 # the same JWT secret): sets $api2 and $server2_pid.
 start_another_server() {
-  local port
-  port=$(free_port)
-  COMMERCE_ADMIN_EMAIL=bench@shop.test COMMERCE_ADMIN_PASSWORD=bench-password \
-    "$server_bin" --bind "127.0.0.1:$port" --data-dir "$work/shop" --demo \
-    --database-url "${bench_server_url%/*}/$bench_database" --database-pool "${BENCH_POOL:-16}" \
-    "${server_flags[@]}" >"$work/server2.log" 2>&1 &
-  server2_pid=$!
-  pids+=("$server2_pid")
-  api2="http://127.0.0.1:$port"
-  for _ in $(seq 1 150); do curl -sf "$api2/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "the second server did not come up:" >&2
-  cat "$work/server2.log" >&2
-  exit 1
+  launch "$work/server2.log" --database-url "${bench_server_url%/*}/$bench_database" \
+    --database-pool "${BENCH_POOL:-16}"
+  server2_pid=$launched_pid
+  api2=$launched_api
 }
 
 # The load scripts call this first: wrk comes from Debian's packages.
