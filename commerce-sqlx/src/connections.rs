@@ -37,6 +37,9 @@ pub(crate) const BACK_TO_POOL_AFTER: Duration = Duration::from_secs(30);
 pub(crate) struct KeptConnections {
     pool: PgPool,
     idle: Mutex<Vec<Idle>>,
+    /// False for a pool of one: a connection kept idle here would be the only one, and a
+    /// transaction would wait for it.
+    keep_idle: bool,
     /// One per connection the hot paths may hold, in use or idle.
     turns: Semaphore,
     /// How long a statement waits for its turn, as for a connection from the pool.
@@ -59,6 +62,7 @@ impl KeptConnections {
         KeptConnections {
             pool,
             idle: Mutex::new(Vec::new()),
+            keep_idle: max_connections >= 2,
             turns: Semaphore::new((max_connections / 2).max(1) as usize),
             acquire_timeout,
         }
@@ -73,13 +77,17 @@ impl KeptConnections {
             // Never closed; a timeout is the pool's own error, so it reads the same.
             Ok(Err(_)) | Err(_) => return Err(sqlx::Error::PoolTimedOut),
         };
-        let kept = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+        let kept = self
+            .idle
+            .lock()
+            .map(|mut idle| idle.pop())
+            .unwrap_or(None)
+            // One out of the pool for too long is dropped here, before another is asked
+            // for: back to the pool, which pings it (and may hand it out again).
+            .filter(|idle| idle.taken.elapsed() < BACK_TO_POOL_AFTER);
         let (connection, taken) = match kept {
-            Some(idle) if idle.taken.elapsed() < BACK_TO_POOL_AFTER => {
-                (idle.connection, idle.taken)
-            }
-            // Dropped: back to the pool, which pings it; a fresh one is taken below.
-            Some(_) | None => {
+            Some(idle) => (idle.connection, idle.taken),
+            None => {
                 let left = self.acquire_timeout.saturating_sub(started.elapsed());
                 match tokio::time::timeout(left, self.pool.acquire()).await {
                     Ok(connection) => (connection?, Instant::now()),
@@ -164,7 +172,7 @@ impl Drop for Lease<'_> {
         let Some(connection) = self.connection.take() else {
             return;
         };
-        if !self.settled {
+        if !self.settled || !self.home.keep_idle {
             return; // back to the pool, pinged there
         }
         // No more are idle than turns exist: each was pushed by a lease holding a turn.
@@ -227,6 +235,26 @@ mod tests {
         let _ = pid(&mut lease).await;
         drop(lease);
         assert_eq!(kept.idle(), 0);
+    }
+
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+    )]
+    #[tokio::test]
+    async fn a_pool_of_one_keeps_nothing_idle() {
+        let pool = pool(1).await;
+        let kept = KeptConnections::new(pool.clone(), 1, Duration::from_secs(2));
+        let mut lease = kept.lease().await.unwrap();
+        let done = pid(&mut lease).await;
+        lease.settle(done).unwrap();
+        assert_eq!(kept.idle(), 0);
+        // The one connection is the pool's again: a transaction gets it at once.
+        let tx = tokio::time::timeout(Duration::from_secs(2), pool.begin()).await;
+        assert!(
+            matches!(tx, Ok(Ok(_))),
+            "the pool had its connection to give"
+        );
     }
 
     #[cfg_attr(
