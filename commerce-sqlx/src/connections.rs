@@ -53,12 +53,11 @@ struct Idle {
 }
 
 impl KeptConnections {
-    /// Holds at most half of `pool`'s connections (`max_connections`), at least one.
-    pub(crate) fn new(
-        pool: PgPool,
-        max_connections: u32,
-        acquire_timeout: Duration,
-    ) -> KeptConnections {
+    /// Holds at most half of `pool`'s connections, at least one, and waits for a turn as long
+    /// as the pool waits for a connection (both read from the pool's own settings).
+    pub(crate) fn new(pool: PgPool) -> KeptConnections {
+        let max_connections = pool.options().get_max_connections();
+        let acquire_timeout = pool.options().get_acquire_timeout();
         KeptConnections {
             pool,
             idle: Mutex::new(Vec::new()),
@@ -191,10 +190,11 @@ mod tests {
     use sqlx::postgres::PgPoolOptions;
 
     /// No table is touched: the test database itself serves.
-    async fn pool(max: u32) -> PgPool {
+    async fn pool(max: u32, acquire_timeout: Duration) -> PgPool {
         let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
         PgPoolOptions::new()
             .max_connections(max)
+            .acquire_timeout(acquire_timeout)
             .connect(&url)
             .await
             .expect("the test database answers")
@@ -212,8 +212,7 @@ mod tests {
     )]
     #[tokio::test]
     async fn a_settled_connection_is_the_next_statements_and_a_failed_exchange_is_not() {
-        let pool = pool(4).await;
-        let kept = KeptConnections::new(pool, 4, Duration::from_secs(2));
+        let kept = KeptConnections::new(pool(4, Duration::from_secs(2)).await);
 
         let mut lease = kept.lease().await.unwrap();
         let first = pid(&mut lease).await;
@@ -243,8 +242,8 @@ mod tests {
     )]
     #[tokio::test]
     async fn a_pool_of_one_keeps_nothing_idle() {
-        let pool = pool(1).await;
-        let kept = KeptConnections::new(pool.clone(), 1, Duration::from_secs(2));
+        let pool = pool(1, Duration::from_secs(2)).await;
+        let kept = KeptConnections::new(pool.clone());
         let mut lease = kept.lease().await.unwrap();
         let done = pid(&mut lease).await;
         lease.settle(done).unwrap();
@@ -263,8 +262,8 @@ mod tests {
     )]
     #[tokio::test]
     async fn the_hot_paths_hold_at_most_half_of_the_pool() {
-        let pool = pool(4).await;
-        let kept = KeptConnections::new(pool.clone(), 4, Duration::from_millis(300));
+        let pool = pool(4, Duration::from_millis(300)).await;
+        let kept = KeptConnections::new(pool.clone());
         let mut first = kept.lease().await.unwrap();
         let mut second = kept.lease().await.unwrap();
         // A third waits its turn, and gives up after the acquire timeout.

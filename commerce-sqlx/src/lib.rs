@@ -305,11 +305,7 @@ impl PgStore {
             .map_err(unreachable)?;
         Ok(PgStore {
             inner: Arc::new(Inner {
-                kept: connections::KeptConnections::new(
-                    pool.clone(),
-                    options.max_connections,
-                    options.acquire_timeout,
-                ),
+                kept: connections::KeptConnections::new(pool.clone()),
                 pool,
                 replica,
                 changes,
