@@ -70,7 +70,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use commerce_core::ports::StorageError;
@@ -107,7 +107,6 @@ struct Inner {
     generation_seen: RwLock<Option<GenerationSeen>>,
     other_writers_seen_within: Duration,
     readers: Mutex<Vec<Connection>>,
-    reader_returned: Condvar,
     reader_permits: tokio::sync::Semaphore,
     /// Removes a temporary database's files when the last handle goes.
     temporary: bool,
@@ -262,7 +261,6 @@ impl SqliteStore {
                 other_writers_seen_within: options.other_writers_seen_within,
                 reader_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
-                reader_returned: Condvar::new(),
                 temporary,
             }),
         })

@@ -12,12 +12,12 @@ impl SqliteStore {
         // A permit per reader connection: never more blocking reads in flight than there
         // are connections, so callers wait here, asynchronously, instead of piling up
         // threads that block on the pool.
-        let _permit = self
-            .inner
+        self.inner
             .reader_permits
             .acquire()
             .await
-            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?;
+            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?
+            .forget();
         let inner = self.inner.clone();
         blocking(move || {
             let reader = ReaderGuard::take(&inner);
@@ -36,13 +36,12 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> Result<T, StorageError>,
     {
-        let _permit = self
-            .inner
+        self.inner
             .reader_permits
             .acquire()
             .await
-            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?;
-        // The permit guarantees a free connection, so this does not wait.
+            .map_err(|_| StorageError::Unavailable("the store is closed".into()))?
+            .forget();
         let reader = ReaderGuard::take(&self.inner);
         match reader.conn.as_ref() {
             Some(conn) => f(conn),
@@ -79,7 +78,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A reader connection borrowed from the pool and given back when dropped (even on panic).
+/// A reader connection borrowed from the pool, taken with a reader permit (forgotten by the
+/// caller), and given back with its permit when dropped (even on panic, and on a blocking
+/// pool's thread after the read's future was dropped). Permits are as many as connections and
+/// go back only with a connection, so the pool is never empty when one is taken: there is no
+/// condition variable to wait on or to signal (signalling one was a futex system call on
+/// every read).
 pub(crate) struct ReaderGuard<'a> {
     inner: &'a Inner,
     conn: Option<Connection>,
@@ -87,18 +91,9 @@ pub(crate) struct ReaderGuard<'a> {
 
 impl<'a> ReaderGuard<'a> {
     fn take(inner: &'a Inner) -> Self {
-        let mut readers = lock(&inner.readers);
-        loop {
-            if let Some(conn) = readers.pop() {
-                return Self {
-                    inner,
-                    conn: Some(conn),
-                };
-            }
-            readers = inner
-                .reader_returned
-                .wait(readers)
-                .unwrap_or_else(|p| p.into_inner());
+        Self {
+            inner,
+            conn: lock(&inner.readers).pop(),
         }
     }
 }
@@ -107,7 +102,78 @@ impl Drop for ReaderGuard<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             lock(&self.inner.readers).push(conn);
-            self.inner.reader_returned.notify_one();
         }
+        self.inner.reader_permits.add_permits(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    async fn store_with_one_reader() -> (SqliteStore, PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("commerce-{}.db", uuid::Uuid::new_v4().simple()));
+        let options = SqliteOptions {
+            readers: 1,
+            ..SqliteOptions::default()
+        };
+        (SqliteStore::open_with(&path, options).await.unwrap(), path)
+    }
+
+    fn remove(path: &Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    fn one(conn: &Connection) -> Result<i64, StorageError> {
+        conn.query_row("SELECT 1", [], |r| r.get(0))
+            .map_err(|e| StorageError::Unavailable(e.to_string()))
+    }
+
+    /// Fifty reads at once through one reader connection, on a current-thread runtime (the
+    /// blocking pool's path): each waits its turn, none finds the pool empty.
+    #[tokio::test(flavor = "current_thread")]
+    async fn more_reads_than_readers_wait_their_turn() {
+        let (store, path) = store_with_one_reader().await;
+        let reads = (0..50).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .read(|conn| {
+                        std::thread::sleep(Duration::from_millis(1));
+                        one(conn)
+                    })
+                    .await
+            })
+        });
+        for read in reads.collect::<Vec<_>>() {
+            assert_eq!(read.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(store.read_inline(one).await.unwrap(), 1);
+        drop(store);
+        remove(&path);
+    }
+
+    /// A read given up while its connection is busy on the blocking pool keeps its turn until
+    /// the connection is back: the next read waits for it instead of finding no connection.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_read_given_up_holds_its_connection_until_done() {
+        let (store, path) = store_with_one_reader().await;
+        let slow = store.read(|conn| {
+            std::thread::sleep(Duration::from_millis(200));
+            one(conn)
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(20), slow)
+            .await
+            .is_err());
+        assert_eq!(store.read(one).await.unwrap(), 1);
+        assert_eq!(store.read_inline(one).await.unwrap(), 1);
+        drop(store);
+        remove(&path);
     }
 }
