@@ -233,7 +233,17 @@ async fn each_request_is_one_json_line_and_security_events_never_show_secrets() 
     assert_eq!(first["client"], "203.0.113.7");
     assert_eq!(first["level"], "INFO");
     assert!(first["duration_us"].as_u64().is_some(), "{first}");
-    assert!(first["timestamp"].is_string(), "{first}");
+    // RFC 3339 in UTC to the microsecond, as tracing-subscriber writes it (the server keeps
+    // the date and time of day of the current second and adds the fraction).
+    let stamp = first["timestamp"].as_str().unwrap_or_default();
+    assert_eq!(stamp.len(), "2026-12-07T01:28:10.889314Z".len(), "{first}");
+    assert!(
+        stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.',
+        "{first}"
+    );
+    let logged_at = chrono::DateTime::parse_from_rfc3339(stamp).expect("an RFC 3339 time");
+    let age = chrono::Utc::now().signed_duration_since(logged_at);
+    assert!(age.num_seconds() >= 0 && age.num_seconds() < 120, "{first}");
     let profile = requests
         .iter()
         .find(|v| v["path"] == "/api/users/profile")

@@ -5,10 +5,14 @@
 //! request never waits for the terminal or a pipe, and logging a line costs no allocation and
 //! no thread wake-up; [`flush`] writes what is pending before the process exits.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
@@ -63,6 +67,7 @@ pub fn init(format: LogFormat) -> Result<(), String> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(Pending)
+        .with_timer(LineTime)
         .with_ansi(false);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
@@ -74,6 +79,46 @@ pub fn init(format: LogFormat) -> Result<(), String> {
             .try_init(),
     };
     installed.map_err(|e| format!("cannot install the log: {e}"))
+}
+
+/// Each line's time as tracing-subscriber writes it (RFC 3339 in UTC, to the microsecond),
+/// with the date and time of day formatted once a second per thread: formatting all of it on
+/// every line was some 2,500 instructions, an eighth of what a bare Poem server spends on a
+/// request.
+struct LineTime;
+
+impl FormatTime for LineTime {
+    fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
+        thread_local! {
+            static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+        }
+        let since = match std::time::SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => since,
+            Err(_) => return SystemTime.format_time(w),
+        };
+        let secs = since.as_secs();
+        SECOND.with_borrow_mut(|(second, text)| {
+            if *second != secs {
+                let Some(time) = i64::try_from(secs)
+                    .ok()
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                else {
+                    return SystemTime.format_time(w);
+                };
+                text.clear();
+                fmt::write(text, format_args!("{}", time.format("%Y-%m-%dT%H:%M:%S")))?;
+                *second = secs;
+            }
+            let mut micros = since.subsec_micros();
+            let mut fraction = *b".000000Z";
+            for digit in fraction[1..7].iter_mut().rev() {
+                *digit = b'0' + (micros % 10) as u8;
+                micros /= 10;
+            }
+            w.write_str(text)?;
+            w.write_str(std::str::from_utf8(&fraction).map_err(|_| fmt::Error)?)
+        })
+    }
 }
 
 /// Writes every line logged so far.
