@@ -159,60 +159,90 @@ impl Cors {
     }
 }
 
+/// What CORS makes of one request, before it is handled (see [`Cors::before`]).
+pub(crate) enum CrossOrigin {
+    /// A preflight for what is allowed: answered here, never handled.
+    Answered(Response),
+    /// Handled, and its answer not marked (no `Origin`, CORS off, or a refused preflight,
+    /// answered as a plain `OPTIONS` so the browser stops).
+    Unmarked,
+    /// Handled, then marked by [`Cors::mark`] with what the origin is allowed.
+    Marked(Option<HeaderValue>),
+}
+
+impl Cors {
+    /// Reads the request's `Origin` (and a preflight's asks).
+    pub(crate) fn before(&self, req: &Request) -> CrossOrigin {
+        let origin = match req.headers().get(header::ORIGIN) {
+            Some(origin) if self.is_on() => origin,
+            _ => return CrossOrigin::Unmarked,
+        };
+        let allowed = self.allow_origin(origin);
+        let preflight = req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if !preflight {
+            return CrossOrigin::Marked(allowed);
+        }
+        match allowed.filter(|_| self.allows(req)) {
+            Some(allow_origin) => CrossOrigin::Answered(
+                Response::builder()
+                    .status(StatusCode::NO_CONTENT)
+                    .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin)
+                    .header(
+                        header::ACCESS_CONTROL_ALLOW_METHODS,
+                        self.allow_methods.clone(),
+                    )
+                    .header(
+                        header::ACCESS_CONTROL_ALLOW_HEADERS,
+                        self.allow_headers.clone(),
+                    )
+                    .header(header::ACCESS_CONTROL_MAX_AGE, self.max_age.clone())
+                    .header(
+                        header::VARY,
+                        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                    )
+                    .finish(),
+            ),
+            None => CrossOrigin::Unmarked,
+        }
+    }
+
+    /// Marks an answer to a request with an `Origin`: `Vary`, and the origin's allowance.
+    pub(crate) fn mark(&self, allowed: Option<HeaderValue>, resp: &mut Response) {
+        let headers = resp.headers_mut();
+        if !self.any_origin {
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        if let Some(allow_origin) = allowed {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED),
+            );
+        }
+    }
+}
+
 /// Answers preflights and marks responses to allowed origins.
 pub async fn cross_origin<E: Endpoint>(
     cors: std::sync::Arc<Cors>,
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
-    let origin = match req.headers().get(header::ORIGIN) {
-        Some(origin) if cors.is_on() => origin.clone(),
-        _ => return next.call(req).await.map(IntoResponse::into_response),
-    };
-    let allowed = cors.allow_origin(&origin);
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if preflight {
-        if let Some(allow_origin) = allowed.filter(|_| cors.allows(&req)) {
-            return Ok(Response::builder()
-                .status(StatusCode::NO_CONTENT)
-                .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin)
-                .header(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    cors.allow_methods.clone(),
-                )
-                .header(
-                    header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    cors.allow_headers.clone(),
-                )
-                .header(header::ACCESS_CONTROL_MAX_AGE, cors.max_age.clone())
-                .header(
-                    header::VARY,
-                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-                )
-                .finish());
+    match cors.before(&req) {
+        CrossOrigin::Answered(resp) => Ok(resp),
+        CrossOrigin::Unmarked => next.call(req).await.map(IntoResponse::into_response),
+        CrossOrigin::Marked(allowed) => {
+            let mut resp = match next.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => e.into_response(),
+            };
+            cors.mark(allowed, &mut resp);
+            Ok(resp)
         }
-        // Refused: answered as a plain OPTIONS, without CORS headers, so the browser stops.
-        return next.call(req).await.map(IntoResponse::into_response);
     }
-    let mut resp = match next.call(req).await {
-        Ok(r) => r.into_response(),
-        Err(e) => e.into_response(),
-    };
-    let headers = resp.headers_mut();
-    if !cors.any_origin {
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    if let Some(allow_origin) = allowed {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED),
-        );
-    }
-    Ok(resp)
 }
 
 #[cfg(test)]

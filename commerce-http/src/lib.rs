@@ -30,6 +30,7 @@ pub mod client;
 mod common;
 pub mod cors;
 pub mod document;
+mod edge;
 pub mod idempotency;
 pub mod json;
 pub mod limits;
@@ -215,8 +216,6 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
             ("/admin/{file}", &only_get),
         ],
     ));
-    let cors = Arc::new(cors::Cors::new(&config.cors));
-    let trusted_proxies: Arc<[client::IpBlock]> = config.trusted_proxies.into();
     let route = Route::new()
         .nest("/api", api)
         .at("/openapi.json", document::Document(documents.clone()))
@@ -230,31 +229,26 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         .at("/admin", get(admin_app::index))
         .at("/admin/", get(admin_app::index))
         .at("/admin/:file", get(admin_app::asset));
-    // Each layer boxed: a layer's future otherwise holds every future inside it, and boxing
-    // the whole stack copied all of it (about 13 KB) on every request; boxed one by one, each
-    // copy is one layer's own state (a request and a few locals).
+    let edge = Arc::new(edge::Edge {
+        trusted_proxies: config.trusted_proxies.into(),
+        metrics: counted.clone(),
+        cors: cors::Cors::new(&config.cors),
+        methods,
+        limiter,
+    });
+    // Boxed at each of the three layers: a layer's future otherwise holds every future
+    // inside it, and boxing the whole stack copied all of it (about 13 KB) on every request.
     route
         .boxed()
         .around(idempotency::idempotency_keys)
         .data(Arc::new(RequestShared {
             shop,
             body: config.body,
-            metrics: counted.clone(),
+            metrics: counted,
             catalog_cache,
         }))
         .boxed()
-        .around(move |next, req| limits::limit_clients(limiter.clone(), next, req))
-        .boxed()
-        .around(problem::problems)
-        .boxed()
-        .around(move |next, req| methods::answer_methods(methods.clone(), next, req))
-        .boxed()
-        .around(move |next, req| cors::cross_origin(cors.clone(), next, req))
-        .map_to_response()
-        .boxed()
-        .around(move |next, req| metrics::count_requests(counted.clone(), next, req))
-        .boxed()
-        .around(move |next, req| request_log::log_requests(trusted_proxies.clone(), next, req))
+        .around(move |next, req| edge::edge(edge.clone(), next, req))
 }
 
 /// What handlers and body extractors read from the request, put on each request as one

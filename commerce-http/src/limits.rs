@@ -173,18 +173,22 @@ pub fn share_with_other_processes(limiter: &Arc<ClientLimiter>, shop: Commerce) 
     });
 }
 
+impl ClientLimiter {
+    /// 429 with `Retry-After` when the request's address is over its rate; counts it.
+    pub(crate) fn refusal(&self, req: &Request) -> Option<Response> {
+        let wait = self.check(client_ip(req)?, Instant::now())?;
+        Some(ApiError::rate_limited(wait, "too many requests from this address").into_response())
+    }
+}
+
 /// The middleware: 429 with `Retry-After` for an address over its rate.
 pub async fn limit_clients<E: Endpoint>(
     limiter: Arc<ClientLimiter>,
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
-    if let Some(ip) = client_ip(&req) {
-        if let Some(wait) = limiter.check(ip, Instant::now()) {
-            return Ok(
-                ApiError::rate_limited(wait, "too many requests from this address").into_response(),
-            );
-        }
+    if let Some(refused) = limiter.refusal(&req) {
+        return Ok(refused);
     }
     next.call(req).await.map(IntoResponse::into_response)
 }

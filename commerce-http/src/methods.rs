@@ -94,32 +94,47 @@ fn allow_header(methods: &[Method]) -> HeaderValue {
     HeaderValue::from_str(&list.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"))
 }
 
+impl MethodTable {
+    /// `204` with `Allow` for `OPTIONS` on a known path; `None` for anything else.
+    pub(crate) fn answer_options(&self, req: &Request) -> Option<Response> {
+        if req.method() != Method::OPTIONS {
+            return None;
+        }
+        self.allow(req.uri().path()).map(|allow| {
+            Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .header(header::ALLOW, allow.clone())
+                .finish()
+        })
+    }
+
+    /// Adds `Allow` to a `405` for `path`. The table is searched only then, not on every
+    /// request.
+    pub(crate) fn add_allow(&self, path: &str, resp: &mut Response) {
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+            if let Some(allow) = self.allow(path) {
+                resp.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+        }
+    }
+}
+
 /// Answers `OPTIONS` on a known path with `204` and `Allow`, and adds `Allow` to every `405`.
 pub async fn answer_methods<E: Endpoint>(
     table: std::sync::Arc<MethodTable>,
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
-    // The table is searched only when the answer needs it (OPTIONS, a 405), not on every
-    // request: the URI is kept (a reference count) to look it up after the call.
-    if req.method() == Method::OPTIONS {
-        if let Some(allow) = table.allow(req.uri().path()) {
-            return Ok(Response::builder()
-                .status(StatusCode::NO_CONTENT)
-                .header(header::ALLOW, allow.clone())
-                .finish());
-        }
+    if let Some(answer) = table.answer_options(&req) {
+        return Ok(answer);
     }
+    // The URI is kept (a reference count) to look the path up after the call.
     let uri = req.uri().clone();
     let mut resp = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
-        if let Some(allow) = table.allow(uri.path()) {
-            resp.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-    }
+    table.add_allow(uri.path(), &mut resp);
     Ok(resp)
 }
 

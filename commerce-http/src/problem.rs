@@ -237,53 +237,70 @@ impl From<CommerceError> for ApiError {
 
 /// Wraps the whole app: every error is a complete problem+json with the request's id.
 pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let mut resp = match next.call(req).await {
-        Ok(r) => r.into_response(),
+    let resp = answer_of(next.call(req).await.map(IntoResponse::into_response));
+    if is_error(&resp) {
+        return Ok(as_problem(resp).await);
+    }
+    Ok(resp)
+}
+
+/// The answer to a handled request, its error made a response: a parameter of the wrong
+/// type or outside its documented range is invalid input, named like a body field (422, not
+/// Poem's 400).
+pub(crate) fn answer_of(result: poem::Result<Response>) -> Response {
+    match result {
+        Ok(r) => r,
         Err(e) => match e.downcast_ref::<poem_openapi::error::ParseParamError>() {
-            // A parameter of the wrong type or outside its documented range is invalid input,
-            // named like a body field: 422, not Poem's 400.
             Some(bad) => {
                 ApiError::validation(bad.name, parameter_message(&bad.reason)).into_response()
             }
             None => e.into_response(),
         },
-    };
-    let status = resp.status();
-    if status.is_client_error() || status.is_server_error() {
-        let is_problem = resp
-            .headers()
-            .get(poem::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-        let body = resp.take_body().into_vec().await.unwrap_or_default();
-        let mut value = if is_problem {
-            serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
-        } else {
-            // Poem's own errors (no route, wrong method, unparsable parameter) carry text.
-            let detail = String::from_utf8_lossy(&body).trim().to_string();
-            let detail = if detail.is_empty() {
-                title_of(status)
-            } else {
-                detail
-            };
-            serde_json::to_value(problem(status, code_of(status), detail)).unwrap_or_default()
-        };
-        // Only an error answer needs the id in its body (the header is set around every
-        // answer), so a success costs no copy of it.
-        let id = crate::request_log::current_request_id()
-            .unwrap_or_else(crate::request_log::new_request_id);
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("request_id".into(), serde_json::Value::String(id));
-        }
-        resp.set_body(serde_json::to_vec(&value).unwrap_or_default());
-        resp.headers_mut().insert(
-            poem::http::header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_JSON),
-        );
-        resp.headers_mut()
-            .remove(poem::http::header::CONTENT_LENGTH);
     }
-    Ok(resp)
+}
+
+/// Whether an answer is an error, and so goes through [`as_problem`].
+pub(crate) fn is_error(resp: &Response) -> bool {
+    resp.status().is_client_error() || resp.status().is_server_error()
+}
+
+/// An error answer as complete problem+json with the request's id (Poem's own errors carry
+/// text; ours are problems already and get the id).
+pub(crate) async fn as_problem(mut resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let body = resp.take_body().into_vec().await.unwrap_or_default();
+    let mut value = if is_problem {
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default()
+    } else {
+        // Poem's own errors (no route, wrong method, unparsable parameter) carry text.
+        let detail = String::from_utf8_lossy(&body).trim().to_string();
+        let detail = if detail.is_empty() {
+            title_of(status)
+        } else {
+            detail
+        };
+        serde_json::to_value(problem(status, code_of(status), detail)).unwrap_or_default()
+    };
+    // Only an error answer needs the id in its body (the header is set around every
+    // answer), so a success costs no copy of it.
+    let id =
+        crate::request_log::current_request_id().unwrap_or_else(crate::request_log::new_request_id);
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("request_id".into(), serde_json::Value::String(id));
+    }
+    resp.set_body(serde_json::to_vec(&value).unwrap_or_default());
+    resp.headers_mut().insert(
+        poem::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_JSON),
+    );
+    resp.headers_mut()
+        .remove(poem::http::header::CONTENT_LENGTH);
+    resp
 }
 
 /// What is wrong with a parameter, without Poem's wrapping: `failed to parse "boolean":

@@ -9,13 +9,14 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use commerce_core::audit::RequestOrigin;
 use commerce_core::ids::UserId;
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::client::{client_address, IpBlock};
@@ -106,6 +107,96 @@ pub(crate) fn new_request_id() -> String {
     id
 }
 
+/// A request as the log saw it arrive: when, its id and client, and what its line and the
+/// audit log need of it. [`within`](Arrival::within) runs its handling with these named,
+/// [`finish`](Arrival::finish) answers with its id and writes its line.
+pub(crate) struct Arrival {
+    started: Instant,
+    id: String,
+    client: Option<IpAddr>,
+    /// Only what the line needs, and only when a line will be written.
+    logged: Option<(Method, String)>,
+    /// Where a write came from, for the audit log: only requests that may write pay for it.
+    origin: Option<RequestOrigin>,
+}
+
+impl Arrival {
+    pub(crate) fn of(trusted_proxies: &[IpBlock], req: &Request) -> Self {
+        let started = Instant::now();
+        let peer = match req.remote_addr().0 {
+            poem::Addr::SocketAddr(addr) => Some(addr.ip()),
+            _ => None,
+        };
+        let id = request_id(req);
+        let client = client_address(peer, req.headers(), trusted_proxies);
+        let logged = tracing::enabled!(target: "commerce_http::request", tracing::Level::WARN)
+            .then(|| (req.method().clone(), req.uri().path().to_string()));
+        let origin = (!req.method().is_safe()).then(|| RequestOrigin {
+            ip: client.map(|ip| ip.to_string()),
+            user_agent: req
+                .header(poem::http::header::USER_AGENT)
+                .map(RequestOrigin::clean_user_agent),
+            request_id: Some(id.clone()),
+        });
+        Self {
+            started,
+            id,
+            client,
+            logged,
+            origin,
+        }
+    }
+
+    /// Time since the request arrived.
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// Runs `handling` with the request's id and client named for everything inside (and a
+    /// write's origin for the audit log); gives back its outcome and the signed-in caller, if
+    /// one was seen.
+    pub(crate) async fn within<T>(
+        &mut self,
+        handling: impl Future<Output = T>,
+    ) -> (T, Option<UserId>) {
+        let info = RequestInfo {
+            id: self.id.clone(),
+            client: self.client,
+            user: Cell::new(None),
+        };
+        let origin = self.origin.take();
+        THIS_REQUEST
+            .scope(info, async move {
+                let outcome = match origin {
+                    Some(origin) => origin.scope(handling).await,
+                    None => handling.await,
+                };
+                (outcome, THIS_REQUEST.with(|r| r.user.get()))
+            })
+            .await
+    }
+
+    /// The answer with `X-Request-Id`, its line logged.
+    pub(crate) fn finish(self, mut resp: Response, user: Option<UserId>) -> Response {
+        if let Ok(v) = HeaderValue::from_str(&self.id) {
+            resp.headers_mut().insert(REQUEST_ID, v);
+        }
+        if let Some((method, path)) = self.logged {
+            let status = resp.status().as_u16();
+            let duration_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let id = self.id;
+            let client = OrEmpty(self.client);
+            let user = OrEmpty(user);
+            if status >= 500 {
+                tracing::warn!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
+            } else {
+                tracing::info!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
+            }
+        }
+        resp
+    }
+}
+
 /// Wraps the whole app: names the request and its client for everything inside, answers with
 /// `X-Request-Id`, and logs one line when the answer is ready.
 pub async fn log_requests<E: Endpoint>(
@@ -113,55 +204,11 @@ pub async fn log_requests<E: Endpoint>(
     next: E,
     req: Request,
 ) -> poem::Result<Response> {
-    let started = Instant::now();
-    let peer = match req.remote_addr().0 {
-        poem::Addr::SocketAddr(addr) => Some(addr.ip()),
-        _ => None,
-    };
-    let info = RequestInfo {
-        id: request_id(&req),
-        client: client_address(peer, req.headers(), &trusted_proxies),
-        user: Cell::new(None),
-    };
-    let id = info.id.clone();
-    let client = info.client;
-    // Only what the line needs, and only when a line will be written.
-    let logged = tracing::enabled!(target: "commerce_http::request", tracing::Level::WARN)
-        .then(|| (req.method().clone(), req.uri().path().to_string()));
-    // Where a write came from, for the audit log: only requests that may write pay for it.
-    let origin = (!req.method().is_safe()).then(|| RequestOrigin {
-        ip: client.map(|ip| ip.to_string()),
-        user_agent: req
-            .header(poem::http::header::USER_AGENT)
-            .map(RequestOrigin::clean_user_agent),
-        request_id: Some(id.clone()),
-    });
-    let (result, user) = THIS_REQUEST
-        .scope(info, async move {
-            let result = match origin {
-                Some(origin) => origin.scope(next.call(req)).await,
-                None => next.call(req).await,
-            }
-            .map(IntoResponse::into_response);
-            (result, THIS_REQUEST.with(|r| r.user.get()))
-        })
+    let mut arrival = Arrival::of(&trusted_proxies, &req);
+    let (result, user) = arrival
+        .within(async move { next.call(req).await.map(IntoResponse::into_response) })
         .await;
-    let mut resp = result.unwrap_or_else(|e| e.into_response());
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        resp.headers_mut().insert(REQUEST_ID, v);
-    }
-    if let Some((method, path)) = logged {
-        let status = resp.status().as_u16();
-        let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let client = OrEmpty(client);
-        let user = OrEmpty(user);
-        if status >= 500 {
-            tracing::warn!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
-        } else {
-            tracing::info!(target: "commerce_http::request", %method, path, status, duration_us, request_id = %id, %client, %user, "request");
-        }
-    }
-    Ok(resp)
+    Ok(arrival.finish(result.unwrap_or_else(|e| e.into_response()), user))
 }
 
 #[cfg(test)]
