@@ -55,7 +55,11 @@ impl Logged {
         let port = free_port();
         let mut child = Command::new(server_binary())
             .args(["--bind", &format!("127.0.0.1:{port}"), "--test-payments"])
-            .args(["--log-format", "json"])
+            .args(if extra.contains(&"--log-format") {
+                &[][..]
+            } else {
+                &["--log-format", "json"][..]
+            })
             .args(extra)
             .arg("--data-dir")
             .arg(&data_dir)
@@ -283,6 +287,67 @@ async fn each_request_is_one_json_line_and_security_events_never_show_secrets() 
     ] {
         assert!(!everything.contains(secret), "{secret} was logged");
     }
+}
+
+/// The text log (the default) reads as tracing-subscriber's own format, though the server
+/// writes a line's fields itself: `name=value` after the message, strings quoted, and a
+/// string that needs it escaped as Rust's `Debug` escapes it.
+#[tokio::test]
+async fn a_text_log_line_is_the_message_then_name_equals_value() {
+    let server = Logged::start(&["--log-format", "text"]).await;
+    let http = http_client();
+    let r = http
+        .get(format!("{}/api/products", server.base))
+        .header("x-request-id", "text-line-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A quote and a backslash in a path reach the log as they came (HTTP lets them through).
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    use std::io::{Read, Write};
+    raw.write_all(b"GET /api/products/a\"b\\c HTTP/1.1\r\nHost: x\r\nX-Request-Id: text-line-2\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+
+    let line = |id: &str| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = server
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(&format!("request_id={id} ")))
+                .cloned();
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(Instant::now() < deadline, "{}", server.all_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let first = line("text-line-1");
+    let (stamp, rest) = first.split_once(' ').unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+        "{first}"
+    );
+    let rest = rest.trim_start();
+    let fields = rest
+        .strip_prefix("INFO commerce_http::request: request method=GET path=\"/api/products\" status=200 duration_us=")
+        .unwrap_or_else(|| panic!("{first}"));
+    let (micros, tail) = fields.split_once(' ').unwrap();
+    assert!(micros.parse::<u64>().is_ok(), "{first}");
+    assert_eq!(tail, "request_id=text-line-1 client=127.0.0.1 user=");
+    let second = line("text-line-2");
+    assert!(
+        second.contains(r#" path="/api/products/a\"b\\c" status=404 "#),
+        "{second}"
+    );
 }
 
 #[test]
