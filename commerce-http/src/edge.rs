@@ -19,7 +19,7 @@ pub(crate) struct Edge {
     pub(crate) trusted_proxies: Arc<[client::IpBlock]>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) cors: cors::Cors,
-    pub(crate) methods: Arc<methods::MethodTable>,
+    pub(crate) methods: methods::MethodTable,
     pub(crate) limiter: Arc<limits::ClientLimiter>,
 }
 

@@ -201,7 +201,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     // The paths and methods do not depend on the currency.
     let document = serde_json::from_str(&api.spec()).unwrap_or_default();
     let only_get = [poem::http::Method::GET];
-    let methods = Arc::new(methods::MethodTable::new(
+    let methods = methods::MethodTable::new(
         &document,
         "/api",
         &[
@@ -215,7 +215,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
             ("/admin/", &only_get),
             ("/admin/{file}", &only_get),
         ],
-    ));
+    );
     let route = Route::new()
         .nest("/api", api)
         .at("/openapi.json", document::Document(documents.clone()))
