@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::cart::Cart;
-use commerce_core::ids::{CartId, UserId};
-use commerce_core::ports::{CartStore, StorageError};
+use commerce_core::ids::{CartId, ProductId, UserId};
+use commerce_core::ports::{CartStore, CartWithProducts, StorageError, StoredCartOwner};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::catalog::{read_products, INLINE_PRODUCT_READS};
 use crate::codec::{json, time_text, RowExt};
 use crate::{found, storage_error, SqliteStore};
 
@@ -105,6 +106,42 @@ impl CartStore for SqliteStore {
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError> {
         self.read_inline(move |conn| read_cart(conn, "customer_id", user_id.to_string()))
             .await
+    }
+
+    /// On one reader, on the worker: the cart, then its products when they are few enough
+    /// to read there too (a cart of many lines leaves them to `products`, read off it).
+    async fn cart_with_products(
+        &self,
+        owner: &StoredCartOwner,
+        also: &[ProductId],
+    ) -> Result<CartWithProducts, StorageError> {
+        let (column, key) = match owner {
+            StoredCartOwner::Customer(user) => ("customer_id", user.to_string()),
+            StoredCartOwner::Guest { token_hash } => ("guest_token_hash", token_hash.clone()),
+        };
+        self.read_inline(move |conn| {
+            let cart = read_cart(conn, column, key)?;
+            let mut ids: Vec<ProductId> = also
+                .iter()
+                .copied()
+                .chain(
+                    cart.iter()
+                        .flat_map(|c| c.items.iter().map(|i| i.product_id)),
+                )
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let products = match ids.len() {
+                0 => Some(Vec::new()),
+                n if n <= INLINE_PRODUCT_READS => {
+                    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+                    Some(read_products(conn, &ids)?)
+                }
+                _ => None,
+            };
+            Ok(CartWithProducts { cart, products })
+        })
+        .await
     }
 
     async fn purge_guest_carts(

@@ -4,11 +4,36 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::cart::Cart;
-use commerce_core::ids::{CartId, UserId};
-use commerce_core::ports::{CartStore, StorageError};
+use commerce_core::catalog::Product;
+use commerce_core::ids::{CartId, ProductId, UserId};
+use commerce_core::ports::{CartStore, CartWithProducts, StorageError, StoredCartOwner};
 use sqlx::postgres::PgRow;
+use std::sync::OnceLock;
+use uuid::Uuid;
 
+use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
 use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
+
+/// The cart found by `WHERE {found_by}` and the products of its lines and of `$2`, in one
+/// statement: one row per product, each carrying the cart's two columns after the product's
+/// (the cart alone, products NULL, when there are none; all NULL when there is no cart and
+/// none was asked for). The left joins make the row exist whatever is missing; the product
+/// ids of the lines come from the stored JSON, so nothing else has to be kept in step.
+fn cart_with_products_sql(found_by: &str) -> String {
+    format!(
+        "WITH c AS MATERIALIZED (
+             SELECT data, version,
+                    ARRAY(SELECT (i->>'product_id')::uuid FROM jsonb_array_elements(data->'items') i) AS product_ids
+               FROM carts WHERE {found_by})
+         SELECT {PRODUCT_COLUMNS}, c.data, c.version
+           FROM (VALUES (1)) AS one (x)
+           LEFT JOIN c ON true
+           LEFT JOIN products p ON p.id = ANY(COALESCE(c.product_ids, '{{}}') || $2::uuid[])"
+    )
+}
+
+/// Where the product's columns end and the cart's begin in that statement's rows.
+const CART_COLUMN: usize = 20;
 
 fn cart_from_row(r: &PgRow) -> Result<Cart, StorageError> {
     let mut cart: Cart = from_json(col(r, 0)?)?;
@@ -119,6 +144,55 @@ impl CartStore for PgStore {
             |q| q.bind(user_id.as_uuid()),
         )
         .await
+    }
+
+    async fn cart_with_products(
+        &self,
+        owner: &StoredCartOwner,
+        also: &[ProductId],
+    ) -> Result<CartWithProducts, StorageError> {
+        static BY_CUSTOMER: OnceLock<String> = OnceLock::new();
+        static BY_TOKEN: OnceLock<String> = OnceLock::new();
+        let also: Vec<Uuid> = also.iter().map(|p| p.as_uuid()).collect();
+        let query = match owner {
+            StoredCartOwner::Customer(user) => sqlx::query(sqlx::AssertSqlSafe(
+                BY_CUSTOMER
+                    .get_or_init(|| cart_with_products_sql("customer_id = $1"))
+                    .as_str(),
+            ))
+            .bind(user.as_uuid()),
+            StoredCartOwner::Guest { token_hash } => sqlx::query(sqlx::AssertSqlSafe(
+                BY_TOKEN
+                    .get_or_init(|| cart_with_products_sql("guest_token_hash = $1"))
+                    .as_str(),
+            ))
+            .bind(token_hash.clone()),
+        }
+        .bind(also);
+        let mut conn = self.lease().await?;
+        let rows = query.fetch_all(&mut *conn).await;
+        let rows = conn.settle(rows).map_err(storage_error)?;
+        let cart = match rows.first() {
+            Some(row) => match col::<Option<serde_json::Value>>(row, CART_COLUMN)? {
+                Some(data) => {
+                    let mut cart: Cart = from_json(data)?;
+                    cart.version = version(col(row, CART_COLUMN + 1)?)?;
+                    Some(cart)
+                }
+                None => None,
+            },
+            None => None,
+        };
+        let mut products: Vec<Product> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if col::<Option<Uuid>>(row, 0)?.is_some() {
+                products.push(product_from_row(row)?);
+            }
+        }
+        Ok(CartWithProducts {
+            cart,
+            products: Some(products),
+        })
     }
 
     async fn purge_guest_carts(

@@ -3,7 +3,8 @@
 use super::*;
 
 /// Carts: a customer's (one each) or a guest's (found by its token's hash). Held by the kit's
-/// `carts_round_trip_with_versions` and `guest_carts_untouched_for_long_are_purged`.
+/// `carts_round_trip_with_versions`, `a_cart_comes_with_its_products` and
+/// `guest_carts_untouched_for_long_are_purged`.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CartStore: Send + Sync {
@@ -24,10 +25,51 @@ pub trait CartStore: Send + Sync {
     async fn cart_by_token(&self, token_hash: &str) -> Result<Option<Cart>, StorageError>;
     /// The customer's cart, if they have one.
     async fn cart_of_customer(&self, user_id: UserId) -> Result<Option<Cart>, StorageError>;
+    /// The cart of `owner` with the products a change to it is priced with: every product its
+    /// lines name and those in `also` (each once, in no set order; ids of products that do
+    /// not exist are left out), as they are now. A store over a network answers in one read;
+    /// the default reads the cart alone and answers `products: None`, and the caller reads
+    /// the products itself.
+    async fn cart_with_products(
+        &self,
+        owner: &StoredCartOwner,
+        also: &[ProductId],
+    ) -> Result<CartWithProducts, StorageError> {
+        let _ = also;
+        let cart = match owner {
+            StoredCartOwner::Customer(user) => self.cart_of_customer(*user).await?,
+            StoredCartOwner::Guest { token_hash } => self.cart_by_token(token_hash).await?,
+        };
+        Ok(CartWithProducts {
+            cart,
+            products: None,
+        })
+    }
     /// Deletes guest carts (no customer) last changed before `untouched_before`; returns how
     /// many. Customers' carts are kept.
     async fn purge_guest_carts(&self, untouched_before: DateTime<Utc>)
         -> Result<u64, StorageError>;
+}
+
+/// Whose cart to read: a customer's, or a guest's by the SHA-256 of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredCartOwner {
+    /// The signed-in customer's cart.
+    Customer(UserId),
+    /// A guest's cart.
+    Guest {
+        /// The SHA-256 of the guest's token, as [`Cart::guest_token_hash`] keeps it.
+        token_hash: String,
+    },
+}
+
+/// A cart read with its products ([`CartStore::cart_with_products`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CartWithProducts {
+    /// The cart, if there is one.
+    pub cart: Option<Cart>,
+    /// Its lines' products and the ones asked for; `None` when the store did not read them.
+    pub products: Option<Vec<Product>>,
 }
 
 /// Everything `place_order` writes, all or nothing.

@@ -12,7 +12,7 @@ use crate::catalog::Product;
 use crate::ids::{AddressId, CartItemId, ProductId, ShippingMethodId, UserId, VariantId};
 use crate::order::Order;
 use crate::payment::Payment;
-use crate::ports::{StorageError, UniqueRule};
+use crate::ports::{StorageError, StoredCartOwner, UniqueRule};
 use crate::pricing::PricedCart;
 use crate::shipping::ShippingMethod;
 
@@ -120,9 +120,9 @@ fn cart_lines(cart: &Cart) -> Vec<LineRequest> {
 impl Carts<'_> {
     /// The caller's cart, priced. A guest without a cart sees an empty one (nothing stored).
     pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, CommerceError> {
-        match self.find(owner).await? {
-            Some(cart) => self.view(cart, None, None).await,
-            None => {
+        match self.find_with_products(owner, &[]).await? {
+            (Some(cart), products) => self.view(cart, None, Some(products)).await,
+            (None, _) => {
                 let settings = self.shop.settings().await?;
                 let cart = Cart::new(
                     self.shop.new_id(),
@@ -144,17 +144,9 @@ impl Carts<'_> {
         item: ItemRequest,
         expected_version: Option<u64>,
     ) -> Result<CartView, CommerceError> {
-        let found = self.find(owner).await?;
-        // One read of every product the cart will hold: the new one is checked here, and all
-        // of them are priced for the answer.
-        let mut ids = found
-            .as_ref()
-            .map(|c| product_ids(&cart_lines(c)))
-            .unwrap_or_default();
-        if !ids.contains(&item.product_id) {
-            ids.push(item.product_id);
-        }
-        let products = self.shop.ports.products.products(&ids).await?;
+        // The cart and every product it will hold: the new one is checked here, and all of
+        // them are priced for the answer.
+        let (found, products) = self.find_with_products(owner, &[item.product_id]).await?;
         let product = products
             .iter()
             .find(|p| p.id == item.product_id)
@@ -361,8 +353,8 @@ impl Carts<'_> {
         self.shop
             .offered_provider(request.payment_provider.as_deref())?;
         // No cart yet is an empty cart, as `GET /api/cart` shows it.
-        let cart = self.find(owner).await?.filter(|c| !c.items.is_empty());
-        let Some(cart) = cart else {
+        let (cart, products) = self.find_with_products(owner, &[]).await?;
+        let Some(cart) = cart.filter(|c| !c.items.is_empty()) else {
             return Err(CommerceError::validation("items", "the cart is empty"));
         };
         let mut quote = self
@@ -376,6 +368,7 @@ impl Carts<'_> {
                     shipping_address: request.shipping_address,
                     address_id: request.address_id,
                     shipping_method: request.shipping_method.or(cart.shipping_method_id),
+                    products: Some(products),
                 },
             )
             .await?;
@@ -416,6 +409,52 @@ impl Carts<'_> {
             }
             CartOwner::Guest(None) => None,
         })
+    }
+
+    /// The owner's cart with its lines' products and those in `also`: one read on a store
+    /// that answers both at once, a second for the products on the others.
+    async fn find_with_products(
+        &self,
+        owner: &CartOwner,
+        also: &[ProductId],
+    ) -> Result<(Option<Cart>, Vec<Product>), CommerceError> {
+        let stored = match owner {
+            CartOwner::Customer(user) => Some(StoredCartOwner::Customer(*user)),
+            CartOwner::Guest(Some(token)) => Some(StoredCartOwner::Guest {
+                token_hash: hash_token(token),
+            }),
+            CartOwner::Guest(None) => None,
+        };
+        let (cart, products) = match stored {
+            Some(stored) => {
+                let read = self
+                    .shop
+                    .ports
+                    .carts
+                    .cart_with_products(&stored, also)
+                    .await?;
+                (read.cart, read.products)
+            }
+            None => (None, None),
+        };
+        if let Some(products) = products {
+            return Ok((cart, products));
+        }
+        let mut ids = cart
+            .as_ref()
+            .map(|c| product_ids(&cart_lines(c)))
+            .unwrap_or_default();
+        for id in also {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        let products = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.shop.ports.products.products(&ids).await?
+        };
+        Ok((cart, products))
     }
 
     async fn require(&self, owner: &CartOwner) -> Result<Cart, CommerceError> {

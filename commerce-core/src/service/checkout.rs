@@ -66,6 +66,8 @@ pub(crate) struct PlacementRequest<'a> {
     pub address_id: Option<AddressId>,
     /// `None` chooses the cheapest active method.
     pub shipping_method: Option<ShippingMethodId>,
+    /// The lines' products, when the caller read them already (with the cart).
+    pub products: Option<Vec<Product>>,
 }
 
 /// An order priced and ready to place.
@@ -191,7 +193,10 @@ impl Commerce {
         let customer_key = crate::order::customer_key(user_id, email.as_deref());
         let inputs = self
             .pricing_inputs(
-                ProductsToPrice::Read(product_ids(&request.lines)),
+                match request.products {
+                    Some(products) => ProductsToPrice::Given(products),
+                    None => ProductsToPrice::Read(product_ids(&request.lines)),
+                },
                 request.codes,
                 Some(&customer_key),
                 Some(&address),

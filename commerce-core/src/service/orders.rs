@@ -111,6 +111,7 @@ impl Orders<'_> {
                     shipping_address: request.shipping_address,
                     address_id: request.address_id,
                     shipping_method: request.shipping_method,
+                    products: None,
                 },
             )
             .await?;

@@ -607,9 +607,12 @@ fn product_generation(conn: &Connection) -> Result<i64, StorageError> {
 }
 
 /// Products read by id on the async worker itself, at most; more go off it.
-const INLINE_PRODUCT_READS: usize = 32;
+pub(crate) const INLINE_PRODUCT_READS: usize = 32;
 
-fn read_products(conn: &Connection, ids: &[String]) -> Result<Vec<Product>, StorageError> {
+pub(crate) fn read_products(
+    conn: &Connection,
+    ids: &[String],
+) -> Result<Vec<Product>, StorageError> {
     let mut out = Vec::with_capacity(ids.len());
     let mut any_variants = false;
     // Chunks keep each statement well under SQLite's parameter limit.

@@ -28,7 +28,7 @@ mod reviews;
 
 /// Every product column, the variants (one correlated subquery, so a product or a page of
 /// them is one round trip) and the name key.
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
+pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p.price, p.category_id, p.vendor_id, p.status, \
      p.inventory_count, p.reserved, p.low_stock_threshold, p.images, p.rating_average, p.rating_count, p.version, \
      p.created_at, p.updated_at, p.name_key, \
      CASE WHEN p.has_variants THEN (SELECT jsonb_agg(jsonb_build_object('id', v.id, 'sku', v.sku, 'options', v.options, \
@@ -49,7 +49,7 @@ struct StoredVariant {
     low_stock_threshold: Option<u32>,
 }
 
-fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
+pub(crate) fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
     let status: String = col(r, 7)?;
     let variants: Option<serde_json::Value> = col(r, 18)?;
     let currency = currency_of(&col::<String>(r, 19)?)?;

@@ -62,6 +62,137 @@ pub async fn carts_round_trip_with_versions<S: Storage>(store: Arc<S>) {
     assert_eq!(store.cart_by_token("token-hash").await.unwrap(), None);
 }
 
+/// Conformance case: A cart comes with its products: every product its lines name and those
+/// asked for besides, each once and as it is now (after a sale), whoever owns the cart; and
+/// the products asked for when there is no cart. A store that reads the cart alone
+/// (`products: None`) is held to the cart only.
+pub async fn a_cart_comes_with_its_products<S: Storage>(store: Arc<S>) {
+    let mug = product("Mug", Decimal::ONE, 9);
+    let lamp = product_with_variants("Lamp", &[3, 4]);
+    let vase = product("Vase", Decimal::TEN, 2);
+    for p in [&mug, &lamp, &vase] {
+        store
+            .insert_product(p, &ChangeRecord::none())
+            .await
+            .unwrap();
+    }
+    let user = user("with-products@example.com");
+    store
+        .insert_user(&user, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let mut guest = Cart::new(
+        CartId::random(),
+        None,
+        Some("guest-hash".into()),
+        Currency::USD,
+        now(),
+    );
+    // Two lines of one product (its two variants) and one of another.
+    for variant in &lamp.variants {
+        guest
+            .add_item(CartItemId::random(), lamp.id, Some(variant.id), 1, 3, now())
+            .unwrap();
+    }
+    guest
+        .add_item(CartItemId::random(), mug.id, None, 2, 9, now())
+        .unwrap();
+    store.insert_cart(&guest).await.unwrap();
+    let guest = store.update_cart(&guest).await.unwrap();
+    let mut mine = Cart::new(CartId::random(), Some(user.id), None, Currency::USD, now());
+    mine.add_item(CartItemId::random(), vase.id, None, 1, 2, now())
+        .unwrap();
+    store.insert_cart(&mine).await.unwrap();
+    // A sale after the carts were written: what comes back is the stock as it is now.
+    store
+        .place_order(&new_order(order(None, &[(&mug, None, 4)]), "a"))
+        .await
+        .unwrap();
+    let sorted = |mut products: Vec<Product>| {
+        products.sort_by_key(|p| p.id);
+        products
+    };
+    let now_stored = |ids: Vec<ProductId>| {
+        let store = store.clone();
+        async move { sorted(store.products(&ids).await.unwrap()) }
+    };
+
+    let read = store
+        .cart_with_products(
+            &StoredCartOwner::Guest {
+                token_hash: "guest-hash".into(),
+            },
+            &[vase.id, mug.id, ProductId::random()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.cart, Some(guest.clone()), "the guest's cart as stored");
+    if let Some(products) = read.products {
+        let products = sorted(products);
+        assert_eq!(products, now_stored(vec![mug.id, lamp.id, vase.id]).await);
+        let mug_now = products.iter().find(|p| p.id == mug.id).unwrap();
+        assert_eq!(mug_now.inventory_count, 5, "stock after the sale");
+        assert_eq!(
+            products
+                .iter()
+                .find(|p| p.id == lamp.id)
+                .unwrap()
+                .variants
+                .len(),
+            2
+        );
+    }
+
+    let read = store
+        .cart_with_products(&StoredCartOwner::Customer(user.id), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        read.cart.map(|c| (c.id, c.items)),
+        Some((mine.id, mine.items.clone()))
+    );
+    if let Some(products) = read.products {
+        assert_eq!(sorted(products), now_stored(vec![vase.id]).await);
+    }
+
+    // No cart: the products asked for, if the store reads them.
+    let read = store
+        .cart_with_products(
+            &StoredCartOwner::Guest {
+                token_hash: "nobody".into(),
+            },
+            &[lamp.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.cart, None);
+    if let Some(products) = read.products {
+        assert_eq!(sorted(products), now_stored(vec![lamp.id]).await);
+    }
+    let read = store
+        .cart_with_products(&StoredCartOwner::Customer(UserId::random()), &[])
+        .await
+        .unwrap();
+    assert_eq!(read.cart, None);
+    assert_eq!(read.products.unwrap_or_default(), Vec::<Product>::new());
+
+    // An emptied cart comes back empty, with no product of its old lines.
+    let mut emptied = guest.clone();
+    emptied.items.clear();
+    store.update_cart(&emptied).await.unwrap();
+    let read = store
+        .cart_with_products(
+            &StoredCartOwner::Guest {
+                token_hash: "guest-hash".into(),
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.cart.map(|c| c.items.len()), Some(0));
+    assert_eq!(read.products.unwrap_or_default(), Vec::<Product>::new());
+}
+
 /// Conformance case: Cancelling gives stock back and versions are enforced.
 pub async fn cancelling_gives_stock_back_and_versions_are_enforced<S: Storage>(store: Arc<S>) {
     let lamp = product("Lamp", Decimal::ONE, 5);
