@@ -308,6 +308,12 @@ impl Changes {
 /// At most this many events go in one `pg_notify` statement.
 const EVENTS_PER_STATEMENT: usize = 64;
 
+/// How long the sender waits after an event for more to send with it. Each statement is a
+/// transaction whose commit PostgreSQL flushes to disk (a notification takes a transaction
+/// id) and wakes every listening process: under load one per order cost more than the order's
+/// own statements. Other processes hear of an event this much later at most.
+const GATHER_EVENTS: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Sends published events to other processes in the order they were published: what queued
 /// up while the last statement ran goes in the next one (one round trip for many events
 /// under load; notifications of one statement arrive in its order).
@@ -329,6 +335,19 @@ async fn send_events(
         };
         if received == 0 {
             return;
+        }
+        let mut stopping = false;
+        if received < EVENTS_PER_STATEMENT {
+            tokio::select! {
+                _ = stopped.changed() => stopping = true,
+                _ = tokio::time::sleep(GATHER_EVENTS) => {}
+            }
+            while payloads.len() < EVENTS_PER_STATEMENT {
+                match queue.try_recv() {
+                    Ok(payload) => payloads.push(payload),
+                    Err(_) => break,
+                }
+            }
         }
         let (mut conn, taken) = match held.take() {
             Some(held) => held,
@@ -356,6 +375,9 @@ async fn send_events(
             Err(e) => {
                 tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
             }
+        }
+        if stopping {
+            return;
         }
     }
 }

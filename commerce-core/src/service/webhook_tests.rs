@@ -23,6 +23,11 @@ struct Hooked {
 }
 
 async fn hooked(retries: &[u64]) -> Hooked {
+    hooked_gathering(retries, WebhookRelayConfig::default().gather).await
+}
+
+/// A shop whose relay, once woken, waits `gather` for more writes before its round.
+async fn hooked_gathering(retries: &[u64], gather: Duration) -> Hooked {
     let sender = Arc::new(RecordingWebhookSender::new());
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let mail = Arc::new(MemoryMailer::default());
@@ -30,6 +35,9 @@ async fn hooked(retries: &[u64]) -> Hooked {
         webhooks: WebhookRelayConfig {
             retries: RetrySchedule::new(retries.iter().map(|s| Duration::from_secs(*s)).collect())
                 .unwrap(),
+            gather,
+            // Only a write wakes the relay in these tests.
+            poll_every: Duration::from_secs(3_600),
             ..Default::default()
         },
         ..Default::default()
@@ -191,6 +199,53 @@ async fn an_order_placed_and_paid_reaches_the_endpoint_signed_in_order() {
         .items
         .iter()
         .all(|d| d.state == DeliveryState::Succeeded && d.attempts == 1));
+}
+
+#[tokio::test]
+async fn a_burst_of_writes_goes_out_together_once_the_gather_is_over() {
+    let h = hooked_gathering(&[0], Duration::from_secs(2)).await;
+    h.endpoint(&["order.created"]).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay = h.shop.spawn_webhook_relay(stopped);
+    let product = h
+        .shop
+        .catalog()
+        .create_product(
+            &h.admin,
+            NewProduct {
+                name: "Lamp".into(),
+                price: Decimal::TEN,
+                inventory_count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The relay's first round (at its start) is over, and it waits to be woken.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(h.sender.sent().is_empty());
+    // Three orders, each waking the relay.
+    for _ in 0..3 {
+        h.shop
+            .orders()
+            .create(&h.admin, direct_order(product.id, 1))
+            .await
+            .unwrap();
+    }
+    // Well within the two seconds it gathers for, nothing has gone out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(h.sender.sent().is_empty(), "sent before the gather ended");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.sender.sent().len() < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        h.sender.sent().len(),
+        3,
+        "the three orders, after the gather"
+    );
+    stop.send(true).unwrap();
+    relay.await.unwrap();
 }
 
 #[tokio::test]

@@ -63,6 +63,10 @@ pub struct WebhookRelayConfig {
     pub send_timeout: Duration,
     /// How often a relay looks for work when not woken by a write of this process.
     pub poll_every: Duration,
+    /// How long a relay woken by a write waits for more before its round [20 ms]. Under load
+    /// one round then dispatches the events of many orders, where a round per write cost the
+    /// database a transaction of several statements per order; zero starts at once.
+    pub gather: Duration,
     /// Endpoints may name private, loopback and link-local targets (the sender must be told
     /// too); off by default.
     pub allow_private_targets: bool,
@@ -80,6 +84,7 @@ impl Default for WebhookRelayConfig {
             lease: Duration::from_secs(25),
             send_timeout: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
+            gather: Duration::from_millis(20),
             allow_private_targets: false,
             keep_history: Some(Duration::from_secs(30 * 24 * 3_600)),
         }
@@ -241,10 +246,19 @@ impl Commerce {
                         tracing::warn!(error = %e, "the webhook relay failed; trying again later")
                     }
                 }
-                tokio::select! {
+                let woken = tokio::select! {
                     _ = stop.wait_for(|stopping| *stopping) => return,
-                    _ = shop.relay_wake.notified() => {}
-                    _ = tokio::time::sleep(shop.config.webhooks.poll_every) => {}
+                    _ = shop.relay_wake.notified() => true,
+                    _ = tokio::time::sleep(shop.config.webhooks.poll_every) => false,
+                };
+                // Writes come in bursts: the wakes of the ones written meanwhile are folded
+                // into this one (`Notify` keeps one), so the round takes them all.
+                let gather = shop.config.webhooks.gather;
+                if woken && !gather.is_zero() {
+                    tokio::select! {
+                        _ = stop.wait_for(|stopping| *stopping) => return,
+                        _ = tokio::time::sleep(gather) => {}
+                    }
                 }
             }
         })
