@@ -146,42 +146,39 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     limits::share_with_other_processes(&limiter, shop.clone());
     let catalog_cache = Arc::new(cache::CatalogCache::new(config.catalog_cache));
     let open_streams = streams::OpenStreams::new(config.streams);
-    // Made twice: once to serve the operations, once to write the document for the shop's
-    // currency (see `document`).
-    let service = || {
-        OpenApiService::new(
-            (
-                catalog::CatalogApi {
-                    shop: shop.clone(),
-                    cache: catalog_cache.clone(),
-                },
-                accounts::AccountsApi {
-                    shop: shop.clone(),
-                    throttle: throttle.clone(),
-                },
-                accounts::UsersApi {
-                    shop: shop.clone(),
-                    throttle: throttle.clone(),
-                },
-                shopping::ShoppingApi { shop: shop.clone() },
-                shopping::OrdersApi {
-                    shop: shop.clone(),
-                    shutdown: config.shutdown.clone(),
-                    keep_alive: config.order_events_keep_alive,
-                    streams: open_streams.clone(),
-                },
-                shopping::PaymentsApi { shop: shop.clone() },
-                shopping::WishlistApi { shop: shop.clone() },
-                admin::AdminApi { shop: shop.clone() },
-                admin::WebhooksApi { shop: shop.clone() },
-                admin::AuditApi { shop: shop.clone() },
-                social::SocialSignInApi { shop: shop.clone() },
-            ),
-            "commerce",
-            env!("CARGO_PKG_VERSION"),
+    // Made three times: the operations to serve, the document for the shop's currency (see
+    // `document`) and the paths and methods for the edge.
+    let operations = || {
+        (
+            catalog::CatalogApi {
+                shop: shop.clone(),
+                cache: catalog_cache.clone(),
+            },
+            accounts::AccountsApi {
+                shop: shop.clone(),
+                throttle: throttle.clone(),
+            },
+            accounts::UsersApi {
+                shop: shop.clone(),
+                throttle: throttle.clone(),
+            },
+            shopping::ShoppingApi { shop: shop.clone() },
+            shopping::OrdersApi {
+                shop: shop.clone(),
+                shutdown: config.shutdown.clone(),
+                keep_alive: config.order_events_keep_alive,
+                streams: open_streams.clone(),
+            },
+            shopping::PaymentsApi { shop: shop.clone() },
+            shopping::WishlistApi { shop: shop.clone() },
+            admin::AdminApi { shop: shop.clone() },
+            admin::WebhooksApi { shop: shop.clone() },
+            admin::AuditApi { shop: shop.clone() },
+            social::SocialSignInApi { shop: shop.clone() },
         )
-        .server("/api")
     };
+    let service =
+        || OpenApiService::new(operations(), "commerce", env!("CARGO_PKG_VERSION")).server("/api");
     let api = service();
     let written_for = service();
     let documents = Arc::new(document::Documents::new(move |currency| {
@@ -216,8 +213,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
             ("/admin/{file}", &only_get),
         ],
     );
-    let route = Route::new()
-        .nest("/api", api)
+    let route = api_routes(operations())
         .at("/openapi.json", document::Document(documents.clone()))
         .nest("/docs", document::SwaggerUi(documents))
         .at("/images/:key", get(image))
@@ -239,6 +235,7 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
     // Boxed at each of the three layers: a layer's future otherwise holds every future
     // inside it, and boxing the whole stack copied all of it (about 13 KB) on every request.
     route
+        .before(url_query)
         .boxed()
         .around(idempotency::idempotency_keys)
         .data(Arc::new(RequestShared {
@@ -249,6 +246,36 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         }))
         .boxed()
         .around(move |next, req| edge::edge(edge.clone(), next, req))
+}
+
+/// The API's operations at their full paths (`/api/...`), in the one routing table with the
+/// server's other paths. Nested (`nest("/api", service)`), every request paid for a second
+/// table: poem's nest parses the URI again without its prefix, captures the rest of the path
+/// into a string and boxes one more call, and the service matched its own table after it.
+fn api_routes(operations: impl poem_openapi::OpenApi) -> Route {
+    let mut table = std::collections::HashMap::new();
+    operations.add_routes(&mut table);
+    table
+        .into_iter()
+        .fold(Route::new(), |route, (path, methods)| {
+            let methods = methods
+                .into_iter()
+                .fold(poem::RouteMethod::new(), |all, (method, operation)| {
+                    all.method(method, operation)
+                });
+            route.at(format!("/api{path}"), methods)
+        })
+}
+
+/// The request's query, parsed once for the operations' query parameters: what poem-openapi's
+/// own endpoint does before its table (`OpenApiService::into_endpoint`), and its parameters
+/// read. Its type is poem-openapi's, public but outside its documented API; a version that
+/// moves it fails to compile here rather than at run time.
+async fn url_query(mut req: poem::Request) -> poem::Result<poem::Request> {
+    let query: Vec<(String, String)> = req.params().unwrap_or_default();
+    req.extensions_mut()
+        .insert(poem_openapi::__private::UrlQuery(query));
+    Ok(req)
 }
 
 /// What handlers and body extractors read from the request, put on each request as one
