@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "stock_updates_in_place",
         include_str!("../migrations/0014_stock_updates_in_place.sql"),
     ),
+    (
+        15,
+        "placement_planned_once",
+        include_str!("../migrations/0015_placement_planned_once.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).
