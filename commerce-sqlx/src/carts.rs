@@ -200,12 +200,16 @@ impl CartStore for PgStore {
         untouched_before: DateTime<Utc>,
     ) -> Result<u64, StorageError> {
         Ok(
-            sqlx::query("DELETE FROM carts WHERE customer_id IS NULL AND updated_at < $1")
-                .bind(untouched_before)
-                .execute(self.pool())
-                .await
-                .map_err(storage_error)?
-                .rows_affected(),
+            // The day first, through the index (migration 0016), then the exact time.
+            sqlx::query(
+                "DELETE FROM carts WHERE customer_id IS NULL
+                   AND touched_on <= ($1 AT TIME ZONE 'UTC')::date AND updated_at < $1",
+            )
+            .bind(untouched_before)
+            .execute(self.pool())
+            .await
+            .map_err(storage_error)?
+            .rows_affected(),
         )
     }
 }

@@ -79,6 +79,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "placement_planned_once",
         include_str!("../migrations/0015_placement_planned_once.sql"),
     ),
+    (
+        16,
+        "carts_updated_in_place",
+        include_str!("../migrations/0016_carts_updated_in_place.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

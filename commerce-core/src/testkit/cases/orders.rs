@@ -684,4 +684,40 @@ pub async fn guest_carts_untouched_for_long_are_purged<S: Storage>(store: Arc<S>
             .is_some(),
         "a customer's cart is kept however old"
     );
+    // Around the cut-off, to the second, whatever a store narrows by first (PostgreSQL: the
+    // day): both carts are of the cut-off's day.
+    let cut_off = (now() - Duration::days(30))
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    let just_before = Cart::new(
+        CartId::random(),
+        None,
+        Some("just-before".into()),
+        Currency::USD,
+        cut_off - Duration::seconds(1),
+    );
+    let just_after = Cart::new(
+        CartId::random(),
+        None,
+        Some("just-after".into()),
+        Currency::USD,
+        cut_off + Duration::seconds(1),
+    );
+    for cart in [&just_before, &just_after] {
+        store.insert_cart(cart).await.unwrap();
+    }
+    assert_eq!(store.purge_guest_carts(cut_off).await.unwrap(), 1);
+    assert_eq!(
+        CartStore::cart(&*store, just_before.id).await.unwrap(),
+        None
+    );
+    assert!(
+        CartStore::cart(&*store, just_after.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "a cart touched after the cut-off, the same day, is kept"
+    );
 }
