@@ -15,17 +15,18 @@ use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
 use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
 
 /// The cart found by `WHERE {found_by}` and the products of its lines and of `$2`, in one
-/// statement: one row per product, each carrying the cart's two columns after the product's
-/// (the cart alone, products NULL, when there are none; all NULL when there is no cart and
-/// none was asked for). The left joins make the row exist whatever is missing; the product
-/// ids of the lines come from the stored JSON, so nothing else has to be kept in step.
+/// statement: one row per product, the cart's two columns after the product's (the cart
+/// alone, products NULL, when there are none; all NULL when there is no cart and none was
+/// asked for). The left joins make the row exist whatever is missing; the product ids of the
+/// lines come from the stored JSON, so nothing else has to be kept in step. The cart's JSON
+/// comes on the first row only: a cart of many lines would otherwise come once per product.
 fn cart_with_products_sql(found_by: &str) -> String {
     format!(
         "WITH c AS MATERIALIZED (
              SELECT data, version,
                     ARRAY(SELECT (i->>'product_id')::uuid FROM jsonb_array_elements(data->'items') i) AS product_ids
                FROM carts WHERE {found_by})
-         SELECT {PRODUCT_COLUMNS}, c.data, c.version
+         SELECT {PRODUCT_COLUMNS}, CASE WHEN row_number() OVER () = 1 THEN c.data END, c.version
            FROM (VALUES (1)) AS one (x)
            LEFT JOIN c ON true
            LEFT JOIN products p ON p.id = ANY(COALESCE(c.product_ids, '{{}}') || $2::uuid[])"
@@ -35,9 +36,10 @@ fn cart_with_products_sql(found_by: &str) -> String {
 /// Where the product's columns end and the cart's begin in that statement's rows.
 const CART_COLUMN: usize = 20;
 
-fn cart_from_row(r: &PgRow) -> Result<Cart, StorageError> {
-    let mut cart: Cart = from_json(col(r, 0)?)?;
-    cart.version = version(col(r, 1)?)?;
+/// The cart whose JSON and version are columns `at` and `at + 1` of the row.
+fn cart_from_row(r: &PgRow, at: usize) -> Result<Cart, StorageError> {
+    let mut cart: Cart = from_json(col(r, at)?)?;
+    cart.version = version(col(r, at + 1)?)?;
     Ok(cart)
 }
 
@@ -56,7 +58,7 @@ impl PgStore {
         conn.settle(found)
             .map_err(storage_error)?
             .as_ref()
-            .map(cart_from_row)
+            .map(|row| cart_from_row(row, 0))
             .transpose()
     }
 }
@@ -173,15 +175,10 @@ impl CartStore for PgStore {
         let rows = query.fetch_all(&mut *conn).await;
         let rows = conn.settle(rows).map_err(storage_error)?;
         let cart = match rows.first() {
-            Some(row) => match col::<Option<serde_json::Value>>(row, CART_COLUMN)? {
-                Some(data) => {
-                    let mut cart: Cart = from_json(data)?;
-                    cart.version = version(col(row, CART_COLUMN + 1)?)?;
-                    Some(cart)
-                }
-                None => None,
-            },
-            None => None,
+            Some(row) if col::<Option<i64>>(row, CART_COLUMN + 1)?.is_some() => {
+                Some(cart_from_row(row, CART_COLUMN)?)
+            }
+            _ => None,
         };
         let mut products: Vec<Product> = Vec::with_capacity(rows.len());
         for row in &rows {

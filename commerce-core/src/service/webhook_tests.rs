@@ -95,9 +95,9 @@ impl Hooked {
         self.shop.relay_webhooks(self.relay).await.unwrap()
     }
 
-    async fn paid_order(&self) -> crate::order::Order {
-        let product = self
-            .shop
+    /// A lamp at 10.00 with ten in stock.
+    async fn lamp(&self) -> crate::catalog::Product {
+        self.shop
             .catalog()
             .create_product(
                 &self.admin,
@@ -109,7 +109,11 @@ impl Hooked {
                 },
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn paid_order(&self) -> crate::order::Order {
+        let product = self.lamp().await;
         let order = self
             .shop
             .orders()
@@ -207,20 +211,7 @@ async fn a_burst_of_writes_goes_out_together_once_the_gather_is_over() {
     h.endpoint(&["order.created"]).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relay = h.shop.spawn_webhook_relay(stopped);
-    let product = h
-        .shop
-        .catalog()
-        .create_product(
-            &h.admin,
-            NewProduct {
-                name: "Lamp".into(),
-                price: Decimal::TEN,
-                inventory_count: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let product = h.lamp().await;
     // The relay's first round (at its start) is over, and it waits to be woken.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(h.sender.sent().is_empty());
