@@ -209,7 +209,8 @@ async fn two_servers_on_one_database_act_as_one_shop() {
         format!("{}/api/products/{product}", a.base),
         Some(&admin),
         &[],
-        Some(json!({"price": "77.70"})),
+        // Stock well above its low-stock line, so that the sale below is an ordinary one.
+        Some(json!({"price": "77.70", "inventory_count": 50})),
     )
     .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
@@ -289,6 +290,11 @@ async fn two_servers_on_one_database_act_as_one_shop() {
     .unwrap();
     let bus = watcher.event_bus();
     let mut events = bus.subscribe();
+    // A keeps the product's page, with its stock, while B sells a unit of it.
+    let stock_before = product_of(&http, &a.base, &product).await["inventory_count"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(stock_before, 50);
     let cart = guest_cart(&http, &b.base, &product).await;
     let placed = call(
         &http,
@@ -316,6 +322,24 @@ async fn two_servers_on_one_database_act_as_one_shop() {
     assert!(
         arrived.is_ok(),
         "B's OrderPlaced never reached this process"
+    );
+    // The sale went the placement's one way, which tells other processes of it after its
+    // commit rather than from the catalog trigger (migration 0017): A drops the page it kept.
+    let sold = Instant::now();
+    loop {
+        let seen = product_of(&http, &a.base, &product).await;
+        if seen["inventory_count"].as_i64() == Some(stock_before - 1) {
+            break;
+        }
+        assert!(
+            sold.elapsed() < Duration::from_secs(5),
+            "A still shows the stock from before B's sale ({stock_before}): {seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    eprintln!(
+        "a sale through B was seen through A after {:?}",
+        sold.elapsed()
     );
 
     // A watcher of the order on B sees a change made through A, within a second.

@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
-use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
+use crate::catalog::{product_from_row, products_by_ids, PRODUCT_COLUMNS};
 use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
 
 /// The cart found by `WHERE {found_by}` and the products of its lines and of `$2`, in one
@@ -20,7 +20,9 @@ use crate::{col, found, from_json, json, sql_version, storage_error, version, Pg
 /// asked for). The left joins make the row exist whatever is missing; the product ids of the
 /// lines come from the stored JSON, so nothing else has to be kept in step. The cart's JSON
 /// comes on the first row only: a cart of many lines would otherwise come once per product.
+/// Products are looked up one id at a time ([`products_by_ids`]).
 fn cart_with_products_sql(found_by: &str) -> String {
+    let products = products_by_ids("COALESCE(c.product_ids, '{}') || $2::uuid[]");
     format!(
         "WITH c AS MATERIALIZED (
              SELECT data, version,
@@ -29,7 +31,7 @@ fn cart_with_products_sql(found_by: &str) -> String {
          SELECT {PRODUCT_COLUMNS}, CASE WHEN row_number() OVER () = 1 THEN c.data END, c.version
            FROM (VALUES (1)) AS one (x)
            LEFT JOIN c ON true
-           LEFT JOIN products p ON p.id = ANY(COALESCE(c.product_ids, '{{}}') || $2::uuid[])"
+           LEFT JOIN LATERAL (SELECT p.* FROM {products}) AS p ON true"
     )
 }
 

@@ -9,6 +9,12 @@
 //!   latency of a change anywhere. While the listening connection is down the generations are
 //!   unknown (`None`: keep nothing); when it is back they move, since notifications sent
 //!   meanwhile are lost.
+//!   Sales are the exception: the order placement's one call (migration 0017) keeps the
+//!   trigger quiet, since a notifying transaction commits alone, and the placing process
+//!   tells the others after its commit ([`Changes::tell_others_of_sales`]), with its events,
+//!   many sales in one notification. Should the process die between a sale's commit and that
+//!   notification (a few milliseconds), other processes show the stock from before the sale
+//!   until the catalog's next change; the sale itself was taken under its guards.
 //! - **Events** ([`PgEventBus`]): a domain event published here goes to this process's
 //!   subscribers at once, and through `NOTIFY commerce_events` to every other process's.
 //!   After the listening connection was lost and made again, subscribers get
@@ -59,8 +65,18 @@ pub(crate) struct Changes {
     /// Names this process in the events it sends, so that it does not deliver them twice.
     origin: uuid::Uuid,
     outbox: mpsc::Sender<String>,
+    /// Sales committed here that other processes have not been told of yet.
+    sales: Arc<SalesToTell>,
     stop: watch::Sender<bool>,
     replica: Option<ReplicaFreshness>,
+}
+
+/// Whether sales wait to be told to other processes, and the sender's wake-up. A flag, not a
+/// queue entry: any number of sales is one notification, and none is ever dropped.
+#[derive(Default)]
+struct SalesToTell {
+    waiting: AtomicBool,
+    wake: Notify,
 }
 
 /// Catalog changes the replica may not have replayed yet.
@@ -103,6 +119,7 @@ impl Changes {
         let listener = listen(&listen_pool).await?;
         let (outbox, queue) = mpsc::channel(OUTBOX);
         let (stop, stopped) = watch::channel(false);
+        let sales = Arc::new(SalesToTell::default());
         let changes = Arc::new(Changes {
             catalog: AtomicU64::new(1),
             settings: AtomicU64::new(1),
@@ -110,6 +127,7 @@ impl Changes {
             events: broadcast::channel(EVENT_BUFFER).0,
             origin,
             outbox,
+            sales: sales.clone(),
             stop,
             replica: replica.then(|| ReplicaFreshness {
                 changes: AtomicU64::new(0),
@@ -126,7 +144,13 @@ impl Changes {
             listener,
             stopped.clone(),
         ));
-        tokio::spawn(send_events(pool.clone(), queue, stopped.clone()));
+        tokio::spawn(send_events(
+            pool.clone(),
+            queue,
+            sales,
+            origin,
+            stopped.clone(),
+        ));
         if replica {
             tokio::spawn(resolve_positions(Arc::downgrade(&changes), pool, stopped));
         }
@@ -162,6 +186,15 @@ impl Changes {
 
     pub(crate) fn catalog_changed_here(&self) {
         self.catalog_changed();
+    }
+
+    /// Sales committed here without the catalog trigger's notification (the placement's one
+    /// call): other processes are told with the next events sent, within `GATHER_EVENTS`.
+    /// This process's generation moves by [`catalog_changed_here`](Self::catalog_changed_here).
+    pub(crate) fn tell_others_of_sales(&self) {
+        if !self.sales.waiting.swap(true, Ordering::AcqRel) {
+            self.sales.wake.notify_one();
+        }
     }
 
     pub(crate) fn settings_changed_here(&self) {
@@ -316,26 +349,41 @@ const GATHER_EVENTS: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Sends published events to other processes in the order they were published: what queued
 /// up while the last statement ran goes in the next one (one round trip for many events
-/// under load; notifications of one statement arrive in its order).
+/// under load; notifications of one statement arrive in its order). Sales waiting to be told
+/// go first in the same statement, as one catalog notification.
 async fn send_events(
     pool: PgPool,
     mut queue: mpsc::Receiver<String>,
+    sales: Arc<SalesToTell>,
+    origin: uuid::Uuid,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let origin = origin.to_string();
     let mut payloads = Vec::with_capacity(EVENTS_PER_STATEMENT);
     // While events keep coming, one connection sends them all: each one going back to the
     // pool would cost a ping (see `connections`). It goes back when the queue is empty, after
     // a failure, and at least every `BACK_TO_POOL_AFTER`.
     let mut held: Option<(sqlx::pool::PoolConnection<sqlx::Postgres>, Instant)> = None;
     loop {
-        payloads.clear();
-        let received = tokio::select! {
-            _ = stopped.changed() => return,
-            n = queue.recv_many(&mut payloads, EVENTS_PER_STATEMENT) => n,
-        };
-        if received == 0 {
+        if *stopped.borrow() {
             return;
         }
+        payloads.clear();
+        let received = if sales.waiting.load(Ordering::Acquire) {
+            // Told below, with whatever events are queued by then.
+            0
+        } else {
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = sales.wake.notified() => 0,
+                n = queue.recv_many(&mut payloads, EVENTS_PER_STATEMENT) => {
+                    if n == 0 {
+                        return;
+                    }
+                    n
+                }
+            }
+        };
         let mut stopping = false;
         if received < EVENTS_PER_STATEMENT {
             tokio::select! {
@@ -349,35 +397,66 @@ async fn send_events(
                 }
             }
         }
+        let told_sales = sales.waiting.swap(false, Ordering::AcqRel);
+        if payloads.is_empty() && !told_sales {
+            continue;
+        }
+        let mut channels = Vec::with_capacity(payloads.len() + 1);
+        if told_sales {
+            channels.push(CATALOG_CHANNEL);
+            payloads.insert(0, origin.clone());
+        }
+        channels.resize(payloads.len(), EVENTS_CHANNEL);
         let (mut conn, taken) = match held.take() {
             Some(held) => held,
             None => match pool.acquire().await {
                 Ok(conn) => (conn, Instant::now()),
                 Err(e) => {
-                    tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
+                    not_sent(&sales, told_sales, payloads.len(), &e, &mut stopped).await;
                     continue;
                 }
             },
         };
         let sent = sqlx::query(
-            "SELECT pg_notify($1, p.payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, n)
+            "SELECT pg_notify(p.channel, p.payload)
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(channel, payload, n)
              ORDER BY p.n",
         )
-        .bind(EVENTS_CHANNEL)
+        .bind(&channels)
         .bind(&payloads)
         .execute(&mut *conn)
         .await;
         match sent {
-            Ok(_) if !queue.is_empty() && taken.elapsed() < BACK_TO_POOL_AFTER => {
+            Ok(_)
+                if (!queue.is_empty() || sales.waiting.load(Ordering::Acquire))
+                    && taken.elapsed() < BACK_TO_POOL_AFTER =>
+            {
                 held = Some((conn, taken));
             }
             Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, events = payloads.len(), "events did not reach other processes");
-            }
+            Err(e) => not_sent(&sales, told_sales, payloads.len(), &e, &mut stopped).await,
         }
         if stopping {
             return;
+        }
+    }
+}
+
+/// A statement that did not go: its events are lost (logged); its sales are told with the
+/// next statement, tried after a pause (the database may be away).
+async fn not_sent(
+    sales: &SalesToTell,
+    told_sales: bool,
+    notifications: usize,
+    error: &sqlx::Error,
+    stopped: &mut watch::Receiver<bool>,
+) {
+    tracing::warn!(%error, notifications, "events did not reach other processes");
+    if told_sales {
+        sales.waiting.store(true, Ordering::Release);
+        tokio::select! {
+            _ = stopped.changed() => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }
 }

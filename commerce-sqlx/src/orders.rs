@@ -533,7 +533,11 @@ impl OrderStore for PgStore {
         let placed = self
             .retrying(|| async {
                 match self.place_order_in_one_call(new).await? {
-                    Some(levels) => Ok(levels),
+                    Some(levels) => {
+                        // The call kept the catalog trigger quiet (migration 0017).
+                        self.inner.changes.tell_others_of_sales();
+                        Ok(levels)
+                    }
                     None => self.place_order_once(new).await,
                 }
             })

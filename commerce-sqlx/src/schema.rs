@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "carts_updated_in_place",
         include_str!("../migrations/0016_carts_updated_in_place.sql"),
     ),
+    (
+        17,
+        "sales_tell_after_commit",
+        include_str!("../migrations/0017_sales_tell_after_commit.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -203,14 +203,15 @@ async fn quiet(wire: &Mutex<Wire>) {
     }
 }
 
-/// Runs `f` and returns the round trips it made, printed under `what`. sqlx pings each
+/// Runs `f` and returns the round trips it made, printed under `what`, and their statements'
+/// SQL. sqlx pings each
 /// connection as it goes back to the pool (a lone `Sync`, in a task of its own after the
 /// caller has its answer): those are printed and counted apart, not in the request's.
 async fn counted<T>(
     wire: &Mutex<Wire>,
     what: &str,
     f: impl std::future::Future<Output = T>,
-) -> (T, usize, usize) {
+) -> (T, usize, usize, Vec<String>) {
     // What earlier requests still send (a release ping, the event relay's notify and the
     // ping when its queue is empty) is let through first: on a loaded machine it came after
     // a fixed 100 ms wait, inside the next request's count.
@@ -247,7 +248,38 @@ async fn counted<T>(
         println!("  {}", trip.statements.join(" ; "));
     }
     let pings = trips.iter().filter(|t| ping(t)).count();
-    (out, own.len(), pings)
+    let statements = own.iter().flat_map(|t| t.statements.clone()).collect();
+    (out, own.len(), pings, statements)
+}
+
+/// The plan PostgreSQL keeps for `sql` once it plans it generically (as it does for the hot
+/// path's statements), on a connection of its own: what the store's connections run.
+async fn generic_plan(url: &str, sql: &str) -> String {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let parameters = (1..=99)
+        .take_while(|n| sql.contains(&format!("${n}")))
+        .count();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE planned AS {sql}"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let nulls = vec!["NULL"; parameters].join(", ");
+    let execute = if parameters == 0 {
+        "EXPLAIN EXECUTE planned".to_string()
+    } else {
+        format!("EXPLAIN EXECUTE planned({nulls})")
+    };
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(execute))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+    plan.join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,27 +374,29 @@ async fn round_trips_per_cart_write_and_checkout() {
             .unwrap();
     }
 
-    let (first, new_cart, new_cart_pings) = counted(
+    let (first, new_cart, new_cart_pings, mut statements) = counted(
         &wire,
         "add to a new guest cart",
         carts.add_item(&CartOwner::Guest(None), item(0), None),
     )
     .await;
     let guest = CartOwner::Guest(first.unwrap().new_guest_token);
-    let (_, add, add_pings) = counted(
+    let (_, add, add_pings, more) = counted(
         &wire,
         "add to a guest cart",
         carts.add_item(&guest, item(1), None),
     )
     .await;
-    let (done, cart_checkout, cart_checkout_pings) = counted(
+    statements.extend(more);
+    let (done, cart_checkout, cart_checkout_pings, more) = counted(
         &wire,
         "check a guest cart (2 lines) out",
         carts.checkout(&Caller::Anonymous, &guest, checkout()),
     )
     .await;
+    statements.extend(more);
     assert_eq!(done.unwrap().order.lines.len(), 2);
-    let (_, direct, direct_pings) = counted(
+    let (_, direct, direct_pings, more) = counted(
         &wire,
         "a direct guest order (2 lines)",
         shop.orders().create(
@@ -376,6 +410,7 @@ async fn round_trips_per_cart_write_and_checkout() {
         ),
     )
     .await;
+    statements.extend(more);
 
     // What was measured (2026-12-06): with checkout's write as a transaction of one
     // statement per step, 3, 4, 14 and 10; with it one call of `commerce_place_order`
@@ -400,6 +435,24 @@ async fn round_trips_per_cart_write_and_checkout() {
     assert!(
         direct_pings <= 1,
         "pings after a direct order: {direct_pings}"
+    );
+
+    // No statement of these reads every product: on a new shop's database (small tables, no
+    // statistics yet) `p.id = ANY($1)` was a scan of the whole products table per add to cart
+    // and per order. Each statement that reads products is planned here as the store's
+    // connections keep it, generically.
+    let mut planned = 0;
+    for sql in statements.iter().filter(|s| s.contains("products")) {
+        let plan = generic_plan(database.url(), sql).await;
+        assert!(
+            !plan.contains("Seq Scan on products"),
+            "a scan of every product:\n{sql}\n{plan}"
+        );
+        planned += 1;
+    }
+    assert!(
+        planned >= 2,
+        "the cart's and the order's product reads: {planned}"
     );
     drop(shop);
     drop(store);

@@ -36,6 +36,19 @@ pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p
          'low_stock_threshold', v.low_stock_threshold) ORDER BY v.position) \
          FROM product_variants v WHERE v.product_id = p.id) END, p.currency";
 
+/// The products whose ids `ids` (an SQL array expression) holds, as `p` in a FROM clause:
+/// each id once, each found by the primary key. Written as one lookup per id because, as
+/// `p.id = ANY(ids)`, PostgreSQL reads the whole table when it is small or has no statistics
+/// yet (a new shop; autovacuum not run): it assumes an array of ten, and under checkout load
+/// that was a scan of every product per add to cart and per order. Its plan does not depend
+/// on the ids, so it is planned once per connection.
+pub(crate) fn products_by_ids(ids: &str) -> String {
+    format!(
+        "(SELECT DISTINCT unnest({ids}) AS id) AS wanted \
+         CROSS JOIN LATERAL (SELECT * FROM products q WHERE q.id = wanted.id LIMIT 1) AS p"
+    )
+}
+
 /// A variant as the product query returns it: its price is in the product's currency.
 #[derive(serde::Deserialize)]
 struct StoredVariant {
@@ -589,12 +602,15 @@ impl ProductStore for PgStore {
             return Ok(Vec::new());
         }
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        // The ids through a sub-select: PostgreSQL then plans for an array it does not know,
-        // as in the generic plan, which it keeps after five executions. With the array
-        // itself it plans each execution afresh, since the generic plan's estimate (an array
-        // of ten) always looks dearer than the custom plan's (the few ids given).
         let sql = SQL.get_or_init(|| {
-            format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = ANY((SELECT $1::uuid[])::uuid[])")
+            format!(
+                "SELECT {PRODUCT_COLUMNS} FROM {}",
+                // Through a sub-select, the array is unknown to the planner, as in the
+                // generic plan: given the array itself, it plans every execution afresh, the
+                // custom plan's estimate (the few ids given) looking cheaper than the
+                // generic one's (ten).
+                products_by_ids("(SELECT $1::uuid[])")
+            )
         });
         let ids: Vec<Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
         let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(ids);
