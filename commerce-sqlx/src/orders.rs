@@ -275,7 +275,8 @@ async fn write_next_version(conn: &mut PgConnection, next: &Order) -> Result<(),
 
 /// Gives back (`-1`) or counts again (`+1`) each of an order's promotion uses, in total and
 /// for its customer, in id order (as checkout locks them). No limit is checked: a use given
-/// back was counted within it, and one counted again was paid for.
+/// back was counted within it, and one counted again was paid for. The total moves in the
+/// order's row of `promotion_use_counts` (migration 0018), however the use was counted.
 async fn move_promotion_uses(
     conn: &mut PgConnection,
     order: &Order,
@@ -292,10 +293,14 @@ async fn move_promotion_uses(
         return Ok(());
     }
     sqlx::query(
-        "UPDATE promotions SET used_count = GREATEST(used_count + $2, 0) WHERE id = ANY($1::uuid[])",
+        "INSERT INTO promotion_use_counts AS s (promotion_id, part, uses)
+         SELECT p.id, commerce_use_count_part($3), $2 FROM promotions p WHERE p.id = ANY($1::uuid[])
+         ORDER BY p.id
+         ON CONFLICT (promotion_id, part) DO UPDATE SET uses = s.uses + $2",
     )
     .bind(&ids)
     .bind(by)
+    .bind(order.id.as_uuid())
     .execute(&mut *conn)
     .await
     .map_err(storage_error)?;
@@ -314,35 +319,51 @@ async fn move_promotion_uses(
     Ok(())
 }
 
-/// Counts one use of a promotion, under its total limit and the customer's.
+/// Counts one use of a promotion by `order`, under its total limit and the customer's. One
+/// with no limit in all is counted in the order's row of `promotion_use_counts` (migration
+/// 0018: orders using it then do not wait for each other); one with a limit in
+/// `used_count`, under the limit, the other rows' counts included.
 async fn count_promotion(
     conn: &mut PgConnection,
     id: PromotionId,
+    order: OrderId,
     customer: &str,
 ) -> Result<(), PlaceOrderError> {
-    let counted: Option<Option<i64>> = sqlx::query_scalar(
-        "UPDATE promotions SET used_count = used_count + 1
-         WHERE id = $1 AND (usage_limit IS NULL OR used_count < usage_limit)
-         RETURNING per_customer_limit",
-    )
-    .bind(id.as_uuid())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage_error)?;
-    let per_customer = match counted {
-        Some(limit) => limit,
-        None => {
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM promotions WHERE id = $1)")
-                    .bind(id.as_uuid())
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(storage_error)?;
-            return Err(if exists {
-                PlaceOrderError::UsageExhausted(id)
-            } else {
-                StorageError::MissingReference(Reference::Promotion).into()
-            });
+    let limits: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT usage_limit, per_customer_limit FROM promotions WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(storage_error)?;
+    let Some((usage_limit, per_customer)) = limits else {
+        return Err(StorageError::MissingReference(Reference::Promotion).into());
+    };
+    let per_customer = if usage_limit.is_none() {
+        sqlx::query(
+            "INSERT INTO promotion_use_counts AS s (promotion_id, part, uses)
+             VALUES ($1, commerce_use_count_part($2), 1)
+             ON CONFLICT (promotion_id, part) DO UPDATE SET uses = s.uses + 1",
+        )
+        .bind(id.as_uuid())
+        .bind(order.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(storage_error)?;
+        per_customer
+    } else {
+        let counted: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE promotions SET used_count = used_count + 1
+             WHERE id = $1
+               AND (usage_limit IS NULL OR used_count + commerce_use_count_parts(id) < usage_limit)
+             RETURNING per_customer_limit",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage_error)?;
+        match counted {
+            Some(limit) => limit,
+            None => return Err(PlaceOrderError::UsageExhausted(id)),
         }
     };
     if per_customer.is_some_and(|l| l <= 0) {
@@ -379,7 +400,7 @@ impl PgStore {
         promotions.sort();
         promotions.dedup();
         for id in promotions {
-            count_promotion(&mut tx, id, &new.customer_key).await?;
+            count_promotion(&mut tx, id, new.order.id, &new.customer_key).await?;
         }
         if let Some((cart_id, cart_version)) = new.cart {
             let emptied = sqlx::query(

@@ -1,5 +1,7 @@
 //! Promotions (discount codes and automatic ones) and their use per customer. The usage
-//! count is a column, counted in SQL under its limit by `place_order`.
+//! count is counted in SQL by `place_order`: in the `used_count` column under the limit when
+//! there is one, else in the rows of `promotion_use_counts` (migration 0018); a promotion's
+//! uses are both together ([`USED_COUNT`]).
 
 use async_trait::async_trait;
 use commerce_core::ids::PromotionId;
@@ -12,6 +14,10 @@ use uuid::Uuid;
 use crate::page::newest_first_page;
 use crate::{col, count, found, from_json, json, storage_error, tell, PgStore};
 use commerce_core::outbox::ChangeRecord;
+
+/// A promotion's uses in all, as a column of a query on `promotions`.
+const USED_COUNT: &str =
+    "GREATEST(promotions.used_count + commerce_use_count_parts(promotions.id), 0)";
 
 fn promotion_from_row(r: &PgRow) -> Result<Promotion, StorageError> {
     let mut p: Promotion = from_json(col(r, 0)?)?;
@@ -89,6 +95,11 @@ impl PromotionStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(storage_error)?;
+        sqlx::query("DELETE FROM promotion_use_counts WHERE promotion_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
         tell(&mut tx, record).await?;
         tx.commit().await.map_err(storage_error)?;
         self.settings_changed();
@@ -96,7 +107,10 @@ impl PromotionStore for PgStore {
     }
 
     async fn promotion(&self, id: PromotionId) -> Result<Option<Promotion>, StorageError> {
-        sqlx::query("SELECT data, used_count FROM promotions WHERE id = $1")
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql =
+            SQL.get_or_init(|| format!("SELECT data, {USED_COUNT} FROM promotions WHERE id = $1"));
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(id.as_uuid())
             .fetch_optional(self.pool())
             .await
@@ -107,8 +121,9 @@ impl PromotionStore for PgStore {
     }
 
     async fn list_promotions(&self, page: &PageRequest) -> Result<Page<Promotion>, StorageError> {
-        let sql =
-            QueryBuilder::new("SELECT data, used_count, created_at, id FROM promotions WHERE true");
+        let sql = QueryBuilder::new(format!(
+            "SELECT data, {USED_COUNT}, created_at, id FROM promotions WHERE true"
+        ));
         newest_first_page(
             self.pool(),
             sql,
@@ -124,16 +139,20 @@ impl PromotionStore for PgStore {
         &self,
         codes: &[String],
     ) -> Result<Vec<Promotion>, StorageError> {
-        sqlx::query(
-            "SELECT data, used_count FROM promotions WHERE code IS NULL OR code = ANY($1) ORDER BY id",
-        )
-        .bind(codes)
-        .fetch_all(self.pool())
-        .await
-        .map_err(storage_error)?
-        .iter()
-        .map(promotion_from_row)
-        .collect()
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "SELECT data, {USED_COUNT} FROM promotions WHERE code IS NULL OR code = ANY($1) ORDER BY id"
+            )
+        });
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(codes)
+            .fetch_all(self.pool())
+            .await
+            .map_err(storage_error)?
+            .iter()
+            .map(promotion_from_row)
+            .collect()
     }
 
     async fn customer_uses(

@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sales_tell_after_commit",
         include_str!("../migrations/0017_sales_tell_after_commit.sql"),
     ),
+    (
+        18,
+        "promotion_uses_without_waiting",
+        include_str!("../migrations/0018_promotion_uses_without_waiting.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

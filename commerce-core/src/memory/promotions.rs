@@ -24,9 +24,9 @@ impl PromotionStore for MemoryStore {
         record: &ChangeRecord,
     ) -> Result<(), StorageError> {
         let mut s = self.lock()?;
-        if !s.promotions.contains_key(&promotion.id) {
+        let Some(used_count) = s.promotions.get(&promotion.id).map(|p| p.used_count) else {
             return Err(StorageError::NotFound);
-        }
+        };
         if promotion.code.is_some()
             && s.promotions
                 .values()
@@ -34,7 +34,14 @@ impl PromotionStore for MemoryStore {
         {
             return Err(StorageError::Duplicate(UniqueRule::PromotionCode));
         }
-        s.promotions.insert(promotion.id, promotion.clone());
+        // The terms only: the use count is what orders made it.
+        s.promotions.insert(
+            promotion.id,
+            Promotion {
+                used_count,
+                ..promotion.clone()
+            },
+        );
         s.tell(record);
         Ok(())
     }

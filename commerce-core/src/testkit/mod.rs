@@ -106,6 +106,7 @@ macro_rules! storage_conformance_tests {
             login_failures_are_counted_per_key_within_the_window,
             client_request_times_add_up_from_now,
             unpaid_orders_expire_giving_back_stock_and_discount_uses,
+            a_promotion_s_uses_add_up_whatever_its_limits_were,
             an_expired_order_paid_late_comes_back_only_while_its_stock_is_there,
             guest_carts_untouched_for_long_are_purged,
             writes_tell_the_outbox_with_their_change_and_never_without,

@@ -562,6 +562,89 @@ pub async fn unpaid_orders_expire_giving_back_stock_and_discount_uses<S: Storage
     );
 }
 
+/// Conformance case: A promotion's uses add up whatever its limits were: counted while it had
+/// no limit, given back, and counted under a limit set later, which holds the uses before it.
+pub async fn a_promotion_s_uses_add_up_whatever_its_limits_were<S: Storage>(store: Arc<S>) {
+    let lamp = product("Lamp", Decimal::TEN, 50);
+    store
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let mut promo = promotion(Some("OPEN"), None, None);
+    store
+        .insert_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let mut placed = Vec::new();
+    for _ in 0..3 {
+        placed.push(placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await);
+    }
+    assert_eq!(uses_of(&*store, &promo, &placed[0]).await, (3, 1));
+    store
+        .update_order(&expired_unpaid(&placed[0]), expiry())
+        .await
+        .unwrap();
+    assert_eq!(uses_of(&*store, &promo, &placed[0]).await, (2, 0));
+
+    // A limit of three, set now, holds the two uses before it: one more, then no more.
+    promo.usage_limit = Some(3);
+    store
+        .update_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
+    placed.push(placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await);
+    assert_eq!(uses_of(&*store, &promo, &placed[3]).await, (3, 1));
+    let buyer = user("late@example.com");
+    store
+        .insert_user(&buyer, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let mut refused = new_order(order(Some(buyer.id), &[(&lamp, None, 1)]), "late");
+    refused.promotion_ids = vec![promo.id];
+    assert_eq!(
+        store.place_order(&refused).await.unwrap_err(),
+        PlaceOrderError::UsageExhausted(promo.id)
+    );
+    assert_eq!(
+        stock_of(&*store, lamp.id).await,
+        47,
+        "the refused order took nothing"
+    );
+    // A use given back makes room again, whichever way it was counted.
+    store
+        .update_order(&expired_unpaid(&placed[1]), expiry())
+        .await
+        .unwrap();
+    assert_eq!(uses_of(&*store, &promo, &placed[1]).await, (2, 0));
+    store.place_order(&refused).await.unwrap();
+    assert_eq!(
+        store.promotion(promo.id).await.unwrap().unwrap().used_count,
+        3
+    );
+
+    // The limit lifted: counted on from three.
+    promo.usage_limit = None;
+    store
+        .update_promotion(&promo, &ChangeRecord::none())
+        .await
+        .unwrap();
+    placed.push(placed_with_code(&store, &promo, &[(&lamp, None, 1)], now()).await);
+    assert_eq!(uses_of(&*store, &promo, &placed[4]).await, (4, 1));
+    let listed = store
+        .list_promotions(&PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .find(|p| p.id == promo.id)
+            .map(|p| p.used_count),
+        Some(4),
+        "listed with the same count"
+    );
+}
+
 /// Conformance case: An expired order paid late comes back only while its stock is there.
 pub async fn an_expired_order_paid_late_comes_back_only_while_its_stock_is_there<S: Storage>(
     store: Arc<S>,
