@@ -364,28 +364,33 @@ async fn send_events(
     // pool would cost a ping (see `connections`). It goes back when the queue is empty, after
     // a failure, and at least every `BACK_TO_POOL_AFTER`.
     let mut held: Option<(sqlx::pool::PoolConnection<sqlx::Postgres>, Instant)> = None;
+    let mut stopping = false;
     loop {
-        if *stopped.borrow() {
+        // Stopping, sales still untold go in a last statement, so that other processes do not
+        // keep showing the stock from before them.
+        stopping |= *stopped.borrow();
+        if stopping && !sales.waiting.load(Ordering::Acquire) {
             return;
         }
         payloads.clear();
-        let received = if sales.waiting.load(Ordering::Acquire) {
+        let received = if stopping || sales.waiting.load(Ordering::Acquire) {
             // Told below, with whatever events are queued by then.
             0
         } else {
             tokio::select! {
-                _ = stopped.changed() => return,
+                _ = stopped.changed() => {
+                    stopping = true;
+                    0
+                }
                 _ = sales.wake.notified() => 0,
+                // None at all: every sender is gone with the store, which is stopping.
                 n = queue.recv_many(&mut payloads, EVENTS_PER_STATEMENT) => {
-                    if n == 0 {
-                        return;
-                    }
+                    stopping |= n == 0;
                     n
                 }
             }
         };
-        let mut stopping = false;
-        if received < EVENTS_PER_STATEMENT {
+        if !stopping && received < EVENTS_PER_STATEMENT {
             tokio::select! {
                 _ = stopped.changed() => stopping = true,
                 _ = tokio::time::sleep(GATHER_EVENTS) => {}

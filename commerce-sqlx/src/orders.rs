@@ -276,7 +276,7 @@ async fn write_next_version(conn: &mut PgConnection, next: &Order) -> Result<(),
 /// Gives back (`-1`) or counts again (`+1`) each of an order's promotion uses, in total and
 /// for its customer, in id order (as checkout locks them). No limit is checked: a use given
 /// back was counted within it, and one counted again was paid for. The total moves in the
-/// order's row of `promotion_use_counts` (migration 0018), however the use was counted.
+/// order's row of `promotion_use_counts` (migration 0017), however the use was counted.
 async fn move_promotion_uses(
     conn: &mut PgConnection,
     order: &Order,
@@ -321,7 +321,7 @@ async fn move_promotion_uses(
 
 /// Counts one use of a promotion by `order`, under its total limit and the customer's. One
 /// with no limit in all is counted in the order's row of `promotion_use_counts` (migration
-/// 0018: orders using it then do not wait for each other); one with a limit in
+/// 0017: orders using it then do not wait for each other); one with a limit in
 /// `used_count`, under the limit, the other rows' counts included.
 async fn count_promotion(
     conn: &mut PgConnection,

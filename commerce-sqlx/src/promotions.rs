@@ -1,6 +1,6 @@
 //! Promotions (discount codes and automatic ones) and their use per customer. The usage
 //! count is counted in SQL by `place_order`: in the `used_count` column under the limit when
-//! there is one, else in the rows of `promotion_use_counts` (migration 0018); a promotion's
+//! there is one, else in the rows of `promotion_use_counts` (migration 0017); a promotion's
 //! uses are both together ([`USED_COUNT`]).
 
 use async_trait::async_trait;

@@ -86,13 +86,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         17,
-        "sales_tell_after_commit",
-        include_str!("../migrations/0017_sales_tell_after_commit.sql"),
-    ),
-    (
-        18,
-        "promotion_uses_without_waiting",
-        include_str!("../migrations/0018_promotion_uses_without_waiting.sql"),
+        "orders_without_waiting",
+        include_str!("../migrations/0017_orders_without_waiting.sql"),
     ),
 ];
 

@@ -2,7 +2,8 @@
 //! database stand for two server processes: a promotion one of them creates, changes or
 //! deletes reaches the other's prices (through the settings notification of migration 0013),
 //! and a promotion with a usage limit is read afresh, so a use counted by one process's order
-//! ends it for the other's next cart.
+//! ends it for the other's next cart. And a sale made by one reaches the other's catalog
+//! generation, told after its commit, even when the seller stops right after it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -199,4 +200,60 @@ async fn automatic_promotions_kept_by_one_process_follow_the_others_changes() {
 
     drop((first, second, first_store, second_store));
     drop(database);
+}
+
+/// A sale placed in one call keeps the catalog trigger quiet (migration 0017); the selling
+/// process tells the others after its commit. Here it is dropped at once after the sale,
+/// within the few milliseconds it gathers for: the other process still learns of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+async fn a_sale_reaches_the_other_process_even_when_the_seller_stops_at_once() {
+    use commerce_core::outbox::ChangeRecord;
+    use commerce_core::ports::{OrderStore, ProductStore};
+    use commerce_core::testkit::fixtures::{new_order, order, product};
+
+    let url = std::env::var("COMMERCE_TEST_DATABASE_URL").expect("COMMERCE_TEST_DATABASE_URL");
+    let database = TemporaryDatabase::create(&url, 6).await.unwrap();
+    let (_, watcher) = process(database.url()).await;
+    let (_, seller) = process(database.url()).await;
+    let lamp = product("Lamp", Decimal::TEN, 10);
+    seller
+        .insert_product(&lamp, &ChangeRecord::none())
+        .await
+        .unwrap();
+    // The insert's own notification (the trigger's) first, so that it is not the one seen.
+    let generation = || async { watcher.catalog_generation().await.unwrap().unwrap() };
+    let mut before = generation().await;
+    let quiet = Instant::now();
+    while quiet.elapsed() < Duration::from_millis(300) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = generation().await;
+        assert!(now >= before);
+        before = now;
+    }
+    seller
+        .place_order(&new_order(order(None, &[(&lamp, None, 1)]), "guest"))
+        .await
+        .unwrap();
+    drop(seller);
+    let sold = Instant::now();
+    while generation().await == before {
+        assert!(
+            sold.elapsed() < Duration::from_secs(5),
+            "the other process never heard of the sale"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(
+        watcher
+            .product(lamp.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .inventory_count,
+        9
+    );
 }
