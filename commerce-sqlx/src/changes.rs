@@ -11,7 +11,7 @@
 //!   meanwhile are lost.
 //!   Sales are the exception: the order placement's one call (migration 0017) keeps the
 //!   trigger quiet, since a notifying transaction commits alone, and the placing process
-//!   tells the others after its commit ([`Changes::tell_others_of_sales`]), with its events,
+//!   tells the others after its commit (`Changes::tell_others_of_sales`), with its events,
 //!   many sales in one notification. Should the process die between a sale's commit and that
 //!   notification (a few milliseconds), other processes show the stock from before the sale
 //!   until the catalog's next change; the sale itself was taken under its guards.
