@@ -40,8 +40,9 @@ pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.slug, p.description, p
 /// each id once, each found by the primary key. Written as one lookup per id because, as
 /// `p.id = ANY(ids)`, PostgreSQL reads the whole table when it is small or has no statistics
 /// yet (a new shop; autovacuum not run): it assumes an array of ten, and under checkout load
-/// that was a scan of every product per add to cart and per order. Its plan does not depend
-/// on the ids, so it is planned once per connection.
+/// that was a scan of every product per add to cart and per order. Its generic plan is kept
+/// only when the planner cannot see the ids (a column, a sub-select): given the array itself
+/// it counts the ids, finds the custom plan cheaper and plans every execution afresh.
 pub(crate) fn products_by_ids(ids: &str) -> String {
     format!(
         "(SELECT DISTINCT unnest({ids}) AS id) AS wanted \
@@ -605,10 +606,7 @@ impl ProductStore for PgStore {
         let sql = SQL.get_or_init(|| {
             format!(
                 "SELECT {PRODUCT_COLUMNS} FROM {}",
-                // Through a sub-select, the array is unknown to the planner, as in the
-                // generic plan: given the array itself, it plans every execution afresh, the
-                // custom plan's estimate (the few ids given) looking cheaper than the
-                // generic one's (ten).
+                // Through a sub-select, so that the generic plan is kept (see there).
                 products_by_ids("(SELECT $1::uuid[])")
             )
         });
