@@ -133,7 +133,8 @@ pub enum OpenError {
 /// How the store uses PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
-    /// Connections to the primary at most (one more is kept for `LISTEN`).
+    /// Connections to the primary at most (two more are kept: one for `LISTEN`, and one
+    /// that writes new payments, opened with the first).
     pub max_connections: u32,
     /// How long a query waits for a free connection (or for a new one to open) before the
     /// request is answered as unavailable rather than left hanging.
@@ -171,6 +172,8 @@ struct Inner {
     pool: PgPool,
     /// The hot paths' connections, kept between statements without sqlx's ping.
     kept: connections::KeptConnections,
+    /// New payments, written together (see `payments`).
+    new_payments: payments::NewPayments,
     replica: Option<PgPool>,
     changes: Arc<changes::Changes>,
     /// Small lists read on nearly every cart write and checkout, kept while their generation
@@ -306,6 +309,7 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 kept: connections::KeptConnections::new(pool.clone()),
+                new_payments: payments::NewPayments::start(&pool, origin),
                 pool,
                 replica,
                 changes,

@@ -1,30 +1,230 @@
 //! Payments and the ids of provider events already applied.
+//!
+//! New payments are written together: a checkout's payment is its own statement and commit
+//! after the order's, and on PostgreSQL that commit cost about as much machine time as the
+//! server's whole share of a checkout. One task writes them; the payments that arrive while
+//! its statement runs go in its next one (as SQLite's writer gathers its transactions), so
+//! under load many checkouts share one statement and one commit, and alone a payment waits
+//! for nobody.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use commerce_core::ids::{OrderId, PaymentId};
 use commerce_core::payment::Payment;
 use commerce_core::ports::{PaymentStore, StorageError};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::{Connection, Executor};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::tell;
 use crate::{found, from_json, json, storage_error, PgStore};
 use commerce_core::outbox::ChangeRecord;
 
+/// At most this many payments go in one statement.
+const PAYMENTS_PER_STATEMENT: usize = 128;
+
+/// A payment's row, encoded by the request that writes it.
+struct PaymentRow {
+    id: uuid::Uuid,
+    order_id: uuid::Uuid,
+    provider: String,
+    provider_reference: Option<String>,
+    data: serde_json::Value,
+    created_at: DateTime<Utc>,
+}
+
+impl PaymentRow {
+    fn of(p: &Payment) -> Result<PaymentRow, StorageError> {
+        Ok(PaymentRow {
+            id: p.id.as_uuid(),
+            order_id: p.order_id.as_uuid(),
+            provider: p.provider.clone(),
+            provider_reference: p.provider_reference.clone(),
+            data: json(p)?,
+            created_at: p.created_at,
+        })
+    }
+}
+
+/// A payment waiting to be written, and where its request hears how that went.
+struct WaitingPayment {
+    row: PaymentRow,
+    written: oneshot::Sender<Result<(), StorageError>>,
+}
+
+/// The queue of new payments, and the task that writes them. The task ends when the store
+/// does (the queue's last sender dropped), after writing what was queued.
+pub(crate) struct NewPayments {
+    queue: mpsc::Sender<WaitingPayment>,
+}
+
+impl NewPayments {
+    /// The writer connects on its first payment, with `pool`'s options, and names itself
+    /// `origin` as the pool's connections do.
+    pub(crate) fn start(pool: &PgPool, origin: uuid::Uuid) -> NewPayments {
+        let (queue, waiting) = mpsc::channel(PAYMENTS_PER_STATEMENT * 8);
+        let writer = Writer {
+            connect: pool.connect_options(),
+            origin,
+            connect_timeout: pool.options().get_acquire_timeout(),
+            connection: None,
+        };
+        tokio::spawn(write_payments(writer, waiting));
+        NewPayments { queue }
+    }
+}
+
+/// The writer's connection, its own rather than the pool's: statements that wait their turn
+/// for a pooled connection (`connections`) would have the writer wait behind every request,
+/// each of its statements, and the payments with it.
+struct Writer {
+    connect: Arc<PgConnectOptions>,
+    origin: uuid::Uuid,
+    connect_timeout: Duration,
+    connection: Option<PgConnection>,
+}
+
+impl Writer {
+    /// One statement for the rows. A connection whose exchange failed (not PostgreSQL's own
+    /// refusal) is out of step and is made again for the next.
+    async fn insert<'a>(
+        &mut self,
+        rows: impl ExactSizeIterator<Item = &'a PaymentRow>,
+    ) -> Result<(), sqlx::Error> {
+        let connection = match self.connection.take() {
+            Some(connection) => connection,
+            None => self.open().await?,
+        };
+        let connection = self.connection.insert(connection);
+        let inserted = insert_statement(rows).execute(&mut *connection).await;
+        if let Err(e) = &inserted {
+            if !matches!(e, sqlx::Error::Database(_)) {
+                self.connection = None;
+            }
+        }
+        inserted.map(|_| ())
+    }
+
+    async fn open(&self) -> Result<PgConnection, sqlx::Error> {
+        let open = async {
+            let mut connection = PgConnection::connect_with(&self.connect).await?;
+            connection
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "SET commerce.origin = '{}'",
+                    self.origin.simple()
+                )))
+                .await?;
+            Ok(connection)
+        };
+        tokio::time::timeout(self.connect_timeout, open)
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connecting to write payments timed out",
+                )))
+            })
+    }
+}
+
+/// Writes what waits, all of it in one statement; each request hears its own answer. A
+/// statement refused by PostgreSQL (one payment breaking a rule: a provider reference taken,
+/// an order that does not exist) wrote nothing, so its payments are written again one by one,
+/// each then refused or written on its own account. A statement whose exchange failed (the
+/// connection lost) is answered as unavailable to all of its payments, as it would have been
+/// to each alone.
+async fn write_payments(mut writer: Writer, mut waiting: mpsc::Receiver<WaitingPayment>) {
+    let mut batch = Vec::with_capacity(PAYMENTS_PER_STATEMENT);
+    loop {
+        batch.clear();
+        if waiting.recv_many(&mut batch, PAYMENTS_PER_STATEMENT).await == 0 {
+            break;
+        }
+        let written = writer.insert(batch.iter().map(|p| &p.row)).await;
+        match written {
+            Err(sqlx::Error::Database(_)) if batch.len() > 1 => {
+                for payment in batch.drain(..) {
+                    let alone = writer.insert(std::iter::once(&payment.row)).await;
+                    // A request that stopped waiting (its client gone) has its payment all
+                    // the same, as a statement it had sent would.
+                    let _ = payment.written.send(alone.map_err(storage_error));
+                }
+            }
+            written => {
+                let answer = written.map_err(storage_error);
+                for payment in batch.drain(..) {
+                    let _ = payment.written.send(answer.clone());
+                }
+            }
+        }
+    }
+    if let Some(connection) = writer.connection.take() {
+        let _ = connection.close().await;
+    }
+}
+
+/// The rows' insert: one statement whatever their number, so it is prepared once.
+fn insert_statement<'a>(
+    rows: impl ExactSizeIterator<Item = &'a PaymentRow>,
+) -> sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let n = rows.len();
+    let (mut ids, mut orders, mut providers, mut references, mut data, mut created) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for row in rows {
+        ids.push(row.id);
+        orders.push(row.order_id);
+        providers.push(row.provider.as_str());
+        references.push(row.provider_reference.as_deref());
+        data.push(&row.data);
+        created.push(row.created_at);
+    }
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, provider, provider_reference, data, created_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])",
+    )
+    .bind(ids)
+    .bind(orders)
+    .bind(providers)
+    .bind(references)
+    .bind(data)
+    .bind(created)
+}
+
 #[async_trait]
 impl PaymentStore for PgStore {
     async fn insert_payment(&self, p: &Payment) -> Result<(), StorageError> {
-        let insert = sqlx::query(
-            "INSERT INTO payments (id, order_id, provider, provider_reference, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(p.id.as_uuid())
-        .bind(p.order_id.as_uuid())
-        .bind(&p.provider)
-        .bind(&p.provider_reference)
-        .bind(json(p)?)
-        .bind(p.created_at);
-        let mut conn = self.lease().await?;
-        let inserted = insert.execute(&mut *conn).await;
-        conn.settle(inserted).map_err(storage_error)?;
-        Ok(())
+        let row = PaymentRow::of(p)?;
+        let (written, answer) = oneshot::channel();
+        let queued = self
+            .inner
+            .new_payments
+            .queue
+            .send(WaitingPayment { row, written })
+            .await;
+        match queued {
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(StorageError::Unavailable(
+                    "the payment writer stopped before it answered".into(),
+                ))
+            }),
+            // The writer is gone (only if it panicked): written here, alone.
+            Err(mpsc::error::SendError(payment)) => {
+                let insert = insert_statement(std::iter::once(&payment.row));
+                let mut conn = self.lease().await?;
+                let inserted = insert.execute(&mut *conn).await;
+                conn.settle(inserted).map_err(storage_error)?;
+                Ok(())
+            }
+        }
     }
 
     async fn update_payment(&self, p: &Payment, record: &ChangeRecord) -> Result<(), StorageError> {
@@ -127,5 +327,118 @@ impl PaymentStore for PgStore {
             .await
             .map_err(storage_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commerce_core::outbox::ChangeRecord;
+    use commerce_core::ports::{OrderStore, ProductStore, Reference, UniqueRule};
+    use commerce_core::testkit::fixtures::{new_order, order, product};
+    use rust_decimal::Decimal;
+
+    /// Payments queued before the writer starts: it takes them all in one statement.
+    async fn write_together(
+        store: &PgStore,
+        payments: &[Payment],
+    ) -> Vec<Result<(), StorageError>> {
+        let (queue, waiting) = mpsc::channel(PAYMENTS_PER_STATEMENT);
+        let mut answers = Vec::new();
+        for p in payments {
+            let (written, answer) = oneshot::channel();
+            let row = PaymentRow::of(p).unwrap();
+            queue.send(WaitingPayment { row, written }).await.unwrap();
+            answers.push(answer);
+        }
+        drop(queue);
+        let writer = Writer {
+            connect: store.pool().connect_options(),
+            origin: uuid::Uuid::new_v4(),
+            connect_timeout: Duration::from_secs(5),
+            connection: None,
+        };
+        write_payments(writer, waiting).await;
+        let mut out = Vec::new();
+        for answer in answers {
+            out.push(answer.await.expect("every payment is answered"));
+        }
+        out
+    }
+
+    /// The transactions that wrote these payments' rows (each row's `xmin`).
+    async fn writing_transactions(store: &PgStore, payments: &[Payment]) -> i64 {
+        let ids: Vec<uuid::Uuid> = payments.iter().map(|p| p.id.as_uuid()).collect();
+        sqlx::query_scalar("SELECT count(DISTINCT xmin::text) FROM payments WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+    )]
+    #[tokio::test]
+    async fn payments_queued_together_are_one_statement_and_a_refused_one_is_refused_alone() {
+        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
+        let store = PgStore::open_temporary(&url, crate::PgOptions::default())
+            .await
+            .unwrap();
+        let lamp = product("Lamp", Decimal::ONE, 5);
+        store
+            .insert_product(&lamp, &ChangeRecord::none())
+            .await
+            .unwrap();
+        let o = order(None, &[(&lamp, None, 1)]);
+        store.place_order(&new_order(o.clone(), "a")).await.unwrap();
+        let payment = |reference: String| {
+            let mut p = Payment::new(
+                PaymentId::random(),
+                o.id,
+                "stripe",
+                o.totals.total,
+                commerce_core::testkit::now(),
+            );
+            p.provider_reference = Some(reference);
+            p
+        };
+
+        // Ten that break no rule: written by one statement, one transaction.
+        let good: Vec<Payment> = (0..10).map(|i| payment(format!("pi_good_{i}"))).collect();
+        assert!(write_together(&store, &good)
+            .await
+            .iter()
+            .all(Result::is_ok));
+        assert_eq!(writing_transactions(&store, &good).await, 1);
+
+        // With one reusing a reference and one naming no order, the statement is refused
+        // whole; each is then written alone, and only those two are refused.
+        let mut mixed: Vec<Payment> = (0..6).map(|i| payment(format!("pi_mixed_{i}"))).collect();
+        mixed[2].provider_reference = Some("pi_good_3".into());
+        mixed[4].order_id = OrderId::random();
+        let answers = write_together(&store, &mixed).await;
+        assert_eq!(
+            answers,
+            vec![
+                Ok(()),
+                Ok(()),
+                Err(StorageError::Duplicate(UniqueRule::PaymentReference)),
+                Ok(()),
+                Err(StorageError::MissingReference(Reference::Order)),
+                Ok(()),
+            ]
+        );
+        let stored: Vec<Payment> = [0, 1, 3, 5].iter().map(|&i| mixed[i].clone()).collect();
+        assert_eq!(writing_transactions(&store, &stored).await, 4);
+        for p in &stored {
+            assert_eq!(store.payment(p.id).await.unwrap().as_ref(), Some(p));
+        }
+        assert_eq!(store.payment(mixed[2].id).await.unwrap(), None);
+        assert_eq!(
+            store.payments_of_order(o.id).await.unwrap().len(),
+            good.len() + stored.len()
+        );
     }
 }

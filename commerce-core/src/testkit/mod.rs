@@ -94,6 +94,7 @@ macro_rules! storage_conformance_tests {
             low_stock_lists_active_products_at_or_below_their_threshold,
             orders_list_newest_first_and_report_sales,
             provider_events_are_recorded_once,
+            payments_written_at_once_each_get_their_own_answer,
             emails_are_unique_and_one_address_is_default,
             one_time_tokens_work_once_and_expire,
             refresh_tokens_revoke_once_and_by_family,
