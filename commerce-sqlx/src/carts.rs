@@ -7,11 +7,12 @@ use commerce_core::cart::Cart;
 use commerce_core::catalog::Product;
 use commerce_core::ids::{CartId, ProductId, UserId};
 use commerce_core::ports::{CartStore, CartWithProducts, StorageError, StoredCartOwner};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgConnection, PgRow};
 use std::sync::OnceLock;
 use uuid::Uuid;
 
 use crate::catalog::{product_from_row, products_by_ids, PRODUCT_COLUMNS};
+use crate::gathered::{GatheredWrite, Written};
 use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
 
 /// The cart found by `WHERE {found_by}` and the products of its lines and of `$2`, in one
@@ -43,6 +44,58 @@ fn cart_from_row(r: &PgRow, at: usize) -> Result<Cart, StorageError> {
     let mut cart: Cart = from_json(col(r, at)?)?;
     cart.version = version(col(r, at + 1)?)?;
     Ok(cart)
+}
+
+/// A cart's update: its row as it will be, and the version it was read at.
+pub(crate) struct CartUpdate {
+    id: Uuid,
+    read_version: i64,
+    customer_id: Option<Uuid>,
+    guest_token_hash: Option<String>,
+    data: serde_json::Value,
+    updated_at: DateTime<Utc>,
+}
+
+/// Cart updates, saved together in one call of `commerce_update_carts` (migration 0018), each
+/// at the version it was read: the answer says, per cart, whether it was saved.
+pub(crate) struct CartUpdates;
+
+impl GatheredWrite for CartUpdates {
+    type Row = CartUpdate;
+    type Answer = bool;
+
+    fn write<'c>(
+        connection: &'c mut PgConnection,
+        rows: &'c [&'c CartUpdate],
+    ) -> Written<'c, bool> {
+        let n = rows.len();
+        let (mut ids, mut versions, mut customers, mut tokens, mut data, mut updated) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for row in rows {
+            ids.push(row.id);
+            versions.push(row.read_version);
+            customers.push(row.customer_id);
+            tokens.push(row.guest_token_hash.as_deref());
+            data.push(&row.data);
+            updated.push(row.updated_at);
+        }
+        let update = sqlx::query_scalar(
+            "SELECT commerce_update_carts($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])",
+        )
+        .bind(ids)
+        .bind(versions)
+        .bind(customers)
+        .bind(tokens)
+        .bind(data)
+        .bind(updated);
+        Box::pin(update.fetch_one(connection))
+    }
 }
 
 impl PgStore {
@@ -86,21 +139,27 @@ impl CartStore for PgStore {
     async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError> {
         let mut next = cart.clone();
         next.version += 1;
-        let update = sqlx::query(
-            "UPDATE carts SET customer_id = $1, guest_token_hash = $2, data = $3, version = $4, updated_at = $5
-             WHERE id = $6 AND version = $7",
-        )
-        .bind(next.customer_id.map(|c| c.as_uuid()))
-        .bind(&next.guest_token_hash)
-        .bind(json(&next)?)
-        .bind(sql_version(next.version))
-        .bind(next.updated_at)
-        .bind(next.id.as_uuid())
-        .bind(sql_version(cart.version));
-        let mut conn = self.lease().await?;
-        let updated = update.execute(&mut *conn).await;
-        let changed = conn.settle(updated).map_err(storage_error)?.rows_affected();
-        if changed == 1 {
+        let update = CartUpdate {
+            id: next.id.as_uuid(),
+            read_version: sql_version(cart.version),
+            customer_id: next.customer_id.map(|c| c.as_uuid()),
+            guest_token_hash: next.guest_token_hash.clone(),
+            data: json(&next)?,
+            updated_at: next.updated_at,
+        };
+        let saved = match self.inner.cart_updates.write(update).await {
+            Ok(answer) => answer?,
+            // The writer is gone (only if it panicked): saved here, alone.
+            Err(update) => {
+                let mut conn = self.lease().await?;
+                let saved = CartUpdates::write(&mut conn, &[&update]).await;
+                conn.settle(saved)
+                    .map_err(storage_error)?
+                    .pop()
+                    .unwrap_or(false)
+            }
+        };
+        if saved {
             return Ok(next);
         }
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carts WHERE id = $1)")
@@ -210,5 +269,103 @@ impl CartStore for PgStore {
             .map_err(storage_error)?
             .rows_affected(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commerce_core::ids::CartId;
+    use commerce_core::money::Currency;
+    use commerce_core::ports::CartStore;
+
+    fn update(cart: &Cart, read_version: u64, note: &str) -> CartUpdate {
+        let mut next = cart.clone();
+        next.version = read_version + 1;
+        next.guest_token_hash = Some(format!("{}-{note}", cart.id));
+        CartUpdate {
+            id: next.id.as_uuid(),
+            read_version: sql_version(read_version),
+            customer_id: None,
+            guest_token_hash: next.guest_token_hash.clone(),
+            data: json(&next).unwrap(),
+            updated_at: next.updated_at,
+        }
+    }
+
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+    )]
+    #[tokio::test]
+    async fn cart_updates_queued_together_are_one_call_each_checked_at_its_version() {
+        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
+        let store = PgStore::open_temporary(&url, crate::PgOptions::default())
+            .await
+            .unwrap();
+        let new_cart = |token: &str| {
+            Cart::new(
+                CartId::random(),
+                None,
+                Some(token.to_string()),
+                Currency::USD,
+                commerce_core::testkit::now(),
+            )
+        };
+        let (a, b, c) = (new_cart("a"), new_cart("b"), new_cart("c"));
+        for cart in [&a, &b, &c] {
+            store.insert_cart(cart).await.unwrap();
+        }
+        let gone = new_cart("never stored");
+
+        // One cart twice at the version read (two requests that read it at once), a stale
+        // version, a cart that does not exist: one call, each answered on its own.
+        let saved = crate::gathered::write_queued::<CartUpdates>(
+            store.pool(),
+            vec![
+                update(&a, 1, "first"),
+                update(&a, 1, "second"),
+                update(&b, 1, "only"),
+                update(&c, 5, "stale"),
+                update(&gone, 1, "gone"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            saved,
+            vec![Ok(true), Ok(false), Ok(true), Ok(false), Ok(false)]
+        );
+        let a_now = store.cart(a.id).await.unwrap().unwrap();
+        assert_eq!(a_now.version, 2);
+        assert_eq!(
+            a_now.guest_token_hash.as_deref(),
+            Some(format!("{}-first", a.id).as_str()),
+            "the first update read at that version is the one saved"
+        );
+        assert_eq!(store.cart(b.id).await.unwrap().unwrap().version, 2);
+        assert_eq!(store.cart(c.id).await.unwrap().unwrap().version, 1);
+        let transactions: i64 =
+            sqlx::query_scalar("SELECT count(DISTINCT xmin::text) FROM carts WHERE id = ANY($1)")
+                .bind(vec![a.id.as_uuid(), b.id.as_uuid()])
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(transactions, 1, "both saved by one call");
+
+        // Through the port, the refusals say why.
+        assert_eq!(
+            store.update_cart(&c.clone()).await,
+            Ok(Cart {
+                version: 2,
+                ..c.clone()
+            })
+        );
+        let mut stale = c.clone();
+        stale.version = 5;
+        assert_eq!(
+            store.update_cart(&stale).await,
+            Err(StorageError::VersionConflict)
+        );
+        assert_eq!(store.update_cart(&gone).await, Err(StorageError::NotFound));
     }
 }

@@ -49,6 +49,7 @@ mod catalog;
 pub mod changes;
 mod connections;
 mod errors;
+mod gathered;
 mod idempotency;
 mod login_attempts;
 mod orders;
@@ -133,8 +134,9 @@ pub enum OpenError {
 /// How the store uses PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
-    /// Connections to the primary at most (two more are kept: one for `LISTEN`, and one
-    /// that writes new payments, opened with the first).
+    /// Connections to the primary at most. Three more are kept: one for `LISTEN`, and the
+    /// connections of the two writers that gather small writes into one statement (new
+    /// payments, cart updates), each opened with its first write.
     pub max_connections: u32,
     /// How long a query waits for a free connection (or for a new one to open) before the
     /// request is answered as unavailable rather than left hanging.
@@ -172,8 +174,10 @@ struct Inner {
     pool: PgPool,
     /// The hot paths' connections, kept between statements without sqlx's ping.
     kept: connections::KeptConnections,
-    /// New payments, written together (see `payments`).
-    new_payments: payments::NewPayments,
+    /// New payments, written together (see `gathered`).
+    new_payments: gathered::Gathered<payments::NewPayments>,
+    /// Cart updates, saved together (see `gathered`).
+    cart_updates: gathered::Gathered<carts::CartUpdates>,
     replica: Option<PgPool>,
     changes: Arc<changes::Changes>,
     /// Small lists read on nearly every cart write and checkout, kept while their generation
@@ -309,7 +313,8 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 kept: connections::KeptConnections::new(pool.clone()),
-                new_payments: payments::NewPayments::start(&pool, origin),
+                new_payments: gathered::Gathered::start(&pool, origin),
+                cart_updates: gathered::Gathered::start(&pool, origin),
                 pool,
                 replica,
                 changes,

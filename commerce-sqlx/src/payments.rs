@@ -1,33 +1,22 @@
 //! Payments and the ids of provider events already applied.
 //!
-//! New payments are written together: a checkout's payment is its own statement and commit
-//! after the order's, and on PostgreSQL that commit cost about as much machine time as the
-//! server's whole share of a checkout. One task writes them; the payments that arrive while
-//! its statement runs go in its next one (as SQLite's writer gathers its transactions), so
-//! under load many checkouts share one statement and one commit, and alone a payment waits
-//! for nobody.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! New payments are written together with others waiting (`gathered`): a checkout's payment
+//! is a statement and a commit after the order's.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::ids::{OrderId, PaymentId};
 use commerce_core::payment::Payment;
 use commerce_core::ports::{PaymentStore, StorageError};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
-use sqlx::{Connection, Executor};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::postgres::PgConnection;
 
+use crate::gathered::{GatheredWrite, Written};
 use crate::tell;
 use crate::{found, from_json, json, storage_error, PgStore};
 use commerce_core::outbox::ChangeRecord;
 
-/// At most this many payments go in one statement.
-const PAYMENTS_PER_STATEMENT: usize = 128;
-
-/// A payment's row, encoded by the request that writes it.
-struct PaymentRow {
+/// A new payment's row.
+pub(crate) struct PaymentRow {
     id: uuid::Uuid,
     order_id: uuid::Uuid,
     provider: String,
@@ -49,126 +38,25 @@ impl PaymentRow {
     }
 }
 
-/// A payment waiting to be written, and where its request hears how that went.
-struct WaitingPayment {
-    row: PaymentRow,
-    written: oneshot::Sender<Result<(), StorageError>>,
-}
+/// New payments, inserted together.
+pub(crate) struct NewPayments;
 
-/// The queue of new payments, and the task that writes them. The task ends when the store
-/// does (the queue's last sender dropped), after writing what was queued.
-pub(crate) struct NewPayments {
-    queue: mpsc::Sender<WaitingPayment>,
-}
+impl GatheredWrite for NewPayments {
+    type Row = PaymentRow;
+    type Answer = ();
 
-impl NewPayments {
-    /// The writer connects on its first payment, with `pool`'s options, and names itself
-    /// `origin` as the pool's connections do.
-    pub(crate) fn start(pool: &PgPool, origin: uuid::Uuid) -> NewPayments {
-        let (queue, waiting) = mpsc::channel(PAYMENTS_PER_STATEMENT * 8);
-        let writer = Writer {
-            connect: pool.connect_options(),
-            origin,
-            connect_timeout: pool.options().get_acquire_timeout(),
-            connection: None,
-        };
-        tokio::spawn(write_payments(writer, waiting));
-        NewPayments { queue }
-    }
-}
-
-/// The writer's connection, its own rather than the pool's: statements that wait their turn
-/// for a pooled connection (`connections`) would have the writer wait behind every request,
-/// each of its statements, and the payments with it.
-struct Writer {
-    connect: Arc<PgConnectOptions>,
-    origin: uuid::Uuid,
-    connect_timeout: Duration,
-    connection: Option<PgConnection>,
-}
-
-impl Writer {
-    /// One statement for the rows. A connection whose exchange failed (not PostgreSQL's own
-    /// refusal) is out of step and is made again for the next.
-    async fn insert<'a>(
-        &mut self,
-        rows: impl ExactSizeIterator<Item = &'a PaymentRow>,
-    ) -> Result<(), sqlx::Error> {
-        let connection = match self.connection.take() {
-            Some(connection) => connection,
-            None => self.open().await?,
-        };
-        let connection = self.connection.insert(connection);
-        let inserted = insert_statement(rows).execute(&mut *connection).await;
-        if let Err(e) = &inserted {
-            if !matches!(e, sqlx::Error::Database(_)) {
-                self.connection = None;
-            }
-        }
-        inserted.map(|_| ())
-    }
-
-    async fn open(&self) -> Result<PgConnection, sqlx::Error> {
-        let open = async {
-            let mut connection = PgConnection::connect_with(&self.connect).await?;
-            connection
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "SET commerce.origin = '{}'",
-                    self.origin.simple()
-                )))
-                .await?;
-            Ok(connection)
-        };
-        tokio::time::timeout(self.connect_timeout, open)
-            .await
-            .unwrap_or_else(|_| {
-                Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "connecting to write payments timed out",
-                )))
-            })
-    }
-}
-
-/// Writes what waits, all of it in one statement; each request hears its own answer. A
-/// statement refused by PostgreSQL (one payment breaking a rule: a provider reference taken,
-/// an order that does not exist) wrote nothing, so its payments are written again one by one,
-/// each then refused or written on its own account. A statement whose exchange failed (the
-/// connection lost) is answered as unavailable to all of its payments, as it would have been
-/// to each alone.
-async fn write_payments(mut writer: Writer, mut waiting: mpsc::Receiver<WaitingPayment>) {
-    let mut batch = Vec::with_capacity(PAYMENTS_PER_STATEMENT);
-    loop {
-        batch.clear();
-        if waiting.recv_many(&mut batch, PAYMENTS_PER_STATEMENT).await == 0 {
-            break;
-        }
-        let written = writer.insert(batch.iter().map(|p| &p.row)).await;
-        match written {
-            Err(sqlx::Error::Database(_)) if batch.len() > 1 => {
-                for payment in batch.drain(..) {
-                    let alone = writer.insert(std::iter::once(&payment.row)).await;
-                    // A request that stopped waiting (its client gone) has its payment all
-                    // the same, as a statement it had sent would.
-                    let _ = payment.written.send(alone.map_err(storage_error));
-                }
-            }
-            written => {
-                let answer = written.map_err(storage_error);
-                for payment in batch.drain(..) {
-                    let _ = payment.written.send(answer.clone());
-                }
-            }
-        }
-    }
-    if let Some(connection) = writer.connection.take() {
-        let _ = connection.close().await;
+    fn write<'c>(connection: &'c mut PgConnection, rows: &'c [&'c PaymentRow]) -> Written<'c, ()> {
+        Box::pin(async move {
+            let n = rows.len();
+            insert_statement(rows).execute(connection).await?;
+            Ok(vec![(); n])
+        })
     }
 }
 
 /// The rows' insert: one statement whatever their number, so it is prepared once.
 fn insert_statement<'a>(
-    rows: impl ExactSizeIterator<Item = &'a PaymentRow>,
+    rows: &[&'a PaymentRow],
 ) -> sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments> {
     let n = rows.len();
     let (mut ids, mut orders, mut providers, mut references, mut data, mut created) = (
@@ -202,25 +90,12 @@ fn insert_statement<'a>(
 #[async_trait]
 impl PaymentStore for PgStore {
     async fn insert_payment(&self, p: &Payment) -> Result<(), StorageError> {
-        let row = PaymentRow::of(p)?;
-        let (written, answer) = oneshot::channel();
-        let queued = self
-            .inner
-            .new_payments
-            .queue
-            .send(WaitingPayment { row, written })
-            .await;
-        match queued {
-            Ok(()) => answer.await.unwrap_or_else(|_| {
-                Err(StorageError::Unavailable(
-                    "the payment writer stopped before it answered".into(),
-                ))
-            }),
+        match self.inner.new_payments.write(PaymentRow::of(p)?).await {
+            Ok(answer) => answer,
             // The writer is gone (only if it panicked): written here, alone.
-            Err(mpsc::error::SendError(payment)) => {
-                let insert = insert_statement(std::iter::once(&payment.row));
+            Err(row) => {
                 let mut conn = self.lease().await?;
-                let inserted = insert.execute(&mut *conn).await;
+                let inserted = NewPayments::write(&mut conn, &[&row]).await;
                 conn.settle(inserted).map_err(storage_error)?;
                 Ok(())
             }
@@ -343,27 +218,11 @@ mod tests {
         store: &PgStore,
         payments: &[Payment],
     ) -> Vec<Result<(), StorageError>> {
-        let (queue, waiting) = mpsc::channel(PAYMENTS_PER_STATEMENT);
-        let mut answers = Vec::new();
-        for p in payments {
-            let (written, answer) = oneshot::channel();
-            let row = PaymentRow::of(p).unwrap();
-            queue.send(WaitingPayment { row, written }).await.unwrap();
-            answers.push(answer);
-        }
-        drop(queue);
-        let writer = Writer {
-            connect: store.pool().connect_options(),
-            origin: uuid::Uuid::new_v4(),
-            connect_timeout: Duration::from_secs(5),
-            connection: None,
-        };
-        write_payments(writer, waiting).await;
-        let mut out = Vec::new();
-        for answer in answers {
-            out.push(answer.await.expect("every payment is answered"));
-        }
-        out
+        let rows = payments
+            .iter()
+            .map(|p| PaymentRow::of(p).unwrap())
+            .collect();
+        crate::gathered::write_queued::<NewPayments>(store.pool(), rows).await
     }
 
     /// The transactions that wrote these payments' rows (each row's `xmin`).

@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "orders_without_waiting",
         include_str!("../migrations/0017_orders_without_waiting.sql"),
     ),
+    (
+        18,
+        "carts_saved_together",
+        include_str!("../migrations/0018_carts_saved_together.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

@@ -81,6 +81,7 @@ macro_rules! storage_conformance_tests {
             product_listings_filter_sort_and_page,
             deleting_a_category_moves_its_children_up,
             carts_round_trip_with_versions,
+            concurrent_updates_of_one_cart_save_one_and_refuse_the_rest,
             a_cart_comes_with_its_products,
             placing_an_order_reserves_stock_counts_usage_and_empties_the_cart,
             placing_an_order_is_all_or_nothing,

@@ -804,3 +804,69 @@ pub async fn guest_carts_untouched_for_long_are_purged<S: Storage>(store: Arc<S>
         "a cart touched after the cut-off, the same day, is kept"
     );
 }
+
+/// Conformance case: Updates of one cart made at once from the same version (two requests
+/// that read it together): exactly one is saved, every other is refused as a version conflict,
+/// and the cart is the one saved. Updates of other carts at the same moment are all saved.
+pub async fn concurrent_updates_of_one_cart_save_one_and_refuse_the_rest<S: Storage>(
+    store: Arc<S>,
+) {
+    const WRITERS: u32 = 12;
+    let p = product("Mug", Decimal::ONE, 1000);
+    store
+        .insert_product(&p, &ChangeRecord::none())
+        .await
+        .unwrap();
+    let shared = Cart::new(
+        CartId::random(),
+        None,
+        Some("shared".into()),
+        Currency::USD,
+        now(),
+    );
+    store.insert_cart(&shared).await.unwrap();
+    let mut own = Vec::new();
+    for i in 0..WRITERS {
+        let cart = Cart::new(
+            CartId::random(),
+            None,
+            Some(format!("own-{i}")),
+            Currency::USD,
+            now(),
+        );
+        store.insert_cart(&cart).await.unwrap();
+        own.push(cart);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..WRITERS {
+        let store = store.clone();
+        let (mut shared, mut own) = (shared.clone(), own[i as usize].clone());
+        tasks.push(tokio::spawn(async move {
+            shared
+                .add_item(CartItemId::random(), p.id, None, i + 1, 1000, now())
+                .unwrap();
+            own.add_item(CartItemId::random(), p.id, None, i + 1, 1000, now())
+                .unwrap();
+            let (shared, own) = tokio::join!(store.update_cart(&shared), store.update_cart(&own));
+            (shared, own.map(|c| c.version))
+        }));
+    }
+    let mut saved = Vec::new();
+    for t in tasks {
+        let (shared, own) = t.await.expect("the task ran");
+        assert_eq!(own, Ok(2), "another cart's update is saved");
+        match shared {
+            Ok(cart) => saved.push(cart),
+            Err(StorageError::VersionConflict) => {}
+            Err(other) => panic!("unexpected failure: {other:?}"),
+        }
+    }
+    assert_eq!(
+        saved.len(),
+        1,
+        "exactly one update of the shared cart is saved"
+    );
+    let stored = store.cart(shared.id).await.unwrap().unwrap();
+    assert_eq!(stored, saved[0]);
+    assert_eq!(stored.version, 2);
+}
