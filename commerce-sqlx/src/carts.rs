@@ -46,14 +46,75 @@ fn cart_from_row(r: &PgRow, at: usize) -> Result<Cart, StorageError> {
     Ok(cart)
 }
 
-/// A cart's update: its row as it will be, and the version it was read at.
-pub(crate) struct CartUpdate {
+/// A cart's row as it will be stored; for an update, with the version it was read at (the new
+/// one is the next).
+pub(crate) struct CartRow {
     id: Uuid,
-    read_version: i64,
+    version: i64,
     customer_id: Option<Uuid>,
     guest_token_hash: Option<String>,
     data: serde_json::Value,
     updated_at: DateTime<Utc>,
+}
+
+/// The rows' columns as arrays, one element per cart.
+#[allow(clippy::type_complexity)]
+fn columns<'a>(
+    rows: &[&'a CartRow],
+) -> (
+    Vec<Uuid>,
+    Vec<i64>,
+    Vec<Option<Uuid>>,
+    Vec<Option<&'a str>>,
+    Vec<&'a serde_json::Value>,
+    Vec<DateTime<Utc>>,
+) {
+    let n = rows.len();
+    let mut columns = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for row in rows {
+        columns.0.push(row.id);
+        columns.1.push(row.version);
+        columns.2.push(row.customer_id);
+        columns.3.push(row.guest_token_hash.as_deref());
+        columns.4.push(&row.data);
+        columns.5.push(row.updated_at);
+    }
+    columns
+}
+
+/// New carts, inserted together (a refused insert, such as a customer's second cart, is
+/// retried alone by the writer, so only it is refused).
+pub(crate) struct NewCarts;
+
+impl GatheredWrite for NewCarts {
+    type Row = CartRow;
+    type Answer = ();
+
+    fn write<'c>(connection: &'c mut PgConnection, rows: &'c [&'c CartRow]) -> Written<'c, ()> {
+        let n = rows.len();
+        let (ids, versions, customers, tokens, data, updated) = columns(rows);
+        let insert = sqlx::query(
+            "INSERT INTO carts (id, version, customer_id, guest_token_hash, data, updated_at)
+             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])",
+        )
+        .bind(ids)
+        .bind(versions)
+        .bind(customers)
+        .bind(tokens)
+        .bind(data)
+        .bind(updated);
+        Box::pin(async move {
+            insert.execute(connection).await?;
+            Ok(vec![(); n])
+        })
+    }
 }
 
 /// Cart updates, saved together in one call of `commerce_update_carts` (migration 0018), each
@@ -61,35 +122,16 @@ pub(crate) struct CartUpdate {
 pub(crate) struct CartUpdates;
 
 impl GatheredWrite for CartUpdates {
-    type Row = CartUpdate;
+    type Row = CartRow;
     type Answer = bool;
 
-    fn write<'c>(
-        connection: &'c mut PgConnection,
-        rows: &'c [&'c CartUpdate],
-    ) -> Written<'c, bool> {
-        let n = rows.len();
-        let (mut ids, mut versions, mut customers, mut tokens, mut data, mut updated) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for row in rows {
-            ids.push(row.id);
-            versions.push(row.read_version);
-            customers.push(row.customer_id);
-            tokens.push(row.guest_token_hash.as_deref());
-            data.push(&row.data);
-            updated.push(row.updated_at);
-        }
+    fn write<'c>(connection: &'c mut PgConnection, rows: &'c [&'c CartRow]) -> Written<'c, bool> {
+        let (ids, read_versions, customers, tokens, data, updated) = columns(rows);
         let update = sqlx::query_scalar(
             "SELECT commerce_update_carts($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])",
         )
         .bind(ids)
-        .bind(versions)
+        .bind(read_versions)
         .bind(customers)
         .bind(tokens)
         .bind(data)
@@ -121,27 +163,32 @@ impl PgStore {
 #[async_trait]
 impl CartStore for PgStore {
     async fn insert_cart(&self, cart: &Cart) -> Result<(), StorageError> {
-        let insert = sqlx::query(
-            "INSERT INTO carts (id, customer_id, guest_token_hash, data, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(cart.id.as_uuid())
-        .bind(cart.customer_id.map(|c| c.as_uuid()))
-        .bind(&cart.guest_token_hash)
-        .bind(json(cart)?)
-        .bind(sql_version(cart.version))
-        .bind(cart.updated_at);
-        let mut conn = self.lease().await?;
-        let inserted = insert.execute(&mut *conn).await;
-        conn.settle(inserted).map_err(storage_error)?;
-        Ok(())
+        let row = CartRow {
+            id: cart.id.as_uuid(),
+            version: sql_version(cart.version),
+            customer_id: cart.customer_id.map(|c| c.as_uuid()),
+            guest_token_hash: cart.guest_token_hash.clone(),
+            data: json(cart)?,
+            updated_at: cart.updated_at,
+        };
+        match self.inner.new_carts.write(row).await {
+            Ok(answer) => answer,
+            // The writer is gone (only if it panicked): written here, alone.
+            Err(row) => {
+                let mut conn = self.lease().await?;
+                let inserted = NewCarts::write(&mut conn, &[&row]).await;
+                conn.settle(inserted).map_err(storage_error)?;
+                Ok(())
+            }
+        }
     }
 
     async fn update_cart(&self, cart: &Cart) -> Result<Cart, StorageError> {
         let mut next = cart.clone();
         next.version += 1;
-        let update = CartUpdate {
+        let update = CartRow {
             id: next.id.as_uuid(),
-            read_version: sql_version(cart.version),
+            version: sql_version(cart.version),
             customer_id: next.customer_id.map(|c| c.as_uuid()),
             guest_token_hash: next.guest_token_hash.clone(),
             data: json(&next)?,
@@ -277,15 +324,15 @@ mod tests {
     use super::*;
     use commerce_core::ids::CartId;
     use commerce_core::money::Currency;
-    use commerce_core::ports::CartStore;
+    use commerce_core::ports::{CartStore, UniqueRule};
 
-    fn update(cart: &Cart, read_version: u64, note: &str) -> CartUpdate {
+    fn update(cart: &Cart, read_version: u64, note: &str) -> CartRow {
         let mut next = cart.clone();
         next.version = read_version + 1;
         next.guest_token_hash = Some(format!("{}-{note}", cart.id));
-        CartUpdate {
+        CartRow {
             id: next.id.as_uuid(),
-            read_version: sql_version(read_version),
+            version: sql_version(read_version),
             customer_id: None,
             guest_token_hash: next.guest_token_hash.clone(),
             data: json(&next).unwrap(),
@@ -367,5 +414,68 @@ mod tests {
             Err(StorageError::VersionConflict)
         );
         assert_eq!(store.update_cart(&gone).await, Err(StorageError::NotFound));
+    }
+
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+    )]
+    #[tokio::test]
+    async fn new_carts_queued_together_are_one_insert_and_a_taken_token_is_refused_alone() {
+        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
+        let store = PgStore::open_temporary(&url, crate::PgOptions::default())
+            .await
+            .unwrap();
+        let new_cart = |token: &str| {
+            Cart::new(
+                CartId::random(),
+                None,
+                Some(token.to_string()),
+                Currency::USD,
+                commerce_core::testkit::now(),
+            )
+        };
+        let row = |cart: &Cart| CartRow {
+            id: cart.id.as_uuid(),
+            version: sql_version(cart.version),
+            customer_id: None,
+            guest_token_hash: cart.guest_token_hash.clone(),
+            data: json(cart).unwrap(),
+            updated_at: cart.updated_at,
+        };
+        let first: Vec<Cart> = (0..5).map(|i| new_cart(&format!("t{i}"))).collect();
+        let written = crate::gathered::write_queued::<NewCarts>(
+            store.pool(),
+            first.iter().map(row).collect(),
+        )
+        .await;
+        assert!(written.iter().all(Result::is_ok), "{written:?}");
+        let transactions: i64 =
+            sqlx::query_scalar("SELECT count(DISTINCT xmin::text) FROM carts WHERE id = ANY($1)")
+                .bind(first.iter().map(|c| c.id.as_uuid()).collect::<Vec<_>>())
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(transactions, 1, "five carts, one insert");
+
+        // A guest token already taken: only that cart is refused.
+        let second = [new_cart("u0"), new_cart("t3"), new_cart("u2")];
+        let written = crate::gathered::write_queued::<NewCarts>(
+            store.pool(),
+            second.iter().map(row).collect(),
+        )
+        .await;
+        assert_eq!(
+            written,
+            vec![
+                Ok(()),
+                Err(StorageError::Duplicate(UniqueRule::GuestCartToken)),
+                Ok(())
+            ]
+        );
+        for cart in first.iter().chain([&second[0], &second[2]]) {
+            assert_eq!(store.cart(cart.id).await.unwrap().as_ref(), Some(cart));
+        }
+        assert_eq!(store.cart(second[1].id).await.unwrap(), None);
     }
 }

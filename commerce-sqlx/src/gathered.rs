@@ -1,4 +1,4 @@
-//! Writes gathered into one statement: new payments and cart updates.
+//! Writes gathered into one statement: new payments, new carts and cart updates.
 //!
 //! Each is a statement and a commit of its own, one per request, and on PostgreSQL a small
 //! write's statement and commit cost more machine time than the write itself (measured with

@@ -134,9 +134,9 @@ pub enum OpenError {
 /// How the store uses PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
-    /// Connections to the primary at most. Three more are kept: one for `LISTEN`, and the
-    /// connections of the two writers that gather small writes into one statement (new
-    /// payments, cart updates), each opened with its first write.
+    /// Connections to the primary at most. Four more are kept: one for `LISTEN`, and the
+    /// connections of the three writers that gather small writes into one statement (new
+    /// payments, new carts, cart updates), each opened with its first write.
     pub max_connections: u32,
     /// How long a query waits for a free connection (or for a new one to open) before the
     /// request is answered as unavailable rather than left hanging.
@@ -176,7 +176,8 @@ struct Inner {
     kept: connections::KeptConnections,
     /// New payments, written together (see `gathered`).
     new_payments: gathered::Gathered<payments::NewPayments>,
-    /// Cart updates, saved together (see `gathered`).
+    /// New carts and cart updates, saved together (see `gathered`).
+    new_carts: gathered::Gathered<carts::NewCarts>,
     cart_updates: gathered::Gathered<carts::CartUpdates>,
     replica: Option<PgPool>,
     changes: Arc<changes::Changes>,
@@ -314,6 +315,7 @@ impl PgStore {
             inner: Arc::new(Inner {
                 kept: connections::KeptConnections::new(pool.clone()),
                 new_payments: gathered::Gathered::start(&pool, origin),
+                new_carts: gathered::Gathered::start(&pool, origin),
                 cart_updates: gathered::Gathered::start(&pool, origin),
                 pool,
                 replica,

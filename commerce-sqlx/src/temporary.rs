@@ -165,14 +165,14 @@ impl PgStore {
     /// # }).unwrap();
     /// ```
     pub async fn open_temporary(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
-        // The pools, the listener and the two writers.
+        // The pools, the listener and the three writers.
         let replica = if options.read_url.is_some() {
             options.read_max_connections
         } else {
             0
         };
         let database =
-            TemporaryDatabase::create(url, options.max_connections + replica + 3).await?;
+            TemporaryDatabase::create(url, options.max_connections + replica + 4).await?;
         Self::open_inner(&database.url.clone(), options, Some(database.guard)).await
     }
 }

@@ -293,7 +293,7 @@ async fn round_trips_per_cart_write_and_checkout() {
         max_connections: 4,
         ..Default::default()
     };
-    let database = TemporaryDatabase::create(&url, options.max_connections + 4)
+    let database = TemporaryDatabase::create(&url, options.max_connections + 5)
         .await
         .unwrap();
     let wire = Arc::new(Mutex::new(Wire::default()));
