@@ -326,6 +326,24 @@ mod tests {
     use commerce_core::money::Currency;
     use commerce_core::ports::{CartStore, UniqueRule};
 
+    async fn store() -> PgStore {
+        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
+        PgStore::open_temporary(&url, crate::PgOptions::default())
+            .await
+            .unwrap()
+    }
+
+    /// An empty guest cart, not stored.
+    fn new_cart(token: &str) -> Cart {
+        Cart::new(
+            CartId::random(),
+            None,
+            Some(token.to_string()),
+            Currency::USD,
+            commerce_core::testkit::now(),
+        )
+    }
+
     fn update(cart: &Cart, read_version: u64, note: &str) -> CartRow {
         let mut next = cart.clone();
         next.version = read_version + 1;
@@ -346,19 +364,7 @@ mod tests {
     )]
     #[tokio::test]
     async fn cart_updates_queued_together_are_one_call_each_checked_at_its_version() {
-        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
-        let store = PgStore::open_temporary(&url, crate::PgOptions::default())
-            .await
-            .unwrap();
-        let new_cart = |token: &str| {
-            Cart::new(
-                CartId::random(),
-                None,
-                Some(token.to_string()),
-                Currency::USD,
-                commerce_core::testkit::now(),
-            )
-        };
+        let store = store().await;
         let (a, b, c) = (new_cart("a"), new_cart("b"), new_cart("c"));
         for cart in [&a, &b, &c] {
             store.insert_cart(cart).await.unwrap();
@@ -422,19 +428,7 @@ mod tests {
     )]
     #[tokio::test]
     async fn new_carts_queued_together_are_one_insert_and_a_taken_token_is_refused_alone() {
-        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
-        let store = PgStore::open_temporary(&url, crate::PgOptions::default())
-            .await
-            .unwrap();
-        let new_cart = |token: &str| {
-            Cart::new(
-                CartId::random(),
-                None,
-                Some(token.to_string()),
-                Currency::USD,
-                commerce_core::testkit::now(),
-            )
-        };
+        let store = store().await;
         let row = |cart: &Cart| CartRow {
             id: cart.id.as_uuid(),
             version: sql_version(cart.version),
