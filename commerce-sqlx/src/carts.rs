@@ -472,4 +472,45 @@ mod tests {
         }
         assert_eq!(store.cart(second[1].id).await.unwrap(), None);
     }
+
+    /// The writer's statement gives up on a row lock after the pool's acquire timeout, so a
+    /// cart that another transaction keeps locked holds up its own update only, not every
+    /// cart update of the process (which wait behind the writer's statement).
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+    )]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cart_locked_elsewhere_holds_up_only_its_own_update() {
+        let url = std::env::var("COMMERCE_TEST_DATABASE_URL").unwrap();
+        let options = crate::PgOptions {
+            acquire_timeout: std::time::Duration::from_millis(500),
+            ..Default::default()
+        };
+        let store = PgStore::open_temporary(&url, options).await.unwrap();
+        let (held, free) = (new_cart("held"), new_cart("free"));
+        store.insert_cart(&held).await.unwrap();
+        store.insert_cart(&free).await.unwrap();
+        let mut elsewhere = store.pool().begin().await.unwrap();
+        sqlx::query("SELECT 1 FROM carts WHERE id = $1 FOR UPDATE")
+            .bind(held.id.as_uuid())
+            .execute(&mut *elsewhere)
+            .await
+            .unwrap();
+
+        let both = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            tokio::join!(store.update_cart(&held), store.update_cart(&free))
+        })
+        .await
+        .expect("the writer gave up on the held row instead of waiting for it");
+        assert!(
+            matches!(both.0, Err(StorageError::Unavailable(_))),
+            "{:?}",
+            both.0
+        );
+        assert_eq!(both.1.map(|c| c.version), Ok(2));
+
+        elsewhere.rollback().await.unwrap();
+        assert_eq!(store.update_cart(&held).await.map(|c| c.version), Ok(2));
+    }
 }

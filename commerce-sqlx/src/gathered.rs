@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use commerce_core::ports::StorageError;
@@ -68,15 +68,15 @@ impl<W: GatheredWrite> Gathered<W> {
         let writer = Writer {
             connect: pool.connect_options(),
             origin,
-            connect_timeout: pool.options().get_acquire_timeout(),
+            patience: pool.options().get_acquire_timeout(),
             connection: None,
         };
         tokio::spawn(write_all::<W>(writer, waiting));
         Gathered { queue }
     }
 
-    /// Writes `row` with whatever else is waiting. `None` when the task is gone (only if it
-    /// panicked): the caller then writes the row itself.
+    /// Writes `row` with whatever else is waiting. The row comes back as the error when the
+    /// task is gone (only if it panicked): the caller then writes it itself.
     pub(crate) async fn write(
         &self,
         row: W::Row,
@@ -97,7 +97,9 @@ impl<W: GatheredWrite> Gathered<W> {
 struct Writer {
     connect: Arc<PgConnectOptions>,
     origin: uuid::Uuid,
-    connect_timeout: Duration,
+    /// How long it waits to connect, and its statements for a row lock: the pool's acquire
+    /// timeout, as long as a request waits for a pooled connection.
+    patience: Duration,
     connection: Option<PgConnection>,
 }
 
@@ -122,18 +124,26 @@ impl Writer {
         written
     }
 
+    /// A new connection, named as the pool's are. Its statements give up waiting for a row
+    /// lock after the pool's acquire timeout: every write of its kind in this process waits
+    /// behind the writer's statement, so one row held long by another transaction (a cart
+    /// an embedder's transaction keeps locked) must not hold them all for as long. The
+    /// statement then fails whole, its writes are retried one by one, and only the write
+    /// that needs the held row is answered as unavailable.
     async fn open(&self) -> Result<PgConnection, sqlx::Error> {
+        let lock_timeout = format!("{}ms", self.patience.as_millis().max(1));
         let open = async {
             let mut connection = PgConnection::connect_with(&self.connect).await?;
-            connection
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "SET commerce.origin = '{}'",
-                    self.origin.simple()
-                )))
-                .await?;
+            sqlx::query(
+                "SELECT set_config('commerce.origin', $1, false), set_config('lock_timeout', $2, false)",
+            )
+            .bind(self.origin.simple().to_string())
+            .bind(lock_timeout)
+            .execute(&mut connection)
+            .await?;
             Ok(connection)
         };
-        tokio::time::timeout(self.connect_timeout, open)
+        tokio::time::timeout(self.patience, open)
             .await
             .unwrap_or_else(|_| {
                 Err(sqlx::Error::Io(std::io::Error::new(
@@ -218,7 +228,7 @@ pub(crate) async fn write_queued<W: GatheredWrite>(
     let writer = Writer {
         connect: pool.connect_options(),
         origin: uuid::Uuid::new_v4(),
-        connect_timeout: Duration::from_secs(5),
+        patience: Duration::from_secs(5),
         connection: None,
     };
     write_all::<W>(writer, waiting).await;

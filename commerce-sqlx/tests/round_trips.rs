@@ -230,8 +230,12 @@ async fn counted<T>(
             .iter()
             .all(|s| s.starts_with("SELECT pg_notify"))
     };
-    // A connection the pool opens meanwhile is set up once (`PgStore`'s `after_connect`).
-    let connect = |t: &Trip| t.statements.iter().all(|s| s.starts_with("SET "));
+    // A connection the pool or a writer (`gathered`) opens meanwhile is set up once.
+    let connect = |t: &Trip| {
+        t.statements
+            .iter()
+            .all(|s| s.starts_with("SET ") || s.starts_with("SELECT set_config('commerce.origin'"))
+    };
     let own: Vec<&Trip> = trips
         .iter()
         .filter(|t| !ping(t) && !prepare(t) && !relay(t) && !connect(t))
