@@ -331,6 +331,11 @@ async fn a_text_log_line_is_the_message_then_name_equals_value() {
         }
     };
     let first = line("text-line-1");
+    // The level padded to five after one space, as tracing-subscriber writes it.
+    assert!(
+        first.contains("Z  INFO commerce_http::request: request "),
+        "{first}"
+    );
     let (stamp, rest) = first.split_once(' ').unwrap();
     assert!(
         chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
@@ -347,6 +352,28 @@ async fn a_text_log_line_is_the_message_then_name_equals_value() {
     assert!(
         second.contains(r#" path="/api/products/a\"b\\c" status=404 "#),
         "{second}"
+    );
+
+    // A signed-in caller is named by their id, last on the line.
+    let (status, tokens) = server.login(&http, PASSWORD).await;
+    assert_eq!(status, 200);
+    let r = http
+        .get(format!("{}/api/users/profile", server.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .header("x-request-id", "text-line-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    let third = line("text-line-3");
+    assert!(
+        third.ends_with(&format!(
+            " path=\"/api/users/profile\" status=200 duration_us={} request_id=text-line-3 client=127.0.0.1 user={}",
+            third.split(" duration_us=").nth(1).and_then(|t| t.split(' ').next()).unwrap_or("?"),
+            me["id"].as_str().unwrap()
+        )),
+        "{third}"
     );
 }
 

@@ -8,9 +8,11 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, UNIX_EPOCH};
 
+use commerce_http::request_log::RequestLine;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::field::{MakeVisitor, VisitFmt, VisitOutput};
 use tracing_subscriber::fmt::format::Writer;
@@ -72,7 +74,10 @@ pub fn init(format: LogFormat) -> Result<(), String> {
         .with_timer(LineTime)
         .with_ansi(false);
     let installed = match format {
-        LogFormat::Text => builder.fmt_fields(TextFields).try_init(),
+        LogFormat::Text => {
+            commerce_http::request_log::write_lines_with(write_request_line);
+            builder.fmt_fields(TextFields).try_init()
+        }
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -164,20 +169,9 @@ impl TextVisitor<'_> {
         }
     }
 
-    fn write_u64(&mut self, field: &Field, mut value: u64) -> fmt::Result {
+    fn write_u64(&mut self, field: &Field, value: u64) -> fmt::Result {
         self.start(field)?;
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.writer
-            .write_str(std::str::from_utf8(&digits[at..]).map_err(|_| fmt::Error)?)
+        write_digits(&mut self.writer, value)
     }
 
     fn write_str(&mut self, field: &Field, value: &str) -> fmt::Result {
@@ -185,18 +179,94 @@ impl TextVisitor<'_> {
         if field.name() == "message" {
             return self.writer.write_str(value);
         }
-        // Printable ASCII other than `"` and `\` is its own `Debug` form.
-        if value
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-        {
-            self.writer.write_char('"')?;
-            self.writer.write_str(value)?;
-            self.writer.write_char('"')
-        } else {
-            write!(self.writer, "{value:?}")
+        write_quoted(&mut self.writer, value)
+    }
+}
+
+/// A number as `Display` writes it.
+fn write_digits(w: &mut impl fmt::Write, mut value: u64) -> fmt::Result {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
         }
     }
+    w.write_str(std::str::from_utf8(&digits[at..]).map_err(|_| fmt::Error)?)
+}
+
+/// A string as `Debug` writes it.
+fn write_quoted(w: &mut impl fmt::Write, value: &str) -> fmt::Result {
+    // Printable ASCII other than `"` and `\` is its own `Debug` form.
+    if value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        w.write_char('"')?;
+        w.write_str(value)?;
+        w.write_char('"')
+    } else {
+        write!(w, "{value:?}")
+    }
+}
+
+/// A request's line (`commerce_http::request_log::write_lines_with`): the text the text
+/// format writes for the `tracing` event it replaces, formatted by this thread and put with
+/// the pending lines. Through `tracing` the line was about an eighth of a product read's
+/// instructions.
+fn write_request_line(line: &RequestLine<'_>) {
+    thread_local! {
+        static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    TEXT.with_borrow_mut(|text| {
+        text.clear();
+        if format_request_line(text, line).is_ok() {
+            let _ = Pending.make_writer().write_all(text.as_bytes());
+        }
+    });
+}
+
+fn format_request_line(text: &mut String, line: &RequestLine<'_>) -> fmt::Result {
+    use std::fmt::Write as _;
+    LineTime.format_time(&mut Writer::new(text))?;
+    // The level as tracing-subscriber pads it (`{:>5}`), after one space.
+    text.push_str(if line.level == tracing::Level::WARN {
+        "  WARN "
+    } else {
+        "  INFO "
+    });
+    text.push_str("commerce_http::request: request method=");
+    text.push_str(line.method.as_str());
+    text.push_str(" path=");
+    write_quoted(text, line.path)?;
+    text.push_str(" status=");
+    write_digits(text, u64::from(line.status))?;
+    text.push_str(" duration_us=");
+    write_digits(text, line.duration_us)?;
+    text.push_str(" request_id=");
+    text.push_str(line.request_id);
+    text.push_str(" client=");
+    match line.client {
+        Some(IpAddr::V4(ip)) => {
+            for (i, octet) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                write_digits(text, u64::from(octet))?;
+            }
+        }
+        Some(ip) => write!(text, "{ip}")?,
+        None => {}
+    }
+    text.push_str(" user=");
+    if let Some(user) = line.user {
+        write!(text, "{user}")?;
+    }
+    text.push('\n');
+    Ok(())
 }
 
 impl Visit for TextVisitor<'_> {
