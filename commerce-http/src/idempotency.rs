@@ -31,7 +31,7 @@ const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "x-cart-toke
 static CLAIMS: AtomicU64 = AtomicU64::new(0);
 
 /// The POSTs that create orders or payments (a hosted checkout session is a payment too).
-fn covered(req: &Request) -> bool {
+pub(crate) fn covered(req: &Request) -> bool {
     let path = req.uri().path();
     req.method() == Method::POST
         && (path == "/api/orders"

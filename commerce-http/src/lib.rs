@@ -231,21 +231,14 @@ pub fn routes(shop: Commerce, config: ApiConfig) -> impl poem::Endpoint {
         cors: cors::Cors::new(&config.cors),
         methods,
         limiter,
-    });
-    // Boxed at each of the three layers: a layer's future otherwise holds every future
-    // inside it, and boxing the whole stack copied all of it (about 13 KB) on every request.
-    route
-        .before(url_query)
-        .boxed()
-        .around(idempotency::idempotency_keys)
-        .data(Arc::new(RequestShared {
+        shared: Arc::new(RequestShared {
             shop,
             body: config.body,
             metrics: counted,
             catalog_cache,
-        }))
-        .boxed()
-        .around(move |next, req| edge::edge(edge.clone(), next, req))
+        }),
+    });
+    route.around(move |next, req| edge::edge(edge.clone(), next, req))
 }
 
 /// The API's operations at their full paths (`/api/...`), in the one routing table with the
@@ -271,11 +264,10 @@ fn api_routes(operations: impl poem_openapi::OpenApi) -> Route {
 /// own endpoint does before its table (`OpenApiService::into_endpoint`), and its parameters
 /// read. Its type is poem-openapi's, public but outside its documented API; a version that
 /// moves it fails to compile here rather than at run time.
-async fn url_query(mut req: poem::Request) -> poem::Result<poem::Request> {
+pub(crate) fn parse_url_query(req: &mut poem::Request) {
     let query: Vec<(String, String)> = req.params().unwrap_or_default();
     req.extensions_mut()
         .insert(poem_openapi::__private::UrlQuery(query));
-    Ok(req)
 }
 
 /// What handlers and body extractors read from the request, put on each request as one
