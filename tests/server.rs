@@ -375,6 +375,30 @@ async fn a_text_log_line_is_the_message_then_name_equals_value() {
         )),
         "{third}"
     );
+
+    // A 5xx is a WARN line, its level padded as INFO's: an image that cannot be read (a
+    // directory where the file should be) is 503.
+    let images = server.data_dir.join("images");
+    std::fs::create_dir_all(images.join("unreadable.png")).unwrap();
+    let r = http
+        .get(format!("{}/images/unreadable.png", server.base))
+        .header("x-request-id", "text-line-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let fourth = line("text-line-4");
+    let (stamp, rest) = fourth.split_once(' ').unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+        "{fourth}"
+    );
+    let fields = rest
+        .strip_prefix(" WARN commerce_http::request: request method=GET path=\"/images/unreadable.png\" status=503 duration_us=")
+        .unwrap_or_else(|| panic!("{fourth}"));
+    let (micros, tail) = fields.split_once(' ').unwrap();
+    assert!(micros.parse::<u64>().is_ok(), "{fourth}");
+    assert_eq!(tail, "request_id=text-line-4 client=127.0.0.1 user=");
 }
 
 #[test]
