@@ -12,7 +12,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::{col, from_json, json, storage_error, PgStore};
+use crate::{col, json, json_col, storage_error, PgStore};
 
 /// The listing kind in audit cursors.
 const AUDIT: &str = "audit";
@@ -115,7 +115,7 @@ fn entry_from_row(r: &PgRow) -> Result<(AuditEntry, i64), StorageError> {
                 kind: col(r, 7)?,
                 id: col(r, 8)?,
             },
-            changes: from_json(col(r, 9)?)?,
+            changes: json_col(r, 9)?,
             origin: RequestOrigin {
                 ip: col(r, 10)?,
                 user_agent: col(r, 11)?,

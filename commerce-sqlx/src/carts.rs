@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::catalog::{product_from_row, products_by_ids, PRODUCT_COLUMNS};
 use crate::gathered::{GatheredWrite, Written};
-use crate::{col, found, from_json, json, sql_version, storage_error, version, PgStore};
+use crate::{col, found, json, json_col, sql_version, storage_error, version, PgStore, StoredJson};
 
 /// The cart found by `WHERE {found_by}` and the products of its lines and of `$2`, in one
 /// statement: one row per product, the cart's two columns after the product's (the cart
@@ -41,7 +41,7 @@ const CART_COLUMN: usize = 20;
 
 /// The cart whose JSON and version are columns `at` and `at + 1` of the row.
 fn cart_from_row(r: &PgRow, at: usize) -> Result<Cart, StorageError> {
-    let mut cart: Cart = from_json(col(r, at)?)?;
+    let mut cart: Cart = json_col(r, at)?;
     cart.version = version(col(r, at + 1)?)?;
     Ok(cart)
 }
@@ -53,7 +53,7 @@ pub(crate) struct CartRow {
     version: i64,
     customer_id: Option<Uuid>,
     guest_token_hash: Option<String>,
-    data: serde_json::Value,
+    data: StoredJson,
     updated_at: DateTime<Utc>,
 }
 
@@ -66,7 +66,7 @@ fn columns<'a>(
     Vec<i64>,
     Vec<Option<Uuid>>,
     Vec<Option<&'a str>>,
-    Vec<&'a serde_json::Value>,
+    Vec<&'a StoredJson>,
     Vec<DateTime<Utc>>,
 ) {
     let n = rows.len();

@@ -457,9 +457,16 @@ pub(crate) fn sql_version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// JSON for a `jsonb` column.
-pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, StorageError> {
-    serde_json::to_value(value).map_err(|e| StorageError::Corrupt(format!("cannot encode: {e}")))
+/// A value for a `jsonb` column: its JSON text, bound as it is.
+pub(crate) type StoredJson = sqlx::types::Json<Box<serde_json::value::RawValue>>;
+
+/// JSON for a `jsonb` column, written straight from the value. Through a `serde_json::Value`
+/// (built, written out, dropped) an order's JSON cost the server a fifth of its instructions
+/// per order (callgrind, 2026-12-07).
+pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<StoredJson, StorageError> {
+    serde_json::value::to_raw_value(value)
+        .map(sqlx::types::Json)
+        .map_err(|e| StorageError::Corrupt(format!("cannot encode: {e}")))
 }
 
 /// A value read from a `jsonb` column.
@@ -492,6 +499,15 @@ where
 {
     use sqlx::Row;
     row.try_get(index).map_err(storage_error)
+}
+
+/// A `jsonb` column read straight into `T`, with no `serde_json::Value` between (built and
+/// dropped for each cart and order read, it cost as much as the reading itself).
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
+    row: &sqlx::postgres::PgRow,
+    index: usize,
+) -> Result<T, StorageError> {
+    col::<sqlx::types::Json<T>>(row, index).map(|j| j.0)
 }
 
 #[cfg(test)]

@@ -15,12 +15,12 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, QueryBuilder};
 
 use crate::page::newest_first_page;
-use crate::{col, count, from_json, json, sql_version, storage_error, version, PgStore};
+use crate::{col, count, json, json_col, sql_version, storage_error, version, PgStore};
 use crate::{stock_now, tell, tell_stock};
 use commerce_core::outbox::{ChangeRecord, StockChange};
 
 fn order_from_row(r: &PgRow) -> Result<Order, StorageError> {
-    let mut order: Order = from_json(col(r, 0)?)?;
+    let mut order: Order = json_col(r, 0)?;
     order.version = version(col(r, 1)?)?;
     Ok(order)
 }
@@ -515,14 +515,14 @@ impl PgStore {
                 .collect::<Vec<_>>(),
         )
         .bind(events.iter().map(|e| e.id.0).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
         .bind(
             events
                 .iter()
-                .map(|e| e.kind.as_str().to_string())
+                .map(|e| sqlx::types::Json(&e.data))
                 .collect::<Vec<_>>(),
         )
-        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
         .bind(new.record.stock_watched_at.is_some());
         let mut conn = self.lease().await?;
         let placed: Result<Vec<UnitLeft>, sqlx::Error> = call.fetch_all(&mut *conn).await;

@@ -12,7 +12,7 @@ use sqlx::postgres::PgConnection;
 
 use crate::gathered::{GatheredWrite, Written};
 use crate::tell;
-use crate::{found, from_json, json, storage_error, PgStore};
+use crate::{found, from_json, json, storage_error, PgStore, StoredJson};
 use commerce_core::outbox::ChangeRecord;
 
 /// A new payment's row.
@@ -21,7 +21,7 @@ pub(crate) struct PaymentRow {
     order_id: uuid::Uuid,
     provider: String,
     provider_reference: Option<String>,
-    data: serde_json::Value,
+    data: StoredJson,
     created_at: DateTime<Utc>,
 }
 

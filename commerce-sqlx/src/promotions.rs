@@ -12,7 +12,7 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use crate::page::newest_first_page;
-use crate::{col, count, found, from_json, json, storage_error, tell, PgStore};
+use crate::{col, count, found, json, json_col, storage_error, tell, PgStore};
 use commerce_core::outbox::ChangeRecord;
 
 /// A promotion's uses in all, as a column of a query on `promotions`.
@@ -20,7 +20,7 @@ const USED_COUNT: &str =
     "GREATEST(promotions.used_count + commerce_use_count_parts(promotions.id), 0)";
 
 fn promotion_from_row(r: &PgRow) -> Result<Promotion, StorageError> {
-    let mut p: Promotion = from_json(col(r, 0)?)?;
+    let mut p: Promotion = json_col(r, 0)?;
     p.used_count = count(col(r, 1)?)?;
     Ok(p)
 }

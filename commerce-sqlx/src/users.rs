@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::page::newest_first_page;
 use crate::tell;
-use crate::{col, count, found, from_json, json, storage_error, PgStore};
+use crate::{col, count, found, json, json_col, storage_error, PgStore};
 use commerce_core::outbox::ChangeRecord;
 
 const USER_COLUMNS: &str = "id, email, full_name, role, is_active, email_verified, password_hash, token_version, created_at, updated_at";
@@ -180,7 +180,7 @@ impl UserStore for PgStore {
                     id: col::<Uuid>(r, 0)?.into(),
                     user_id: col::<Uuid>(r, 1)?.into(),
                     label: col(r, 2)?,
-                    address: from_json(col(r, 3)?)?,
+                    address: json_col(r, 3)?,
                     is_default: col(r, 4)?,
                     created_at: col(r, 5)?,
                 })

@@ -42,9 +42,9 @@ pub(crate) async fn tell(
     let mut data = Vec::with_capacity(record.events.len());
     for event in &record.events {
         ids.push(event.id.0);
-        types.push(event.kind.as_str().to_string());
+        types.push(event.kind.as_str());
         times.push(event.at);
-        data.push(event.data.clone());
+        data.push(sqlx::types::Json(&event.data));
     }
     sqlx::query(
         "INSERT INTO outbox_events (id, type, occurred_at, data)

@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::page::{newest_first_page, parse_time, time_key};
 use crate::{
-    col, count, currency_of, found, from_json, json, money_in, sql_version, storage_error, version,
-    PgStore,
+    col, count, currency_of, found, json, json_col, money_in, sql_version, storage_error, version,
+    PgStore, StoredJson,
 };
 use crate::{stock_now, tell, tell_stock, units_of};
 use commerce_core::outbox::{ChangeRecord, StockChange};
@@ -65,23 +65,24 @@ struct StoredVariant {
 
 pub(crate) fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
     let status: String = col(r, 7)?;
-    let variants: Option<serde_json::Value> = col(r, 18)?;
+    let variants: Option<sqlx::types::Json<Vec<StoredVariant>>> = col(r, 18)?;
     let currency = currency_of(&col::<String>(r, 19)?)?;
     let variants = match variants {
-        Some(v) => from_json::<Vec<StoredVariant>>(v)?
-            .into_iter()
-            .map(|v| {
-                Ok(Variant {
-                    id: v.id,
-                    sku: v.sku,
-                    options: v.options,
-                    price: v.price.map(|p| money_in(p, currency)).transpose()?,
-                    inventory_count: v.inventory_count,
-                    reserved: v.reserved,
-                    low_stock_threshold: v.low_stock_threshold,
+        Some(v) => {
+            v.0.into_iter()
+                .map(|v| {
+                    Ok(Variant {
+                        id: v.id,
+                        sku: v.sku,
+                        options: v.options,
+                        price: v.price.map(|p| money_in(p, currency)).transpose()?,
+                        inventory_count: v.inventory_count,
+                        reserved: v.reserved,
+                        low_stock_threshold: v.low_stock_threshold,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, StorageError>>()?,
+                .collect::<Result<Vec<_>, StorageError>>()?
+        }
         None => Vec::new(),
     };
     Ok(Product {
@@ -97,7 +98,7 @@ pub(crate) fn product_from_row(r: &PgRow) -> Result<Product, StorageError> {
         inventory_count: count(col(r, 8)?)?,
         reserved: count(col(r, 9)?)?,
         low_stock_threshold: count(col(r, 10)?)?,
-        images: from_json(col(r, 11)?)?,
+        images: json_col(r, 11)?,
         variants,
         rating: Rating {
             average: col(r, 12)?,
@@ -183,7 +184,7 @@ struct VariantColumns {
     ids: Vec<Uuid>,
     positions: Vec<i32>,
     skus: Vec<String>,
-    options: Vec<serde_json::Value>,
+    options: Vec<StoredJson>,
     prices: Vec<Option<Decimal>>,
     inventory: Vec<i64>,
     reserved: Vec<i64>,
