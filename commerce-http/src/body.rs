@@ -220,6 +220,9 @@ poem_openapi::impl_apirequest_for_payload!(RawJson,);
 
 /// Parses a JSON document into `T`, with the API's errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(parsed) = parse_object_at_once(bytes) {
+        return Ok(parsed);
+    }
     // Syntax first, so that broken JSON is told apart from a wrong shape.
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         let detail = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -256,6 +259,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::validation(&field, message)
     })
+}
+
+/// A body that is a JSON object of `T`'s shape, read straight into `T`; `None` for anything
+/// else, which [`parse_json`] reads again to say what is wrong. Through a `serde_json::Value`
+/// every body was read twice: a sixteenth of the server's instructions per order (callgrind,
+/// 2026-12-07).
+fn parse_object_at_once<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let parsed = T::deserialize(&mut reader).ok()?;
+    reader.end().ok()?;
+    Some(parsed)
 }
 
 impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
@@ -397,6 +415,15 @@ mod tests {
         assert_eq!(field_of(e).2, "items[0].quantity");
         let e = parse_json::<Order>(b"[]").unwrap_err();
         assert_eq!(field_of(e).2, "body");
+        // Read at once or read again, a body means the same: trailing text is broken JSON,
+        // and a field given twice is its last value, as before the one-pass reading.
+        let e = parse_json::<Order>(br#"{"email": "a", "items": []} x"#).unwrap_err();
+        assert_eq!(field_of(e).1, "malformed_json");
+        let twice = parse_json::<Order>(br#"{"email": "a", "items": [], "email": "b"}"#).unwrap();
+        assert_eq!(twice.email, "b");
+        let spaced =
+            parse_json::<Order>(b" \n{\"email\": \"a\", \"items\": [{\"quantity\": 2}]} \n");
+        assert_eq!(spaced.unwrap().items[0].quantity, 2);
     }
 
     #[test]
