@@ -94,6 +94,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "carts_saved_together",
         include_str!("../migrations/0018_carts_saved_together.sql"),
     ),
+    (
+        19,
+        "stock_rules_as_domains",
+        include_str!("../migrations/0019_stock_rules_as_domains.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

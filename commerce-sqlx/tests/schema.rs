@@ -1,5 +1,6 @@
 //! The schema on a real server: processes starting at once migrate once, a database of a
-//! newer build or with an edited migration is refused, and a lost server is a clear error.
+//! newer build or with an edited migration is refused, a lost server is a clear error, and
+//! the rules the schema keeps itself (stock never below zero, known statuses) hold.
 //! Needs `COMMERCE_TEST_DATABASE_URL`, like the conformance kit.
 
 use commerce_sqlx::temporary::TemporaryDatabase;
@@ -205,4 +206,53 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     let kept = store.audit_entries(&AuditQuery::default()).await.unwrap();
     assert_eq!(kept.items.len(), 1);
     assert_eq!(kept.items[0].action, "store.update");
+}
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test]
+async fn the_database_refuses_negative_stock_an_empty_line_and_unknown_statuses_and_currencies() {
+    use commerce_core::outbox::ChangeRecord;
+    use commerce_core::ports::ProductStore;
+    use commerce_core::testkit::fixtures::product;
+    use sqlx::Connection;
+    let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
+    let store = PgStore::open(db.url(), small()).await.unwrap();
+    let lamp = product("Lamp", rust_decimal::Decimal::new(1999, 2), 3);
+    store
+        .insert_product(&lamp, &ChangeRecord::default())
+        .await
+        .unwrap();
+    let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    // What another tool might write by hand: each refused as a broken rule (check_violation),
+    // whichever of the row's columns the statement sets.
+    for sql in [
+        "UPDATE products SET inventory_count = inventory_count - 4",
+        "UPDATE products SET reserved = -1",
+        "UPDATE products SET status = 'sold'",
+        "UPDATE products SET currency = 'usd'",
+        "INSERT INTO order_lines (order_id, position, product_id, quantity)
+         SELECT gen_random_uuid(), 0, id, 0 FROM products",
+    ] {
+        let refused = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        let code = refused
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned());
+        assert_eq!(code.as_deref(), Some("23514"), "{sql}: {refused}");
+    }
+    // Nothing of it was written: the lamp has its three units, none reserved.
+    let (stock, reserved, status): (i64, i64, String) =
+        sqlx::query_as("SELECT inventory_count, reserved, status FROM products")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((stock, reserved, status.as_str()), (3, 0, "active"));
+    // Taking all three is within the rule.
+    sqlx::query("UPDATE products SET inventory_count = inventory_count - 3")
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
