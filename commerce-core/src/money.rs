@@ -113,18 +113,24 @@ impl Currency {
 
     /// Looks a code up case-insensitively (`"usd"` is USD).
     pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
-        let upper = code.trim().to_ascii_uppercase();
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == upper)
-            .map(|(c, scale)| {
-                let b = c.as_bytes();
-                Currency {
-                    code: [b[0], b[1], b[2]],
-                    scale: *scale,
-                }
-            })
-            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
+        let unknown = || MoneyError::UnknownCurrency(code.to_string());
+        // Every stored price and amount read passes here: no allocation, a search of the
+        // list (which is in code order).
+        let wanted = match code.trim().as_bytes() {
+            [a, b, c] => [
+                a.to_ascii_uppercase(),
+                b.to_ascii_uppercase(),
+                c.to_ascii_uppercase(),
+            ],
+            _ => return Err(unknown()),
+        };
+        let at = CURRENCIES
+            .binary_search_by(|(c, _)| c.as_bytes().cmp(&wanted[..]))
+            .map_err(|_| unknown())?;
+        Ok(Currency {
+            code: wanted,
+            scale: CURRENCIES[at].1,
+        })
     }
 
     /// The ISO 4217 code, upper-case (`USD`).
@@ -486,6 +492,23 @@ pub fn allocate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currencies_are_found_by_code_in_any_case_and_the_list_is_in_code_order() {
+        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (code, scale) in CURRENCIES {
+            let found = Currency::from_code(code).unwrap();
+            assert_eq!((found.code(), found.scale()), (*code, u32::from(*scale)));
+            let lower = Currency::from_code(&format!(" {} ", code.to_lowercase())).unwrap();
+            assert_eq!(lower, found);
+        }
+        for unknown in ["", "US", "USDX", "XXX", "€UR", "ÜSD"] {
+            assert!(
+                matches!(Currency::from_code(unknown), Err(MoneyError::UnknownCurrency(c)) if c == unknown),
+                "{unknown}"
+            );
+        }
+    }
     use rust_decimal::dec;
 
     #[test]
