@@ -492,6 +492,7 @@ pub fn allocate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::dec;
 
     #[test]
     fn currencies_are_found_by_code_in_any_case_and_the_list_is_in_code_order() {
@@ -509,7 +510,6 @@ mod tests {
             );
         }
     }
-    use rust_decimal::dec;
 
     #[test]
     fn parses_exactly_at_the_currency_scale() {

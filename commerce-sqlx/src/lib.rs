@@ -501,8 +501,8 @@ where
     row.try_get(index).map_err(storage_error)
 }
 
-/// A `jsonb` column read straight into `T`, with no `serde_json::Value` between (built and
-/// dropped for each cart and order read, it cost as much as the reading itself).
+/// A `jsonb` column read straight into `T`, with no `serde_json::Value` built and dropped
+/// between for each cart, order or product read.
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
     row: &sqlx::postgres::PgRow,
     index: usize,
