@@ -401,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn a_body_of_the_right_shape_is_read_at_once_and_anything_else_is_left_to_the_old_way() {
+        let at_once =
+            parse_object_at_once::<Order>(br#" {"email": "a", "items": [{"quantity": 2}]}"#);
+        assert_eq!(at_once.map(|o| o.items[0].quantity), Some(2));
+        for refused in [
+            &br#"{"email": "a", "items": []} x"#[..],
+            br#"{"email": "a", "items": [], "email": "b"}"#,
+            br#"{"items": []}"#,
+            b"[]",
+            b"",
+        ] {
+            assert!(parse_object_at_once::<Order>(refused).is_none());
+        }
+    }
+
+    #[test]
     fn broken_json_is_400_and_wrong_shapes_are_422_with_the_field() {
         let e = parse_json::<Order>(b"{\"email\": ").unwrap_err();
         assert_eq!(field_of(e).0, 400);
