@@ -77,7 +77,7 @@ fn reference(constraint: &str) -> Option<Reference> {
         | "wishlist_items_user_id_fkey"
         | "user_identities_user_id_fkey"
         | "sign_in_flows_user_id_fkey" => Reference::User,
-        "payments_order_id_fkey" | "order_lines_order_id_fkey" => Reference::Order,
+        "payments_order_id_fkey" => Reference::Order,
         _ => return None,
     })
 }

@@ -219,27 +219,6 @@ async fn insert_order(conn: &mut PgConnection, order: &Order) -> Result<(), Stor
     .execute(&mut *conn)
     .await
     .map_err(storage_error)?;
-    let (mut positions, mut products, mut variants, mut quantities) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (i, l) in order.lines.iter().enumerate() {
-        positions.push(i32::try_from(i).unwrap_or(i32::MAX));
-        products.push(l.product_id.as_uuid());
-        variants.push(l.variant_id.map(|v| v.as_uuid()));
-        quantities.push(i64::from(l.quantity));
-    }
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, position, product_id, variant_id, quantity)
-         SELECT $1, l.position, l.product_id, l.variant_id, l.quantity
-         FROM UNNEST($2::int[], $3::uuid[], $4::uuid[], $5::bigint[]) AS l(position, product_id, variant_id, quantity)",
-    )
-    .bind(order.id.as_uuid())
-    .bind(positions)
-    .bind(products)
-    .bind(variants)
-    .bind(quantities)
-    .execute(&mut *conn)
-    .await
-    .map_err(storage_error)?;
     Ok(())
 }
 
@@ -463,11 +442,10 @@ impl PgStore {
             new.promotion_ids.iter().map(|p| p.as_uuid()).collect();
         promotions.sort();
         promotions.dedup();
-        let lines = &order.lines;
         let events = &new.record.events;
         let call = sqlx::query_as(
             "SELECT * FROM commerce_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                     $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+                     $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         )
         .bind(units.iter().map(|u| u.0.as_uuid()).collect::<Vec<_>>())
         .bind(
@@ -491,29 +469,6 @@ impl PgStore {
         .bind(sql_version(order.version))
         .bind(order.created_at)
         .bind(order.updated_at)
-        .bind(
-            (0..lines.len())
-                .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            lines
-                .iter()
-                .map(|l| l.product_id.as_uuid())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            lines
-                .iter()
-                .map(|l| l.variant_id.map(|v| v.as_uuid()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            lines
-                .iter()
-                .map(|l| i64::from(l.quantity))
-                .collect::<Vec<_>>(),
-        )
         .bind(events.iter().map(|e| e.id.0).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
@@ -699,8 +654,10 @@ impl OrderStore for PgStore {
         product_id: ProductId,
     ) -> Result<bool, StorageError> {
         sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id
-                 WHERE l.product_id = $1 AND o.user_id = $2 AND o.status IN ('paid', 'processing', 'shipped', 'delivered'))",
+            // The customer's own orders (`orders_user`), each line in the order's document.
+            "SELECT EXISTS (SELECT 1 FROM orders o
+                 WHERE o.user_id = $2 AND o.status IN ('paid', 'processing', 'shipped', 'delivered')
+                   AND o.data -> 'lines' @> jsonb_build_array(jsonb_build_object('product_id', $1::uuid)))",
         )
         .bind(product_id.as_uuid())
         .bind(user_id.as_uuid())

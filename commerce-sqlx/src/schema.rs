@@ -99,6 +99,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "stock_rules_as_domains",
         include_str!("../migrations/0019_stock_rules_as_domains.sql"),
     ),
+    (
+        20,
+        "order_lines_from_the_order",
+        include_str!("../migrations/0020_order_lines_from_the_order.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations run under ("commerce" in ASCII).

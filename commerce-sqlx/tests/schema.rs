@@ -213,7 +213,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
 )]
 #[tokio::test]
-async fn the_database_refuses_negative_stock_an_empty_line_and_unknown_statuses_and_currencies() {
+async fn the_database_refuses_negative_stock_and_unknown_statuses_and_currencies() {
     use commerce_core::outbox::ChangeRecord;
     use commerce_core::ports::ProductStore;
     use commerce_core::testkit::fixtures::product;
@@ -233,8 +233,6 @@ async fn the_database_refuses_negative_stock_an_empty_line_and_unknown_statuses_
         "UPDATE products SET reserved = -1",
         "UPDATE products SET status = 'sold'",
         "UPDATE products SET currency = 'usd'",
-        "INSERT INTO order_lines (order_id, position, product_id, quantity)
-         SELECT gen_random_uuid(), 0, id, 0 FROM products",
     ] {
         let refused = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
         let code = refused
@@ -255,4 +253,45 @@ async fn the_database_refuses_negative_stock_an_empty_line_and_unknown_statuses_
         .execute(&mut conn)
         .await
         .unwrap();
+}
+
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set COMMERCE_TEST_DATABASE_URL to run the PostgreSQL tests"
+)]
+#[tokio::test]
+async fn order_lines_read_each_line_of_each_order_for_reports() {
+    use commerce_core::outbox::ChangeRecord;
+    use commerce_core::ports::{OrderStore, ProductStore};
+    use commerce_core::testkit::fixtures::{new_order, order, product, product_with_variants};
+    let db = TemporaryDatabase::empty(&server(), 4).await.unwrap();
+    let store = PgStore::open(db.url(), small()).await.unwrap();
+    let lamp = product("Lamp", rust_decimal::Decimal::new(1999, 2), 5);
+    let shirt = product_with_variants("Shirt", &[4, 4]);
+    for p in [&lamp, &shirt] {
+        store
+            .insert_product(p, &ChangeRecord::default())
+            .await
+            .unwrap();
+    }
+    let small_shirt = shirt.variants[1].id;
+    let placed = order(None, &[(&lamp, None, 2), (&shirt, Some(small_shirt), 3)]);
+    store
+        .place_order(&new_order(placed.clone(), "a"))
+        .await
+        .unwrap();
+    let lines: Vec<(uuid::Uuid, i32, uuid::Uuid, Option<uuid::Uuid>, i64)> = sqlx::query_as(
+        "SELECT order_id, position, product_id, variant_id, quantity FROM order_lines ORDER BY position",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let id = placed.id.as_uuid();
+    assert_eq!(
+        lines,
+        vec![
+            (id, 0, lamp.id.as_uuid(), None, 2),
+            (id, 1, shirt.id.as_uuid(), Some(small_shirt.as_uuid()), 3),
+        ]
+    );
 }
