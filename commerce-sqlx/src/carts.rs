@@ -286,11 +286,15 @@ impl CartStore for PgStore {
         let mut conn = self.lease().await?;
         let rows = query.fetch_all(&mut *conn).await;
         let rows = conn.settle(rows).map_err(storage_error)?;
-        let cart = match rows.first() {
-            Some(row) if col::<Option<i64>>(row, CART_COLUMN + 1)?.is_some() => {
-                Some(cart_from_row(row, CART_COLUMN)?)
-            }
-            _ => None,
+        // The row that carries the cart's JSON (the first id's; the statement has no ORDER
+        // BY, so it is looked for rather than assumed first).
+        let carrying = rows.iter().find(|r| {
+            use sqlx::{Row, ValueRef};
+            r.try_get_raw(CART_COLUMN).is_ok_and(|v| !v.is_null())
+        });
+        let cart = match carrying {
+            Some(row) => Some(cart_from_row(row, CART_COLUMN)?),
+            None => None,
         };
         let mut products: Vec<Product> = Vec::with_capacity(rows.len());
         for row in &rows {
